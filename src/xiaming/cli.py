@@ -1,0 +1,223 @@
+"""The `xiaming` command line: flags only. Each subcommand parses its flags, calls the library and
+prints; library errors (`XiamingError`) become one-line messages with exit code 1, bad flags exit
+with code 2, Ctrl-C with 130. No traceback reaches the user for anything they can fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import XiamingError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line instead of usage plus message."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _add_train(sub) -> None:
+    from .models import MODELS, SIZES
+
+    p = sub.add_parser("train", help="train a model on a names file or a built-in corpus",
+                       description="Train a character-level model; the best checkpoint (by validation loss) is kept.")
+    p.add_argument("names", help="a text file with one name per line, or a built-in corpus (jinyong, gulong, poets)")
+    p.add_argument("--model", default="lstm", help=f"model kind: {', '.join(MODELS)} (default lstm)")
+    p.add_argument("-o", "--output", required=True, help="checkpoint to write (.safetensors)")
+    p.add_argument("--size", choices=SIZES, default=None, help="size preset (default small)")
+    g = p.add_argument_group("model shape (override the preset)")
+    g.add_argument("--n-layer", type=_positive_int)
+    g.add_argument("--n-embd", type=_positive_int)
+    g.add_argument("--n-hidden", type=_positive_int, help="recurrent state width (rnn, lstm, gru)")
+    g.add_argument("--n-head", type=_positive_int, help="attention heads (transformer)")
+    g.add_argument("--dropout", type=_float)
+    t = p.add_argument_group("training")
+    t.add_argument("--max-steps", type=_positive_int, default=5000)
+    t.add_argument("--max-time", type=_float, default=None, help="stop after this many seconds")
+    t.add_argument("--batch-size", type=_positive_int, default=64)
+    t.add_argument("--lr", type=_float, default=None, help="peak learning rate (default: per model kind)")
+    t.add_argument("--weight-decay", type=_float, default=0.01)
+    t.add_argument("--grad-clip", type=_float, default=1.0)
+    t.add_argument("--warmup-steps", type=_int, default=100)
+    t.add_argument("--eval-interval", type=_positive_int, default=100)
+    t.add_argument("--patience", type=_positive_int, default=10, help="validations without improvement before stopping")
+    t.add_argument("--val-fraction", type=_float, default=0.1)
+    t.add_argument("--seed", type=_int, default=0)
+    t.add_argument("--resume", action="store_true", help="continue the run saved beside --output")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or report")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from .corpus import load_names
+    from .train import TrainConfig, train
+
+    config = TrainConfig(
+        max_steps=args.max_steps, max_time=args.max_time, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, grad_clip=args.grad_clip, warmup_steps=args.warmup_steps,
+        eval_interval=args.eval_interval, patience=args.patience, val_fraction=args.val_fraction, seed=args.seed,
+    )
+    config.validate()
+    data = load_names(args.names, encoding=args.encoding)
+    overrides = {"n_layer": args.n_layer, "n_embd": args.n_embd, "n_hidden": args.n_hidden,
+                 "n_head": args.n_head, "dropout": args.dropout}
+    quiet = args.quiet or args.json
+    log: Callable[[str], None] = (lambda _msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
+    result = train(data, args.model, args.output, config, size=args.size, model_overrides=overrides,
+                   resume=args.resume, device=args.device, log=log, progress_bar=not quiet)
+    if args.json:
+        print(json.dumps({
+            "path": result.path, "steps": result.step, "best_step": result.best_step,
+            "best_val_nats": result.best_val, "best_val_bits": result.best_val_bits, "stopped": result.stopped,
+            "seconds": round(result.elapsed, 2), "chars_per_sec": round(result.chars_per_sec), "parameters": result.parameters,
+        }))
+    elif not args.quiet:
+        why = {"max_steps": "reached --max-steps", "max_time": "reached --max-time",
+               "early_stop": "validation stopped improving", "interrupted": "interrupted; continue with --resume"}[result.stopped]
+        print(
+            f"{why} at step {result.step}: best validation {result.best_val:.4f} nats/char "
+            f"({result.best_val_bits:.4f} bits) at step {result.best_step}, {result.chars_per_sec:,.0f} chars/s; "
+            f"saved {result.path}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="generate new names with a trained or shipped model",
+                       description="Print N distinct names that are not in the model's training list.")
+    p.add_argument("model", nargs="?", default=None,
+                   help="checkpoint path or shipped model: jinyong (default), gulong, poets")
+    p.add_argument("-n", type=_positive_int, default=20, help="how many names (default 20)")
+    p.add_argument("--temperature", type=_float, default=1.0, help="0 is greedy; higher is wilder")
+    p.add_argument("--top-k", type=_positive_int, default=None)
+    p.add_argument("--top-p", type=_float, default=None, help="nucleus sampling mass in (0, 1]")
+    p.add_argument("--prefix", "--surname", dest="prefix", default="", help="every name starts with this")
+    p.add_argument("--min-len", type=_int, default=1, help="shortest name in characters")
+    p.add_argument("--max-len", type=_int, default=None, help="longest name in characters")
+    p.add_argument("--include", default="", help="at least one of these characters appears")
+    p.add_argument("--exclude", default="", help="none of these characters appears")
+    p.add_argument("--charset", default=None, help="file of the only characters allowed after the prefix")
+    p.add_argument("--novelty", default="exact", help="which names count as new: exact (not a training name) or off")
+    p.add_argument("--seed", type=_int, default=None, help="seed for reproducible output")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_cmd_generate)
+
+
+def _read_charset(path: str) -> str:
+    from .errors import DataError
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"--charset {path}: no such file")
+    try:
+        chars = "".join(dict.fromkeys(c for c in p.read_text(encoding="utf-8-sig") if not c.isspace()))
+    except UnicodeDecodeError:
+        raise DataError(f"--charset {path}: not UTF-8 text") from None
+    if not chars:
+        raise DataError(f"--charset {path}: the file holds no characters")
+    return chars
+
+
+def _cmd_generate(args) -> int:
+    from . import generate, load_model
+    from .devices import pick_device
+    from .sample import SampleOptions
+
+    options = SampleOptions(
+        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, prefix=args.prefix,
+        min_len=args.min_len, max_len=args.max_len, exclude=args.exclude, include=args.include,
+        charset=_read_charset(args.charset) if args.charset else None,
+    )
+    model = load_model(args.model, device=str(pick_device(args.device)))
+    result = generate(model, args.n, options, novelty=args.novelty, seed=args.seed)
+    if args.json:
+        print(json.dumps({
+            "model": model.path, "requested": result.requested, "found": len(result.names), "drawn": result.drawn,
+            "names": [{"name": name} for name in result.names],
+        }, ensure_ascii=False))
+    else:
+        for name in result.names:
+            print(name)
+    if result.exhausted:
+        print(f"xiaming: found only {len(result.names)} of {result.requested} new names in {result.drawn} tries; "
+              "loosen the constraints for more", file=sys.stderr)
+    return 0
+
+
+def _add_corpora(sub) -> None:
+    p = sub.add_parser("corpora", help="list the built-in name corpora")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_corpora)
+
+
+def _cmd_corpora(args) -> int:
+    from . import corpora
+
+    rows = corpora.listing()
+    if args.json:
+        print(json.dumps([{"name": r.name, "description": r.description, "names": r.names, "rows": r.rows,
+                           "works": list(r.works)} for r in rows], ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r.name:<8} {r.names:>5} names from {len(r.works):>2} works  {r.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; exposed for tests and documentation."""
+    from . import __version__
+
+    parser = _Parser(prog="xiaming", description="侠名: a character-level neural name generator")
+    parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in (_add_generate, _add_train, _add_corpora):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `xiaming` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except XiamingError as exc:
+        print(f"xiaming {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("xiaming: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,110 @@
+"""Built-in name corpora: the characters of Jin Yong's and Gu Long's novels and Tang-Song poets.
+
+Each corpus is a TSV file in this folder (`work<TAB>name<TAB>kind`, one row per name and work;
+see DATASHEET.md for sources, counts and known gaps). `load("jinyong")` returns the distinct names
+in file order, optionally restricted to some works (novels, or dynasties for `poets`) and kinds
+(`name` for personal names, `epithet` for nicknames and titles).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+from ..errors import ConfigError, DataError
+
+DESCRIPTIONS: dict[str, str] = {
+    "jinyong": "characters of Jin Yong's 15 novels (金庸)",
+    "gulong": "characters of Gu Long's novels (古龙)",
+    "poets": "Tang, Five Dynasties and Song poets and ci writers (唐宋诗人、词人)",
+}
+KINDS = ("name", "epithet")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of a corpus file: a name as it appears in one work."""
+
+    work: str  # novel title, or dynasty for `poets`
+    name: str  # the name in simplified characters
+    kind: str  # "name" (personal name) or "epithet" (nickname or title)
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """Summary of one built-in corpus, for `xiaming corpora`."""
+
+    name: str
+    description: str
+    names: int  # distinct names
+    rows: int  # rows in the file (one per name and work)
+    works: tuple[str, ...]
+
+
+def names() -> list[str]:
+    """Names of the built-in corpora."""
+    return list(DESCRIPTIONS)
+
+
+def is_builtin(name: str) -> bool:
+    """Whether `name` is the name of a built-in corpus."""
+    return name in DESCRIPTIONS
+
+
+@lru_cache(maxsize=None)
+def entries(corpus: str) -> tuple[Entry, ...]:
+    """Every row of a built-in corpus, in file order."""
+    if corpus not in DESCRIPTIONS:
+        raise ConfigError(f"unknown corpus {corpus!r}; built-in corpora: {', '.join(DESCRIPTIONS)}")
+    text = resources.files(__package__).joinpath(f"{corpus}.tsv").read_text(encoding="utf-8")
+    return tuple(_parse(text, f"{corpus}.tsv"))
+
+
+def _parse(text: str, filename: str) -> Iterable[Entry]:
+    reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if header != ["work", "name", "kind"]:
+        raise DataError(f"{filename} line 1: expected header 'work<TAB>name<TAB>kind', got {header!r}")
+    for lineno, row in enumerate(reader, start=2):
+        if len(row) != 3 or row[2] not in KINDS or not row[0] or not row[1]:
+            raise DataError(f"{filename} line {lineno}: expected work, name and kind (name|epithet): {row!r}")
+        yield Entry(*row)
+
+
+def load(corpus: str, works: Iterable[str] | None = None, kinds: Iterable[str] | None = None) -> list[str]:
+    """Distinct names of a built-in corpus, in file order, optionally filtered by work and kind."""
+    rows = entries(corpus)
+    if works is not None:
+        works = set(works)
+        unknown = works - {e.work for e in rows}
+        if unknown:
+            known = ", ".join(dict.fromkeys(e.work for e in rows))
+            raise ConfigError(f"corpus {corpus!r} has no work {', '.join(sorted(unknown))}; its works: {known}")
+        rows = tuple(e for e in rows if e.work in works)
+    if kinds is not None:
+        kinds = set(kinds)
+        if not kinds <= set(KINDS):
+            raise ConfigError(f"unknown kind {', '.join(sorted(kinds - set(KINDS)))}; kinds: {', '.join(KINDS)}")
+        rows = tuple(e for e in rows if e.kind in kinds)
+    return list(dict.fromkeys(e.name for e in rows))
+
+
+def info(corpus: str) -> CorpusInfo:
+    """Counts of one built-in corpus."""
+    rows = entries(corpus)
+    return CorpusInfo(
+        name=corpus,
+        description=DESCRIPTIONS[corpus],
+        names=len({e.name for e in rows}),
+        rows=len(rows),
+        works=tuple(dict.fromkeys(e.work for e in rows)),
+    )
+
+
+def listing() -> list[CorpusInfo]:
+    """Counts of every built-in corpus."""
+    return [info(c) for c in DESCRIPTIONS]

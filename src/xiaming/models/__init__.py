@@ -1,0 +1,106 @@
+"""The model registry: every model kind by name, with its config class, size presets and defaults.
+
+All kinds share one contract: `forward(idx, targets=None) -> (logits, loss)` for training and
+scoring, `step(idx, state) -> (logits, state)` for one character at a time when sampling, and
+`select_state(state, index)` to keep some rows of a batch. Code outside this package never asks
+which kind a model is; it looks the kind up here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from torch import nn
+
+from ..errors import ConfigError
+from .rnn import CharRNN, RNNConfig
+from .transformer import CharTransformer, TransformerConfig
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one model kind."""
+
+    config_cls: type  # the frozen dataclass that configures it
+    build: Callable[[Any], nn.Module]  # config -> model
+    description: str  # one line for help texts
+    presets: dict[str, dict] = field(default_factory=dict)  # size name -> config fields
+    fixed: dict = field(default_factory=dict)  # config fields implied by the kind
+    lr: float = 3e-3  # default peak learning rate
+
+
+_RNN_PRESETS = {
+    "tiny": {"n_embd": 16, "n_hidden": 32, "n_layer": 1, "dropout": 0.0},
+    "small": {"n_embd": 64, "n_hidden": 128, "n_layer": 1, "dropout": 0.3},
+    "medium": {"n_embd": 128, "n_hidden": 256, "n_layer": 2, "dropout": 0.3},
+    "large": {"n_embd": 256, "n_hidden": 512, "n_layer": 2, "dropout": 0.3},
+}
+_TRANSFORMER_PRESETS = {
+    "tiny": {"n_embd": 16, "n_head": 2, "n_layer": 1, "dropout": 0.0},
+    "small": {"n_embd": 64, "n_head": 4, "n_layer": 2, "dropout": 0.2},
+    "medium": {"n_embd": 128, "n_head": 4, "n_layer": 4, "dropout": 0.2},
+    "large": {"n_embd": 256, "n_head": 8, "n_layer": 6, "dropout": 0.2},
+}
+
+MODELS: dict[str, ModelSpec] = {
+    "rnn": ModelSpec(RNNConfig, CharRNN, "vanilla RNN (tanh)", _RNN_PRESETS, {"cell": "rnn"}, lr=2e-3),
+    "lstm": ModelSpec(RNNConfig, CharRNN, "LSTM", _RNN_PRESETS, {"cell": "lstm"}),
+    "gru": ModelSpec(RNNConfig, CharRNN, "GRU", _RNN_PRESETS, {"cell": "gru"}),
+    "transformer": ModelSpec(
+        TransformerConfig, CharTransformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3
+    ),
+}
+SIZES = ("tiny", "small", "medium", "large")
+DEFAULT_SIZE = "small"
+
+
+def spec(kind: str) -> ModelSpec:
+    """The registry entry of `kind`; an unknown kind lists the valid ones."""
+    try:
+        return MODELS[kind]
+    except KeyError:
+        raise ConfigError(f"--model {kind!r}: unknown model kind; choose one of {', '.join(MODELS)}") from None
+
+
+def config_fields(kind: str) -> set[str]:
+    """Config fields a user may set for `kind` (those not derived from the data or the kind)."""
+    s = spec(kind)
+    return {f.name for f in dataclasses.fields(s.config_cls)} - {"vocab_size", "block_size"} - set(s.fixed)
+
+
+def make_config(kind: str, data_fields: dict, size: str | None = None, **overrides: Any):
+    """A config for `kind`: preset `size`, then `overrides` (None values ignored), then the data's fields."""
+    s = spec(kind)
+    size = size or DEFAULT_SIZE
+    if s.presets and size not in s.presets:
+        raise ConfigError(f"--size {size!r}: choose one of {', '.join(s.presets)}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(overrides) - config_fields(kind)
+    if unknown:
+        flags = ", ".join("--" + u.replace("_", "-") for u in sorted(unknown))
+        raise ConfigError(f"{flags}: not a setting of the {kind} model")
+    for key, value in overrides.items():
+        if key == "dropout" and not 0.0 <= value < 1.0:
+            raise ConfigError(f"--dropout {value}: must be in [0, 1)")
+        if key != "dropout" and isinstance(value, int) and value < 1:
+            raise ConfigError(f"--{key.replace('_', '-')} {value}: must be at least 1")
+    wanted = {f.name for f in dataclasses.fields(s.config_cls)}
+    values = {**s.presets.get(size, {}), **s.fixed, **overrides, **data_fields}
+    return s.config_cls(**{k: v for k, v in values.items() if k in wanted})
+
+
+def build_model(kind: str, config) -> nn.Module:
+    """A freshly initialised model of `kind` with `config`."""
+    return spec(kind).build(config)
+
+
+def config_from_dict(kind: str, data: dict):
+    """Rebuild a config stored in a checkpoint."""
+    return spec(kind).config_cls(**data)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,74 @@
+"""Recurrent character models: vanilla RNN (tanh), LSTM and GRU.
+
+One class covers the three cells, since they differ only in the recurrent layer that PyTorch
+provides: Elman (1990) for `rnn`, Hochreiter & Schmidhuber (1997) for `lstm`, Cho et al. (2014)
+for `gru`. Embedding -> dropout -> recurrent stack -> dropout -> linear head over the vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """Shape of a recurrent model; `vocab_size` comes from the data."""
+
+    vocab_size: int  # number of ids, the boundary and unknown ids included
+    cell: str = "lstm"  # recurrent cell: rnn (tanh), lstm or gru
+    n_embd: int = 64  # character embedding width
+    n_hidden: int = 256  # recurrent state width per layer
+    n_layer: int = 1  # stacked recurrent layers
+    dropout: float = 0.2  # dropout on embeddings, between layers and before the head
+
+
+class CharRNN(nn.Module):
+    """A recurrent character model behind the common `forward(idx, targets)` contract."""
+
+    def __init__(self, config: RNNConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.drop = nn.Dropout(config.dropout)
+        extra = {"nonlinearity": "tanh"} if config.cell == "rnn" else {}
+        self.rnn = CELLS[config.cell](
+            config.n_embd,
+            config.n_hidden,
+            num_layers=config.n_layer,
+            batch_first=True,
+            dropout=config.dropout if config.n_layer > 1 else 0.0,
+            **extra,
+        )
+        self.head = nn.Linear(config.n_hidden, config.vocab_size)
+
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None, state=None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits for every position; mean cross-entropy over targets that are not -1 (padding)."""
+        x = self.drop(self.wte(idx))  # (B, T, E)
+        out, _ = self.rnn(x, state)  # (B, T, H)
+        logits = self.head(self.drop(out))  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
+        return logits, loss
+
+    def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, object]:
+        """One character for each row: (B,) ids -> (B, V) logits and the new recurrent state."""
+        out, state = self.rnn(self.wte(idx)[:, None, :], state)  # (B, 1, H)
+        return self.head(out[:, 0]), state
+
+    @staticmethod
+    def select_state(state, index: torch.Tensor):
+        """Keep (and reorder) the batch rows `index` of a recurrent state."""
+        if state is None:
+            return None
+        if isinstance(state, tuple):
+            return tuple(s[:, index] for s in state)
+        return state[:, index]
