@@ -68,6 +68,8 @@ def _add_train(sub) -> None:
     t.add_argument("--eval-interval", type=_positive_int, default=100)
     t.add_argument("--patience", type=_positive_int, default=10, help="validations without improvement before stopping")
     t.add_argument("--val-fraction", type=_float, default=0.1)
+    t.add_argument("--unk-rate", type=_float, default=0.5,
+                   help="chance that a character seen once is shown as unknown while training (default 0.5)")
     t.add_argument("--seed", type=_int, default=0)
     t.add_argument("--resume", action="store_true", help="continue the run saved beside --output")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
@@ -84,7 +86,8 @@ def _cmd_train(args) -> int:
     config = TrainConfig(
         max_steps=args.max_steps, max_time=args.max_time, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay, grad_clip=args.grad_clip, warmup_steps=args.warmup_steps,
-        eval_interval=args.eval_interval, patience=args.patience, val_fraction=args.val_fraction, seed=args.seed,
+        eval_interval=args.eval_interval, patience=args.patience, val_fraction=args.val_fraction,
+        unk_rate=args.unk_rate, seed=args.seed,
     )
     config.validate()
     data = load_names(args.names, encoding=args.encoding)
@@ -102,7 +105,8 @@ def _cmd_train(args) -> int:
         }))
     elif not args.quiet:
         why = {"max_steps": "reached --max-steps", "max_time": "reached --max-time",
-               "early_stop": "validation stopped improving", "interrupted": "interrupted; continue with --resume"}[result.stopped]
+               "early_stop": "validation stopped improving", "interrupted": "interrupted; continue with --resume",
+               "finished": "training complete (nothing left to learn)"}[result.stopped]
         print(
             f"{why} at step {result.step}: best validation {result.best_val:.4f} nats/char "
             f"({result.best_val_bits:.4f} bits) at step {result.best_step}, {result.chars_per_sec:,.0f} chars/s; "
@@ -175,6 +179,48 @@ def _cmd_generate(args) -> int:
     return 0
 
 
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="held-out loss and sample statistics of a model",
+                       description="Score held-out names (nats and bits per character, end token counted) and "
+                                   "describe N unfiltered samples: novelty, uniqueness, fragments, glued names, "
+                                   "length fit.")
+    p.add_argument("model", help="checkpoint path or shipped model: jinyong, gulong, poets")
+    p.add_argument("names", help="held-out names: a file (one per line, every line scored) or a built-in corpus")
+    p.add_argument("-n", "--samples", dest="samples", type=_int, default=1000,
+                   help="names to draw for the sample statistics (default 1000; 0 skips them)")
+    p.add_argument("--seed", type=_int, default=0, help="seed of the samples (default 0)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_cmd_eval)
+
+
+def _cmd_eval(args) -> int:
+    from . import load_model
+    from .devices import pick_device
+    from .errors import ConfigError
+    from .evaluate import evaluate, load_eval_names
+
+    if args.samples < 0:
+        raise ConfigError(f"-n {args.samples}: must be 0 or more")
+    model = load_model(args.model, device=str(pick_device(args.device)))
+    names = load_eval_names(args.names, encoding=args.encoding)
+    result = evaluate(model, names, n_samples=args.samples, seed=args.seed)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return 0
+    h, s = result.held_out, result.samples
+    print(f"model    {result.model} ({result.kind}, {result.parameters:,} parameters)")
+    print(f"held out {result.source}: {h.names} names, {h.chars} predictions (end tokens counted), "
+          f"{h.unknown_chars} unknown characters, {h.in_training:.1%} also in the training list")
+    print(f"         {h.nats_per_char:.4f} nats/char  {h.bits_per_char:.4f} bits/char")
+    if s is not None:
+        print(f"samples  {s.samples} drawn at temperature 1, no filter (seed {result.seed}), mean length {s.mean_length:.2f}")
+        print(f"         novelty {s.novelty:.1%}  uniqueness {s.uniqueness:.1%}  fragments {s.fragments:.1%}  "
+              f"glued {s.glued:.1%} (real held-out names: {h.glued:.1%})  length TV {s.length_tv:.3f}")
+    return 0
+
+
 def _add_corpora(sub) -> None:
     p = sub.add_parser("corpora", help="list the built-in name corpora")
     p.add_argument("--json", action="store_true")
@@ -201,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_generate, _add_train, _add_corpora):
+    for add in (_add_generate, _add_train, _add_eval, _add_corpora):
         add(sub)
     return parser
 

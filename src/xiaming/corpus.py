@@ -26,8 +26,9 @@ class NameList:
     source: str  # a file path or "builtin:<corpus>"
 
 
-def read_names(path: str | Path, encoding: str = "utf-8") -> list[str]:
-    """Distinct, stripped, non-blank lines of a file, in order."""
+def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True) -> list[str]:
+    """Stripped, non-blank lines of a file, in order; repeats dropped unless `dedupe` is False
+    (a held-out test file is scored line by line, repeats included, as other tools score it)."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
@@ -43,7 +44,8 @@ def read_names(path: str | Path, encoding: str = "utf-8") -> list[str]:
         raise DataError(
             f"{path} line {line}: bytes that are not valid {encoding}; pass --encoding (e.g. --encoding gbk)"
         ) from None
-    return list(dict.fromkeys(s for s in (line.strip() for line in text.splitlines()) if s))
+    lines = [s for s in (line.strip() for line in text.splitlines()) if s]
+    return list(dict.fromkeys(lines)) if dedupe else lines
 
 
 def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2) -> NameList:

@@ -29,7 +29,7 @@ from .corpus import NameList, describe, split
 from .data import PAD_TARGET, crop, encode_names
 from .devices import pick_device
 from .errors import CheckpointError, ConfigError, DataError
-from .vocab import Vocab
+from .vocab import N_SPECIAL, UNKNOWN, Vocab
 
 LN2 = math.log(2)
 
@@ -49,6 +49,7 @@ class TrainConfig:
     eval_interval: int = 100  # steps between validations
     patience: int = 10  # validations without improvement before stopping early
     val_fraction: float = 0.1  # share of names held out for validation
+    unk_rate: float = 0.5  # chance that a character seen once in training is shown as unknown
     seed: int = 0  # seeds the split, the initial weights, dropout and batch order
 
     def validate(self) -> None:
@@ -64,6 +65,7 @@ class TrainConfig:
             ("eval-interval", self.eval_interval >= 1, "at least 1"),
             ("patience", self.patience >= 1, "at least 1"),
             ("val-fraction", 0 < self.val_fraction < 1, "between 0 and 1"),
+            ("unk-rate", 0 <= self.unk_rate < 1, "in [0, 1)"),
         ]
         for flag, ok, what in checks:
             if not ok:
@@ -127,7 +129,12 @@ def lr_at(step: int, peak: float, config: TrainConfig) -> float:
 
 
 class GradientTrainer:
-    """AdamW on random minibatches of padded names, for every PyTorch model."""
+    """AdamW on random minibatches of padded names, for every PyTorch model.
+
+    Characters that occur once in the training names are shown as the unknown id with chance
+    `unk_rate`, so the model learns how often a name holds a character it has never seen; without
+    this, held-out names with new characters (common in Chinese lists) get near-zero probability.
+    """
 
     finished = False
 
@@ -140,10 +147,22 @@ class GradientTrainer:
         groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
         self.optimizer = torch.optim.AdamW(groups, lr=peak_lr, betas=(0.9, 0.99))
         self.batches = torch.Generator().manual_seed(config.seed)
+        ids, counts = train_y[train_y >= N_SPECIAL].unique(return_counts=True)
+        self.rare = ids[counts == 1]  # ids seen once
+
+    def _hide_rare(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Replace some once-seen characters by UNKNOWN, in the targets and the inputs alike."""
+        if self.config.unk_rate == 0 or len(self.rare) == 0:
+            return xb, yb
+        hide = torch.isin(yb, self.rare) & (torch.rand(yb.shape, generator=self.batches) < self.config.unk_rate)
+        yb = yb.masked_fill(hide, UNKNOWN)
+        xb = xb.clone()
+        xb[:, 1:] = xb[:, 1:].masked_fill(hide[:, :-1], UNKNOWN)  # input t+1 is target t
+        return xb, yb
 
     def step(self, step: int) -> tuple[float, int]:
         idx = torch.randint(len(self.train_x), (self.config.batch_size,), generator=self.batches)
-        xb, yb = crop(self.train_x[idx], self.train_y[idx])
+        xb, yb = self._hide_rare(*crop(self.train_x[idx], self.train_y[idx]))
         xb, yb = xb.to(self.device), yb.to(self.device)  # (B, T)
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(step, self.peak_lr, self.config)

@@ -15,6 +15,8 @@ from typing import Any, Callable
 from torch import nn
 
 from ..errors import ConfigError
+from .minchar import MinCharConfig, MinCharRNN
+from .ngram import NGramConfig, NGramLM
 from .rnn import CharRNN, RNNConfig
 from .transformer import CharTransformer, TransformerConfig
 
@@ -51,6 +53,8 @@ MODELS: dict[str, ModelSpec] = {
     "transformer": ModelSpec(
         TransformerConfig, CharTransformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3
     ),
+    "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1),
+    "ngram": ModelSpec(NGramConfig, NGramLM, "interpolated Kneser-Ney character n-gram (counts, no training)"),
 }
 SIZES = ("tiny", "small", "medium", "large")
 DEFAULT_SIZE = "small"
@@ -101,6 +105,8 @@ def config_from_dict(kind: str, data: dict):
     return spec(kind).config_cls(**data)
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+def count_parameters(model) -> int:
+    """Number of trainable parameters (a model without torch parameters reports its own count)."""
+    if hasattr(model, "num_parameters"):
+        return int(model.num_parameters())
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

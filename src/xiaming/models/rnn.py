@@ -3,6 +3,10 @@
 One class covers the three cells, since they differ only in the recurrent layer that PyTorch
 provides: Elman (1990) for `rnn`, Hochreiter & Schmidhuber (1997) for `lstm`, Cho et al. (2014)
 for `gru`. Embedding -> dropout -> recurrent stack -> dropout -> linear head over the vocabulary.
+With `tie_weights` the head projects the state to the embedding width and scores characters
+against their own embeddings (Press & Wolf, 2017, "Using the Output Embedding to Improve Language
+Models"): with thousands of Chinese characters this shrinks the model several times over and lets
+rare characters learn from both their input and output uses.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class RNNConfig:
     n_hidden: int = 256  # recurrent state width per layer
     n_layer: int = 1  # stacked recurrent layers
     dropout: float = 0.2  # dropout on embeddings, between layers and before the head
+    tie_weights: bool = False  # output layer reuses the embedding through an n_hidden -> n_embd projection
 
 
 class CharRNN(nn.Module):
@@ -45,7 +50,20 @@ class CharRNN(nn.Module):
             dropout=config.dropout if config.n_layer > 1 else 0.0,
             **extra,
         )
-        self.head = nn.Linear(config.n_hidden, config.vocab_size)
+        if config.tie_weights:
+            self.proj = nn.Linear(config.n_hidden, config.n_embd)
+            self.head_bias = nn.Parameter(torch.zeros(config.vocab_size))
+        else:
+            self.head = nn.Linear(config.n_hidden, config.vocab_size)
+
+    # Parameters with one row per vocabulary id (dimension 0), remapped when the vocabulary grows.
+    VOCAB_ROWS = ("wte.weight", "head.weight", "head.bias", "head_bias")
+
+    def logits(self, out: torch.Tensor) -> torch.Tensor:
+        """Scores over the vocabulary from recurrent outputs (..., H) -> (..., V)."""
+        if self.config.tie_weights:
+            return self.proj(out) @ self.wte.weight.T + self.head_bias
+        return self.head(out)
 
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None, state=None
@@ -53,7 +71,7 @@ class CharRNN(nn.Module):
         """Logits for every position; mean cross-entropy over targets that are not -1 (padding)."""
         x = self.drop(self.wte(idx))  # (B, T, E)
         out, _ = self.rnn(x, state)  # (B, T, H)
-        logits = self.head(self.drop(out))  # (B, T, V)
+        logits = self.logits(self.drop(out))  # (B, T, V)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
@@ -62,7 +80,7 @@ class CharRNN(nn.Module):
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, object]:
         """One character for each row: (B,) ids -> (B, V) logits and the new recurrent state."""
         out, state = self.rnn(self.wte(idx)[:, None, :], state)  # (B, 1, H)
-        return self.head(out[:, 0]), state
+        return self.logits(out[:, 0]), state
 
     @staticmethod
     def select_state(state, index: torch.Tensor):

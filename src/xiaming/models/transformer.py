@@ -83,6 +83,9 @@ class CharTransformer(nn.Module):
         self.head = nn.Linear(config.n_embd, config.vocab_size)
         self.apply(_init_weights)
 
+    # Parameters with one row per vocabulary id (dimension 0), remapped when the vocabulary grows.
+    VOCAB_ROWS = ("wte.weight", "head.weight", "head.bias")
+
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:

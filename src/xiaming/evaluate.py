@@ -1,0 +1,183 @@
+"""Evaluation: how well a model predicts names it has not seen, and what its samples look like.
+
+Two kinds of figures, both behind `xiaming eval` and the benchmark script:
+
+- Held-out negative log-likelihood per character, the end-of-name token counted, in nats and in
+  bits. It comes from `score.score_names`, so it is a proper probability for every model kind: an
+  unknown character costs the model's unknown-character probability spread over its Unicode block.
+- Sample statistics over names drawn at temperature 1 with no novelty filter (a filter would hide
+  exactly what is measured): novelty (share not in the training list), uniqueness (distinct
+  share), fragments (one-character names), glued names (training names stuck together, see
+  `is_glued`), and the total-variation distance between the sample lengths and the training
+  lengths.
+
+A low NLL with poor samples means a model that memorised; good samples with a high NLL mean one
+that plays safe. Both are reported so neither can hide the other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import torch
+
+from . import models
+from .corpus import NameList, load_names, read_names
+from .errors import DataError
+from .sample import SampleOptions, default_max_len, sample_batch
+from .score import corpus_nll, score_names
+from .vocab import Vocab
+
+LN2 = math.log(2)
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """How well a model predicts a list of names."""
+
+    names: int  # names scored (repeats in the file included)
+    chars: int  # predictions scored: every character plus one end token per name
+    nats_per_char: float  # mean negative log-likelihood per prediction, natural log
+    bits_per_char: float  # the same in bits
+    unknown_chars: int  # characters of the names that the model's vocabulary lacks
+    in_training: float  # share of the names that are also in the model's training list
+    glued: float  # share of the names that are new but glued from training names (a reference for samples)
+
+
+@dataclass(frozen=True)
+class SampleStats:
+    """What a model's unfiltered samples look like."""
+
+    samples: int  # names drawn
+    novelty: float  # share not in the training list
+    uniqueness: float  # distinct names / names drawn
+    fragments: float  # share of one-character names
+    glued: float  # share that are new but glued from training names (see `is_glued`)
+    length_tv: float  # total-variation distance between the sample and the training length distributions
+    mean_length: float  # mean sample length in characters
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything `xiaming eval` reports about one model and one list of names."""
+
+    model: str  # checkpoint path
+    kind: str  # model kind
+    parameters: int
+    source: str  # where the held-out names came from
+    held_out: HeldOut
+    samples: SampleStats | None  # None when no samples were drawn
+    seed: int  # seed of the samples
+
+    def to_dict(self) -> dict:
+        """One flat JSON-ready object: the held-out figures, then the sample statistics."""
+        out = {"model": self.model, "kind": self.kind, "parameters": self.parameters, "source": self.source}
+        out.update(asdict(self.held_out))
+        out["reference_glued"] = out.pop("glued")
+        if self.samples is not None:
+            out.update(asdict(self.samples))
+            out["seed"] = self.seed
+        return out
+
+
+def is_glued(name: str, training: set[str] | frozenset[str]) -> bool:
+    """Whether `name` is two training names stuck together, or a training name of 2+ characters
+    with 2+ more characters around it (e.g. 令狐冲 + 一二). A training name itself is not glued:
+    that is a copy, which novelty counts."""
+    if name in training:
+        return False
+    n = len(name)
+    if any(name[:i] in training and name[i:] in training for i in range(1, n)):
+        return True
+    return any(name[i:j] in training for i in range(n) for j in range(i + 2, n + 1) if n - (j - i) >= 2)
+
+
+def length_tv(a: Iterable[str], b: Iterable[str]) -> float:
+    """Total-variation distance between the length distributions of two name lists (0 same, 1 disjoint)."""
+    ca, cb = Counter(len(s) for s in a), Counter(len(s) for s in b)
+    na, nb = sum(ca.values()), sum(cb.values())
+    if na == 0 or nb == 0:
+        return 1.0 if na != nb else 0.0
+    return 0.5 * sum(abs(ca[k] / na - cb[k] / nb) for k in set(ca) | set(cb))
+
+
+def sample_stats(samples: Sequence[str], training_names: Iterable[str]) -> SampleStats:
+    """Statistics of `samples` against the list the model was trained on."""
+    training = set(training_names)
+    n = len(samples)
+    share = (lambda count: count / n) if n else (lambda count: 0.0)
+    return SampleStats(
+        samples=n,
+        novelty=share(sum(s not in training for s in samples)),
+        uniqueness=share(len(set(samples))),
+        fragments=share(sum(len(s) == 1 for s in samples)),
+        glued=share(sum(is_glued(s, training) for s in samples)),
+        length_tv=length_tv(samples, training),
+        mean_length=share(sum(len(s) for s in samples)),
+    )
+
+
+def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable[str] = ()) -> HeldOut:
+    """Held-out NLL per character of `names` (end tokens counted) under `model`."""
+    training = set(training_names)
+    scores = score_names(model, vocab, list(names))
+    nll = corpus_nll(scores)
+    n = max(1, len(names))
+    return HeldOut(
+        names=len(names),
+        chars=sum(len(s.char_log_probs) for s in scores),
+        nats_per_char=nll,
+        bits_per_char=nll / LN2,
+        unknown_chars=sum(c not in vocab for name in names for c in name),
+        in_training=sum(name in training for name in names) / n,
+        glued=sum(is_glued(name, training) for name in names) / n,
+    )
+
+
+@torch.no_grad()
+def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | None = None,
+                 batch: int = 1000) -> list[str]:
+    """`n` names drawn at temperature 1 with no constraint and no novelty filter, repeats kept."""
+    options = SampleOptions()
+    max_len = default_max_len(model, train_info or {}, options)
+    device = next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
+    generator = torch.Generator(device=device).manual_seed(seed)
+    out: list[str] = []
+    for _ in range(n):  # each batch adds at least one name in practice; the bound keeps it finite
+        if len(out) >= n:
+            break
+        out.extend(sample_batch(model, vocab, min(batch, n - len(out)), options, max_len, generator))
+    return out[:n]
+
+
+def load_eval_names(source: str, encoding: str = "utf-8") -> NameList:
+    """Held-out names from a file, line by line with repeats kept (as other tools score a test
+    file), or from a built-in corpus."""
+    if not Path(source).exists():
+        return load_names(source, encoding, min_names=1)  # a built-in corpus, or "no such file"
+    names = read_names(source, encoding, dedupe=False)
+    if not names:
+        raise DataError(f"{source}: no names (the file is empty or blank)")
+    return NameList(names, str(source))
+
+
+def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0) -> Evaluation:
+    """Score `names` with a loaded checkpoint and draw `n_samples` names for the sample statistics."""
+    model, vocab = checkpoint.model, checkpoint.vocab
+    stats = None
+    if n_samples > 0:
+        samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train)
+        stats = sample_stats(samples, checkpoint.names)
+    return Evaluation(
+        model=checkpoint.path,
+        kind=checkpoint.kind,
+        parameters=models.count_parameters(model),
+        source=names.source,
+        held_out=held_out(model, vocab, names.names, checkpoint.names),
+        samples=stats,
+        seed=seed,
+    )

@@ -1,0 +1,281 @@
+"""An interpolated Kneser-Ney character n-gram model: the strongest classical baseline.
+
+The probability of the next id given the previous `order - 1` ids (padded with the boundary at
+the start of a name) follows Chen & Goodman (1999), "An empirical study of smoothing techniques
+for language modeling": modified Kneser-Ney with three discounts per order (for counts 1, 2 and
+3+) estimated from the counts of counts, interpolated all the way down:
+
+    P_k(w | h) = max(a_k(h w) - D_k(a), 0) / a_k(h) + gamma_k(h) * P_{k-1}(w | h'),
+
+where h' drops the oldest id of h, a_k(h) = sum_w a_k(h w) and gamma_k(h) is the discounted mass.
+A context never seen at order k passes P_{k-1} through unchanged. The highest order counts
+occurrences; lower orders count distinct left neighbours (continuation counts), except n-grams
+that start at the beginning of a name, which cannot be extended to the left and keep their raw
+counts (as KenLM does for <s>). Below the unigrams sits the uniform distribution over every id,
+so the end of a name (the boundary) and the unknown id, which training never shows, get a small
+proper probability and no score is infinite.
+
+"Training" is counting: the trainer's single step counts every n-gram and finishes. The counts
+travel in the checkpoint as int64 tensors (n-gram keys in base `vocab_size`, and their adjusted
+counts); the discounts and per-context sums are recomputed from them when loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+
+PAD_TARGET = -1  # padded target positions (see data.py)
+BOUNDARY = 0  # the name boundary id (see vocab.py)
+
+
+@dataclass(frozen=True)
+class NGramConfig:
+    """Shape of the n-gram model; `vocab_size` comes from the data."""
+
+    vocab_size: int  # number of ids, the boundary and unknown ids included
+    order: int = 4  # n: the next character depends on the previous n - 1
+
+
+@dataclass
+class _Level:
+    """Everything order k needs at prediction time, derived from its counts."""
+
+    contexts: np.ndarray  # (C,) sorted context keys
+    start: np.ndarray  # (C,) first entry of each context
+    length: np.ndarray  # (C,) entries of each context
+    gamma: np.ndarray  # (C,) interpolation weight of the lower order
+    next_id: np.ndarray  # (E,) predicted id of each entry
+    discounted: np.ndarray  # (E,) max(a - D(a), 0) / a(h)
+
+
+def discounts(counts: np.ndarray) -> np.ndarray:
+    """Modified Kneser-Ney discounts (D1, D2, D3+) from counts of counts (Chen & Goodman eq. 26).
+
+    Small or odd data can make the estimates fall outside (0, c]; they are clamped so every seen
+    context keeps some mass for the lower orders (D > 0) and no entry goes negative (D_c <= c).
+    """
+    n = [int((counts == c).sum()) for c in (1, 2, 3, 4)]
+    y = n[0] / (n[0] + 2 * n[1]) if n[0] + 2 * n[1] > 0 else 0.5
+    d = []
+    for c in (1, 2, 3):
+        value = c - (c + 1) * y * n[c] / n[c - 1] if n[c - 1] > 0 else y
+        d.append(min(max(value, 0.05), float(c)))
+    return np.array(d)
+
+
+def count_ngrams(grams: np.ndarray, vocab_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Adjusted counts per order from all (M, N) n-gram occurrences: [(keys, counts)] for k = 1..N.
+
+    A k-gram's key is its ids read as a base-`vocab_size` number, so its context is `key // V`
+    and its predicted id `key % V`. Order N counts occurrences; order k < N counts distinct left
+    neighbours, except k-grams that begin with the start padding (k >= 2 and first id the
+    boundary), which count occurrences.
+    """
+    V = vocab_size
+    N = grams.shape[1]
+    weights = V ** np.arange(N - 1, -1, -1, dtype=np.int64)  # (N,)
+    levels: list[tuple[np.ndarray, np.ndarray]] = []
+    types_above = None  # distinct (k+1)-gram keys
+    for k in range(N, 0, -1):
+        keys = grams[:, N - k :] @ weights[N - k :]  # (M,) k-gram keys of every occurrence
+        if k == N:
+            uniq, counts = np.unique(keys, return_counts=True)
+        else:
+            left = types_above % V**k  # each distinct (k+1)-gram contributes one left neighbour
+            anchored_limit = V ** (k - 1) if k >= 2 else 0  # keys below it begin with the boundary
+            cont_keys, cont_counts = np.unique(left[left >= anchored_limit], return_counts=True)
+            raw_keys, raw_counts = np.unique(keys[keys < anchored_limit], return_counts=True)
+            uniq = np.concatenate([raw_keys, cont_keys])  # raw keys are all smaller: still sorted
+            counts = np.concatenate([raw_counts, cont_counts])
+        levels.append((uniq.astype(np.int64), counts.astype(np.int64)))
+        types_above = np.unique(keys)
+    return levels[::-1]
+
+
+def contexts_of(idx: np.ndarray, context: int) -> np.ndarray:
+    """(B, T, context) previous ids at every position of (B, T) inputs, boundary-padded on the left."""
+    B, T = idx.shape
+    if context == 0:
+        return np.zeros((B, T, 0), dtype=np.int64)
+    padded = np.concatenate([np.full((B, context - 1), BOUNDARY, dtype=np.int64), idx], axis=1)  # (B, T + c - 1)
+    return np.lib.stride_tricks.sliding_window_view(padded, context, axis=1)  # (B, T, c)
+
+
+class NGramLM:
+    """Interpolated modified Kneser-Ney over characters, behind the common model contract."""
+
+    def __init__(self, config: NGramConfig) -> None:
+        if config.order < 1:
+            raise ConfigError(f"--order {config.order}: must be at least 1")
+        if config.vocab_size ** config.order >= 2**62:
+            raise ConfigError(
+                f"--order {config.order}: too high for a vocabulary of {config.vocab_size} (keys overflow); lower it"
+            )
+        self.config = config
+        empty = np.zeros(0, dtype=np.int64)
+        self.counts: list[tuple[np.ndarray, np.ndarray]] = [(empty, empty) for _ in range(config.order)]
+        self.training = True
+        self._prepare()
+
+    # --- counting -----------------------------------------------------------------------------
+
+    def fit(self, train_x: torch.Tensor, train_y: torch.Tensor) -> None:
+        """Count every n-gram of the training names (inputs and targets as in data.py)."""
+        x, y = train_x.cpu().numpy().astype(np.int64), train_y.cpu().numpy().astype(np.int64)
+        mask = y != PAD_TARGET
+        ctx = contexts_of(x, self.config.order - 1)[mask]  # (M, N - 1)
+        grams = np.concatenate([ctx, y[mask][:, None]], axis=1)  # (M, N)
+        self.counts = count_ngrams(grams, self.config.vocab_size)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Derive discounts, per-context sums and interpolation weights from the counts."""
+        V = self.config.vocab_size
+        self.levels: list[_Level] = []
+        for keys, counts in self.counts:
+            ctx, next_id = keys // V, keys % V
+            contexts, start, length = np.unique(ctx, return_index=True, return_counts=True)
+            d = discounts(counts)
+            dval = d[np.minimum(counts, 3) - 1] if len(counts) else np.zeros(0)  # (E,)
+            total = np.add.reduceat(counts, start).astype(np.float64) if len(counts) else np.zeros(0)  # (C,)
+            gamma = np.add.reduceat(dval, start) / total if len(counts) else np.zeros(0)
+            per_entry_total = np.repeat(total, length)
+            self.levels.append(_Level(contexts, start, length, gamma, next_id, (counts - dval) / per_entry_total))
+        # The unigram level over the uniform base, shared by every position.
+        uni = self.levels[0]
+        self.base = np.full(V, 1.0 / V)
+        if len(uni.contexts):
+            self.base *= uni.gamma[0]
+            self.base[uni.next_id] += uni.discounted
+
+    # --- prediction ---------------------------------------------------------------------------
+
+    def probs(self, contexts: np.ndarray) -> np.ndarray:
+        """(M, V) next-id distributions for (M, order - 1) contexts (oldest id first)."""
+        M = len(contexts)
+        V = self.config.vocab_size
+        p = np.tile(self.base, (M, 1))  # (M, V)
+        for k in range(2, self.config.order + 1):
+            level = self.levels[k - 1]
+            if not len(level.contexts):
+                continue
+            h = contexts[:, contexts.shape[1] - (k - 1) :]  # (M, k - 1) the most recent ids
+            keys = h @ (V ** np.arange(k - 2, -1, -1, dtype=np.int64))  # (M,)
+            j = np.minimum(np.searchsorted(level.contexts, keys), len(level.contexts) - 1)
+            rows = np.flatnonzero(level.contexts[j] == keys)  # positions whose context was seen
+            if not len(rows):
+                continue
+            j = j[rows]
+            p[rows] *= level.gamma[j][:, None]
+            lens = level.length[j]
+            offsets = np.cumsum(lens) - lens
+            entries = np.arange(lens.sum()) - np.repeat(offsets, lens) + np.repeat(level.start[j], lens)
+            p[np.repeat(rows, lens), level.next_id[entries]] += level.discounted[entries]
+        return p
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Log-probabilities (B, T, V) as logits; mean cross-entropy over targets that are not -1."""
+        ids = idx.cpu().numpy().astype(np.int64)
+        B, T = ids.shape
+        p = self.probs(contexts_of(ids, self.config.order - 1).reshape(B * T, -1))  # (B*T, V)
+        logp = np.log(p)
+        loss = None
+        if targets is not None:
+            tgt = targets.cpu().numpy().reshape(-1)
+            rows = np.flatnonzero(tgt != PAD_TARGET)
+            nll = -logp[rows, tgt[rows]]
+            loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0, dtype=torch.float64)
+        return torch.from_numpy(logp.reshape(B, T, -1).astype(np.float32)), loss
+
+    __call__ = forward
+
+    def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
+        """One id per row: (B,) ids -> (B, V) log-probabilities and the (B, order - 1) recent ids."""
+        ids = idx.cpu().numpy().astype(np.int64)
+        context = self.config.order - 1
+        if state is None:
+            state = np.full((len(ids), context), BOUNDARY, dtype=np.int64)
+        state = np.concatenate([state[:, 1:], ids[:, None]], axis=1) if context else state  # (B, context)
+        return torch.from_numpy(np.log(self.probs(state)).astype(np.float32)), state
+
+    @staticmethod
+    def select_state(state, index: torch.Tensor):
+        """Keep (and reorder) the batch rows `index` of a (B, order - 1) state."""
+        if state is None:
+            return None
+        return np.asarray(state)[np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index)]
+
+    # --- the rest of the contract -------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Keys and adjusted counts per order, as int64 tensors."""
+        sd = {}
+        for k, (keys, counts) in enumerate(self.counts, start=1):
+            sd[f"keys.{k}"] = torch.tensor(keys, dtype=torch.int64)
+            sd[f"counts.{k}"] = torch.tensor(counts, dtype=torch.int64)
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, torch.Tensor], strict: bool = True) -> None:
+        """Inverse of `state_dict`; keys of another order or mismatched lengths are an error."""
+        expected = {f"{what}.{k}" for k in range(1, self.config.order + 1) for what in ("keys", "counts")}
+        if set(state_dict) != expected:
+            raise KeyError(f"expected keys {sorted(expected)}, got {sorted(state_dict)}")
+        counts = []
+        for k in range(1, self.config.order + 1):
+            keys = state_dict[f"keys.{k}"].cpu().numpy().astype(np.int64)
+            c = state_dict[f"counts.{k}"].cpu().numpy().astype(np.int64)
+            if keys.shape != c.shape or keys.ndim != 1:
+                raise ValueError(f"order {k}: {len(keys)} keys but {len(c)} counts")
+            if len(keys) and (np.any(np.diff(keys) <= 0) or keys[0] < 0 or keys[-1] >= self.config.vocab_size**k):
+                raise ValueError(f"order {k}: keys are not sorted n-grams of this vocabulary")
+            counts.append((keys, c))
+        self.counts = counts
+        self._prepare()
+
+    def num_parameters(self) -> int:
+        """Stored n-gram entries, all orders together."""
+        return sum(len(keys) for keys, _ in self.counts)
+
+    def eval(self) -> "NGramLM":
+        return self.train(False)
+
+    def train(self, mode: bool = True) -> "NGramLM":
+        self.training = mode
+        return self
+
+    def to(self, device=None, *args, **kwargs) -> "NGramLM":
+        """Stays on the CPU (numpy) whatever the device; outputs are CPU tensors."""
+        return self
+
+    def make_trainer(self, train_x: torch.Tensor, train_y: torch.Tensor, config, peak_lr: float) -> "NGramTrainer":
+        return NGramTrainer(self, train_x, train_y)
+
+
+class NGramTrainer:
+    """Counting in one step: the first step counts everything and the run is finished."""
+
+    def __init__(self, model: NGramLM, train_x: torch.Tensor, train_y: torch.Tensor) -> None:
+        self.model, self.train_x, self.train_y = model, train_x, train_y
+        self.finished = False
+
+    def step(self, step: int) -> tuple[float, int]:
+        self.model.fit(self.train_x, self.train_y)
+        self.finished = True
+        total, n = 0.0, 0
+        for i in range(0, len(self.train_x), 1024):  # training loss, for the log
+            y = self.train_y[i : i + 1024]
+            _, loss = self.model(self.train_x[i : i + 1024], y)
+            k = int((y != PAD_TARGET).sum())
+            total, n = total + float(loss) * k, n + k
+        return total / max(1, n), n
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {"finished": torch.tensor([int(self.finished)])}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.finished = bool(tensors["finished"][0])

@@ -1,0 +1,100 @@
+"""Scoring names: the log-probability a model gives each character of a name, end token included.
+
+Every figure is a proper probability, whatever the model: a character outside the model's
+vocabulary is scored through the model's unknown-character probability, spread evenly over the
+code points of its Unicode block that the vocabulary does not hold (for Chinese, the 20,992 CJK
+Unified Ideographs U+4E00-U+9FFF). So no model gets an infinite or a free score for a character
+it has never seen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .data import PAD_TARGET, crop, encode_names
+from .vocab import UNKNOWN, Vocab
+
+# Unicode blocks that names are commonly written in: (first, last) code points.
+BLOCKS: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x007F),  # Basic Latin
+    (0x0080, 0x00FF),  # Latin-1 Supplement
+    (0x0100, 0x017F),  # Latin Extended-A
+    (0x0180, 0x024F),  # Latin Extended-B
+    (0x0370, 0x03FF),  # Greek and Coptic
+    (0x0400, 0x04FF),  # Cyrillic
+    (0x3040, 0x309F),  # Hiragana
+    (0x30A0, 0x30FF),  # Katakana
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xAC00, 0xD7AF),  # Hangul Syllables
+)
+
+
+def block_of(char: str) -> tuple[int, int]:
+    """The Unicode block of `char` (from BLOCKS; otherwise its aligned 256-code-point range)."""
+    cp = ord(char)
+    for first, last in BLOCKS:
+        if first <= cp <= last:
+            return first, last
+    return cp & ~0xFF, (cp & ~0xFF) + 0xFF
+
+
+def unknown_log_share(char: str, vocab: Vocab) -> float:
+    """log of the share of the unknown-character mass that `char` gets: 1 / (block code points not in vocab)."""
+    first, last = block_of(char)
+    known = sum(1 for c in vocab.chars if first <= ord(c) <= last)
+    return -math.log(max(1, last - first + 1 - known))
+
+
+@dataclass(frozen=True)
+class NameScore:
+    """How likely a model finds one name."""
+
+    name: str
+    char_log_probs: list[float]  # natural log p(c_i | c_<i) per character, then the end token
+
+    @property
+    def log_prob(self) -> float:
+        return sum(self.char_log_probs)
+
+    @property
+    def nats_per_char(self) -> float:
+        return -self.log_prob / len(self.char_log_probs)
+
+    @property
+    def bits_per_char(self) -> float:
+        return self.nats_per_char / math.log(2)
+
+
+@torch.no_grad()
+def score_names(model, vocab: Vocab, names: list[str], batch_size: int = 512) -> list[NameScore]:
+    """Per-character log-probabilities of each name under `model` (in eval mode)."""
+    if not names:
+        return []
+    model.eval()
+    device = next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
+    x, y = encode_names(vocab, names)
+    out: list[NameScore] = []
+    for i in range(0, len(names), batch_size):
+        xb, yb = crop(x[i : i + batch_size], y[i : i + batch_size])
+        logits, _ = model(xb.to(device))  # (B, T, V)
+        logp = torch.log_softmax(logits.float(), dim=-1)  # (B, T, V)
+        picked = logp.gather(-1, yb.clamp(min=0).to(device)[..., None])[..., 0].cpu()  # (B, T)
+        for row, name in enumerate(names[i : i + batch_size]):
+            n = int((yb[row] != PAD_TARGET).sum())
+            lps = picked[row, :n].tolist()
+            for j, c in enumerate(name):
+                if yb[row, j] == UNKNOWN:
+                    lps[j] += unknown_log_share(c, vocab)
+            out.append(NameScore(name, lps))
+    return out
+
+
+def corpus_nll(scores: list[NameScore]) -> float:
+    """Mean negative log-likelihood per predicted character (end tokens counted), in nats."""
+    total = sum(-s.log_prob for s in scores)
+    count = sum(len(s.char_log_probs) for s in scores)
+    return total / max(1, count)

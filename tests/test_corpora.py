@@ -1,0 +1,81 @@
+"""The built-in corpora: well-formed, simplified, deduplicated within each work, and big enough."""
+
+import collections
+
+import hanzidentifier
+import pytest
+
+from xiaming import corpora
+from xiaming.errors import ConfigError
+
+JINYONG_NOVELS = ["飞狐外传", "雪山飞狐", "连城诀", "天龙八部", "射雕英雄传", "白马啸西风", "鹿鼎记", "笑傲江湖",
+                  "书剑恩仇录", "神雕侠侣", "侠客行", "倚天屠龙记", "碧血剑", "鸳鸯刀", "越女剑"]
+LONG_NOVELS = ["飞狐外传", "天龙八部", "射雕英雄传", "鹿鼎记", "笑傲江湖", "书剑恩仇录", "神雕侠侣", "侠客行",
+               "倚天屠龙记", "碧血剑"]
+MIDDLE_DOT = "·"
+
+
+@pytest.mark.parametrize("corpus", corpora.names())
+def test_rows_parse_and_are_unique_within_a_work(corpus):
+    rows = corpora.entries(corpus)
+    assert rows, corpus
+    counts = collections.Counter((e.work, e.name) for e in rows)
+    assert [k for k, n in counts.items() if n > 1] == []
+    assert all(e.kind in corpora.KINDS and e.name.strip() == e.name and e.name for e in rows)
+
+
+def _is_cjk(char: str) -> bool:
+    cp = ord(char)
+    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x3134F or char == MIDDLE_DOT
+
+
+@pytest.mark.parametrize("corpus", corpora.names())
+def test_only_cjk_characters_and_no_traditional_forms(corpus):
+    rows = corpora.entries(corpus)
+    assert [e.name for e in rows if not all(_is_cjk(c) for c in e.name)] == []
+    traditional = [e.name for e in rows if hanzidentifier.identify(e.name) == hanzidentifier.TRADITIONAL]
+    assert traditional == []
+    # Character by character too: a name can mix forms without being classed traditional as a whole.
+    mixed = [e.name for e in rows for c in e.name if c != MIDDLE_DOT and hanzidentifier.identify(c) == hanzidentifier.TRADITIONAL]
+    assert mixed == []
+
+
+def test_jinyong_has_every_novel_and_enough_names():
+    info = corpora.info("jinyong")
+    assert info.names >= 1000
+    assert set(info.works) == set(JINYONG_NOVELS)
+    per_novel = collections.Counter(e.work for e in corpora.entries("jinyong"))
+    assert {n: per_novel[n] for n in LONG_NOVELS if per_novel[n] < 50} == {}
+
+
+def test_gulong_size_and_big_series():
+    info = corpora.info("gulong")
+    assert info.names >= 600 and len(info.works) >= 15
+    names = set(corpora.load("gulong"))
+    assert {"楚留香", "陆小凤", "李寻欢", "萧十一郎", "傅红雪"} <= names
+
+
+def test_poets_size_and_dynasties():
+    info = corpora.info("poets")
+    assert info.names >= 600
+    assert {"唐", "宋"} <= set(info.works)
+    assert {"李白", "杜甫", "苏轼", "李清照"} <= set(corpora.load("poets"))
+
+
+def test_known_standard_spellings():
+    jy = set(corpora.load("jinyong"))
+    assert {"欧阳锋", "令狐冲", "韦小宝", "郭靖", "张无忌"} <= jy
+    assert "欧阳峰" not in jy
+
+
+def test_load_filters_by_work_and_kind_and_dedupes():
+    all_names = corpora.load("jinyong")
+    assert len(all_names) == len(set(all_names)) == corpora.info("jinyong").names
+    shediao = corpora.load("jinyong", works=["射雕英雄传"])
+    assert "郭靖" in shediao and "令狐冲" not in shediao
+    epithets = corpora.load("jinyong", kinds=["epithet"])
+    assert epithets and set(epithets) < set(all_names)
+    with pytest.raises(ConfigError, match="has no work"):
+        corpora.load("jinyong", works=["红楼梦"])
+    with pytest.raises(ConfigError, match="built-in corpora"):
+        corpora.load("sanguo")

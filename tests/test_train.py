@@ -1,0 +1,82 @@
+"""The training loop: validation, early stopping, best checkpoint, resume, clean interruption."""
+
+import pytest
+import torch
+
+from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
+from xiaming.corpus import NameList
+from xiaming.errors import CheckpointError, ConfigError, DataError
+from xiaming.train import TrainConfig, lr_at, train
+
+QUIET = {"log": lambda _m: None, "progress_bar": False}
+
+
+def _weights(path):
+    tensors, _ = read_tensors(state_path(path), expected_format="xiaming-train-state")
+    return {k: v for k, v in tensors.items() if k.startswith(("model.", "best.", "trainer."))}
+
+
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_resume_ends_with_the_same_weights_as_an_uninterrupted_run(kind, tiny_names, tmp_path):
+    data = NameList(tiny_names, "made-up")
+    config = TrainConfig(max_steps=60, eval_interval=20, batch_size=16, seed=5)
+    straight = tmp_path / "straight.safetensors"
+    train(data, kind, straight, config, size="tiny", **QUIET)
+    cut = tmp_path / "cut.safetensors"
+    first = train(data, kind, cut, config, size="tiny", should_stop=lambda step: step == 27, **QUIET)
+    assert first.stopped == "interrupted" and first.step == 27
+    resumed = train(data, kind, cut, config, resume=True, **QUIET)
+    assert resumed.step == 60
+    a, b = _weights(straight), _weights(cut)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert load_checkpoint(straight).train["best_val_loss"] == load_checkpoint(cut).train["best_val_loss"]
+
+
+def test_the_checkpoint_holds_the_best_validation_model(tiny_lstm):
+    path, result = tiny_lstm
+    ckpt = load_checkpoint(path)
+    best_val = min(h[3] for h in result.history)
+    assert ckpt.train["best_val_loss"] == pytest.approx(best_val)
+    assert ckpt.train["step"] == result.best_step
+    assert ckpt.train["data"]["names"] == 300 and ckpt.train["data"]["val_names"] == 30
+
+
+def test_early_stopping_stops_when_validation_stalls(tiny_names, tmp_path):
+    # A huge learning rate makes validation bounce; patience 2 must end the run long before max_steps.
+    config = TrainConfig(max_steps=5000, eval_interval=5, patience=2, lr=5.0, warmup_steps=0, seed=0)
+    result = train(NameList(tiny_names, "made-up"), "rnn", tmp_path / "m.safetensors", config, size="tiny", **QUIET)
+    assert result.stopped == "early_stop" and result.step < 5000
+    assert result.best_val == min(h[3] for h in result.history)
+
+
+def test_max_time_stops_and_still_saves_a_model(tiny_names, tmp_path):
+    config = TrainConfig(max_steps=10**6, max_time=0.5, eval_interval=10**5)
+    result = train(NameList(tiny_names, "made-up"), "gru", tmp_path / "m.safetensors", config, size="tiny", **QUIET)
+    assert result.stopped == "max_time" and result.step < 10**6
+    assert load_checkpoint(tmp_path / "m.safetensors").train["step"] == result.step
+
+
+def test_resume_needs_a_state_and_the_same_names(tiny_names, tmp_path):
+    out = tmp_path / "m.safetensors"
+    with pytest.raises(CheckpointError, match="no training state"):
+        train(NameList(tiny_names, "x"), "lstm", out, resume=True, **QUIET)
+    train(NameList(tiny_names, "x"), "lstm", out, TrainConfig(max_steps=2, eval_interval=1), size="tiny", **QUIET)
+    with pytest.raises(DataError, match="differ"):
+        train(NameList(["zzz", "qqq", "xxx"], "y"), "lstm", out, TrainConfig(max_steps=4), resume=True, **QUIET)
+
+
+def test_schedule_warms_up_then_decays_to_the_floor():
+    config = TrainConfig(max_steps=1000, warmup_steps=100, min_lr_ratio=0.1)
+    assert lr_at(0, 1.0, config) == pytest.approx(0.01)
+    assert lr_at(99, 1.0, config) == pytest.approx(1.0)
+    assert lr_at(550, 1.0, config) == pytest.approx(0.55)
+    assert lr_at(1000, 1.0, config) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("field, value, flag", [("max_steps", 0, "--max-steps"), ("val_fraction", 1.5, "--val-fraction"),
+                                                ("lr", -1.0, "--lr"), ("batch_size", 0, "--batch-size")])
+def test_bad_training_values_name_their_flag(field, value, flag):
+    with pytest.raises(ConfigError, match=flag):
+        TrainConfig(**{field: value}).validate()
