@@ -48,7 +48,7 @@ def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model on a names file or a built-in corpus",
                        description="Train a character-level model; the best checkpoint (by validation loss) is kept.")
     p.add_argument("names", help="a text file with one name per line, or a built-in corpus (jinyong, gulong, poets)")
-    p.add_argument("--model", default="lstm", help=f"model kind: {', '.join(MODELS)} (default lstm)")
+    p.add_argument("--model", default=None, help=f"model kind: {', '.join(MODELS)} (default lstm, or the kind of --init)")
     p.add_argument("-o", "--output", required=True, help="checkpoint to write (.safetensors)")
     p.add_argument("--size", choices=SIZES, default=None, help="size preset (default small)")
     g = p.add_argument_group("model shape (override the preset)")
@@ -56,6 +56,7 @@ def _add_train(sub) -> None:
     g.add_argument("--n-embd", type=_positive_int)
     g.add_argument("--n-hidden", type=_positive_int, help="recurrent state width (rnn, lstm, gru)")
     g.add_argument("--n-head", type=_positive_int, help="attention heads (transformer)")
+    g.add_argument("--order", type=_positive_int, help="n-gram order: characters of context + 1 (ngram, default 4)")
     g.add_argument("--dropout", type=_float)
     t = p.add_argument_group("training")
     t.add_argument("--max-steps", type=_positive_int, default=5000)
@@ -72,6 +73,8 @@ def _add_train(sub) -> None:
                    help="chance that a character seen once is shown as unknown while training (default 0.5)")
     t.add_argument("--seed", type=_int, default=0)
     t.add_argument("--resume", action="store_true", help="continue the run saved beside --output")
+    t.add_argument("--init", default=None,
+                   help="fine-tune this pretrained checkpoint (path, or the shipped model 'base') instead of starting fresh")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or report")
@@ -92,11 +95,11 @@ def _cmd_train(args) -> int:
     config.validate()
     data = load_names(args.names, encoding=args.encoding)
     overrides = {"n_layer": args.n_layer, "n_embd": args.n_embd, "n_hidden": args.n_hidden,
-                 "n_head": args.n_head, "dropout": args.dropout}
+                 "n_head": args.n_head, "dropout": args.dropout, "order": args.order}
     quiet = args.quiet or args.json
     log: Callable[[str], None] = (lambda _msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
     result = train(data, args.model, args.output, config, size=args.size, model_overrides=overrides,
-                   resume=args.resume, device=args.device, log=log, progress_bar=not quiet)
+                   resume=args.resume, device=args.device, log=log, progress_bar=not quiet, init=args.init)
     if args.json:
         print(json.dumps({
             "path": result.path, "steps": result.step, "best_step": result.best_step,

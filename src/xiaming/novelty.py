@@ -1,40 +1,208 @@
 """What counts as a new name: the rules that reject generated names too close to training names.
 
-`exact` rejects only names that are in the training list. `off` rejects nothing. A rule returns a
-`Rejection` naming itself and the training name that caused it, so `--verbose` and `--json` can
-say why a candidate was dropped.
+Three modes:
+- `off` rejects nothing;
+- `exact` rejects the training names themselves;
+- `strict` also rejects, in this order (the first rule broken is reported):
+  `glued`      two training names glued together (郭靖黄蓉);
+  `contains`   a name holding a whole training name of 2+ characters (林平之助 holds 林平之);
+  `contained`  a name that is part of a training name (林平 inside 林平之);
+  `surname`    a training given name of 2+ characters under another surname (李无忌 for 张无忌,
+               欧阳无忌 too: compound surnames are recognised, see `pinyin.split_surname`); a
+               one-character given name under another one-character surname is one edit away;
+  `edit`       one edit (a character replaced, added or removed) from a training name (张无忧).
+Strict is the default for models trained on a built-in corpus, whose names a reader knows.
+
+Every rule answers with the training name that caused the rejection, so `--verbose` and `--json`
+can say why a candidate was dropped. Each rule is an index built once over the training list and
+checked in time that depends on the candidate's length only, not on the number of training names:
+the filter runs on every sampled candidate. The one-edit rule uses a deletion neighbourhood (the
+training names with one character removed, with and without its position), as in SymSpell.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
 
 from .errors import ConfigError
+from .pinyin import is_chinese, split_surname
 
-MODES = ("exact", "off")
+MODES = ("exact", "strict", "off")
+RULES = ("exact", "glued", "contains", "contained", "surname", "edit")
+RULE_TEXT = {
+    "exact": "is the training name",
+    "glued": "glues together the training names",
+    "contains": "contains the training name",
+    "contained": "is part of the training name",
+    "surname": "puts another surname on the training name",
+    "edit": "is one edit away from the training name",
+}
 
 
 @dataclass(frozen=True)
 class Rejection:
     """Why a candidate is not new."""
 
-    rule: str  # e.g. "exact"
-    training_name: str  # the training name that caused it
+    rule: str  # one of RULES
+    training_name: str  # the training name that caused it ("a+b" for two glued names)
+
+    def describe(self) -> str:
+        """A short phrase for messages: 'is part of the training name 林平之'."""
+        return f"{RULE_TEXT.get(self.rule, self.rule)} {self.training_name}"
+
+
+def default_mode(train_info: dict | None) -> str:
+    """`strict` for a model trained on a built-in corpus (its source is 'builtin:...'), else `exact`."""
+    source = str((train_info or {}).get("source", ""))
+    return "strict" if source.startswith("builtin:") else "exact"
+
+
+class Exact:
+    """The training names themselves."""
+
+    rule = "exact"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+
+    def check(self, name: str) -> str | None:
+        return name if name in self.names else None
+
+
+class Glued:
+    """Two training names written one after the other."""
+
+    rule = "glued"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+
+    def check(self, name: str) -> str | None:
+        for i in range(1, len(name)):
+            if name[:i] in self.names and name[i:] in self.names:
+                return f"{name[:i]}+{name[i:]}"
+        return None
+
+
+class Contains:
+    """A whole training name of 2+ characters inside a longer candidate (the longest one is named)."""
+
+    rule = "contains"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = {n for n in names if len(n) >= 2}
+
+    def check(self, name: str) -> str | None:
+        for size in range(len(name) - 1, 1, -1):
+            for start in range(len(name) - size + 1):
+                if name[start : start + size] in self.names:
+                    return name[start : start + size]
+        return None
+
+
+class Contained:
+    """A candidate that is a proper part (a run of characters) of a training name."""
+
+    rule = "contained"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.parts: dict[str, str] = {}
+        for n in names:
+            for size in range(1, len(n)):
+                for start in range(len(n) - size + 1):
+                    self.parts.setdefault(n[start : start + size], n)
+
+    def check(self, name: str) -> str | None:
+        return self.parts.get(name)
+
+
+class SurnameSwap:
+    """A Chinese training name's given name (2+ characters) under a different surname."""
+
+    rule = "surname"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.given: dict[str, dict[str, str]] = {}  # given name -> {surname: training name}
+        for n in names:
+            if is_chinese(n):
+                surname, given = split_surname(n)
+                if len(given) >= 2:
+                    self.given.setdefault(given, {}).setdefault(surname, n)
+
+    def check(self, name: str) -> str | None:
+        if not is_chinese(name):
+            return None
+        surname, given = split_surname(name)
+        for other, training in self.given.get(given, {}).items():
+            if other != surname:
+                return training
+        return None
+
+
+class OneEdit:
+    """Levenshtein distance exactly 1: one character replaced, inserted or deleted.
+
+    Replacing position i of the candidate equals replacing position i of a training name when both
+    lose that position to the same string, so `replaced` is keyed on (position, string without it);
+    a candidate with a character removed is found in `removed` (training names minus one
+    character); a candidate with a character added, minus one of its characters, is a training name.
+    """
+
+    rule = "edit"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: set[str] = set()
+        self.replaced: dict[tuple[int, str], str] = {}
+        self.removed: dict[str, str] = {}
+        for n in names:
+            self.names.add(n)
+            for i in range(len(n)):
+                rest = n[:i] + n[i + 1 :]
+                self.replaced.setdefault((i, rest), n)
+                self.removed.setdefault(rest, n)
+
+    def check(self, name: str) -> str | None:
+        for i in range(len(name)):
+            rest = name[:i] + name[i + 1 :]
+            hit = self.replaced.get((i, rest))
+            if hit is not None and hit != name:
+                return hit
+            if rest in self.names:
+                return rest
+        hit = self.removed.get(name)
+        return hit if hit is not None and hit != name else None
+
+
+STRICT_RULES = (Exact, Glued, Contains, Contained, SurnameSwap, OneEdit)
 
 
 class NoveltyFilter:
-    """Checks candidates against a training list under one mode."""
+    """Checks candidates against a training list under one mode (see the module docstring)."""
 
-    def __init__(self, training_names: list[str], mode: str = "exact") -> None:
+    def __init__(self, training_names: Iterable[str], mode: str = "exact") -> None:
         if mode not in MODES:
             raise ConfigError(f"--novelty {mode!r}: choose one of {', '.join(MODES)}")
         self.mode = mode
-        self.names = set(training_names)
+        names = list(dict.fromkeys(training_names))
+        rules = {"off": (), "exact": (Exact,), "strict": STRICT_RULES}[mode]
+        self.rules = [rule(names) for rule in rules]
 
     def check(self, name: str) -> Rejection | None:
         """None when `name` is new under this mode, else the first rule it breaks."""
-        if self.mode == "off":
-            return None
-        if name in self.names:
-            return Rejection("exact", name)
+        for rule in self.rules:
+            hit = rule.check(name)
+            if hit is not None:
+                return Rejection(rule.rule, hit)
         return None
+
+
+@lru_cache(maxsize=4)
+def _cached(names: tuple[str, ...], mode: str) -> NoveltyFilter:
+    return NoveltyFilter(names, mode)
+
+
+def novelty_filter(training_names: Iterable[str], mode: str) -> NoveltyFilter:
+    """A filter for these names and mode, reused across calls (building strict indexes takes a moment)."""
+    return _cached(tuple(training_names), mode)

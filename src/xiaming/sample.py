@@ -3,20 +3,30 @@
 `sample_batch` draws a batch of names in lock-step, one character per step for all rows at once,
 dropping rows as they end so later steps cost less. Constraints are masks on the logits, not
 rejection: excluded and out-of-charset characters get probability zero, the end token is masked
-below `min_len` and forced at `max_len`, and a prefix is fed to the model before sampling starts.
-`generate` repeats batches until it has `n` distinct new names or has drawn `max_tries`
-candidates, so it always ends.
+below `min_len` and forced at `max_len`, and a prefix is read once and its state shared by every
+row before sampling starts. Only `include` (at least one of some characters) is checked on the
+finished names, so the names that pass are drawn from the model's own distribution of names
+holding one of them.
+
+`generate` repeats batches until it has `n` distinct names that pass `include` and the novelty
+filter. It stops sampling after `max_tries` candidates, or early when a whole batch brings no
+candidate not seen before (the constraints leave few names). If it is still short it enumerates
+what is left by best-first search (`search.py`) over the same support, within a budget: that
+either finds the missing names or proves that no more exist (`GenerateResult.complete`). So it
+always ends, and a shortfall comes with the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from .errors import ConfigError
-from .novelty import NoveltyFilter, Rejection
+from .novelty import NoveltyFilter, Rejection, default_mode, novelty_filter
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+
+NEG_INF = float("-inf")
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,7 @@ class SampleOptions:
 
     def validate(self, vocab: Vocab) -> None:
         """Raise ConfigError naming the option that cannot work with this model."""
-        if self.temperature < 0:
+        if not self.temperature >= 0:
             raise ConfigError(f"--temperature {self.temperature}: must be 0 or more")
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError(f"--top-k {self.top_k}: must be at least 1")
@@ -50,8 +60,10 @@ class SampleOptions:
         unknown = vocab.unknown_chars(self.prefix)
         if unknown:
             raise ConfigError(f"--prefix {self.prefix!r}: the model has never seen {''.join(unknown)!r}")
-        if self.max_len is not None and len(self.prefix) >= self.max_len:
-            raise ConfigError(f"--prefix {self.prefix!r} leaves no room under --max-len {self.max_len}")
+        if self.max_len is not None and len(self.prefix) > self.max_len:
+            raise ConfigError(f"--prefix {self.prefix!r} is longer than --max-len {self.max_len}")
+        if self.charset is not None and not self.charset:
+            raise ConfigError("--charset: no characters given")
 
 
 @dataclass
@@ -62,7 +74,54 @@ class GenerateResult:
     requested: int
     drawn: int  # candidates sampled
     rejected: list[tuple[str, Rejection]] = field(default_factory=list)  # novelty rejections
-    exhausted: bool = False  # stopped at the try limit with fewer names than requested
+    exhausted: bool = False  # fewer names than requested
+    complete: bool = False  # every name the constraints allow was examined: no more exist
+    novelty: str = "exact"  # the novelty mode applied
+    reason: str = ""  # why there are fewer names than requested, when there are
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Options compiled against a vocabulary: the masks and bounds the sampler and the search share."""
+
+    prefix_ids: tuple[int, ...]  # the prefix, encoded
+    allowed: torch.Tensor  # (V,) bool: ids that may follow the prefix (the end token always may)
+    include: torch.Tensor | None  # (V,) bool: ids of which one must appear (None: no such rule)
+    prefix_included: bool  # the prefix already holds an `include` character
+    min_len: int  # shortest whole name
+    max_len: int  # longest whole name
+
+    def mask(self, logits: torch.Tensor, length) -> torch.Tensor:
+        """Logits (A, V) with -inf where a row of `length` characters (int or (A,)) may not go."""
+        logits = logits.masked_fill(~self.allowed, NEG_INF)  # (A, V)
+        if isinstance(length, int):
+            if length < self.min_len:
+                logits[:, BOUNDARY] = NEG_INF
+            if length >= self.max_len:
+                logits[:, BOUNDARY + 1 :] = NEG_INF
+            return logits
+        logits[:, BOUNDARY] = logits[:, BOUNDARY].masked_fill(length < self.min_len, NEG_INF)
+        full = length >= self.max_len  # (A,): only the end may follow
+        logits[full, BOUNDARY + 1 :] = NEG_INF
+        return logits
+
+    def prune_include(self, logits: torch.Tensor, length: torch.Tensor, has: torch.Tensor) -> torch.Tensor:
+        """For the search: rows without an `include` character may not end, and at the last place must take one."""
+        if self.include is None:
+            return logits
+        need = ~has  # (A,)
+        logits[:, BOUNDARY] = logits[:, BOUNDARY].masked_fill(need, NEG_INF)
+        last = need & (length == self.max_len - 1)  # (A,)
+        return logits.masked_fill(last[:, None] & ~self.include, NEG_INF)
+
+
+def model_device(model) -> torch.device:
+    """Where a model's weights live (CPU for models without torch parameters)."""
+    params = getattr(model, "parameters", None)
+    if params is None:
+        return torch.device("cpu")
+    first = next(iter(params()), None)
+    return first.device if first is not None else torch.device("cpu")
 
 
 def allowed_mask(vocab: Vocab, options: SampleOptions, device) -> torch.Tensor:
@@ -80,70 +139,153 @@ def allowed_mask(vocab: Vocab, options: SampleOptions, device) -> torch.Tensor:
     return allowed.to(device)
 
 
-def pick(logits: torch.Tensor, options: SampleOptions, generator: torch.Generator | None) -> torch.Tensor:
-    """Next ids (A,) from masked logits (A, V) under temperature, top-k and top-p."""
-    if options.temperature == 0:
-        return logits.argmax(dim=-1)
-    logits = logits / options.temperature
-    if options.top_k is not None and options.top_k < logits.size(-1):
-        kth = torch.topk(logits, options.top_k, dim=-1).values[:, -1:]  # (A, 1)
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)  # (A, V)
-    if options.top_p is not None and options.top_p < 1:
-        sorted_p, order = probs.sort(dim=-1, descending=True)
-        before = sorted_p.cumsum(dim=-1) - sorted_p  # mass of the more likely ids
-        sorted_p = sorted_p.masked_fill(before >= options.top_p, 0.0)
-        probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
-
-
 def default_max_len(model, train_info: dict, options: SampleOptions) -> int:
     """The length cap: the option, else the longest training name; never past the model's window."""
-    cap = options.max_len or max(train_info.get("max_name_len", 12), len(options.prefix) + 1)
+    cap = options.max_len or max(train_info.get("max_name_len", 12), len(options.prefix) + 1, options.min_len)
     block = getattr(getattr(model, "config", None), "block_size", None)
     return min(cap, block - 1) if block else cap
 
 
-@torch.no_grad()
-def sample_batch(
-    model, vocab: Vocab, batch: int, options: SampleOptions, max_len: int, generator: torch.Generator | None = None
-) -> list[str]:
-    """Draw `batch` names; rows that no allowed character can continue are dropped."""
-    device = next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
+def compile_constraints(model, vocab: Vocab, options: SampleOptions, train_info: dict | None = None) -> Constraints:
+    """Validate `options` and turn them into masks for this model; ConfigError names what cannot work."""
+    options.validate(vocab)
+    max_len = default_max_len(model, train_info or {}, options)
+    if options.min_len > max_len:
+        raise ConfigError(f"--min-len {options.min_len} is above the length cap {max_len} (set --max-len)")
+    if len(options.prefix) > max_len:
+        raise ConfigError(f"--prefix {options.prefix!r} is longer than the length cap {max_len} (set --max-len)")
+    device = model_device(model)
     allowed = allowed_mask(vocab, options, device)
-    feed = [BOUNDARY] + vocab.encode(options.prefix)
+    include = None
+    if options.include:
+        include = torch.zeros(vocab.size, dtype=torch.bool)
+        for c in options.include:
+            if c in vocab:
+                include[vocab.id(c)] = True
+        include = include.to(device) & allowed
+    prefix_included = any(c in options.include for c in options.prefix)
+    if include is not None and not prefix_included and not bool(include.any()):
+        raise ConfigError(
+            f"--include {options.include!r}: none of these characters can appear "
+            "(unknown to the model, excluded, or outside --charset)"
+        )
+    ids = tuple(vocab.encode(options.prefix))
+    return Constraints(ids, allowed, None if prefix_included else include, prefix_included, options.min_len, max_len)
+
+
+def truncate(logits: torch.Tensor, options: SampleOptions) -> torch.Tensor:
+    """Tempered logits (A, V) with -inf outside the top-k and the top-p nucleus (greedy: the argmax)."""
+    if options.temperature == 0:
+        best = logits.argmax(dim=-1, keepdim=True)  # (A, 1)
+        return torch.full_like(logits, NEG_INF).scatter_(-1, best, logits.gather(-1, best))
+    if options.temperature != 1:
+        logits = logits / options.temperature
+    if options.top_k is not None and options.top_k < logits.size(-1):
+        kth = torch.topk(logits, options.top_k, dim=-1).values[:, -1:]  # (A, 1)
+        logits = logits.masked_fill(logits < kth, NEG_INF)
+    if options.top_p is not None and options.top_p < 1:
+        sorted_logits, order = logits.sort(dim=-1, descending=True)  # (A, V)
+        sorted_p = torch.softmax(sorted_logits, dim=-1)
+        before = sorted_p.cumsum(dim=-1) - sorted_p  # mass of the more likely ids
+        drop = torch.zeros_like(before, dtype=torch.bool).scatter_(-1, order, before >= options.top_p)
+        logits = logits.masked_fill(drop, NEG_INF)
+    return logits
+
+
+def pick(logits: torch.Tensor, options: SampleOptions, generator: torch.Generator | None) -> torch.Tensor:
+    """Next ids (A,) drawn from masked logits (A, V) under temperature, top-k and top-p.
+
+    Drawn by inverting the cumulative distribution with one uniform number per row, which on a CPU
+    is an order of magnitude faster than `torch.multinomial` over a large vocabulary. An id of zero
+    probability is never drawn: the uniform number stays strictly below the total mass, and only
+    an id with mass can hold it.
+    """
+    logits = truncate(logits, options)
+    if options.temperature == 0:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits, dim=-1)  # (A, V)
+    cdf = probs.cumsum_(dim=-1)  # (A, V)
+    total = cdf[:, -1:]  # (A, 1)
+    u = torch.rand(total.shape, generator=generator, device=logits.device) * total  # (A, 1)
+    u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))
+    return torch.searchsorted(cdf, u, right=True)[:, 0]
+
+
+def _decode_rows(vocab: Vocab, prefix: str, out: list[list[int]]) -> list[str]:
+    chars = ("", "") + vocab.chars
+    names = []
+    for ids in out:
+        n = ids.index(BOUNDARY) if BOUNDARY in ids else len(ids)
+        names.append(prefix + "".join([chars[i] for i in ids[:n]]))
+    return names
+
+
+def _prefix_state(model, constraints: Constraints, batch: int, device):
+    """The model state after reading the start token and all but the last prefix id, shared by `batch` rows."""
+    feed = (BOUNDARY,) + constraints.prefix_ids
     state = None
-    for tok in feed[:-1]:  # read the prefix; nothing is sampled yet
-        _, state = model.step(torch.full((batch,), tok, dtype=torch.long, device=device), state)
-    tok = torch.full((batch,), feed[-1], dtype=torch.long, device=device)
+    for tok in feed[:-1]:
+        _, state = model.step(torch.full((1,), tok, dtype=torch.long, device=device), state)
+    if state is not None:
+        state = model.select_state(state, torch.zeros(batch, dtype=torch.long, device=device))
+    return state, feed[-1]
+
+
+@torch.inference_mode()
+def sample_batch(
+    model,
+    vocab: Vocab,
+    batch: int,
+    options: SampleOptions,
+    max_len: int | None = None,
+    generator: torch.Generator | None = None,
+    constraints: Constraints | None = None,
+) -> list[str]:
+    """Draw `batch` names meeting every option but `include`; rows no allowed character can continue are dropped."""
+    if constraints is None:
+        if max_len is not None:
+            options = replace(options, max_len=max_len)
+        constraints = compile_constraints(model, vocab, options)
+    device = model_device(model)
+    c = constraints
+    start = len(c.prefix_ids)
+    state, last = _prefix_state(model, c, batch, device)
+    tok = torch.full((batch,), last, dtype=torch.long, device=device)
     rows = torch.arange(batch, device=device)  # which output row each live row writes
-    out = torch.zeros(batch, max_len, dtype=torch.long, device=device)
+    out = torch.zeros(batch, c.max_len - start + 1, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
-    for length in range(len(options.prefix), max_len + 1):
-        logits, state = model.step(tok, state)  # (A, V)
-        logits = logits.float().masked_fill(~allowed, float("-inf"))
-        if length < options.min_len:
-            logits[:, BOUNDARY] = float("-inf")
-        if length == max_len:
-            nxt = torch.full_like(tok, BOUNDARY)
-        else:
-            alive = torch.isfinite(logits).any(dim=-1)
-            if not bool(alive.all()):
-                keep = alive.nonzero()[:, 0]
-                rows, logits, state = rows[keep], logits[keep], model.select_state(state, keep)
-                if len(rows) == 0:
-                    break
-            nxt = pick(logits, options, generator)
-        ended = nxt == BOUNDARY
-        done[rows[ended]] = True
-        keep = (~ended).nonzero()[:, 0]
-        if len(keep) == 0:
+    for length in range(start, c.max_len + 1):
+        if length == c.max_len:  # the end is forced: no need to ask the model
+            done[rows] = True
             break
-        rows, tok = rows[keep], nxt[keep]
-        out[rows, length] = tok
-        state = model.select_state(state, keep)
-    prefix = options.prefix
-    return [prefix + vocab.decode(out[i, len(prefix) :].tolist()) for i in done.nonzero()[:, 0].tolist()]
+        logits, state = model.step(tok, state)  # (A, V)
+        logits = c.mask(logits.float(), length)  # (A, V)
+        alive = torch.isfinite(logits).any(dim=-1)  # (A,)
+        if not bool(alive.all()):
+            keep = alive.nonzero()[:, 0]
+            rows, logits, state = rows[keep], logits[keep], model.select_state(state, keep)
+            if len(rows) == 0:
+                break
+        nxt = pick(logits, options, generator)  # (A,)
+        ended = nxt == BOUNDARY
+        if bool(ended.any()):
+            done[rows[ended]] = True
+            keep = (~ended).nonzero()[:, 0]
+            if len(keep) == 0:
+                break
+            rows, nxt, state = rows[keep], nxt[keep], model.select_state(state, keep)
+        out[rows, length - start] = nxt
+        tok = nxt
+    return _decode_rows(vocab, options.prefix, out[done].tolist())
+
+
+def _new_generator(device, seed: int | None) -> torch.Generator:
+    generator = torch.Generator(device=device)
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
 
 
 def generate(
@@ -152,37 +294,42 @@ def generate(
     n: int,
     options: SampleOptions = SampleOptions(),
     training_names: list[str] = (),
-    novelty: str = "exact",
+    novelty: str | None = None,
     seed: int | None = None,
     train_info: dict | None = None,
     max_tries: int | None = None,
+    search_budget: int = 3000,
 ) -> GenerateResult:
-    """Up to `n` distinct names meeting every option that are new under `novelty`; always ends."""
+    """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
+
+    `novelty` None picks the default for the model (`novelty.default_mode`). `max_tries` bounds the
+    candidates sampled; `search_budget` bounds the nodes the closing search may expand.
+    """
+    from .search import search_names
+
     if n < 1:
         raise ConfigError(f"-n {n}: must be at least 1")
-    options.validate(vocab)
-    max_len = default_max_len(model, train_info or {}, options)
-    if options.min_len > max_len:
-        raise ConfigError(f"--min-len {options.min_len} is above the length cap {max_len} (set --max-len)")
-    filt = NoveltyFilter(list(training_names), novelty)
-    max_tries = max_tries or max(5000, 500 * n)
-    device = next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
-    generator = torch.Generator(device=device)
-    if seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(seed)
+    novelty = novelty or default_mode(train_info)
+    constraints = compile_constraints(model, vocab, options, train_info)
+    filt: NoveltyFilter = novelty_filter(training_names, novelty)
+    if hasattr(model, "eval"):
+        model.eval()
+    greedy = options.temperature == 0
+    max_tries = 1 if greedy else (max_tries or max(5000, 500 * n))
+    generator = _new_generator(model_device(model), seed)
     found: dict[str, None] = {}
     seen: set[str] = set()
-    result = GenerateResult([], n, 0)
+    result = GenerateResult([], n, 0, novelty=novelty)
     while len(found) < n and result.drawn < max_tries:
         batch = min(max_tries - result.drawn, max(256, 4 * (n - len(found))), 4096)
-        names = sample_batch(model, vocab, batch, options, max_len, generator)
+        names = sample_batch(model, vocab, batch, options, generator=generator, constraints=constraints)
         result.drawn += batch
+        fresh = 0
         for name in names:
             if name in seen:
                 continue
             seen.add(name)
+            fresh += 1
             if options.include and not any(c in name for c in options.include):
                 continue
             why = filt.check(name)
@@ -192,6 +339,21 @@ def generate(
             found[name] = None
             if len(found) == n:
                 break
+        if fresh == 0:  # a whole batch of names already seen: few names are left to find
+            break
+    if len(found) < n and greedy:
+        result.reason = "greedy decoding (--temperature 0) gives one name; use --best N for the N most likely names"
+    elif len(found) < n:
+        more = search_names(model, vocab, n - len(found), options, filt, train_info, skip=seen,
+                            max_expansions=search_budget, sampling_support=True, constraints=constraints)
+        for name in more.names:
+            found[name] = None
+        result.rejected.extend(more.rejected)
+        result.complete = more.complete
+        result.reason = (
+            "no other names satisfy the constraints" if more.complete
+            else f"none turned up in {result.drawn} draws and a {search_budget}-node search; loosen the constraints"
+        )
     result.names = list(found)
     result.exhausted = len(found) < n
     return result

@@ -278,7 +278,7 @@ def _read_run(path: Path) -> dict:
 
 def train(
     data: NameList,
-    kind: str,
+    kind: str | None,
     out: str | Path,
     config: TrainConfig = TrainConfig(),
     size: str | None = None,
@@ -288,12 +288,16 @@ def train(
     log: Callable[[str], None] = print,
     progress_bar: bool = True,
     should_stop: Callable[[int], bool] | None = None,
+    init: str | Path | None = None,
 ) -> TrainResult:
-    """Train a `kind` model on `data`, keep the best checkpoint at `out`, and return how it went.
+    """Train a `kind` model (None: lstm) on `data`, keep the best checkpoint at `out`, and return how it went.
 
     With `resume=True` the run continues from the state saved beside `out`; its model and training
     configs are the stored ones, except `max_steps` and `max_time`, which may be raised.
     `should_stop(step)` is checked after every step (the Python API's way to interrupt cleanly).
+    `init` fine-tunes a pretrained checkpoint (path or shipped name): its kind and shape are kept,
+    the vocabulary becomes the union of its characters and the list's, and the default learning
+    rate is a third of the kind's.
     """
     out = Path(out)
     state_file = ckpt.state_path(out)
@@ -305,20 +309,34 @@ def train(
         stored = _read_run(state_file)
         kind = stored["kind"]
         config = replace(TrainConfig(**stored["train_config"]), max_steps=config.max_steps, max_time=config.max_time)
+        init = stored.get("init")
+    base = _load_base(init, kind if not resume else None) if init is not None else None
+    kind = base.kind if base is not None else (kind or "lstm")
     spec = models.spec(kind)
     train_names, val_names = split(data.names, config.val_fraction, config.seed)
     vocab = Vocab.from_names(train_names)
+    if base is not None:
+        vocab = base.vocab.union(vocab)
     if resume and vocab.to_dict() != stored["vocab"]:
         raise DataError(f"{data.source}: the names differ from those the run to resume was started with")
     dev = pick_device(device)
     torch.manual_seed(config.seed)
     if resume:
         model_config = models.config_from_dict(kind, stored["model_config"])
+    elif base is not None:
+        overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
+        if set(overrides) - {"dropout"}:
+            raise ConfigError("--init keeps the base model's shape; only --dropout may be changed")
+        model_config = replace(base.config, vocab_size=vocab.size, **overrides)
     else:
         data_fields = {"vocab_size": vocab.size, "block_size": max(32, max(len(n) for n in data.names) + 1)}
         model_config = models.make_config(kind, data_fields, size, **(model_overrides or {}))
-    model = models.build_model(kind, model_config).to(dev)
-    peak_lr = config.lr if config.lr is not None else spec.lr
+    model = models.build_model(kind, model_config)
+    if base is not None and not resume:
+        models.transfer_weights(base.model, base.vocab.chars, model, vocab.chars)
+    model = model.to(dev)
+    default_lr = spec.lr / 3 if base is not None else spec.lr
+    peak_lr = config.lr if config.lr is not None else default_lr
     train_x, train_y = encode_names(vocab, train_names)
     val_x, val_y = (t.to(dev) for t in encode_names(vocab, val_names))
     if hasattr(model, "make_trainer"):
@@ -331,6 +349,7 @@ def train(
         "train_config": asdict(config),
         "vocab": vocab.to_dict(),
         "source": data.source,
+        "init": None if init is None else str(init),
     }
     progress, best_weights = Progress(), {}
     if resume:
@@ -420,6 +439,16 @@ def train(
         parameters=n_params,
         history=progress.history,
     )
+
+
+def _load_base(init: str | Path, kind: str | None):
+    """The pretrained checkpoint to fine-tune; `kind`, when the user named one, must match it."""
+    from .pretrained import resolve
+
+    base = ckpt.load_checkpoint(resolve(init))
+    if kind is not None and kind != base.kind:
+        raise ConfigError(f"--init {init} is a {base.kind} model; --model {kind} does not match it")
+    return base
 
 
 def _describe_config(config) -> str:

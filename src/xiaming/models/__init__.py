@@ -110,3 +110,31 @@ def count_parameters(model) -> int:
     if hasattr(model, "num_parameters"):
         return int(model.num_parameters())
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str, ...]) -> None:
+    """Copy `src`'s weights into `dst`, whose vocabulary is a superset (fine-tuning on a new list).
+
+    Rows indexed by vocabulary id (each class lists them in `VOCAB_ROWS`) are copied to the ids the
+    same characters have in the new vocabulary; the special ids keep theirs. Rows of characters new
+    to the model start at the mean of the copied rows, so a new character begins as an average
+    character rather than as noise. Every other tensor must have the same shape in both models.
+    """
+    from ..vocab import N_SPECIAL
+
+    index = {c: i + N_SPECIAL for i, c in enumerate(dst_chars)}
+    old_ids = list(range(N_SPECIAL)) + [i + N_SPECIAL for i in range(len(src_chars))]
+    new_ids = list(range(N_SPECIAL)) + [index[c] for c in src_chars]
+    src_state, dst_state = src.state_dict(), dst.state_dict()
+    vocab_rows = set(getattr(dst, "VOCAB_ROWS", ()))
+    for key, value in src_state.items():
+        target = dst_state[key]
+        if key in vocab_rows:
+            fresh = value[N_SPECIAL:].float().mean(dim=0, keepdim=True).to(value.dtype)
+            target.copy_(fresh.expand_as(target))
+            target[new_ids] = value[old_ids]
+        elif target.shape == value.shape:
+            target.copy_(value)
+        else:
+            raise ConfigError(f"cannot fine-tune: {key} has shape {tuple(value.shape)} in the base, {tuple(target.shape)} here")
+    dst.load_state_dict(dst_state)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-PAD_TARGET = -1  # padded target positions (see data.py)
+from ..data import PAD_TARGET
+
 WEIGHTS = ("Wxh", "Whh", "Why", "bh", "by")
 PRIME_KEY = "prime"  # state_dict key of the priming ids
 

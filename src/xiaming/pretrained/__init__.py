@@ -15,6 +15,7 @@ SHIPPED: dict[str, str] = {
     "jinyong": "Jin Yong's characters (金庸)",
     "gulong": "Gu Long's characters (古龙)",
     "poets": "Tang-Song poets (唐宋诗人)",
+    "base": "historical Chinese names, the base to fine-tune on your own list (--init base)",
 }
 DEFAULT = "jinyong"
 
