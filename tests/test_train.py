@@ -80,3 +80,30 @@ def test_schedule_warms_up_then_decays_to_the_floor():
 def test_bad_training_values_name_their_flag(field, value, flag):
     with pytest.raises(ConfigError, match=flag):
         TrainConfig(**{field: value}).validate()
+
+
+def test_fine_tuning_keeps_known_rows_and_grows_the_vocabulary(tiny_lstm, tmp_path):
+    from xiaming.vocab import N_SPECIAL
+
+    base = load_checkpoint(tiny_lstm[0])
+    new_list = ["bazu", "kezu", "muzo", "zuzi", "tizu", "zolu", "pazi", "zeka"]  # 'z' is new
+    out = tmp_path / "ft.safetensors"
+    result = train(NameList(new_list, "new"), None, out, TrainConfig(max_steps=1, eval_interval=1, lr=1e-9),
+                   init=tiny_lstm[0], **QUIET)
+    tuned = load_checkpoint(out)
+    assert tuned.kind == base.kind and tuned.config.n_hidden == base.config.n_hidden
+    assert tuned.vocab.chars == tuple(sorted(set(base.vocab.chars) | {"z"}))
+    assert tuned.train["init"] == tiny_lstm[0] and tuned.names == new_list
+    old, new = base.model.wte.weight, tuned.model.wte.weight
+    for c in base.vocab.chars:  # a near-zero learning rate leaves transferred rows where they were
+        assert torch.allclose(old[base.vocab.id(c)], new[tuned.vocab.id(c)], atol=1e-5)
+    assert torch.allclose(new[tuned.vocab.id("z")], old[N_SPECIAL:].mean(dim=0), atol=1e-5)
+    assert result.step == 1
+
+
+def test_fine_tuning_rejects_a_different_kind_or_shape(tiny_lstm, tiny_names, tmp_path):
+    data = NameList(tiny_names, "x")
+    with pytest.raises(ConfigError, match="does not match"):
+        train(data, "gru", tmp_path / "a.safetensors", init=tiny_lstm[0], **QUIET)
+    with pytest.raises(ConfigError, match="only --dropout"):
+        train(data, None, tmp_path / "b.safetensors", init=tiny_lstm[0], model_overrides={"n_hidden": 7}, **QUIET)

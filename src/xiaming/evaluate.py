@@ -8,7 +8,7 @@ Two kinds of figures, both behind `xiaming eval` and the benchmark script:
 - Sample statistics over names drawn at temperature 1 with no novelty filter (a filter would hide
   exactly what is measured): novelty (share not in the training list), uniqueness (distinct
   share), fragments (one-character names), glued names (training names stuck together, see
-  `is_glued`), and the total-variation distance between the sample lengths and the training
+  `GluedTest`), and the total-variation distance between the sample lengths and the training
   lengths.
 
 A low NLL with poor samples means a model that memorised; good samples with a high NLL mean one
@@ -25,10 +25,10 @@ from typing import Iterable, Sequence
 
 import torch
 
-from . import models
+from . import models, novelty
 from .corpus import NameList, load_names, read_names
 from .errors import DataError
-from .sample import SampleOptions, default_max_len, sample_batch
+from .sample import SampleOptions, default_max_len, model_device, sample_batch
 from .score import corpus_nll, score_names
 from .vocab import Vocab
 
@@ -56,7 +56,7 @@ class SampleStats:
     novelty: float  # share not in the training list
     uniqueness: float  # distinct names / names drawn
     fragments: float  # share of one-character names
-    glued: float  # share that are new but glued from training names (see `is_glued`)
+    glued: float  # share that are new but glued from training names (see `GluedTest`)
     length_tv: float  # total-variation distance between the sample and the training length distributions
     mean_length: float  # mean sample length in characters
 
@@ -84,16 +84,32 @@ class Evaluation:
         return out
 
 
-def is_glued(name: str, training: set[str] | frozenset[str]) -> bool:
-    """Whether `name` is two training names stuck together, or a training name of 2+ characters
-    with 2+ more characters around it (e.g. 令狐冲 + 一二). A training name itself is not glued:
-    that is a copy, which novelty counts."""
-    if name in training:
-        return False
-    n = len(name)
-    if any(name[:i] in training and name[i:] in training for i in range(1, n)):
-        return True
-    return any(name[i:j] in training for i in range(n) for j in range(i + 2, n + 1) if n - (j - i) >= 2)
+class GluedTest:
+    """Whether a name is glued from training names, with the training list indexed once.
+
+    Glued means two training names one after the other (novelty's `glued` rule, reused here), or a
+    training name of 2+ characters with 2+ more characters around it (令狐冲 + 一二). Novelty's
+    stricter `contains` rule rejects one extra character too; this statistic leaves that out, since
+    a surname or a suffix character makes many real names contain another. A training name itself is
+    not glued: that is a copy, which novelty counts.
+    """
+
+    def __init__(self, training_names: Iterable[str]) -> None:
+        self.names = set(training_names)
+        self.two = novelty.Glued(self.names)
+
+    def __call__(self, name: str) -> bool:
+        if name in self.names:
+            return False
+        if self.two.check(name) is not None:
+            return True
+        n = len(name)
+        return any(name[i:j] in self.names for i in range(n) for j in range(i + 2, n + 1) if n - (j - i) >= 2)
+
+
+def is_glued(name: str, training_names: Iterable[str]) -> bool:
+    """`GluedTest` for one name (build a `GluedTest` once to check many)."""
+    return GluedTest(training_names)(name)
 
 
 def length_tv(a: Iterable[str], b: Iterable[str]) -> float:
@@ -108,6 +124,7 @@ def length_tv(a: Iterable[str], b: Iterable[str]) -> float:
 def sample_stats(samples: Sequence[str], training_names: Iterable[str]) -> SampleStats:
     """Statistics of `samples` against the list the model was trained on."""
     training = set(training_names)
+    glued = GluedTest(training)
     n = len(samples)
     share = (lambda count: count / n) if n else (lambda count: 0.0)
     return SampleStats(
@@ -115,7 +132,7 @@ def sample_stats(samples: Sequence[str], training_names: Iterable[str]) -> Sampl
         novelty=share(sum(s not in training for s in samples)),
         uniqueness=share(len(set(samples))),
         fragments=share(sum(len(s) == 1 for s in samples)),
-        glued=share(sum(is_glued(s, training) for s in samples)),
+        glued=share(sum(glued(s) for s in samples)),
         length_tv=length_tv(samples, training),
         mean_length=share(sum(len(s) for s in samples)),
     )
@@ -124,6 +141,7 @@ def sample_stats(samples: Sequence[str], training_names: Iterable[str]) -> Sampl
 def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable[str] = ()) -> HeldOut:
     """Held-out NLL per character of `names` (end tokens counted) under `model`."""
     training = set(training_names)
+    glued = GluedTest(training)
     scores = score_names(model, vocab, list(names))
     nll = corpus_nll(scores)
     n = max(1, len(names))
@@ -134,7 +152,7 @@ def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable
         bits_per_char=nll / LN2,
         unknown_chars=sum(c not in vocab for name in names for c in name),
         in_training=sum(name in training for name in names) / n,
-        glued=sum(is_glued(name, training) for name in names) / n,
+        glued=sum(glued(name) for name in names) / n,
     )
 
 
@@ -144,8 +162,7 @@ def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | 
     """`n` names drawn at temperature 1 with no constraint and no novelty filter, repeats kept."""
     options = SampleOptions()
     max_len = default_max_len(model, train_info or {}, options)
-    device = next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = torch.Generator(device=model_device(model)).manual_seed(seed)
     out: list[str] = []
     for _ in range(n):  # each batch adds at least one name in practice; the bound keeps it finite
         if len(out) >= n:
