@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -33,6 +34,8 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import torch
 
 from xiaming import models
 from xiaming.checkpoint import load_checkpoint
@@ -48,20 +51,31 @@ LN2 = math.log(2)
 class Setting:
     """How one model kind is trained in the benchmark."""
 
-    size: str | None = None  # size preset; "auto": small under AUTO_CHARS training characters, else medium
+    size: str | None = None  # size preset (None: the registry's default)
     lr: float | None = None  # peak learning rate (None: the kind's default)
     batch_size: int = 64  # names per step
     shape: dict = field(default_factory=dict)  # config fields over the preset, e.g. {"n_layer": 4}
 
 
-AUTO_CHARS = 50_000  # below this many training characters a list is small and easy to overfit
-# Settings that do well within minutes on a 2-core CPU: small lists want the small presets (with
-# their dropout), large ones the medium. Kinds not listed use their registry defaults.
-DEFAULTS: dict[str, Setting] = {
-    "rnn": Setting("auto", 2e-3, 64),
-    "lstm": Setting("auto", 3e-3, 64),
-    "gru": Setting("auto", 3e-3, 64),
-    "transformer": Setting("auto", 1e-3, 64),
+# Settings meant to do well within minutes on a 2-core CPU; --size, --lr, --batch-size and --shape
+# override them. Kinds not listed (minchar, ngram) use their registry defaults: they are baselines.
+LARGE_LIST = 50_000  # training characters from which a list counts as large
+SMALL_LISTS: dict[str, Setting] = {  # e.g. jinyong: ~1,000 names, ~800 distinct characters
+    # tied embeddings: most characters occur once or twice, and a separate head per character overfits
+    "rnn": Setting("small", 2e-3, 64, {"tie_weights": True}),
+    "lstm": Setting("small", 3e-3, 64, {"tie_weights": True}),
+    "gru": Setting("small", 3e-3, 64, {"tie_weights": True}),
+    "transformer": Setting("small", 1e-3, 64),
+}
+LARGE_LISTS: dict[str, Setting] = {  # e.g. makemore's 32k English names, 27 characters
+    # wider state and light dropout: in minutes the models see each name ~10-30 times, underfitting
+    # is the risk rather than overfitting
+    "rnn": Setting("small", 2e-3, 64, {"n_hidden": 256, "dropout": 0.1}),
+    "lstm": Setting("small", 3e-3, 64, {"n_hidden": 256, "dropout": 0.1}),
+    "gru": Setting("small", 3e-3, 64, {"n_hidden": 256, "dropout": 0.1}),
+    # two layers at a high rate beat makemore's four at 1e-3 within minutes on CPU (2.10 vs 2.23
+    # nats on its test set after 45 s); for long budgets try --shape "transformer:n_layer=4"
+    "transformer": Setting("small", 3e-3, 64, {"dropout": 0.1}),
 }
 
 
@@ -85,6 +99,8 @@ class Run:
     fragments: float
     glued: float
     length_tv: float
+    test_glued: float  # share of the real test names that are glued by the same rule (a reference)
+    test_in_training: float  # share of the test names that are also training names
     curve: list  # [seconds, step, test nats] whenever the best checkpoint changed
 
     @property
@@ -101,15 +117,6 @@ def kfold(names: list[str], k: int, seed: int) -> list[tuple[list[str], list[str
         test_idx = set(order[i::k])
         folds.append(([n for j, n in enumerate(names) if j not in test_idx], [names[j] for j in sorted(test_idx)]))
     return folds
-
-
-def resolve_setting(kind: str, base: Setting, n_chars: int) -> Setting:
-    """The setting with `auto` size resolved for a training list of `n_chars` characters."""
-    size = base.size
-    presets = models.spec(kind).presets
-    if size == "auto":
-        size = ("small" if n_chars < AUTO_CHARS else "medium") if presets else None
-    return Setting(size, base.lr, base.batch_size, dict(base.shape))
 
 
 def train_config(setting: Setting, args, max_steps: int, max_time: float, eval_interval: int, n_names: int) -> TrainConfig:
@@ -171,11 +178,11 @@ def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Sett
     score = held_out(ckpt.model, ckpt.vocab, test, ckpt.names)
     stats = sample_stats(draw_samples(ckpt.model, ckpt.vocab, args.samples, args.seed, ckpt.train), ckpt.names)
     return Run(
-        kind=kind, fold=fold, setting=asdict(setting), parameters=result.parameters, steps=result.step,
+        kind=kind, fold=fold, setting=asdict(setting), parameters=models.count_parameters(ckpt.model), steps=result.step,
         max_steps=max_steps, seconds=round(result.elapsed, 2), stopped=result.stopped,
         chars_per_sec=result.chars_per_sec, val_nats=result.best_val, test_nats=score.nats_per_char,
         novelty=stats.novelty, uniqueness=stats.uniqueness, fragments=stats.fragments, glued=stats.glued,
-        length_tv=stats.length_tv, curve=curve,
+        length_tv=stats.length_tv, test_glued=score.glued, test_in_training=score.in_training, curve=curve,
     )
 
 
@@ -228,10 +235,14 @@ def plot(runs: list[Run], kinds: list[str], path: Path, title: str, targets: lis
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, kind in enumerate(kinds):
         for j, run in enumerate(r for r in runs if r.kind == kind):
-            if run.curve:
+            colour, label = colours[i % len(colours)], kind if j == 0 else None
+            if len(run.curve) == 1:  # complete at once (counts): a point, and its level as a baseline
+                t, _, nats = run.curve[0]
+                ax.plot([t], [nats], marker="o", color=colour, label=label)
+                ax.axhline(nats, color=colour, linestyle="--", linewidth=1, alpha=0.6)
+            elif run.curve:
                 t, _, nats = zip(*run.curve)
-                ax.step(t, nats, where="post", color=colours[i % len(colours)], alpha=0.8,
-                        label=kind if j == 0 else None)
+                ax.step(t, nats, where="post", color=colour, alpha=0.8, label=label)
     for target in targets:
         ax.axhline(target, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("wall-clock seconds of training")
@@ -262,6 +273,19 @@ def _per_kind(kind_values: list[str], convert, flag: str) -> dict:
     return out
 
 
+def _value(text: str, item: str):
+    """A --shape value: true/false, a whole number or a number."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise SystemExit(f"compare.py: error: --shape {item!r}: {text!r} is not a number or true/false") from None
+
+
 def _shapes(items: list[str]) -> dict:
     """Parse `KIND:FIELD=VALUE[;FIELD=VALUE]` flags into {kind: {field: value}}."""
     out: dict = {}
@@ -271,27 +295,38 @@ def _shapes(items: list[str]) -> dict:
             raise SystemExit(f"compare.py: error: --shape {item!r}: expected KIND:FIELD=VALUE, e.g. transformer:n_layer=4")
         for pair in rest.split(";"):
             key, _, value = pair.partition("=")
-            out.setdefault(kind, {})[key.strip()] = float(value) if "." in value else int(value)
+            out.setdefault(kind, {})[key.strip()] = _value(value.strip(), item)
     return out
 
 
-def settings(args, kinds: list[str]) -> dict[str, Setting]:
+def settings(args, kinds: list[str], n_chars: int) -> dict[str, Setting]:
+    """Each kind's setting for a training list of `n_chars` characters, flags over the defaults."""
+    defaults = LARGE_LISTS if n_chars >= LARGE_LIST else SMALL_LISTS
     sizes = _per_kind(args.size, str, "--size")
     lrs = _per_kind(args.lr, float, "--lr")
     batches = _per_kind(args.batch_size, int, "--batch-size")
     shapes = _shapes(args.shape)
     out = {}
     for kind in kinds:
-        base = DEFAULTS.get(kind, Setting())
+        base = defaults.get(kind, Setting())
         out[kind] = Setting(sizes.get(kind, base.size), lrs.get(kind, base.lr), batches.get(kind, base.batch_size),
                             {**base.shape, **shapes.get(kind, {})})
     return out
 
 
+def _describe_defaults() -> str:
+    lines = []
+    for title, table in ((f"lists under {LARGE_LIST:,} training characters", SMALL_LISTS),
+                         ("larger lists", LARGE_LISTS)):
+        lines.append(f"defaults for {title}:")
+        lines += [f"  {k}: size={s.size} lr={s.lr:g} batch={s.batch_size} " + " ".join(f"{f}={v}" for f, v in s.shape.items())
+                  for k, s in table.items()]
+    return "\n".join(lines + ["other kinds: their registry defaults"])
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Defaults per model: " + "; ".join(
-                                    f"{k} size={s.size} lr={s.lr} batch={s.batch_size}" for k, s in DEFAULTS.items()))
+                                epilog=_describe_defaults())
     data = p.add_argument_group("data (one of)")
     data.add_argument("--corpus", help="built-in corpus or names file for k-fold cross-validation")
     data.add_argument("--folds", type=int, default=5, help="folds of the cross-validation (default 5)")
@@ -313,6 +348,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-curve", dest="curve", action="store_false", help="do not score the test names during training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch CPU threads (default: torch's choice); use 1 on a busy machine, where threads "
+                        "competing for cores can make each step many times slower")
     p.add_argument("--out", default=None, help="folder for results.json and the plot (default runs/compare-<data>)")
     args = p.parse_args(argv)
     if bool(args.corpus) == bool(args.train) or bool(args.train) != bool(args.test):
@@ -324,41 +362,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    kinds = [k.strip() for k in args.models.split(",") if k.strip()]
-    for kind in kinds:
-        models.spec(kind)
-    targets = [float(t) for t in args.reach.split(",") if t.strip()]
+def load_splits(args) -> tuple[str, list[tuple[str, NameList, list[str]]]]:
+    """A label for the data and its (fold, training names, test names) triples."""
     if args.corpus:
         names = load_names(args.corpus)
-        splits = [(f"fold{i + 1}", NameList(tr, names.source), te) for i, (tr, te) in enumerate(kfold(names.names, args.folds, args.seed))]
+        folds = kfold(names.names, args.folds, args.seed)
         label = f"{Path(args.corpus).stem}, {args.folds}-fold cross-validation"
-    else:
-        train_names = read_names(args.train, dedupe=False)
-        test_names = read_names(args.test, dedupe=False)
-        splits = [("test", NameList(train_names, args.train), test_names)]
-        label = f"{Path(args.train).name} -> {Path(args.test).name}"
-    out_dir = Path(args.out or f"runs/compare-{Path(args.corpus or args.train).stem}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    setting_of = settings(args, kinds)
-    total = len(kinds) * len(splits) * args.budget
-    print(f"{label}: {len(kinds)} models x {len(splits)} fold(s) x {args.budget:g} s = about {total / 60:.0f} min "
-          f"of training (plus a probe per model)", file=sys.stderr)
-    runs: list[Run] = []
-    with tempfile.TemporaryDirectory(prefix="xiaming-compare-") as tmp:
-        workdir = Path(tmp)
-        for kind in kinds:
-            first = splits[0][1]
-            setting = resolve_setting(kind, setting_of[kind], sum(len(n) for n in first.names))
-            plan = plan_steps(kind, first, setting, args, workdir)
-            for fold, data, test in splits:
-                run = run_one(kind, fold, data, test, setting, plan, args, workdir)
-                runs.append(run)
-                print(f"{kind:<12} {fold}: {run.steps:,} steps (planned {plan[0]:,}) in {run.seconds:.0f} s, "
-                      f"{run.stopped}; test {run.test_nats:.4f} nats = {run.test_bits:.4f} bits/char", file=sys.stderr)
-    print(f"\n{label}, budget {args.budget:g} s per model per fold, held-out names scored with xiaming.score")
+        return label, [(f"fold{i + 1}", NameList(tr, names.source), te) for i, (tr, te) in enumerate(folds)]
+    train_names = read_names(args.train, dedupe=False)  # repeats kept: name frequency is data too
+    test_names = read_names(args.test, dedupe=False)
+    return f"{Path(args.train).name} -> {Path(args.test).name}", [("test", NameList(train_names, args.train), test_names)]
+
+
+def report(runs: list[Run], kinds: list[str], label: str, args, targets: list[float], out_dir: Path) -> None:
+    """Print the table and the times to reach `targets`; write results.json and the plot."""
+    spread = " (mean ± standard deviation over folds)" if args.corpus else ""
+    print(f"\n{label}, budget {args.budget:g} s per model per fold, held-out names scored with xiaming.score{spread}")
     print(table(runs, kinds, with_nats=not args.corpus))
+    if runs:
+        print(f"for reference, the real held-out names: {statistics.fmean(r.test_glued for r in runs):.1%} glued, "
+              f"{statistics.fmean(r.test_in_training for r in runs):.1%} also in the training list")
     for target in targets:
         reached = []
         for kind in kinds:
@@ -372,6 +395,37 @@ def main(argv=None) -> int:
         indent=1, ensure_ascii=False))
     note = plot(runs, kinds, out_dir / "loss_vs_time.png", f"{label}, {args.budget:g} s per run", targets)
     print(f"results: {out_dir / 'results.json'}; {note}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    kinds = [k.strip() for k in args.models.split(",") if k.strip()]
+    for kind in kinds:
+        models.spec(kind)
+    targets = [float(t) for t in args.reach.split(",") if t.strip()]
+    label, splits = load_splits(args)
+    out_dir = Path(args.out or f"runs/compare-{Path(args.corpus or args.train).stem}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    setting_of = settings(args, kinds, sum(len(n) for n in splits[0][1].names))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    load, cores, threads = os.getloadavg()[0], os.cpu_count() or 1, torch.get_num_threads()
+    busy = "; the machine is busy: timings are not comparable" + (" (try --threads 1)" if threads > 1 else "")
+    print(f"torch threads {threads}, {cores} cores, load average {load:.1f}" + (busy if load > cores / 2 else ""),
+          file=sys.stderr)
+    print(f"{label}: {len(kinds)} models x {len(splits)} fold(s) x {args.budget:g} s = about "
+          f"{len(kinds) * len(splits) * args.budget / 60:.0f} min of training (plus a probe per model)", file=sys.stderr)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="xiaming-compare-") as tmp:
+        workdir = Path(tmp)
+        for kind in kinds:
+            plan = plan_steps(kind, splits[0][1], setting_of[kind], args, workdir)
+            for fold, data, test in splits:
+                run = run_one(kind, fold, data, test, setting_of[kind], plan, args, workdir)
+                runs.append(run)
+                print(f"{kind:<12} {fold}: {run.steps:,} steps (planned {plan[0]:,}) in {run.seconds:.0f} s, "
+                      f"{run.stopped}; test {run.test_nats:.4f} nats = {run.test_bits:.4f} bits/char", file=sys.stderr)
+    report(runs, kinds, label, args, targets, out_dir)
     return 0
 
 

@@ -13,6 +13,7 @@ from torch import nn
 from xiaming import cli, load_model, models
 from xiaming.corpus import NameList
 from xiaming.data import encode_names
+from xiaming.errors import DataError
 from xiaming.evaluate import (
     draw_samples,
     evaluate,
@@ -147,8 +148,6 @@ def test_load_eval_names_keeps_repeats(tmp_path):
     assert load_eval_names(str(path)).names == ["令狐冲", "仪琳", "令狐冲"]
     empty = tmp_path / "empty.txt"
     empty.write_text("\n \n", encoding="utf-8")
-    from xiaming.errors import DataError
-
     with pytest.raises(DataError, match="no names"):
         load_eval_names(str(empty))
 

@@ -83,7 +83,8 @@ def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[
 
 def encode_names(names: list[str]) -> torch.Tensor:
     """The name list as one uint8 tensor."""
-    return torch.frombuffer(bytearray("\n".join(names).encode("utf-8")), dtype=torch.uint8)
+    data = "\n".join(names).encode("utf-8")
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.zeros(0, dtype=torch.uint8)
 
 
 def decode_names(tensor: torch.Tensor) -> list[str]:

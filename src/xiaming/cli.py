@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -121,23 +122,39 @@ def _cmd_train(args) -> int:
 
 def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate new names with a trained or shipped model",
-                       description="Print N distinct names that are not in the model's training list.")
+                       description="Print N distinct names that are not in the model's training list. Every "
+                                   "constraint is applied inside the sampler; when fewer names exist than asked "
+                                   "for, those found are printed with the reason.")
     p.add_argument("model", nargs="?", default=None,
                    help="checkpoint path or shipped model: jinyong (default), gulong, poets")
     p.add_argument("-n", type=_positive_int, default=20, help="how many names (default 20)")
     p.add_argument("--temperature", type=_float, default=1.0, help="0 is greedy; higher is wilder")
-    p.add_argument("--top-k", type=_positive_int, default=None)
+    p.add_argument("--top-k", type=_positive_int, default=None, help="sample among the K likeliest characters")
     p.add_argument("--top-p", type=_float, default=None, help="nucleus sampling mass in (0, 1]")
-    p.add_argument("--prefix", "--surname", dest="prefix", default="", help="every name starts with this")
-    p.add_argument("--min-len", type=_int, default=1, help="shortest name in characters")
-    p.add_argument("--max-len", type=_int, default=None, help="longest name in characters")
+    p.add_argument("--prefix", "--surname", dest="prefix", default="",
+                   help="every name starts with this (e.g. a surname: 令狐); the model continues it")
+    p.add_argument("--min-len", type=_int, default=1, help="shortest name in characters, prefix included")
+    p.add_argument("--max-len", type=_int, default=None,
+                   help="longest name in characters, prefix included (default: the longest training name)")
     p.add_argument("--include", default="", help="at least one of these characters appears")
     p.add_argument("--exclude", default="", help="none of these characters appears")
-    p.add_argument("--charset", default=None, help="file of the only characters allowed after the prefix")
-    p.add_argument("--novelty", default="exact", help="which names count as new: exact (not a training name) or off")
+    p.add_argument("--charset", default=None, help="UTF-8 file of the only characters allowed after the prefix")
+    p.add_argument("--novelty", choices=("exact", "strict", "off"), default=None,
+                   help="which names count as new: exact (not a training name), strict (also not part of, "
+                        "containing, glued from, a surname swap of, or one edit from a training name) or off; "
+                        "default strict for models of the built-in corpora, else exact")
+    p.add_argument("--best", type=_positive_int, default=None, metavar="N",
+                   help="the N most likely new names under the constraints, by search (deterministic; "
+                        "ignores -n, --seed, --temperature, --top-k, --top-p)")
+    p.add_argument("--rank", action="store_true", help="print the names from most to least likely")
+    p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--seed", type=_int, default=None, help="seed for reproducible output")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: each name with its pinyin, score and novelty verdict, and the "
+                        "rejected candidates with the rule and training name that rejected them")
+    p.add_argument("--verbose", action="store_true",
+                   help="print each rejected candidate, with its rule and training name, to stderr")
     p.set_defaults(run=_cmd_generate)
 
 
@@ -157,28 +174,107 @@ def _read_charset(path: str) -> str:
 
 
 def _cmd_generate(args) -> int:
-    from . import generate, load_model
+    from . import load_model
     from .devices import pick_device
-    from .sample import SampleOptions
+    from .novelty import RULES, default_mode
+    from .pinyin import name_pinyin
+    from .sample import SampleOptions, generate
+    from .score import score_names
+    from .search import best_names
 
     options = SampleOptions(
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, prefix=args.prefix,
         min_len=args.min_len, max_len=args.max_len, exclude=args.exclude, include=args.include,
         charset=_read_charset(args.charset) if args.charset else None,
     )
-    model = load_model(args.model, device=str(pick_device(args.device)))
-    result = generate(model, args.n, options, novelty=args.novelty, seed=args.seed)
+    options.validate_ranges()
+    ckpt = load_model(args.model, device=str(pick_device(args.device)))
+    novelty = args.novelty or default_mode(ckpt.train)
+    if args.best:
+        found = best_names(ckpt.model, ckpt.vocab, args.best, options, ckpt.names, novelty, ckpt.train)
+        names, rejected, requested = found.names, found.rejected, args.best
+        short = len(names) < requested
+        reason = ("no other names satisfy the constraints" if found.complete
+                  else f"the search stopped after {found.expanded:,} paths; loosen the constraints")
+        work = {"searched": found.expanded, "complete": found.complete}
+    else:
+        result = generate(ckpt.model, ckpt.vocab, args.n, options, ckpt.names, novelty, args.seed, ckpt.train)
+        names, rejected, requested, short, reason = (result.names, result.rejected, result.requested,
+                                                     result.exhausted, result.reason)
+        work = {"drawn": result.drawn, "complete": result.complete}
+    scores = {s.name: s for s in score_names(ckpt.model, ckpt.vocab, names)}
+    if args.rank:
+        names = sorted(names, key=lambda name: -scores[name].log_prob)
+    if args.verbose:
+        for name, why in rejected:
+            print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)
+        counts = {rule: sum(1 for _, why in rejected if why.rule == rule) for rule in RULES}
+        detail = ", ".join(f"{rule} {count}" for rule, count in counts.items() if count)
+        print(f"novelty {novelty}: {len(rejected)} candidates rejected" + (f" ({detail})" if detail else ""),
+              file=sys.stderr)
     if args.json:
         print(json.dumps({
-            "model": model.path, "requested": result.requested, "found": len(result.names), "drawn": result.drawn,
-            "names": [{"name": name} for name in result.names],
+            "model": ckpt.path, "novelty": novelty, "requested": requested, "found": len(names), **work,
+            "reason": reason if short else "",
+            "names": [{"name": name, "pinyin": name_pinyin(name), "log_prob": round(scores[name].log_prob, 4),
+                       "bits_per_char": round(scores[name].bits_per_char, 4), "novelty": "new"} for name in names],
+            "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name} for name, why in rejected],
         }, ensure_ascii=False))
     else:
-        for name in result.names:
-            print(name)
-    if result.exhausted:
-        print(f"xiaming: found only {len(result.names)} of {result.requested} new names in {result.drawn} tries; "
-              "loosen the constraints for more", file=sys.stderr)
+        width = max((len(name) for name in names), default=0)
+        for name in names:
+            reading = name_pinyin(name) if args.pinyin else None
+            print(f"{name}{chr(0x3000) * (width - len(name))}  {reading}" if reading else name)
+    if short:
+        print(f"xiaming: found {len(names)} of {requested} new names: {reason}", file=sys.stderr)
+    return 0
+
+
+def _add_score(sub) -> None:
+    p = sub.add_parser("score", help="how likely a model finds given names",
+                       description="For each name: total log-probability, bits per character, the probability "
+                                   "of each character given the ones before it (and of the end), and its "
+                                   "percentile among the training names (share of them it scores better than, "
+                                   "per character).")
+    p.add_argument("names", nargs="+", metavar="NAME", help="names to score")
+    p.add_argument("--model", default=None, help="checkpoint path or shipped model: jinyong (default), gulong, poets")
+    p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_cmd_score)
+
+
+def _cmd_score(args) -> int:
+    from . import load_model
+    from .devices import pick_device
+    from .errors import ConfigError
+    from .pinyin import name_pinyin
+    from .score import percentile, reference_bits, score_names
+
+    names = [name.strip() for name in args.names]
+    if not all(names):
+        raise ConfigError("NAME: an empty name cannot be scored")
+    ckpt = load_model(args.model, device=str(pick_device(args.device)))
+    reference = reference_bits(ckpt.model, ckpt.vocab, ckpt.names)
+    rows = []
+    for s in score_names(ckpt.model, ckpt.vocab, names):
+        probs = [math.exp(lp) for lp in s.char_log_probs]
+        rows.append({
+            "name": s.name, "pinyin": name_pinyin(s.name), "log_prob": round(s.log_prob, 4),
+            "bits_per_char": round(s.bits_per_char, 4),
+            "chars": [{"char": c, "p": p, "known": c in ckpt.vocab} for c, p in zip(s.name, probs)],
+            "end_p": probs[-1], "percentile": percentile(s.bits_per_char, reference),
+        })
+    if args.json:
+        print(json.dumps({"model": ckpt.path, "reference_names": len(reference), "names": rows}, ensure_ascii=False))
+        return 0
+    for row in rows:
+        reading = f"  {row['pinyin']}" if args.pinyin and row["pinyin"] else ""
+        where = "" if row["percentile"] is None else f"  percentile {row['percentile']:.0f}"
+        print(f"{row['name']}{reading}  log p {row['log_prob']:.2f}  {row['bits_per_char']:.2f} bits/char{where}")
+        chars = "  ".join(f"{c['char']} {c['p']:.3g}" + ("" if c["known"] else " (unknown)") for c in row["chars"])
+        print(f"    {chars}  (end) {row['end_p']:.3g}")
+    print(f"percentile: share of {len(reference):,} training names with more bits per character", file=sys.stderr)
     return 0
 
 
@@ -250,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_generate, _add_train, _add_eval, _add_corpora):
+    for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora):
         add(sub)
     return parser
 

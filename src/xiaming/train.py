@@ -381,7 +381,8 @@ def train(
             progress.best_val, progress.best_step, progress.bad_evals = val, progress.step, 0
             best_weights.clear()
             best_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
-            meta = {**info, "step": progress.step, "best_val_loss": val, "best_val_bits": val / LN2}
+            meta = {**info, "step": progress.step, "best_val_loss": val, "best_val_bits": val / LN2,
+                    "parameters": models.count_parameters(model)}  # an n-gram's size grows as it counts
             ckpt.save_checkpoint(out, model, kind, vocab, meta, data.names)
         else:
             progress.bad_evals += 1

@@ -122,11 +122,13 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
     """
     from ..vocab import N_SPECIAL
 
+    if not hasattr(dst, "VOCAB_ROWS"):
+        raise ConfigError(f"--init: a {type(dst).__name__} model cannot be fine-tuned; use rnn, lstm, gru or transformer")
     index = {c: i + N_SPECIAL for i, c in enumerate(dst_chars)}
     old_ids = list(range(N_SPECIAL)) + [i + N_SPECIAL for i in range(len(src_chars))]
     new_ids = list(range(N_SPECIAL)) + [index[c] for c in src_chars]
     src_state, dst_state = src.state_dict(), dst.state_dict()
-    vocab_rows = set(getattr(dst, "VOCAB_ROWS", ()))
+    vocab_rows = set(dst.VOCAB_ROWS)
     for key, value in src_state.items():
         target = dst_state[key]
         if key in vocab_rows:

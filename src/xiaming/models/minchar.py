@@ -14,8 +14,8 @@ tensors for the checkpoint).
 
 Scoring and sampling use it the way it is used in training: every name starts from the same
 *primed* state, the hidden state after reading a fixed stretch of training text (the last names of
-the training stream, about `prime_length` characters) up to just before a newline. Callers feed
-the boundary id first, which turns that into the post-newline state. The priming ids are stored
+the training stream, at least `prime_length` ids from a newline) up to just before a newline.
+Callers feed the boundary id first, which turns that into the post-newline state. The priming ids are stored
 with the weights, so a checkpoint is self-contained. (From a zero state it would score badly: in
 training it never starts from zero after a newline.)
 """
@@ -41,7 +41,7 @@ class MinCharConfig:
     n_hidden: int = 100  # hidden state width
     seq_length: int = 25  # characters per training window (backpropagation through time)
     clip: float = 5.0  # every gradient entry is clipped to [-clip, clip]
-    prime_length: int = 100  # at least this many characters of training text set the start state
+    prime_length: int = 100  # at least this many ids of training text set the start state
 
 
 def loss_and_grads(
@@ -120,7 +120,9 @@ class MinCharRNN:
 
     # --- the model contract -------------------------------------------------------------------
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (B, T, V) for every position, each row from the primed state; mean cross-entropy
         over targets that are not -1."""
         Wxh, Whh, Why, bh, by = (self.params[k] for k in WEIGHTS)
@@ -140,7 +142,7 @@ class MinCharRNN:
             zmax = z.max(axis=1, keepdims=True)
             logz = np.log(np.exp(z - zmax).sum(axis=1)) + zmax[:, 0]
             nll = logz - z[np.arange(len(z)), tgt[mask]]
-            loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0, dtype=torch.float64)
+            loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0)
         return torch.from_numpy(logits.astype(np.float32)), loss
 
     __call__ = forward
@@ -239,14 +241,26 @@ class MinCharTrainer:
         targets = self.stream[self.position + 1 : self.position + L + 1]
         params = self.model.params
         loss, grads, self.hidden = loss_and_grads(params, inputs, targets, self.hidden)
-        clip = self.model.config.clip
+        # Only the columns of Wxh for this window's characters have a gradient; Adagrad leaves the
+        # others exactly as they are, so updating just those columns is the same update, faster.
+        cols = np.unique(inputs)
         for k, g in grads.items():
-            np.clip(g, -clip, clip, out=g)  # mitigate exploding gradients
-            self.memory[k] += g * g
-            params[k] -= self.lr * g / np.sqrt(self.memory[k] + 1e-8)  # Adagrad
+            if k == "Wxh":
+                param, memory = params[k][:, cols], self.memory[k][:, cols]
+                self._adagrad(param, memory, g[:, cols])
+                params[k][:, cols], self.memory[k][:, cols] = param, memory
+            else:
+                self._adagrad(params[k], self.memory[k], g)
         self.model.weights_changed()
         self.position += L
         return loss / L, L
+
+    def _adagrad(self, param: np.ndarray, memory: np.ndarray, grad: np.ndarray) -> None:
+        """Clip `grad` to ±clip, then one Adagrad step on `param`, all in place."""
+        clip = self.model.config.clip
+        np.clip(grad, -clip, clip, out=grad)  # mitigate exploding gradients
+        memory += grad * grad
+        param -= self.lr * grad / np.sqrt(memory + 1e-8)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"memory.{k}": torch.tensor(v) for k, v in self.memory.items()}

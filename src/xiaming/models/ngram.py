@@ -37,7 +37,6 @@ from ..errors import ConfigError
 from ..vocab import BOUNDARY, N_SPECIAL, UNKNOWN
 
 
-
 @dataclass(frozen=True)
 class NGramConfig:
     """Shape of the n-gram model; `vocab_size` comes from the data."""
@@ -102,7 +101,9 @@ def count_ngrams(grams: np.ndarray, vocab_size: int) -> list[tuple[np.ndarray, n
     return levels[::-1]
 
 
-def hide_rare(train_x: torch.Tensor, train_y: torch.Tensor, rate: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def hide_rare(
+    train_x: torch.Tensor, train_y: torch.Tensor, rate: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Show a seeded share `rate` of the characters seen once as UNKNOWN, as targets and as inputs."""
     y = train_y.cpu().numpy()
     ids, counts = np.unique(y[y >= N_SPECIAL], return_counts=True)
@@ -204,7 +205,9 @@ class NGramLM:
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         return np.log(self.probs(contexts[first])).astype(np.float32)[inverse]  # (M, V)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Log-probabilities (B, T, V) as logits; mean cross-entropy over targets that are not -1."""
         ids = idx.cpu().numpy().astype(np.int64)
         B, T = ids.shape
@@ -214,7 +217,7 @@ class NGramLM:
             tgt = targets.cpu().numpy().reshape(-1)
             rows = np.flatnonzero(tgt != PAD_TARGET)
             nll = -logp[rows, tgt[rows]].astype(np.float64)
-            loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0, dtype=torch.float64)
+            loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0)
         return torch.from_numpy(logp.reshape(B, T, -1)), loss
 
     __call__ = forward

@@ -1,0 +1,61 @@
+"""Tests of benchmarks/compare.py: the folds, the per-kind flags, and a tiny run end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "compare.py"
+spec = importlib.util.spec_from_file_location("compare", SCRIPT)
+compare = importlib.util.module_from_spec(spec)
+sys.modules["compare"] = compare  # dataclasses look their module up while the script loads
+spec.loader.exec_module(compare)
+
+NAMES = ["令狐冲", "岳灵珊", "任盈盈", "林平之", "田伯光", "东方不败", "仪琳", "向问天", "风清扬", "岳不群",
+         "杨过", "小龙女", "郭靖", "黄蓉", "张无忌", "赵敏", "周芷若", "段誉", "萧峰", "虚竹"]
+
+
+def test_kfold_tests_every_name_once():
+    folds = compare.kfold(NAMES, 3, seed=1)
+    tested = [n for _, test in folds for n in test]
+    assert sorted(tested) == sorted(NAMES)
+    for train, test in folds:
+        assert not set(train) & set(test) and len(train) + len(test) == len(NAMES)
+    assert folds == compare.kfold(NAMES, 3, seed=1) and folds != compare.kfold(NAMES, 3, seed=2)
+
+
+def test_flags_override_the_defaults():
+    args = compare.parse_args(["--corpus", "x", "--lr", "lstm=1e-3", "--size", "gru=medium,rnn=tiny",
+                               "--shape", "lstm:n_hidden=64;tie_weights=false", "--batch-size", "transformer=16"])
+    small = compare.settings(args, ["lstm", "gru", "rnn", "transformer", "ngram"], n_chars=1000)
+    assert small["lstm"].lr == 1e-3 and small["lstm"].shape == {"tie_weights": False, "n_hidden": 64}
+    assert small["gru"].size == "medium" and small["rnn"].size == "tiny"
+    assert small["transformer"].batch_size == 16
+    assert small["ngram"] == compare.Setting()  # registry defaults
+    large = compare.settings(args, ["gru"], n_chars=10**6)
+    assert large["gru"].shape == compare.LARGE_LISTS["gru"].shape
+    with pytest.raises(SystemExit):
+        compare.settings(compare.parse_args(["--corpus", "x", "--lr", "nosuch=1"]), ["lstm"], 1000)
+
+
+def test_end_to_end_tiny(tmp_path, capsys):
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(NAMES) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = compare.main(["--corpus", str(names), "--folds", "2", "--budget", "5", "--models", "ngram,lstm",
+                         "--size", "lstm=tiny", "--max-steps", "6", "--evals", "3", "--samples", "20",
+                         "--reach", "99", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "ngram" in text and "lstm" in text and "bits/char" in text and "±" in text
+    assert "first at or below 99.0 nats: ngram" in text
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    runs = results["runs"]
+    assert [(r["kind"], r["fold"]) for r in runs] == [("ngram", "fold1"), ("ngram", "fold2"), ("lstm", "fold1"), ("lstm", "fold2")]
+    for r in runs:
+        assert 0 < r["test_nats"] < 20 and r["curve"] and r["test_bits"] == pytest.approx(r["test_nats"] / 0.6931471805599453)
+    assert all(r["steps"] == 6 for r in runs if r["kind"] == "lstm")
