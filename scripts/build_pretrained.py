@@ -40,14 +40,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ancient", help="path of ancient_names.txt: pretrain a base and fine-tune on it")
     parser.add_argument("--work", default="runs/pretrained", help="folder for training runs")
-    parser.add_argument("--base-minutes", type=float, default=20.0, help="wall-clock budget of the base model")
+    parser.add_argument("--base-minutes", type=float, default=25.0, help="wall-clock budget of the base model")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     work = Path(args.work)
     base = None
     if args.ancient:
         base = work / "base.safetensors"
-        config = TrainConfig(max_steps=30_000, max_time=args.base_minutes * 60, batch_size=128, lr=3e-3,
+        config = TrainConfig(max_steps=14_000, max_time=args.base_minutes * 60, batch_size=128, lr=3e-3,
                              eval_interval=500, patience=6, val_fraction=0.02, seed=args.seed)
         train(load_names(args.ancient), "lstm", base, config, model_overrides=BASE_SHAPE)
         ship(base, "base", keep_names=False)

@@ -88,7 +88,7 @@ def make_config(kind: str, data_fields: dict, size: str | None = None, **overrid
     for key, value in overrides.items():
         if key == "dropout" and not 0.0 <= value < 1.0:
             raise ConfigError(f"--dropout {value}: must be in [0, 1)")
-        if key != "dropout" and isinstance(value, int) and value < 1:
+        if key != "dropout" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
             raise ConfigError(f"--{key.replace('_', '-')} {value}: must be at least 1")
     wanted = {f.name for f in dataclasses.fields(s.config_cls)}
     values = {**s.presets.get(size, {}), **s.fixed, **overrides, **data_fields}
