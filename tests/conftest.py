@@ -9,6 +9,10 @@ from __future__ import annotations
 import random
 
 import pytest
+import torch
+
+# Tiny models run fastest on one thread, and a second thread only contends for the cores.
+torch.set_num_threads(1)
 
 CONSONANTS = "bdgklmnprst"
 VOWELS = "aeiou"

@@ -35,11 +35,12 @@ def generate(
     model: Checkpoint,
     n: int = 20,
     options: SampleOptions = SampleOptions(),
-    novelty: str = "exact",
+    novelty: str | None = None,
     seed: int | None = None,
     max_tries: int | None = None,
 ) -> GenerateResult:
-    """Up to `n` distinct new names from a loaded model (see `xiaming.sample.generate`)."""
+    """Up to `n` distinct new names from a loaded model (see `xiaming.sample.generate`); `novelty`
+    None is strict for models of the built-in corpora, exact otherwise."""
     return _generate(model.model, model.vocab, n, options, model.names, novelty, seed, model.train, max_tries)
 
 

@@ -173,12 +173,37 @@ def _read_charset(path: str) -> str:
     return chars
 
 
+def _on_one_cpu_thread(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a sampling or scoring command on one CPU thread, then restore torch's setting.
+
+    Their matrices are small: on this project's busy 2-core machine a second thread made sampling
+    3-4 times slower, not faster (benchmarks/bench_sampling.py --threads).
+    """
+
+    def run(args: argparse.Namespace) -> int:
+        import torch
+
+        from .devices import pick_device
+
+        if str(pick_device(args.device)) != "cpu":
+            return command(args)
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return command(args)
+        finally:
+            torch.set_num_threads(before)
+
+    return run
+
+
+@_on_one_cpu_thread
 def _cmd_generate(args) -> int:
     from . import load_model
     from .devices import pick_device
     from .novelty import RULES, default_mode
     from .pinyin import name_pinyin
-    from .sample import SampleOptions, generate
+    from .sample import SampleOptions, compile_constraints, generate, shortfall_reason
     from .score import score_names
     from .search import best_names
 
@@ -194,8 +219,8 @@ def _cmd_generate(args) -> int:
         found = best_names(ckpt.model, ckpt.vocab, args.best, options, ckpt.names, novelty, ckpt.train)
         names, rejected, requested = found.names, found.rejected, args.best
         short = len(names) < requested
-        reason = ("no other names satisfy the constraints" if found.complete
-                  else f"the search stopped after {found.expanded:,} paths; loosen the constraints")
+        reason = shortfall_reason(compile_constraints(ckpt.model, ckpt.vocab, options, ckpt.train), found.complete,
+                                  novelty, len(rejected), f"a search of {found.expanded:,} paths")
         work = {"searched": found.expanded, "complete": found.complete}
     else:
         result = generate(ckpt.model, ckpt.vocab, args.n, options, ckpt.names, novelty, args.seed, ckpt.train)
@@ -218,7 +243,8 @@ def _cmd_generate(args) -> int:
             "reason": reason if short else "",
             "names": [{"name": name, "pinyin": name_pinyin(name), "log_prob": round(scores[name].log_prob, 4),
                        "bits_per_char": round(scores[name].bits_per_char, 4), "novelty": "new"} for name in names],
-            "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name} for name, why in rejected],
+            "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name}
+                         for name, why in rejected],
         }, ensure_ascii=False))
     else:
         width = max((len(name) for name in names), default=0)
@@ -226,7 +252,7 @@ def _cmd_generate(args) -> int:
             reading = name_pinyin(name) if args.pinyin else None
             print(f"{name}{chr(0x3000) * (width - len(name))}  {reading}" if reading else name)
     if short:
-        print(f"xiaming: found {len(names)} of {requested} new names: {reason}", file=sys.stderr)
+        print(f"xiaming: found only {len(names)} of {requested} new names: {reason}", file=sys.stderr)
     return 0
 
 
@@ -244,6 +270,7 @@ def _add_score(sub) -> None:
     p.set_defaults(run=_cmd_score)
 
 
+@_on_one_cpu_thread
 def _cmd_score(args) -> int:
     from . import load_model
     from .devices import pick_device

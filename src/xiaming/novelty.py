@@ -154,25 +154,26 @@ class OneEdit:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names: set[str] = set()
-        self.replaced: dict[tuple[int, str], str] = {}
+        self.replaced: dict[tuple[int, str], tuple[str, ...]] = {}  # two names at most: one may be the candidate
         self.removed: dict[str, str] = {}
         for n in names:
             self.names.add(n)
             for i in range(len(n)):
                 rest = n[:i] + n[i + 1 :]
-                self.replaced.setdefault((i, rest), n)
+                known = self.replaced.get((i, rest), ())
+                if len(known) < 2 and n not in known:
+                    self.replaced[(i, rest)] = known + (n,)
                 self.removed.setdefault(rest, n)
 
     def check(self, name: str) -> str | None:
         for i in range(len(name)):
             rest = name[:i] + name[i + 1 :]
-            hit = self.replaced.get((i, rest))
-            if hit is not None and hit != name:
-                return hit
+            for hit in self.replaced.get((i, rest), ()):
+                if hit != name:
+                    return hit
             if rest in self.names:
                 return rest
-        hit = self.removed.get(name)
-        return hit if hit is not None and hit != name else None
+        return self.removed.get(name)
 
 
 STRICT_RULES = (Exact, Glued, Contains, Contained, SurnameSwap, OneEdit)

@@ -44,6 +44,7 @@ SURNAME_READINGS: dict[str, str] = {
 
 MIDDLE_DOT = "·"  # separates the parts of transliterated names (阿凡提·...)
 _VOWEL_START = set("aāáǎàoōóǒòeēéěè")  # a syllable starting with these takes an apostrophe inside a word
+_TONE_MARKS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ")  # a syllable without one has the neutral tone
 
 
 def is_han(char: str) -> bool:
@@ -65,10 +66,23 @@ def split_surname(name: str) -> tuple[str, str]:
 
 
 def _syllables(text: str) -> list[str]:
-    """Tone-marked syllables of `text` from pypinyin's phrase dictionary (non-Han characters kept as they are)."""
-    from pypinyin import Style, lazy_pinyin
+    """Tone-marked syllables of `text` from pypinyin's phrase dictionary (non-Han characters kept as they are).
 
-    return lazy_pinyin(text, style=Style.TONE, errors=lambda chars: list(chars))
+    A name is read with full tones, so where the dictionary gives a neutral tone (仙子 xiānzi) the
+    character's first toned reading is used instead (zǐ).
+    """
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    syllables = lazy_pinyin(text, style=Style.TONE, errors=lambda chars: list(chars))
+    if len(syllables) != len(text):  # pypinyin grouped something unexpectedly: keep its reading
+        return syllables
+    out = []
+    for char, syllable in zip(text, syllables):
+        if is_han(char) and not _TONE_MARKS.intersection(syllable):
+            toned = [r for r in pinyin(char, style=Style.TONE, heteronym=True)[0] if _TONE_MARKS.intersection(r)]
+            syllable = toned[0] if toned else syllable
+        out.append(syllable)
+    return out
 
 
 def _word(syllables: list[str]) -> str:

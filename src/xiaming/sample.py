@@ -10,10 +10,14 @@ holding one of them.
 
 `generate` repeats batches until it has `n` distinct names that pass `include` and the novelty
 filter. It stops sampling after `max_tries` candidates, or early when a whole batch brings no
-candidate not seen before (the constraints leave few names). If it is still short it enumerates
-what is left by best-first search (`search.py`) over the same support, within a budget: that
-either finds the missing names or proves that no more exist (`GenerateResult.complete`). So it
-always ends, and a shortfall comes with the reason.
+candidate not seen before (the constraints leave few names). If it is still short it lists what
+is left, likeliest first, with the search of `search.py` over the same support and within a
+budget: that either finds the missing names or proves that no more exist
+(`GenerateResult.complete`). So it always ends, and a shortfall comes with the reason. Greedy
+decoding (temperature 0) has one name to give; `search.py` gives the N likeliest instead.
+
+Names are drawn by inverting the cumulative distribution (`pick`), not with `torch.multinomial`,
+which is several times slower over a vocabulary of a thousand characters on a CPU.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ class SampleOptions:
 
     def validate(self, vocab: Vocab) -> None:
         """Raise ConfigError naming the option that cannot work with this model."""
+        self.validate_ranges()
+        unknown = vocab.unknown_chars(self.prefix)
+        if unknown:
+            raise ConfigError(f"--prefix {self.prefix!r}: the model has never seen {''.join(unknown)!r}")
+
+    def validate_ranges(self) -> None:
+        """Raise ConfigError naming the first option out of range (what can be checked without a model)."""
         if not self.temperature >= 0:
             raise ConfigError(f"--temperature {self.temperature}: must be 0 or more")
         if self.top_k is not None and self.top_k < 1:
@@ -57,9 +68,6 @@ class SampleOptions:
             raise ConfigError(f"--max-len {self.max_len}: must be at least 1")
         if self.max_len is not None and self.min_len > self.max_len:
             raise ConfigError(f"--min-len {self.min_len} is above --max-len {self.max_len}")
-        unknown = vocab.unknown_chars(self.prefix)
-        if unknown:
-            raise ConfigError(f"--prefix {self.prefix!r}: the model has never seen {''.join(unknown)!r}")
         if self.max_len is not None and len(self.prefix) > self.max_len:
             raise ConfigError(f"--prefix {self.prefix!r} is longer than --max-len {self.max_len}")
         if self.charset is not None and not self.charset:
@@ -86,33 +94,20 @@ class Constraints:
 
     prefix_ids: tuple[int, ...]  # the prefix, encoded
     allowed: torch.Tensor  # (V,) bool: ids that may follow the prefix (the end token always may)
-    include: torch.Tensor | None  # (V,) bool: ids of which one must appear (None: no such rule)
-    prefix_included: bool  # the prefix already holds an `include` character
+    include: torch.Tensor | None  # (V,) bool: ids of which one must appear (None: no such rule, or the prefix has one)
     min_len: int  # shortest whole name
     max_len: int  # longest whole name
 
-    def mask(self, logits: torch.Tensor, length) -> torch.Tensor:
-        """Logits (A, V) with -inf where a row of `length` characters (int or (A,)) may not go."""
-        logits = logits.masked_fill(~self.allowed, NEG_INF)  # (A, V)
-        if isinstance(length, int):
-            if length < self.min_len:
-                logits[:, BOUNDARY] = NEG_INF
-            if length >= self.max_len:
-                logits[:, BOUNDARY + 1 :] = NEG_INF
-            return logits
-        logits[:, BOUNDARY] = logits[:, BOUNDARY].masked_fill(length < self.min_len, NEG_INF)
-        full = length >= self.max_len  # (A,): only the end may follow
-        logits[full, BOUNDARY + 1 :] = NEG_INF
-        return logits
-
-    def prune_include(self, logits: torch.Tensor, length: torch.Tensor, has: torch.Tensor) -> torch.Tensor:
-        """For the search: rows without an `include` character may not end, and at the last place must take one."""
-        if self.include is None:
-            return logits
-        need = ~has  # (A,)
-        logits[:, BOUNDARY] = logits[:, BOUNDARY].masked_fill(need, NEG_INF)
-        last = need & (length == self.max_len - 1)  # (A,)
-        return logits.masked_fill(last[:, None] & ~self.include, NEG_INF)
+    def banned(self, length: int) -> torch.Tensor:
+        """Ids (k,) that no name of `length` characters so far may take next (the end is forced at `max_len`)."""
+        banned = ~self.allowed
+        if length < self.min_len:
+            banned = banned.clone()
+            banned[BOUNDARY] = True
+        if length >= self.max_len:
+            banned = torch.ones_like(banned)
+            banned[BOUNDARY] = False
+        return banned.nonzero()[:, 0]
 
 
 def model_device(model) -> torch.device:
@@ -170,7 +165,7 @@ def compile_constraints(model, vocab: Vocab, options: SampleOptions, train_info:
             "(unknown to the model, excluded, or outside --charset)"
         )
     ids = tuple(vocab.encode(options.prefix))
-    return Constraints(ids, allowed, None if prefix_included else include, prefix_included, options.min_len, max_len)
+    return Constraints(ids, allowed, None if prefix_included else include, options.min_len, max_len)
 
 
 def truncate(logits: torch.Tensor, options: SampleOptions) -> torch.Tensor:
@@ -192,23 +187,27 @@ def truncate(logits: torch.Tensor, options: SampleOptions) -> torch.Tensor:
     return logits
 
 
-def pick(logits: torch.Tensor, options: SampleOptions, generator: torch.Generator | None) -> torch.Tensor:
-    """Next ids (A,) drawn from masked logits (A, V) under temperature, top-k and top-p.
+def pick(
+    logits: torch.Tensor, options: SampleOptions, generator: torch.Generator | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Next ids (A,) drawn from masked logits (A, V) under temperature, top-k and top-p, and which rows
+    could draw at all (A,) (a row with every id masked cannot).
 
     Drawn by inverting the cumulative distribution with one uniform number per row, which on a CPU
-    is an order of magnitude faster than `torch.multinomial` over a large vocabulary. An id of zero
+    is several times faster than `torch.multinomial` over a large vocabulary. An id of zero
     probability is never drawn: the uniform number stays strictly below the total mass, and only
     an id with mass can hold it.
     """
     logits = truncate(logits, options)
     if options.temperature == 0:
-        return logits.argmax(dim=-1)
-    probs = torch.softmax(logits, dim=-1)  # (A, V)
-    cdf = probs.cumsum_(dim=-1)  # (A, V)
-    total = cdf[:, -1:]  # (A, 1)
+        best, ids = logits.max(dim=-1)  # (A,), (A,)
+        return ids, torch.isfinite(best)
+    cdf = torch.softmax(logits, dim=-1).cumsum_(dim=-1)  # (A, V)
+    total = cdf[:, -1:]  # (A, 1): 1 up to rounding, NaN for a row with every id masked
     u = torch.rand(total.shape, generator=generator, device=logits.device) * total  # (A, 1)
     u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))
-    return torch.searchsorted(cdf, u, right=True)[:, 0]
+    ids = torch.searchsorted(cdf, u, right=True)[:, 0]  # (A,)
+    return ids.clamp_(max=logits.size(-1) - 1), total[:, 0] > 0
 
 
 def _decode_rows(vocab: Vocab, prefix: str, out: list[list[int]]) -> list[str]:
@@ -254,29 +253,38 @@ def sample_batch(
     rows = torch.arange(batch, device=device)  # which output row each live row writes
     out = torch.zeros(batch, c.max_len - start + 1, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
+    banned = {length: c.banned(length) for length in range(start, c.max_len)}
     for length in range(start, c.max_len + 1):
         if length == c.max_len:  # the end is forced: no need to ask the model
             done[rows] = True
             break
         logits, state = model.step(tok, state)  # (A, V)
-        logits = c.mask(logits.float(), length)  # (A, V)
-        alive = torch.isfinite(logits).any(dim=-1)  # (A,)
-        if not bool(alive.all()):
-            keep = alive.nonzero()[:, 0]
-            rows, logits, state = rows[keep], logits[keep], model.select_state(state, keep)
-            if len(rows) == 0:
-                break
-        nxt = pick(logits, options, generator)  # (A,)
-        ended = nxt == BOUNDARY
-        if bool(ended.any()):
-            done[rows[ended]] = True
-            keep = (~ended).nonzero()[:, 0]
+        logits = logits.float().index_fill_(1, banned[length], NEG_INF)  # (A, V)
+        nxt, ok = pick(logits, options, generator)  # (A,), (A,)
+        ended = (nxt == BOUNDARY) & ok
+        done[rows[ended]] = True
+        go = ok & ~ended
+        if not bool(go.all()):
+            keep = go.nonzero()[:, 0]
             if len(keep) == 0:
                 break
             rows, nxt, state = rows[keep], nxt[keep], model.select_state(state, keep)
         out[rows, length - start] = nxt
         tok = nxt
     return _decode_rows(vocab, options.prefix, out[done].tolist())
+
+
+def shortfall_reason(constraints: Constraints, complete: bool, novelty: str, rejected: int, effort: str) -> str:
+    """Why fewer names were found than asked for, in words a user can act on."""
+    if not bool(constraints.allowed[N_SPECIAL:].any()):
+        return "no character the model knows is allowed after the prefix (--charset, --exclude)"
+    if not complete:
+        return f"no more turned up in {effort}; loosen the constraints"
+    if rejected:
+        looser = "--novelty exact or off" if novelty == "strict" else "--novelty off"
+        return (f"no other names satisfy the constraints and the {novelty} novelty rule, which rejected "
+                f"{rejected} (see --verbose; {looser} allows more)")
+    return "no other names satisfy the constraints"
 
 
 def _new_generator(device, seed: int | None) -> torch.Generator:
@@ -298,12 +306,12 @@ def generate(
     seed: int | None = None,
     train_info: dict | None = None,
     max_tries: int | None = None,
-    search_budget: int = 3000,
+    search_budget: int = 200_000,
 ) -> GenerateResult:
     """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
 
     `novelty` None picks the default for the model (`novelty.default_mode`). `max_tries` bounds the
-    candidates sampled; `search_budget` bounds the nodes the closing search may expand.
+    candidates sampled; `search_budget` bounds the model rows the closing search may compute.
     """
     from .search import search_names
 
@@ -342,18 +350,17 @@ def generate(
         if fresh == 0:  # a whole batch of names already seen: few names are left to find
             break
     if len(found) < n and greedy:
-        result.reason = "greedy decoding (--temperature 0) gives one name; use --best N for the N most likely names"
+        why = f", {result.rejected[0][0]}, which {result.rejected[0][1].describe()}" if result.rejected else ""
+        result.reason = f"greedy decoding (--temperature 0) gives one name{why}; use --best N for the N most likely"
     elif len(found) < n:
         more = search_names(model, vocab, n - len(found), options, filt, train_info, skip=seen,
-                            max_expansions=search_budget, sampling_support=True, constraints=constraints)
+                            max_nodes=search_budget, sampling_support=True, constraints=constraints)
         for name in more.names:
             found[name] = None
         result.rejected.extend(more.rejected)
         result.complete = more.complete
-        result.reason = (
-            "no other names satisfy the constraints" if more.complete
-            else f"none turned up in {result.drawn} draws and a {search_budget}-node search; loosen the constraints"
-        )
+        result.reason = shortfall_reason(constraints, more.complete, novelty, len(result.rejected),
+                                         f"{result.drawn} draws and a search of {more.expanded:,} paths")
     result.names = list(found)
     result.exhausted = len(found) < n
     return result

@@ -5,10 +5,14 @@ vocabulary is scored through the model's unknown-character probability, spread e
 code points of its Unicode block that the vocabulary does not hold (for Chinese, the 20,992 CJK
 Unified Ideographs U+4E00-U+9FFF). So no model gets an infinite or a free score for a character
 it has never seen.
+
+`percentile` says how name-like a name is in the model's eyes: the share of training names whose
+bits per character are higher (`reference_bits` scores them).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -98,3 +102,27 @@ def corpus_nll(scores: list[NameScore]) -> float:
     total = sum(-s.log_prob for s in scores)
     count = sum(len(s.char_log_probs) for s in scores)
     return total / max(1, count)
+
+
+REFERENCE_NAMES = 2000  # training names scored at most for percentiles (evenly spread over the list)
+
+
+def reference_bits(model, vocab: Vocab, training_names: list[str], limit: int = REFERENCE_NAMES) -> list[float]:
+    """Sorted bits per character of the training names (an evenly spread `limit` of them on long lists)."""
+    names = list(training_names)
+    if len(names) > limit:
+        names = [names[i * len(names) // limit] for i in range(limit)]
+    return sorted(s.bits_per_char for s in score_names(model, vocab, names))
+
+
+def percentile(bits_per_char: float, reference: list[float]) -> float | None:
+    """How name-like a score is: the share (0-100) of reference names it scores better than, ties half.
+
+    Bits per character rather than total log-probability, so long names are not ranked below
+    short ones for their length alone. None without reference names.
+    """
+    if not reference:
+        return None
+    worse = len(reference) - bisect.bisect_right(reference, bits_per_char)  # reference names with more bits
+    ties = bisect.bisect_right(reference, bits_per_char) - bisect.bisect_left(reference, bits_per_char)
+    return 100.0 * (worse + 0.5 * ties) / len(reference)

@@ -1,39 +1,40 @@
-"""The most likely names under the constraints, by best-first search: `xiaming generate --best N`.
+"""The most likely names under the constraints: `xiaming generate --best N`.
 
 A name is a path from the prefix through characters to the end token; its cost is the negative
-log-probability the model gives the characters after the prefix. Costs only grow along a path, so
-taking paths from a priority queue cheapest first finishes names in order of likelihood: the first
-N finished names that pass the novelty filter are exactly the N most likely new names (uniform-cost
-search, as in Dijkstra). The answer is deterministic: no sampling, ties broken by insertion order.
+log-probability the model gives the characters after the prefix (the model's own distribution,
+not renormalised by the constraints). Costs only grow along a path, so every name costing at most
+a bound `tau` can be listed exactly by growing paths and dropping any that pass `tau`. If at least
+N of the listed names are new, the N cheapest are exactly the N most likely new names; if not, the
+bound rises and the listing starts again (iterative deepening on log-probability, the
+breadth-first relative of uniform-cost search). A listing in which nothing was dropped covered
+every name the constraints allow (`complete`). The answer is deterministic: no sampling, ties
+broken by listing order.
 
-Three things keep it fast. Nodes are expanded in batches (one model call for up to `batch` queue
-entries, re-reading each path with `model.forward`, which every model kind provides), and a
-finished name is accepted only once no queued path is cheaper, so batching does not change the
-order. A node's children enter the queue one at a time, best first, each popped child pushing its
-next sibling, so the queue grows by two entries per step instead of the vocabulary size. Children
-are computed in chunks of `CHUNK` best; the rare node whose chunk runs out is re-expanded for the
-next chunk.
+The listing runs level by level, all paths of one length at once, which is what makes it fast in
+PyTorch: one `model.step` per block of up to `BLOCK` paths, with the children of a block kept
+beside their parent's recurrent state (`select_state`), so no state ever has to be merged and no
+path is re-read. Work grows with the number of paths under the bound, which `max_nodes` caps.
 
-The constraints prune the tree exactly: masked characters, the length bounds, and `include`
-(a path without an `include` character may not end, and must take one at its last place). With
+The constraints prune exactly: masked characters, the length bounds, and `include` (a path without
+an `include` character may not end, and must take one at its last place). With
 `sampling_support=True` the search also keeps to what sampling could draw (top-k, top-p,
 temperature); `generate` uses that to finish a short sample or to prove that no more names exist.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from dataclasses import dataclass, field
+from math import log as math_log
 
 import torch
 
 from .novelty import NoveltyFilter, Rejection, default_mode, novelty_filter
-from .sample import Constraints, SampleOptions, compile_constraints, model_device, truncate
+from .sample import NEG_INF, Constraints, SampleOptions, _prefix_state, compile_constraints, model_device, truncate
 from .vocab import BOUNDARY, Vocab
 
-CHUNK = 32  # children kept per expansion; more are computed on demand
-REFILL = -1  # queue entry rank meaning "expand this node again for its next chunk of children"
+BLOCK = 8192  # paths per model call
+FIRST_BOUND = 6.0  # nats: the first listing's bound
+STEP = 1.5  # nats: the rise of the bound when the listing gives nothing to pace it by
 
 
 @dataclass
@@ -42,52 +43,117 @@ class SearchResult:
 
     names: list[str]
     log_probs: list[float]  # natural log p(name | prefix) for each name
-    rejected: list[tuple[str, Rejection]] = field(default_factory=list)  # novelty rejections, in order
+    rejected: list[tuple[str, Rejection]] = field(default_factory=list)  # likelier names the filter dropped
     complete: bool = False  # every name the constraints allow was examined: no more exist
-    expanded: int = 0  # nodes expanded (model rows computed)
+    expanded: int = 0  # paths extended by one character (model rows computed), all listings together
+    bound: float = 0.0  # the last listing's bound, in nats
 
 
 @dataclass
-class _Node:
-    """A path from the start token; its queued children are one chunk of the best ones."""
+class _Block:
+    """Paths of one length sharing one batched model state."""
 
-    ids: tuple[int, ...]  # start token, prefix ids, chosen ids
-    cost: float  # -log p(chosen ids | prefix)
-    has_include: bool  # holds an `include` character (or no such rule)
-    child_ids: list[int] = field(default_factory=list)
-    child_costs: list[float] = field(default_factory=list)
-    offset: int = 0  # rank among all children of child_ids[0]
-    more: bool = False  # children beyond this chunk may exist
+    path: torch.Tensor  # (B, d) ids chosen after the prefix
+    cost: torch.Tensor  # (B,) -log p(path | prefix)
+    has_include: torch.Tensor  # (B,) bool
+    tok: torch.Tensor  # (B,) the id the model reads next
+    state: object  # the model state before reading `tok`
+
+
+@dataclass
+class _Listing:
+    """What one bounded listing found."""
+
+    finished: list[tuple[float, str]]  # (cost, name) of every name within the bound
+    dropped: bool  # some allowed path passed the bound (so the listing is not the whole space)
+    rows: int  # model rows computed
+    row_costs: list[torch.Tensor]  # the cost of every row computed, to pace the next bound
+
+
+def _children(block: _Block, logits: torch.Tensor, c: Constraints, options: SampleOptions, length: int,
+              sampling_support: bool, bound: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+    """Children within `bound` as (parent rows, ids, costs), and whether an allowed child passed the bound.
+
+    A child costs its parent's cost plus log-sum-exp minus its logit. Rather than forming that for
+    every (row, id), each row's logits are compared with the logit that would cost exactly `bound`:
+    the (B, V) work is one log-sum-exp, one comparison and one nonzero.
+    """
+    lse = torch.logsumexp(logits, dim=-1)  # (B,): the model's own normaliser, before any mask
+    banned = c.banned(length)
+    masked = logits.index_fill_(1, banned, NEG_INF)  # (B, V)
+    exact_count = c.include is None and not sampling_support
+    if c.include is not None:  # rows without an include character may not end, and at the last place must take one
+        need = ~block.has_include  # (B,)
+        masked[:, BOUNDARY].masked_fill_(need, NEG_INF)
+        if length == c.max_len - 1:
+            masked.masked_fill_(need[:, None] & ~c.include, NEG_INF)
+    if sampling_support:
+        masked = masked.masked_fill(~torch.isfinite(truncate(masked, options)), NEG_INF)
+    threshold = lse + block.cost - bound  # (B,): the least logit within the bound
+    keep = masked >= threshold[:, None]  # (B, V)
+    rows, ids = keep.nonzero(as_tuple=True)  # (C,), (C,)
+    costs = block.cost[rows] + lse[rows] - masked[rows, ids]  # (C,)
+    allowed = len(block.tok) * (logits.size(-1) - len(banned)) if exact_count else int(torch.isfinite(masked).sum())
+    return rows, ids, costs, allowed > len(rows)
 
 
 @torch.inference_mode()
-def _expand(model, nodes: list[_Node], c: Constraints, options: SampleOptions, sampling_support: bool) -> None:
-    """Fill each node's next chunk of children (ids and costs, best first) with one model call."""
+def _list(model, vocab: Vocab, c: Constraints, options: SampleOptions, bound: float, max_rows: int,
+          sampling_support: bool) -> _Listing | None:
+    """Every name costing at most `bound`; None when that takes more than `max_rows` model rows."""
     device = model_device(model)
-    width = max(len(nd.ids) for nd in nodes)
-    x = torch.zeros(len(nodes), width, dtype=torch.long)  # (K, T), right-padded with the start id
-    for i, nd in enumerate(nodes):
-        x[i, : len(nd.ids)] = torch.tensor(nd.ids)
-    last = torch.tensor([len(nd.ids) - 1 for nd in nodes])  # (K,)
-    logits, _ = model(x.to(device))  # (K, T, V)
-    logits = logits[torch.arange(len(nodes)), last.to(device)].float()  # (K, V)
-    logp = torch.log_softmax(logits, dim=-1)  # (K, V)
-    lengths = last.to(device)  # characters in each name so far
-    masked = c.mask(logits, lengths)
-    has = torch.tensor([nd.has_include for nd in nodes], device=device)
-    masked = c.prune_include(masked, lengths, has)
-    if sampling_support:
-        masked = truncate(masked, options)
-    logp = logp.masked_fill(~torch.isfinite(masked), float("-inf"))
-    top = min(logp.size(-1), max(nd.offset for nd in nodes) + CHUNK)
-    values, ids = torch.topk(logp, top, dim=-1)  # (K, top), best first
-    values, ids = values.cpu().tolist(), ids.cpu().tolist()
-    for nd, vals, idx in zip(nodes, values, ids):
-        vals, idx = vals[nd.offset : nd.offset + CHUNK], idx[nd.offset : nd.offset + CHUNK]
-        keep = [j for j, v in enumerate(vals) if v != float("-inf")]
-        nd.child_ids = [idx[j] for j in keep]
-        nd.child_costs = [nd.cost - vals[j] for j in keep]
-        nd.more = len(keep) == CHUNK and nd.offset + CHUNK < logp.size(-1)
+    state, tok = _prefix_state(model, c, 1, device)
+    include_ids = c.include.nonzero()[:, 0] if c.include is not None else None
+    level = [_Block(torch.zeros(1, 0, dtype=torch.long, device=device), torch.zeros(1, device=device),
+                    torch.tensor([c.include is None], device=device), torch.tensor([tok], device=device), state)]
+    out = _Listing([], False, 0, [])
+    chars = ("", "") + vocab.chars
+    for length in range(len(c.prefix_ids), c.max_len + 1):
+        following: list[_Block] = []
+        for block in level:
+            out.rows += len(block.tok)
+            if out.rows > max_rows:
+                return None
+            out.row_costs.append(block.cost)
+            logits, state = model.step(block.tok, block.state)  # (B, V)
+            rows, ids, costs, dropped = _children(block, logits.float(), c, options, length, sampling_support, bound)
+            out.dropped |= dropped
+            ends = ids == BOUNDARY
+            paths = block.path[rows[ends]].tolist()
+            for cost, path in zip(costs[ends].tolist(), paths):
+                out.finished.append((cost, options.prefix + "".join([chars[i] for i in path])))
+            rows, ids, costs = rows[~ends], ids[~ends], costs[~ends]
+            for s in range(0, len(rows), BLOCK):
+                r, i = rows[s : s + BLOCK], ids[s : s + BLOCK]
+                has = block.has_include[r]
+                if include_ids is not None:
+                    has = has | torch.isin(i, include_ids)
+                following.append(_Block(torch.cat([block.path[r], i[:, None]], dim=1), costs[s : s + BLOCK], has, i,
+                                        model.select_state(state, r)))
+        level = following
+        if not level:
+            break
+    return out
+
+
+def _next_bound(bound: float, listing: _Listing, accepted: list[float], n: int) -> float:
+    """The next listing's bound: where about `n` names should pass, growing the work about threefold at most.
+
+    Both the rows of a listing and the names that pass grow roughly exponentially with the bound;
+    their rates over the last nat of this listing predict where the next one should stop. Work
+    that triples per round costs, summed over the rounds and the overshoot, about e times the
+    last round's, near the best a geometric schedule can do.
+    """
+    costs = torch.cat(listing.row_costs)
+    below = int((costs <= bound - 1.0).sum())
+    row_rate = math_log(max(1, len(costs)) / max(1, below))  # per nat
+    step = min(math_log(3.0) / row_rate, STEP) if row_rate > 0 else STEP
+    if len(accepted) >= 2:
+        earlier = sum(1 for a in accepted if a <= bound - 1.0)
+        name_rate = math_log(len(accepted) / max(1, earlier))
+        if name_rate > 0:
+            step = min(step, math_log(n / len(accepted)) / name_rate + 0.15)
+    return bound + max(step, 0.1)
 
 
 def search_names(
@@ -98,66 +164,45 @@ def search_names(
     filt: NoveltyFilter | None = None,
     train_info: dict | None = None,
     skip: set[str] | frozenset[str] = frozenset(),
-    max_expansions: int = 20000,
+    max_nodes: int = 500_000,
     sampling_support: bool = False,
     constraints: Constraints | None = None,
-    batch: int = 128,
 ) -> SearchResult:
     """The `n` most likely names under `options` that pass `filt` and are not in `skip`, best first.
 
-    Stops after expanding `max_expansions` nodes (then `complete` is False and fewer names may be
-    returned); `complete` is True when the whole constrained space was examined.
+    Stops when the listings together would pass `max_nodes` model rows; the names returned then are
+    still the most likely ones, but there may be fewer than `n` and `complete` is False.
     """
     c = constraints or compile_constraints(model, vocab, options, train_info)
     if hasattr(model, "eval"):
         model.eval()
-    include = set(c.include.nonzero()[:, 0].tolist()) if c.include is not None else set()
-    seq = itertools.count()
-    queue: list[tuple[float, int, _Node, int]] = []  # (cost, tie, node, child rank or REFILL)
-    finished: list[tuple[float, int, str]] = []  # (cost, tie, name)
     result = SearchResult([], [])
-    pending = [_Node((BOUNDARY,) + c.prefix_ids, 0.0, c.include is None)]
+    bound = FIRST_BOUND
+    verdicts: dict[str, Rejection | None] = {}
     while True:
-        if pending:
-            if result.expanded + len(pending) > max_expansions:
-                break
-            _expand(model, pending, c, options, sampling_support)
-            result.expanded += len(pending)
-            for nd in pending:
-                if nd.child_ids:
-                    heapq.heappush(queue, (nd.child_costs[0], next(seq), nd, 0))
-            pending = []
-        while finished and (not queue or finished[0][0] <= queue[0][0]):
-            cost, _, name = heapq.heappop(finished)
+        listing = _list(model, vocab, c, options, bound, max_nodes - result.expanded, sampling_support)
+        if listing is None:
+            result.expanded = max_nodes
+            return result
+        result.expanded += listing.rows
+        names, log_probs, rejected = [], [], []
+        for cost, name in sorted(listing.finished, key=lambda f: f[0]):
             if name in skip:
                 continue
-            why = filt.check(name) if filt is not None else None
-            if why is not None:
-                result.rejected.append((name, why))
+            if name not in verdicts:
+                verdicts[name] = filt.check(name) if filt is not None else None
+            if verdicts[name] is not None:
+                rejected.append((name, verdicts[name]))
                 continue
-            result.names.append(name)
-            result.log_probs.append(-cost)
-            if len(result.names) == n:
-                return result
-        if not queue:
-            result.complete = True
+            names.append(name)
+            log_probs.append(-cost)
+            if len(names) == n:
+                break
+        result.names, result.log_probs, result.rejected, result.bound = names, log_probs, rejected, bound
+        if len(names) == n or not listing.dropped:
+            result.complete = not listing.dropped
             return result
-        while queue and len(pending) < batch:
-            cost, _, nd, rank = heapq.heappop(queue)
-            if rank == REFILL:
-                nd.offset += CHUNK
-                pending.append(nd)
-                continue
-            if rank + 1 < len(nd.child_ids):
-                heapq.heappush(queue, (nd.child_costs[rank + 1], next(seq), nd, rank + 1))
-            elif nd.more:
-                heapq.heappush(queue, (cost, next(seq), nd, REFILL))
-            tok = nd.child_ids[rank]
-            if tok == BOUNDARY:
-                heapq.heappush(finished, (cost, next(seq), vocab.decode(nd.ids[1:])))
-            else:
-                pending.append(_Node(nd.ids + (tok,), cost, nd.has_include or tok in include))
-    return result
+        bound = _next_bound(bound, listing, [-lp for lp in log_probs], n)
 
 
 def best_names(
@@ -168,8 +213,8 @@ def best_names(
     training_names: list[str] = (),
     novelty: str | None = None,
     train_info: dict | None = None,
-    max_expansions: int = 20000,
+    max_nodes: int = 500_000,
 ) -> SearchResult:
     """The `n` most likely names under `options` that are new under `novelty` (None: the model's default)."""
     filt = novelty_filter(training_names, novelty or default_mode(train_info))
-    return search_names(model, vocab, n, options, filt, train_info, max_expansions=max_expansions)
+    return search_names(model, vocab, n, options, filt, train_info, max_nodes=max_nodes)

@@ -1,0 +1,180 @@
+"""The sampler: every constraint inside it, the distribution it draws from, and generate's guarantee."""
+
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from xiaming import models
+from xiaming.errors import ConfigError
+from xiaming.sample import SampleOptions, generate, pick, sample_batch
+from xiaming.vocab import Vocab
+
+VOCAB = Vocab(("a", "b", "c"))  # ids: 0 end, 1 unknown, 2 a, 3 b, 4 c
+# p(next | previous): rows are the previous id (0 = start), columns the next (0 = end).
+PROBS = torch.tensor([
+    [1e-9, 1e-9, 0.6, 0.3, 0.1],  # start: a name cannot be empty
+    [0.2, 1e-9, 0.3, 0.3, 0.2],  # after an unknown character (never sampled)
+    [0.4, 1e-9, 0.2, 0.3, 0.1],  # after a
+    [0.4, 1e-9, 0.3, 0.1, 0.2],  # after b
+    [0.7, 1e-9, 0.1, 0.1, 0.1],  # after c
+])
+INFO = {"max_name_len": 6}
+
+
+class Bigram(torch.nn.Module):
+    """A bigram table behind the model contract: the next character depends on the last one only."""
+
+    def __init__(self, probs: torch.Tensor = PROBS) -> None:
+        super().__init__()
+        self.logits = torch.nn.Parameter(torch.log(probs / probs.sum(-1, keepdim=True)))
+        self.config = SimpleNamespace(vocab_size=probs.size(0))
+
+    def forward(self, idx, targets=None):
+        return self.logits[idx], None
+
+    def step(self, idx, state=None):
+        return self.logits[idx], idx
+
+    @staticmethod
+    def select_state(state, index):
+        return None if state is None else state[index]
+
+
+def name_prob(name: str, end: bool = True) -> float:
+    """p(name) under PROBS (with end=False: p that a name starts with these characters)."""
+    ids = [0] + VOCAB.encode(name) + ([0] if end else [])
+    p = 1.0
+    for prev, nxt in zip(ids, ids[1:]):
+        p *= float(PROBS[prev, nxt])
+    return p
+
+
+def draw(options: SampleOptions, n: int = 4000, seed: int = 0) -> list[str]:
+    g = torch.Generator().manual_seed(seed)
+    return sample_batch(Bigram(), VOCAB, n, options, generator=g)
+
+
+def test_sampler_draws_from_the_model_distribution():
+    names = draw(SampleOptions(max_len=30), n=20000)
+    counts = Counter(names)
+    for name in ("a", "b", "c", "ab", "ba", "ac"):
+        p = name_prob(name)
+        tolerance = 4 * (p * (1 - p) / len(names)) ** 0.5
+        assert abs(counts[name] / len(names) - p) < tolerance, name
+
+
+def test_prefix_lengths_and_exclude_are_masks_not_rejection():
+    names = draw(SampleOptions(prefix="b", min_len=3, max_len=4, exclude="c"))
+    assert len(names) == 4000  # no row is lost: the constraints are applied while sampling
+    assert all(n.startswith("b") and 3 <= len(n) <= 4 and "c" not in n for n in names)
+    assert {len(n) for n in names} == {3, 4}
+
+
+def test_min_len_masks_the_end_without_changing_what_comes_before():
+    names = draw(SampleOptions(min_len=2, max_len=30), n=10000)
+    assert min(len(n) for n in names) == 2
+    first = Counter(n[0] for n in names)
+    assert abs(first["a"] / len(names) - 0.6) < 0.03
+
+
+def test_max_len_forces_the_end():
+    names = draw(SampleOptions(max_len=1), n=10000)
+    assert {len(n) for n in names} == {1}
+    assert abs(Counter(names)["a"] / len(names) - 0.6) < 0.03
+
+
+def test_charset_limits_what_follows_the_prefix():
+    names = draw(SampleOptions(prefix="c", charset="a", max_len=5))
+    assert all(n[0] == "c" and set(n[1:]) <= {"a"} for n in names)
+
+
+@pytest.mark.parametrize("options, firsts", [
+    (SampleOptions(top_k=1, max_len=1), {"a"}),
+    (SampleOptions(top_p=0.5, max_len=1), {"a"}),
+    (SampleOptions(top_p=0.85, max_len=1), {"a", "b"}),  # c lies beyond the 0.85 nucleus
+    (SampleOptions(top_p=1.0, max_len=1), {"a", "b", "c"}),
+    (SampleOptions(temperature=0, max_len=1), {"a"}),
+])
+def test_top_k_top_p_and_greedy(options, firsts):
+    assert set(draw(options, n=3000)) == firsts
+
+
+def test_pick_never_draws_a_masked_id():
+    logits = torch.zeros(20000, 6)
+    logits[:, [0, 3, 5]] = float("-inf")
+    ids, ok = pick(logits, SampleOptions(), torch.Generator().manual_seed(1))
+    assert bool(ok.all()) and set(ids.tolist()) == {1, 2, 4}
+    dead = torch.full((3, 6), float("-inf"))
+    _, ok = pick(dead, SampleOptions(), None)
+    assert not bool(ok.any())  # a row with nothing allowed is reported, not drawn from
+
+
+def test_generate_is_seeded_and_new():
+    training = ["a", "b", "ab"]
+    one = generate(Bigram(), VOCAB, 15, SampleOptions(), training, "exact", seed=7, train_info=INFO)
+    two = generate(Bigram(), VOCAB, 15, SampleOptions(), training, "exact", seed=7, train_info=INFO)
+    assert one.names == two.names and len(set(one.names)) == 15
+    assert not set(one.names) & set(training)
+    assert one.novelty == "exact" and not one.exhausted
+
+
+def test_generate_gives_all_that_exist_and_says_so():
+    result = generate(Bigram(), VOCAB, 10, SampleOptions(charset="a", max_len=3), ["a"], "exact", seed=0,
+                      train_info=INFO)
+    assert sorted(result.names) == ["aa", "aaa"]  # a, aa and aaa are all there are; a is a training name
+    assert result.exhausted and result.complete and "no other names" in result.reason
+    assert "exact novelty rule, which rejected 1" in result.reason
+    assert [name for name, _ in result.rejected] == ["a"]
+
+
+def test_generate_include_puts_one_of_the_characters_in_every_name():
+    result = generate(Bigram(), VOCAB, 30, SampleOptions(include="c", max_len=5), [], "exact", seed=0, train_info=INFO)
+    assert len(result.names) == 30 and all("c" in n for n in result.names)
+
+
+def test_greedy_gives_one_name_and_the_reason():
+    result = generate(Bigram(), VOCAB, 3, SampleOptions(temperature=0), [], "exact", seed=0, train_info=INFO)
+    assert result.names == ["a"] and result.drawn == 1  # start -> a (0.6) -> end (0.4)
+    assert "--best" in result.reason
+
+
+def test_default_novelty_follows_the_training_source():
+    strict = generate(Bigram(), VOCAB, 5, SampleOptions(), ["abc"], None, 0, {"source": "builtin:jinyong"})
+    assert strict.novelty == "strict"
+    assert generate(Bigram(), VOCAB, 5, SampleOptions(), ["abc"], None, 0, INFO).novelty == "exact"
+
+
+@pytest.mark.parametrize("options, message", [
+    (SampleOptions(prefix="az"), "--prefix 'az'.*never seen 'z'"),
+    (SampleOptions(min_len=4, max_len=3), "--min-len 4 is above --max-len 3"),
+    (SampleOptions(top_p=0.0), r"--top-p 0.0: must be in \(0, 1\]"),
+    (SampleOptions(top_p=1.5), r"--top-p 1.5: must be in \(0, 1\]"),
+    (SampleOptions(temperature=-1), "--temperature"),
+    (SampleOptions(top_k=0), "--top-k"),
+    (SampleOptions(prefix="abc", max_len=2), "--prefix 'abc' is longer than --max-len 2"),
+    (SampleOptions(include="z"), "--include 'z': none of these characters can appear"),
+    (SampleOptions(include="c", exclude="c"), "--include 'c'"),
+])
+def test_options_that_cannot_work_are_config_errors(options, message):
+    with pytest.raises(ConfigError, match=message):
+        generate(Bigram(), VOCAB, 5, options, [], "exact", 0, INFO)
+
+
+def test_min_len_past_the_longest_training_name_raises_the_cap():
+    result = generate(Bigram(), VOCAB, 5, SampleOptions(min_len=9), [], "exact", 0, INFO)
+    assert len(result.names) == 5 and all(len(n) == 9 for n in result.names)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "transformer"])
+def test_real_models_honour_the_constraints(kind):
+    vocab = Vocab(tuple("abcdefg"))
+    torch.manual_seed(0)
+    config = models.make_config(kind, {"vocab_size": vocab.size, "block_size": 16}, "tiny")
+    model = models.build_model(kind, config).eval()
+    options = SampleOptions(prefix="ab", min_len=4, max_len=6, exclude="c", charset="abcde")
+    result = generate(model, vocab, 25, options, ["abdd"], "strict", seed=0, train_info={"max_name_len": 8})
+    assert len(result.names) == 25
+    assert all(n.startswith("ab") and 4 <= len(n) <= 6 and set(n[2:]) <= set("abde") for n in result.names)
+    assert "abdd" not in result.names and not any(n in ("abd", "abdde") for n in result.names)
