@@ -111,3 +111,10 @@ def test_builtin_corpus_name_is_accepted_where_a_file_is(capsys, tmp_path):
     from xiaming.checkpoint import load_checkpoint
     ckpt = load_checkpoint(tmp_path / "p.safetensors")
     assert ckpt.train["source"] == "builtin:poets" and "李白" in ckpt.names
+
+
+def test_a_closed_pipe_ends_quietly(tiny_lstm):
+    proc = subprocess.run(f"'{sys.executable}' -m xiaming generate '{tiny_lstm[0]}' -n 2000 --novelty off | head -1",
+                          shell=True, capture_output=True, text=True)
+    assert len(proc.stdout.split()) == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
