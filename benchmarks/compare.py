@@ -55,6 +55,7 @@ class Setting:
     lr: float | None = None  # peak learning rate (None: the kind's default)
     batch_size: int = 64  # names per step
     shape: dict = field(default_factory=dict)  # config fields over the preset, e.g. {"n_layer": 4}
+    init: str | None = None  # a pretrained checkpoint to fine-tune (its kind and shape are kept)
 
 
 # Settings meant to do well within minutes on a 2-core CPU; --size, --lr, --batch-size and --shape
@@ -77,6 +78,9 @@ LARGE_LISTS: dict[str, Setting] = {  # e.g. makemore's 32k English names, 27 cha
     # nats on its test set after 45 s); for long budgets try --shape "transformer:n_layer=4"
     "transformer": Setting("small", 3e-3, 64, {"dropout": 0.1}),
 }
+
+
+FINETUNED = "finetuned"  # the row of the model fine-tuned from --init, at train()'s fine-tuning rate
 
 
 @dataclass
@@ -134,8 +138,9 @@ def plan_steps(kind: str, data: NameList, setting: Setting, args, workdir: Path)
         return args.max_steps, max(1, args.max_steps // args.evals)
     probe_time = min(20.0, max(2.0, 0.1 * args.budget))
     config = train_config(setting, args, 10**9, probe_time, 10**9, len(data.names))
-    result = train(data, kind, workdir / f"probe-{kind}.safetensors", config, size=setting.size,
-                   model_overrides=setting.shape, device=args.device, log=lambda _m: None, progress_bar=False)
+    result = train(data, None if setting.init else kind, workdir / f"probe-{kind}.safetensors", config,
+                   size=setting.size, model_overrides=setting.shape, device=args.device, log=lambda _m: None,
+                   progress_bar=False, init=setting.init)
     if result.stopped == "finished":  # the model is complete after these steps (e.g. counts)
         return 10**9, max(1, result.step)
     step, before_val = result.history[-1][0], result.history[-1][1]
@@ -171,8 +176,9 @@ def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Sett
             record(step)
         return False
 
-    result = train(data, kind, out, config, size=setting.size, model_overrides=setting.shape, device=args.device,
-                   log=lambda _m: None, progress_bar=False, should_stop=watch)
+    result = train(data, None if setting.init else kind, out, config, size=setting.size,
+                   model_overrides=setting.shape, device=args.device, log=lambda _m: None, progress_bar=False,
+                   should_stop=watch, init=setting.init)
     record(result.step)
     ckpt = load_checkpoint(out, device=args.device)
     score = held_out(ckpt.model, ckpt.vocab, test, ckpt.names)
@@ -351,6 +357,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0,
                    help="torch CPU threads (default: torch's choice); use 1 on a busy machine, where threads "
                         "competing for cores can make each step many times slower")
+    p.add_argument("--init", default=None,
+                   help="also fine-tune this pretrained checkpoint (path or 'base') on each fold, as the model 'finetuned'")
     p.add_argument("--out", default=None, help="folder for results.json and the plot (default runs/compare-<data>)")
     args = p.parse_args(argv)
     if bool(args.corpus) == bool(args.train) or bool(args.train) != bool(args.test):
@@ -407,6 +415,9 @@ def main(argv=None) -> int:
     out_dir = Path(args.out or f"runs/compare-{Path(args.corpus or args.train).stem}")
     out_dir.mkdir(parents=True, exist_ok=True)
     setting_of = settings(args, kinds, sum(len(n) for n in splits[0][1].names))
+    if args.init:
+        kinds.append(FINETUNED)
+        setting_of[FINETUNED] = Setting(init=args.init)
     if args.threads:
         torch.set_num_threads(args.threads)
     load, cores, threads = os.getloadavg()[0], os.cpu_count() or 1, torch.get_num_threads()

@@ -59,3 +59,18 @@ def test_end_to_end_tiny(tmp_path, capsys):
     for r in runs:
         assert 0 < r["test_nats"] < 20 and r["curve"] and r["test_bits"] == pytest.approx(r["test_nats"] / 0.6931471805599453)
     assert all(r["steps"] == 6 for r in runs if r["kind"] == "lstm")
+
+
+def test_init_adds_a_fine_tuned_row(tmp_path, capsys, tiny_lstm):
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(NAMES) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = compare.main(["--corpus", str(names), "--folds", "2", "--budget", "5", "--models", "lstm",
+                         "--size", "lstm=tiny", "--max-steps", "4", "--evals", "2", "--samples", "10",
+                         "--init", tiny_lstm[0], "--out", str(out)])
+    assert code == 0 and "finetuned" in capsys.readouterr().out
+    runs = json.loads((out / "results.json").read_text(encoding="utf-8"))["runs"]
+    tuned = [r for r in runs if r["kind"] == "finetuned"]
+    assert len(tuned) == 2 and all(r["setting"]["init"] == tiny_lstm[0] for r in tuned)
+    # its vocabulary is the union of the base's characters and the list's: more rows than the list alone
+    assert tuned[0]["parameters"] > [r for r in runs if r["kind"] == "lstm"][0]["parameters"]
