@@ -57,3 +57,11 @@ def test_split_is_seeded_disjoint_and_keeps_one_validation_name():
 def test_describe_counts_lengths():
     stats = describe(["ab", "abc", "xy"])
     assert stats["names"] == 3 and stats["characters"] == 7 and stats["lengths"] == {2: 2, 3: 1}
+
+
+def test_a_folder_named_like_a_corpus_does_not_hide_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "poets").mkdir()
+    assert load_names("poets").source == "builtin:poets"
+    (tmp_path / "gulong").write_text("my\nown\n", encoding="utf-8")
+    assert load_names("gulong").names == ["my", "own"]  # a file of that name is the user's list

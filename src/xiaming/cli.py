@@ -344,7 +344,8 @@ def _cmd_eval(args) -> int:
     if s is not None:
         print(f"samples  {s.samples} drawn at temperature 1, no filter (seed {result.seed}), mean length {s.mean_length:.2f}")
         print(f"         novelty {s.novelty:.1%}  uniqueness {s.uniqueness:.1%}  fragments {s.fragments:.1%}  "
-              f"glued {s.glued:.1%} (real held-out names: {h.glued:.1%})  length TV {s.length_tv:.3f}")
+              f"glued {s.glued:.1%} (real held-out names: {h.glued:.1%})")
+        print(f"         length TV {s.length_tv:.3f} to the training names, {s.names_length_tv:.3f} to the held-out names")
     return 0
 
 

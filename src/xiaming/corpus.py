@@ -51,7 +51,7 @@ def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True) -
 def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2) -> NameList:
     """Names from a file, or from a built-in corpus when `source` names one and no such file exists."""
     path = Path(source)
-    if not path.exists() and corpora.is_builtin(str(source)):
+    if not path.is_file() and corpora.is_builtin(str(source)):
         names, origin = corpora.load(str(source)), f"builtin:{source}"
     elif not path.exists():
         raise DataError(f"{source}: no such file (built-in corpora: {', '.join(corpora.names())})")

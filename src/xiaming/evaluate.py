@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -59,6 +59,7 @@ class SampleStats:
     glued: float  # share that are new but glued from training names (see `GluedTest`)
     length_tv: float  # total-variation distance between the sample and the training length distributions
     mean_length: float  # mean sample length in characters
+    names_length_tv: float | None = None  # the same distance to the evaluated names (e.g. a list a base model never saw)
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,8 @@ def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | 
 def load_eval_names(source: str, encoding: str = "utf-8") -> NameList:
     """Held-out names from a file, line by line with repeats kept (as other tools score a test
     file), or from a built-in corpus."""
-    if not Path(source).exists():
-        return load_names(source, encoding, min_names=1)  # a built-in corpus, or "no such file"
+    if not Path(source).is_file():
+        return load_names(source, encoding, min_names=1)  # a built-in corpus, or a clear error
     names = read_names(source, encoding, dedupe=False)
     if not names:
         raise DataError(f"{source}: no names (the file is empty or blank)")
@@ -188,7 +189,7 @@ def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0) 
     stats = None
     if n_samples > 0:
         samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train)
-        stats = sample_stats(samples, checkpoint.names)
+        stats = replace(sample_stats(samples, checkpoint.names), names_length_tv=length_tv(samples, names.names))
     return Evaluation(
         model=checkpoint.path,
         kind=checkpoint.kind,
