@@ -30,6 +30,11 @@ def ship(trained: Path, name: str, keep_names: bool = True) -> Path:
     ckpt = load_checkpoint(trained)
     out = PACKAGE / f"{name}.safetensors"
     info = dict(ckpt.train, shipped_names=keep_names)
+    # Record where the data and the base came from by name, not by this machine's paths.
+    if not str(info.get("source", "")).startswith("builtin:"):
+        info["source"] = Path(info["source"]).name
+    if info.get("init"):
+        info["init"] = "base"
     save_checkpoint(out, ckpt.model, ckpt.kind, ckpt.vocab, info, ckpt.names if keep_names else [],
                     dtype=torch.float16)
     print(f"shipped {out} ({out.stat().st_size / 1e6:.2f} MB), best validation {ckpt.train['best_val_bits']:.3f} bits/char")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import XiamingError
+from .pretrained import SHIPPED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,6 +22,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+_MODEL_HELP = "checkpoint path or shipped model: " + ", ".join(SHIPPED)
 
 
 def _positive_int(text: str) -> int:
@@ -127,7 +131,7 @@ def _add_generate(sub) -> None:
                                    "constraint is applied inside the sampler; when fewer names exist than asked "
                                    "for, those found are printed with the reason.")
     p.add_argument("model", nargs="?", default=None,
-                   help="checkpoint path or shipped model: jinyong (default), gulong, poets")
+                   help=_MODEL_HELP + " (default jinyong)")
     p.add_argument("-n", type=_positive_int, default=20, help="how many names (default 20)")
     p.add_argument("--temperature", type=_float, default=1.0, help="0 is greedy; higher is wilder")
     p.add_argument("--top-k", type=_positive_int, default=None, help="sample among the K likeliest characters")
@@ -264,7 +268,7 @@ def _add_score(sub) -> None:
                                    "percentile among the training names (share of them it scores better than, "
                                    "per character).")
     p.add_argument("names", nargs="+", metavar="NAME", help="names to score")
-    p.add_argument("--model", default=None, help="checkpoint path or shipped model: jinyong (default), gulong, poets")
+    p.add_argument("--model", default=None, help=_MODEL_HELP + " (default jinyong)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -311,7 +315,7 @@ def _add_eval(sub) -> None:
                        description="Score held-out names (nats and bits per character, end token counted) and "
                                    "describe N unfiltered samples: novelty, uniqueness, fragments, glued names, "
                                    "length fit.")
-    p.add_argument("model", help="checkpoint path or shipped model: jinyong, gulong, poets")
+    p.add_argument("model", help=_MODEL_HELP)
     p.add_argument("names", help="held-out names: a file (one per line, every line scored) or a built-in corpus")
     p.add_argument("-n", "--samples", dest="samples", type=_int, default=1000,
                    help="names to draw for the sample statistics (default 1000; 0 skips them)")
