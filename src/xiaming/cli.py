@@ -178,31 +178,6 @@ def _read_charset(path: str) -> str:
     return chars
 
 
-def _on_one_cpu_thread(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Run a sampling or scoring command on one CPU thread, then restore torch's setting.
-
-    Their matrices are small: on this project's busy 2-core machine a second thread made sampling
-    3-4 times slower, not faster (benchmarks/bench_sampling.py --threads).
-    """
-
-    def run(args: argparse.Namespace) -> int:
-        import torch
-
-        from .devices import pick_device
-
-        if str(pick_device(args.device)) != "cpu":
-            return command(args)
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return command(args)
-        finally:
-            torch.set_num_threads(before)
-
-    return run
-
-
-@_on_one_cpu_thread
 def _cmd_generate(args) -> int:
     from . import load_model
     from .devices import pick_device
@@ -275,7 +250,6 @@ def _add_score(sub) -> None:
     p.set_defaults(run=_cmd_score)
 
 
-@_on_one_cpu_thread
 def _cmd_score(args) -> int:
     from . import load_model
     from .devices import pick_device

@@ -62,7 +62,9 @@ class CharRNN(nn.Module):
     def logits(self, out: torch.Tensor) -> torch.Tensor:
         """Scores over the vocabulary from recurrent outputs (..., H) -> (..., V)."""
         if self.config.tie_weights:
-            return self.proj(out) @ self.wte.weight.T + self.head_bias
+            h = self.proj(out)  # (..., E)
+            flat = torch.addmm(self.head_bias, h.reshape(-1, h.size(-1)), self.wte.weight.T)  # bias added in the matmul
+            return flat.view(*h.shape[:-1], -1)  # (..., V)
         return self.head(out)
 
     def forward(
