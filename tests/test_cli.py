@@ -1,9 +1,12 @@
 """The command line end to end, in temporary directories: train, generate, corpora, and errors."""
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -118,3 +121,23 @@ def test_a_closed_pipe_ends_quietly(tiny_lstm):
                           shell=True, capture_output=True, text=True)
     assert len(proc.stdout.split()) == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_resume_continues(names_file, tmp_path):
+    out = tmp_path / "m.safetensors"
+    cmd = [sys.executable, "-m", "xiaming", "train", names_file, "--size", "tiny", "-o", str(out),
+           "--max-steps", "1000000", "--eval-interval", "20", "--patience", "100000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    state = tmp_path / "m.state.safetensors"
+    deadline = time.time() + 60
+    while not state.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "interrupted; continue with --resume" in err and "Traceback" not in err
+    stopped_at = int(re.search(r"at step (\d+)", err).group(1))
+    resumed = subprocess.run(cmd[:-6] + ["--max-steps", str(stopped_at + 10), "--resume", "--json"],
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["steps"] == stopped_at + 10
