@@ -44,13 +44,14 @@ def ship(trained: Path, name: str, keep_names: bool = True) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ancient", help="path of ancient_names.txt: pretrain a base and fine-tune on it")
+    parser.add_argument("--base", help="an already trained base checkpoint to fine-tune (skips pretraining)")
     parser.add_argument("--work", default="runs/pretrained", help="folder for training runs")
     parser.add_argument("--base-minutes", type=float, default=25.0, help="wall-clock budget of the base model")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     work = Path(args.work)
-    base = None
-    if args.ancient:
+    base = Path(args.base) if args.base else None
+    if args.ancient and not base:
         base = work / "base.safetensors"
         config = TrainConfig(max_steps=14_000, max_time=args.base_minutes * 60, batch_size=128, lr=3e-3,
                              eval_interval=500, patience=6, val_fraction=0.02, seed=args.seed)

@@ -14,6 +14,7 @@ from xiaming import cli, load_model, models
 from xiaming.corpus import NameList
 from xiaming.data import encode_names
 from xiaming.errors import DataError
+from xiaming.score import BLOCKS
 from xiaming.evaluate import (
     draw_samples,
     evaluate,
@@ -99,7 +100,11 @@ def test_unknown_character_spread_over_cjk_block():
     unknown = sum(c not in vocab for c in "张无忌")
     assert result.unknown_chars == unknown == 3
     known_cjk = sum(0x4E00 <= ord(c) <= 0x9FFF for c in vocab.chars)
-    expected = (4 * math.log(vocab.size) + unknown * math.log(0x9FFF - 0x4E00 + 1 - known_cjk)) / 4
+    # the CJK block's share of the unknown mass: its known characters plus one, over all known
+    # characters plus one per category (the blocks of score.BLOCKS and "other")
+    p_cjk = (known_cjk + 1) / (len(vocab.chars) + len(BLOCKS) + 1)
+    share = -math.log(p_cjk) + math.log(0x9FFF - 0x4E00 + 1 - known_cjk)
+    expected = (4 * math.log(vocab.size) + unknown * share) / 4
     assert math.isfinite(result.nats_per_char)
     assert result.nats_per_char == pytest.approx(expected)
 

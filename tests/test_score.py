@@ -6,6 +6,7 @@ import pytest
 from test_sample import PROBS, VOCAB, Bigram, name_prob
 
 from xiaming.score import percentile, reference_bits, score_names
+from xiaming.vocab import Vocab
 
 
 def test_scores_are_the_model_probabilities_of_each_character_and_the_end():
@@ -39,3 +40,33 @@ def test_a_likely_name_ranks_above_an_unlikely_one():
     reference = reference_bits(Bigram(), VOCAB, names)
     likely, unlikely = score_names(Bigram(), VOCAB, ["a", "cccc"])
     assert percentile(likely.bits_per_char, reference) > 80 > 20 > percentile(unlikely.bits_per_char, reference)
+
+
+def test_unknown_shares_add_up_to_one_over_every_code_point():
+    from xiaming.score import BLOCKS, OTHER, UNICODE_SIZE, UnknownShares
+
+    vocab = Vocab.from_names(["令狐冲", "abc", "ж"])
+    shares = UnknownShares(vocab)
+    total = 0.0
+    for first, last in BLOCKS:  # every character of a block gets the same share
+        unknown = sum(1 for cp in range(first, last + 1) if chr(cp) not in vocab)
+        total += unknown * math.exp(shares.log_share(chr(first if chr(first) not in vocab else last)))
+    other = UNICODE_SIZE - sum(last - first + 1 for first, last in BLOCKS)
+    total += other * math.exp(shares.log_share("\U0001F600"))  # an emoji: outside every listed block
+    assert total == pytest.approx(1.0, rel=1e-9)
+    # a block holding more of the vocabulary gets more of the mass: CJK (3 known) over Katakana (none)
+    cjk = (0x9FFF - 0x4E00 + 1 - 3) * math.exp(shares.log_share("张"))
+    katakana = (0x30FF - 0x30A0 + 1) * math.exp(shares.log_share("ア"))
+    assert cjk == pytest.approx(4 * katakana)
+
+
+def test_names_longer_than_a_transformer_window_are_a_clear_error(tmp_path):
+    from xiaming import models
+    from xiaming.errors import ConfigError
+    from xiaming.score import score_names
+
+    vocab = Vocab.from_names(["ab"])
+    model = models.build_model("transformer", models.make_config("transformer", {"vocab_size": vocab.size, "block_size": 6}, "tiny"))
+    assert len(score_names(model, vocab, ["ababa"])) == 1
+    with pytest.raises(ConfigError, match="at most 5"):
+        score_names(model, vocab, ["ababab"])

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from .devices import model_device
 from .errors import ConfigError
 from .novelty import NoveltyFilter, Rejection, default_mode, novelty_filter
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
@@ -108,15 +109,6 @@ class Constraints:
             banned = torch.ones_like(banned)
             banned[BOUNDARY] = False
         return banned.nonzero()[:, 0]
-
-
-def model_device(model) -> torch.device:
-    """Where a model's weights live (CPU for models without torch parameters)."""
-    params = getattr(model, "parameters", None)
-    if params is None:
-        return torch.device("cpu")
-    first = next(iter(params()), None)
-    return first.device if first is not None else torch.device("cpu")
 
 
 def allowed_mask(vocab: Vocab, options: SampleOptions, device) -> torch.Tensor:

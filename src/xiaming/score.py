@@ -1,10 +1,11 @@
 """Scoring names: the log-probability a model gives each character of a name, end token included.
 
 Every figure is a proper probability, whatever the model: a character outside the model's
-vocabulary is scored through the model's unknown-character probability, spread evenly over the
-code points of its Unicode block that the vocabulary does not hold (for Chinese, the 20,992 CJK
-Unified Ideographs U+4E00-U+9FFF). So no model gets an infinite or a free score for a character
-it has never seen.
+vocabulary is scored through the model's unknown-character probability, shared among Unicode
+blocks by how many of the vocabulary's characters each holds and then spread evenly over the
+code points of the block that the vocabulary does not hold (for a Chinese model, almost all of it
+over the 20,992 CJK Unified Ideographs U+4E00-U+9FFF). See `UnknownShares`. So no model gets an
+infinite or a free score for a character it has never seen.
 
 `percentile` says how name-like a name is in the model's eyes: the share of training names whose
 bits per character are higher (`reference_bits` scores them).
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from .data import PAD_TARGET, crop, encode_names
+from .devices import model_device
+from .errors import ConfigError
 from .vocab import UNKNOWN, Vocab
 
 # Unicode blocks that names are commonly written in: (first, last) code points.
@@ -37,20 +40,40 @@ BLOCKS: tuple[tuple[int, int], ...] = (
 )
 
 
+UNICODE_SIZE = 0x110000  # code points in Unicode
+OTHER = (-1, -1)  # the category of every code point outside BLOCKS
+
+
 def block_of(char: str) -> tuple[int, int]:
-    """The Unicode block of `char` (from BLOCKS; otherwise its aligned 256-code-point range)."""
+    """The block in BLOCKS that holds `char`, or OTHER."""
     cp = ord(char)
     for first, last in BLOCKS:
         if first <= cp <= last:
             return first, last
-    return cp & ~0xFF, (cp & ~0xFF) + 0xFF
+    return OTHER
 
 
-def unknown_log_share(char: str, vocab: Vocab) -> float:
-    """log of the share of the unknown-character mass that `char` gets: 1 / (block code points not in vocab)."""
-    first, last = block_of(char)
-    known = sum(1 for c in vocab.chars if first <= ord(c) <= last)
-    return -math.log(max(1, last - first + 1 - known))
+class UnknownShares:
+    """How a model's unknown-character probability is shared among the characters it lacks.
+
+    First among categories (each block of BLOCKS, and OTHER for the rest of Unicode) in proportion
+    to the vocabulary's characters in each, plus one (so a Chinese model puts almost all of it on
+    the CJK block, yet no block gets nothing); then evenly over the category's code points that
+    the vocabulary lacks. The shares of all unknown characters add up to exactly one.
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.known = {block: 0 for block in (*BLOCKS, OTHER)}
+        for c in vocab.chars:
+            self.known[block_of(c)] += 1
+        self.total = len(vocab.chars) + len(self.known)
+
+    def log_share(self, char: str) -> float:
+        """log of the share of the unknown-character probability that `char` gets."""
+        block = block_of(char)
+        size = UNICODE_SIZE - sum(last - first + 1 for first, last in BLOCKS) if block == OTHER else block[1] - block[0] + 1
+        p_block = (self.known[block] + 1) / self.total
+        return math.log(p_block) - math.log(max(1, size - self.known[block]))
 
 
 @dataclass(frozen=True)
@@ -78,8 +101,13 @@ def score_names(model, vocab: Vocab, names: list[str], batch_size: int = 512) ->
     """Per-character log-probabilities of each name under `model` (in eval mode)."""
     if not names:
         return []
+    window = getattr(getattr(model, "config", None), "block_size", None)
+    longest = max(names, key=len)
+    if window is not None and len(longest) >= window:
+        raise ConfigError(f"{longest!r} has {len(longest)} characters; this model reads names of at most {window - 1}")
     model.eval()
-    device = next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
+    device = model_device(model)
+    shares = UnknownShares(vocab)
     x, y = encode_names(vocab, names)
     out: list[NameScore] = []
     for i in range(0, len(names), batch_size):
@@ -92,7 +120,7 @@ def score_names(model, vocab: Vocab, names: list[str], batch_size: int = 512) ->
             lps = picked[row, :n].tolist()
             for j, c in enumerate(name):
                 if yb[row, j] == UNKNOWN:
-                    lps[j] += unknown_log_share(c, vocab)
+                    lps[j] += shares.log_share(c)
             out.append(NameScore(name, lps))
     return out
 
