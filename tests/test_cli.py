@@ -141,3 +141,22 @@ def test_ctrl_c_stops_cleanly_and_resume_continues(names_file, tmp_path):
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["steps"] == stopped_at + 10
+
+
+def test_unwritable_output_fails_before_training(capsys, names_file, tmp_path):
+    code, _, err = run(capsys, "train", names_file, "-o", str(tmp_path), "--max-steps", "1")
+    assert code == 1 and "is a directory" in err and err.count("\n") == 1
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "train", names_file, "-o", str(blocker / "m.safetensors"), "--max-steps", "1")
+    assert code == 1 and "cannot write there" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--min-len", "100000"], "at most 64"),
+    (["--temperature", "inf"], "between 0.01 and 100"),
+    (["--temperature", "1e-40"], "between 0.01 and 100"),
+])
+def test_extreme_generation_values_are_refused(capsys, tiny_lstm, argv, message):
+    code, _, err = run(capsys, "generate", tiny_lstm[0], *argv)
+    assert code == 1 and message in err

@@ -43,11 +43,27 @@ class Checkpoint:
     path: str = ""
 
 
+def check_writable(path: str | Path) -> Path:
+    """`path` as a Path, once its folder exists and can take a new file; CheckpointError otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory; give a file name such as {path / 'model.safetensors'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise CheckpointError(f"{path}: cannot write there (the folder is not writable)")
+    return path
+
+
 def atomic_write_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
     """Write a safetensors file through a temporary file in the same folder, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    path = check_writable(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -75,7 +91,10 @@ def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[
         raise
     except Exception:
         raise CheckpointError(f"{path}: not a xiaming checkpoint (unreadable or truncated safetensors file)") from None
-    version = int(metadata.get("format_version", "0"))
+    try:
+        version = int(metadata.get("format_version", "0"))
+    except ValueError:
+        raise CheckpointError(f"{path}: damaged checkpoint metadata (format version {metadata.get('format_version')!r})") from None
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{path}: format version {version} is newer than this xiaming reads ({FORMAT_VERSION})")
     return tensors, metadata
@@ -128,7 +147,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
         train = json.loads(metadata.get("train", "{}"))
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
-    names = decode_names(tensors.pop(NAMES_KEY)) if NAMES_KEY in tensors else []
+    try:
+        names = decode_names(tensors.pop(NAMES_KEY)) if NAMES_KEY in tensors else []
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: damaged checkpoint (its name list is not UTF-8)") from None
     model = models.build_model(kind, config)
     weights = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
     try:

@@ -32,6 +32,8 @@ from .novelty import NoveltyFilter, Rejection, default_mode, novelty_filter
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 NEG_INF = float("-inf")
+MAX_NAME_LEN = 64  # longest name the sampler builds: bounds memory (batch x length) and time
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # beyond these the logits overflow or every id ties
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,18 @@ class SampleOptions:
 
     def validate_ranges(self) -> None:
         """Raise ConfigError naming the first option out of range (what can be checked without a model)."""
-        if not self.temperature >= 0:
-            raise ConfigError(f"--temperature {self.temperature}: must be 0 or more")
+        if not (self.temperature == 0 or MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE):
+            raise ConfigError(f"--temperature {self.temperature}: must be 0 (greedy) or between "
+                              f"{MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError(f"--top-k {self.top_k}: must be at least 1")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise ConfigError(f"--top-p {self.top_p}: must be in (0, 1]")
         if self.min_len < 1:
             raise ConfigError(f"--min-len {self.min_len}: must be at least 1")
+        for flag, value in (("--min-len", self.min_len), ("--max-len", self.max_len)):
+            if value is not None and value > MAX_NAME_LEN:
+                raise ConfigError(f"{flag} {value}: names are at most {MAX_NAME_LEN} characters")
         if self.max_len is not None and self.max_len < 1:
             raise ConfigError(f"--max-len {self.max_len}: must be at least 1")
         if self.max_len is not None and self.min_len > self.max_len:
@@ -137,10 +143,12 @@ def compile_constraints(model, vocab: Vocab, options: SampleOptions, train_info:
     """Validate `options` and turn them into masks for this model; ConfigError names what cannot work."""
     options.validate(vocab)
     max_len = default_max_len(model, train_info or {}, options)
+    block = getattr(getattr(model, "config", None), "block_size", None)
+    fix = f"this model reads names of at most {block - 1} characters" if block and max_len == block - 1 else "set --max-len"
     if options.min_len > max_len:
-        raise ConfigError(f"--min-len {options.min_len} is above the length cap {max_len} (set --max-len)")
+        raise ConfigError(f"--min-len {options.min_len} is above the length cap {max_len} ({fix})")
     if len(options.prefix) > max_len:
-        raise ConfigError(f"--prefix {options.prefix!r} is longer than the length cap {max_len} (set --max-len)")
+        raise ConfigError(f"--prefix {options.prefix!r} is longer than the length cap {max_len} ({fix})")
     device = model_device(model)
     allowed = allowed_mask(vocab, options, device)
     include = None

@@ -307,7 +307,7 @@ def train(
     the vocabulary becomes the union of its characters and the list's, the default learning rate
     is a third of the kind's and the default dropout `FINE_TUNE_DROPOUT`.
     """
-    out = Path(out)
+    out = ckpt.check_writable(out)  # fail before training, not at the first save
     state_file = ckpt.state_path(out)
     config.validate()
     stored: dict = {}
