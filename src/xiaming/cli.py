@@ -142,7 +142,7 @@ def _add_generate(sub) -> None:
     p.add_argument("--max-len", type=_int, default=None,
                    help="longest name in characters, prefix included (default: the longest training name)")
     p.add_argument("--include", default="", help="at least one of these characters appears")
-    p.add_argument("--exclude", default="", help="none of these characters appears")
+    p.add_argument("--exclude", default="", help="none of these characters appears after the prefix")
     p.add_argument("--charset", default=None, help="UTF-8 file of the only characters allowed after the prefix")
     p.add_argument("--novelty", choices=("exact", "strict", "off"), default=None,
                    help="which names count as new: exact (not a training name), strict (also not part of, "
@@ -290,7 +290,7 @@ def _add_eval(sub) -> None:
                                    "describe N unfiltered samples: novelty, uniqueness, fragments, glued names, "
                                    "length fit.")
     p.add_argument("model", help=_MODEL_HELP)
-    p.add_argument("names", help="held-out names: a file (one per line, every line scored) or a built-in corpus")
+    p.add_argument("names", help="held-out names: a file (one per line, every non-blank line scored, repeats too) or a built-in corpus")
     p.add_argument("-n", "--samples", dest="samples", type=_int, default=1000,
                    help="names to draw for the sample statistics (default 1000; 0 skips them)")
     p.add_argument("--seed", type=_int, default=0, help="seed of the samples (default 0)")

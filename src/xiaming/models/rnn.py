@@ -68,11 +68,11 @@ class CharRNN(nn.Module):
         return self.head(out)
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None, state=None
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits for every position; mean cross-entropy over targets that are not -1 (padding)."""
         x = self.drop(self.wte(idx))  # (B, T, E)
-        out, _ = self.rnn(x, state)  # (B, T, H)
+        out, _ = self.rnn(x)  # (B, T, H)
         logits = self.logits(self.drop(out))  # (B, T, V)
         loss = None
         if targets is not None:

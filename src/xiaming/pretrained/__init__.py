@@ -1,7 +1,7 @@
 """Models shipped inside the package, trained on the built-in corpora.
 
 `resolve("jinyong")` gives the path of a shipped checkpoint; a path to an existing file is
-returned as it is. The shipped files are rebuilt by `scripts/build_pretrained.sh` (see README).
+returned as it is. The shipped files are rebuilt by `scripts/build_pretrained.py` (see README).
 """
 
 from __future__ import annotations
@@ -25,11 +25,6 @@ def shipped_path(name: str) -> Path:
     return Path(str(resources.files(__package__).joinpath(f"{name}.safetensors")))
 
 
-def available() -> list[str]:
-    """Names of the shipped models present in this installation."""
-    return [name for name in SHIPPED if shipped_path(name).is_file()]
-
-
 def resolve(model: str | Path | None) -> Path:
     """A checkpoint path from a file path or the name of a shipped model (None: the default)."""
     model = DEFAULT if model is None else model
@@ -40,5 +35,5 @@ def resolve(model: str | Path | None) -> Path:
         shipped = shipped_path(str(model))
         if shipped.is_file():
             return shipped
-        raise CheckpointError(f"shipped model {model!r} is missing from this installation; rebuild with scripts/build_pretrained.sh")
+        raise CheckpointError(f"shipped model {model!r} is missing from this installation; rebuild with scripts/build_pretrained.py")
     raise CheckpointError(f"{model}: no such checkpoint file or shipped model (shipped: {', '.join(SHIPPED)})")
