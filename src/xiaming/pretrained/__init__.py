@@ -25,6 +25,11 @@ def shipped_path(name: str) -> Path:
     return Path(str(resources.files(__package__).joinpath(f"{name}.safetensors")))
 
 
+def available() -> list[str]:
+    """Names of the shipped models present in this installation."""
+    return [name for name in SHIPPED if shipped_path(name).is_file()]
+
+
 def resolve(model: str | Path | None) -> Path:
     """A checkpoint path from a file path or the name of a shipped model (None: the default)."""
     model = DEFAULT if model is None else model
