@@ -63,7 +63,7 @@ def main() -> None:
         models.spec(k)
     rows = bench_training(args.corpus, kinds, args.budget, args.seed)
     print(f"\nTraining on {args.corpus} (default small preset, budget {args.budget:.0f}s, seed {args.seed}):")
-    print(f"| model | params | steps | stopped | seconds | chars/s | val nats/char | val bits/char |")
+    print("| model | params | steps | stopped | seconds | chars/s | val nats/char | val bits/char |")
     print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['model']} | {r['params']:,} | {r['steps']} | {r['stopped']} | {r['seconds']:.0f} | "

@@ -7,9 +7,8 @@ import torch
 
 from xiaming import models
 from xiaming.corpus import NameList
-from xiaming.data import encode_names
 from xiaming.errors import ConfigError
-from xiaming.train import TrainConfig, mean_nll, train
+from xiaming.train import TrainConfig, train
 from xiaming.vocab import Vocab
 
 KINDS = list(models.MODELS)

@@ -43,7 +43,7 @@ def test_a_likely_name_ranks_above_an_unlikely_one():
 
 
 def test_unknown_shares_add_up_to_one_over_every_code_point():
-    from xiaming.score import BLOCKS, OTHER, UNICODE_SIZE, UnknownShares
+    from xiaming.score import BLOCKS, UNICODE_SIZE, UnknownShares
 
     vocab = Vocab.from_names(["令狐冲", "abc", "ж"])
     shares = UnknownShares(vocab)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .vocab import BOUNDARY, Vocab
+from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 PAD_TARGET = -1
 
@@ -32,3 +32,16 @@ def crop(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Drop the columns that are padding in every row of a batch."""
     T = int((y != PAD_TARGET).sum(dim=1).max())
     return x[:, :T], y[:, :T]
+
+
+def once_seen_ids(y: torch.Tensor) -> torch.Tensor:
+    """Character ids that occur exactly once among the targets `y`."""
+    ids, counts = y[y >= N_SPECIAL].unique(return_counts=True)
+    return ids[counts == 1]
+
+
+def hide_targets(x: torch.Tensor, y: torch.Tensor, hide: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Show the target positions `hide` (N, T) as UNKNOWN, and the same characters where they are inputs."""
+    x = x.clone()
+    x[:, 1:] = x[:, 1:].masked_fill(hide[:, :-1], UNKNOWN)  # input t + 1 is target t
+    return x, y.masked_fill(hide, UNKNOWN)

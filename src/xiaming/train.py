@@ -26,11 +26,11 @@ import torch
 from . import checkpoint as ckpt
 from . import models
 from .corpus import NameList, describe, split
-from .data import PAD_TARGET, crop, encode_names
+from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
 from .devices import pick_device
 from .errors import CheckpointError, ConfigError, DataError
 from .score import UnknownShares
-from .vocab import N_SPECIAL, UNKNOWN, Vocab
+from .vocab import Vocab
 
 LN2 = math.log(2)
 # Dropout when fine-tuning on a (small) list: the small preset's. In 5-fold cross-validation it gave
@@ -151,18 +151,14 @@ class GradientTrainer:
         groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
         self.optimizer = torch.optim.AdamW(groups, lr=peak_lr, betas=(0.9, 0.99))
         self.batches = torch.Generator().manual_seed(config.seed)
-        ids, counts = train_y[train_y >= N_SPECIAL].unique(return_counts=True)
-        self.rare = ids[counts == 1]  # ids seen once
+        self.rare = once_seen_ids(train_y)
 
     def _hide_rare(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace some once-seen characters by UNKNOWN, in the targets and the inputs alike."""
         if self.config.unk_rate == 0 or len(self.rare) == 0:
             return xb, yb
         hide = torch.isin(yb, self.rare) & (torch.rand(yb.shape, generator=self.batches) < self.config.unk_rate)
-        yb = yb.masked_fill(hide, UNKNOWN)
-        xb = xb.clone()
-        xb[:, 1:] = xb[:, 1:].masked_fill(hide[:, :-1], UNKNOWN)  # input t+1 is target t
-        return xb, yb
+        return hide_targets(xb, yb, hide)
 
     def step(self, step: int) -> tuple[float, int]:
         idx = torch.randint(len(self.train_x), (self.config.batch_size,), generator=self.batches)

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data import PAD_TARGET
+from ..data import PAD_TARGET, hide_targets, once_seen_ids
 from ..errors import ConfigError
-from ..vocab import BOUNDARY, N_SPECIAL, UNKNOWN
+from ..vocab import BOUNDARY
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,12 @@ def hide_rare(
     train_x: torch.Tensor, train_y: torch.Tensor, rate: float, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Show a seeded share `rate` of the characters seen once as UNKNOWN, as targets and as inputs."""
-    y = train_y.cpu().numpy()
-    ids, counts = np.unique(y[y >= N_SPECIAL], return_counts=True)
-    rare = ids[counts == 1]
+    rare = once_seen_ids(train_y).cpu().numpy()
     hidden = rare[np.random.default_rng(seed).random(len(rare)) < rate]
     if not len(hidden):
         return train_x, train_y
-    hide = torch.from_numpy(np.isin(y, hidden))  # (N, T) target positions to hide
-    x = train_x.clone()
-    x[:, 1:] = x[:, 1:].masked_fill(hide[:, :-1], UNKNOWN)  # input t + 1 is target t
-    return x, train_y.masked_fill(hide, UNKNOWN)
+    hide = torch.from_numpy(np.isin(train_y.cpu().numpy(), hidden))  # (N, T) target positions to hide
+    return hide_targets(train_x, train_y, hide)
 
 
 def contexts_of(idx: np.ndarray, context: int) -> np.ndarray:
