@@ -6,7 +6,8 @@ as one long stream of characters with the name boundary (id 0, the newline) betw
 windows of 25 characters; backpropagation through each window, every gradient entry clipped to
 ±5, Adagrad with a constant learning rate of 0.1 (`--lr`); the hidden state is carried from one
 window to the next and reset to zero when the stream wraps around. It ignores `--batch-size`,
-`--grad-clip`, `--warmup-steps` and `--weight-decay`, which belong to the minibatch trainer.
+`--grad-clip`, `--warmup-steps`, `--weight-decay` and `--unk-rate`, which belong to the minibatch
+trainer.
 
 All the math (forward, backward through time, Adagrad) is numpy in float64, as in the original;
 torch appears only at the model contract's boundary (tensors in, tensors out, a state_dict of
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 from ..data import PAD_TARGET
+from .numpy_base import NumpyModel
 
 WEIGHTS = ("Wxh", "Whh", "Why", "bh", "by")
 PRIME_KEY = "prime"  # state_dict key of the priming ids
@@ -100,7 +102,7 @@ def priming_ids(stream: np.ndarray, prime_length: int) -> np.ndarray:
     return stream[start:end].copy()
 
 
-class MinCharRNN:
+class MinCharRNN(NumpyModel):
     """The numpy vanilla RNN behind the common model contract (always on the CPU)."""
 
     def __init__(self, config: MinCharConfig) -> None:
@@ -115,7 +117,6 @@ class MinCharRNN:
             "bh": np.zeros(H), "by": np.zeros(V),
         }
         self.prime = np.zeros(0, dtype=np.int64)  # ids read before every name (set by training)
-        self.training = True
         self._h0: np.ndarray | None = None  # cached primed state; None when the weights changed
 
     # --- the model contract -------------------------------------------------------------------
@@ -145,7 +146,6 @@ class MinCharRNN:
             loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0)
         return torch.from_numpy(logits.astype(np.float32)), loss
 
-    __call__ = forward
 
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
         """One character per row: (B,) ids -> (B, V) logits and the (B, H) state; None starts primed."""
@@ -155,13 +155,6 @@ class MinCharRNN:
             state = np.broadcast_to(self.primed_state(), (len(ids), len(bh)))
         h = np.tanh(Wxh.T[ids] + np.asarray(state) @ Whh.T + bh)  # (B, H)
         return torch.from_numpy((h @ Why.T + by).astype(np.float32)), h
-
-    @staticmethod
-    def select_state(state, index: torch.Tensor):
-        """Keep (and reorder) the batch rows `index` of a (B, H) state."""
-        if state is None:
-            return None
-        return np.asarray(state)[np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index)]
 
     def primed_state(self) -> np.ndarray:
         """(H,) hidden state after reading the priming ids from zero with the current weights."""
@@ -201,17 +194,6 @@ class MinCharRNN:
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.params.values())
-
-    def eval(self) -> "MinCharRNN":
-        return self.train(False)
-
-    def train(self, mode: bool = True) -> "MinCharRNN":
-        self.training = mode
-        return self
-
-    def to(self, device=None, *args, **kwargs) -> "MinCharRNN":
-        """Stays on the CPU (numpy) whatever the device; outputs are CPU tensors."""
-        return self
 
     def make_trainer(self, train_x: torch.Tensor, train_y: torch.Tensor, config, peak_lr: float) -> "MinCharTrainer":
         """The classic training loop over the training stream; also sets the priming ids."""

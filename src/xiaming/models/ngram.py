@@ -34,6 +34,7 @@ import torch
 
 from ..data import PAD_TARGET, hide_targets, once_seen_ids
 from ..errors import ConfigError
+from .numpy_base import NumpyModel
 from ..vocab import BOUNDARY
 
 
@@ -122,7 +123,7 @@ def contexts_of(idx: np.ndarray, context: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(padded, context, axis=1)  # (B, T, c)
 
 
-class NGramLM:
+class NGramLM(NumpyModel):
     """Interpolated modified Kneser-Ney over characters, behind the common model contract."""
 
     def __init__(self, config: NGramConfig) -> None:
@@ -135,7 +136,6 @@ class NGramLM:
         self.config = config
         empty = np.zeros(0, dtype=np.int64)
         self.counts: list[tuple[np.ndarray, np.ndarray]] = [(empty, empty) for _ in range(config.order)]
-        self.training = True
         self._prepare()
 
     # --- counting -----------------------------------------------------------------------------
@@ -216,7 +216,6 @@ class NGramLM:
             loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0)
         return torch.from_numpy(logp.reshape(B, T, -1)), loss
 
-    __call__ = forward
 
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
         """One id per row: (B,) ids -> (B, V) log-probabilities and the (B, order - 1) recent ids."""
@@ -226,13 +225,6 @@ class NGramLM:
             state = np.full((len(ids), context), BOUNDARY, dtype=np.int64)
         state = np.concatenate([state[:, 1:], ids[:, None]], axis=1) if context else state  # (B, context)
         return torch.from_numpy(self.log_probs(state)), state
-
-    @staticmethod
-    def select_state(state, index: torch.Tensor):
-        """Keep (and reorder) the batch rows `index` of a (B, order - 1) state."""
-        if state is None:
-            return None
-        return np.asarray(state)[np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index)]
 
     # --- the rest of the contract -------------------------------------------------------------
 
@@ -264,17 +256,6 @@ class NGramLM:
     def num_parameters(self) -> int:
         """Stored n-gram entries, all orders together."""
         return sum(len(keys) for keys, _ in self.counts)
-
-    def eval(self) -> "NGramLM":
-        return self.train(False)
-
-    def train(self, mode: bool = True) -> "NGramLM":
-        self.training = mode
-        return self
-
-    def to(self, device=None, *args, **kwargs) -> "NGramLM":
-        """Stays on the CPU (numpy) whatever the device; outputs are CPU tensors."""
-        return self
 
     def make_trainer(self, train_x: torch.Tensor, train_y: torch.Tensor, config, peak_lr: float) -> "NGramTrainer":
         """Counting; `config.unk_rate` and `config.seed` choose the once-seen characters counted as unknown."""
