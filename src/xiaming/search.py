@@ -164,7 +164,7 @@ def search_names(
     filt: NoveltyFilter | None = None,
     train_info: dict | None = None,
     skip: set[str] | frozenset[str] = frozenset(),
-    max_nodes: int = 500_000,
+    max_nodes: int = 200_000,
     sampling_support: bool = False,
     constraints: Constraints | None = None,
 ) -> SearchResult:
@@ -213,7 +213,7 @@ def best_names(
     training_names: list[str] = (),
     novelty: str | None = None,
     train_info: dict | None = None,
-    max_nodes: int = 500_000,
+    max_nodes: int = 200_000,
 ) -> SearchResult:
     """The `n` most likely names under `options` that are new under `novelty` (None: the model's default)."""
     filt = novelty_filter(training_names, novelty or default_mode(train_info))
