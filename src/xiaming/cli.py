@@ -98,7 +98,6 @@ def _cmd_train(args) -> int:
         eval_interval=args.eval_interval, patience=args.patience, val_fraction=args.val_fraction,
         unk_rate=args.unk_rate, seed=args.seed,
     )
-    config.validate()
     data = load_names(args.names, encoding=args.encoding)
     overrides = {"n_layer": args.n_layer, "n_embd": args.n_embd, "n_hidden": args.n_hidden,
                  "n_head": args.n_head, "dropout": args.dropout, "order": args.order}

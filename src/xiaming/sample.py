@@ -211,7 +211,7 @@ def pick(
 
 
 def _decode_rows(vocab: Vocab, prefix: str, out: list[list[int]]) -> list[str]:
-    chars = ("", "") + vocab.chars
+    chars = vocab.texts
     names = []
     for ids in out:
         n = ids.index(BOUNDARY) if BOUNDARY in ids else len(ids)

@@ -107,7 +107,7 @@ def _list(model, vocab: Vocab, c: Constraints, options: SampleOptions, bound: fl
     level = [_Block(torch.zeros(1, 0, dtype=torch.long, device=device), torch.zeros(1, device=device),
                     torch.tensor([c.include is None], device=device), torch.tensor([tok], device=device), state)]
     out = _Listing([], False, 0, [])
-    chars = ("", "") + vocab.chars
+    chars = vocab.texts
     for length in range(len(c.prefix_ids), c.max_len + 1):
         following: list[_Block] = []
         for block in level:

@@ -53,6 +53,11 @@ class Vocab:
         """Character ids of `name`, without boundary tokens."""
         return [self.id(c) for c in name]
 
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The text of every id: "" for the two special ids, then the characters (for fast decoding)."""
+        return ("",) * N_SPECIAL + self.chars
+
     def decode(self, ids: Sequence[int]) -> str:
         """The characters of `ids`; stops at the first boundary, skips unknown ids."""
         out = []
