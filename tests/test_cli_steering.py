@@ -111,8 +111,8 @@ def test_impossible_requests_end_with_what_exists(capsys, tmp_path, model):
     charset = tmp_path / "z.txt"
     charset.write_text("zq", encoding="utf-8")  # characters the model has never seen
     code, out, err = run(capsys, "generate", model, "-n", "5", "--prefix", "ba", "--charset", str(charset))
-    assert code == 0 and out.split() == ["ba"]  # only the prefix itself is possible
-    assert "found only 1 of 5" in err and "--charset" in err
+    assert code == 0 and out.split() == []  # nothing can follow the prefix, and a bare prefix is no name
+    assert "found only 0 of 5" in err and "--charset" in err
 
 
 @pytest.mark.parametrize("flags, message", [

@@ -178,3 +178,14 @@ def test_real_models_honour_the_constraints(kind):
     assert len(result.names) == 25
     assert all(n.startswith("ab") and 4 <= len(n) <= 6 and set(n[2:]) <= set("abde") for n in result.names)
     assert "abdd" not in result.names and not any(n in ("abd", "abdde") for n in result.names)
+
+
+def test_a_prefix_alone_is_not_a_name(tiny_lstm):
+    from xiaming.checkpoint import load_checkpoint
+    from xiaming.sample import SampleOptions, generate
+
+    ckpt = load_checkpoint(tiny_lstm[0])
+    result = generate(ckpt.model, ckpt.vocab, 200, SampleOptions(prefix="ba"), ckpt.names, "off", 0, ckpt.train)
+    assert result.names and all(name.startswith("ba") and len(name) > 2 for name in result.names)
+    only = generate(ckpt.model, ckpt.vocab, 5, SampleOptions(prefix="ba", max_len=2), ckpt.names, "off", 0, ckpt.train)
+    assert only.names == ["ba"]  # --max-len equal to the prefix leaves just the prefix

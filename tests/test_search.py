@@ -27,6 +27,7 @@ def brute_force(options: SampleOptions, n: int, training=(), max_len: int = 6) -
     names = [
         name for name in every_name("abc", max_len)
         if name.startswith(options.prefix) and len(name) >= options.min_len
+        and (not options.prefix or len(name) > len(options.prefix) or max_len == len(options.prefix))
         and not set(name) & set(options.exclude)
         and (options.charset is None or set(name[len(options.prefix):]) <= set(options.charset))
         and (not options.include or set(name) & set(options.include))

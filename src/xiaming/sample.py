@@ -165,7 +165,9 @@ def compile_constraints(model, vocab: Vocab, options: SampleOptions, train_info:
             "(unknown to the model, excluded, or outside --charset)"
         )
     ids = tuple(vocab.encode(options.prefix))
-    return Constraints(ids, allowed, None if prefix_included else include, options.min_len, max_len)
+    # A prefix is a start, not a name: at least one character follows it unless --max-len leaves no room.
+    min_len = max(options.min_len, min(len(options.prefix) + 1, max_len)) if options.prefix else options.min_len
+    return Constraints(ids, allowed, None if prefix_included else include, min_len, max_len)
 
 
 def truncate(logits: torch.Tensor, options: SampleOptions) -> torch.Tensor:
