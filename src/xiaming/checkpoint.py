@@ -100,15 +100,25 @@ def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[
     return tensors, metadata
 
 
+def text_tensor(text: str) -> torch.Tensor:
+    """Text as one uint8 tensor (UTF-8), so it can travel among the tensors of a safetensors file."""
+    data = text.encode("utf-8")
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.zeros(0, dtype=torch.uint8)
+
+
+def tensor_text(tensor: torch.Tensor) -> str:
+    """Inverse of `text_tensor`."""
+    return bytes(tensor.numpy().tobytes()).decode("utf-8")
+
+
 def encode_names(names: list[str]) -> torch.Tensor:
     """The name list as one uint8 tensor."""
-    data = "\n".join(names).encode("utf-8")
-    return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.zeros(0, dtype=torch.uint8)
+    return text_tensor("\n".join(names))
 
 
 def decode_names(tensor: torch.Tensor) -> list[str]:
     """Inverse of `encode_names`."""
-    text = bytes(tensor.numpy().tobytes()).decode("utf-8")
+    text = tensor_text(tensor)
     return text.split("\n") if text else []
 
 

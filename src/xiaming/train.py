@@ -179,7 +179,7 @@ class GradientTrainer:
         tensors = {f"optim.{pid}.{name}": torch.as_tensor(value)
                    for pid, state in opt["state"].items() for name, value in state.items()}
         tensors["rng.batch"] = self.batches.get_state()
-        tensors["optim.param_groups"] = _json_tensor(opt["param_groups"])
+        tensors["optim.param_groups"] = ckpt.text_tensor(json.dumps(opt["param_groups"]))
         return tensors
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
@@ -188,17 +188,8 @@ class GradientTrainer:
             if key.startswith("optim.") and key != "optim.param_groups":
                 _, pid, name = key.split(".", 2)
                 state.setdefault(int(pid), {})[name] = value if name == "step" else value.to(self.device)
-        self.optimizer.load_state_dict({"state": state, "param_groups": _from_json_tensor(tensors["optim.param_groups"])})
+        self.optimizer.load_state_dict({"state": state, "param_groups": json.loads(ckpt.tensor_text(tensors["optim.param_groups"]))})
         self.batches.set_state(tensors["rng.batch"])
-
-
-def _json_tensor(value) -> torch.Tensor:
-    """A JSON value as a uint8 tensor, so structured trainer state travels among the tensors."""
-    return torch.frombuffer(bytearray(json.dumps(value).encode("utf-8")), dtype=torch.uint8)
-
-
-def _from_json_tensor(tensor: torch.Tensor):
-    return json.loads(bytes(tensor.numpy().tobytes()).decode("utf-8"))
 
 
 @torch.no_grad()
