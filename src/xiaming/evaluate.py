@@ -98,14 +98,12 @@ class GluedTest:
     def __init__(self, training_names: Iterable[str]) -> None:
         self.names = set(training_names)
         self.two = novelty.Glued(self.names)
+        self.around = novelty.Contains(self.names, extra=2)
 
     def __call__(self, name: str) -> bool:
         if name in self.names:
             return False
-        if self.two.check(name) is not None:
-            return True
-        n = len(name)
-        return any(name[i:j] in self.names for i in range(n) for j in range(i + 2, n + 1) if n - (j - i) >= 2)
+        return self.two.check(name) is not None or self.around.check(name) is not None
 
 
 def is_glued(name: str, training_names: Iterable[str]) -> bool:

@@ -91,11 +91,12 @@ class Contains:
 
     rule = "contains"
 
-    def __init__(self, names: Iterable[str]) -> None:
+    def __init__(self, names: Iterable[str], extra: int = 1) -> None:
         self.names = {n for n in names if len(n) >= 2}
+        self.extra = extra  # characters the candidate must have beyond the training name
 
     def check(self, name: str) -> str | None:
-        for size in range(len(name) - 1, 1, -1):
+        for size in range(len(name) - self.extra, 1, -1):
             for start in range(len(name) - size + 1):
                 if name[start : start + size] in self.names:
                     return name[start : start + size]
