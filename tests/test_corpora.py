@@ -10,6 +10,12 @@ from xiaming.errors import ConfigError
 
 JINYONG_NOVELS = ["飞狐外传", "雪山飞狐", "连城诀", "天龙八部", "射雕英雄传", "白马啸西风", "鹿鼎记", "笑傲江湖",
                   "书剑恩仇录", "神雕侠侣", "侠客行", "倚天屠龙记", "碧血剑", "鸳鸯刀", "越女剑"]
+# Characters that keep a traditional component (言, 韋, 賁, 賓 ...) and whose standard simplified form is a
+# rare extension character: names with them are left out (DATASHEET.md), e.g. 向子諲, 耿湋, 于濆, 张蠙.
+KEEPS_TRADITIONAL_COMPONENT = set("諲湋濆蠙")
+# Characters OpenCC's t2s changes that are nonetheless standard in simplified names (通用规范汉字表, 2013):
+# 乾 (乾隆, 公冶乾), 於 as a surname (刘於义), 昇 in personal names (黄昇).
+STANDARD_IN_NAMES = set("乾於昇")
 LONG_NOVELS = ["飞狐外传", "天龙八部", "射雕英雄传", "鹿鼎记", "笑傲江湖", "书剑恩仇录", "神雕侠侣", "侠客行",
                "倚天屠龙记", "碧血剑"]
 MIDDLE_DOT = "·"
@@ -38,6 +44,40 @@ def test_only_cjk_characters_and_no_traditional_forms(corpus):
     # Character by character too: a name can mix forms without being classed traditional as a whole.
     mixed = [e.name for e in rows for c in e.name if c != MIDDLE_DOT and hanzidentifier.identify(c) == hanzidentifier.TRADITIONAL]
     assert mixed == []
+
+
+def test_no_character_keeping_a_traditional_component():
+    bad = [(c, e.name) for c in corpora.names() for e in corpora.entries(c) if set(e.name) & KEEPS_TRADITIONAL_COMPONENT]
+    assert bad == []
+
+
+@pytest.mark.parametrize("corpus", corpora.names())
+def test_every_character_is_its_own_simplified_form(corpus):
+    """The general form of the rule above: OpenCC's t2s leaves every character unchanged (諲 would become 𬤇)."""
+    opencc = pytest.importorskip("opencc")
+    t2s = opencc.OpenCC("t2s")
+    assert t2s.convert("向子諲耿湋于濆张蠙") != "向子諲耿湋于濆张蠙"  # the check can see the rule's examples
+    bad = sorted({e.name for e in corpora.entries(corpus) for c in e.name
+                  if c not in STANDARD_IN_NAMES and t2s.convert(c) != c})
+    assert bad == []
+
+
+@pytest.mark.parametrize("corpus", corpora.names())
+def test_every_row_is_a_known_work_of_that_author(corpus):
+    known = set(corpora.KNOWN_WORKS[corpus])
+    assert sorted({e.work for e in corpora.entries(corpus)} - known) == []
+    other = {w for c, titles in corpora.KNOWN_WORKS.items() if c != corpus for w in titles}
+    assert known & other == set()
+
+
+def test_jinyong_registry_is_the_fifteen_novels():
+    assert sorted(corpora.KNOWN_WORKS["jinyong"]) == sorted(JINYONG_NOVELS)
+
+
+def test_split_nicknames_are_not_listed_as_pieces():
+    """盖一鸣's one long nickname (八步赶蟾、赛专诸、踏雪无痕、独脚水上飞、双刺盖七省) is not five epithets."""
+    epithets = set(corpora.load("jinyong", works=["鸳鸯刀"], kinds=["epithet"]))
+    assert epithets & {"八步赶蟾", "赛专诸", "踏雪无痕", "独脚水上飞", "双刺盖七省"} == set()
 
 
 def test_jinyong_has_every_novel_and_enough_names():

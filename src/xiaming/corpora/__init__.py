@@ -24,6 +24,36 @@ DESCRIPTIONS: dict[str, str] = {
 }
 KINDS = ("name", "epithet")
 
+# Known titles of each corpus's works: the 15 novels of Jin Yong; Gu Long's novels under the titles
+# gulong.tsv files them by (each 楚留香 and 陆小凤 book under its own title: 鬼恋侠情 for 借尸还魂,
+# 陆小凤传奇 for 金鹏王朝, 大旗英雄传 for 铁血大旗); for `poets`, the dynasties. Every row's work must
+# be one of these (tests/test_corpora.py), so a typo or the other author's title cannot slip in.
+KNOWN_WORKS: dict[str, tuple[str, ...]] = {
+    "jinyong": (
+        "飞狐外传", "雪山飞狐", "连城诀", "天龙八部", "射雕英雄传", "白马啸西风", "鹿鼎记", "笑傲江湖",
+        "书剑恩仇录", "神雕侠侣", "侠客行", "倚天屠龙记", "碧血剑", "鸳鸯刀", "越女剑",
+    ),
+    "gulong": (
+        # 楚留香 series
+        "血海飘香", "大沙漠", "画眉鸟", "鬼恋侠情", "蝙蝠传奇", "桃花传奇", "新月传奇", "午夜兰花",
+        # 陆小凤 series
+        "陆小凤传奇", "绣花大盗", "决战前后", "银钩赌坊", "幽灵山庄", "凤舞九天", "剑神一笑",
+        # 七种武器
+        "长生剑", "孔雀翎", "碧玉刀", "多情环", "离别钩", "霸王枪", "拳头",
+        # 小李飞刀 and 萧十一郎 cycles
+        "多情剑客无情剑", "边城浪子", "九月鹰飞", "天涯明月刀", "飞刀又见飞刀", "萧十一郎", "火并萧十一郎",
+        # other novels
+        "绝代双骄", "武林外史", "大旗英雄传", "名剑风流", "浣花洗剑录", "欢乐英雄", "流星蝴蝶剑",
+        "三少爷的剑", "圆月弯刀", "白玉老虎", "大人物", "碧血洗银枪", "大地飞鹰", "英雄无泪", "七星龙王",
+        "七杀手", "血鹦鹉", "绝不低头", "风铃中的刀声", "怒剑狂花", "猎鹰", "赌局", "财神与短刀", "护花铃",
+        "剑气书香", "江湖人", "菊花的刺",
+        # early works
+        "苍穹神剑", "剑毒梅香", "孤星传", "湘妃剑", "失魂引", "月异星邪", "残金缺玉", "飘香剑雨", "游侠录",
+        "剑玄录", "神君别传", "彩环曲", "情人箭",
+    ),
+    "poets": ("唐", "五代", "宋"),
+}
+
 
 @dataclass(frozen=True)
 class Entry:
