@@ -200,11 +200,10 @@ def test_eval_cli_plain_and_errors(tiny_checkpoint, tmp_path, capsys):
 
 
 def test_eval_reports_the_length_fit_to_the_evaluated_names(tiny_lstm, tmp_path):
-    from xiaming.checkpoint import load_checkpoint
     from xiaming.corpus import NameList
     from xiaming.evaluate import evaluate
 
-    ckpt = load_checkpoint(tiny_lstm[0])
+    ckpt = load_model(tiny_lstm[0])
     long_names = NameList(["bababababa", "dododododo"], "long")
     result = evaluate(ckpt, long_names, n_samples=200, seed=0)
     # samples follow the training lengths (4-6), so they are far from ten-letter names and close to training

@@ -159,9 +159,10 @@ def test_checkpoint_round_trip_and_generation(trained, tiny_names, tmp_path):
     save_checkpoint(tmp_path / "again.safetensors", ckpt.model, "minchar", ckpt.vocab, ckpt.train, ckpt.names)
     again = load_checkpoint(tmp_path / "again.safetensors")
     assert torch.equal(again.model(x, y)[0], logits)
-    result = xiaming.generate(ckpt, n=20, seed=1)
+    namer = xiaming.load_model(path)
+    result = xiaming.generate(namer, n=20, seed=1)
     assert len(result.names) == 20 and not set(result.names) & set(ckpt.names)
-    assert result.names == xiaming.generate(ckpt, n=20, seed=1).names
+    assert result.names == xiaming.generate(namer, n=20, seed=1).names
 
 
 def test_resume_ends_with_the_same_state_as_an_uninterrupted_run(tiny_names, tmp_path):

@@ -6,9 +6,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+import numpy as np
+
 from xiaming import models
+from xiaming.constraints import SampleOptions, compile_constraints
+from xiaming.engine.torch_engine import TorchEngine
 from xiaming.errors import ConfigError
-from xiaming.sample import SampleOptions, generate, pick, sample_batch
+from xiaming.namer import Namer
+from xiaming.sample import pick, sample_batch
 from xiaming.vocab import Vocab
 
 VOCAB = Vocab(("a", "b", "c"))  # ids: 0 end, 1 unknown, 2 a, 3 b, 4 c
@@ -52,8 +57,14 @@ def name_prob(name: str, end: bool = True) -> float:
 
 
 def draw(options: SampleOptions, n: int = 4000, seed: int = 0) -> list[str]:
-    g = torch.Generator().manual_seed(seed)
-    return sample_batch(Bigram(), VOCAB, n, options, generator=g)
+    engine = TorchEngine(Bigram(), VOCAB.size)
+    c = compile_constraints(VOCAB, options, None, INFO)
+    return sample_batch(engine, VOCAB, n, c, options, np.random.default_rng(seed))[0]
+
+
+def generate(model, vocab, n, options, training, novelty, seed=None, train_info=None):
+    """Namer.generate over a torch model in memory."""
+    return Namer.from_model(model, vocab, training, train_info).generate(n, options, novelty, seed)
 
 
 def test_sampler_draws_from_the_model_distribution():
@@ -102,13 +113,33 @@ def test_top_k_top_p_and_greedy(options, firsts):
 
 
 def test_pick_never_draws_a_masked_id():
-    logits = torch.zeros(20000, 6)
+    logits = np.zeros((20000, 6), dtype=np.float32)
     logits[:, [0, 3, 5]] = float("-inf")
-    ids, ok = pick(logits, SampleOptions(), torch.Generator().manual_seed(1))
+    ids, ok = pick(logits, SampleOptions(), np.random.default_rng(1))
     assert bool(ok.all()) and set(ids.tolist()) == {1, 2, 4}
-    dead = torch.full((3, 6), float("-inf"))
-    _, ok = pick(dead, SampleOptions(), None)
+    dead = np.full((3, 6), float("-inf"), dtype=np.float32)
+    _, ok = pick(dead, SampleOptions(), np.random.default_rng(0))
     assert not bool(ok.any())  # a row with nothing allowed is reported, not drawn from
+
+
+def test_pick_two_level_draw_matches_the_distribution_over_a_large_vocabulary():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=300).astype(np.float32)
+    logits[::7] = float("-inf")  # masked ids in every block
+    p = np.exp(logits - logits[np.isfinite(logits)].max())
+    p /= p.sum()
+    ids, ok = pick(np.tile(logits, (200000, 1)), SampleOptions(), np.random.default_rng(1))
+    counts = np.bincount(ids, minlength=300) / len(ids)
+    assert ok.all() and counts[::7].sum() == 0
+    assert np.abs(counts - p).max() < 4 * np.sqrt(p.max() / len(ids))
+
+
+def test_min_p_drops_characters_below_the_share_of_the_likeliest():
+    # after the start: a 0.6, b 0.3, c 0.1; min-p 0.4 keeps ids at least 0.24
+    assert set(draw(SampleOptions(min_p=0.4, max_len=1), n=3000)) == {"a", "b"}
+    assert set(draw(SampleOptions(min_p=0.6, max_len=1), n=3000)) == {"a"}
+    with pytest.raises(ConfigError, match=r"--min-p 1.5: must be in \[0, 1\]"):
+        SampleOptions(min_p=1.5).validate_ranges()
 
 
 def test_generate_is_seeded_and_new():
@@ -181,11 +212,8 @@ def test_real_models_honour_the_constraints(kind):
 
 
 def test_a_prefix_alone_is_not_a_name(tiny_lstm):
-    from xiaming.checkpoint import load_checkpoint
-    from xiaming.sample import SampleOptions, generate
-
-    ckpt = load_checkpoint(tiny_lstm[0])
-    result = generate(ckpt.model, ckpt.vocab, 200, SampleOptions(prefix="ba"), ckpt.names, "off", 0, ckpt.train)
+    namer = Namer.load(tiny_lstm[0])
+    result = namer.generate(200, SampleOptions(prefix="ba"), "off", 0)
     assert result.names and all(name.startswith("ba") and len(name) > 2 for name in result.names)
-    only = generate(ckpt.model, ckpt.vocab, 5, SampleOptions(prefix="ba", max_len=2), ckpt.names, "off", 0, ckpt.train)
+    only = namer.generate(5, SampleOptions(prefix="ba", max_len=2), "off", 0)
     assert only.names == ["ba"]  # --max-len equal to the prefix leaves just the prefix

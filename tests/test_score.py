@@ -5,8 +5,19 @@ import math
 import pytest
 from test_sample import PROBS, VOCAB, Bigram, name_prob
 
-from xiaming.score import percentile, reference_bits, score_names
+from xiaming.engine.torch_engine import TorchEngine
+from xiaming.score import percentile
+from xiaming.score import reference_bits as _reference_bits
+from xiaming.score import score_names as _score_names
 from xiaming.vocab import Vocab
+
+
+def score_names(model, vocab, names, window=None):
+    return _score_names(TorchEngine(model, vocab.size, window), vocab, names)
+
+
+def reference_bits(model, vocab, names, **kwargs):
+    return _reference_bits(TorchEngine(model, vocab.size), vocab, names, **kwargs)
 
 
 def test_scores_are_the_model_probabilities_of_each_character_and_the_end():
@@ -63,10 +74,9 @@ def test_unknown_shares_add_up_to_one_over_every_code_point():
 def test_names_longer_than_a_transformer_window_are_a_clear_error(tmp_path):
     from xiaming import models
     from xiaming.errors import ConfigError
-    from xiaming.score import score_names
 
     vocab = Vocab.from_names(["ab"])
     model = models.build_model("transformer", models.make_config("transformer", {"vocab_size": vocab.size, "block_size": 6}, "tiny"))
-    assert len(score_names(model, vocab, ["ababa"])) == 1
+    assert len(score_names(model, vocab, ["ababa"], window=6)) == 1
     with pytest.raises(ConfigError, match="at most 5"):
-        score_names(model, vocab, ["ababab"])
+        score_names(model, vocab, ["ababab"], window=6)

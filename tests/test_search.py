@@ -8,11 +8,30 @@ import torch
 from test_sample import INFO, VOCAB, Bigram, name_prob
 
 from xiaming import models
+from xiaming.constraints import SampleOptions, compile_constraints
+from xiaming.engine.torch_engine import TorchEngine
+from xiaming.namer import Namer
 from xiaming.novelty import NoveltyFilter
-from xiaming.sample import SampleOptions
 from xiaming.score import score_names
-from xiaming.search import best_names, search_names
+from xiaming.search import search_names as _search_names
 from xiaming.vocab import Vocab
+
+
+def best_names(model, vocab, n, options, training, novelty, info, window=None):
+    """Namer.best over a torch model in memory, with log p(name | prefix) as the search reports it."""
+    namer = Namer.from_model(model, vocab, training, info, window)
+    result = namer.best(n, options, novelty)
+    c = namer.compile(options)
+    from xiaming.sample import read_prefix
+
+    given = read_prefix(namer.engine, c, 1)[2]  # log p(prefix): best's log-probs cover the whole name
+    result.cond_log_probs = [lp - given for lp in result.log_probs]
+    return result
+
+
+def search_names(model, vocab, n, options, filt, info, **kwargs):
+    c = compile_constraints(vocab, options, None, info)
+    return _search_names(TorchEngine(model, vocab.size), vocab, n, c, options, filt, **kwargs)
 
 
 def every_name(chars: str, max_len: int):
@@ -50,7 +69,7 @@ def test_best_names_are_the_likeliest_under_the_constraints(options):
     expected = brute_force(options, 12)
     assert [round(name_prob(n), 12) for n in result.names] == [round(name_prob(n), 12) for n in expected]
     assert set(result.names) == set(expected) or len({name_prob(n) for n in expected}) < len(expected)
-    for name, lp in zip(result.names, result.log_probs):  # log p(name | prefix)
+    for name, lp in zip(result.names, result.cond_log_probs):  # log p(name | prefix)
         assert lp == pytest.approx(math.log(name_prob(name) / name_prob(options.prefix, end=False)), abs=1e-4)
 
 
@@ -88,7 +107,8 @@ def test_real_models_agree_with_their_own_scores(kind):
     torch.manual_seed(1)
     config = models.make_config(kind, {"vocab_size": vocab.size, "block_size": 8}, "tiny")
     model = models.build_model(kind, config).eval()
-    result = best_names(model, vocab, 8, SampleOptions(max_len=4), [], "off", {"max_name_len": 4})
+    window = config.block_size if kind == "transformer" else None
+    result = best_names(model, vocab, 8, SampleOptions(max_len=4), [], "off", {"max_name_len": 4}, window)
     everything = list(every_name("abc", 4))
-    scored = sorted(score_names(model, vocab, everything), key=lambda s: -s.log_prob)
+    scored = sorted(score_names(TorchEngine(model, vocab.size, window), vocab, everything), key=lambda s: -s.log_prob)
     assert [round(s.log_prob, 3) for s in scored[:8]] == [round(lp, 3) for lp in result.log_probs]

@@ -3,8 +3,10 @@
 The Python API mirrors the command line:
 
     import xiaming
-    model = xiaming.load_model("jinyong")            # a shipped model, or a checkpoint path
-    result = xiaming.generate(model, n=10, seed=1)    # new names, not in the training list
+    namer = xiaming.load_model("jinyong")            # a Namer: a shipped model, or a checkpoint path
+    result = xiaming.generate(namer, n=10, seed=1)    # new names, not in the training list
+    result.names, result.items[0].log_prob, result.exhausted
+    namer.best(5), namer.score(["令狐冲"])            # the likeliest new names; per-character scores
     names = xiaming.load_names("my_names.txt")       # or a built-in corpus: "gulong"
     xiaming.train(names, "lstm", "my.safetensors", xiaming.TrainConfig(max_steps=2000))
 """
@@ -13,39 +15,83 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 from . import corpora
-from .checkpoint import Checkpoint, load_checkpoint
+from .constraints import SampleOptions
 from .corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
-from .sample import GenerateResult, SampleOptions
-from .sample import generate as _generate
-from .train import TrainConfig, TrainResult, train
+from .namer import NameResult, Namer, ScoredName
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+    from .train import TrainConfig, TrainResult
 
 __version__ = "0.1.0"
+GenerateResult = NameResult  # the one result type of generate and best
 
 
-def load_model(model: str | Path | None = None, device: str = "cpu") -> Checkpoint:
-    """A checkpoint by path or shipped-model name (None: the Jin Yong model)."""
-    from .pretrained import resolve
+def load_model(model: str | Path | None = None, device: str = "cpu", engine: str = "numpy") -> Namer:
+    """The generation object of a checkpoint path or shipped-model name (None: the Jin Yong model).
 
-    return load_checkpoint(resolve(model), device=device)
+    The numpy engine needs no torch; `engine="torch"` (or a `device` other than cpu) uses torch.
+    """
+    return Namer.load(model, engine=engine, device=device)
 
 
 def generate(
-    model: Checkpoint,
+    namer: Namer,
     n: int = 20,
-    options: SampleOptions = SampleOptions(),
+    options: SampleOptions | None = None,
     novelty: str | None = None,
     seed: int | None = None,
     max_tries: int | None = None,
-) -> GenerateResult:
-    """Up to `n` distinct new names from a loaded model (see `xiaming.sample.generate`); `novelty`
-    None is strict for models of the built-in corpora, exact otherwise."""
-    return _generate(model.model, model.vocab, n, options, model.names, novelty, seed, model.train, max_tries)
+) -> NameResult:
+    """Up to `n` distinct new names (see `Namer.generate`); `options` None applies the model's
+    sampling defaults; `novelty` None is strict for models of the built-in corpora, exact otherwise."""
+    return namer.generate(n, options, novelty, seed, max_tries)
+
+
+TORCH_HINT = 'training needs PyTorch: pip install "xiaming[train]"'
+
+
+def _train_entry(*args: Any, **kwargs: Any) -> "TrainResult":
+    """Train a model (see `xiaming.train.train`); needs torch, imported only now."""
+    try:
+        from .train import train as _train
+    except ModuleNotFoundError as exc:
+        if exc.name == "torch":
+            raise ConfigError(TORCH_HINT) from None
+        raise
+    finally:
+        globals()["train"] = _train_entry  # importing the submodule rebinds the package's `train` to it
+    return _train(*args, **kwargs)
+
+
+train = _train_entry
+
+
+def __getattr__(name: str) -> Any:
+    """Training needs torch, so its names are imported on first use (importing xiaming stays light)."""
+    if name in ("TrainConfig", "TrainResult"):
+        try:
+            from .train import TrainConfig, TrainResult
+        except ModuleNotFoundError as exc:
+            if exc.name == "torch":
+                raise ConfigError(TORCH_HINT) from None
+            raise
+        finally:
+            globals()["train"] = _train_entry
+        return {"TrainConfig": TrainConfig, "TrainResult": TrainResult}[name]
+    if name in ("Checkpoint", "load_checkpoint"):
+        from . import checkpoint
+
+        return getattr(checkpoint, name)
+    raise AttributeError(f"module 'xiaming' has no attribute {name!r}")
 
 
 __all__ = [
-    "Checkpoint", "CheckpointError", "ConfigError", "DataError", "GenerateResult", "NameList",
-    "SampleOptions", "TrainConfig", "TrainResult", "XiamingError", "corpora", "generate",
+    "Checkpoint", "CheckpointError", "ConfigError", "DataError", "GenerateResult", "NameList", "NameResult",
+    "Namer", "SampleOptions", "ScoredName", "TrainConfig", "TrainResult", "XiamingError", "corpora", "generate",
     "load_checkpoint", "load_model", "load_names", "read_names", "train",
 ]

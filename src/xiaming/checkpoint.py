@@ -5,6 +5,12 @@ kind and config, the vocabulary, the training config and progress, and a format 
 training name list rides along as one uint8 tensor (UTF-8, newline-separated) so generation can
 reject names the model was trained on. A resumable training state (last weights, optimizer, RNG)
 lives in a companion file written the same way. Loading reads tensors and JSON only: no code runs.
+
+`read_checkpoint` reads a checkpoint as numpy arrays and parsed metadata without torch (the
+inference path); `load_checkpoint` builds the torch model from the same file (training, GPU).
+An optional "sampling" metadata key holds the sampling defaults the model ships with (e.g.
+{"temperature": 0.9, "min_p": 0.05}); the generation object applies them unless the caller sets
+its own.
 """
 
 from __future__ import annotations
@@ -16,13 +22,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from typing import TYPE_CHECKING
 
-from . import models
-from .errors import CheckpointError
+import numpy as np
+from safetensors import safe_open
+
+from .constraints import SAMPLING_FIELDS, SampleOptions
+from .errors import CheckpointError, ConfigError
 from .vocab import Vocab
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = "xiaming-checkpoint"
 STATE_FORMAT = "xiaming-train-state"
@@ -41,6 +51,21 @@ class Checkpoint:
     train: dict = field(default_factory=dict)  # training config, progress and data statistics
     names: list[str] = field(default_factory=list)  # the training list, for novelty checks
     path: str = ""
+    sampling: dict = field(default_factory=dict)  # sampling defaults stored with the model
+
+
+@dataclass
+class StoredModel:
+    """A checkpoint as numpy arrays and parsed metadata: everything inference needs, without torch."""
+
+    kind: str  # registry name, e.g. "lstm"
+    config: dict  # the kind's config fields
+    vocab: Vocab
+    arrays: dict[str, np.ndarray]  # the weights as stored (float16 stays float16)
+    train: dict = field(default_factory=dict)  # training config, progress and data statistics
+    names: list[str] = field(default_factory=list)  # the training list, for novelty checks
+    path: str = ""
+    sampling: dict = field(default_factory=dict)  # sampling defaults stored with the model
 
 
 def check_writable(path: str | Path) -> Path:
@@ -57,8 +82,10 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
-def atomic_write_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+def atomic_write_tensors(path: str | Path, tensors: dict[str, "torch.Tensor"], metadata: dict[str, str]) -> None:
     """Write a safetensors file through a temporary file in the same folder, then rename it."""
+    from safetensors.torch import save_file
+
     path = check_writable(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -76,13 +103,22 @@ def atomic_write_tensors(path: str | Path, tensors: dict[str, torch.Tensor], met
         raise
 
 
-def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[str, "torch.Tensor"], dict[str, str]]:
     """Tensors and metadata of a xiaming safetensors file; a foreign or broken file is a CheckpointError."""
+    return _read(path, expected_format, "pt")
+
+
+def read_arrays(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """`read_tensors` as numpy arrays, without torch."""
+    return _read(path, expected_format, "np")
+
+
+def _read(path: str | Path, expected_format: str, framework: str) -> tuple[dict, dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework=framework) as f:
             metadata = f.metadata() or {}
             if metadata.get("format") != expected_format:
                 raise CheckpointError(f"{path}: not a xiaming {'checkpoint' if expected_format == FORMAT else 'training state'}")
@@ -100,23 +136,26 @@ def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[
     return tensors, metadata
 
 
-def text_tensor(text: str) -> torch.Tensor:
+def text_tensor(text: str) -> "torch.Tensor":
     """Text as one uint8 tensor (UTF-8), so it can travel among the tensors of a safetensors file."""
+    import torch
+
     data = text.encode("utf-8")
     return torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.zeros(0, dtype=torch.uint8)
 
 
-def tensor_text(tensor: torch.Tensor) -> str:
-    """Inverse of `text_tensor`."""
-    return bytes(tensor.numpy().tobytes()).decode("utf-8")
+def tensor_text(tensor) -> str:
+    """Inverse of `text_tensor` (a torch tensor or a numpy array)."""
+    data = tensor if isinstance(tensor, np.ndarray) else tensor.numpy()
+    return bytes(data.tobytes()).decode("utf-8")
 
 
-def encode_names(names: list[str]) -> torch.Tensor:
+def encode_names(names: list[str]) -> "torch.Tensor":
     """The name list as one uint8 tensor."""
     return text_tensor("\n".join(names))
 
 
-def decode_names(tensor: torch.Tensor) -> list[str]:
+def decode_names(tensor) -> list[str]:
     """Inverse of `encode_names`."""
     text = tensor_text(tensor)
     return text.split("\n") if text else []
@@ -129,9 +168,11 @@ def save_checkpoint(
     vocab: Vocab,
     train: dict,
     names: list[str],
-    dtype: torch.dtype | None = None,
+    dtype: "torch.dtype | None" = None,
+    sampling: dict | None = None,
 ) -> None:
-    """Write a model and its description; `dtype=torch.float16` halves the file for shipping."""
+    """Write a model and its description; `dtype=torch.float16` halves the file for shipping;
+    `sampling` stores sampling defaults (fields of `SampleOptions`: temperature, top_k, top_p, min_p)."""
     tensors = dict(model.state_dict())
     if dtype is not None:
         tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
@@ -144,25 +185,60 @@ def save_checkpoint(
         "vocab": json.dumps(vocab.to_dict(), ensure_ascii=False),
         "train": json.dumps(train, ensure_ascii=False),
     }
+    if sampling:
+        metadata["sampling"] = json.dumps(check_sampling(sampling, "sampling"))
     atomic_write_tensors(path, tensors, metadata)
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint written by `save_checkpoint`; the model comes back in eval mode, float32."""
-    tensors, metadata = read_tensors(path)
+def check_sampling(sampling: dict, where: str) -> dict:
+    """`sampling` if it holds valid sampling defaults; CheckpointError naming `where` otherwise."""
+    if not isinstance(sampling, dict) or set(sampling) - set(SAMPLING_FIELDS):
+        raise CheckpointError(f"{where}: sampling defaults may set only {', '.join(SAMPLING_FIELDS)}")
+    try:
+        SampleOptions(**sampling).validate_ranges()
+    except (ConfigError, TypeError) as exc:
+        raise CheckpointError(f"{where}: bad sampling default ({exc})") from None
+    return dict(sampling)
+
+
+def read_checkpoint(path: str | Path) -> StoredModel:
+    """A checkpoint's arrays and metadata, checked, without torch (the inference path)."""
+    arrays, metadata = read_arrays(path)
     try:
         kind = metadata["kind"]
-        config = models.config_from_dict(kind, json.loads(metadata["model_config"]))
+        config = json.loads(metadata["model_config"])
         vocab = Vocab.from_dict(json.loads(metadata["vocab"]))
         train = json.loads(metadata.get("train", "{}"))
+        sampling = json.loads(metadata.get("sampling", "{}"))
+        if not isinstance(kind, str) or not isinstance(config, dict) or not isinstance(train, dict):
+            raise ValueError("kind, model_config or train has the wrong type")
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
+    sampling = check_sampling(sampling, f"{path}")
     try:
-        names = decode_names(tensors.pop(NAMES_KEY)) if NAMES_KEY in tensors else []
+        names = decode_names(arrays.pop(NAMES_KEY)) if NAMES_KEY in arrays else []
     except UnicodeDecodeError:
         raise CheckpointError(f"{path}: damaged checkpoint (its name list is not UTF-8)") from None
+    return StoredModel(kind, config, vocab, arrays, train, names, str(path), sampling)
+
+
+def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> Checkpoint:
+    """Load a checkpoint written by `save_checkpoint`; the model comes back in eval mode, float32."""
+    import torch
+
+    from . import models
+
+    stored = read_checkpoint(path)
+    kind, vocab, train, names = stored.kind, stored.vocab, stored.train, stored.names
+    if kind not in models.MODELS:
+        raise CheckpointError(f"{path}: damaged checkpoint metadata (unknown model kind {kind!r})")
+    try:
+        config = models.config_from_dict(kind, stored.config)
+    except (TypeError, ConfigError) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
     model = models.build_model(kind, config)
-    weights = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+    weights = {k: torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
+               for k, v in stored.arrays.items()}
     try:
         model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:
@@ -170,7 +246,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     if hasattr(model, "to"):
         model = model.to(device)
     model.eval()
-    return Checkpoint(kind, config, vocab, model, train, names, str(path))
+    return Checkpoint(kind, config, vocab, model, train, names, str(path), stored.sampling)
 
 
 def state_path(checkpoint_path: str | Path) -> Path:

@@ -23,12 +23,14 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import torch
+import numpy as np
 
-from . import models, novelty
+from . import novelty
+from .constraints import SampleOptions, compile_constraints
 from .corpus import NameList, load_names, read_names
+from .engine import as_engine
 from .errors import DataError
-from .sample import SampleOptions, default_max_len, model_device, sample_batch
+from .sample import sample_batch
 from .score import corpus_nll, score_names
 from .vocab import Vocab
 
@@ -141,7 +143,7 @@ def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable
     """Held-out NLL per character of `names` (end tokens counted) under `model`."""
     training = set(training_names)
     glued = GluedTest(training)
-    scores = score_names(model, vocab, list(names))
+    scores = score_names(as_engine(model, vocab.size), vocab, list(names))
     nll = corpus_nll(scores)
     n = max(1, len(names))
     return HeldOut(
@@ -155,18 +157,19 @@ def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable
     )
 
 
-@torch.no_grad()
 def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | None = None,
                  batch: int = 1000) -> list[str]:
-    """`n` names drawn at temperature 1 with no constraint and no novelty filter, repeats kept."""
+    """`n` names drawn at temperature 1 with no constraint and no novelty filter, repeats kept
+    (`model`: an inference engine, or a torch model)."""
+    engine = as_engine(model, vocab.size)
     options = SampleOptions()
-    max_len = default_max_len(model, train_info or {}, options)
-    generator = torch.Generator(device=model_device(model)).manual_seed(seed)
+    constraints = compile_constraints(vocab, options, engine.window, train_info)
+    rng = np.random.default_rng(seed)
     out: list[str] = []
     for _ in range(n):  # each batch adds at least one name in practice; the bound keeps it finite
         if len(out) >= n:
             break
-        out.extend(sample_batch(model, vocab, min(batch, n - len(out)), options, max_len, generator))
+        out.extend(sample_batch(engine, vocab, min(batch, n - len(out)), constraints, options, rng)[0])
     return out[:n]
 
 
@@ -182,8 +185,8 @@ def load_eval_names(source: str, encoding: str = "utf-8") -> NameList:
 
 
 def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0) -> Evaluation:
-    """Score `names` with a loaded checkpoint and draw `n_samples` names for the sample statistics."""
-    model, vocab = checkpoint.model, checkpoint.vocab
+    """Score `names` with a loaded model (a `Namer`) and draw `n_samples` names for the sample statistics."""
+    model, vocab = checkpoint.engine, checkpoint.vocab
     stats = None
     if n_samples > 0:
         samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train)
@@ -191,7 +194,7 @@ def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0) 
     return Evaluation(
         model=checkpoint.path,
         kind=checkpoint.kind,
-        parameters=models.count_parameters(model),
+        parameters=checkpoint.parameters,
         source=names.source,
         held_out=held_out(model, vocab, names.names, checkpoint.names),
         samples=stats,

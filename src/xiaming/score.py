@@ -17,12 +17,11 @@ import bisect
 import math
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
-from .data import PAD_TARGET, crop, encode_names
-from .devices import model_device
+from .engine.protocol import Engine, log_softmax
 from .errors import ConfigError
-from .vocab import UNKNOWN, Vocab
+from .vocab import BOUNDARY, Vocab
 
 # Unicode blocks that names are commonly written in: (first, last) code points.
 BLOCKS: tuple[tuple[int, int], ...] = (
@@ -96,32 +95,53 @@ class NameScore:
         return self.nats_per_char / math.log(2)
 
 
-@torch.no_grad()
-def score_names(model, vocab: Vocab, names: list[str], batch_size: int = 512) -> list[NameScore]:
-    """Per-character log-probabilities of each name under `model` (in eval mode)."""
+def encode_batch(vocab: Vocab, names: list[str], context: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, targets), both (N, T) int64: inputs start with the boundary and `context`, targets
+    are each name's ids then the boundary, -1 elsewhere (nothing is predicted for the context)."""
+    ctx = vocab.encode(context)
+    T = len(ctx) + max(len(n) for n in names) + 1
+    x = np.full((len(names), T), BOUNDARY, dtype=np.int64)
+    y = np.full((len(names), T), -1, dtype=np.int64)
+    x[:, 1 : len(ctx) + 1] = ctx
+    for i, name in enumerate(names):
+        ids = vocab.encode(name)
+        n, k = len(ids), len(ctx)
+        x[i, k + 1 : k + n + 1] = ids
+        y[i, k : k + n] = ids
+        y[i, k + n] = BOUNDARY
+    return x, y
+
+
+def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int = 512,
+                context: str = "") -> list[NameScore]:
+    """Per-character log-probabilities of each name under `engine`, the end token counted.
+
+    `context` is a hidden prefix read before each name and not scored (see `constraints.py`).
+    """
     if not names:
         return []
-    window = getattr(getattr(model, "config", None), "block_size", None)
+    window = engine.window
     longest = max(names, key=len)
-    if window is not None and len(longest) >= window:
-        raise ConfigError(f"{longest!r} has {len(longest)} characters; this model reads names of at most {window - 1}")
-    model.eval()
-    device = model_device(model)
+    if window is not None and len(context) + len(longest) >= window:
+        raise ConfigError(f"{longest!r} has {len(longest)} characters; this model reads names of at most "
+                          f"{window - 1 - len(context)}")
     shares = UnknownShares(vocab)
-    x, y = encode_names(vocab, names)
     out: list[NameScore] = []
-    for i in range(0, len(names), batch_size):
-        xb, yb = crop(x[i : i + batch_size], y[i : i + batch_size])
-        logits, _ = model(xb.to(device))  # (B, T, V)
-        logp = torch.log_softmax(logits.float(), dim=-1)  # (B, T, V)
-        picked = logp.gather(-1, yb.clamp(min=0).to(device)[..., None])[..., 0].cpu()  # (B, T)
-        for row, name in enumerate(names[i : i + batch_size]):
-            n = int((yb[row] != PAD_TARGET).sum())
-            lps = picked[row, :n].tolist()
+    order = sorted(range(len(names)), key=lambda i: len(names[i]))  # similar lengths batch together
+    scores: dict[int, NameScore] = {}
+    for s in range(0, len(order), batch_size):
+        chunk = [names[i] for i in order[s : s + batch_size]]
+        x, y = encode_batch(vocab, chunk, context)
+        logp = log_softmax(engine.logits(x))  # (B, T, V)
+        picked = np.take_along_axis(logp, np.maximum(y, 0)[..., None], axis=-1)[..., 0].astype(np.float64)  # (B, T)
+        for row, name in enumerate(chunk):
+            mask = y[row] != -1
+            lps = picked[row, mask].tolist()
             for j, c in enumerate(name):
-                if yb[row, j] == UNKNOWN:
+                if c not in vocab:
                     lps[j] += shares.log_share(c)
-            out.append(NameScore(name, lps))
+            scores[order[s + row]] = NameScore(name, lps)
+    out = [scores[i] for i in range(len(names))]
     return out
 
 
@@ -135,12 +155,12 @@ def corpus_nll(scores: list[NameScore]) -> float:
 REFERENCE_NAMES = 2000  # training names scored at most for percentiles (evenly spread over the list)
 
 
-def reference_bits(model, vocab: Vocab, training_names: list[str], limit: int = REFERENCE_NAMES) -> list[float]:
+def reference_bits(engine: Engine, vocab: Vocab, training_names: list[str], limit: int = REFERENCE_NAMES) -> list[float]:
     """Sorted bits per character of the training names (an evenly spread `limit` of them on long lists)."""
     names = list(training_names)
     if len(names) > limit:
         names = [names[i * len(names) // limit] for i in range(limit)]
-    return sorted(s.bits_per_char for s in score_names(model, vocab, names))
+    return sorted(s.bits_per_char for s in score_names(engine, vocab, names))
 
 
 def percentile(bits_per_char: float, reference: list[float]) -> float | None:

@@ -11,7 +11,7 @@ every name the constraints allow (`complete`). The answer is deterministic: no s
 broken by listing order.
 
 The listing runs level by level, all paths of one length at once, which is what makes it fast in
-PyTorch: one `model.step` per block of up to `BLOCK` paths, with the children of a block kept
+numpy: one `engine.step` per block of up to `BLOCK` paths, with the children of a block kept
 beside their parent's recurrent state (`select_state`), so no state ever has to be merged and no
 path is re-read. Work grows with the number of paths under the bound, which `max_nodes` caps.
 
@@ -26,10 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import log as math_log
 
-import torch
+import numpy as np
 
-from .novelty import NoveltyFilter, Rejection, default_mode, novelty_filter
-from .sample import NEG_INF, Constraints, SampleOptions, _prefix_state, compile_constraints, model_device, truncate
+from .constraints import NEG_INF, Constraints
+from .engine.protocol import Engine, State
+from .novelty import NoveltyFilter, Rejection
+from .sample import SampleOptions, read_prefix, truncate
 from .vocab import BOUNDARY, Vocab
 
 BLOCK = 8192  # paths per model call
@@ -53,11 +55,11 @@ class SearchResult:
 class _Block:
     """Paths of one length sharing one batched model state."""
 
-    path: torch.Tensor  # (B, d) ids chosen after the prefix
-    cost: torch.Tensor  # (B,) -log p(path | prefix)
-    has_include: torch.Tensor  # (B,) bool
-    tok: torch.Tensor  # (B,) the id the model reads next
-    state: object  # the model state before reading `tok`
+    path: np.ndarray  # (B, d) ids chosen after the prefix
+    cost: np.ndarray  # (B,) -log p(path | prefix), float64
+    has_include: np.ndarray  # (B,) bool
+    tok: np.ndarray  # (B,) the id the model reads next
+    state: State  # the model state before reading `tok`
 
 
 @dataclass
@@ -67,47 +69,48 @@ class _Listing:
     finished: list[tuple[float, str]]  # (cost, name) of every name within the bound
     dropped: bool  # some allowed path passed the bound (so the listing is not the whole space)
     rows: int  # model rows computed
-    row_costs: list[torch.Tensor]  # the cost of every row computed, to pace the next bound
+    row_costs: list[np.ndarray]  # the cost of every row computed, to pace the next bound
 
 
-def _children(block: _Block, logits: torch.Tensor, c: Constraints, options: SampleOptions, length: int,
-              sampling_support: bool, bound: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+def _children(block: _Block, logits: np.ndarray, c: Constraints, options: SampleOptions, length: int,
+              sampling_support: bool, bound: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """Children within `bound` as (parent rows, ids, costs), and whether an allowed child passed the bound.
 
     A child costs its parent's cost plus log-sum-exp minus its logit. Rather than forming that for
     every (row, id), each row's logits are compared with the logit that would cost exactly `bound`:
     the (B, V) work is one log-sum-exp, one comparison and one nonzero.
     """
-    lse = torch.logsumexp(logits, dim=-1)  # (B,): the model's own normaliser, before any mask
+    top = logits.max(axis=-1)
+    lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=-1, dtype=np.float64))  # (B,) before any mask
     banned = c.banned(length)
-    masked = logits.index_fill_(1, banned, NEG_INF)  # (B, V)
+    masked = logits  # masked in place: the caller does not reuse the logits
+    masked[:, banned] = NEG_INF
     exact_count = c.include is None and not sampling_support
     if c.include is not None:  # rows without an include character may not end, and at the last place must take one
         need = ~block.has_include  # (B,)
-        masked[:, BOUNDARY].masked_fill_(need, NEG_INF)
+        masked[need, BOUNDARY] = NEG_INF
         if length == c.max_len - 1:
-            masked.masked_fill_(need[:, None] & ~c.include, NEG_INF)
+            masked[np.ix_(need, ~c.include)] = NEG_INF
     if sampling_support:
-        masked = masked.masked_fill(~torch.isfinite(truncate(masked, options)), NEG_INF)
+        masked[~np.isfinite(truncate(masked, options))] = NEG_INF
     threshold = lse + block.cost - bound  # (B,): the least logit within the bound
     keep = masked >= threshold[:, None]  # (B, V)
-    rows, ids = keep.nonzero(as_tuple=True)  # (C,), (C,)
+    rows, ids = np.nonzero(keep)  # (C,), (C,)
     costs = block.cost[rows] + lse[rows] - masked[rows, ids]  # (C,)
-    allowed = len(block.tok) * (logits.size(-1) - len(banned)) if exact_count else int(torch.isfinite(masked).sum())
+    allowed = len(block.tok) * (logits.shape[-1] - len(banned)) if exact_count else int(np.isfinite(masked).sum())
     return rows, ids, costs, allowed > len(rows)
 
 
-@torch.inference_mode()
-def _list(model, vocab: Vocab, c: Constraints, options: SampleOptions, bound: float, max_rows: int,
+def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, bound: float, max_rows: int,
           sampling_support: bool) -> _Listing | None:
     """Every name costing at most `bound`; None when that takes more than `max_rows` model rows."""
-    device = model_device(model)
-    state, tok = _prefix_state(model, c, 1, device)
-    include_ids = c.include.nonzero()[:, 0] if c.include is not None else None
-    level = [_Block(torch.zeros(1, 0, dtype=torch.long, device=device), torch.zeros(1, device=device),
-                    torch.tensor([c.include is None], device=device), torch.tensor([tok], device=device), state)]
+    state, tok, _ = read_prefix(engine, c, 1)
+    include_ids = np.flatnonzero(c.include) if c.include is not None else None
+    level = [_Block(np.zeros((1, 0), dtype=np.int64), np.zeros(1), np.array([c.include is None]),
+                    np.array([tok], dtype=np.int64), state)]
     out = _Listing([], False, 0, [])
     chars = vocab.texts
+    prefix = "".join(chars[i] for i in c.prefix_ids)
     for length in range(len(c.prefix_ids), c.max_len + 1):
         following: list[_Block] = []
         for block in level:
@@ -115,21 +118,21 @@ def _list(model, vocab: Vocab, c: Constraints, options: SampleOptions, bound: fl
             if out.rows > max_rows:
                 return None
             out.row_costs.append(block.cost)
-            logits, state = model.step(block.tok, block.state)  # (B, V)
-            rows, ids, costs, dropped = _children(block, logits.float(), c, options, length, sampling_support, bound)
+            logits, state = engine.step(block.tok, block.state)  # (B, V)
+            rows, ids, costs, dropped = _children(block, np.array(logits, dtype=np.float32), c, options, length,
+                                                  sampling_support, bound)
             out.dropped |= dropped
             ends = ids == BOUNDARY
-            paths = block.path[rows[ends]].tolist()
-            for cost, path in zip(costs[ends].tolist(), paths):
-                out.finished.append((cost, options.prefix + "".join([chars[i] for i in path])))
+            for cost, path in zip(costs[ends].tolist(), block.path[rows[ends]].tolist()):
+                out.finished.append((cost, prefix + "".join([chars[i] for i in path])))
             rows, ids, costs = rows[~ends], ids[~ends], costs[~ends]
             for s in range(0, len(rows), BLOCK):
                 r, i = rows[s : s + BLOCK], ids[s : s + BLOCK]
                 has = block.has_include[r]
                 if include_ids is not None:
-                    has = has | torch.isin(i, include_ids)
-                following.append(_Block(torch.cat([block.path[r], i[:, None]], dim=1), costs[s : s + BLOCK], has, i,
-                                        model.select_state(state, r)))
+                    has = has | np.isin(i, include_ids)
+                following.append(_Block(np.concatenate([block.path[r], i[:, None]], axis=1), costs[s : s + BLOCK],
+                                        has, i, engine.select_state(state, r)))
         level = following
         if not level:
             break
@@ -144,7 +147,7 @@ def _next_bound(bound: float, listing: _Listing, accepted: list[float], n: int) 
     that triples per round costs, summed over the rounds and the overshoot, about e times the
     last round's, near the best a geometric schedule can do.
     """
-    costs = torch.cat(listing.row_costs)
+    costs = np.concatenate(listing.row_costs)
     below = int((costs <= bound - 1.0).sum())
     row_rate = math_log(max(1, len(costs)) / max(1, below))  # per nat
     step = min(math_log(3.0) / row_rate, STEP) if row_rate > 0 else STEP
@@ -157,30 +160,26 @@ def _next_bound(bound: float, listing: _Listing, accepted: list[float], n: int) 
 
 
 def search_names(
-    model,
+    engine: Engine,
     vocab: Vocab,
     n: int,
+    c: Constraints,
     options: SampleOptions = SampleOptions(),
     filt: NoveltyFilter | None = None,
-    train_info: dict | None = None,
     skip: set[str] | frozenset[str] = frozenset(),
     max_nodes: int = 200_000,
     sampling_support: bool = False,
-    constraints: Constraints | None = None,
 ) -> SearchResult:
-    """The `n` most likely names under `options` that pass `filt` and are not in `skip`, best first.
+    """The `n` most likely names under the constraints `c` that pass `filt` and are not in `skip`, best first.
 
     Stops when the listings together would pass `max_nodes` model rows; the names returned then are
     still the most likely ones, but there may be fewer than `n` and `complete` is False.
     """
-    c = constraints or compile_constraints(model, vocab, options, train_info)
-    if hasattr(model, "eval"):
-        model.eval()
     result = SearchResult([], [])
     bound = FIRST_BOUND
     verdicts: dict[str, Rejection | None] = {}
     while True:
-        listing = _list(model, vocab, c, options, bound, max_nodes - result.expanded, sampling_support)
+        listing = _list(engine, vocab, c, options, bound, max_nodes - result.expanded, sampling_support)
         if listing is None:
             result.expanded = max_nodes
             return result
@@ -203,18 +202,3 @@ def search_names(
             result.complete = not listing.dropped
             return result
         bound = _next_bound(bound, listing, [-lp for lp in log_probs], n)
-
-
-def best_names(
-    model,
-    vocab: Vocab,
-    n: int,
-    options: SampleOptions = SampleOptions(),
-    training_names: list[str] = (),
-    novelty: str | None = None,
-    train_info: dict | None = None,
-    max_nodes: int = 200_000,
-) -> SearchResult:
-    """The `n` most likely names under `options` that are new under `novelty` (None: the model's default)."""
-    filt = novelty_filter(training_names, novelty or default_mode(train_info))
-    return search_names(model, vocab, n, options, filt, train_info, max_nodes=max_nodes)

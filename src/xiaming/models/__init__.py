@@ -31,6 +31,7 @@ class ModelSpec:
     presets: dict[str, dict] = field(default_factory=dict)  # size name -> config fields
     fixed: dict = field(default_factory=dict)  # config fields implied by the kind
     lr: float = 3e-3  # default peak learning rate
+    window: Callable[[Any], int | None] = lambda config: None  # the most ids the model reads at once
 
 
 _RNN_PRESETS = {
@@ -51,7 +52,8 @@ MODELS: dict[str, ModelSpec] = {
     "lstm": ModelSpec(RNNConfig, CharRNN, "LSTM", _RNN_PRESETS, {"cell": "lstm"}),
     "gru": ModelSpec(RNNConfig, CharRNN, "GRU", _RNN_PRESETS, {"cell": "gru"}),
     "transformer": ModelSpec(
-        TransformerConfig, CharTransformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3
+        TransformerConfig, CharTransformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3,
+        window=lambda config: config.block_size,
     ),
     "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1),
     "ngram": ModelSpec(NGramConfig, NGramLM, "interpolated Kneser-Ney character n-gram (counts, no training)"),

@@ -1,0 +1,280 @@
+"""The one generation object: a model with everything needed to use it, behind every front end.
+
+    from xiaming.namer import Namer
+    namer = Namer.load("jinyong")                    # a shipped name or a checkpoint path
+    result = namer.generate(10, namer.options(prefix="令狐"), seed=1)
+    for item in result.items:
+        print(item.name, item.log_prob, item.bits_per_char)
+    namer.best(5)                                    # the 5 likeliest new names, by search
+    namer.score(["令狐冲"])                           # per-character log-probabilities
+
+A `Namer` owns the inference engine (numpy by default, torch on request), the vocabulary, the
+training names, the novelty rule that applies by default, and the sampling defaults stored in
+the checkpoint (its "sampling" metadata; `options()` applies them under the caller's own
+settings). `generate` and `best` return one type, `NameResult`: the names with their
+log-probabilities and bits per character, whether fewer were found than asked (`exhausted`) and
+why (`reason`), and the candidates the novelty rule rejected. The CLI, the Python API and the
+web server call this object and hold no generation logic of their own.
+
+Generation never hangs and never fails silently: sampling stops after a bounded number of
+candidates (or as soon as a batch brings nothing new), then a bounded search either finds the
+missing names or proves that no more exist (`complete`). A prefix that is itself a training name
+under the strict novelty rule is refused at once, since every name starting with it would be
+rejected.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .constraints import (OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOptions, compile_constraints,
+                          shortfall_reason)
+from .engine.protocol import Engine
+from .errors import ConfigError
+from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
+from .sample import draw_new, read_prefix, sample_batch
+from .score import NameScore, reference_bits, score_names
+from .search import search_names
+from .vocab import Vocab
+
+LN2 = math.log(2)
+SEARCH_BUDGET = 200_000  # model rows a search may compute (an impossible query gives up in seconds)
+
+
+@dataclass(frozen=True)
+class ScoredName:
+    """A name and how likely the model finds it."""
+
+    name: str
+    log_prob: float  # natural log p(name, then the end | the hidden prefix), under the model's own distribution
+
+    @property
+    def bits_per_char(self) -> float:
+        """Bits per prediction, the end token counted (comparable across lengths)."""
+        return -self.log_prob / (len(self.name) + 1) / LN2
+
+
+@dataclass
+class NameResult:
+    """What `Namer.generate` and `Namer.best` found, and what it took."""
+
+    items: list[ScoredName]  # the names, in the order found (generate) or likeliest first (best)
+    requested: int  # names asked for
+    novelty: str  # the novelty mode applied
+    options: SampleOptions  # the options used, model defaults included
+    exhausted: bool = False  # fewer names than requested
+    complete: bool = False  # every name the constraints allow was examined: no more exist
+    reason: str = ""  # why there are fewer names than requested, when there are
+    rejected: list[tuple[str, Rejection]] = field(default_factory=list)  # novelty rejections, for --verbose
+    drawn: int = 0  # candidates sampled
+    searched: int = 0  # paths the search extended
+
+    @property
+    def names(self) -> list[str]:
+        return [item.name for item in self.items]
+
+    @property
+    def log_probs(self) -> list[float]:
+        return [item.log_prob for item in self.items]
+
+
+class Namer:
+    """A model, its vocabulary, training names, novelty rule and sampling defaults (see the module docstring)."""
+
+    def __init__(self, engine: Engine, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
+                 kind: str = "", path: str = "", sampling: dict | None = None) -> None:
+        self.engine = engine
+        self.vocab = vocab
+        self.names = list(names)  # the training list
+        self.train = dict(train or {})  # training metadata: source, max_name_len, parameters, ...
+        self.kind = kind
+        self.path = path
+        self.sampling = dict(sampling or {})  # sampling defaults from the checkpoint
+        self._reference: list[float] | None = None
+
+    # --- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, model: str | Path | None = None, engine: str = "numpy", device: str = "cpu") -> "Namer":
+        """From a shipped model name (None: the default) or a checkpoint path.
+
+        `engine` "numpy" computes on the CPU without torch; "torch" builds the torch model (on
+        `device`), for a GPU or to compare the two.
+        """
+        from .checkpoint import read_checkpoint
+        from .pretrained import resolve
+
+        path = resolve(model)
+        if engine == "torch" or device != "cpu":
+            from .checkpoint import load_checkpoint
+            from .engine.torch_engine import TorchEngine
+            from .models import spec
+
+            ckpt = load_checkpoint(path, device=device)
+            eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
+            return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling)
+        if engine != "numpy":
+            raise ConfigError(f"engine {engine!r}: choose numpy or torch")
+        from .engine import build_engine
+
+        stored = read_checkpoint(path)
+        return cls(build_engine(stored), stored.vocab, stored.names, stored.train, stored.kind, stored.path,
+                   stored.sampling)
+
+    @classmethod
+    def from_model(cls, model, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
+                   window: int | None = None, kind: str = "") -> "Namer":
+        """Around a torch model in memory (tests, training code); `window` is its block size, if any."""
+        from .engine.torch_engine import TorchEngine
+
+        return cls(TorchEngine(model, vocab.size, window), vocab, names, train, kind)
+
+    # --- what applies by default ----------------------------------------------------------------
+
+    @property
+    def default_novelty(self) -> str:
+        """strict for models of the built-in corpora, exact otherwise."""
+        return default_mode(self.train)
+
+    @property
+    def parameters(self) -> int:
+        """The model's parameter count as recorded at training."""
+        return int(self.train.get("parameters", 0))
+
+    def options(self, **settings) -> SampleOptions:
+        """SampleOptions from the model's sampling defaults, then `settings` (None values ignored)."""
+        unknown = set(settings) - set(OPTION_FIELDS)
+        if unknown:
+            raise ConfigError(f"unknown sampling option(s): {', '.join(sorted(unknown))}")
+        chosen = {k: v for k, v in settings.items() if v is not None}
+        return SampleOptions(**{**self.sampling, **chosen})
+
+    def describe_sampling(self, options: SampleOptions) -> str:
+        """One line saying which sampling settings were used and which came from the model."""
+        parts = []
+        for name in SAMPLING_FIELDS:
+            value = getattr(options, name)
+            origin = " (model default)" if name in self.sampling and self.sampling[name] == value else ""
+            parts.append(f"{name.replace('_', '-')} {'off' if value is None else value}{origin}")
+        return "sampling: " + ", ".join(parts)
+
+    def compile(self, options: SampleOptions) -> Constraints:
+        """The options checked against this model and compiled into masks (ConfigError names what cannot work)."""
+        return compile_constraints(self.vocab, options, self.engine.window, self.train)
+
+    def novelty_rule(self, options: SampleOptions, novelty: str | None) -> tuple[str, NoveltyFilter]:
+        """The novelty mode (None: the model's default) and its filter; ConfigError at once when the
+        prefix itself breaks the strict rule, since every name starting with it would be rejected."""
+        mode = novelty or self.default_novelty
+        filt = novelty_filter(self.names, mode)
+        if mode == "strict" and len(options.prefix) >= 2:
+            inside = Contains(self.names, extra=0).check(options.prefix)
+            if inside is not None:
+                what = "is itself" if inside == options.prefix else "contains"
+                raise ConfigError(f"--prefix {options.prefix!r} {what} the training name {inside}: under the strict "
+                                  "novelty rule every name starting with it is rejected (use --novelty exact)")
+        return mode, filt
+
+    # --- generation -----------------------------------------------------------------------------
+
+    def generate(
+        self,
+        n: int = 20,
+        options: SampleOptions | None = None,
+        novelty: str | None = None,
+        seed: int | None = None,
+        max_tries: int | None = None,
+        search_budget: int = SEARCH_BUDGET,
+        on_names: Callable[[list[ScoredName]], None] | None = None,
+    ) -> NameResult:
+        """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
+
+        `options` None uses `self.options()` (the model's defaults); `novelty` None the model's
+        default rule. `max_tries` bounds the candidates sampled; `search_budget` the model rows of
+        the closing search. `on_names` is called with each batch of names as soon as they are
+        found (streaming), before the closing search adds any.
+        """
+        if n < 1:
+            raise ConfigError(f"-n {n}: must be at least 1")
+        options = self.options() if options is None else options
+        c = self.compile(options)
+        mode, filt = self.novelty_rule(options, novelty)
+        greedy = options.temperature == 0
+        max_tries = 1 if greedy else (max_tries or max(5000, 500 * n))
+        rng = np.random.default_rng(seed)
+        emit = None if on_names is None else (lambda found: on_names([ScoredName(nm, lp) for nm, lp in found]))
+        drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, emit)
+        result = NameResult([], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn)
+        found = dict(drawn.found)
+        if len(found) < n and greedy:
+            why = f", {drawn.rejected[0][0]}, which {drawn.rejected[0][1].describe()}" if drawn.rejected else ""
+            result.reason = f"greedy decoding (--temperature 0) gives one name{why}; use --best N for the N most likely"
+        elif len(found) < n:
+            more = search_names(self.engine, self.vocab, n - len(found), c, options, filt, skip=drawn.seen,
+                                max_nodes=search_budget, sampling_support=True)
+            prefix_logp = read_prefix(self.engine, c, 1)[2]
+            extra = [ScoredName(nm, lp + prefix_logp) for nm, lp in zip(more.names, more.log_probs)]
+            for item in extra:
+                found[item.name] = item.log_prob
+            if on_names is not None and extra:
+                on_names(extra)
+            result.rejected.extend(more.rejected)
+            result.complete = more.complete
+            result.searched = more.expanded
+            result.reason = shortfall_reason(c, more.complete, mode, len(result.rejected),
+                                             f"{drawn.drawn} draws and a search of {more.expanded:,} paths")
+        result.items = [ScoredName(nm, lp) for nm, lp in found.items()]
+        result.exhausted = len(found) < n
+        if not result.exhausted:
+            result.reason = ""
+        return result
+
+    def best(self, n: int = 20, options: SampleOptions | None = None, novelty: str | None = None,
+             max_nodes: int = SEARCH_BUDGET) -> NameResult:
+        """The `n` most likely names under `options` that are new under `novelty`, likeliest first
+        (deterministic; temperature, top-k, top-p and min-p do not apply)."""
+        if n < 1:
+            raise ConfigError(f"--best {n}: must be at least 1")
+        options = self.options() if options is None else options
+        c = self.compile(options)
+        mode, filt = self.novelty_rule(options, novelty)
+        found = search_names(self.engine, self.vocab, n, c, options, filt, max_nodes=max_nodes)
+        prefix_logp = read_prefix(self.engine, c, 1)[2]
+        result = NameResult([ScoredName(nm, lp + prefix_logp) for nm, lp in zip(found.names, found.log_probs)], n,
+                            mode, options, complete=found.complete, rejected=found.rejected, searched=found.expanded)
+        result.exhausted = len(found.names) < n
+        if result.exhausted:
+            result.reason = shortfall_reason(c, found.complete, mode, len(found.rejected),
+                                             f"a search of {found.expanded:,} paths")
+        return result
+
+    def sample(self, n: int, seed: int | None = 0, options: SampleOptions | None = None,
+               batch: int = 1000) -> list[str]:
+        """`n` names drawn with no novelty filter, repeats kept (what `eval` describes); plain
+        temperature-1 sampling unless `options` say otherwise."""
+        options = SampleOptions() if options is None else options
+        c = self.compile(options)
+        rng = np.random.default_rng(seed)
+        out: list[str] = []
+        for _ in range(n):  # each batch adds at least one name in practice; the bound keeps it finite
+            if len(out) >= n:
+                break
+            out.extend(sample_batch(self.engine, self.vocab, min(batch, n - len(out)), c, options, rng)[0])
+        return out[:n]
+
+    # --- scoring --------------------------------------------------------------------------------
+
+    def score(self, names: list[str], context: str = "") -> list[NameScore]:
+        """Per-character log-probabilities of each name (the end token counted), after `context`."""
+        return score_names(self.engine, self.vocab, list(names), context=context)
+
+    def reference(self) -> list[float]:
+        """Sorted bits per character of (a spread of) the training names, for percentiles; computed once."""
+        if self._reference is None:
+            self._reference = reference_bits(self.engine, self.vocab, self.names)
+        return self._reference
