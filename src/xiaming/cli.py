@@ -126,39 +126,54 @@ def _cmd_train(args) -> int:
 
 def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate new names with a trained or shipped model",
-                       description="Print N distinct names that are not in the model's training list. Every "
-                                   "constraint is applied inside the sampler; when fewer names exist than asked "
-                                   "for, those found are printed with the reason.")
-    p.add_argument("model", nargs="?", default=None,
-                   help=_MODEL_HELP + " (default jinyong)")
-    p.add_argument("-n", type=_positive_int, default=20, help="how many names (default 20)")
-    p.add_argument("--temperature", type=_float, default=1.0, help="0 is greedy; higher is wilder")
-    p.add_argument("--top-k", type=_positive_int, default=None, help="sample among the K likeliest characters")
-    p.add_argument("--top-p", type=_float, default=None, help="nucleus sampling mass in (0, 1]")
-    p.add_argument("--prefix", "--surname", dest="prefix", default="",
-                   help="every name starts with this (e.g. a surname: 令狐); the model continues it")
-    p.add_argument("--min-len", type=_int, default=1, help="shortest name in characters, prefix included")
+                       description="Print N distinct names that are not in the model's training list, each as soon "
+                                   "as it is found. Every constraint is applied inside the sampler; when fewer names "
+                                   "exist than asked for, those found are printed with the reason. Exit status: 0 "
+                                   "when all or some names were found (a note on stderr says how many), 1 when none "
+                                   "were or a value is bad, 130 when interrupted (what was printed or written stays).")
+    p.add_argument("model", nargs="?", default=None, help=_MODEL_HELP + " (default jinyong; same as --model)")
+    p.add_argument("--model", dest="model_flag", default=None, metavar="MODEL", help="the same as the positional MODEL")
+    p.add_argument("-n", type=_positive_int, default=20, help="how many names, at least 1 (default 20)")
+    p.add_argument("--temperature", type=_float, default=None,
+                   help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
+    p.add_argument("--top-k", type=_positive_int, default=None,
+                   help="sample among the K likeliest characters, K >= 1 (default off)")
+    p.add_argument("--top-p", type=_float, default=None,
+                   help="sample among the likeliest characters holding this mass, in (0, 1] (default off)")
+    p.add_argument("--min-p", type=_float, default=None,
+                   help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)")
+    p.add_argument("--prefix", dest="prefix", default=None,
+                   help="every name starts with this; the model continues it (default none)")
+    p.add_argument("--surname", dest="surname", default=None,
+                   help="the same as --prefix, for a surname such as 令狐 (default none)")
+    p.add_argument("--min-len", type=_int, default=1, help="shortest name in characters, prefix included, 1 to 64 (default 1)")
     p.add_argument("--max-len", type=_int, default=None,
-                   help="longest name in characters, prefix included (default: the longest training name)")
-    p.add_argument("--include", default="", help="at least one of these characters appears")
-    p.add_argument("--exclude", default="", help="none of these characters appears after the prefix")
-    p.add_argument("--charset", default=None, help="UTF-8 file of the only characters allowed after the prefix")
+                   help="longest name in characters, prefix included, 1 to 64 (default: the longest training name)")
+    p.add_argument("--include", default="", help="at least one of these characters appears (default: no such rule)")
+    p.add_argument("--exclude", default="", help="none of these characters appears after the prefix (default none)")
+    p.add_argument("--charset", default=None,
+                   help="UTF-8 file of the only characters allowed after the prefix (default: every character)")
     p.add_argument("--novelty", choices=("exact", "strict", "off"), default=None,
                    help="which names count as new: exact (not a training name), strict (also not part of, "
                         "containing, glued from, a surname swap of, or one edit from a training name) or off; "
                         "default strict for models of the built-in corpora, else exact")
     p.add_argument("--best", type=_positive_int, default=None, metavar="N",
-                   help="the N most likely new names under the constraints, by search (deterministic; "
-                        "ignores -n, --seed, --temperature, --top-k, --top-p)")
-    p.add_argument("--rank", action="store_true", help="print the names from most to least likely")
+                   help="the N most likely new names under the constraints, by search, N >= 1 (deterministic; "
+                        "ignores -n, --seed, --temperature, --top-k, --top-p, --min-p; default off)")
+    p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
-    p.add_argument("--seed", type=_int, default=None, help="seed for reproducible output")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--seed", type=_int, default=None, help="seed for reproducible output (default: random)")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="write the names to FILE instead of stdout: written to a temporary file as they are found "
+                        "and renamed onto FILE at the end, or on Ctrl-C with the names found so far (default stdout)")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default: the numpy engine, no torch needed), cuda, mps or auto (torch)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object: each name with its pinyin, score and novelty verdict, and the "
-                        "rejected candidates with the rule and training name that rejected them")
+                   help="print one JSON object at the end: each name with its pinyin, score and novelty verdict, "
+                        "the rejected candidates with the rule and training name that rejected them, and exhausted")
     p.add_argument("--verbose", action="store_true",
-                   help="print each rejected candidate, with its rule and training name, to stderr")
+                   help="print the sampling settings used and each rejected candidate, with its rule and training "
+                        "name, to stderr")
     p.set_defaults(run=_cmd_generate)
 
 
@@ -177,61 +192,160 @@ def _read_charset(path: str) -> str:
     return chars
 
 
-def _cmd_generate(args) -> int:
-    from . import load_model
-    from .devices import pick_device
-    from .novelty import RULES, default_mode
-    from .pinyin import name_pinyin
-    from .sample import SampleOptions, compile_constraints, generate, shortfall_reason
-    from .score import score_names
-    from .search import best_names
+def _load_namer(model: str | None, device: str):
+    """The generation object on the numpy engine for the CPU, on torch for any other device."""
+    from .namer import Namer
 
-    options = SampleOptions(
-        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, prefix=args.prefix,
+    if device == "cpu":
+        return Namer.load(model)
+    from .devices import pick_device
+
+    return Namer.load(model, engine="torch", device=str(pick_device(device)))
+
+
+class _Sink:
+    """Where generated names go: stdout line by line, or FILE through a temporary file renamed at the end.
+
+    `close` renames the temporary file onto FILE (also after Ctrl-C, keeping the names found so
+    far); `discard` removes it and leaves FILE as it was (after an error, before any name).
+    """
+
+    def __init__(self, output: str | None) -> None:
+        self.path = Path(output) if output else None
+        self.tmp: Path | None = None
+        self.stream = sys.stdout
+        self.count = 0
+        if self.path is not None:
+            import tempfile
+
+            from .errors import ConfigError
+
+            if self.path.is_dir():
+                raise ConfigError(f"-o {output}: is a directory")
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
+            except OSError as exc:
+                raise ConfigError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
+            self.tmp = Path(tmp)
+            self.stream = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, lines: list[str]) -> None:
+        for line in lines:
+            self.stream.write(line + "\n")
+        self.count += len(lines)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tmp is not None:
+            self.stream.close()
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
+            os.replace(self.tmp, self.path)
+            self.tmp = None
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            self.stream.close()
+            self.tmp.unlink(missing_ok=True)
+            self.tmp = None
+
+
+def _as_typed(exc: Exception, typed: dict[str, str]) -> None:
+    """Re-raise a ConfigError with flag names as the user typed them (e.g. --surname for --prefix)."""
+    from .errors import ConfigError
+
+    message = str(exc)
+    for canonical, spelled in typed.items():
+        if message.startswith(canonical + " ") or message.startswith(canonical + ":"):
+            raise ConfigError(spelled + message[len(canonical):]) from None
+    raise exc
+
+
+def _cmd_generate(args) -> int:
+    from .errors import ConfigError
+    from .novelty import RULES
+    from .pinyin import name_pinyin
+
+    if args.prefix is not None and args.surname is not None:
+        raise ConfigError("--prefix and --surname: give one of them")
+    prefix_flag = "--surname" if args.surname is not None else "--prefix"
+    if args.model is not None and args.model_flag is not None:
+        raise ConfigError("MODEL and --model: give one of them")
+    settings = dict(
+        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
+        prefix=args.surname if args.surname is not None else (args.prefix or ""),
         min_len=args.min_len, max_len=args.max_len, exclude=args.exclude, include=args.include,
         charset=_read_charset(args.charset) if args.charset else None,
     )
-    options.validate_ranges()
-    ckpt = load_model(args.model, device=str(pick_device(args.device)))
-    novelty = args.novelty or default_mode(ckpt.train)
-    if args.best:
-        found = best_names(ckpt.model, ckpt.vocab, args.best, options, ckpt.names, novelty, ckpt.train)
-        names, rejected, requested = found.names, found.rejected, args.best
-        short = len(names) < requested
-        reason = shortfall_reason(compile_constraints(ckpt.model, ckpt.vocab, options, ckpt.train), found.complete,
-                                  novelty, len(rejected), f"a search of {found.expanded:,} paths")
-        work = {"searched": found.expanded, "complete": found.complete}
-    else:
-        result = generate(ckpt.model, ckpt.vocab, args.n, options, ckpt.names, novelty, args.seed, ckpt.train)
-        names, rejected, requested, short, reason = (result.names, result.rejected, result.requested,
-                                                     result.exhausted, result.reason)
-        work = {"drawn": result.drawn, "complete": result.complete}
-    scores = {s.name: s for s in score_names(ckpt.model, ckpt.vocab, names)}
-    if args.rank:
-        names = sorted(names, key=lambda name: -scores[name].log_prob)
+    try:
+        from .constraints import SampleOptions
+
+        SampleOptions(**{k: v for k, v in settings.items() if v is not None}).validate_ranges()
+        namer = _load_namer(args.model if args.model is not None else args.model_flag, args.device)
+        options = namer.options(**settings)
+        options.validate_ranges()  # the model's defaults and the flags together
+        namer.compile(options)
+        if args.best is None:
+            namer.novelty_rule(options, args.novelty)
+    except ConfigError as exc:
+        _as_typed(exc, {"--prefix": prefix_flag})
     if args.verbose:
-        for name, why in rejected:
+        print(namer.describe_sampling(options), file=sys.stderr)
+    at_end = args.json or args.rank  # these need every name before printing
+    sink = _Sink(args.output)
+
+    def line(item) -> str:
+        reading = name_pinyin(item.name) if args.pinyin else None
+        return f"{item.name}  {reading}" if reading else item.name
+
+    def stream(items) -> None:
+        if not at_end:
+            sink.write([line(item) for item in items])
+
+    try:
+        if args.best:
+            result = namer.best(args.best, options, args.novelty)
+            stream(result.items)
+        else:
+            result = namer.generate(args.n, options, args.novelty, args.seed, on_names=stream)
+    except KeyboardInterrupt:
+        sink.close()
+        if sink.path is not None:
+            print(f"xiaming: interrupted; kept {sink.count} names in {sink.path}", file=sys.stderr)
+        raise
+    except BaseException:
+        sink.discard()
+        raise
+    items = sorted(result.items, key=lambda item: -item.log_prob) if args.rank else result.items
+    if args.verbose:
+        for name, why in result.rejected:
             print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)
-        counts = {rule: sum(1 for _, why in rejected if why.rule == rule) for rule in RULES}
+        counts = {rule: sum(1 for _, why in result.rejected if why.rule == rule) for rule in RULES}
         detail = ", ".join(f"{rule} {count}" for rule, count in counts.items() if count)
-        print(f"novelty {novelty}: {len(rejected)} candidates rejected" + (f" ({detail})" if detail else ""),
+        print(f"novelty {result.novelty}: {len(result.rejected)} candidates rejected" + (f" ({detail})" if detail else ""),
               file=sys.stderr)
     if args.json:
-        print(json.dumps({
-            "model": ckpt.path, "novelty": novelty, "requested": requested, "found": len(names), **work,
-            "reason": reason if short else "",
-            "names": [{"name": name, "pinyin": name_pinyin(name), "log_prob": round(scores[name].log_prob, 4),
-                       "bits_per_char": round(scores[name].bits_per_char, 4), "novelty": "new"} for name in names],
+        work = {"searched": result.searched} if args.best else {"drawn": result.drawn, "searched": result.searched}
+        sink.write([json.dumps({
+            "model": namer.path, "novelty": result.novelty, "requested": result.requested, "found": len(items),
+            **work, "exhausted": result.exhausted, "complete": result.complete, "reason": result.reason,
+            "sampling": options.sampling(),
+            "names": [{"name": it.name, "pinyin": name_pinyin(it.name), "log_prob": round(it.log_prob, 4),
+                       "bits_per_char": round(it.bits_per_char, 4), "novelty": "new"} for it in items],
             "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name}
-                         for name, why in rejected],
-        }, ensure_ascii=False))
-    else:
-        width = max((len(name) for name in names), default=0)
-        for name in names:
-            reading = name_pinyin(name) if args.pinyin else None
-            print(f"{name}{chr(0x3000) * (width - len(name))}  {reading}" if reading else name)
-    if short:
-        print(f"xiaming: found only {len(names)} of {requested} new names: {reason}", file=sys.stderr)
+                         for name, why in result.rejected],
+        }, ensure_ascii=False)])
+    elif at_end:
+        sink.write([line(item) for item in items])
+    sink.close()
+    if sink.path is not None:
+        print(f"xiaming: wrote {len(items)} names to {sink.path}", file=sys.stderr)
+    if not items:
+        print(f"xiaming generate: error: found no new names: {result.reason}", file=sys.stderr)
+        return 1
+    if result.exhausted:
+        print(f"xiaming: found only {len(items)} of {result.requested} new names: {result.reason}", file=sys.stderr)
     return 0
 
 
@@ -240,38 +354,63 @@ def _add_score(sub) -> None:
                        description="For each name: total log-probability, bits per character, the probability "
                                    "of each character given the ones before it (and of the end), and its "
                                    "percentile among the training names (share of them it scores better than, "
-                                   "per character).")
-    p.add_argument("names", nargs="+", metavar="NAME", help="names to score")
+                                   "per character). Names come from the command line, from a file (--file), or "
+                                   "from standard input (a NAME of -), one per line, blank lines skipped.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="names to score; - reads names from standard input")
+    p.add_argument("--file", "-f", default=None, metavar="FILE",
+                   help="read names from this UTF-8 file, one per line (default: none)")
     p.add_argument("--model", default=None, help=_MODEL_HELP + " (default jinyong)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default: the numpy engine, no torch needed), cuda, mps or auto (torch)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_cmd_score)
 
 
-def _cmd_score(args) -> int:
-    from . import load_model
-    from .devices import pick_device
-    from .errors import ConfigError
-    from .pinyin import name_pinyin
-    from .score import percentile, reference_bits, score_names
+def _score_inputs(args) -> list[str]:
+    """The names to score, in order: arguments, standard input for each -, then --file; ConfigError/DataError when none."""
+    from .errors import ConfigError, DataError
 
-    names = [name.strip() for name in args.names]
-    if not all(names):
-        raise ConfigError("NAME: an empty name cannot be scored")
-    ckpt = load_model(args.model, device=str(pick_device(args.device)))
-    reference = reference_bits(ckpt.model, ckpt.vocab, ckpt.names)
+    names: list[str] = []
+    for arg in args.names:
+        if arg == "-":
+            names.extend(line.strip() for line in sys.stdin.read().splitlines() if line.strip())
+            continue
+        if not arg.strip():
+            raise ConfigError("NAME: an empty name cannot be scored")
+        names.append(arg.strip())
+    if args.file is not None:
+        path = Path(args.file)
+        if not path.is_file():
+            raise DataError(f"--file {args.file}: no such file")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise DataError(f"--file {args.file}: not UTF-8 text") from None
+        names.extend(line.strip() for line in text.splitlines() if line.strip())
+    if not names:
+        raise ConfigError("NAME: no names to score (give names, - for standard input, or --file)")
+    return names
+
+
+def _cmd_score(args) -> int:
+    from .pinyin import name_pinyin
+    from .score import percentile
+
+    names = _score_inputs(args)
+    namer = _load_namer(args.model, args.device)
+    reference = namer.reference()
     rows = []
-    for s in score_names(ckpt.model, ckpt.vocab, names):
+    for s in namer.score(names):
         probs = [math.exp(lp) for lp in s.char_log_probs]
         rows.append({
             "name": s.name, "pinyin": name_pinyin(s.name), "log_prob": round(s.log_prob, 4),
             "bits_per_char": round(s.bits_per_char, 4),
-            "chars": [{"char": c, "p": p, "known": c in ckpt.vocab} for c, p in zip(s.name, probs)],
+            "chars": [{"char": c, "p": p, "known": c in namer.vocab} for c, p in zip(s.name, probs)],
             "end_p": probs[-1], "percentile": percentile(s.bits_per_char, reference),
         })
     if args.json:
-        print(json.dumps({"model": ckpt.path, "reference_names": len(reference), "names": rows}, ensure_ascii=False))
+        print(json.dumps({"model": namer.path, "reference_names": len(reference), "names": rows}, ensure_ascii=False))
         return 0
     for row in rows:
         reading = f"  {row['pinyin']}" if args.pinyin and row["pinyin"] else ""
