@@ -55,12 +55,12 @@ def main() -> None:
         base = work / "base.safetensors"
         config = TrainConfig(max_steps=14_000, max_time=args.base_minutes * 60, batch_size=128, lr=3e-3,
                              eval_interval=500, patience=6, val_fraction=0.02, seed=args.seed)
-        train(load_names(args.ancient), "lstm", base, config, model_overrides=BASE_SHAPE)
+        train(load_names(args.ancient), "lstm", base, config, model_overrides=BASE_SHAPE, force=True)
         ship(base, "base", keep_names=False)
     for corpus in corpora.names():
         out = work / f"{corpus}.safetensors"
         config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=args.seed)
-        train(load_names(corpus), "lstm", out, config, init=base)
+        train(load_names(corpus), "lstm", out, config, init=base, force=True)
         ship(out, corpus)
 
 

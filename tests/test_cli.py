@@ -135,7 +135,7 @@ def test_ctrl_c_stops_cleanly_and_resume_continues(names_file, tmp_path):
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "interrupted; continue with --resume" in err and "Traceback" not in err
+    assert proc.returncode == 130 and "interrupted; continue with --resume" in err and "Traceback" not in err
     stopped_at = int(re.search(r"at step (\d+)", err).group(1))
     resumed = subprocess.run(cmd[:-6] + ["--max-steps", str(stopped_at + 10), "--resume", "--json"],
                              capture_output=True, text=True)

@@ -64,7 +64,8 @@ def test_resume_needs_a_state_and_the_same_names(tiny_names, tmp_path):
         train(NameList(tiny_names, "x"), "lstm", out, resume=True, **QUIET)
     train(NameList(tiny_names, "x"), "lstm", out, TrainConfig(max_steps=2, eval_interval=1), size="tiny", **QUIET)
     with pytest.raises(DataError, match="differ"):
-        train(NameList(["zzz", "qqq", "xxx"], "y"), "lstm", out, TrainConfig(max_steps=4), resume=True, **QUIET)
+        train(NameList(["zzz", "qqq", "xxx"], "y"), "lstm", out, TrainConfig(max_steps=4, eval_interval=1), resume=True,
+              **QUIET)
 
 
 def test_schedule_warms_up_then_decays_to_the_floor():

@@ -10,31 +10,92 @@ import json
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import XiamingError
+from .errors import ConfigError, XiamingError, XiamingWarning
 from .pretrained import SHIPPED
 
 
+class BadFlagValue(ConfigError):
+    """A flag's value parsed but is out of range: bad input (exit 1), not a malformed command line."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _OutOfRange(Exception):
+    """Raised by the type helpers for a value that parses but is not allowed; `_Parser` names the flag.
+
+    Not a ValueError on purpose: argparse turns those into usage errors (exit 2)."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad flag in one line instead of usage plus message."""
+    """argparse that reports a bad flag in one line instead of usage plus message.
+
+    The exit-code rule: a command line that cannot be parsed (unknown flag, missing argument,
+    `-n abc`) exits 2; a value that parses but is out of range (`-n 0`, `--size huge`) is bad
+    input, raised as `BadFlagValue` naming the flag as the user typed it, and exits 1 like every
+    other bad value the library finds.
+    """
+
+    _argv: list[str] = []
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def _typed_flag(self, action: argparse.Action, value: str) -> str:
+        """The spelling of `action`'s flag that the user typed before `value` (e.g. -n or --samples)."""
+        for i, token in enumerate(self._argv):
+            name, eq, attached = token.partition("=")
+            for option in action.option_strings:
+                if name.startswith("-") and len(name) > 1 and option.startswith(name):  # argparse accepts prefixes
+                    if (eq and attached == value) or (not eq and self._argv[i + 1 : i + 2] == [value]):
+                        return name
+                if not option.startswith("--") and token == option + value:  # -n0
+                    return option
+        return action.option_strings[0] if action.option_strings else (action.metavar or action.dest.upper())
+
+    def _get_value(self, action, arg_string):  # type: ignore[override]
+        try:
+            return super()._get_value(action, arg_string)
+        except _OutOfRange as exc:
+            raise BadFlagValue(self.prog, f"{self._typed_flag(action, arg_string)} {arg_string}: {exc}") from None
+
+    def _check_value(self, action, value):  # type: ignore[override]
+        if action.option_strings and action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            raise BadFlagValue(self.prog, f"{self._typed_flag(action, str(value))} {value!r}: choose one of {choices}")
+        super()._check_value(action, value)
 
 
 _MODEL_HELP = "checkpoint path or shipped model: " + ", ".join(SHIPPED)
 
 
 def _positive_int(text: str) -> int:
+    """A whole number of at least 1 (an unparseable value exits 2, a value below 1 exits 1)."""
     value = _int(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+        raise _OutOfRange("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    """A whole number of at least 0."""
+    value = _int(text)
+    if value < 0:
+        raise _OutOfRange("must be 0 or more")
     return value
 
 
 def _int(text: str) -> int:
+    """Any whole number; anything else is a malformed command line (exit 2)."""
     try:
         return int(text)
     except ValueError:
@@ -42,47 +103,86 @@ def _int(text: str) -> int:
 
 
 def _float(text: str) -> float:
+    """Any number; anything else is a malformed command line (exit 2)."""
     try:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
-def _add_train(sub) -> None:
-    from .models import MODELS, SIZES
+def _positive_float(text: str) -> float:
+    """A finite number above 0."""
+    value = _float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise _OutOfRange("must be a positive number")
+    return value
 
+
+_DEVICE_HELP = "where to run: auto (cuda, then mps, then cpu), cpu, cuda or mps (default auto)"
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    """The one --device flag every command shares, with the one default (auto)."""
+    parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
+
+
+# Flags that map one-to-one onto TrainConfig fields (their defaults live there, shown in the help).
+_TRAIN_FLAGS = ("max_steps", "max_time", "batch_size", "lr", "weight_decay", "grad_clip", "warmup_steps",
+                "eval_interval", "patience", "val_fraction", "unk_rate", "seed")
+
+
+def _add_train(sub) -> None:
+    from .corpus import MAX_NAME_LEN
+    from .models import MODELS, SIZES
+    from .train import FINE_TUNE_DROPOUT, TrainConfig
+
+    d = TrainConfig()
     p = sub.add_parser("train", help="train a model on a names file or a built-in corpus",
-                       description="Train a character-level model; the best checkpoint (by validation loss) is kept.")
+                       description="Train a character-level model; the best checkpoint (by validation loss) is kept "
+                                   "at --output, the resumable state beside it. An existing output is replaced only "
+                                   "with --force or continued with --resume; one run at a time per output.")
     p.add_argument("names", help="a text file with one name per line, or a built-in corpus (jinyong, gulong, poets)")
-    p.add_argument("--model", default=None, help=f"model kind: {', '.join(MODELS)} (default lstm, or the kind of --init)")
-    p.add_argument("-o", "--output", required=True, help="checkpoint to write (.safetensors)")
-    p.add_argument("--size", choices=SIZES, default=None, help="size preset (default small)")
+    p.add_argument("--model", default=None,
+                   help=f"model kind: {', '.join(MODELS)} (default lstm, or the kind of --init)")
+    p.add_argument("-o", "--output", required=True, help="checkpoint to write (.safetensors); required")
+    p.add_argument("--force", action="store_true", help="replace an existing --output and its training state")
+    p.add_argument("--size", choices=SIZES, default=None, help="size preset of the model shape (default small)")
     g = p.add_argument_group("model shape (override the preset)")
-    g.add_argument("--n-layer", type=_positive_int)
-    g.add_argument("--n-embd", type=_positive_int)
-    g.add_argument("--n-hidden", type=_positive_int, help="recurrent state width (rnn, lstm, gru)")
-    g.add_argument("--n-head", type=_positive_int, help="attention heads (transformer)")
-    g.add_argument("--order", type=_positive_int, help="n-gram order: characters of context + 1 (ngram, default 4)")
-    g.add_argument("--dropout", type=_float)
+    g.add_argument("--n-layer", type=_int, help="stacked layers (default: from --size)")
+    g.add_argument("--n-embd", type=_int, help="character embedding width (default: from --size)")
+    g.add_argument("--n-hidden", type=_int, help="recurrent state width, rnn, lstm, gru (default: from --size)")
+    g.add_argument("--n-head", type=_int, help="attention heads, transformer (default: from --size)")
+    g.add_argument("--order", type=_int, help="n-gram order: characters of context + 1, ngram (default 4)")
+    g.add_argument("--dropout", type=_float,
+                   help=f"dropout rate in [0, 1) (default: from --size; {FINE_TUNE_DROPOUT} with --init)")
     t = p.add_argument_group("training")
-    t.add_argument("--max-steps", type=_positive_int, default=5000)
-    t.add_argument("--max-time", type=_float, default=None, help="stop after this many seconds")
-    t.add_argument("--batch-size", type=_positive_int, default=64)
-    t.add_argument("--lr", type=_float, default=None, help="peak learning rate (default: per model kind)")
-    t.add_argument("--weight-decay", type=_float, default=0.01)
-    t.add_argument("--grad-clip", type=_float, default=1.0)
-    t.add_argument("--warmup-steps", type=_int, default=100)
-    t.add_argument("--eval-interval", type=_positive_int, default=100)
-    t.add_argument("--patience", type=_positive_int, default=10, help="validations without improvement before stopping")
-    t.add_argument("--val-fraction", type=_float, default=0.1)
-    t.add_argument("--unk-rate", type=_float, default=0.5,
-                   help="chance that a character seen once is shown as unknown while training (default 0.5)")
-    t.add_argument("--seed", type=_int, default=0)
-    t.add_argument("--resume", action="store_true", help="continue the run saved beside --output")
+    t.add_argument("--max-steps", type=_int, help=f"updates at most (default {d.max_steps})")
+    t.add_argument("--max-time", type=_float, help="stop after this many seconds (default: no limit)")
+    t.add_argument("--batch-size", type=_int, help=f"names per step (default {d.batch_size})")
+    t.add_argument("--lr", type=_float, help="peak learning rate (default: per model kind, a third of it with --init)")
+    t.add_argument("--weight-decay", type=_float, help=f"AdamW weight decay (default {d.weight_decay})")
+    t.add_argument("--grad-clip", type=_float, help=f"gradient norm clip (default {d.grad_clip})")
+    t.add_argument("--warmup-steps", type=_int, help=f"linear warmup steps (default {d.warmup_steps})")
+    t.add_argument("--eval-interval", type=_int, help=f"steps between validations (default {d.eval_interval})")
+    t.add_argument("--patience", type=_int,
+                   help=f"validations without improvement before stopping (default {d.patience})")
+    t.add_argument("--val-fraction", type=_float,
+                   help=f"share of names held out for validation, in (0, 1) (default {d.val_fraction})")
+    t.add_argument("--unk-rate", type=_float,
+                   help=f"chance that a character seen once is shown as unknown while training, in [0, 1) "
+                        f"(default {d.unk_rate})")
+    t.add_argument("--seed", type=_int, help=f"seeds the split, the weights and the batches (default {d.seed})")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run saved beside --output with its saved settings; only --max-steps, "
+                        "--max-time and --patience may change (others that differ are refused unless --force)")
     t.add_argument("--init", default=None,
-                   help="fine-tune this pretrained checkpoint (path, or the shipped model 'base') instead of starting fresh")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
+                   help="fine-tune this pretrained checkpoint (path, or the shipped model 'base') instead of "
+                        "starting fresh (default: none)")
+    p.add_argument("--max-name-len", type=_positive_int, default=MAX_NAME_LEN,
+                   help=f"skip (with a warning naming their lines) names longer than this many characters "
+                        f"(default {MAX_NAME_LEN})")
+    _add_device(p)
+    p.add_argument("--encoding", default="utf-8", help="encoding of the names file, e.g. gbk (default utf-8)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=_cmd_train)
@@ -90,21 +190,19 @@ def _add_train(sub) -> None:
 
 def _cmd_train(args) -> int:
     from .corpus import load_names
-    from .train import TrainConfig, train
+    from .train import TrainConfig, resume_config, train
 
-    config = TrainConfig(
-        max_steps=args.max_steps, max_time=args.max_time, batch_size=args.batch_size, lr=args.lr,
-        weight_decay=args.weight_decay, grad_clip=args.grad_clip, warmup_steps=args.warmup_steps,
-        eval_interval=args.eval_interval, patience=args.patience, val_fraction=args.val_fraction,
-        unk_rate=args.unk_rate, seed=args.seed,
-    )
-    data = load_names(args.names, encoding=args.encoding)
+    given = {name: getattr(args, name) for name in _TRAIN_FLAGS if getattr(args, name) is not None}
+    config = (resume_config(args.output, given) if args.resume else None) or TrainConfig(**given)
+    config.validate()
+    data = load_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
     overrides = {"n_layer": args.n_layer, "n_embd": args.n_embd, "n_hidden": args.n_hidden,
                  "n_head": args.n_head, "dropout": args.dropout, "order": args.order}
     quiet = args.quiet or args.json
     log: Callable[[str], None] = (lambda _msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
     result = train(data, args.model, args.output, config, size=args.size, model_overrides=overrides,
-                   resume=args.resume, device=args.device, log=log, progress_bar=not quiet, init=args.init)
+                   resume=args.resume, device=args.device, log=log, progress_bar=not quiet, init=args.init,
+                   force=args.force)
     if args.json:
         print(json.dumps({
             "path": result.path, "steps": result.step, "best_step": result.best_step,
@@ -121,7 +219,7 @@ def _cmd_train(args) -> int:
             f"saved {result.path}",
             file=sys.stderr,
         )
-    return 0
+    return 130 if result.stopped == "interrupted" else 0
 
 
 def _add_generate(sub) -> None:
@@ -484,6 +582,58 @@ def _cmd_corpora(args) -> int:
     return 0
 
 
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the shipped models and given checkpoints with what each was trained on",
+                       description="One line per model: name or path, kind, parameters, training names, the data "
+                                   "it was trained on and the base it was fine-tuned from. Reads metadata only.")
+    p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT", help="checkpoint files to describe as well")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.set_defaults(run=_cmd_models)
+
+
+def _model_row(name: str, path: Path) -> dict:
+    """What a checkpoint's metadata says about it; CheckpointError naming the file if it cannot say."""
+    from safetensors import safe_open
+
+    from .errors import CheckpointError
+
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+    except Exception:
+        raise CheckpointError(f"{path}: not a xiaming checkpoint (unreadable or truncated safetensors file)") from None
+    if meta.get("format") != "xiaming-checkpoint":
+        raise CheckpointError(f"{path}: not a xiaming checkpoint")
+    try:
+        train = json.loads(meta.get("train", "{}"))
+        data = train.get("data", {})
+        return {"name": name, "path": str(path), "kind": meta["kind"], "parameters": train.get("parameters"),
+                "names": data.get("names"), "data": train.get("source"), "base": train.get("init"),
+                "best_val_bits": train.get("best_val_bits")}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
+
+
+def _cmd_models(args) -> int:
+    from .pretrained import available, shipped_path
+
+    rows = [_model_row(name, shipped_path(name)) for name in available()]
+    rows += [_model_row(path, Path(path)) for path in args.checkpoints]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    width = max(len(r["name"]) for r in rows) if rows else 0
+    for r in rows:
+        params = f"{r['parameters']:,}" if isinstance(r["parameters"], int) else "?"
+        names = f"{r['names']:,} names" if isinstance(r["names"], int) else "? names"
+        base = f", fine-tuned from {r['base']}" if r["base"] else ""
+        print(f"{r['name']:<{width}}  {r['kind']:<11} {params:>9} parameters  trained on {r['data']} "
+              f"({names}){base}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; exposed for tests and documentation."""
     from . import __version__
@@ -493,26 +643,63 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora):
         add(sub)
+    _add_models(sub)
     return parser
 
 
+# The exit-code rule of every command (README, "Exit codes").
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _show_warning(command: str):
+    """A `warnings.showwarning` that prints xiaming's own warnings as one line each."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, XiamingWarning):
+            print(f"xiaming {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `xiaming` console script."""
+    """Entry point of the `xiaming` console script: 0 success, 1 bad input or failure, 2 a malformed
+    command line, 130 interrupted (a `train` stopped by Ctrl-C with its state saved included)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        return args.run(args)
-    except XiamingError as exc:
-        print(f"xiaming {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("xiaming: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`xiaming generate | head`): stop quietly, and point stdout at
-        # devnull so Python's final flush does not raise again (the recipe in Python's signal docs).
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    command = "?"
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", XiamingWarning)
+        try:
+            args = parser.parse_args(argv)
+            command = args.command
+            if command is None:
+                parser.print_help(sys.stderr)
+                return EXIT_USAGE
+            warnings.showwarning = _show_warning(command)
+            return args.run(args)
+        except BadFlagValue as exc:
+            print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except XiamingError as exc:
+            print(f"xiaming {command}: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            print(f"xiaming {command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader went away (`xiaming generate | head`): stop quietly, and point stdout at
+            # devnull so Python's final flush does not raise again (the recipe in Python's signal docs).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+        except ModuleNotFoundError as exc:
+            if exc.name != "torch":
+                raise
+            print(f"xiaming {command}: error: this command needs PyTorch; install it with "
+                  f"pip install \"xiaming[train]\"", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except OSError as exc:  # a disk that fills up, a file that vanishes: a failure, in one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"xiaming {command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT

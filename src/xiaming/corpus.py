@@ -5,17 +5,31 @@ repeated names are dropped (first occurrence kept), a UTF-8 BOM and CRLF line en
 Other encodings (GBK is common for Chinese lists) are read with `encoding=`. A bad byte is
 reported with its line number. The held-out split is seeded, so the same list and seed always give
 the same validation names.
+
+Names longer than `max_len` characters (default `MAX_NAME_LEN`, the CLI's `--max-name-len`) are
+skipped with one warning that gives their line numbers: a stray paragraph in a names file would
+otherwise make every training batch as wide as the paragraph (a 10,000-character line took 6.8 GB
+of memory). The file is read in chunks and a line is dropped as soon as it passes the limit, so
+memory stays bounded whatever one line holds.
 """
 
 from __future__ import annotations
 
+import codecs
 import random
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from . import corpora
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, XiamingWarning
+
+MAX_NAME_LEN = 32  # default longest name, in characters, for training, evaluation and scoring
+_CHUNK = 1 << 20  # bytes read at a time
+_SLACK = 1024  # whitespace kept around a name before its line counts as too long anyway
+_SHOWN = 5  # line numbers listed in the too-long warning
 
 
 @dataclass(frozen=True)
@@ -26,37 +40,138 @@ class NameList:
     source: str  # a file path or "builtin:<corpus>"
 
 
-def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True) -> list[str]:
-    """Stripped, non-blank lines of a file, in order; repeats dropped unless `dedupe` is False
-    (a held-out test file is scored line by line, repeats included, as other tools score it)."""
+def check_max_len(max_len: int | None) -> None:
+    """Raise ConfigError unless `max_len` is None (no limit) or at least 1."""
+    if max_len is not None and max_len < 1:
+        raise ConfigError(f"--max-name-len {max_len}: must be at least 1")
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _decoder(encoding: str) -> codecs.IncrementalDecoder:
+    """An incremental decoder for `encoding` (UTF-8 skips a BOM); ConfigError for an unknown one."""
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig" if _is_utf8(encoding) else encoding)(errors="strict")
+    except LookupError:
+        raise ConfigError(f"--encoding {encoding!r}: unknown encoding") from None
+
+
+def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN
+               ) -> Iterator[tuple[int, str | None]]:
+    """(line number, stripped line) for every line of a file, read in bounded memory.
+
+    A line whose stripped text is longer than `max_len` characters comes back as None, and is
+    never held whole: once it passes `max_len` plus `_SLACK` characters of surrounding whitespace
+    the rest is counted, not kept. Lines end as in `str.splitlines` (LF, CRLF, CR and the Unicode
+    separators). A byte that is not valid in `encoding` is a DataError naming the line.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not a names file")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
-    except LookupError:
-        raise ConfigError(f"--encoding {encoding!r}: unknown encoding") from None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{path} line {line}: bytes that are not valid {encoding}; pass --encoding (e.g. --encoding gbk)"
-        ) from None
-    lines = [s for s in (line.strip() for line in text.splitlines()) if s]
-    return list(dict.fromkeys(lines)) if dedupe else lines
+    check_max_len(max_len)
+    decoder = _decoder(encoding)
+    cap = None if max_len is None else max_len + _SLACK
+    line_no, newlines = 1, 0  # the line being read; LF bytes in the chunks decoded so far
+    part: list[str] = []
+    part_len, overflow, after_cr = 0, False, False
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            pending = len(decoder.getstate()[0])  # bytes of the last chunk still undecoded
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                line = newlines + chunk[: max(0, exc.start - pending)].count(b"\n") + 1
+                hint = "pass --encoding (e.g. --encoding gbk)" if _is_utf8(encoding) else "is it another encoding?"
+                raise DataError(f"{path} line {line}: bytes that are not valid {encoding}; {hint}") from None
+            newlines += chunk.count(b"\n")
+            if after_cr and text.startswith("\n"):  # the LF of a CRLF split between two chunks
+                text = text[1:]
+            after_cr = text.endswith("\r")
+            for piece in text.splitlines(keepends=True):
+                body = piece.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+                ended = len(body) < len(piece)
+                if not overflow:
+                    part.append(body)
+                    part_len += len(body)
+                    if cap is not None and part_len > cap:
+                        kept = "".join(part).lstrip()
+                        part, part_len, overflow = [kept], len(kept), len(kept) > cap
+                if ended:
+                    name = None if overflow else "".join(part).strip()
+                    yield line_no, (None if name is None or (max_len is not None and len(name) > max_len) else name)
+                    line_no, part, part_len, overflow = line_no + 1, [], 0, False
+            if not chunk:
+                break
+    if part or overflow:  # the last line had no line end
+        name = None if overflow else "".join(part).strip()
+        yield line_no, (None if name is None or (max_len is not None and len(name) > max_len) else name)
 
 
-def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2) -> NameList:
-    """Names from a file, or from a built-in corpus when `source` names one and no such file exists."""
+class TooLong:
+    """Collects the line numbers of names over the length limit and warns once about them."""
+
+    def __init__(self, source: str | Path, max_len: int | None) -> None:
+        self.source, self.max_len = source, max_len
+        self.lines: list[int] = []
+        self.count = 0
+
+    def add(self, line: int) -> None:
+        self.count += 1
+        if len(self.lines) < _SHOWN:
+            self.lines.append(line)
+
+    def warn(self) -> None:
+        """One XiamingWarning listing the first few lines and how many there were in all."""
+        if not self.count:
+            return
+        where = ", ".join(map(str, self.lines)) + (f" and {self.count - len(self.lines)} more" if self.count > len(self.lines) else "")
+        warnings.warn(
+            f"{self.source}: skipped {self.count} line{'s' if self.count > 1 else ''} longer than {self.max_len} "
+            f"characters (line{'s' if self.count > 1 else ''} {where}); raise --max-name-len to keep them",
+            XiamingWarning, stacklevel=3,
+        )
+
+
+def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True,
+               max_len: int | None = MAX_NAME_LEN) -> list[str]:
+    """Stripped, non-blank lines of a file, in order; repeats dropped unless `dedupe` is False
+    (a held-out test file is scored line by line, repeats included, as other tools score it).
+    Lines longer than `max_len` characters are skipped with one warning naming their lines."""
+    names: list[str] = []
+    too_long = TooLong(path, max_len)
+    for line, name in iter_lines(path, encoding, max_len):
+        if name is None:
+            too_long.add(line)
+        elif name:
+            names.append(name)
+    too_long.warn()
+    return list(dict.fromkeys(names)) if dedupe else names
+
+
+def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2,
+               max_len: int | None = MAX_NAME_LEN) -> NameList:
+    """Names from a file, or from a built-in corpus when `source` names one and no such file exists;
+    names longer than `max_len` characters are skipped with a warning (see `read_names`)."""
     path = Path(source)
     if not path.is_file() and corpora.is_builtin(str(source)):
+        check_max_len(max_len)
         names, origin = corpora.load(str(source)), f"builtin:{source}"
+        if max_len is not None and any(len(n) > max_len for n in names):
+            too_long = TooLong(f"builtin:{source}", max_len)
+            for i, n in enumerate(names, 1):
+                if len(n) > max_len:
+                    too_long.add(i)
+            too_long.warn()
+            names = [n for n in names if len(n) <= max_len]
     elif not path.exists():
         raise DataError(f"{source}: no such file (built-in corpora: {', '.join(corpora.names())})")
     else:
-        names, origin = read_names(path, encoding), str(path)
+        names, origin = read_names(path, encoding, max_len=max_len), str(path)
     if not names:
         raise DataError(f"{source}: no names (the file is empty or blank)")
     if len(names) < min_names:

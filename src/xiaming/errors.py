@@ -23,3 +23,7 @@ class CheckpointError(XiamingError):
 
 class ConfigError(XiamingError):
     """A parameter value is out of range or names something that does not exist."""
+
+
+class XiamingWarning(UserWarning):
+    """Something the user should know that did not stop the work (e.g. lines skipped as too long)."""

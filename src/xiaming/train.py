@@ -24,7 +24,7 @@ from typing import Callable, Protocol
 import torch
 
 from . import checkpoint as ckpt
-from . import models
+from . import guard, models
 from .corpus import NameList, describe, split
 from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
 from .devices import pick_device
@@ -266,16 +266,306 @@ def _load_state(path: Path, model, trainer: Trainer) -> tuple[Progress, dict]:
     return Progress(**json.loads(metadata["progress"])), best
 
 
-def _read_run(path: Path) -> dict:
-    _, metadata = ckpt.read_tensors(path, expected_format=ckpt.STATE_FORMAT)
-    return json.loads(metadata["run"])
+def read_run(state_file: Path) -> dict:
+    """The run description saved with a training state; CheckpointError if missing or damaged."""
+    if not state_file.is_file():
+        raise CheckpointError(f"{state_file}: no training state to resume from (run without --resume first)")
+    _, metadata = ckpt.read_tensors(state_file, expected_format=ckpt.STATE_FORMAT)
+    try:
+        run = json.loads(metadata["run"])
+        TrainConfig(**run["train_config"])
+        if run["kind"] not in models.MODELS:
+            raise ValueError(f"unknown model kind {run['kind']!r}")
+        models.config_from_dict(run["kind"], run["model_config"])
+        Vocab.from_dict(run["vocab"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{state_file}: damaged training state ({exc})") from None
+    return run
+
+
+# Settings `--resume` may change: they decide when to stop, not what each step computes.
+CHANGEABLE_ON_RESUME = ("max_steps", "max_time", "patience")
+
+
+def resume_config(out: str | Path, given: dict) -> TrainConfig | None:
+    """The saved run's training config with the `given` fields replaced (what a user typed on the
+    command line), or None when there is no state to resume (train() then says so)."""
+    state_file = ckpt.state_path(out)
+    if not state_file.is_file():
+        return None
+    return replace(TrainConfig(**read_run(state_file)["train_config"]), **given)
+
+
+def _flag(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def resume_differences(run: dict, kind: str | None, config: TrainConfig | None, size: str | None,
+                       model_overrides: dict | None, init: str | Path | None) -> list[str]:
+    """Every requested setting a resumed run cannot honour, as `--flag value (saved value)`."""
+    diffs: list[str] = []
+    saved_kind = run["kind"]
+    if kind is not None and kind != saved_kind:
+        diffs.append(f"--model {kind} (saved {saved_kind})")
+    if init is not None and str(init) != str(run.get("init")):
+        diffs.append(f"--init {init} (saved {run.get('init') or 'none'})")
+    if config is not None:
+        saved = run["train_config"]
+        for name, value in asdict(config).items():
+            if name not in CHANGEABLE_ON_RESUME and saved.get(name) != value:
+                diffs.append(f"{_flag(name)} {value} (saved {saved.get(name)})")
+    typed = {k: v for k, v in (model_overrides or {}).items() if v is not None}
+    preset = models.spec(saved_kind).presets.get(size, {}) if size is not None else {}
+    for name, value in {**preset, **typed}.items():
+        saved_value = run["model_config"].get(name, "not a setting of this kind")
+        if saved_value != value:
+            source = "" if name in typed else f" from --size {size}"
+            diffs.append(f"{_flag(name)} {value}{source} (saved {saved_value})")
+    return diffs
+
+
+@dataclass
+class RunPlan:
+    """Everything decided before the first step: what model to build and how to train it."""
+
+    kind: str
+    model_config: object  # the kind's frozen config dataclass
+    config: TrainConfig
+    vocab: Vocab
+    train_names: list[str]
+    val_names: list[str]
+    peak_lr: float
+    init: str | None = None  # the checkpoint fine-tuned from (path or shipped name)
+    base: object = None  # its loaded Checkpoint, for a fresh fine-tuning run only
+    resume: bool = False
+
+
+def _plan_resume(data: NameList, state_file: Path, kind: str | None, config: TrainConfig | None,
+                 size: str | None, model_overrides: dict | None, init: str | Path | None, force: bool,
+                 log: Callable[[str], None]) -> RunPlan:
+    """Continue the saved run: its kind, shapes and training settings, except when to stop."""
+    run = read_run(state_file)
+    saved = TrainConfig(**run["train_config"])
+    diffs = resume_differences(run, kind, config, size, model_overrides, init)
+    if diffs and not force:
+        raise ConfigError("--resume: the saved run differs from the flags given: " + "; ".join(diffs)
+                          + ". Drop those flags, or pass --force to continue with the saved values")
+    if diffs:
+        log("--force: continuing with the saved values, not " + "; ".join(diffs))
+    changes = {} if config is None else {
+        name: getattr(config, name) for name in CHANGEABLE_ON_RESUME if getattr(config, name) != getattr(saved, name)}
+    for name, value in changes.items():
+        log(f"--resume: {_flag(name)} {value} (was {getattr(saved, name)})")
+    config = replace(saved, **changes)
+    config.validate()
+    kind = run["kind"]
+    train_names, val_names = split(data.names, config.val_fraction, config.seed)
+    vocab = Vocab.from_dict(run["vocab"])
+    listed = Vocab.from_names(train_names)
+    fits = set(listed.chars) <= set(vocab.chars) if run.get("init") else listed.to_dict() == run["vocab"]
+    if not fits:
+        raise DataError(f"{data.source}: the names differ from those the run to resume was started with")
+    default_lr = models.spec(kind).lr / (3 if run.get("init") else 1)
+    return RunPlan(kind, models.config_from_dict(kind, run["model_config"]), config, vocab, train_names, val_names,
+                   config.lr if config.lr is not None else default_lr, run.get("init"), None, resume=True)
+
+
+def _plan_fine_tune(data: NameList, kind: str | None, config: TrainConfig, model_overrides: dict | None,
+                    init: str | Path) -> RunPlan:
+    """Start from a pretrained checkpoint: its kind and shape, a grown vocabulary, a gentler rate."""
+    base = _load_base(init, kind)
+    overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
+    if set(overrides) - {"dropout"}:
+        raise ConfigError("--init keeps the base model's shape; only --dropout may be changed")
+    window = getattr(base.config, "block_size", None)
+    if window is not None and max(len(n) for n in data.names) >= window:
+        raise ConfigError(f"--init {init}: the base reads names of at most {window - 1} characters; "
+                          f"{data.source} has longer ones")
+    train_names, val_names = split(data.names, config.val_fraction, config.seed)
+    vocab = base.vocab.union(Vocab.from_names(train_names))
+    if "dropout" in models.config_fields(base.kind):
+        overrides.setdefault("dropout", FINE_TUNE_DROPOUT)
+    shape = {k: v for k, v in asdict(base.config).items() if k not in overrides}
+    # make_config checks the overrides as it does for a fresh model (--dropout 1.5 is an error, not a traceback)
+    model_config = models.make_config(base.kind, {**shape, "vocab_size": vocab.size}, None, **overrides)
+    peak_lr = config.lr if config.lr is not None else models.spec(base.kind).lr / 3
+    return RunPlan(base.kind, model_config, config, vocab, train_names, val_names, peak_lr, str(init), base)
+
+
+def _plan_fresh(data: NameList, kind: str | None, config: TrainConfig, size: str | None,
+                model_overrides: dict | None) -> RunPlan:
+    """A new model of `kind` (default lstm) sized by the preset and the data."""
+    kind = kind or "lstm"
+    spec = models.spec(kind)
+    train_names, val_names = split(data.names, config.val_fraction, config.seed)
+    vocab = Vocab.from_names(train_names)
+    data_fields = {"vocab_size": vocab.size, "block_size": max(32, max(len(n) for n in data.names) + 1)}
+    model_config = models.make_config(kind, data_fields, size, **(model_overrides or {}))
+    peak_lr = config.lr if config.lr is not None else spec.lr
+    return RunPlan(kind, model_config, config, vocab, train_names, val_names, peak_lr)
+
+
+def prepare_run(data: NameList, out: Path, kind: str | None = None, config: TrainConfig | None = None,
+                size: str | None = None, model_overrides: dict | None = None, resume: bool = False,
+                init: str | Path | None = None, force: bool = False,
+                log: Callable[[str], None] = print) -> RunPlan:
+    """Decide the run: resume the one saved beside `out`, fine-tune `init`, or start fresh."""
+    if resume:
+        return _plan_resume(data, ckpt.state_path(out), kind, config, size, model_overrides, init, force, log)
+    config = config or TrainConfig()
+    config.validate()
+    if init is not None:
+        return _plan_fine_tune(data, kind, config, model_overrides, init)
+    return _plan_fresh(data, kind, config, size, model_overrides)
+
+
+@dataclass
+class Session:
+    """The built model, its trainer and the validation tensors, on one device."""
+
+    model: object
+    trainer: Trainer
+    device: torch.device
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    val_unknown_nats: float  # the cost of spreading the unknown id over the validation names' new characters
+
+
+def build_trainer(plan: RunPlan, device: str = "auto") -> Session:
+    """The model (fine-tuned weights copied in), its trainer, and the encoded validation names."""
+    dev = pick_device(device)
+    torch.manual_seed(plan.config.seed)
+    model = models.build_model(plan.kind, plan.model_config)
+    if plan.base is not None:
+        models.transfer_weights(plan.base.model, plan.base.vocab.chars, model, plan.vocab.chars)
+    model = model.to(dev)
+    train_x, train_y = encode_names(plan.vocab, plan.train_names)
+    val_x, val_y = (t.to(dev) for t in encode_names(plan.vocab, plan.val_names))
+    shares = UnknownShares(plan.vocab)
+    unknown_nats = -sum(shares.log_share(c) for name in plan.val_names for c in name if c not in plan.vocab)
+    if hasattr(model, "make_trainer"):
+        trainer: Trainer = model.make_trainer(train_x, train_y, plan.config, plan.peak_lr)
+    else:
+        trainer = GradientTrainer(model, train_x, train_y, plan.config, plan.peak_lr, dev)
+    return Session(model, trainer, dev, val_x, val_y, unknown_nats)
+
+
+class TrainingLoop:
+    """Steps, validations and saves of one run; `run()` goes until a stopping rule fires.
+
+    Every validation that improves on the best writes the checkpoint at `out`; every validation
+    writes the resumable state beside it, so a run killed at any moment loses at most one
+    validation interval.
+    """
+
+    def __init__(self, plan: RunPlan, session: Session, data: NameList, out: Path, progress: Progress,
+                 best_weights: dict, log: Callable[[str], None] = print) -> None:
+        self.plan, self.session, self.data, self.out = plan, session, data, out
+        self.state_file = ckpt.state_path(out)
+        self.progress, self.best_weights, self.log = progress, best_weights, log
+        self.train_loss = math.nan  # smoothed training loss
+        self.start = time.perf_counter() - progress.elapsed  # progress.elapsed counts earlier sessions too
+        self.chars_this_run, self.t_run = 0, time.perf_counter()
+        self.run_record = {
+            "kind": plan.kind,
+            "model_config": asdict(plan.model_config),
+            "train_config": asdict(plan.config),
+            "vocab": plan.vocab.to_dict(),
+            "source": data.source,
+            "init": plan.init,
+        }
+        stats = describe(data.names)
+        self.info = {
+            **{k: v for k, v in self.run_record.items() if k != "vocab"},
+            "data": {**stats, "train_names": len(plan.train_names), "val_names": len(plan.val_names)},
+            "max_name_len": max(len(n) for n in data.names),
+            "parameters": models.count_parameters(session.model),
+        }
+
+    def validate(self) -> float:
+        """Measure the held-out loss, record it, and write the checkpoint if it is the best so far."""
+        p, model = self.progress, self.session.model
+        p.elapsed = time.perf_counter() - self.start
+        val = mean_nll(model, self.session.val_x, self.session.val_y, extra_nats=self.session.val_unknown_nats)
+        p.history.append([p.step, round(p.elapsed, 3), self.train_loss, val])
+        if val < p.best_val:
+            p.best_val, p.best_step, p.bad_evals = val, p.step, 0
+            self.best_weights.clear()
+            self.best_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+            meta = {**self.info, "step": p.step, "best_val_loss": val, "best_val_bits": val / LN2,
+                    "parameters": models.count_parameters(model)}  # an n-gram's size grows as it counts
+            ckpt.save_checkpoint(self.out, model, self.plan.kind, self.plan.vocab, meta, self.data.names)
+        else:
+            p.bad_evals += 1
+        return val
+
+    def save_state(self) -> None:
+        """Write the resumable state (atomically)."""
+        _save_state(self.state_file, self.session.model, self.best_weights, self.session.trainer, self.progress,
+                    self.run_record)
+
+    def run(self, flag: "_StopFlag", should_stop: Callable[[int], bool] | None = None,
+            progress_bar: bool = True) -> str:
+        """Train until a stopping rule fires; returns why it stopped (see `TrainResult.stopped`)."""
+        p, config, trainer = self.progress, self.plan.config, self.session.trainer
+        stopped = "max_steps"
+        bar = _progress_bar(config.max_steps, p.step, enabled=progress_bar)
+        try:
+            while p.step < config.max_steps:
+                if flag.requested:  # Ctrl-C while the run was being set up
+                    stopped = "interrupted"
+                    break
+                if config.max_time is not None and time.perf_counter() - self.start >= config.max_time:
+                    stopped = "max_time"
+                    break
+                loss, n_chars = trainer.step(p.step)
+                p.step += 1
+                p.chars += n_chars
+                self.chars_this_run += n_chars
+                self.train_loss = loss if math.isnan(self.train_loss) else 0.9 * self.train_loss + 0.1 * loss
+                bar.update(1)
+                if p.step % config.eval_interval == 0 or p.step == config.max_steps or trainer.finished:
+                    val = self.validate()
+                    speed = self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run)
+                    bar.set_postfix_str(
+                        f"train {self.train_loss:.3f} val {val:.3f} nats ({val / LN2:.3f} bits) "
+                        f"best {p.best_val:.3f} {speed:,.0f} chars/s")
+                    self.save_state()
+                    if trainer.finished:
+                        stopped = "finished"
+                        break
+                    if p.bad_evals >= config.patience:
+                        stopped = "early_stop"
+                        break
+                if flag.requested or (should_stop is not None and should_stop(p.step)):
+                    stopped = "interrupted"
+                    break
+        finally:
+            bar.close()
+        return stopped
+
+    def finish(self, stopped: str) -> TrainResult:
+        """Make sure a model is on disk, save the final state, and report the run."""
+        p = self.progress
+        if not self.best_weights or (stopped == "max_time" and p.history[-1][0] != p.step):
+            # Validate the last weights so a run cut short still leaves a model on disk. An interrupted
+            # run that already has a best model skips this, so resuming it sees the same validations
+            # as a run that was never stopped.
+            self.validate()
+        p.elapsed = time.perf_counter() - self.start
+        self.save_state()
+        return TrainResult(
+            path=str(self.out), step=p.step, best_step=p.best_step, best_val=p.best_val, stopped=stopped,
+            elapsed=p.elapsed, chars_per_sec=self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run),
+            parameters=models.count_parameters(self.session.model), history=p.history,
+        )
 
 
 def train(
     data: NameList,
     kind: str | None,
     out: str | Path,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
     size: str | None = None,
     model_overrides: dict | None = None,
     resume: bool = False,
@@ -284,163 +574,51 @@ def train(
     progress_bar: bool = True,
     should_stop: Callable[[int], bool] | None = None,
     init: str | Path | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train a `kind` model (None: lstm) on `data`, keep the best checkpoint at `out`, and return how it went.
 
-    With `resume=True` the run continues from the state saved beside `out`; its model and training
-    configs are the stored ones, except `max_steps` and `max_time`, which may be raised.
-    `should_stop(step)` is checked after every step (the Python API's way to interrupt cleanly).
+    `out` must not be the names file, and an existing `out` is replaced only with `force=True` or
+    when resuming its run; a second run writing the same `out` at the same time fails at once
+    (`guard.OutputBusy`). With `resume=True` the run continues from the state saved beside `out`
+    with its stored settings; a `kind`, `config`, `size`, `model_overrides` or `init` that differs
+    from them is a ConfigError listing every difference, unless `force=True` (then the stored ones
+    are used). Only `max_steps`, `max_time` and `patience` may change on resume.
+    `should_stop(step)` is checked after every step (the Python API's way to interrupt cleanly);
+    Ctrl-C does the same, and the result then says `stopped == "interrupted"`.
     `init` fine-tunes a pretrained checkpoint (path or shipped name): its kind and shape are kept,
     the vocabulary becomes the union of its characters and the list's, the default learning rate
     is a third of the kind's and the default dropout `FINE_TUNE_DROPOUT`.
     """
     out = ckpt.check_writable(out)  # fail before training, not at the first save
     state_file = ckpt.state_path(out)
-    config.validate()
-    stored: dict = {}
-    if resume:
-        if not state_file.is_file():
-            raise CheckpointError(f"{state_file}: no training state to resume from (run without --resume first)")
-        stored = _read_run(state_file)
-        kind = stored["kind"]
-        config = replace(TrainConfig(**stored["train_config"]), max_steps=config.max_steps, max_time=config.max_time)
-        init = stored.get("init")
-    base = _load_base(init, kind if not resume else None) if init is not None else None
-    kind = base.kind if base is not None else (kind or "lstm")
-    spec = models.spec(kind)
-    train_names, val_names = split(data.names, config.val_fraction, config.seed)
-    vocab = Vocab.from_names(train_names)
-    if base is not None:
-        vocab = base.vocab.union(vocab)
-        window = getattr(base.config, "block_size", None)
-        if window is not None and max(len(n) for n in data.names) >= window:
-            raise ConfigError(f"--init {init}: the base reads names of at most {window - 1} characters; "
-                              f"{data.source} has longer ones")
-    if resume and vocab.to_dict() != stored["vocab"]:
-        raise DataError(f"{data.source}: the names differ from those the run to resume was started with")
-    dev = pick_device(device)
-    torch.manual_seed(config.seed)
-    if resume:
-        model_config = models.config_from_dict(kind, stored["model_config"])
-    elif base is not None:
-        overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
-        if set(overrides) - {"dropout"}:
-            raise ConfigError("--init keeps the base model's shape; only --dropout may be changed")
-        overrides.setdefault("dropout", FINE_TUNE_DROPOUT)
-        model_config = replace(base.config, vocab_size=vocab.size, **overrides)
-    else:
-        data_fields = {"vocab_size": vocab.size, "block_size": max(32, max(len(n) for n in data.names) + 1)}
-        model_config = models.make_config(kind, data_fields, size, **(model_overrides or {}))
-    model = models.build_model(kind, model_config)
-    if base is not None and not resume:
-        models.transfer_weights(base.model, base.vocab.chars, model, vocab.chars)
-    model = model.to(dev)
-    default_lr = spec.lr / 3 if base is not None else spec.lr
-    peak_lr = config.lr if config.lr is not None else default_lr
-    train_x, train_y = encode_names(vocab, train_names)
-    val_x, val_y = (t.to(dev) for t in encode_names(vocab, val_names))
-    shares = UnknownShares(vocab)
-    val_unknown_nats = -sum(shares.log_share(c) for name in val_names for c in name if c not in vocab)
-    if hasattr(model, "make_trainer"):
-        trainer: Trainer = model.make_trainer(train_x, train_y, config, peak_lr)
-    else:
-        trainer = GradientTrainer(model, train_x, train_y, config, peak_lr, dev)
-    run = {
-        "kind": kind,
-        "model_config": asdict(model_config),
-        "train_config": asdict(config),
-        "vocab": vocab.to_dict(),
-        "source": data.source,
-        "init": None if init is None else str(init),
-    }
-    progress, best_weights = Progress(), {}
-    if resume:
-        progress, best_weights = _load_state(state_file, model, trainer)
-    n_params = models.count_parameters(model)
+    guard.check_not_input([out, state_file, guard.lock_path(out)], [data.source])
+    with guard.OutputLock(out), _StopFlag() as flag:
+        guard.check_replace([out, state_file], force=force, resume=resume)
+        plan = prepare_run(data, out, kind, config, size, model_overrides, resume, init, force, log)
+        session = build_trainer(plan, device)
+        progress, best_weights = Progress(), {}
+        if resume:
+            progress, best_weights = _load_state(state_file, session.model, session.trainer)
+        loop = TrainingLoop(plan, session, data, out, progress, best_weights, log)
+        _report_start(plan, session, data, progress, log)
+        stopped = loop.run(flag, should_stop, progress_bar)
+        return loop.finish(stopped)
+
+
+def _report_start(plan: RunPlan, session: Session, data: NameList, progress: Progress,
+                  log: Callable[[str], None]) -> None:
+    """The two lines a run prints first: the data, then the model and its settings."""
     stats = describe(data.names)
     log(
-        f"{data.source}: {stats['names']} names ({len(train_names)} train, {len(val_names)} validation), "
-        f"{stats['characters']} characters, {stats['distinct_characters']} distinct, vocabulary {vocab.size}, "
+        f"{data.source}: {stats['names']} names ({len(plan.train_names)} train, {len(plan.val_names)} validation), "
+        f"{stats['characters']} characters, {stats['distinct_characters']} distinct, vocabulary {plan.vocab.size}, "
         f"lengths {stats['lengths']}"
     )
     log(
-        f"{kind} {_describe_config(model_config)}: {n_params:,} parameters on {dev}, seed {config.seed}, "
-        f"lr {peak_lr:g}" + (f", resuming at step {progress.step}" if resume else "")
-    )
-    info = {
-        **{k: v for k, v in run.items() if k != "vocab"},
-        "data": {**stats, "train_names": len(train_names), "val_names": len(val_names)},
-        "max_name_len": max(len(n) for n in data.names),
-        "parameters": n_params,
-    }
-
-    def validate() -> float:
-        """Measure the held-out loss, record it, and keep the model if it is the best so far."""
-        progress.elapsed = time.perf_counter() - start
-        val = mean_nll(model, val_x, val_y, extra_nats=val_unknown_nats)
-        progress.history.append([progress.step, round(progress.elapsed, 3), train_loss, val])
-        if val < progress.best_val:
-            progress.best_val, progress.best_step, progress.bad_evals = val, progress.step, 0
-            best_weights.clear()
-            best_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
-            meta = {**info, "step": progress.step, "best_val_loss": val, "best_val_bits": val / LN2,
-                    "parameters": models.count_parameters(model)}  # an n-gram's size grows as it counts
-            ckpt.save_checkpoint(out, model, kind, vocab, meta, data.names)
-        else:
-            progress.bad_evals += 1
-        return val
-
-    stopped = "max_steps"
-    bar = _progress_bar(config.max_steps, progress.step, enabled=progress_bar)
-    start = time.perf_counter() - progress.elapsed
-    chars_this_run, t_run = 0, time.perf_counter()
-    train_loss = math.nan
-    with _StopFlag() as flag:
-        while progress.step < config.max_steps:
-            if config.max_time is not None and time.perf_counter() - start >= config.max_time:
-                stopped = "max_time"
-                break
-            loss, n_chars = trainer.step(progress.step)
-            progress.step += 1
-            progress.chars += n_chars
-            chars_this_run += n_chars
-            train_loss = loss if math.isnan(train_loss) else 0.9 * train_loss + 0.1 * loss
-            bar.update(1)
-            if progress.step % config.eval_interval == 0 or progress.step == config.max_steps or trainer.finished:
-                val = validate()
-                speed = chars_this_run / max(1e-9, time.perf_counter() - t_run)
-                bar.set_postfix_str(
-                    f"train {train_loss:.3f} val {val:.3f} nats ({val / LN2:.3f} bits) best {progress.best_val:.3f} "
-                    f"{speed:,.0f} chars/s"
-                )
-                _save_state(state_file, model, best_weights, trainer, progress, run)
-                if trainer.finished:
-                    stopped = "finished"
-                    break
-                if progress.bad_evals >= config.patience:
-                    stopped = "early_stop"
-                    break
-            if flag.requested or (should_stop is not None and should_stop(progress.step)):
-                stopped = "interrupted"
-                break
-    bar.close()
-    if not best_weights or (stopped == "max_time" and progress.history[-1][0] != progress.step):
-        # Validate the last weights so a run cut short still leaves a model on disk. An interrupted
-        # run that already has a best model skips this, so resuming it sees the same validations
-        # as a run that was never stopped.
-        validate()
-    progress.elapsed = time.perf_counter() - start
-    _save_state(state_file, model, best_weights, trainer, progress, run)
-    return TrainResult(
-        path=str(out),
-        step=progress.step,
-        best_step=progress.best_step,
-        best_val=progress.best_val,
-        stopped=stopped,
-        elapsed=progress.elapsed,
-        chars_per_sec=chars_this_run / max(1e-9, time.perf_counter() - t_run),
-        parameters=n_params,
-        history=progress.history,
+        f"{plan.kind} {_describe_config(plan.model_config)}: {models.count_parameters(session.model):,} parameters "
+        f"on {session.device}, seed {plan.config.seed}, lr {plan.peak_lr:g}"
+        + (f", resuming at step {progress.step}" if plan.resume else "")
     )
 
 
