@@ -1,0 +1,252 @@
+"""Realism: can a classifier tell a model's names from real names it never saw, and are they as varied?
+
+Two figures, behind `xiaming eval --realism` and the benchmarks (`compare.py`, `realism.py`):
+
+- **Detectability**: a classifier (scikit-learn; logistic regression by default) learns to tell
+  generated names from real held-out names on character unigrams, character bigrams (with the
+  start and end of the name as characters, so first and last characters count) and the length.
+  Its cross-validated accuracy, mean and standard deviation over stratified folds, is the figure:
+  50% means it cannot tell them apart, 100% that every sample gives itself away. The features
+  with the largest weights say *how* samples give themselves away ("c:鬼" = holds 鬼, "b:^四" =
+  starts with 四, "len:5"). Both groups are cut to the same size (seeded), so chance is 50%.
+- **Variety**: a sampler can fool the classifier by repeating a few safe names; the variety
+  figures catch that. Distinct share; character entropy of the samples against the real names'
+  at the same number of names (the plug-in entropy grows with the sample, so equal sizes keep the
+  comparison fair); the share of names holding a character the model's list never uses (with the
+  real held-out names' share as the reference: real names do bring new characters); and the
+  total-variation distance between the length distributions.
+
+scikit-learn is an optional extra (`pip install 'xiaming[eval]'`); without it `detectability`
+raises a ConfigError saying how to install it, and the variety figures still work.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterable, Sequence
+
+from .errors import ConfigError
+from .evaluate import length_tv
+
+CLASSIFIERS = ("logistic", "bayes", "forest")  # logistic regression; naive Bayes and random forest as other families
+MAX_LEN_FEATURE = 6  # lengths from this on share one feature ("len:6+")
+START, END = "^", "$"  # the name's ends in bigram features
+
+
+@dataclass(frozen=True)
+class Telltale:
+    """A feature that gives samples away (or real names away, when `toward` is "real")."""
+
+    feature: str  # "c:X" holds X, "b:XY" holds the bigram XY (^ start, $ end), "len:N" has N characters
+    weight: float  # the classifier's weight toward `toward` (logistic coefficient; log-ratio for the others)
+    toward: str  # "samples" or "real"
+    in_samples: float  # share of samples holding the feature
+    in_real: float  # share of real names holding it
+
+
+@dataclass(frozen=True)
+class Detectability:
+    """How well a classifier tells samples from real names (0.5 = not at all)."""
+
+    accuracy: float  # mean cross-validated accuracy
+    sd: float  # standard deviation over folds
+    folds: int
+    per_group: int  # names of each group used (both groups are cut to the same size)
+    classifier: str
+    telltales: tuple[Telltale, ...]  # strongest features toward samples, then toward real names
+
+    def to_dict(self) -> dict:
+        """JSON-ready."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Variety:
+    """How varied samples are, against real names."""
+
+    samples: int  # names given
+    distinct: float  # distinct names / names given
+    char_entropy: float  # bits per character of the samples' character distribution (equal-size subset)
+    real_char_entropy: float  # the same for the real names, at the same number of names
+    foreign: float  # share of samples holding a character the reference list never uses
+    real_foreign: float | None  # the same share for the real names (None when they are the list itself)
+    length_tv: float  # total-variation distance of the sample lengths to the real names' lengths
+    mean_length: float  # mean sample length
+    real_mean_length: float  # mean real-name length
+
+    def to_dict(self) -> dict:
+        """JSON-ready."""
+        return asdict(self)
+
+
+FREQUENCY_BUCKETS = (0, 1, 2, 5, 20)  # lower bounds of the character-frequency buckets ("f:5" = seen 5-19 times)
+
+
+def _bucket(count: int) -> int:
+    return max(b for b in FREQUENCY_BUCKETS if count >= b)
+
+
+def name_features(name: str, counts: Counter | None = None, own: Counter | None = None) -> list[str]:
+    """The features of one name: its characters, its bigrams with start and end marks, its length,
+    and, given the character counts of a reference list (the model's training names), how common
+    each character is there ("f:0" never seen, "f:1" once, "f:2" 2-4 times, ...), for the first
+    character ("f1:") and the rarest one ("fmin:"), which is what a reader notices as obscure.
+    `own` is subtracted from `counts`: the name's own characters when the list holds the name."""
+    padded = START + name + END
+    feats = [f"c:{c}" for c in name]
+    feats += [f"b:{padded[i:i + 2]}" for i in range(len(padded) - 1)]
+    feats.append(f"len:{len(name)}" if len(name) < MAX_LEN_FEATURE else f"len:{MAX_LEN_FEATURE}+")
+    if counts is not None and name:
+        buckets = [_bucket(counts[c] - (own[c] if own else 0)) for c in name]
+        feats += [f"f:{b}" for b in buckets]
+        feats += [f"f1:{buckets[0]}", f"fmin:{min(buckets)}"]
+    return feats
+
+
+def _require_sklearn():
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise ConfigError("detectability needs scikit-learn: pip install 'xiaming[eval]'") from None
+
+
+def _classifier(kind: str, seed: int):
+    """A fresh scikit-learn classifier of the named family."""
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=1.0, max_iter=2000)
+    if kind == "bayes":
+        from sklearn.naive_bayes import BernoulliNB
+
+        return BernoulliNB(alpha=0.5)
+    if kind == "forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed, n_jobs=1)
+    raise ConfigError(f"unknown classifier {kind!r}; classifiers: {', '.join(CLASSIFIERS)}")
+
+
+def _balanced(samples: Sequence[str], real: Sequence[str], seed: int) -> tuple[list[str], list[str]]:
+    """Both groups cut to the size of the smaller one by a seeded draw without replacement."""
+    n = min(len(samples), len(real))
+    rng = random.Random(seed)
+    return rng.sample(list(samples), n), rng.sample(list(real), n)
+
+
+def _weights(model, kind: str, vocabulary: list[str]) -> list[float]:
+    """Per-feature weight toward the sample class (label 1)."""
+    if kind == "logistic":
+        return [float(w) for w in model.coef_[0]]
+    if kind == "bayes":  # log-odds of holding the feature, samples over real
+        log_p = model.feature_log_prob_  # (2, F)
+        return [float(b - a) for a, b in zip(log_p[0], log_p[1])]
+    return [float(w) for w in model.feature_importances_]  # forest: importance, no direction
+
+
+def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
+                  folds: int = 5, seed: int = 0, classifier: str = "logistic", top: int = 8) -> Detectability:
+    """Cross-validated accuracy of a `classifier` telling `samples` from `real` names.
+
+    Both groups are cut to the same size, so 50% is chance. Needs at least `folds` names per group.
+    `reference` (the model's training names, or the whole list) adds character-frequency
+    features, counted leave-one-out: a name of the reference is described by the counts of the
+    other names, or its own characters would make every real name look common.
+    """
+    if classifier not in CLASSIFIERS:
+        raise ConfigError(f"unknown classifier {classifier!r}; classifiers: {', '.join(CLASSIFIERS)}")
+    if folds < 2:
+        raise ConfigError(f"folds {folds}: must be at least 2")
+    fake, true = _balanced(samples, real, seed)
+    if len(fake) < folds:
+        raise ConfigError(f"detectability needs at least {folds} names in each group "
+                          f"(got {len(samples)} samples and {len(real)} real names)")
+    _require_sklearn()
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    features = _featurizer(reference)
+    texts = fake + true
+    labels = [1] * len(fake) + [0] * len(true)
+    vectorizer = DictVectorizer()
+    x = vectorizer.fit_transform([Counter(features(t)) for t in texts])
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = cross_val_score(_classifier(classifier, seed), x, labels, cv=splitter)
+    model = _classifier(classifier, seed).fit(x, labels)
+    names = list(vectorizer.get_feature_names_out())
+    weights = _weights(model, classifier, names)
+    share = _feature_shares(fake, true, features)
+    order = sorted(range(len(names)), key=lambda i: -weights[i])
+    telltales = [_telltale(names[i], weights[i], "samples", share) for i in order[:top] if weights[i] > 0]
+    if classifier != "forest":  # the forest's importances have no direction
+        telltales += [_telltale(names[i], -weights[i], "real", share) for i in order[::-1][:top] if weights[i] < 0]
+    mean = float(scores.mean())
+    sd = float(scores.std(ddof=1)) if len(scores) > 1 else 0.0
+    return Detectability(mean, sd, folds, len(fake), classifier, tuple(telltales))
+
+
+def _featurizer(reference: Iterable[str] | None) -> Callable[[str], list[str]]:
+    """`name_features` with leave-one-out character counts of `reference` (None: no counts)."""
+    if reference is None:
+        return name_features
+    members = set(reference)
+    counts = Counter(c for name in members for c in name)
+    return lambda name: name_features(name, counts, Counter(name) if name in members else None)
+
+
+def _feature_shares(fake: list[str], true: list[str], features) -> dict[str, tuple[float, float]]:
+    def shares(group: list[str]) -> Counter:
+        return Counter(f for name in group for f in set(features(name)))
+
+    a, b = shares(fake), shares(true)
+    return {f: (a[f] / len(fake), b[f] / len(true)) for f in set(a) | set(b)}
+
+
+def _telltale(feature: str, weight: float, toward: str, share: dict) -> Telltale:
+    in_samples, in_real = share.get(feature, (0.0, 0.0))
+    return Telltale(feature, round(weight, 4), toward, in_samples, in_real)
+
+
+def char_entropy(names: Iterable[str]) -> float:
+    """Plug-in entropy, in bits, of the character distribution of `names`."""
+    counts = Counter(c for name in names for c in name)
+    total = sum(counts.values())
+    if total == 0:
+        return 0.0
+    return -sum(k / total * math.log2(k / total) for k in counts.values())
+
+
+def foreign_share(names: Sequence[str], reference: Iterable[str]) -> float:
+    """Share of `names` holding at least one character that no name of `reference` uses."""
+    known = {c for name in reference for c in name}
+    return sum(any(c not in known for c in name) for name in names) / len(names) if names else 0.0
+
+
+def variety(samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
+            seed: int = 0) -> Variety:
+    """Variety of `samples` against `real` names; `reference` is the list whose characters count as
+    known (the model's training list; None: the real names themselves)."""
+    own = reference is None
+    reference = list(real if own else reference)
+    fake, true = _balanced(samples, real, seed)
+    n = len(samples)
+    return Variety(
+        samples=n,
+        distinct=len(set(samples)) / n if n else 0.0,
+        char_entropy=char_entropy(fake),
+        real_char_entropy=char_entropy(true),
+        foreign=foreign_share(samples, reference),
+        real_foreign=None if own else foreign_share(real, reference),
+        length_tv=length_tv(samples, real),
+        mean_length=sum(map(len, samples)) / n if n else 0.0,
+        real_mean_length=sum(map(len, real)) / len(real) if real else 0.0,
+    )
+
+
+def describe_telltales(telltales: Sequence[Telltale], toward: str = "samples", limit: int = 5) -> str:
+    """One line, e.g. 'c:鬼 (6% of samples, 1% of real)'."""
+    picked = [t for t in telltales if t.toward == toward][:limit]
+    return ", ".join(f"{t.feature} ({t.in_samples:.0%} of samples, {t.in_real:.0%} of real)" for t in picked)

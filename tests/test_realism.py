@@ -1,0 +1,116 @@
+"""Tests of realism.py: the detectability measure can fail (a broken sampler is caught, two halves
+of one list are not told apart), the features and variety figures by hand, and the name kinds."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from xiaming import corpora, kinds
+from xiaming.errors import ConfigError
+from xiaming.realism import (
+    char_entropy,
+    describe_telltales,
+    detectability,
+    foreign_share,
+    name_features,
+    variety,
+)
+
+pytest.importorskip("sklearn")
+
+
+def halves(names: list[str], seed: int = 0) -> tuple[list[str], list[str]]:
+    order = list(names)
+    random.Random(seed).shuffle(order)
+    return order[: len(order) // 2], order[len(order) // 2:]
+
+
+def uniform_names(chars: list[str], count: int, seed: int, lengths=(1, 7)) -> list[str]:
+    """What a sampler that ignores its model draws: characters uniformly, lengths uniformly."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice(chars) for _ in range(rng.randint(*lengths))) for _ in range(count)]
+
+
+def test_features_by_hand():
+    assert name_features("令狐冲") == ["c:令", "c:狐", "c:冲", "b:^令", "b:令狐", "b:狐冲", "b:冲$", "len:3"]
+    assert name_features("abcdefg")[-1] == "len:6+"
+    counts = Counter({"令": 1, "狐": 25, "冲": 3})
+    assert name_features("令狐冲", counts)[-5:] == ["f:1", "f:20", "f:2", "f1:1", "fmin:1"]
+    # leave-one-out: the name's own characters do not count
+    assert name_features("令狐冲", counts, Counter("令狐冲"))[-5:] == ["f:0", "f:20", "f:2", "f1:0", "fmin:0"]
+
+
+def test_two_halves_of_one_list_are_indistinguishable():
+    names = corpora.load("jinyong")
+    a, b = halves(names)
+    result = detectability(a, b, reference=names)
+    assert 0.40 <= result.accuracy <= 0.60, result
+    assert result.per_group == min(len(a), len(b)) and result.folds == 5
+
+
+def test_two_halves_of_a_made_up_list_are_indistinguishable(tiny_names):
+    a, b = halves(tiny_names, seed=3)
+    assert 0.35 <= detectability(a, b).accuracy <= 0.65
+
+
+def test_uniform_characters_are_caught():
+    names = corpora.load("jinyong")
+    a, b = halves(names)
+    # every CJK ideograph the two wuxia lists and the poets use, drawn uniformly
+    pool = sorted({c for corpus in corpora.names() for n in corpora.load(corpus) for c in n})
+    fake = uniform_names(pool, len(b), seed=1)
+    result = detectability(fake, b, reference=a)
+    assert result.accuracy >= 0.85, result
+    assert result.telltales and result.telltales[0].toward == "samples"
+
+
+def test_uniform_characters_of_a_made_up_language_are_caught(tiny_names):
+    a, b = halves(tiny_names)
+    fake = uniform_names(sorted({c for n in tiny_names for c in n}), len(b), seed=2, lengths=(4, 6))
+    result = detectability(fake, b, reference=a)
+    assert result.accuracy >= 0.9, result
+    assert "of samples" in describe_telltales(result.telltales, "samples")
+
+
+@pytest.mark.parametrize("classifier", ["bayes", "forest"])
+def test_other_classifier_families_agree(tiny_names, classifier):
+    a, b = halves(tiny_names)
+    fake = uniform_names(sorted({c for n in tiny_names for c in n}), len(b), seed=2, lengths=(4, 6))
+    assert detectability(fake, b, reference=a, classifier=classifier).accuracy >= 0.8
+    assert detectability(a, b, classifier=classifier).accuracy <= 0.65
+
+
+def test_bad_requests_are_config_errors():
+    with pytest.raises(ConfigError, match="classifier"):
+        detectability(["ab"] * 10, ["cd"] * 10, classifier="svm")
+    with pytest.raises(ConfigError, match="at least 5"):
+        detectability(["ab", "cd"], ["ef", "gh", "ij"])
+
+
+def test_variety_by_hand():
+    real = ["ab", "cd", "abe"]
+    v = variety(["ab", "ab", "xy", "abcd"], real, reference=["ab", "cd"])
+    assert v.samples == 4 and v.distinct == pytest.approx(0.75)
+    assert v.foreign == pytest.approx(0.25)  # xy holds characters the reference never uses; abcd does not
+    assert v.real_foreign == pytest.approx(1 / 3)  # abe: e is new
+    assert v.mean_length == pytest.approx(2.5) and v.real_mean_length == pytest.approx(7 / 3)
+    assert char_entropy(["ab"]) == pytest.approx(1.0) and char_entropy(["aa"]) == 0.0 and char_entropy([]) == 0.0
+    assert foreign_share(["a", "z"], ["abc"]) == 0.5 and foreign_share([], ["a"]) == 0.0
+
+
+def test_kinds_encode_and_spec():
+    strings = kinds.encode([("南海鳄神", "epithet"), ("段誉", "name"), ("一灯", "epithet"), ("一灯", "name")])
+    assert strings == [kinds.EPITHET_MARK + "南海鳄神", "段誉", "一灯"]  # a name listed as both is a name
+    assert kinds.strip_all(strings) == ["南海鳄神", "段誉", "一灯"]
+    info = kinds.metadata()
+    assert kinds.kind_spec(None, info) == kinds.KindSpec("name", "", kinds.EPITHET_MARK)
+    assert kinds.kind_spec("epithet", info) == kinds.KindSpec("epithet", kinds.EPITHET_MARK, "")
+    assert kinds.kind_spec("any", info) == kinds.KindSpec("any", "", "")
+    assert kinds.kind_spec("name", {}) == kinds.KindSpec("name", "", "")  # a model of one kind
+    with pytest.raises(ConfigError, match="--kind epithet"):
+        kinds.kind_spec("epithet", {})
+    with pytest.raises(ConfigError, match="--kind"):
+        kinds.kind_spec("nickname", info)
