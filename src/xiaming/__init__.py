@@ -31,10 +31,11 @@ __version__ = "0.1.0"
 GenerateResult = NameResult  # the one result type of generate and best
 
 
-def load_model(model: str | Path | None = None, device: str = "cpu", engine: str = "numpy") -> Namer:
+def load_model(model: str | Path | None = None, device: str = "auto", engine: str | None = None) -> Namer:
     """The generation object of a checkpoint path or shipped-model name (None: the Jin Yong model).
 
-    The numpy engine needs no torch; `engine="torch"` (or a `device` other than cpu) uses torch.
+    The numpy engine (device "auto" or "cpu") needs no torch; `engine="torch"` or a device such as
+    "cuda" uses torch (see `Namer.load`).
     """
     return Namer.load(model, engine=engine, device=device)
 

@@ -134,7 +134,7 @@ _TRAIN_FLAGS = ("max_steps", "max_time", "batch_size", "lr", "weight_decay", "gr
 def _add_train(sub) -> None:
     from .corpus import MAX_NAME_LEN
     from .models import MODELS, SIZES
-    from .train import FINE_TUNE_DROPOUT, TrainConfig
+    from .train_config import FINE_TUNE_DROPOUT, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train a model on a names file or a built-in corpus",
@@ -264,8 +264,9 @@ def _add_generate(sub) -> None:
     p.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="write the names to FILE instead of stdout: written to a temporary file as they are found "
                         "and renamed onto FILE at the end, or on Ctrl-C with the names found so far (default stdout)")
-    p.add_argument("--device", default="cpu",
-                   help="cpu (default: the numpy engine, no torch needed), cuda, mps or auto (torch)")
+    p.add_argument("--device", default="auto",
+                   help="auto or cpu: the numpy engine on the CPU, no torch needed (default auto); cuda or mps: "
+                        "torch on that device")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object at the end: each name with its pinyin, score and novelty verdict, "
                         "the rejected candidates with the rule and training name that rejected them, and exhausted")
@@ -291,14 +292,10 @@ def _read_charset(path: str) -> str:
 
 
 def _load_namer(model: str | None, device: str):
-    """The generation object on the numpy engine for the CPU, on torch for any other device."""
+    """The generation object: the numpy engine for --device auto or cpu, torch on any other device."""
     from .namer import Namer
 
-    if device == "cpu":
-        return Namer.load(model)
-    from .devices import pick_device
-
-    return Namer.load(model, engine="torch", device=str(pick_device(device)))
+    return Namer.load(model, device=device)
 
 
 class _Sink:
@@ -459,8 +456,9 @@ def _add_score(sub) -> None:
                    help="read names from this UTF-8 file, one per line (default: none)")
     p.add_argument("--model", default=None, help=_MODEL_HELP + " (default jinyong)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
-    p.add_argument("--device", default="cpu",
-                   help="cpu (default: the numpy engine, no torch needed), cuda, mps or auto (torch)")
+    p.add_argument("--device", default="auto",
+                   help="auto or cpu: the numpy engine on the CPU, no torch needed (default auto); cuda or mps: "
+                        "torch on that device")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_cmd_score)
 
@@ -538,13 +536,12 @@ def _add_eval(sub) -> None:
 
 def _cmd_eval(args) -> int:
     from . import load_model
-    from .devices import pick_device
     from .errors import ConfigError
     from .evaluate import evaluate, load_eval_names
 
     if args.samples < 0:
         raise ConfigError(f"-n {args.samples}: must be 0 or more")
-    model = load_model(args.model, device=str(pick_device(args.device)))
+    model = load_model(args.model, device=args.device)
     names = load_eval_names(args.names, encoding=args.encoding)
     result = evaluate(model, names, n_samples=args.samples, seed=args.seed)
     if args.json:

@@ -100,26 +100,30 @@ class Namer:
     # --- building -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, model: str | Path | None = None, engine: str = "numpy", device: str = "cpu") -> "Namer":
+    def load(cls, model: str | Path | None = None, engine: str | None = None, device: str = "auto") -> "Namer":
         """From a shipped model name (None: the default) or a checkpoint path.
 
-        `engine` "numpy" computes on the CPU without torch; "torch" builds the torch model (on
-        `device`), for a GPU or to compare the two.
+        The numpy engine computes on the CPU without torch; it serves `device` "cpu" and "auto"
+        (for names, the numpy engine on one CPU thread outruns torch). Any other device ("cuda",
+        "mps", "cuda:1") or `engine="torch"` builds the torch model there.
         """
         from .checkpoint import read_checkpoint
         from .pretrained import resolve
 
+        if engine not in (None, "numpy", "torch"):
+            raise ConfigError(f"engine {engine!r}: choose numpy or torch")
         path = resolve(model)
-        if engine == "torch" or device != "cpu":
+        if engine == "torch" or (engine is None and device not in ("cpu", "auto")):
             from .checkpoint import load_checkpoint
+            from .devices import pick_device
             from .engine.torch_engine import TorchEngine
             from .models import spec
 
-            ckpt = load_checkpoint(path, device=device)
+            ckpt = load_checkpoint(path, device=pick_device(device))
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
             return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling)
-        if engine != "numpy":
-            raise ConfigError(f"engine {engine!r}: choose numpy or torch")
+        if device not in ("cpu", "auto"):
+            raise ConfigError(f"--device {device}: the numpy engine runs on the CPU only (use the torch engine)")
         from .engine import build_engine
 
         stored = read_checkpoint(path)

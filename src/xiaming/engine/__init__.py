@@ -1,27 +1,46 @@
 """Inference engines: what computes next-character logits for the sampler, the search and the scorer.
 
-Every engine honours `protocol.Engine`. `build_engine` makes the engine of a stored checkpoint.
+Every engine honours `protocol.Engine`. The numpy engines (`rnn.py` for rnn/lstm/gru,
+`transformer.py`, `counts.py` for ngram and minchar) read the same safetensors checkpoints that
+torch trains, with `safetensors.numpy`, and never import torch; `torch_engine.py` puts a torch model
+behind the same contract (GPU inference, and the reference the numpy engines are tested against).
+`build_engine` picks the numpy engine of a stored checkpoint's kind from `ENGINES`.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
+import numpy as np
+
 from ..checkpoint import StoredModel
+from ..errors import CheckpointError
+from .counts import MinCharEngine, NGramEngine
 from .protocol import Engine, State, log_softmax
+from .rnn import RecurrentEngine
+from .transformer import TransformerEngine
+
+ENGINES: dict[str, Callable[[dict, dict[str, np.ndarray]], Engine]] = {
+    "rnn": RecurrentEngine,
+    "lstm": RecurrentEngine,
+    "gru": RecurrentEngine,
+    "transformer": TransformerEngine,
+    "ngram": NGramEngine,
+    "minchar": MinCharEngine,
+}
 
 
 def build_engine(stored: StoredModel) -> Engine:
-    """The engine of a stored checkpoint (for now the torch model behind the adapter)."""
-    import numpy as np
-    import torch
-
-    from .. import models
-    from .torch_engine import TorchEngine
-
-    config = models.config_from_dict(stored.kind, stored.config)
-    model = models.build_model(stored.kind, config)
-    model.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
-                           for k, v in stored.arrays.items()})
-    return TorchEngine(model, stored.vocab.size, models.spec(stored.kind).window(config))
+    """The numpy engine of a stored checkpoint; a damaged or mismatched file is a CheckpointError."""
+    if stored.kind not in ENGINES:
+        raise CheckpointError(f"{stored.path}: damaged checkpoint metadata (unknown model kind {stored.kind!r})")
+    try:
+        engine = ENGINES[stored.kind](stored.config, stored.arrays)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise CheckpointError(f"{stored.path}: weights do not match the stored config ({exc})") from None
+    if engine.vocab_size != stored.vocab.size:
+        raise CheckpointError(f"{stored.path}: the model has {engine.vocab_size} ids but the vocabulary {stored.vocab.size}")
+    return engine
 
 
 def as_engine(model, vocab_size: int, window: int | None = None) -> Engine:
@@ -33,4 +52,4 @@ def as_engine(model, vocab_size: int, window: int | None = None) -> Engine:
     return TorchEngine(model, vocab_size, window)
 
 
-__all__ = ["Engine", "State", "as_engine", "build_engine", "log_softmax"]
+__all__ = ["ENGINES", "Engine", "State", "as_engine", "build_engine", "log_softmax"]

@@ -4,6 +4,10 @@ All kinds share one contract: `forward(idx, targets=None) -> (logits, loss)` for
 scoring, `step(idx, state) -> (logits, state)` for one character at a time when sampling, and
 `select_state(state, index)` to keep some rows of a batch. Code outside this package never asks
 which kind a model is; it looks the kind up here.
+
+Importing this package does not import torch: the configs live apart from the torch models, which
+are imported when a model is built (training, the torch engine). The numpy inference engine
+(`xiaming.engine`) reads the same configs.
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from torch import nn
-
 from ..errors import ConfigError
+from .configs import RNNConfig, TransformerConfig
 from .minchar import MinCharConfig, MinCharRNN
 from .ngram import NGramConfig, NGramLM
-from .rnn import CharRNN, RNNConfig
-from .transformer import CharTransformer, TransformerConfig
+
+
+def _char_rnn(config: RNNConfig):
+    from .rnn import CharRNN
+
+    return CharRNN(config)
+
+
+def _char_transformer(config: TransformerConfig):
+    from .transformer import CharTransformer
+
+    return CharTransformer(config)
 
 
 @dataclass(frozen=True)
@@ -26,7 +39,7 @@ class ModelSpec:
     """How to build one model kind."""
 
     config_cls: type  # the frozen dataclass that configures it
-    build: Callable[[Any], nn.Module]  # config -> model
+    build: Callable[[Any], Any]  # config -> model (a torch module, or a numpy model behind its contract)
     description: str  # one line for help texts
     presets: dict[str, dict] = field(default_factory=dict)  # size name -> config fields
     fixed: dict = field(default_factory=dict)  # config fields implied by the kind
@@ -48,11 +61,11 @@ _TRANSFORMER_PRESETS = {
 }
 
 MODELS: dict[str, ModelSpec] = {
-    "rnn": ModelSpec(RNNConfig, CharRNN, "vanilla RNN (tanh)", _RNN_PRESETS, {"cell": "rnn"}, lr=2e-3),
-    "lstm": ModelSpec(RNNConfig, CharRNN, "LSTM", _RNN_PRESETS, {"cell": "lstm"}),
-    "gru": ModelSpec(RNNConfig, CharRNN, "GRU", _RNN_PRESETS, {"cell": "gru"}),
+    "rnn": ModelSpec(RNNConfig, _char_rnn, "vanilla RNN (tanh)", _RNN_PRESETS, {"cell": "rnn"}, lr=2e-3),
+    "lstm": ModelSpec(RNNConfig, _char_rnn, "LSTM", _RNN_PRESETS, {"cell": "lstm"}),
+    "gru": ModelSpec(RNNConfig, _char_rnn, "GRU", _RNN_PRESETS, {"cell": "gru"}),
     "transformer": ModelSpec(
-        TransformerConfig, CharTransformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3,
+        TransformerConfig, _char_transformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3,
         window=lambda config: config.block_size,
     ),
     "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1),
@@ -97,7 +110,7 @@ def make_config(kind: str, data_fields: dict, size: str | None = None, **overrid
     return s.config_cls(**{k: v for k, v in values.items() if k in wanted})
 
 
-def build_model(kind: str, config) -> nn.Module:
+def build_model(kind: str, config):
     """A freshly initialised model of `kind` with `config`."""
     return spec(kind).build(config)
 

@@ -26,11 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..data import PAD_TARGET
 from .numpy_base import NumpyModel
 
+PAD_TARGET = -1  # padded targets, as data.PAD_TARGET (data.py needs torch; this module must not)
 WEIGHTS = ("Wxh", "Whh", "Why", "bh", "by")
 PRIME_KEY = "prime"  # state_dict key of the priming ids
 
@@ -106,6 +105,8 @@ class MinCharRNN(NumpyModel):
     """The numpy vanilla RNN behind the common model contract (always on the CPU)."""
 
     def __init__(self, config: MinCharConfig) -> None:
+        import torch
+
         self.config = config
         H, V = config.n_hidden, config.vocab_size
 
@@ -126,6 +127,8 @@ class MinCharRNN(NumpyModel):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (B, T, V) for every position, each row from the primed state; mean cross-entropy
         over targets that are not -1."""
+        import torch
+
         Wxh, Whh, Why, bh, by = (self.params[k] for k in WEIGHTS)
         ids = idx.cpu().numpy()
         B, T = ids.shape
@@ -149,6 +152,8 @@ class MinCharRNN(NumpyModel):
 
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
         """One character per row: (B,) ids -> (B, V) logits and the (B, H) state; None starts primed."""
+        import torch
+
         Wxh, Whh, Why, bh, by = (self.params[k] for k in WEIGHTS)
         ids = idx.cpu().numpy()
         if state is None:
@@ -168,6 +173,8 @@ class MinCharRNN(NumpyModel):
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The weights (float64) and the priming ids (int64), as copies."""
+        import torch
+
         sd = {k: torch.tensor(self.params[k]) for k in WEIGHTS}
         sd[PRIME_KEY] = torch.tensor(self.prime, dtype=torch.int64)
         return sd
@@ -245,6 +252,8 @@ class MinCharTrainer:
         param -= self.lr * grad / np.sqrt(memory + 1e-8)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
+        import torch
+
         tensors = {f"memory.{k}": torch.tensor(v) for k, v in self.memory.items()}
         tensors["position"] = torch.tensor([self.position], dtype=torch.int64)
         tensors["hidden"] = torch.tensor(self.hidden)

@@ -30,12 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..data import PAD_TARGET, hide_targets, once_seen_ids
 from ..errors import ConfigError
 from .numpy_base import NumpyModel
 from ..vocab import BOUNDARY
+
+PAD_TARGET = -1  # padded targets, as data.PAD_TARGET (data.py needs torch; this module must not)
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,10 @@ def hide_rare(
     train_x: torch.Tensor, train_y: torch.Tensor, rate: float, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Show a seeded share `rate` of the characters seen once as UNKNOWN, as targets and as inputs."""
+    import torch
+
+    from ..data import hide_targets, once_seen_ids
+
     rare = once_seen_ids(train_y).cpu().numpy()
     hidden = rare[np.random.default_rng(seed).random(len(rare)) < rate]
     if not len(hidden):
@@ -205,6 +209,8 @@ class NGramLM(NumpyModel):
         self, idx: torch.Tensor, targets: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Log-probabilities (B, T, V) as logits; mean cross-entropy over targets that are not -1."""
+        import torch
+
         ids = idx.cpu().numpy().astype(np.int64)
         B, T = ids.shape
         logp = self.log_probs(contexts_of(ids, self.config.order - 1).reshape(B * T, -1))  # (B*T, V)
@@ -219,6 +225,8 @@ class NGramLM(NumpyModel):
 
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
         """One id per row: (B,) ids -> (B, V) log-probabilities and the (B, order - 1) recent ids."""
+        import torch
+
         ids = idx.cpu().numpy().astype(np.int64)
         context = self.config.order - 1
         if state is None:
@@ -230,6 +238,8 @@ class NGramLM(NumpyModel):
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Keys and adjusted counts per order, as int64 tensors."""
+        import torch
+
         sd = {}
         for k, (keys, counts) in enumerate(self.counts, start=1):
             sd[f"keys.{k}"] = torch.tensor(keys, dtype=torch.int64)
@@ -238,13 +248,17 @@ class NGramLM(NumpyModel):
 
     def load_state_dict(self, state_dict: dict[str, torch.Tensor], strict: bool = True) -> None:
         """Inverse of `state_dict`; keys of another order or mismatched lengths are an error."""
+        self.load_arrays({k: v.cpu().numpy() for k, v in state_dict.items()})
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """`load_state_dict` from numpy arrays (the inference engine loads checkpoints this way, without torch)."""
         expected = {f"{what}.{k}" for k in range(1, self.config.order + 1) for what in ("keys", "counts")}
-        if set(state_dict) != expected:
-            raise KeyError(f"expected keys {sorted(expected)}, got {sorted(state_dict)}")
+        if set(arrays) != expected:
+            raise KeyError(f"expected keys {sorted(expected)}, got {sorted(arrays)}")
         counts = []
         for k in range(1, self.config.order + 1):
-            keys = state_dict[f"keys.{k}"].cpu().numpy().astype(np.int64)
-            c = state_dict[f"counts.{k}"].cpu().numpy().astype(np.int64)
+            keys = np.asarray(arrays[f"keys.{k}"]).astype(np.int64)
+            c = np.asarray(arrays[f"counts.{k}"]).astype(np.int64)
             if keys.shape != c.shape or keys.ndim != 1:
                 raise ValueError(f"order {k}: {len(keys)} keys but {len(c)} counts")
             if len(keys) and (np.any(np.diff(keys) <= 0) or keys[0] < 0 or keys[-1] >= self.config.vocab_size**k):
@@ -283,6 +297,8 @@ class NGramTrainer:
         return total / max(1, n), n
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
+        import torch
+
         return {"finished": torch.tensor([int(self.finished)])}
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:

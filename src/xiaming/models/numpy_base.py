@@ -7,7 +7,6 @@ them as CPU models (`devices.model_device`).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
 class NumpyModel:
@@ -32,6 +31,8 @@ class NumpyModel:
     @staticmethod
     def select_state(state, index: torch.Tensor):
         """Keep (and reorder) the batch rows `index` of a (B, ...) numpy state."""
+        import torch
+
         if state is None:
             return None
         return np.asarray(state)[np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index)]

@@ -11,26 +11,13 @@ rare characters learn from both their input and output uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .configs import RNNConfig
+
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-@dataclass(frozen=True)
-class RNNConfig:
-    """Shape of a recurrent model; `vocab_size` comes from the data."""
-
-    vocab_size: int  # number of ids, the boundary and unknown ids included
-    cell: str = "lstm"  # recurrent cell: rnn (tanh), lstm or gru
-    n_embd: int = 64  # character embedding width
-    n_hidden: int = 256  # recurrent state width per layer
-    n_layer: int = 1  # stacked recurrent layers
-    dropout: float = 0.2  # dropout on embeddings, between layers and before the head
-    tie_weights: bool = False  # output layer reuses the embedding through an n_hidden -> n_embd projection
 
 
 class CharRNN(nn.Module):

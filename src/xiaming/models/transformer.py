@@ -6,29 +6,11 @@ instead of keeping a key-value cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
-
-
-@dataclass(frozen=True)
-class TransformerConfig:
-    """Shape of a Transformer; `vocab_size` and `block_size` come from the data."""
-
-    vocab_size: int  # number of ids, the boundary and unknown ids included
-    block_size: int = 32  # longest input sequence: the longest name plus its start token
-    n_layer: int = 2  # transformer blocks
-    n_head: int = 4  # attention heads per block
-    n_embd: int = 64  # embedding width (divisible by n_head)
-    dropout: float = 0.1  # dropout on embeddings, attention output and MLP output
-
-    def __post_init__(self) -> None:
-        if self.n_embd % self.n_head:
-            raise ConfigError(f"--n-embd {self.n_embd} must be divisible by --n-head {self.n_head}")
+from .configs import TransformerConfig
 
 
 class SelfAttention(nn.Module):
