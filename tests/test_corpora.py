@@ -82,15 +82,17 @@ def test_split_nicknames_are_not_listed_as_pieces():
 
 def test_jinyong_has_every_novel_and_enough_names():
     info = corpora.info("jinyong")
-    assert info.names >= 1000
+    # Issue 11's goal is 1,450 distinct names; not met yet (1,294), so this only guards the current list.
+    assert info.names >= 1250
     assert set(info.works) == set(JINYONG_NOVELS)
     per_novel = collections.Counter(e.work for e in corpora.entries("jinyong"))
     assert {n: per_novel[n] for n in LONG_NOVELS if per_novel[n] < 50} == {}
+    assert {n: per_novel[n] for n in JINYONG_NOVELS if per_novel[n] < 15} == {}
 
 
 def test_gulong_size_and_big_series():
     info = corpora.info("gulong")
-    assert info.names >= 600 and len(info.works) >= 15
+    assert info.names >= 1200 and len(info.works) >= 40  # issue 11's goal, met by the merged gulong.tsv
     names = set(corpora.load("gulong"))
     assert {"楚留香", "陆小凤", "李寻欢", "萧十一郎", "傅红雪"} <= names
 
