@@ -631,6 +631,48 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _add_serve(sub) -> None:
+    p = sub.add_parser("serve", help="the web page and its JSON API, on this machine",
+                       description="Serve the page (generate, score, look inside a name) and the JSON API "
+                                   "documented at /docs, with every shipped model loaded once at start. Needs "
+                                   'the web extra: pip install "xiaming[web]". Ctrl-C stops it.')
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=_int, default=8000, help="port (default 8000)")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help="also serve every checkpoint in DIR, each under its file name (my.safetensors as 'my')")
+    p.set_defaults(run=_cmd_serve)
+
+
+def _cmd_serve(args) -> int:
+    import socket
+
+    if not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port}: must be between 1 and 65535")
+    try:
+        import uvicorn
+
+        from .web.app import create_app
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f'serve needs the web extra ({exc.name} is missing): pip install "xiaming[web]"') from None
+    from .web.backend import Backend
+
+    try:  # refuse a busy or foreign address in one line, before loading anything
+        with socket.create_server((args.host, args.port)):
+            pass
+    except (OSError, OverflowError) as exc:
+        why = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
+        raise ConfigError(f"--host {args.host} --port {args.port}: cannot listen there ({why})") from None
+    backend = Backend.load(args.models)
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
+    print(f"xiaming: serving {', '.join(backend.models)} at {url} (API at {url}docs); Ctrl-C stops", file=sys.stderr)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"xiaming: note: {args.host} is reachable from other machines, and the server has no login",
+              file=sys.stderr)
+    uvicorn.run(create_app(backend), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; exposed for tests and documentation."""
     from . import __version__
@@ -638,7 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora):
+    for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora, _add_serve):
         add(sub)
     _add_models(sub)
     return parser

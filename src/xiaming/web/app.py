@@ -1,0 +1,186 @@
+"""The FastAPI app: the page at /, the JSON API under /api, its documentation at /docs.
+
+`create_app(backend)` builds the app over models already loaded (`backend.Backend`); it holds no
+generation logic. What it adds is the HTTP side of the library's contract:
+
+- every error is JSON `{"detail": "one line"}`: a bad field is 422 naming the field, a value the
+  library refuses is 400 with the CLI's own message (`XiamingError`), an unknown path 404, a body
+  over `max_body` bytes 413, a request that takes longer than `timeout` seconds 503;
+- library calls run on a small thread pool (one thread per core by default), so a burst of
+  requests queues instead of fighting over the cores, and a request still queued when its time
+  is up is dropped before it starts;
+- requests name models only by their loaded names (see `schemas.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import XiamingError
+from .backend import Backend
+from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, GenerateRequest, Limits, ModelsOut, NamesOut,
+                      ScoreOut, ScoreRequest, _Options)
+
+STATIC = resources.files(__package__).joinpath("static")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": what} for code, what in (
+        (400, "the library refused a value (the CLI's one-line message)"),
+        (413, "request body too large"),
+        (422, "a field is missing, of the wrong type or out of bounds"),
+        (503, "the request took longer than the server's time limit"),
+    )
+}
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a request body over `limit` bytes with 413, declared or streamed.
+
+    The body (at most `limit` bytes) is read here, before the app sees the request, and handed on
+    whole; a streamed body is cut off as soon as it passes the limit.
+    """
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await _too_large(self.limit)(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await _too_large(self.limit)(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as the server would
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"request body over {limit:,} bytes"}, status_code=413)
+
+
+def _one_line(exc: RequestValidationError) -> str:
+    """The first validation error as one line naming the field (`n: Input should be ...`)."""
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    if first.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
+    if not where:
+        return "the request body must be a JSON object" if first.get("type") != "missing" else "a JSON request body is required"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid')}{more}"
+
+
+def _settings(req: _Options, **sampling: Any) -> dict[str, Any]:
+    """The request's sampling options by SampleOptions field (None: the model's default)."""
+    return dict(prefix=req.prefix, min_len=req.min_len, max_len=req.max_len, include=req.include,
+                exclude=req.exclude, charset=req.charset, **sampling)
+
+
+def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_BODY,
+               workers: int | None = None) -> FastAPI:
+    """The app over loaded models; `timeout` seconds per request, `workers` library threads (default: cores)."""
+    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="xiaming")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="xiaming (侠名)", version=_version(), lifespan=lifespan,
+                  description="New names from character-level models: generate, search for the likeliest, score. "
+                              "Every error is JSON `{\"detail\": \"one line\"}`.")
+    app.add_middleware(BodyLimit, limit=max_body)
+
+    async def run(call: Callable[[], Any]) -> Any:
+        future = asyncio.get_running_loop().run_in_executor(pool, call)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise _Busy(timeout) from None
+
+    @app.exception_handler(XiamingError)
+    async def _library_error(_request: Request, exc: XiamingError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(_Busy)
+    async def _busy(_request: Request, exc: _Busy) -> JSONResponse:
+        return JSONResponse({"detail": f"the request took longer than {exc.seconds:g} s; ask for fewer names "
+                                       "or loosen the constraints"}, status_code=503)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("index.html")), media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/api/models", response_model=ModelsOut, summary="the loaded models and the request limits")
+    async def models() -> ModelsOut:
+        return ModelsOut(default=backend.default, models=backend.describe(), limits=Limits(timeout_s=timeout),
+                         features=backend.features())
+
+    @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
+    async def generate(req: GenerateRequest) -> NamesOut:
+        settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
+        return await run(lambda: backend.generate(req.model, req.n, settings, req.novelty, req.seed, req.rank))
+
+    @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
+    async def best(req: BestRequest) -> NamesOut:
+        settings = _settings(req)
+        return await run(lambda: backend.best(req.model, req.n, settings, req.novelty))
+
+    @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
+    async def score(req: ScoreRequest) -> ScoreOut:
+        return await run(lambda: backend.score(req.model, req.names))
+
+    return app
+
+
+class _Busy(Exception):
+    """A request ran past the time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__

@@ -1,0 +1,140 @@
+"""Shapes of the JSON API: pydantic request models with their bounds, and the response models.
+
+The bounds are what keep a request cheap and safe: how many names, how long, how many to score,
+how long a prefix or a character list may be. A request names a model only by the name it was
+loaded under (`^[A-Za-z0-9_-]+$`, so never a path); `backend.Backend` refuses a name it has not
+loaded. Requests refuse unknown fields, so a misspelt option is an error, not silently ignored.
+FastAPI publishes these models, bounds and field descriptions at /docs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_GENERATE = 100  # names one generate request may ask for
+MAX_BEST = 20  # names one best request may ask for (a search costs more per name than sampling)
+MAX_SCORE = 50  # names one score request may hold
+MAX_NAME_CHARS = 32  # longest name that may be scored
+MAX_LEN = 32  # largest min_len / max_len (the sampler's own cap is 64)
+MAX_PREFIX = 16  # longest prefix
+MAX_CHARS = 200  # longest include / exclude list
+MAX_CHARSET = 8000  # longest charset
+MAX_SEED = 2**63 - 1
+MAX_BODY = 64 * 1024  # bytes in one request body
+TIMEOUT = 10.0  # seconds one request may take before the server answers 503
+
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)]
+
+
+class _Request(BaseModel):
+    # strict: true is not 1 and "5" is not 5; a misspelt field is an error rather than ignored
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    model: ModelName | None = Field(None, description="a loaded model's name (see GET /api/models); default: the server's default")
+
+
+class _Options(_Request):
+    """Constraints shared by generate and best (the flags of `xiaming generate`)."""
+
+    prefix: str = Field("", max_length=MAX_PREFIX, description="every name starts with this, e.g. a surname (令狐)")
+    min_len: int = Field(1, ge=1, le=MAX_LEN, description="shortest whole name in characters, prefix included")
+    max_len: int | None = Field(None, ge=1, le=MAX_LEN, description="longest whole name (default: the longest training name)")
+    include: str = Field("", max_length=MAX_CHARS, description="at least one of these characters appears")
+    exclude: str = Field("", max_length=MAX_CHARS, description="none of these characters appears after the prefix")
+    charset: str | None = Field(None, min_length=1, max_length=MAX_CHARSET,
+                                description="the only characters allowed after the prefix")
+    novelty: Literal["exact", "strict", "off"] | None = Field(
+        None, description="which names count as new (default: strict for the built-in corpora, else exact)")
+
+
+class GenerateRequest(_Options):
+    """Sample `n` distinct new names (`xiaming generate`)."""
+
+    n: int = Field(20, ge=1, le=MAX_GENERATE, description="how many names")
+    temperature: float | None = Field(None, ge=0, le=100,
+                                      description="0 is greedy; higher is wilder (0.01-100; default: the model's, else 1)")
+    top_k: int | None = Field(None, ge=1, le=100_000, description="sample among the k likeliest characters")
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling mass")
+    min_p: float | None = Field(None, ge=0, le=1, description="drop characters less likely than this times the likeliest")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
+    rank: bool = Field(False, description="most likely first")
+
+
+class BestRequest(_Options):
+    """The `n` most likely new names under the constraints, by search (`xiaming generate --best`)."""
+
+    n: int = Field(10, ge=1, le=MAX_BEST, description="how many names")
+
+
+class ScoreRequest(_Request):
+    """How likely the model finds each name (`xiaming score`)."""
+
+    names: list[Name] = Field(..., min_length=1, max_length=MAX_SCORE, description="names to score")
+
+
+class NameOut(BaseModel):
+    name: str
+    pinyin: str | None = Field(description="romanised with tone marks, surname read as a surname; null if not Chinese")
+    log_prob: float = Field(description="natural log-probability of the whole name, end included")
+    bits_per_char: float
+    percentile: float | None = Field(description="share (0-100) of training names with more bits per character")
+
+
+class NamesOut(BaseModel):
+    model: str
+    novelty: str = Field(description="the novelty rule applied")
+    requested: int
+    found: int
+    exhausted: bool = Field(description="fewer names than requested were found")
+    reason: str = Field(description="why there are fewer names than requested, when there are")
+    names: list[NameOut]
+
+
+class CharOut(BaseModel):
+    char: str
+    p: float = Field(description="probability of this character given the ones before it")
+    known: bool = Field(description="whether the model's vocabulary holds the character")
+
+
+class ScoredOut(NameOut):
+    chars: list[CharOut]
+    end_p: float = Field(description="probability that the name ends here")
+
+
+class ScoreOut(BaseModel):
+    model: str
+    reference_names: int = Field(description="training names the percentiles are computed over")
+    names: list[ScoredOut]
+
+
+class ModelOut(BaseModel):
+    name: str
+    description: str
+    kind: str
+    training_names: int
+    max_name_len: int
+    novelty: str = Field(description="the default novelty rule")
+
+
+class Limits(BaseModel):
+    generate: int = MAX_GENERATE
+    best: int = MAX_BEST
+    score: int = MAX_SCORE
+    name_chars: int = MAX_NAME_CHARS
+    length: int = MAX_LEN
+    prefix: int = MAX_PREFIX
+    timeout_s: float = TIMEOUT
+
+
+class ModelsOut(BaseModel):
+    default: str
+    models: list[ModelOut]
+    limits: Limits
+    features: list[str] = Field(description="optional endpoints this server offers")
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="one line saying what is wrong and, where it helps, what to do")

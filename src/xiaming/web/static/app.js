@@ -1,0 +1,328 @@
+// xiaming page: calls the JSON API of `xiaming serve` and shows what it answers. No build step,
+// no external resources; every text the page writes goes through textContent (never innerHTML).
+"use strict";
+(() => {
+  const I18N = {
+    zh: {
+      tagline: "一个字一个字写出新名字的神经网络", tab_generate: "起名", tab_score: "评分", tab_who: "像谁",
+      tab_quiz: "猜作者", model: "模型", style: "风格混合", style_none: "不混合", surname: "姓氏 / 开头",
+      count: "数量", min_len: "最短（字）", max_len: "最长（字）", include: "必含其一", exclude: "不用的字",
+      mode: "方式", mode_sample: "随机抽样", mode_best: "最可能的（搜索）", more: "更多选项", temperature: "温度",
+      temperature_note: "低：稳妥常见；高：新奇大胆；0：只取最可能的一个", novelty: "新颖规则",
+      novelty_default: "默认", novelty_strict: "严格（不像任何原名）", novelty_exact: "只排除原名", novelty_off: "不过滤",
+      seed: "随机种子", rank: "按可能性排序", generate: "起名", names: "名字", copy: "复制", copied: "已复制",
+      empty: "填好条件，点“起名”。点一个名字看每个字的概率。", score_names: "要评分的名字（每行一个）", score: "评分",
+      who_names: "名字（每行一个）：更像哪位作者笔下的人物？", who: "看看像谁",
+      quiz_intro: "这个名字出自哪里？", quiz_score: "得分", quiz_next: "下一题",
+      footer: "模型运行在你自己的电脑上，不联网。", working: "正在生成…", scoring: "正在评分…",
+      found: "{found} 个新名字 · 模型 {model} · 新颖规则 {novelty}", short: "只找到 {found} / {requested} 个：{reason}",
+      none: "没有找到名字：{reason}", percentile: "胜过 {p}% 的原名", bits: "{b} 比特/字",
+      log_prob: "对数概率", bits_per_char: "每字比特", pct_label: "百分位", end: "（结束）", unknown: "模型没见过这个字",
+      char_probs: "每个字的概率（给定前面的字）", offline: "连不上服务器：它还在运行吗？",
+      no_names: "请至少写一个名字", models_note: "{kind} · {count} 个训练名字", base_note: "{kind} · 基础模型",
+      who_title: "像谁写的", inside: "模型内部",
+    },
+    en: {
+      tagline: "a neural network that writes new names one character at a time", tab_generate: "Generate",
+      tab_score: "Score", tab_who: "Whose style", tab_quiz: "Guess the author", model: "Model", style: "Style mix",
+      style_none: "no mixing", surname: "Surname / start", count: "How many", min_len: "Shortest (chars)",
+      max_len: "Longest (chars)", include: "Include one of", exclude: "Avoid characters", mode: "Mode",
+      mode_sample: "sample", mode_best: "most likely (search)", more: "More options", temperature: "Temperature",
+      temperature_note: "low: safe and common; high: bold and strange; 0: only the single likeliest",
+      novelty: "Novelty rule", novelty_default: "default", novelty_strict: "strict (unlike any real name)",
+      novelty_exact: "only drop real names", novelty_off: "off", seed: "Seed", rank: "most likely first",
+      generate: "Generate", names: "Names", copy: "Copy", copied: "Copied",
+      empty: "Set the options and press Generate. Click a name to see each character's probability.",
+      score_names: "Names to score (one per line)", score: "Score",
+      who_names: "Names (one per line): whose characters do they sound like?", who: "Ask",
+      quiz_intro: "Where does this name come from?", quiz_score: "Score", quiz_next: "Next",
+      footer: "The models run on your own machine; nothing goes online.", working: "Generating…", scoring: "Scoring…",
+      found: "{found} new names · model {model} · novelty {novelty}", short: "Found only {found} of {requested}: {reason}",
+      none: "No names found: {reason}", percentile: "above {p}% of real names", bits: "{b} bits/char",
+      log_prob: "log p", bits_per_char: "bits per char", pct_label: "percentile", end: "(end)",
+      unknown: "a character the model has never seen", char_probs: "Each character's probability (given the ones before)",
+      offline: "Cannot reach the server: is it still running?", no_names: "Write at least one name",
+      models_note: "{kind} · {count} training names", base_note: "{kind} · base model",
+      who_title: "Whose style", inside: "Inside the model",
+    },
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const state = { info: null, names: [], scored: new Map(), mode: "generate", quiz: { right: 0, asked: 0 } };
+  let lang = localStorage.getItem("xiaming.lang") || ((navigator.language || "").startsWith("zh") ? "zh" : "en");
+
+  function t(key, vars = {}) {
+    const text = (I18N[lang] && I18N[lang][key]) || I18N.en[key] || key;
+    return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : ""));
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function applyLang() {
+    document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
+    $("lang").textContent = lang === "zh" ? "EN" : "中文";
+    describeModel();
+    if (state.names.length) renderNames($("results"), state.names);
+    if (state.lastStatus) setStatus(...state.lastStatus);
+    if (state.detail) showDetail(state.detail);
+  }
+
+  async function api(path, body) {
+    let res;
+    try {
+      res = await fetch(path, body === undefined ? {} : {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new Error(t("offline"));
+    }
+    let data = null;
+    try { data = await res.json(); } catch (err) { /* not JSON: fall through to the status line */ }
+    if (!res.ok) throw new Error((data && typeof data.detail === "string" && data.detail) || `${res.status} ${res.statusText}`);
+    return data;
+  }
+
+  function showError(message) {
+    $("error").textContent = message || "";
+    $("error").hidden = !message;
+  }
+
+  function setStatus(key, vars) {
+    state.lastStatus = [key, vars];
+    $("status").textContent = t(key, vars);
+  }
+
+  function value(id) { return $(id).value.trim(); }
+  function number(id) { const v = value(id); return v === "" ? undefined : Number(v); }
+
+  function generateRequest() {
+    const body = { model: $("model").value || undefined, prefix: value("surname"), include: value("include"),
+                   exclude: value("exclude"), n: number("n"), min_len: number("min_len"), max_len: number("max_len"),
+                   novelty: $("novelty").value || undefined };
+    const best = document.querySelector('input[name="mode"]:checked').value === "best";
+    if (!best) {
+      Object.assign(body, { temperature: Number($("temperature").value), top_k: number("top_k"),
+                            top_p: number("top_p"), seed: number("seed"), rank: $("rank").checked });
+    }
+    return { path: best ? "/api/best" : "/api/generate", body };
+  }
+
+  function pct(p) { return p === null || p === undefined ? "–" : Math.round(p); }
+
+  function renderNames(list, rows) {
+    list.replaceChildren();
+    rows.forEach((row) => {
+      const li = el("li");
+      li.tabIndex = 0;
+      li.dataset.name = row.name;
+      li.append(el("div", "name-text", row.name), el("div", "pinyin", row.pinyin || ""));
+      const meter = el("div", "meter");
+      const fill = el("i");
+      fill.style.width = `${row.percentile ?? 0}%`;
+      meter.append(fill);
+      const line = el("div", "score-line");
+      line.append(el("span", null, row.percentile === null ? "" : t("percentile", { p: pct(row.percentile) })),
+                  el("span", null, t("bits", { b: row.bits_per_char.toFixed(2) })));
+      li.append(meter, line);
+      if (state.detail && state.detail.name === row.name) li.classList.add("selected");
+      const open = () => selectName(row.name, list);
+      li.addEventListener("click", open);
+      li.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } });
+      list.append(li);
+    });
+  }
+
+  function probText(p) {
+    if (p >= 0.01) return `${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`;
+    if (p <= 0) return "0";
+    const one = Math.round(1 / p);
+    return `1/${one.toLocaleString(lang === "zh" ? "zh-CN" : "en-US")}`;
+  }
+
+  function barWidth(p) {
+    // log scale from one in a million to certain: the small probabilities of Chinese names stay visible
+    return Math.max(0, Math.min(100, ((Math.log10(Math.max(p, 1e-6)) + 6) / 6) * 100));
+  }
+
+  function charRow(glyph, p, extraClass, title) {
+    const row = el("div", `char-row ${extraClass || ""}`);
+    if (title) row.title = title;
+    const bar = el("div", "bar");
+    const fill = el("i");
+    fill.style.width = `${barWidth(p)}%`;
+    bar.append(fill);
+    row.append(el("span", "glyph", glyph), bar, el("span", "p", probText(p)));
+    return row;
+  }
+
+  function showDetail(scored) {
+    state.detail = scored;
+    const body = $("detail-body");
+    body.replaceChildren();
+    body.append(el("h3", null, scored.name), el("div", "pinyin", scored.pinyin || ""));
+    const dl = el("dl");
+    const facts = [[t("log_prob"), scored.log_prob.toFixed(2)], [t("bits_per_char"), scored.bits_per_char.toFixed(2)]];
+    if (scored.percentile !== null) facts.push([t("pct_label"), t("percentile", { p: pct(scored.percentile) })]);
+    facts.forEach(([k, v]) => dl.append(el("dt", null, k), el("dd", null, v)));
+    body.append(dl, el("p", "note", t("char_probs")));
+    const chars = el("div", "chars");
+    scored.chars.forEach((c) => chars.append(charRow(c.char, c.p, c.known ? "" : "unknown", c.known ? "" : t("unknown"))));
+    chars.append(charRow(t("end"), scored.end_p, "end"));
+    body.append(chars);
+    $("detail").hidden = false;
+  }
+
+  async function selectName(name, list) {
+    list.querySelectorAll("li").forEach((li) => li.classList.toggle("selected", li.dataset.name === name));
+    const key = `${$("model").value}\u0000${name}`;
+    try {
+      showError("");
+      if (!state.scored.has(key)) {
+        const data = await api("/api/score", { model: $("model").value || undefined, names: [name] });
+        state.scored.set(key, data.names[0]);
+      }
+      showDetail(state.scored.get(key));
+      if (window.matchMedia("(max-width: 859px)").matches) $("detail").scrollIntoView({ behavior: "smooth", block: "start" });
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  async function generate(event) {
+    event.preventDefault();
+    const button = $("generate");
+    const { path, body } = generateRequest();
+    button.disabled = true;
+    button.classList.add("busy");
+    button.textContent = t("working");
+    showError("");
+    try {
+      const data = await api(path, body);
+      state.names = data.names;
+      renderNames($("results"), data.names);
+      const vars = { found: data.found, requested: data.requested, reason: data.reason, model: data.model,
+                     novelty: data.novelty };
+      setStatus(data.found === 0 ? "none" : data.exhausted ? "short" : "found", vars);
+      ["copy", "download-txt", "download-csv"].forEach((id) => { $(id).disabled = data.found === 0; });
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+      button.classList.remove("busy");
+      button.textContent = t("generate");
+    }
+  }
+
+  async function score(event) {
+    event.preventDefault();
+    const names = $("score-names").value.split(/\n/).map((s) => s.trim()).filter(Boolean);
+    showError("");
+    if (!names.length) { showError(t("no_names")); return; }
+    try {
+      const data = await api("/api/score", { model: $("model").value || undefined, names });
+      data.names.forEach((row) => state.scored.set(`${$("model").value}\u0000${row.name}`, row));
+      renderNames($("score-results"), data.names);
+      if (data.names.length) showDetail(data.names[0]);
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  function download(filename, text, type) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = el("a");
+    a.href = url;
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function csvField(v) {
+    const s = v === null || v === undefined ? "" : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  }
+
+  async function copyNames() {
+    const text = state.names.map((r) => r.name).join("\n");
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (err) {  // no clipboard permission (plain http on another host): the old way
+      const area = el("textarea");
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    $("copy").textContent = t("copied");
+    setTimeout(() => { $("copy").textContent = t("copy"); }, 1200);
+  }
+
+  function describeModel() {
+    if (!state.info) return;
+    const m = state.info.models.find((x) => x.name === $("model").value);
+    if (!m) return;
+    $("model-note").textContent = m.training_names ? t("models_note", { kind: m.kind.toUpperCase(), count: m.training_names.toLocaleString() })
+                                                   : t("base_note", { kind: m.kind.toUpperCase() });
+  }
+
+  function switchTab(name) {
+    document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
+    document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.id !== `panel-${name}`; });
+    state.mode = name;
+  }
+
+  function syncMode() {
+    const best = document.querySelector('input[name="mode"]:checked').value === "best";
+    ["temperature", "top_k", "top_p", "seed", "rank"].forEach((id) => { $(id).disabled = best; });
+  }
+
+  async function init() {
+    $("lang").addEventListener("click", () => {
+      lang = lang === "zh" ? "en" : "zh";
+      localStorage.setItem("xiaming.lang", lang);
+      applyLang();
+    });
+    document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => switchTab(b.dataset.tab)));
+    $("generate-form").addEventListener("submit", generate);
+    $("score-form").addEventListener("submit", score);
+    $("copy").addEventListener("click", copyNames);
+    $("download-txt").addEventListener("click", () => download("names.txt", state.names.map((r) => r.name).join("\n") + "\n", "text/plain;charset=utf-8"));
+    $("download-csv").addEventListener("click", () => {
+      const lines = ["name,pinyin,log_prob,bits_per_char,percentile"].concat(state.names.map((r) =>
+        [r.name, r.pinyin, r.log_prob, r.bits_per_char, r.percentile === null ? "" : r.percentile.toFixed(1)].map(csvField).join(",")));
+      download("names.csv", "\ufeff" + lines.join("\n") + "\n", "text/csv;charset=utf-8");
+    });
+    $("detail-close").addEventListener("click", () => { $("detail").hidden = true; state.detail = null; });
+    $("temperature").addEventListener("input", () => { $("temperature-out").textContent = Number($("temperature").value).toFixed(2); });
+    document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", syncMode));
+    $("model").addEventListener("change", describeModel);
+    applyLang();
+    try {
+      state.info = await api("/api/models");
+      state.info.models.forEach((m) => {
+        const option = el("option", null, `${m.name} — ${m.description}`);
+        option.value = m.name;
+        $("model").append(option);
+      });
+      $("model").value = state.info.default;
+      $("n").max = state.info.limits.generate;
+      describeModel();
+      const features = new Set(state.info.features);
+      $("tab-who").hidden = !features.has("who");
+      $("tab-quiz").hidden = !features.has("quiz");
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();

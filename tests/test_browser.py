@@ -1,0 +1,125 @@
+"""The page in a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium)
+against a server started on a free loopback port: generate with a surname, open a name's
+character probabilities, switch language, score names, and see an error as a message."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+    pytest.skip(f"headless Chromium is not installed ({CHROMIUM}, {CHROMEDRIVER}: apt-get install chromium "
+                "chromium-driver)", allow_module_level=True)
+pytest.importorskip("fastapi", reason="the web extra (fastapi, uvicorn) is not installed")
+pytest.importorskip("selenium", reason="selenium is not installed (the dev extra)")
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from xiaming.web.app import create_app  # noqa: E402
+from xiaming.web.backend import Backend  # noqa: E402
+from xiaming.web.server import running  # noqa: E402
+
+WAIT = 30  # seconds to wait for the page: generous, the machine may be busy
+
+
+@pytest.fixture(scope="module")
+def url():
+    with running(create_app(Backend.load(shipped=["jinyong"]))) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--window-size=390,844", "--lang=zh-CN"):  # a phone-sized window
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def page(browser, url):
+    """The page freshly loaded, its model list filled in from the server."""
+    browser.get(url)
+    browser.execute_script("localStorage.clear()")
+    browser.get(url)
+    WebDriverWait(browser, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#model option"))
+    return browser
+
+
+def _names(browser) -> list[str]:
+    return [li.find_element(By.CLASS_NAME, "name-text").text for li in browser.find_elements(By.CSS_SELECTOR, "#results li")]
+
+
+def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
+    page.find_element(By.ID, "surname").send_keys("欧阳")
+    page.find_element(By.ID, "generate").click()
+    WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results li"))
+    names = _names(page)
+    assert len(names) == 12  # the page's default count
+    assert all(name.startswith("欧阳") and len(name) > 2 for name in names), names
+    assert page.find_element(By.ID, "error").is_displayed() is False
+    assert "12" in page.find_element(By.ID, "status").text
+    assert all(p.text.startswith("Ōuyáng") or not p.text for p in page.find_elements(By.CSS_SELECTOR, "#results .pinyin"))
+
+    first = page.find_element(By.CSS_SELECTOR, "#results li")
+    page.execute_script("arguments[0].scrollIntoView()", first)
+    first.click()
+    WebDriverWait(page, WAIT).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#detail .char-row")))
+    assert page.find_element(By.CSS_SELECTOR, "#detail h3").text == names[0]
+    rows = page.find_elements(By.CSS_SELECTOR, "#detail .char-row")
+    assert [r.find_element(By.CLASS_NAME, "glyph").text for r in rows[:-1]] == list(names[0])
+    assert len(rows) == len(names[0]) + 1  # each character, then the end
+    assert all(r.find_element(By.CLASS_NAME, "p").text for r in rows)
+    assert "selected" in first.get_attribute("class")
+    page.save_screenshot(str(tmp_path / "web.png"))
+    assert (tmp_path / "web.png").stat().st_size > 10_000
+
+
+def test_a_refused_request_shows_its_message_not_a_blank_page(page):
+    page.find_element(By.ID, "min_len").clear()
+    page.find_element(By.ID, "min_len").send_keys("5")
+    page.find_element(By.ID, "max_len").send_keys("3")
+    page.find_element(By.ID, "generate").click()
+    error = WebDriverWait(page, WAIT).until(EC.visibility_of_element_located((By.ID, "error")))
+    assert "--min-len 5 is above --max-len 3" in error.text
+    assert page.find_element(By.ID, "generate").is_enabled()
+    assert not _names(page)
+
+    page.find_element(By.ID, "min_len").clear()
+    page.find_element(By.ID, "min_len").send_keys("2")
+    page.find_element(By.ID, "max_len").clear()
+    page.find_element(By.ID, "surname").send_keys("ж")
+    page.find_element(By.ID, "generate").click()
+    WebDriverWait(page, WAIT).until(EC.text_to_be_present_in_element((By.ID, "error"), "never seen"))
+
+
+def test_the_language_switch_changes_the_interface(page):
+    button = page.find_element(By.ID, "generate")
+    assert button.text == "起名"
+    page.find_element(By.ID, "lang").click()
+    assert button.text == "Generate"
+    assert page.find_element(By.ID, "tab-score").text == "Score"
+    page.refresh()  # the choice is remembered
+    WebDriverWait(page, WAIT).until(lambda b: b.find_element(By.ID, "generate").text == "Generate")
+
+
+def test_scoring_typed_names_shows_their_probabilities(page):
+    page.find_element(By.ID, "tab-score").click()
+    page.find_element(By.ID, "score-names").send_keys("令狐冲\n郭靖")
+    page.find_element(By.ID, "score").click()
+    WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#score-results li")) == 2)
+    texts = [li.find_element(By.CLASS_NAME, "name-text").text for li in page.find_elements(By.CSS_SELECTOR, "#score-results li")]
+    assert texts == ["令狐冲", "郭靖"]
+    WebDriverWait(page, WAIT).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#detail h3"), "令狐冲"))
+    assert len(page.find_elements(By.CSS_SELECTOR, "#detail .char-row")) == 4

@@ -1,0 +1,303 @@
+"""The JSON API through FastAPI's test client: answers that agree with the library, and every bad
+request answered with a 4xx carrying a one-line message, never a 500."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import socket
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra (fastapi, uvicorn) is not installed")
+pytest.importorskip("httpx", reason="FastAPI's test client needs httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from xiaming.cli import main  # noqa: E402
+from xiaming.errors import ConfigError, DataError  # noqa: E402
+from xiaming.web.app import create_app  # noqa: E402
+from xiaming.web.backend import Backend, folder_checkpoints  # noqa: E402
+from xiaming.web.schemas import MAX_BEST, MAX_BODY, MAX_GENERATE, MAX_NAME_CHARS, MAX_SCORE  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def backend() -> Backend:
+    return Backend.load(shipped=["jinyong", "base"])
+
+
+@pytest.fixture(scope="module")
+def client(backend) -> TestClient:
+    with TestClient(create_app(backend)) as c:
+        yield c
+
+
+def _error(response, status: int) -> str:
+    """The one-line message of an error response, after checking its status and shape."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], str) and body["detail"]
+    assert "\n" not in body["detail"]
+    return body["detail"]
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+def test_models_lists_what_was_loaded_and_the_limits(client):
+    body = client.get("/api/models").json()
+    assert body["default"] == "jinyong"
+    assert [m["name"] for m in body["models"]] == ["jinyong", "base"]
+    jinyong = body["models"][0]
+    assert jinyong["novelty"] == "strict" and jinyong["training_names"] > 1000
+    assert body["models"][1]["novelty"] == "exact" and body["models"][1]["training_names"] == 0
+    assert body["limits"]["generate"] == MAX_GENERATE
+    assert {"generate", "best", "score"} <= set(body["features"])
+
+
+def test_generate_obeys_surname_lengths_and_novelty(client, backend):
+    body = client.post("/api/generate", json={"n": 12, "prefix": "令狐", "min_len": 4, "max_len": 4, "seed": 5}).json()
+    names = [row["name"] for row in body["names"]]
+    assert body["found"] == len(names) == 12 and not body["exhausted"] and body["novelty"] == "strict"
+    assert len(set(names)) == 12
+    assert all(name.startswith("令狐") and len(name) == 4 for name in names)
+    training = set(backend.get("jinyong").namer.names)
+    assert not training.intersection(names)
+    assert all(row["pinyin"] is None or row["pinyin"].startswith("Línghú ") for row in body["names"])  # None: a rare character
+
+
+def test_generate_is_reproducible_with_a_seed(client):
+    ask = {"n": 8, "seed": 11}
+    first = client.post("/api/generate", json=ask).json()["names"]
+    again = client.post("/api/generate", json=ask).json()["names"]
+    other = client.post("/api/generate", json={**ask, "seed": 12}).json()["names"]
+    assert first == again
+    assert [r["name"] for r in first] != [r["name"] for r in other]
+
+
+def test_generate_scores_agree_with_the_library(client, backend):
+    body = client.post("/api/generate", json={"n": 6, "seed": 2, "model": "base", "novelty": "off"}).json()
+    assert body["model"] == "base" and body["novelty"] == "off"
+    namer = backend.get("base").namer
+    for row, s in zip(body["names"], namer.score([r["name"] for r in body["names"]])):
+        assert row["log_prob"] == pytest.approx(s.log_prob, abs=1e-3)
+        assert row["bits_per_char"] == pytest.approx(s.bits_per_char, abs=1e-3)
+        assert row["percentile"] is None  # base has no training names to compare with
+
+
+def test_rank_puts_the_likeliest_first(client):
+    rows = client.post("/api/generate", json={"n": 10, "seed": 3, "rank": True}).json()["names"]
+    assert [r["log_prob"] for r in rows] == sorted((r["log_prob"] for r in rows), reverse=True)
+
+
+def test_best_is_the_library_search(client, backend):
+    body = client.post("/api/best", json={"n": 5, "prefix": "张", "max_len": 3}).json()
+    namer = backend.get("jinyong").namer
+    expected = namer.best(5, namer.options(prefix="张", max_len=3))
+    assert [r["name"] for r in body["names"]] == expected.names
+    assert [r["log_prob"] for r in body["names"]] == pytest.approx(expected.log_probs, abs=1e-3)
+
+
+def test_score_gives_each_characters_probability(client, backend):
+    body = client.post("/api/score", json={"names": ["令狐冲", " 郭靖 ", "张无忌"]}).json()
+    namer = backend.get("jinyong").namer
+    expected = namer.score(["令狐冲", "郭靖", "张无忌"])
+    assert [r["name"] for r in body["names"]] == ["令狐冲", "郭靖", "张无忌"]
+    for row, s in zip(body["names"], expected):
+        assert [c["char"] for c in row["chars"]] == list(s.name)
+        probs = [c["p"] for c in row["chars"]] + [row["end_p"]]
+        assert probs == pytest.approx([math.exp(lp) for lp in s.char_log_probs], rel=1e-6)
+        assert row["log_prob"] == pytest.approx(sum(math.log(p) for p in probs), abs=1e-3)
+        assert 0 <= row["percentile"] <= 100
+        assert all(c["known"] for c in row["chars"])
+    assert body["reference_names"] > 1000
+
+
+def test_score_marks_a_character_the_model_never_saw(client):
+    row = client.post("/api/score", json={"names": ["李ж"]}).json()["names"][0]
+    assert [c["known"] for c in row["chars"]] == [True, False]
+
+
+def test_a_shortfall_is_an_answer_with_its_reason(client):
+    body = client.post("/api/generate", json={"n": 30, "prefix": "郭", "charset": "靖", "max_len": 3,
+                                              "novelty": "off"}).json()
+    assert body["exhausted"] and body["found"] < 30 and body["reason"]
+    assert all(set(r["name"][1:]) <= {"靖"} for r in body["names"])
+
+
+def test_page_static_files_and_docs_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "/static/app.js" in page.text and 'name="viewport"' in page.text
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert {"/api/generate", "/api/best", "/api/score", "/api/models"} <= set(schema["paths"])
+    assert client.get("/docs").status_code == 200
+
+
+# --- bad requests ------------------------------------------------------------------------------
+
+BAD = [
+    # (path, JSON body, status, a fragment of the message)
+    ("/api/generate", {"n": 0}, 422, "n:"),
+    ("/api/generate", {"n": MAX_GENERATE + 1}, 422, "n:"),
+    ("/api/generate", {"n": "5"}, 422, "n:"),
+    ("/api/generate", {"n": True}, 422, "n:"),
+    ("/api/generate", {"n": 2.5}, 422, "n:"),
+    ("/api/generate", {"n": None}, 422, "n:"),
+    ("/api/generate", {"temperature": -1}, 422, "temperature:"),
+    ("/api/generate", {"temperature": 101}, 422, "temperature:"),
+    ("/api/generate", {"temperature": 0.001}, 400, "--temperature"),
+    ("/api/generate", {"top_k": 0}, 422, "top_k:"),
+    ("/api/generate", {"top_p": 0}, 422, "top_p:"),
+    ("/api/generate", {"top_p": 1.5}, 422, "top_p:"),
+    ("/api/generate", {"min_p": -0.1}, 422, "min_p:"),
+    ("/api/generate", {"seed": -1}, 422, "seed:"),
+    ("/api/generate", {"seed": 2**64}, 422, "seed:"),
+    ("/api/generate", {"min_len": 0}, 422, "min_len:"),
+    ("/api/generate", {"min_len": 33}, 422, "min_len:"),
+    ("/api/generate", {"max_len": 0}, 422, "max_len:"),
+    ("/api/generate", {"min_len": 5, "max_len": 3}, 400, "--min-len 5 is above --max-len 3"),
+    ("/api/generate", {"prefix": "欧阳", "max_len": 1}, 400, "--prefix"),
+    ("/api/generate", {"prefix": "x" * 17}, 422, "prefix:"),
+    ("/api/generate", {"prefix": "ж"}, 400, "never seen"),
+    ("/api/generate", {"prefix": 3}, 422, "prefix:"),
+    ("/api/generate", {"include": "ж"}, 400, "--include"),
+    ("/api/generate", {"include": "x" * 201}, 422, "include:"),
+    ("/api/generate", {"exclude": ["a"]}, 422, "exclude:"),
+    ("/api/generate", {"charset": ""}, 422, "charset:"),
+    ("/api/generate", {"novelty": "loose"}, 422, "novelty:"),
+    ("/api/generate", {"model": "nope"}, 400, "not loaded"),
+    ("/api/generate", {"model": "../../etc/passwd"}, 422, "model:"),
+    ("/api/generate", {"model": "/tmp/x.safetensors"}, 422, "model:"),
+    ("/api/generate", {"model": "jinyong.safetensors"}, 422, "model:"),
+    ("/api/generate", {"model": ""}, 422, "model:"),
+    ("/api/generate", {"nn": 5}, 422, "nn:"),
+    ("/api/generate", [1, 2], 422, "JSON object"),
+    ("/api/generate", "generate", 422, "JSON object"),
+    ("/api/best", {"n": MAX_BEST + 1}, 422, "n:"),
+    ("/api/best", {"temperature": 0.5}, 422, "temperature:"),
+    ("/api/best", {"min_len": 4, "max_len": 2}, 400, "--min-len"),
+    ("/api/score", {}, 422, "names:"),
+    ("/api/score", {"names": []}, 422, "names:"),
+    ("/api/score", {"names": "令狐冲"}, 422, "names:"),
+    ("/api/score", {"names": [""]}, 422, "names.0:"),
+    ("/api/score", {"names": ["   "]}, 422, "names.0:"),
+    ("/api/score", {"names": ["令" * (MAX_NAME_CHARS + 1)]}, 422, "names.0:"),
+    ("/api/score", {"names": ["令狐冲"] * (MAX_SCORE + 1)}, 422, "names:"),
+    ("/api/score", {"names": [1]}, 422, "names.0:"),
+    ("/api/score", {"names": ["郭靖"], "model": "gulong"}, 400, "not loaded"),
+]
+
+
+@pytest.mark.parametrize("path, body, status, fragment", BAD, ids=[f"{p}:{json.dumps(b)[:40]}" for p, b, _, _ in BAD])
+def test_a_bad_request_gets_a_4xx_with_a_message(client, path, body, status, fragment):
+    assert fragment in _error(client.post(path, json=body), status)
+
+
+@pytest.mark.parametrize("raw, fragment", [(b"{bad json", "not valid JSON"), (b"", "body is required"),
+                                           (b"null", "JSON object"), (b'{"n": NaN}', "n:"),
+                                           (b'{"temperature": Infinity}', "temperature: Input should be a finite"),
+                                           (b"\xff\xfe", "not valid JSON")])
+def test_a_body_that_is_not_a_json_object_is_refused(client, raw, fragment):
+    response = client.post("/api/generate", content=raw, headers={"content-type": "application/json"})
+    assert fragment in _error(response, 422)
+
+
+def test_a_body_sent_as_text_is_refused(client):
+    response = client.post("/api/generate", content=b'{"n": 2}', headers={"content-type": "text/plain"})
+    assert "JSON object" in _error(response, 422)
+
+
+def test_a_large_body_is_refused_declared_or_streamed(client):
+    big = json.dumps({"names": ["令狐冲"], "pad": "x" * MAX_BODY}).encode()
+    assert "bytes" in _error(client.post("/api/score", content=big, headers={"content-type": "application/json"}), 413)
+
+    def chunks():  # no Content-Length: the server counts as it reads
+        for i in range(0, len(big), 4096):
+            yield big[i:i + 4096]
+
+    assert "bytes" in _error(client.post("/api/score", content=chunks(), headers={"content-type": "application/json"}), 413)
+
+
+def test_unknown_paths_and_methods_answer_json(client):
+    assert _error(client.get("/api/nothing"), 404)
+    assert _error(client.get("/api/generate"), 405)
+    assert _error(client.get("/static/../pyproject.toml"), 404)
+
+
+def test_a_request_over_the_time_limit_gets_503(backend):
+    with TestClient(create_app(backend, timeout=1e-6)) as slow:
+        message = _error(slow.post("/api/generate", json={"n": 50}), 503)
+    assert "longer than" in message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({}, optional={
+    "n": st.one_of(st.integers(-3, 8), st.text(max_size=3), st.none()),
+    "prefix": st.one_of(st.text(max_size=4), st.sampled_from(["令狐", "张", "欧阳", "x"])),
+    "min_len": st.integers(-2, 8), "max_len": st.one_of(st.none(), st.integers(-2, 8)),
+    "temperature": st.one_of(st.floats(-1, 3, allow_nan=False), st.just(0)),
+    "top_k": st.one_of(st.none(), st.integers(-1, 50)), "top_p": st.one_of(st.none(), st.floats(-0.5, 1.5)),
+    "include": st.text(max_size=3), "exclude": st.text(max_size=3),
+    "novelty": st.sampled_from(["exact", "strict", "off", "x", None]),
+    "seed": st.one_of(st.none(), st.integers(-2, 2**64)), "model": st.sampled_from(["jinyong", "base", "x", "../a"]),
+}))
+def test_no_request_gets_a_500(client, body):
+    """Any mix of values: an answer, or a 4xx naming what is wrong (503 only if the machine is too busy)."""
+    response = client.post("/api/generate", json=body)
+    assert response.status_code in (200, 400, 422, 503), response.text
+    if response.status_code == 200:
+        got = response.json()
+        assert all(row["name"].startswith(body.get("prefix", "")) for row in got["names"])
+    else:
+        _error(response, response.status_code)
+
+
+# --- models from a folder, and the command ----------------------------------------------------
+
+def test_a_folder_of_checkpoints_is_served_by_file_name(tmp_path, tiny_lstm, tiny_names):
+    shutil.copy(tiny_lstm[0], tmp_path / "made-up.safetensors")
+    (tmp_path / "made-up.state.safetensors").write_bytes(b"not a checkpoint")  # a resume state is skipped
+    with TestClient(create_app(Backend.load(tmp_path, shipped=[]))) as c:
+        models = c.get("/api/models").json()
+        assert models["default"] == "made-up" and [m["name"] for m in models["models"]] == ["made-up"]
+        body = c.post("/api/generate", json={"model": "made-up", "n": 5, "seed": 0}).json()
+        assert body["found"] == 5 and body["novelty"] == "exact"
+        assert not set(tiny_names).intersection(r["name"] for r in body["names"])
+        assert "not loaded" in _error(c.post("/api/generate", json={"model": "jinyong"}), 400)
+
+
+def test_unusable_model_folders_are_refused(tmp_path, tiny_lstm):
+    with pytest.raises(DataError, match="no such folder"):
+        folder_checkpoints(tmp_path / "missing")
+    with pytest.raises(DataError, match="no .safetensors"):
+        folder_checkpoints(tmp_path)
+    shutil.copy(tiny_lstm[0], tmp_path / "jinyong.safetensors")
+    with pytest.raises(ConfigError, match="shipped model"):
+        folder_checkpoints(tmp_path)
+    (tmp_path / "jinyong.safetensors").rename(tmp_path / "my model.safetensors")
+    with pytest.raises(ConfigError, match="letters, digits"):
+        folder_checkpoints(tmp_path)
+
+
+def test_serve_refuses_bad_flags_in_one_line(tmp_path, capsys):
+    assert main(["serve", "--port", "70000"]) == 1
+    assert "--port 70000" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_code:
+        main(["serve", "--port", "0x"])
+    assert exit_code.value.code == 2 and "--port" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["serve", "--port", str(busy.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert "cannot listen there" in err and len(err.strip().splitlines()) == 1
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["serve", "--port", str(port), "--models", str(tmp_path / "missing")]) == 1
+    assert "--models" in capsys.readouterr().err
