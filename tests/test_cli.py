@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from xiaming.checkpoint import load_checkpoint
 from xiaming.cli import main
 
 
@@ -160,3 +161,103 @@ def test_unwritable_output_fails_before_training(capsys, names_file, tmp_path):
 def test_extreme_generation_values_are_refused(capsys, tiny_lstm, argv, message):
     code, _, err = run(capsys, "generate", tiny_lstm[0], *argv)
     assert code == 1 and message in err
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["generate", "MODEL", "-n", "0"], 1, "-n 0: must be at least 1"),
+    (["generate", "MODEL", "--top-k", "0"], 1, "--top-k 0: must be at least 1"),
+    (["generate", "MODEL", "--top-k=0"], 1, "--top-k 0: must be at least 1"),
+    (["generate", "MODEL", "--best", "0"], 1, "--best 0: must be at least 1"),
+    (["train", "NAMES", "-o", "x.safetensors", "--batch-size", "0"], 1, "--batch-size 0: must be at least 1"),
+    (["train", "NAMES", "-o", "x.safetensors", "--lr", "-1"], 1, "--lr -1.0: must be positive"),
+    (["train", "NAMES", "-o", "x.safetensors", "--max-name-len", "0"], 1, "--max-name-len 0: must be at least 1"),
+    (["train", "NAMES", "-o", "x.safetensors", "--size", "huge"], 1, "--size 'huge': choose one of"),
+    (["train", "NAMES", "-o", "x.safetensors", "--init", "MODEL", "--dropout", "1.5"], 1, "--dropout 1.5"),
+    (["generate", "MODEL", "-n", "abc"], 2, "not a whole number"),
+    (["train", "NAMES", "-o", "x.safetensors", "--batch-size", "many"], 2, "not a whole number"),
+    (["train", "NAMES"], 2, "required"),
+    (["train", "NAMES", "-o", "x.safetensors", "--no-such-flag"], 2, "unrecognized arguments"),
+    (["frobnicate"], 2, "invalid choice"),
+])
+def test_one_exit_code_rule(capsys, tmp_path, names_file, tiny_lstm, argv, code, message):
+    argv = [{"NAMES": names_file, "MODEL": tiny_lstm[0]}.get(a, a) for a in argv]
+    argv = [str(tmp_path / a) if a.endswith(".safetensors") and "/" not in a else a for a in argv]
+    got, _, err = run(capsys, *argv)
+    assert got == code, err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_flag_is_named_as_the_user_typed_it(capsys, tmp_path, tiny_lstm, names_file):
+    code, _, err = run(capsys, "eval", tiny_lstm[0], names_file, "--samples", "-1")
+    assert code == 1 and "--samples -1: must be 0 or more" in err
+    code, _, err = run(capsys, "train", names_file, "-o", str(tmp_path / "m.safetensors"), "--max-n", "0")
+    assert code == 1 and "--max-n 0: must be at least 1" in err
+
+
+def test_no_command_is_a_malformed_command_line(capsys):
+    code, _, err = run(capsys)
+    assert code == 2 and "usage" in err
+
+
+def test_long_lines_are_skipped_with_their_line_numbers(capsys, tmp_path, tiny_names):
+    p = tmp_path / "n.txt"
+    lines = list(tiny_names[:50])
+    lines.insert(3, "x" * 100_000)
+    lines.insert(10, "y" * 33)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "train", str(p), "-o", str(out), "--size", "tiny", "--max-steps", "2", "--quiet")
+    assert code == 0, err
+    assert "warning: " in err and "skipped 2 lines longer than 32 characters (lines 4, 11)" in err
+    saved = load_checkpoint(out)
+    assert saved.train["data"]["names"] == 50 and saved.train["max_name_len"] <= 32
+    code, _, err = run(capsys, "train", str(p), "-o", str(out), "--size", "tiny", "--max-steps", "2", "--quiet",
+                       "--force", "--max-name-len", "40")
+    assert code == 0 and "skipped 1 line longer than 40 characters (line 4)" in err
+
+
+def test_an_encoding_that_was_given_is_not_told_to_pass_encoding(capsys, tmp_path):
+    p = tmp_path / "n.txt"
+    p.write_bytes("张三\n李四\n".encode("utf-8") + b"\xff\xff\n")
+    code, _, err = run(capsys, "train", str(p), "-o", str(tmp_path / "m.safetensors"), "--encoding", "gbk")
+    assert code == 1 and err.count("\n") == 1
+    assert "line 3" in err and "not valid gbk" in err and "pass --encoding" not in err
+
+
+def test_a_checkpoint_with_a_damaged_kind_is_a_damaged_file_not_a_bad_flag(capsys, tmp_path, tiny_lstm):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(tiny_lstm[0], framework="pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        metadata = {**f.metadata(), "kind": "lstmm"}
+    bad = tmp_path / "bad.safetensors"
+    save_file(tensors, str(bad), metadata=metadata)
+    for argv in (["generate", str(bad)], ["eval", str(bad), "jinyong", "-n", "0"], ["models", str(bad)]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and str(bad) in err and "damaged" in err and "--model" not in err, (argv, err)
+
+
+def test_models_lists_shipped_and_given_checkpoints(capsys, tiny_lstm):
+    code, out, err = run(capsys, "models", tiny_lstm[0], "--json")
+    assert code == 0, err
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert {"jinyong", "gulong", "poets", "base", tiny_lstm[0]} <= set(rows)
+    assert rows["jinyong"]["base"] == "base" and rows["jinyong"]["data"] == "builtin:jinyong"
+    mine = rows[tiny_lstm[0]]
+    assert mine["kind"] == "lstm" and mine["names"] == 300 and mine["parameters"] > 0 and mine["data"] == "made-up"
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and "base" in out and "fine-tuned from base" in out and "parameters" in out
+
+
+def test_every_train_flag_has_help_and_its_default(capsys):
+    from xiaming.cli import build_parser
+
+    parser = build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    for action in train_parser._actions:
+        if action.dest in ("help", "names", "output") or action.const is True:  # no value, or required
+            assert action.help, action.dest
+            continue
+        assert action.help and "default" in action.help, action.dest
+    assert parser.parse_args(["train", "x", "-o", "y"]).device == "auto"

@@ -1,7 +1,7 @@
 import pytest
 
 from xiaming.corpus import describe, load_names, read_names, split
-from xiaming.errors import ConfigError, DataError
+from xiaming.errors import ConfigError, DataError, XiamingWarning
 
 
 def test_strips_blanks_duplicates_bom_and_crlf(tmp_path):
@@ -65,3 +65,58 @@ def test_a_folder_named_like_a_corpus_does_not_hide_it(tmp_path, monkeypatch):
     assert load_names("poets").source == "builtin:poets"
     (tmp_path / "gulong").write_text("my\nown\n", encoding="utf-8")
     assert load_names("gulong").names == ["my", "own"]  # a file of that name is the user's list
+
+
+def test_long_lines_are_skipped_with_one_warning_naming_them(tmp_path):
+    p = tmp_path / "n.txt"
+    lines = ["anna", "x" * 40, "bob", *(["y" * 33] * 7), "carl"]
+    p.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.warns(XiamingWarning) as record:
+        assert read_names(p) == ["anna", "bob", "carl"]
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "skipped 8 lines longer than 32 characters (lines 2, 4, 5, 6, 7 and 3 more)" in message
+    assert read_names(p, max_len=40, dedupe=False) == ["anna", "x" * 40, "bob", *(["y" * 33] * 7), "carl"]
+    with pytest.raises(ConfigError, match="--max-name-len 0"):
+        read_names(p, max_len=0)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_reading_in_chunks_gives_what_reading_whole_gives(tmp_path, monkeypatch, chunk):
+    import xiaming.corpus as corpus
+
+    text = "\ufeff张三\r\n  李四 \r\n\r\n张三\rwang\n" + "长" * 50 + "\n  x y  \u2028end"
+    p = tmp_path / "n.txt"
+    p.write_bytes(text.encode("utf-8"))
+    monkeypatch.setattr(corpus, "_CHUNK", chunk)
+    with pytest.warns(XiamingWarning, match=r"\(line 6\)"):
+        got = read_names(p, dedupe=False)
+    whole = [s for s in (line.strip() for line in text.lstrip("\ufeff").splitlines()) if s and len(s) <= 32]
+    assert got == whole == ["张三", "李四", "张三", "wang", "x y", "end"]
+    p.write_bytes(text[1:].encode("utf-16"))  # its own BOM
+    with pytest.warns(XiamingWarning):
+        assert read_names(p, encoding="utf-16", dedupe=False) == whole
+
+
+def test_a_huge_line_is_never_held_in_memory(tmp_path):
+    import tracemalloc
+
+    p = tmp_path / "n.txt"
+    with open(p, "w", encoding="utf-8") as f:
+        f.write("anna\n" + "长" * 5_000_000 + "\nbob\n")  # 15 MB of UTF-8 on one line
+    tracemalloc.start()
+    try:
+        with pytest.warns(XiamingWarning, match=r"\(line 2\)"):
+            assert read_names(p) == ["anna", "bob"]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # one 1 MB chunk and its text; reading the file whole holds 35 MB
+
+
+def test_an_encoding_that_was_given_is_named_when_it_fails(tmp_path):
+    p = tmp_path / "n.txt"
+    p.write_bytes("张三\n".encode("utf-8") + b"ok\n\xff\xff\n")
+    with pytest.raises(DataError, match=r"line 3: bytes that are not valid gbk") as info:
+        read_names(p, encoding="gbk")
+    assert "pass --encoding" not in str(info.value)

@@ -1,5 +1,7 @@
 """The training loop: validation, early stopping, best checkpoint, resume, clean interruption."""
 
+import math
+
 import pytest
 import torch
 
@@ -108,3 +110,68 @@ def test_fine_tuning_rejects_a_different_kind_or_shape(tiny_lstm, tiny_names, tm
         train(data, "gru", tmp_path / "a.safetensors", init=tiny_lstm[0], **QUIET)
     with pytest.raises(ConfigError, match="only --dropout"):
         train(data, None, tmp_path / "b.safetensors", init=tiny_lstm[0], model_overrides={"n_hidden": 7}, **QUIET)
+
+
+def test_resume_lists_every_flag_it_cannot_honour_and_force_keeps_the_saved_ones(tiny_names, tmp_path):
+    data = NameList(tiny_names, "x")
+    out = tmp_path / "m.safetensors"
+    saved = TrainConfig(max_steps=4, eval_interval=2, batch_size=16, lr=1e-2, seed=3)
+    train(data, "lstm", out, saved, size="tiny", **QUIET)
+    changed = TrainConfig(max_steps=8, eval_interval=2, batch_size=32, lr=0.1, seed=3, unk_rate=0.2)
+    with pytest.raises(ConfigError) as info:
+        train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, **QUIET)
+    message = str(info.value)
+    for expected in ("--model gru (saved lstm)", "--batch-size 32 (saved 16)", "--lr 0.1 (saved 0.01)",
+                     "--unk-rate 0.2 (saved 0.5)", "--n-hidden 99 (saved 32)", "--force"):
+        assert expected in message, message
+    assert "--max-steps" not in message  # changeable: applied, not refused
+    notes: list[str] = []
+    result = train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, force=True,
+                   log=notes.append, progress_bar=False)
+    assert result.step == 8  # the new --max-steps is applied
+    assert any("--max-steps 8 (was 4)" in n for n in notes)
+    assert any(n.startswith("--force: continuing with the saved values") for n in notes)
+    tuned = load_checkpoint(out)
+    assert tuned.kind == "lstm" and tuned.config.n_hidden == 32
+    assert tuned.train["train_config"]["batch_size"] == 16 and tuned.train["train_config"]["lr"] == 1e-2
+
+
+def test_resume_with_a_damaged_state_names_the_file(tiny_names, tmp_path):
+    from xiaming.checkpoint import atomic_write_tensors
+
+    out = tmp_path / "m.safetensors"
+    atomic_write_tensors(state_path(out), {"x": torch.zeros(1)},
+                         {"format": "xiaming-train-state", "format_version": "1", "run": '{"kind": "bogus"}'})
+    with pytest.raises(CheckpointError, match=r"m\.state\.safetensors: damaged training state"):
+        train(NameList(tiny_names, "x"), None, out, resume=True, **QUIET)
+
+
+def test_fine_tuning_checks_dropout_like_every_other_value(tiny_lstm, tiny_names, tmp_path):
+    with pytest.raises(ConfigError, match=r"--dropout 1\.5: must be in \[0, 1\)"):
+        train(NameList(tiny_names, "x"), None, tmp_path / "ft.safetensors", init=tiny_lstm[0],
+              model_overrides={"dropout": 1.5}, **QUIET)
+    assert not (tmp_path / "ft.safetensors").exists()
+
+
+def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
+    from xiaming.train import Progress, TrainingLoop, build_trainer, prepare_run
+
+    data = NameList(tiny_names, "x")
+    out = tmp_path / "m.safetensors"
+    fresh = prepare_run(data, out, "gru", TrainConfig(max_steps=3, eval_interval=3, seed=2), size="tiny")
+    assert fresh.kind == "gru" and not fresh.resume and fresh.base is None
+    assert len(fresh.train_names) + len(fresh.val_names) == len(tiny_names)
+    tuned = prepare_run(data, out, None, TrainConfig(), init=tiny_lstm[0])
+    assert tuned.kind == "lstm" and tuned.model_config.dropout == 0.3 and tuned.base is not None
+    assert tuned.peak_lr == pytest.approx(3e-3 / 3)
+    session = build_trainer(fresh, device="cpu")
+    loss, chars = session.trainer.step(0)
+    assert math.isfinite(loss) and chars > 0
+    loop = TrainingLoop(fresh, session, data, out, Progress(), {}, log=lambda _m: None)
+    class Never:
+        requested = False
+    assert loop.run(Never(), progress_bar=False) == "max_steps"
+    result = loop.finish("max_steps")
+    assert result.step == 3 and load_checkpoint(out).kind == "gru"
+    resumed = prepare_run(data, out, None, None, resume=True)
+    assert resumed.resume and resumed.kind == "gru" and resumed.config.max_steps == 3

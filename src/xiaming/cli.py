@@ -525,7 +525,7 @@ def _add_eval(sub) -> None:
                                    "length fit.")
     p.add_argument("model", help=_MODEL_HELP)
     p.add_argument("names", help="held-out names: a file (one per line, every non-blank line scored, repeats too) or a built-in corpus")
-    p.add_argument("-n", "--samples", dest="samples", type=_int, default=1000,
+    p.add_argument("-n", "--samples", dest="samples", type=_non_negative_int, default=1000,
                    help="names to draw for the sample statistics (default 1000; 0 skips them)")
     p.add_argument("--seed", type=_int, default=0, help="seed of the samples (default 0)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
@@ -603,6 +603,10 @@ def _model_row(name: str, path: Path) -> dict:
         raise CheckpointError(f"{path}: not a xiaming checkpoint (unreadable or truncated safetensors file)") from None
     if meta.get("format") != "xiaming-checkpoint":
         raise CheckpointError(f"{path}: not a xiaming checkpoint")
+    from .models import MODELS
+
+    if meta.get("kind") not in MODELS:
+        raise CheckpointError(f"{path}: damaged checkpoint metadata (unknown model kind {meta.get('kind')!r})")
     try:
         train = json.loads(meta.get("train", "{}"))
         data = train.get("data", {})
