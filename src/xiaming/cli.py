@@ -677,6 +677,92 @@ def _cmd_serve(args) -> int:
     return 0
 
 
+def _models_list(text: str) -> list[str]:
+    """`jinyong,gulong` -> ["jinyong", "gulong"] (shipped names or checkpoint paths)."""
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    if len(models) < 2:
+        raise ConfigError(f"--models {text!r}: give at least two models, separated by commas")
+    return models
+
+
+def _add_who(sub) -> None:
+    p = sub.add_parser("who", help="whose style is a name: the probability of each style model",
+                       description="For each name, the probability that it is in the style of each model (by "
+                                   "default Jin Yong's and Gu Long's), and the characters that pull it towards "
+                                   "each style (in nats of the calibrated score). The models' log-probabilities "
+                                   "and their lists' character counts are weighed by a calibration fitted on names "
+                                   "the models never saw (scripts/build_style.py).")
+    p.add_argument("names", nargs="+", metavar="NAME", help="names to attribute")
+    p.add_argument("--models", default="jinyong,gulong",
+                   help="comma-separated styles to choose among: shipped models or checkpoint paths (default jinyong,gulong)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_cmd_who)
+
+
+def _cmd_who(args) -> int:
+    from .style import StyleJudge
+
+    judge = StyleJudge.load(_models_list(args.models))
+    found = judge.who(args.names)
+    if args.json:
+        print(json.dumps({"models": judge.styles, "calibration": {"neural": judge.calibration.neural,
+                                                                  "ngram": judge.calibration.ngram,
+                                                                  "bias": judge.calibration.bias},
+                          "names": [{"name": a.name, "best": a.best, "probs": {s: round(p, 4) for s, p in a.probs.items()},
+                                     "evidence": [{"char": c or "(end)", "pull": {s: round(v, 3) for s, v in pull.items()}}
+                                                  for c, pull in a.evidence]} for a in found]}, ensure_ascii=False))
+        return 0
+    for a in found:
+        probs = "  ".join(f"{s} {p:.0%}" for s, p in sorted(a.probs.items(), key=lambda t: -t[1]))
+        print(f"{a.name}  {probs}")
+        pulls = [f"towards {s}: " + " ".join(f"{c} +{v:.1f}" for c, v in chars) for s, chars in a.pulls().items() if chars]
+        if pulls:
+            print("    " + "   ".join(pulls))
+    return 0
+
+
+def _add_quiz(sub) -> None:
+    from .quiz import MODES
+
+    p = sub.add_parser("quiz", help="the guessing game: whose style, or which name is real",
+                       description="Rounds of names to judge, answered on standard input (so it can be played "
+                                   "through a pipe). Mode author: a few names invented by one model; say whose "
+                                   "style (a number, the model's name, or 金庸/古龙). Mode real: two names, one from "
+                                   "the built-in list and one invented; say which is real (1 or 2). An answer that "
+                                   "is not a choice is asked again (3 tries, then counted wrong); end of input "
+                                   "stops the game with the score so far.")
+    p.add_argument("--mode", choices=MODES, default="author", help="author (default) or real")
+    p.add_argument("--rounds", type=_positive_int, default=10, help="how many rounds (default 10)")
+    p.add_argument("--seed", type=_int, default=None, help="seed: the same seed gives the same game (default: random)")
+    p.add_argument("--size", type=_positive_int, default=3, help="names shown per round in mode author (default 3)")
+    p.add_argument("--models", default="jinyong,gulong",
+                   help="comma-separated styles to play with: shipped models or checkpoint paths (default jinyong,gulong)")
+    p.set_defaults(run=_cmd_quiz)
+
+
+def _cmd_quiz(args) -> int:
+    from .namer import Namer
+    from .quiz import make_rounds, play
+    from .style import StyleJudge, style_name
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.mode == "author":
+        models = _models_list(args.models)
+    namers = {m: Namer.load(m) for m in models}
+    rounds = make_rounds(args.mode, args.rounds, args.seed, models, args.size, namers)
+    comment = None
+    if args.mode == "author":
+        judge = StyleJudge({style_name(m): n for m, n in namers.items()})
+
+        def comment(rnd) -> str:
+            found = judge.who(list(rnd.names))
+            mean = {s: sum(a.probs[s] for a in found) / len(found) for s in judge.styles}
+            return "xiaming who: " + "  ".join(f"{s} {p:.0%}" for s, p in sorted(mean.items(), key=lambda t: -t[1]))
+
+    play(rounds, args.mode, sys.stdin, sys.stdout, comment)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; exposed for tests and documentation."""
     from . import __version__
@@ -684,7 +770,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora, _add_serve):
+    for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora, _add_serve, _add_who, _add_quiz):
         add(sub)
     _add_models(sub)
     return parser

@@ -1,0 +1,126 @@
+"""Style mixing: several models as one, mixing their next-character distributions step by step.
+
+    from xiaming.mix import mixed_namer
+    namer = mixed_namer({"jinyong": 0.7, "gulong": 0.3})
+    namer.generate(10, namer.options(prefix="令狐"), seed=1)
+
+`MixtureEngine` honours the engine contract (`engine.protocol.Engine`), so the sampler, the
+constraints, the search and the scorer of `Namer` work on a mixture unchanged. At every step each
+model reads the same characters and gives its distribution of the next one; the mixture is their
+weighted average,
+
+    p(c | c_<t) = sum_i w_i p_i(c | c_<t),
+
+over the union of the models' vocabularies. A character model i lacks gets what model i's scorer
+would give it: its unknown-character probability times the character's share of it
+(`score.UnknownShares`); the mixture's own unknown id keeps the rest, for characters no model
+knows. So a mixture's scores are proper probabilities, and weights 1 and 0 give the first model's
+distribution exactly (a model of weight 0 is not even run). Mixing per step, rather than picking
+one model per name, blends the styles inside each name.
+
+`mixed_namer` wraps the mixture in a `Namer` whose training list is the union of every list
+involved (weight 0 included), so novelty is checked against all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .engine.protocol import Engine, State, log_softmax
+from .errors import ConfigError
+from .score import UnknownShares
+from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+
+
+class MixtureEngine:
+    """Weighted per-step mixture of engines over the union of their vocabularies."""
+
+    def __init__(self, engines: Sequence[Engine], vocabs: Sequence[Vocab], weights: Sequence[float]) -> None:
+        if not (len(engines) == len(vocabs) == len(weights)) or not engines:
+            raise ConfigError("a mixture needs one weight and one vocabulary per model")
+        if any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ConfigError("mixture weights must be 0 or more, and not all 0")
+        total = float(sum(weights))
+        self.vocab = Vocab(tuple(sorted(set().union(*(v.chars for v in vocabs)))))
+        self.vocab_size = self.vocab.size
+        windows = [e.window for e in engines if e.window is not None]
+        self.window = min(windows) if windows else None
+        self.parts: list[tuple[Engine, float, np.ndarray, np.ndarray]] = []  # (engine, log w, id map, log correction)
+        for engine, vocab, w in zip(engines, vocabs, weights):
+            if w > 0:
+                to_model, extra = self._mapping(vocab)
+                self.parts.append((engine, math.log(w / total), to_model, extra))
+
+    def _mapping(self, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
+        """For one model: the model id of each union id (UNKNOWN where it lacks the character), and
+        the log factor turning its unknown probability into that character's (0 where it has it)."""
+        to_model = np.array([BOUNDARY, UNKNOWN] + [vocab.id(c) for c in self.vocab.chars], dtype=np.int64)
+        extra = np.zeros(self.vocab_size, dtype=np.float64)
+        shares = UnknownShares(vocab)
+        missing = [i + N_SPECIAL for i, c in enumerate(self.vocab.chars) if c not in vocab]
+        taken = 0.0
+        for i in missing:
+            extra[i] = shares.log_share(self.vocab.chars[i - N_SPECIAL])
+            taken += math.exp(extra[i])
+        extra[UNKNOWN] = math.log(max(1.0 - taken, 1e-300))  # characters outside every vocabulary
+        return to_model, extra
+
+    def _mix(self, logps: list[np.ndarray]) -> np.ndarray:
+        """log sum_i w_i p_i from per-model log-probabilities already on the union ids (..., U)."""
+        if len(logps) == 1:
+            return logps[0].astype(np.float32)
+        stack = np.stack(logps)  # (M, ..., U)
+        top = stack.max(0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        return (top + np.log(np.exp(stack - top).sum(0))).astype(np.float32)
+
+    def _on_union(self, logits: np.ndarray, logw: float, to_model: np.ndarray, extra: np.ndarray) -> np.ndarray:
+        return logw + log_softmax(logits.astype(np.float64))[..., to_model] + extra
+
+    def initial_state(self, batch: int) -> State:
+        return [engine.initial_state(batch) for engine, *_ in self.parts]
+
+    def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
+        logps, states = [], []
+        for (engine, logw, to_model, extra), s in zip(self.parts, state):
+            logits, s = engine.step(to_model[ids], s)  # (B, V_i)
+            logps.append(self._on_union(logits, logw, to_model, extra))
+            states.append(s)
+        return self._mix(logps), states  # (B, U) log-probabilities: valid logits
+
+    def select_state(self, state: State, rows: np.ndarray) -> State:
+        return [engine.select_state(s, rows) for (engine, *_), s in zip(self.parts, state)]
+
+    def logits(self, ids: np.ndarray) -> np.ndarray:
+        logps = [self._on_union(engine.logits(to_model[ids]), logw, to_model, extra)
+                 for engine, logw, to_model, extra in self.parts]
+        return self._mix(logps)  # (B, T, U)
+
+
+def mixed_namer(weights: dict[str, float], namers: dict | None = None):
+    """A `Namer` sampling the weighted mixture of the models named in `weights` (shipped names or
+    checkpoint paths; `namers` may supply them already loaded)."""
+    from .namer import Namer
+
+    if not weights:
+        raise ConfigError("--style: name at least one model")
+    namers = dict(namers or {})
+    for model in weights:
+        if model not in namers:
+            namers[model] = Namer.load(model)
+    models = [namers[m] for m in weights]
+    engine = MixtureEngine([n.engine for n in models], [n.vocab for n in models], list(weights.values()))
+    sources = [str(n.train.get("source", "")) for n in models]
+    builtin = all(s.startswith("builtin:") for s in sources)
+    train = {
+        "source": ("builtin:" if builtin else "mixture:") + "+".join(s.split(":", 1)[-1] for s in sources),
+        "max_name_len": max(int(n.train.get("max_name_len", 12)) for n in models),
+        "mixture": {m: w for m, w in weights.items()},
+    }
+    names = list(dict.fromkeys(name for n in models for name in n.names))
+    shared = {k: v for k, v in models[0].sampling.items() if all(n.sampling.get(k) == v for n in models)}
+    spec = ",".join(f"{m}={w:g}" for m, w in weights.items())
+    return Namer(engine, engine.vocab, names, train, "mixture", spec, shared)

@@ -1,0 +1,212 @@
+"""Attribution (`xiaming.style`) and style mixing (`xiaming.mix`).
+
+Two made-up languages that share no letter make attribution's answer known by construction: a
+name in one language's letters can only be that style's. Mixing is checked against the pure
+models it mixes: weights 1 and 0 must give exactly the first model's probabilities, and any
+weights their weighted average.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+
+from xiaming.cli import main
+from xiaming.corpus import NameList
+from xiaming.errors import CheckpointError, ConfigError
+from xiaming.namer import Namer
+from xiaming.style import (Calibration, NgramStyles, StyleJudge, fit_calibration, name_features, parse_weights,
+                           shipped_calibration, who)
+from xiaming.train import TrainConfig, train
+from xiaming.score import UnknownShares
+from xiaming.vocab import BOUNDARY, UNKNOWN
+
+QUIET = dict(log=lambda _m: None, progress_bar=False, device="cpu")
+
+
+def language(consonants: str, vowels: str, count: int, seed: int) -> list[str]:
+    """Distinct names of 2-3 consonant-vowel syllables over the given letters."""
+    rng = random.Random(seed)
+    names: dict[str, None] = {}
+    while len(names) < count:
+        names["".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.choice((2, 3))))] = None
+    return list(names)
+
+
+@pytest.fixture(scope="module")
+def two_styles(tmp_path_factory):
+    """Two n-gram models (trained by counting, in milliseconds) on languages with no letter in common."""
+    folder = tmp_path_factory.mktemp("styles")
+    lists = {"east": language("bdgk", "ae", 200, 1), "west": language("mnpt", "iou", 200, 2)}
+    paths = {}
+    for style, names in lists.items():
+        paths[style] = str(folder / f"{style}.safetensors")
+        train(NameList(names, f"made-up {style}"), "ngram", paths[style], TrainConfig(seed=0), **QUIET)
+    return paths, lists
+
+
+def test_names_in_one_style_s_letters_are_attributed_to_it(two_styles):
+    paths, lists = two_styles
+    east_new, west_new = "gakabe", "mitopu"  # unseen names in each language's letters
+    assert east_new not in lists["east"] and west_new not in lists["west"]
+    for calibration in (Calibration(), Calibration(0.5, 0.5, 0.5, {})):
+        found = who([east_new, west_new], [paths["east"], paths["west"]], calibration)
+        assert [a.best for a in found] == ["east", "west"]
+        assert found[0].probs["east"] > 0.99 and found[1].probs["west"] > 0.99
+        assert math.isclose(sum(found[0].probs.values()), 1.0)
+        pulls = found[0].pulls(limit=10)
+        assert {c for c, _ in pulls["east"]} == set(east_new) and not pulls["west"]
+
+
+def test_evidence_adds_up_to_the_log_odds(two_styles):
+    paths, _ = two_styles
+    calibration = Calibration(0.7, 0.4, 0.5, {"east": 0.3, "west": -0.3})
+    (a,) = who(["gamito"], [paths["east"], paths["west"]], calibration)  # half one language, half the other
+    diff = sum(pull["east"] - pull["west"] for _, pull in a.evidence) + 0.6
+    assert math.isclose(math.log(a.probs["east"] / a.probs["west"]), diff, rel_tol=1e-6, abs_tol=1e-6)
+    chars = [c for c, _ in a.evidence]
+    assert chars == [*"gamito", ""]
+    by_char = dict(a.evidence)
+    assert by_char["g"]["east"] > by_char["g"]["west"] and by_char["t"]["west"] > by_char["t"]["east"]
+
+
+def test_ngram_view_counts_each_feature_once_and_knows_the_boundaries():
+    assert name_features("abc") == [["a", "\x00a"], ["b", "ab"], ["c", "bc"], ["c\x00"]]
+    counts = NgramStyles({"x": ["aa", "ab"], "y": ["bb"]}, alpha=1.0)
+    once = counts.contributions("aa")
+    assert once.shape == (3, 2)
+    # "a" is counted once in "aa": the second a adds only the bigram aa
+    assert once[1, 0] == pytest.approx(counts.log_theta[0, counts.index["aa"]])
+
+
+def test_fit_calibration_recovers_the_weights_it_was_drawn_from():
+    rng = np.random.default_rng(0)
+    n, styles = 4000, ["a", "b", "c"]
+    neural, ngram = rng.normal(size=(n, 3)) * 2, rng.normal(size=(n, 3)) * 2
+    truth = (0.8, 0.3, {"a": 0.5, "b": -0.2, "c": -0.3})
+    z = truth[0] * neural + truth[1] * ngram + np.array(list(truth[2].values()))
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    labels = np.array([rng.choice(3, p=row) for row in p])
+    cal = fit_calibration(neural, ngram, labels, styles, alpha=0.5, ridge=0.0, balanced=False)
+    assert cal.neural == pytest.approx(0.8, abs=0.08) and cal.ngram == pytest.approx(0.3, abs=0.08)
+    assert [cal.bias[s] for s in styles] == pytest.approx([0.5, -0.2, -0.3], abs=0.12)  # centred, as drawn
+    balanced = fit_calibration(neural, ngram, labels, styles, alpha=0.5, ridge=0.0)
+    assert balanced.neural == pytest.approx(0.8, abs=0.08)  # reweighting styles moves the biases, not the weights
+
+
+def test_calibration_round_trip_and_foreign_files(tmp_path, two_styles):
+    cal = Calibration(0.4, 0.6, 0.5, {"jinyong": 0.1, "gulong": -0.1}, {"folds": 5})
+    cal.save(tmp_path / "style.safetensors")
+    assert Calibration.load(tmp_path / "style.safetensors") == cal
+    with pytest.raises(CheckpointError):
+        Calibration.load(two_styles[0]["east"])  # a model, not a calibration
+    (tmp_path / "junk.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError):
+        Calibration.load(tmp_path / "junk.safetensors")
+
+
+def test_shipped_calibration_weighs_both_views():
+    cal = shipped_calibration()
+    assert cal.neural > 0 and cal.ngram > 0 and set(cal.bias) == {"jinyong", "gulong"}
+
+
+def test_model_without_a_list_falls_back_to_the_likelihood_ratio(two_styles, tmp_path):
+    paths, _ = two_styles
+    east = Namer.load(paths["east"])
+    bare = Namer(east.engine, east.vocab, [], east.train)
+    judge = StyleJudge({"east": bare, "west": Namer.load(paths["west"])}, Calibration(0.2, 0.9, 0.5, {}))
+    assert judge.calibration.neural == 1.0 and judge.calibration.ngram == 0.0
+    assert judge.who(["gabe"])[0].best == "east"
+
+
+def test_parse_weights():
+    assert parse_weights("jinyong=0.7,gulong=0.3") == pytest.approx({"jinyong": 0.7, "gulong": 0.3})
+    assert parse_weights("a=1,b=3") == pytest.approx({"a": 0.25, "b": 0.75})
+    for bad in ("jinyong", "a=x", "a=-1,b=2", "a=0,b=0", "a=1,a=2", "a=nan"):
+        with pytest.raises(ConfigError, match="--style"):
+            parse_weights(bad)
+
+
+def test_who_needs_two_models_and_nonempty_names(two_styles):
+    paths, _ = two_styles
+    with pytest.raises(ConfigError, match="at least two"):
+        who(["gabe"], [paths["east"]])
+    with pytest.raises(ConfigError, match="empty"):
+        who(["  "], [paths["east"], paths["west"]])
+
+
+def test_who_command(capsys, two_styles):
+    paths, _ = two_styles
+    assert main(["who", "gakabe", "mitopu", "--models", f"{paths['east']},{paths['west']}", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [row["best"] for row in out["names"]] == ["east", "west"]
+    assert main(["who", "gakabe", "--models", paths["east"]]) == 1
+    assert "--models" in capsys.readouterr().err
+
+
+# --- mixing ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return {m: Namer.load(m) for m in ("jinyong", "gulong")}
+
+
+def _next_probs(namer, text: str) -> dict[str, float]:
+    """The next-character distribution after reading `text`, by character ('' for the end)."""
+    engine = namer.engine
+    state = engine.initial_state(1)
+    for i in [BOUNDARY, *namer.vocab.encode(text)]:
+        logits, state = engine.step(np.array([i], dtype=np.int64), state)
+    p = np.exp(logits[0].astype(np.float64) - logits[0].max())
+    p /= p.sum()
+    return {("" if i == BOUNDARY else "<unk>" if i == UNKNOWN else namer.vocab.texts[i]): float(p[i]) for i in range(len(p))}
+
+
+def test_mixing_weights_one_and_zero_give_the_pure_models(shipped):
+    from xiaming.mix import mixed_namer
+
+    names = ["令狐冲", "西门吹雪", "陆小凤", "郭靖"]
+    for pure, other in (("jinyong", "gulong"), ("gulong", "jinyong")):
+        mixed = mixed_namer({pure: 1.0, other: 0.0}, shipped)
+        want = [s.log_prob for s in shipped[pure].score(names)]
+        got = [s.log_prob for s in mixed.score(names)]
+        assert got == pytest.approx(want, abs=1e-3)
+        p_mix, p_pure = _next_probs(mixed, "令狐"), _next_probs(shipped[pure], "令狐")
+        assert max(abs(p_mix[c] - p) for c, p in p_pure.items() if c != "<unk>") < 1e-5
+        # the pure model's unknown mass is spread over the characters only the other model knows, and the rest
+        missing = set(p_mix) - set(p_pure)
+        assert p_mix["<unk>"] + sum(p_mix[c] for c in missing) == pytest.approx(p_pure["<unk>"], rel=1e-4)
+
+
+def test_mixing_averages_the_next_character_distributions(shipped):
+    from xiaming.mix import mixed_namer
+
+    mixed = mixed_namer({"jinyong": 0.7, "gulong": 0.3}, shipped)
+    pj, pg, pm = (_next_probs(n, "西门") for n in (shipped["jinyong"], shipped["gulong"], mixed))
+    both = (set(pj) & set(pg)) - {"<unk>"}
+    assert max(abs(pm[c] - (0.7 * pj[c] + 0.3 * pg[c])) for c in both) < 1e-5
+    # a character one model lacks gets that model's unknown probability times the character's share
+    only_gulong = sorted(set(pg) - set(pj))
+    assert only_gulong
+    shares = UnknownShares(shipped["jinyong"].vocab)
+    for c in only_gulong[:20]:
+        want = 0.7 * pj["<unk>"] * math.exp(shares.log_share(c)) + 0.3 * pg[c]
+        assert pm[c] == pytest.approx(want, rel=1e-4)
+    assert math.isclose(sum(pm.values()), 1.0, abs_tol=1e-4)
+
+
+def test_mixed_namer_checks_novelty_against_every_list(shipped):
+    from xiaming.mix import mixed_namer
+
+    mixed = mixed_namer({"jinyong": 0.5, "gulong": 0.5}, shipped)
+    assert set(shipped["jinyong"].names) | set(shipped["gulong"].names) <= set(mixed.names)
+    assert mixed.default_novelty == "strict"
+    result = mixed.generate(10, mixed.options(prefix="西门", min_len=3, max_len=4), seed=3)
+    assert len(result.names) == 10 and all(n.startswith("西门") and 3 <= len(n) <= 4 for n in result.names)
+    assert not set(result.names) & set(mixed.names)
