@@ -68,6 +68,15 @@ def test_one_edit_replace_insert_delete():
     assert OneEdit(["ab"]).check("ba") is None  # a swap is two edits
 
 
+def test_one_replacement_in_a_two_character_chinese_name_is_new_unless_it_sounds_the_same():
+    rule = OneEdit(TRAINING + ["萧峰", "阿朱"])
+    assert rule.check("阿青") is None and rule.check("王靖") is None  # same surname / same given name
+    assert rule.check("萧锋") == "萧峰"  # 锋 sounds like 峰 (feng)
+    assert rule.check("阿珠") == "阿朱"  # zhu, though 阿紫 shares the key too
+    assert rule.check("郭") == "郭靖" and rule.check("郭靖靖") == "郭靖"  # deletions and insertions stay
+    assert rule.check("张无忧") == "张无忌"  # longer names keep the full rule
+
+
 def levenshtein(a: str, b: str) -> int:
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
