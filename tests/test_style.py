@@ -210,3 +210,18 @@ def test_mixed_namer_checks_novelty_against_every_list(shipped):
     result = mixed.generate(10, mixed.options(prefix="西门", min_len=3, max_len=4), seed=3)
     assert len(result.names) == 10 and all(n.startswith("西门") and 3 <= len(n) <= 4 for n in result.names)
     assert not set(result.names) & set(mixed.names)
+
+
+def test_generate_style_flag_keeps_every_control(capsys):
+    code = main(["generate", "--style", "jinyong=0.7,gulong=0.3", "-n", "6", "--seed", "1", "--surname", "令狐",
+                 "--min-len", "3", "--max-len", "4", "--exclude", "冲", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["novelty"] == "strict" and out["model"] == "jinyong=0.7,gulong=0.3"
+    names = [row["name"] for row in out["names"]]
+    listed = set(Namer.load("jinyong").names) | set(Namer.load("gulong").names)
+    assert len(names) == 6 and not set(names) & listed
+    assert all(n.startswith("令狐") and 3 <= len(n) <= 4 and "冲" not in n for n in names)
+    assert main(["generate", "--style", "jinyong=x", "-n", "2"]) == 1
+    assert "--style" in capsys.readouterr().err
+    assert main(["generate", "gulong", "--style", "jinyong=1", "-n", "2"]) == 1
+    assert "--style and MODEL" in capsys.readouterr().err

@@ -231,6 +231,9 @@ def _add_generate(sub) -> None:
                                    "were or a value is bad, 130 when interrupted (what was printed or written stays).")
     p.add_argument("model", nargs="?", default=None, help=_MODEL_HELP + " (default jinyong; same as --model)")
     p.add_argument("--model", dest="model_flag", default=None, metavar="MODEL", help="the same as the positional MODEL")
+    p.add_argument("--style", default=None, metavar="MODEL=W,...",
+                   help="mix models' styles, e.g. jinyong=0.7,gulong=0.3 (weights are normalised; novelty is "
+                        "checked against every list involved; instead of MODEL)")
     p.add_argument("-n", type=_positive_int, default=20, help="how many names, at least 1 (default 20)")
     p.add_argument("--temperature", type=_float, default=None,
                    help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
@@ -377,7 +380,8 @@ def _cmd_generate(args) -> int:
         from .constraints import SampleOptions
 
         SampleOptions(**{k: v for k, v in settings.items() if v is not None}).validate_ranges()
-        namer = _load_namer(args.model if args.model is not None else args.model_flag, args.device)
+        namer = (_style_namer(args.style, args.model or args.model_flag, args.device) if args.style else
+                 _load_namer(args.model if args.model is not None else args.model_flag, args.device))
         options = namer.options(**settings)
         options.validate_ranges()  # the model's defaults and the flags together
         namer.compile(options)
@@ -675,6 +679,17 @@ def _cmd_serve(args) -> int:
               file=sys.stderr)
     uvicorn.run(create_app(backend), host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _style_namer(style: str, model: str | None, device: str):
+    """The Namer of `generate --style`: the models' weighted per-step mixture (see `xiaming.mix`)."""
+    from .mix import mixed_namer
+    from .style import parse_weights
+
+    if model is not None:
+        raise ConfigError("--style and MODEL: give one of them (--style names its models)")
+    weights = parse_weights(style)
+    return mixed_namer(weights, {m: _load_namer(m, device) for m in weights})
 
 
 def _models_list(text: str) -> list[str]:
