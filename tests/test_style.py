@@ -59,6 +59,7 @@ def test_names_in_one_style_s_letters_are_attributed_to_it(two_styles):
         assert found[0].probs["east"] > 0.99 and found[1].probs["west"] > 0.99
         assert math.isclose(sum(found[0].probs.values()), 1.0)
         pulls = found[0].pulls(limit=10)
+        assert [a.best for a in who([east_new], [Namer.load(paths["east"]), Namer.load(paths["west"])], calibration)] == ["east"]
         assert {c for c, _ in pulls["east"]} == set(east_new) and not pulls["west"]
 
 

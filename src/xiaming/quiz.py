@@ -68,13 +68,15 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
             namers[m] = Namer.load(m)
     styles = [rng.randrange(len(models)) for _ in range(rounds)]
     per_round = size if mode == "author" else 1
+    real_lists = {k: real_names(namers[models[k]]) for k in set(styles)}
     invented: dict[int, list[str]] = {}
     for k in sorted(set(styles)):
         need = styles.count(k) * per_round
-        result = namers[models[k]].generate(need, seed=rng.randrange(2**31))
-        if len(result.names) < need:
-            raise ConfigError(f"model {models[k]} gave only {len(result.names)} new names; fewer rounds")
-        invented[k] = list(result.names)
+        result = namers[models[k]].generate(need + 10, seed=rng.randrange(2**31))
+        listed = set(real_lists[k])  # the list may have grown since the model was trained
+        invented[k] = [n for n in result.names if n not in listed][:need]
+        if len(invented[k]) < need:
+            raise ConfigError(f"model {models[k]} gave only {len(invented[k])} new names; fewer rounds")
     out = []
     for k in styles:
         names = tuple(invented[k][:per_round])
@@ -82,14 +84,23 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
         if mode == "author":
             out.append(Round(names, tuple(models), k, models[k]))
             continue
-        real_list = namers[models[k]].names
-        if not real_list:
+        if not real_lists[k]:
             raise ConfigError(f"model {models[k]} has no training list to take real names from")
-        real = rng.choice(real_list)
+        real = rng.choice(real_lists[k])
         pair = [real, names[0]]
         rng.shuffle(pair)
         out.append(Round(tuple(pair), tuple(pair), pair.index(real), models[k]))
     return out
+
+
+def real_names(namer) -> list[str]:
+    """The real names of a model's style: its built-in corpus as it is now for a model of one, else
+    the training list inside the checkpoint."""
+    from . import corpora
+
+    source = str(namer.train.get("source", ""))
+    corpus = source.split(":", 1)[1] if source.startswith("builtin:") else ""
+    return corpora.load(corpus) if corpora.is_builtin(corpus) else list(namer.names)
 
 
 def parse_answer(text: str, choices: Sequence[str]) -> int | None:

@@ -237,14 +237,18 @@ class StyleJudge:
             self.calibration = Calibration(1.0, 0.0, cal.alpha, {}, {"fallback": "a model has no training list"})
 
     @classmethod
-    def load(cls, models: Sequence[str] = DEFAULT_STYLES, calibration: Calibration | None = None) -> "StyleJudge":
-        """From shipped model names or checkpoint paths (each style is named after its model)."""
+    def load(cls, models: Sequence = DEFAULT_STYLES, calibration: Calibration | None = None) -> "StyleJudge":
+        """From shipped model names, checkpoint paths or loaded `Namer`s (each style is named after its model)."""
         from .namer import Namer
 
-        names = [str(m) for m in models]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"--models {','.join(names)}: a model is named twice")
-        return cls({style_name(m): Namer.load(m) for m in names}, calibration)
+        loaded = {}
+        for m in models:
+            namer = m if isinstance(m, Namer) else Namer.load(m)
+            style = style_name(namer.path if isinstance(m, Namer) else str(m))
+            if style in loaded:
+                raise ConfigError(f"--models: {style} is given twice")
+            loaded[style] = namer
+        return cls(loaded, calibration)
 
     def scores(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """Neural and n-gram log-probabilities (N, K), and per name their per-position parts (L + 1, K)."""
@@ -284,9 +288,9 @@ def style_name(model: str) -> str:
     return p.name[: -len(".safetensors")] if p.name.endswith(".safetensors") else str(model)
 
 
-def who(names: Sequence[str], models: Sequence[str] = DEFAULT_STYLES,
+def who(names: Sequence[str], models: Sequence = DEFAULT_STYLES,
         calibration: Calibration | None = None) -> list[Attribution]:
-    """Attribute each name among `models` (shipped names or checkpoint paths); see `StyleJudge`."""
+    """Attribute each name among `models` (shipped names, checkpoint paths or `Namer`s); see `StyleJudge`."""
     return StyleJudge.load(models, calibration).who(names)
 
 
