@@ -31,6 +31,7 @@ from .novelty import NoveltyFilter, Rejection
 from .vocab import BOUNDARY, Vocab
 
 BLOCK = 64  # ids per block of the two-level inverse-CDF draw
+CHUNK = 512  # rows per engine call: (CHUNK, V) arrays stay in cache and in the allocator's reused memory
 
 
 def truncate(logits: np.ndarray, options: SampleOptions) -> np.ndarray:
@@ -62,6 +63,35 @@ def truncate(logits: np.ndarray, options: SampleOptions) -> np.ndarray:
     return logits
 
 
+def _invert(p: np.ndarray, blocks: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ids (A,) drawn in proportion to `p` (A, nb * BLOCK), whose block sums are `blocks` (A, nb),
+    and which rows had any mass (A,)."""
+    A, nb = blocks.shape
+    cum = np.cumsum(blocks, axis=1)  # (A, nb)
+    ok = cum[:, -1] > 0
+    u = rng.random(A) * cum[:, -1]  # (A,) float64, below the row's mass
+    b = np.minimum((cum <= u[:, None]).sum(axis=1), nb - 1)  # (A,) the block holding u
+    rows = np.arange(A)
+    rest = u - np.where(b > 0, cum[rows, np.maximum(b - 1, 0)], 0.0)
+    within = p.reshape(A, nb, BLOCK)[rows, b]  # (A, BLOCK)
+    j = (np.cumsum(within, axis=1) <= rest[:, None]).sum(axis=1)
+    over = j >= BLOCK  # rounding put u past the block's last id: take its last id with mass
+    if over.any():
+        j[over] = BLOCK - 1 - np.argmax(within[over, ::-1] > 0, axis=1)
+    return b * BLOCK + j, ok
+
+
+def _exp_blocks(logits: np.ndarray, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """exp(logits - top) (A, nb * BLOCK), zero-padded, and its block sums (A, nb)."""
+    A, V = logits.shape
+    nb = -(-V // BLOCK)
+    p = np.empty((A, nb * BLOCK), dtype=np.float32)
+    p[:, V:] = 0.0
+    np.subtract(logits, top, out=p[:, :V])
+    np.exp(p[:, :V], out=p[:, :V])
+    return p, p.reshape(A, nb, BLOCK).sum(axis=2)
+
+
 def draw(logits: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Ids (A,) drawn from softmax(logits (A, V)), and which rows could draw at all (A,).
 
@@ -72,24 +102,9 @@ def draw(logits: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     if V == 0:  # nothing allowed at all
         return np.zeros(A, dtype=np.int64), np.zeros(A, dtype=bool)
     top = logits.max(axis=1, keepdims=True)  # (A, 1)
-    ok = np.isfinite(top[:, 0])
-    top[~ok] = 0.0
-    nb = -(-V // BLOCK)
-    p = np.zeros((A, nb * BLOCK), dtype=np.float32)
-    np.subtract(logits, top, out=p[:, :V])
-    np.exp(p[:, :V], out=p[:, :V])
-    blocks = p.reshape(A, nb, BLOCK).sum(axis=2)  # (A, nb)
-    cum = np.cumsum(blocks, axis=1)  # (A, nb)
-    u = rng.random(A) * cum[:, -1]  # (A,) float64, below the row's mass
-    b = np.minimum((cum <= u[:, None]).sum(axis=1), nb - 1)  # (A,) the block holding u
-    rows = np.arange(A)
-    rest = u - np.where(b > 0, cum[rows, b - 1], 0.0)
-    within = p.reshape(A, nb, BLOCK)[rows, b]  # (A, BLOCK)
-    j = (np.cumsum(within, axis=1) <= rest[:, None]).sum(axis=1)
-    over = j >= BLOCK  # rounding put u past the block's last id: take its last id with mass
-    if over.any():
-        j[over] = BLOCK - 1 - np.argmax(within[over, ::-1] > 0, axis=1)
-    return b * BLOCK + j, ok
+    top[~np.isfinite(top)] = 0.0
+    p, blocks = _exp_blocks(logits, top)
+    return _invert(p, blocks, rng)
 
 
 def pick(logits: np.ndarray, options: SampleOptions, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -100,14 +115,74 @@ def pick(logits: np.ndarray, options: SampleOptions, rng: np.random.Generator) -
             return np.zeros(len(logits), dtype=np.int64), np.zeros(len(logits), dtype=bool)
         ids = logits.argmax(axis=-1)
         return ids, np.isfinite(logits[np.arange(len(ids)), ids])
-    plain = options.temperature == 1 and options.top_k is None and options.top_p is None and not options.min_p
-    return draw(logits if plain else truncate(logits, options), rng)
+    return draw(logits if is_plain(options) else truncate(logits, options), rng)
+
+
+def is_plain(options: SampleOptions) -> bool:
+    """Sampling from the model's own distribution: temperature 1, no top-k, top-p or min-p."""
+    return options.temperature == 1 and options.top_k is None and options.top_p is None and not options.min_p
 
 
 def lse(logits: np.ndarray) -> np.ndarray:
     """log-sum-exp of each row (A, V) -> (A,), float64."""
     top = logits.max(axis=-1)
     return top + np.log(np.exp(logits - top[:, None]).sum(axis=-1, dtype=np.float64))
+
+
+def choose(logits: np.ndarray, banned: np.ndarray, options: SampleOptions,
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Next ids (A,) for logits (A, V) with the ids `banned` excluded, which rows could choose (A,),
+    and the log-probability of each chosen id under the model's own distribution (A,).
+
+    Plain sampling over a vocabulary mostly allowed (the usual case) shares one exp pass between
+    the normaliser and the draw. Otherwise the normaliser comes first and the draw works on the
+    masked logits, or on the allowed columns alone when few are allowed (a --charset).
+    """
+    A, V = logits.shape
+    rows = np.arange(A)
+    if is_plain(options) and 2 * len(banned) <= V:
+        top = logits.max(axis=1, keepdims=True)  # (A, 1): finite, engines give finite logits
+        p, blocks = _exp_blocks(logits, top)
+        norm = top[:, 0] + np.log(blocks.sum(axis=1, dtype=np.float64))  # (A,) before any mask
+        if len(banned):
+            p[:, banned] = 0.0
+            for blk in np.unique(banned // BLOCK):
+                blocks[:, blk] = p[:, blk * BLOCK : (blk + 1) * BLOCK].sum(axis=1)
+        ids, ok = _invert(p, blocks, rng)
+        lost = ~ok  # allowed mass that underflowed next to a banned likeliest id: draw again, exactly
+        if lost.any():
+            again = logits[lost]
+            again[:, banned] = NEG_INF
+            ids[lost], ok[lost] = pick(again, options, rng)
+        return ids, ok, np.where(ok, logits[rows, ids] - norm, 0.0)
+    norm = lse(logits)
+    if 2 * len(banned) > V:  # few allowed: draw among those columns only
+        allowed = np.setdiff1d(np.arange(V), banned, assume_unique=True)
+        j, ok = pick(np.ascontiguousarray(logits[:, allowed]), options, rng)
+        ids = allowed[j] if len(allowed) else j
+    else:
+        masked = logits.copy()
+        masked[:, banned] = NEG_INF
+        ids, ok = pick(masked, options, rng)
+    return ids, ok, np.where(ok, logits[rows, ids] - norm, 0.0)
+
+
+def choose_shared(logits: np.ndarray, banned: np.ndarray, options: SampleOptions, rng: np.random.Generator,
+                  batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`choose` for `batch` rows that all have the same logits (1, V): one distribution, many draws."""
+    norm = float(lse(logits)[0])
+    masked = logits.copy()
+    masked[:, banned] = NEG_INF
+    if options.temperature == 0:
+        ids, ok = pick(masked, options, rng)
+        ids, ok = np.repeat(ids, batch), np.repeat(ok, batch)
+    else:
+        z = masked if is_plain(options) else truncate(masked, options)
+        top = z.max()
+        cdf = np.cumsum(np.exp(z[0] - (top if np.isfinite(top) else 0.0)), dtype=np.float64)  # (V,)
+        ok = np.full(batch, cdf[-1] > 0)
+        ids = np.minimum(np.searchsorted(cdf, rng.random(batch) * cdf[-1], side="right"), len(cdf) - 1)
+    return ids, ok, np.where(ok, logits[0, ids] - norm, 0.0)
 
 
 def read_prefix(engine: Engine, c: Constraints, batch: int) -> tuple[State, int, float]:
@@ -128,43 +203,56 @@ def sample_batch(
     engine: Engine, vocab: Vocab, batch: int, c: Constraints, options: SampleOptions, rng: np.random.Generator
 ) -> tuple[list[str], list[float]]:
     """Draw `batch` names meeting every constraint but `include`, with their log-probabilities;
-    rows no allowed character can continue are dropped."""
+    rows no allowed character can continue are dropped. Computed `CHUNK` rows at a time (with a
+    vocabulary of thousands, smaller arrays are faster than one large batch)."""
+    names: list[str] = []
+    log_probs: list[float] = []
+    for start in range(0, batch, CHUNK):
+        more, lps = _sample_chunk(engine, vocab, min(CHUNK, batch - start), c, options, rng)
+        names += more
+        log_probs += lps
+    return names, log_probs
+
+
+def _sample_chunk(
+    engine: Engine, vocab: Vocab, batch: int, c: Constraints, options: SampleOptions, rng: np.random.Generator
+) -> tuple[list[str], list[float]]:
+    """`sample_batch` for one chunk. Every row starts from the same state, so the first character
+    is drawn `batch` times from one distribution computed once; the engine sees the whole chunk from
+    the second character on."""
     start = len(c.prefix_ids)
-    state, last, prefix_logp = read_prefix(engine, c, batch)
-    tok = np.full(batch, last, dtype=np.int64)
-    rows = np.arange(batch)  # which output row each live row writes
+    state, last, prefix_logp = read_prefix(engine, c, 1)
+    logits, state = engine.step(np.array([last], dtype=np.int64), state)  # (1, V)
+    texts = vocab.texts
+    prefix = "".join(texts[i] for i in c.prefix_ids)
+    if start == c.max_len:  # the end is forced right after the prefix
+        return [prefix] * batch, [prefix_logp + float(logits[0, BOUNDARY] - lse(logits)[0])] * batch
+    nxt, ok, logp = choose_shared(logits, c.banned(start), options, rng, batch)
+    logp += prefix_logp
     out = np.zeros((batch, c.max_len - start + 1), dtype=np.int64)
-    logp = np.full(batch, prefix_logp)
-    done = np.zeros(batch, dtype=bool)
-    for length in range(start, c.max_len + 1):
+    done = (nxt == BOUNDARY) & ok
+    rows = np.flatnonzero(ok & ~done)  # which output row each live row writes
+    state = engine.select_state(state, np.zeros(len(rows), dtype=np.int64))
+    tok = nxt[rows]
+    out[rows, 0] = tok
+    for length in range(start + 1, c.max_len + 1):
+        if len(rows) == 0:
+            break
         logits, state = engine.step(tok, state)  # (A, V)
-        norm = lse(logits)  # (A,) the model's own normaliser, before any mask
         if length == c.max_len:  # the end is forced
-            logp[rows] += logits[:, BOUNDARY] - norm
+            logp[rows] += logits[:, BOUNDARY] - lse(logits)
             done[rows] = True
             break
-        mask = c.banned_mask(length)
-        banned = np.flatnonzero(mask)
-        if len(banned) * 2 > len(mask):  # few allowed: draw among those columns only
-            allowed = np.flatnonzero(~mask)
-            j, ok = pick(np.ascontiguousarray(logits[:, allowed]), options, rng)
-            nxt = allowed[j] if len(allowed) else j
-        else:
-            logits[:, banned] = NEG_INF  # in place: the chosen ids' logits stay as they were
-            nxt, ok = pick(logits, options, rng)
-        logp[rows] += np.where(ok, logits[np.arange(len(nxt)), nxt] - norm, 0.0)
+        nxt, ok, lp = choose(logits, c.banned(length), options, rng)
+        logp[rows] += lp
         ended = (nxt == BOUNDARY) & ok
         done[rows[ended]] = True
         go = ok & ~ended
         if not go.all():
             keep = np.flatnonzero(go)
-            if len(keep) == 0:
-                break
             rows, nxt, state = rows[keep], nxt[keep], engine.select_state(state, keep)
         out[rows, length - start] = nxt
         tok = nxt
-    texts = vocab.texts
-    prefix = "".join(texts[i] for i in c.prefix_ids)
     names = []
     for ids in out[done].tolist():
         n = ids.index(BOUNDARY) if BOUNDARY in ids else len(ids)

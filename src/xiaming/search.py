@@ -34,7 +34,7 @@ from .novelty import NoveltyFilter, Rejection
 from .sample import SampleOptions, read_prefix, truncate
 from .vocab import BOUNDARY, Vocab
 
-BLOCK = 8192  # paths per model call
+BLOCK = 1024  # paths per model call: (BLOCK, V) arrays small enough for the allocator to reuse
 FIRST_BOUND = 6.0  # nats: the first listing's bound
 STEP = 1.5  # nats: the rise of the bound when the listing gives nothing to pace it by
 
@@ -77,13 +77,17 @@ def _children(block: _Block, logits: np.ndarray, c: Constraints, options: Sample
     """Children within `bound` as (parent rows, ids, costs), and whether an allowed child passed the bound.
 
     A child costs its parent's cost plus log-sum-exp minus its logit. Rather than forming that for
-    every (row, id), each row's logits are compared with the logit that would cost exactly `bound`:
-    the (B, V) work is one log-sum-exp, one comparison and one nonzero.
+    every (row, id), each row's logits are compared with the logit that would cost exactly `bound`,
+    and only in the rows whose largest logit reaches it (usually few): the (B, V) work is one
+    log-sum-exp. `logits` is masked in place.
     """
-    top = logits.max(axis=-1)
-    lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=-1, dtype=np.float64))  # (B,) before any mask
+    top = logits.max(axis=-1)  # (B,)
+    e = logits - top[:, None]
+    np.exp(e, out=e)
+    lse = top.astype(np.float64) + np.log(e.sum(axis=-1).astype(np.float64))  # (B,) before any mask
+    del e
     banned = c.banned(length)
-    masked = logits  # masked in place: the caller does not reuse the logits
+    masked = logits
     masked[:, banned] = NEG_INF
     exact_count = c.include is None and not sampling_support
     if c.include is not None:  # rows without an include character may not end, and at the last place must take one
@@ -94,8 +98,9 @@ def _children(block: _Block, logits: np.ndarray, c: Constraints, options: Sample
     if sampling_support:
         masked[~np.isfinite(truncate(masked, options))] = NEG_INF
     threshold = lse + block.cost - bound  # (B,): the least logit within the bound
-    keep = masked >= threshold[:, None]  # (B, V)
-    rows, ids = np.nonzero(keep)  # (C,), (C,)
+    live = np.flatnonzero(top >= threshold)  # rows that may have a child (the unmasked top bounds the masked)
+    r, ids = np.nonzero(masked[live] >= threshold[live, None])  # (C,), (C,)
+    rows = live[r]
     costs = block.cost[rows] + lse[rows] - masked[rows, ids]  # (C,)
     allowed = len(block.tok) * (logits.shape[-1] - len(banned)) if exact_count else int(np.isfinite(masked).sum())
     return rows, ids, costs, allowed > len(rows)
@@ -119,7 +124,7 @@ def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, 
                 return None
             out.row_costs.append(block.cost)
             logits, state = engine.step(block.tok, block.state)  # (B, V)
-            rows, ids, costs, dropped = _children(block, np.array(logits, dtype=np.float32), c, options, length,
+            rows, ids, costs, dropped = _children(block, np.asarray(logits, dtype=np.float32), c, options, length,
                                                   sampling_support, bound)
             out.dropped |= dropped
             ends = ids == BOUNDARY

@@ -24,7 +24,7 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function, in place on a float32 array that is not needed afterwards."""
+    """The logistic function, in place on a float32 array (or view) that is not needed afterwards."""
     np.negative(x, out=x)
     np.exp(x, out=x)
     x += 1.0
@@ -78,15 +78,14 @@ class RecurrentEngine:
         self.hidden_bias = [np.zeros(G * H, dtype=np.float32) if self.cell != "gru" else
                             np.concatenate([np.zeros(2 * H, dtype=np.float32), layer.b_hh[2 * H :]])
                             for layer in self.layers]
+        # The output layer with its bias as one more input row, so the bias is added inside the matmul.
         if config.get("tie_weights"):
             self.proj_t = np.ascontiguousarray(f32("proj.weight").T)  # (H, E)
             self.proj_b = f32("proj.bias")
-            self.out_t = np.ascontiguousarray(wte.T)  # (E, V)
-            self.out_b = f32("head_bias")
+            self.out = np.ascontiguousarray(np.vstack([wte.T, f32("head_bias")[None]]))  # (E + 1, V)
         else:
             self.proj_t = None
-            self.out_t = np.ascontiguousarray(f32("head.weight").T)  # (H, V)
-            self.out_b = f32("head.bias")
+            self.out = np.ascontiguousarray(np.vstack([f32("head.weight").T, f32("head.bias")[None]]))  # (H + 1, V)
 
     # --- the contract ---------------------------------------------------------------------------
 
@@ -115,11 +114,15 @@ class RecurrentEngine:
 
     def head(self, out: np.ndarray) -> np.ndarray:
         """Logits (N, V) from top-layer outputs (N, H)."""
+        width = len(self.out) - 1
+        x = np.empty((len(out), width + 1), dtype=np.float32)  # (N, width + 1): the last column multiplies the bias
         if self.proj_t is not None:
-            out = out @ self.proj_t + self.proj_b  # (N, E)
-        logits = out @ self.out_t  # (N, V)
-        logits += self.out_b
-        return logits
+            np.matmul(out, self.proj_t, out=x[:, :width])
+            x[:, :width] += self.proj_b
+        else:
+            x[:, :width] = out
+        x[:, width] = 1.0
+        return x @ self.out  # (N, V)
 
     def _advance(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         """Read one id per row through every layer: the top layer's output (B, H) and the new state."""
@@ -146,12 +149,13 @@ class RecurrentEngine:
         H = self.n_hidden
         gates = h @ layer.w_hh_t  # (B, 4H)
         gates += pre_in
-        i = sigmoid(gates[:, :H].copy())
-        f = sigmoid(gates[:, H : 2 * H].copy())
-        g = np.tanh(gates[:, 2 * H : 3 * H])
-        o = sigmoid(gates[:, 3 * H :].copy())
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        i, f = sigmoid(gates[:, :H]), sigmoid(gates[:, H : 2 * H])  # in place: the gates array is ours
+        g = np.tanh(gates[:, 2 * H : 3 * H], out=gates[:, 2 * H : 3 * H])
+        o = sigmoid(gates[:, 3 * H :])
+        c = f * c
+        c += i * g
+        h = np.tanh(c)
+        h *= o
         if trace is not None:
             trace.append((i, f, o, c, h))
         return h, c
