@@ -208,3 +208,28 @@ def test_eval_reports_the_length_fit_to_the_evaluated_names(tiny_lstm, tmp_path)
     result = evaluate(ckpt, long_names, n_samples=200, seed=0)
     # samples follow the training lengths (4-6), so they are far from ten-letter names and close to training
     assert result.samples.names_length_tv > 0.9 > result.samples.length_tv
+
+
+def test_eval_realism_catches_a_broken_sampler(tiny_lstm, tiny_names, tmp_path, capsys):
+    """Temperature 5 gives near-random strings, which the classifier tells from real names of the
+    made-up language nearly always; the model's own temperature 1 is much harder to tell apart."""
+    pytest.importorskip("sklearn")
+    from conftest import make_names
+
+    held = [n for n in make_names(700, seed=7) if n not in set(tiny_names)][:300]
+    path = tmp_path / "held.txt"
+    path.write_text("\n".join(held) + "\n", encoding="utf-8")
+    runs = {}
+    for temperature in ("5", "1"):
+        code = cli.main(["eval", tiny_lstm[0], str(path), "--realism", "-n", "300", "--temperature", temperature,
+                         "--json"])
+        assert code == 0
+        runs[temperature] = json.loads(capsys.readouterr().out)
+    broken, plain = runs["5"]["realism"]["detectability"], runs["1"]["realism"]["detectability"]
+    assert broken["accuracy"] >= 0.85, broken
+    assert plain["accuracy"] < broken["accuracy"] - 0.15, plain
+    assert "temperature 5.0" in runs["5"]["sampling"]
+    assert runs["1"]["realism"]["variety"]["distinct"] == 1.0  # generate's names are distinct
+    assert cli.main(["eval", tiny_lstm[0], str(path), "--realism", "-n", "40"]) == 0
+    text = capsys.readouterr().out
+    assert "tells them apart" in text and "give themselves away by" in text and "variety" in text

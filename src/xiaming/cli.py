@@ -241,6 +241,9 @@ def _add_generate(sub) -> None:
                    help="sample among the K likeliest characters, K >= 1 (default off)")
     p.add_argument("--top-p", type=_float, default=None,
                    help="sample among the likeliest characters holding this mass, in (0, 1] (default off)")
+    p.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
+                   help="personal names (default), epithets such as 南海鳄神, or any, as the list mixes them "
+                        "(models trained with name kinds: the shipped wuxia and poets models)")
     p.add_argument("--min-p", type=_float, default=None,
                    help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)")
     p.add_argument("--prefix", dest="prefix", default=None,
@@ -382,7 +385,7 @@ def _cmd_generate(args) -> int:
         SampleOptions(**{k: v for k, v in settings.items() if v is not None}).validate_ranges()
         namer = (_style_namer(args.style, args.model or args.model_flag, args.device) if args.style else
                  _load_namer(args.model if args.model is not None else args.model_flag, args.device))
-        options = namer.options(**settings)
+        options = namer.options(kind=args.kind, **settings)
         options.validate_ranges()  # the model's defaults and the flags together
         namer.compile(options)
         if args.best is None:
@@ -526,12 +529,27 @@ def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="held-out loss and sample statistics of a model",
                        description="Score held-out names (nats and bits per character, end token counted) and "
                                    "describe N unfiltered samples: novelty, uniqueness, fragments, glued names, "
-                                   "length fit.")
+                                   "length fit. With --realism: how well a classifier tells the names generate "
+                                   "would print from the held-out names (which should be real names the model never "
+                                   "saw; 50%% = it cannot), the features that give them away, and their variety.")
     p.add_argument("model", help=_MODEL_HELP)
     p.add_argument("names", help="held-out names: a file (one per line, every non-blank line scored, repeats too) or a built-in corpus")
     p.add_argument("-n", "--samples", dest="samples", type=_non_negative_int, default=1000,
                    help="names to draw for the sample statistics (default 1000; 0 skips them)")
     p.add_argument("--seed", type=_int, default=0, help="seed of the samples (default 0)")
+    g = p.add_argument_group("sampling of the samples (default: the model's own defaults, as generate uses them)")
+    g.add_argument("--temperature", type=_float, default=None, help="0 is greedy, else 0.01 to 100")
+    g.add_argument("--top-k", type=_positive_int, default=None, help="sample among the K likeliest characters")
+    g.add_argument("--top-p", type=_float, default=None, help="nucleus sampling mass in (0, 1]")
+    g.add_argument("--min-p", type=_float, default=None, help="drop characters below this times the likeliest, in [0, 1]")
+    g.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
+                   help="which kind of name to draw (models trained with name kinds; default name)")
+    r = p.add_argument_group("realism (needs scikit-learn: pip install 'xiaming[eval]')")
+    r.add_argument("--realism", action="store_true",
+                   help="compare N names as generate prints them with the held-out names: classifier accuracy "
+                        "(detectability, mean ± sd over 5 folds) and variety")
+    r.add_argument("--classifier", choices=("logistic", "bayes", "forest"), default="logistic",
+                   help="classifier family for --realism (default logistic regression)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -547,7 +565,11 @@ def _cmd_eval(args) -> int:
         raise ConfigError(f"-n {args.samples}: must be 0 or more")
     model = load_model(args.model, device=args.device)
     names = load_eval_names(args.names, encoding=args.encoding)
-    result = evaluate(model, names, n_samples=args.samples, seed=args.seed)
+    options = model.options(kind=args.kind, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                            min_p=args.min_p)
+    options.validate_ranges()
+    result = evaluate(model, names, n_samples=args.samples, seed=args.seed, options=options, realism=args.realism,
+                      classifier=args.classifier)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return 0
@@ -557,11 +579,29 @@ def _cmd_eval(args) -> int:
           f"{h.unknown_chars} unknown characters, {h.in_training:.1%} also in the training list")
     print(f"         {h.nats_per_char:.4f} nats/char  {h.bits_per_char:.4f} bits/char")
     if s is not None:
-        print(f"samples  {s.samples} drawn at temperature 1, no filter (seed {result.seed}), mean length {s.mean_length:.2f}")
+        print(f"samples  {s.samples} drawn, no filter (seed {result.seed}), mean length {s.mean_length:.2f}; {result.sampling}")
         print(f"         novelty {s.novelty:.1%}  uniqueness {s.uniqueness:.1%}  fragments {s.fragments:.1%}  "
               f"glued {s.glued:.1%} (real held-out names: {h.glued:.1%})")
         print(f"         length TV {s.length_tv:.3f} to the training names, {s.names_length_tv:.3f} to the held-out names")
+    if result.realism is not None:
+        _print_realism(result.realism)
     return 0
+
+
+def _print_realism(r) -> None:
+    """The realism figures of `xiaming eval --realism`, in a few lines."""
+    from .realism import describe_telltales
+
+    d, v = r.detectability, r.variety
+    print(f"realism  {r.generated} names as generate prints them against {r.real} held-out names: a {d.classifier} "
+          f"classifier tells them apart {d.accuracy:.1%} ± {d.sd:.1%} of the time ({d.folds}-fold; 50% = not at all)")
+    print(f"         samples give themselves away by: {describe_telltales(d.telltales, 'samples') or 'nothing'}")
+    print(f"         real names by: {describe_telltales(d.telltales, 'real') or 'nothing'}")
+    new = f" (held-out names: {v.real_foreign:.1%})" if v.real_foreign is not None else ""
+    print(f"         variety: {v.distinct:.1%} distinct, character entropy {v.char_entropy:.2f} bits "
+          f"(held-out names: {v.real_char_entropy:.2f}), {v.foreign:.1%} hold a character the training list never "
+          f"uses{new}, length TV {v.length_tv:.3f}")
+    print(f"         e.g. {' '.join(r.examples)}")
 
 
 def _add_corpora(sub) -> None:

@@ -13,6 +13,12 @@ Two kinds of figures, both behind `xiaming eval` and the benchmark script:
 
 A low NLL with poor samples means a model that memorised; good samples with a high NLL mean one
 that plays safe. Both are reported so neither can hide the other.
+
+With `realism=True` (needs scikit-learn, the `eval` extra) the names `xiaming generate` would
+print with the same options are compared with the evaluated names, which should be real names the
+model never saw: how well a classifier tells them apart and how varied they are
+(`realism.measure`). Samples are drawn with `options` (None: the model's own sampling defaults
+and kind, as `generate` uses them).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import math
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -33,6 +39,9 @@ from .errors import DataError
 from .sample import sample_batch
 from .score import corpus_nll, score_names
 from .vocab import Vocab
+
+if TYPE_CHECKING:
+    from .realism import Realism
 
 LN2 = math.log(2)
 
@@ -75,6 +84,8 @@ class Evaluation:
     held_out: HeldOut
     samples: SampleStats | None  # None when no samples were drawn
     seed: int  # seed of the samples
+    sampling: str = ""  # the sampling settings of the samples, in words
+    realism: Realism | None = None  # generated names against the evaluated names (None: not measured)
 
     def to_dict(self) -> dict:
         """One flat JSON-ready object: the held-out figures, then the sample statistics."""
@@ -84,6 +95,9 @@ class Evaluation:
         if self.samples is not None:
             out.update(asdict(self.samples))
             out["seed"] = self.seed
+            out["sampling"] = self.sampling
+        if self.realism is not None:
+            out["realism"] = self.realism.to_dict()
         return out
 
 
@@ -158,11 +172,11 @@ def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable
 
 
 def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | None = None,
-                 batch: int = 1000) -> list[str]:
-    """`n` names drawn at temperature 1 with no constraint and no novelty filter, repeats kept
-    (`model`: an inference engine, or a torch model)."""
+                 batch: int = 1000, options: SampleOptions | None = None) -> list[str]:
+    """`n` names drawn with `options` (None: temperature 1, no constraint) and no novelty filter,
+    repeats kept (`model`: an inference engine, or a torch model)."""
     engine = as_engine(model, vocab.size)
-    options = SampleOptions()
+    options = SampleOptions() if options is None else options
     constraints = compile_constraints(vocab, options, engine.window, train_info)
     rng = np.random.default_rng(seed)
     out: list[str] = []
@@ -184,13 +198,21 @@ def load_eval_names(source: str, encoding: str = "utf-8") -> NameList:
     return NameList(names, str(source))
 
 
-def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0) -> Evaluation:
-    """Score `names` with a loaded model (a `Namer`) and draw `n_samples` names for the sample statistics."""
+def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0, options: SampleOptions | None = None,
+             realism: bool = False, classifier: str = "logistic") -> Evaluation:
+    """Score `names` with a loaded model (a `Namer`) and draw `n_samples` names with `options` (None:
+    the model's defaults) for the sample statistics and, with `realism`, the realism figures."""
     model, vocab = checkpoint.engine, checkpoint.vocab
-    stats = None
+    options = checkpoint.options() if options is None else options
+    stats = found = None
     if n_samples > 0:
-        samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train)
+        samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train, options=options)
         stats = replace(sample_stats(samples, checkpoint.names), names_length_tv=length_tv(samples, names.names))
+        if realism:
+            from .realism import measure  # realism imports this module
+
+            generated = checkpoint.generate(n_samples, options, seed=seed).names
+            found = measure(generated, list(dict.fromkeys(names.names)), checkpoint.names, classifier, seed)
     return Evaluation(
         model=checkpoint.path,
         kind=checkpoint.kind,
@@ -199,4 +221,6 @@ def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0) 
         held_out=held_out(model, vocab, names.names, checkpoint.names),
         samples=stats,
         seed=seed,
+        sampling=checkpoint.describe_sampling(options),
+        realism=found,
     )

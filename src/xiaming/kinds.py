@@ -66,6 +66,23 @@ def kind_spec(kind: str | None, train_info: dict | None) -> KindSpec:
     return KindSpec(kind, marks[kind], "")
 
 
+def kind_settings(kind: str | None, train_info: dict | None) -> dict[str, str]:
+    """The `SampleOptions` fields (hidden_prefix, ban_first) that ask a model for `kind`."""
+    spec = kind_spec(kind, train_info)
+    return {"hidden_prefix": spec.hidden_prefix, "ban_first": spec.banned_first}
+
+
+def describe(hidden_prefix: str, ban_first: str, train_info: dict | None) -> str:
+    """Which kind options with these fields ask for, in words ('' for a model of one kind)."""
+    marks = markers(train_info)
+    if not marks:
+        return ""
+    for kind, mark in marks.items():
+        if hidden_prefix.startswith(mark):
+            return f"kind {kind}"
+    return "kind name" if ban_first and set(marks.values()) <= set(ban_first) else "kind any"
+
+
 def encode(entries: Iterable[tuple[str, str]]) -> list[str]:
     """Training strings for (name, kind) pairs: an epithet gets the marker in front. A name listed
     as both kinds (in different works) is kept once, as a personal name."""

@@ -150,13 +150,17 @@ class Namer:
         """The model's parameter count as recorded at training."""
         return int(self.train.get("parameters", 0))
 
-    def options(self, **settings) -> SampleOptions:
-        """SampleOptions from the model's sampling defaults, then `settings` (None values ignored)."""
+    def options(self, kind: str | None = None, **settings) -> SampleOptions:
+        """SampleOptions from the model's sampling defaults, then `settings` (None values ignored);
+        `kind` (name, epithet or any; None: name) asks a model trained with name kinds for one
+        (see `kinds.py`: a hidden prefix or a first-character ban; nothing for other models)."""
+        from .kinds import kind_settings
+
         unknown = set(settings) - set(OPTION_FIELDS)
         if unknown:
             raise ConfigError(f"unknown sampling option(s): {', '.join(sorted(unknown))}")
         chosen = {k: v for k, v in settings.items() if v is not None}
-        return SampleOptions(**{**self.sampling, **chosen})
+        return SampleOptions(**{**self.sampling, **kind_settings(kind, self.train), **chosen})
 
     def describe_sampling(self, options: SampleOptions) -> str:
         """One line saying which sampling settings were used and which came from the model."""
@@ -165,7 +169,10 @@ class Namer:
             value = getattr(options, name)
             origin = " (model default)" if name in self.sampling and self.sampling[name] == value else ""
             parts.append(f"{name.replace('_', '-')} {'off' if value is None else value}{origin}")
-        return "sampling: " + ", ".join(parts)
+        from .kinds import describe
+
+        kind = describe(options.hidden_prefix, options.ban_first, self.train)
+        return "sampling: " + ", ".join(parts + ([kind] if kind else []))
 
     def compile(self, options: SampleOptions) -> Constraints:
         """The options checked against this model and compiled into masks (ConfigError names what cannot work)."""

@@ -89,12 +89,23 @@ def _bucket(count: int) -> int:
     return max(b for b in FREQUENCY_BUCKETS if count >= b)
 
 
-def name_features(name: str, counts: Counter | None = None, own: Counter | None = None) -> list[str]:
+GENERAL_BUCKETS = (0, 1, 10, 100, 1000, 10000)  # the same over a large general list of names
+
+
+def _general_bucket(count: int) -> int:
+    return max(b for b in GENERAL_BUCKETS if count >= b)
+
+
+def name_features(name: str, counts: Counter | None = None, own: Counter | None = None,
+                  general: Counter | None = None) -> list[str]:
     """The features of one name: its characters, its bigrams with start and end marks, its length,
     and, given the character counts of a reference list (the model's training names), how common
     each character is there ("f:0" never seen, "f:1" once, "f:2" 2-4 times, ...), for the first
     character ("f1:") and the rarest one ("fmin:"), which is what a reader notices as obscure.
-    `own` is subtracted from `counts`: the name's own characters when the list holds the name."""
+    `own` is subtracted from `counts`: the name's own characters when the list holds the name.
+    `general` (character counts of a large list of real names of any style, e.g. historical names)
+    adds the same for how common each character is in names at all ("g:", "g1:", "gmin:"), which is
+    how a reader tells a rare but name-worthy character from an obscure one."""
     padded = START + name + END
     feats = [f"c:{c}" for c in name]
     feats += [f"b:{padded[i:i + 2]}" for i in range(len(padded) - 1)]
@@ -103,6 +114,10 @@ def name_features(name: str, counts: Counter | None = None, own: Counter | None 
         buckets = [_bucket(counts[c] - (own[c] if own else 0)) for c in name]
         feats += [f"f:{b}" for b in buckets]
         feats += [f"f1:{buckets[0]}", f"fmin:{min(buckets)}"]
+    if general is not None and name:
+        buckets = [_general_bucket(general[c]) for c in name]
+        feats += [f"g:{b}" for b in buckets]
+        feats += [f"g1:{buckets[0]}", f"gmin:{min(buckets)}"]
     return feats
 
 
@@ -148,13 +163,15 @@ def _weights(model, kind: str, vocabulary: list[str]) -> list[float]:
 
 
 def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
-                  folds: int = 5, seed: int = 0, classifier: str = "logistic", top: int = 8) -> Detectability:
+                  folds: int = 5, seed: int = 0, classifier: str = "logistic", top: int = 8,
+                  general: Counter | None = None) -> Detectability:
     """Cross-validated accuracy of a `classifier` telling `samples` from `real` names.
 
     Both groups are cut to the same size, so 50% is chance. Needs at least `folds` names per group.
     `reference` (the model's training names, or the whole list) adds character-frequency
     features, counted leave-one-out: a name of the reference is described by the counts of the
-    other names, or its own characters would make every real name look common.
+    other names, or its own characters would make every real name look common. `general`: see
+    `name_features` (the character counts of a large list of names, from `char_counts`).
     """
     if classifier not in CLASSIFIERS:
         raise ConfigError(f"unknown classifier {classifier!r}; classifiers: {', '.join(CLASSIFIERS)}")
@@ -168,7 +185,7 @@ def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterab
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    features = _featurizer(reference)
+    features = _featurizer(reference, general)
     texts = fake + true
     labels = [1] * len(fake) + [0] * len(true)
     vectorizer = DictVectorizer()
@@ -188,13 +205,18 @@ def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterab
     return Detectability(mean, sd, folds, len(fake), classifier, tuple(telltales))
 
 
-def _featurizer(reference: Iterable[str] | None) -> Callable[[str], list[str]]:
+def char_counts(names: Iterable[str]) -> Counter:
+    """How often each character occurs in `names` (e.g. a large general list, for `general`)."""
+    return Counter(c for name in names for c in name)
+
+
+def _featurizer(reference: Iterable[str] | None, general: Counter | None = None) -> Callable[[str], list[str]]:
     """`name_features` with leave-one-out character counts of `reference` (None: no counts)."""
     if reference is None:
-        return name_features
+        return lambda name: name_features(name, general=general)
     members = set(reference)
-    counts = Counter(c for name in members for c in name)
-    return lambda name: name_features(name, counts, Counter(name) if name in members else None)
+    counts = char_counts(members)
+    return lambda name: name_features(name, counts, Counter(name) if name in members else None, general)
 
 
 def _feature_shares(fake: list[str], true: list[str], features) -> dict[str, tuple[float, float]]:
@@ -250,3 +272,32 @@ def describe_telltales(telltales: Sequence[Telltale], toward: str = "samples", l
     """One line, e.g. 'c:鬼 (6% of samples, 1% of real)'."""
     picked = [t for t in telltales if t.toward == toward][:limit]
     return ", ".join(f"{t.feature} ({t.in_samples:.0%} of samples, {t.in_real:.0%} of real)" for t in picked)
+
+
+@dataclass(frozen=True)
+class Realism:
+    """Detectability and variety of generated names against real names the model never saw."""
+
+    generated: int  # generated names compared
+    real: int  # real names compared
+    detectability: Detectability
+    variety: Variety
+    examples: tuple[str, ...] = ()  # a few of the generated names
+
+    def to_dict(self) -> dict:
+        """JSON-ready, flat enough to read."""
+        return {"generated": self.generated, "real": self.real, "detectability": self.detectability.to_dict(),
+                "variety": self.variety.to_dict(), "examples": list(self.examples)}
+
+
+def measure(generated: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
+            classifier: str = "logistic", seed: int = 0, general: Counter | None = None) -> Realism:
+    """`detectability` and `variety` of `generated` against `real`; `reference` is the model's
+    training list (character frequencies, and which characters count as new)."""
+    reference = None if reference is None else list(reference)
+    det = detectability(generated, real, reference=reference, seed=seed, classifier=classifier, general=general)
+    held = set(real)
+    known = None if reference is None else [n for n in reference if n not in held]
+    var = variety(generated, real, reference=known, seed=seed)
+    examples = tuple(random.Random(seed).sample(list(generated), min(10, len(generated))))
+    return Realism(len(generated), len(real), det, var, examples)
