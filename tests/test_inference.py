@@ -228,3 +228,50 @@ def test_train_without_torch_says_how_to_add_it(tmp_path):
             f"sys.exit(main(['train', 'jinyong', '-o', {str(tmp_path / 'm.safetensors')!r}]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and 'pip install "xiaming[train]"' in done.stderr
+
+
+def test_every_generate_and_score_flag_says_its_default():
+    import argparse
+
+    from xiaming.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("generate", "score"):
+        for action in sub.choices[command]._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._StoreTrueAction)) or not action.option_strings:
+                continue
+            text = action.help or ""
+            assert "default" in text or "same as" in text, (command, action.option_strings, text)
+
+
+def _interrupt_after_output(argv: list[str], ready) -> tuple[int, str, str]:
+    """Run the CLI, send Ctrl-C once `ready()` says output has appeared, and return (code, stdout, stderr)."""
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "xiaming", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    first = proc.stdout.readline() if ready is None else ""
+    deadline = time.time() + 60
+    while ready is not None and not ready() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, first + out, err
+
+
+def test_ctrl_c_keeps_the_names_printed_and_exits_130():
+    code, out, err = _interrupt_after_output(["generate", "-n", "1000000", "--novelty", "off", "--seed", "0"], None)
+    assert code == 130 and len(out.split()) >= 1 and "Traceback" not in err
+
+
+def test_ctrl_c_with_output_file_keeps_what_was_found(tmp_path):
+    target = tmp_path / "names.txt"
+    target.write_text("old\n", encoding="utf-8")
+    partial = lambda: any(p.stat().st_size > 0 for p in tmp_path.glob(".names.txt.*.tmp"))  # noqa: E731
+    code, out, err = _interrupt_after_output(["generate", "-n", "1000000", "--novelty", "off", "-o", str(target)],
+                                             partial)
+    kept = target.read_text(encoding="utf-8").split()
+    assert code == 130 and out == "" and kept and kept != ["old"] and f"kept {len(kept)} names" in err
+    assert not list(tmp_path.glob(".names.txt.*.tmp"))  # the temporary file became the output
