@@ -261,3 +261,16 @@ def test_every_train_flag_has_help_and_its_default(capsys):
             continue
         assert action.help and "default" in action.help, action.dest
     assert parser.parse_args(["train", "x", "-o", "y"]).device == "auto"
+
+
+def test_score_and_eval_skip_names_over_the_length_limit(capsys, tmp_path, tiny_lstm):
+    code, out, err = run(capsys, "score", "bada", "x" * 100_000, "kelo", "--model", tiny_lstm[0], "--json")
+    assert code == 0, err
+    assert [row["name"] for row in json.loads(out)["names"]] == ["bada", "kelo"]
+    assert "skipped 1 name longer than 32 characters (name 2)" in err
+    code, _, err = run(capsys, "score", "y" * 40, "--model", tiny_lstm[0], "--max-name-len", "39")
+    assert code == 1 and "--max-name-len 39" in err and err.count("\n") == 2  # the warning, then the error
+    p = tmp_path / "held.txt"
+    p.write_text("bada\n" + "z" * 100_000 + "\nkelo\n", encoding="utf-8")
+    code, out, err = run(capsys, "eval", tiny_lstm[0], str(p), "-n", "0", "--json")
+    assert code == 0 and json.loads(out)["names"] == 2 and "(line 2)" in err

@@ -461,6 +461,8 @@ def _add_score(sub) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="names to score; - reads names from standard input")
     p.add_argument("--file", "-f", default=None, metavar="FILE",
                    help="read names from this UTF-8 file, one per line (default: none)")
+    p.add_argument("--max-name-len", type=_positive_int, default=32,
+                   help="skip (with a warning) names longer than this many characters (default 32)")
     p.add_argument("--model", default=None, help=_MODEL_HELP + " (default jinyong)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--device", default="auto",
@@ -500,7 +502,11 @@ def _cmd_score(args) -> int:
     from .pinyin import name_pinyin
     from .score import percentile
 
-    names = _score_inputs(args)
+    from .corpus import drop_long
+
+    names = drop_long(_score_inputs(args), args.max_name_len, "NAME")
+    if not names:
+        raise ConfigError(f"NAME: every name is longer than --max-name-len {args.max_name_len}")
     namer = _load_namer(args.model, args.device)
     reference = namer.reference()
     rows = []
@@ -552,6 +558,8 @@ def _add_eval(sub) -> None:
                    help="classifier family for --realism (default logistic regression)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
+    p.add_argument("--max-name-len", type=_positive_int, default=32,
+                   help="skip (with a warning naming their lines) names longer than this many characters (default 32)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_cmd_eval)
 
@@ -564,7 +572,7 @@ def _cmd_eval(args) -> int:
     if args.samples < 0:
         raise ConfigError(f"-n {args.samples}: must be 0 or more")
     model = load_model(args.model, device=args.device)
-    names = load_eval_names(args.names, encoding=args.encoding)
+    names = load_eval_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
     options = model.options(kind=args.kind, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                             min_p=args.min_p)
     options.validate_ranges()

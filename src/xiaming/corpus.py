@@ -125,16 +125,34 @@ class TooLong:
         if len(self.lines) < _SHOWN:
             self.lines.append(line)
 
-    def warn(self) -> None:
-        """One XiamingWarning listing the first few lines and how many there were in all."""
+    def warn(self, unit: str = "line") -> None:
+        """One XiamingWarning listing the first few lines (or names) and how many there were in all."""
         if not self.count:
             return
         where = ", ".join(map(str, self.lines)) + (f" and {self.count - len(self.lines)} more" if self.count > len(self.lines) else "")
+        units = unit + ("s" if self.count > 1 else "")
         warnings.warn(
-            f"{self.source}: skipped {self.count} line{'s' if self.count > 1 else ''} longer than {self.max_len} "
-            f"characters (line{'s' if self.count > 1 else ''} {where}); raise --max-name-len to keep them",
+            f"{self.source}: skipped {self.count} {units} longer than {self.max_len} "
+            f"characters ({units} {where}); raise --max-name-len to keep them",
             XiamingWarning, stacklevel=3,
         )
+
+
+def drop_long(names: list[str], max_len: int | None, source: str = "NAME") -> list[str]:
+    """`names` without those over `max_len` characters, with one warning giving their positions
+    (1-based); for names that did not come from a file (command-line arguments, standard input)."""
+    check_max_len(max_len)
+    if max_len is None:
+        return names
+    too_long = TooLong(source, max_len)
+    kept = []
+    for i, name in enumerate(names, 1):
+        if len(name) > max_len:
+            too_long.add(i)
+        else:
+            kept.append(name)
+    too_long.warn("name")
+    return kept
 
 
 def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True,
@@ -162,12 +180,7 @@ def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2,
         check_max_len(max_len)
         names, origin = corpora.load(str(source)), f"builtin:{source}"
         if max_len is not None and any(len(n) > max_len for n in names):
-            too_long = TooLong(f"builtin:{source}", max_len)
-            for i, n in enumerate(names, 1):
-                if len(n) > max_len:
-                    too_long.add(i)
-            too_long.warn()
-            names = [n for n in names if len(n) <= max_len]
+            names = drop_long(names, max_len, f"builtin:{source}")
     elif not path.exists():
         raise DataError(f"{source}: no such file (built-in corpora: {', '.join(corpora.names())})")
     else:

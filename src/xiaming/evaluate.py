@@ -187,12 +187,12 @@ def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | 
     return out[:n]
 
 
-def load_eval_names(source: str, encoding: str = "utf-8") -> NameList:
+def load_eval_names(source: str, encoding: str = "utf-8", max_len: int | None = 32) -> NameList:
     """Held-out names from a file, line by line with repeats kept (as other tools score a test
-    file), or from a built-in corpus."""
+    file), or from a built-in corpus; names over `max_len` characters skipped with a warning."""
     if not Path(source).is_file():
-        return load_names(source, encoding, min_names=1)  # a built-in corpus, or a clear error
-    names = read_names(source, encoding, dedupe=False)
+        return load_names(source, encoding, min_names=1, max_len=max_len)  # a built-in corpus, or a clear error
+    names = read_names(source, encoding, dedupe=False, max_len=max_len)
     if not names:
         raise DataError(f"{source}: no names (the file is empty or blank)")
     return NameList(names, str(source))
