@@ -274,3 +274,14 @@ def test_score_and_eval_skip_names_over_the_length_limit(capsys, tmp_path, tiny_
     p.write_text("bada\n" + "z" * 100_000 + "\nkelo\n", encoding="utf-8")
     code, out, err = run(capsys, "eval", tiny_lstm[0], str(p), "-n", "0", "--json")
     assert code == 0 and json.loads(out)["names"] == 2 and "(line 2)" in err
+
+
+def test_every_command_defaults_to_the_same_device():
+    from xiaming.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    defaults = {name: action.default for name, sub in commands.items() for action in sub._actions
+                if action.dest == "device"}
+    assert {"train", "generate", "score", "eval"} <= set(defaults)
+    assert set(defaults.values()) == {"auto"}, defaults

@@ -556,7 +556,7 @@ def _add_eval(sub) -> None:
                         "(detectability, mean ± sd over 5 folds) and variety")
     r.add_argument("--classifier", choices=("logistic", "bayes", "forest"), default="logistic",
                    help="classifier family for --realism (default logistic regression)")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    _add_device(p)  # one --device default (auto) for every command
     p.add_argument("--encoding", default="utf-8", help="encoding of the names file (e.g. gbk)")
     p.add_argument("--max-name-len", type=_positive_int, default=32,
                    help="skip (with a warning naming their lines) names longer than this many characters (default 32)")
