@@ -52,6 +52,7 @@ def shoot(url: str, path: Path, width: int, height: int, lang: str, surname: str
         first = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#results li")))
         first.click()
         wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#detail .char-row")))
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#detail .who .style-row"))
         browser.execute_script("window.scrollTo(0, 0)")
         height_needed = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(width, max(height, height_needed))
@@ -66,7 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with running(create_app(Backend.load(shipped=["jinyong"]))) as url:
+    with running(create_app(Backend.load(shipped=["jinyong", "gulong"]))) as url:
         shoot(url, out / "web.png", 1280, 800, "zh-CN", "令狐", 7)
         shoot(url, out / "web-phone.png", 390, 844, "en-US", "欧阳", 3)
     print(f"wrote {out / 'web.png'} and {out / 'web-phone.png'}", file=sys.stderr)

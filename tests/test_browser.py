@@ -30,7 +30,7 @@ WAIT = 30  # seconds to wait for the page: generous, the machine may be busy
 
 @pytest.fixture(scope="module")
 def url():
-    with running(create_app(Backend.load(shipped=["jinyong"]))) as base:
+    with running(create_app(Backend.load(shipped=["jinyong", "gulong"]))) as base:
         yield base
 
 
@@ -82,6 +82,10 @@ def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
     assert len(rows) == len(names[0]) + 1  # each character, then the end
     assert all(r.find_element(By.CLASS_NAME, "p").text for r in rows)
     assert "selected" in first.get_attribute("class")
+    # whose style it is, under the probabilities
+    WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")) == 2)
+    shares = [r.find_element(By.CLASS_NAME, "p").text for r in page.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")]
+    assert sum(int(x.rstrip("%")) for x in shares) in (99, 100, 101)
     page.save_screenshot(str(tmp_path / "web.png"))
     assert (tmp_path / "web.png").stat().st_size > 10_000
 
@@ -123,3 +127,29 @@ def test_scoring_typed_names_shows_their_probabilities(page):
     assert texts == ["令狐冲", "郭靖"]
     WebDriverWait(page, WAIT).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#detail h3"), "令狐冲"))
     assert len(page.find_elements(By.CSS_SELECTOR, "#detail .char-row")) == 4
+
+
+def test_mixing_two_styles_generates_names(page):
+    from selenium.webdriver.support.ui import Select
+
+    Select(page.find_element(By.ID, "style-with")).select_by_value("gulong")
+    assert page.find_element(By.ID, "style-weight").is_displayed()
+    page.find_element(By.ID, "surname").send_keys("西门")
+    page.find_element(By.ID, "generate").click()
+    WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results li"))
+    assert all(name.startswith("西门") for name in _names(page))
+    assert "混合风格" in page.find_element(By.ID, "status").text
+
+
+def test_the_guessing_game_plays_a_round(page):
+    page.find_element(By.ID, "tab-quiz").click()
+    WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#quiz-choices button")) == 2)
+    assert [b.text for b in page.find_elements(By.CSS_SELECTOR, "#quiz-choices button")] == ["金庸", "古龙"]
+    assert len(page.find_elements(By.CSS_SELECTOR, "#quiz-names .quiz-name")) == 3
+    page.find_elements(By.CSS_SELECTOR, "#quiz-choices button")[0].click()
+    WebDriverWait(page, WAIT).until(EC.text_to_be_present_in_element((By.ID, "quiz-score"), "/ 1"))
+    assert len(page.find_elements(By.CSS_SELECTOR, "#quiz-choices button.right")) == 1
+    assert page.find_element(By.ID, "quiz-feedback").text
+    page.find_element(By.ID, "quiz-next").click()
+    WebDriverWait(page, WAIT).until(lambda b: len([x for x in b.find_elements(By.CSS_SELECTOR, "#quiz-choices button")
+                                                   if x.is_enabled()]) == 2)  # a fresh round, not yet answered

@@ -26,7 +26,7 @@ from xiaming.web.schemas import MAX_BEST, MAX_BODY, MAX_GENERATE, MAX_NAME_CHARS
 
 @pytest.fixture(scope="module")
 def backend() -> Backend:
-    return Backend.load(shipped=["jinyong", "base"])
+    return Backend.load(shipped=["jinyong", "gulong", "base"])
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +49,12 @@ def _error(response, status: int) -> str:
 def test_models_lists_what_was_loaded_and_the_limits(client):
     body = client.get("/api/models").json()
     assert body["default"] == "jinyong"
-    assert [m["name"] for m in body["models"]] == ["jinyong", "base"]
+    assert [m["name"] for m in body["models"]] == ["jinyong", "gulong", "base"]
     jinyong = body["models"][0]
     assert jinyong["novelty"] == "strict" and jinyong["training_names"] > 1000
-    assert body["models"][1]["novelty"] == "exact" and body["models"][1]["training_names"] == 0
+    assert body["models"][2]["novelty"] == "exact" and body["models"][2]["training_names"] == 0
     assert body["limits"]["generate"] == MAX_GENERATE
-    assert {"generate", "best", "score"} <= set(body["features"])
+    assert set(body["features"]) == {"generate", "best", "score", "style", "who", "quiz"}
 
 
 def test_generate_obeys_surname_lengths_and_novelty(client, backend):
@@ -138,6 +138,55 @@ def test_page_static_files_and_docs_are_served(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_a_style_mixture_is_the_librarys_mixture(client, backend):
+    from xiaming.mix import mixed_namer
+
+    body = client.post("/api/generate", json={"style": {"jinyong": 0.7, "gulong": 0.3}, "n": 6, "seed": 4,
+                                              "prefix": "萧"}).json()
+    namer = mixed_namer({"gulong": 0.3, "jinyong": 0.7}, {m: backend.get(m).namer for m in ("jinyong", "gulong")})
+    expected = namer.generate(6, namer.options(prefix="萧"), None, 4, max_tries=5000, search_budget=10_000)
+    assert [r["name"] for r in body["names"]] == expected.names
+    assert body["model"] == "gulong=0.3,jinyong=0.7" and body["novelty"] == "strict"
+    assert all(r["percentile"] is None for r in body["names"])  # no one list to compare a mixture with
+    scored = client.post("/api/score", json={"style": {"jinyong": 0.7, "gulong": 0.3}, "names": ["萧峰"]}).json()
+    assert scored["names"][0]["log_prob"] == pytest.approx(namer.score(["萧峰"])[0].log_prob, abs=1e-3)
+
+
+def test_who_is_the_librarys_attribution(client):
+    from xiaming.style import who
+
+    body = client.post("/api/who", json={"names": ["令狐冲", "西门吹雪"]}).json()
+    expected = who(["令狐冲", "西门吹雪"])
+    assert body["styles"] == ["jinyong", "gulong"]
+    for row, a in zip(body["names"], expected):
+        assert row["name"] == a.name and row["best"] == a.best
+        assert row["probs"] == pytest.approx(a.probs, abs=1e-4)
+        assert [e["char"] for e in row["evidence"]] == [*a.name, ""]
+    assert body["names"][0]["best"] == "jinyong" and body["names"][1]["best"] == "gulong"
+
+
+def test_quiz_rounds_are_the_librarys_and_carry_their_answers(client, backend):
+    from xiaming.quiz import make_rounds, real_names
+
+    body = client.post("/api/quiz", json={"mode": "author", "rounds": 3, "size": 2, "seed": 9}).json()
+    namers = {m: backend.get(m).namer for m in ("jinyong", "gulong")}
+    expected = make_rounds("author", 3, 9, ["jinyong", "gulong"], 2, namers)
+    assert [(r["names"], r["choices"], r["answer"]) for r in body["rounds"]] == \
+        [(list(e.names), list(e.choices), e.answer) for e in expected]
+    real = client.post("/api/quiz", json={"mode": "real", "rounds": 4, "seed": 1}).json()["rounds"]
+    for r in real:
+        training = set(real_names(namers[r["style"]]))
+        assert len(r["names"]) == 2 and r["names"] == r["choices"]
+        assert r["names"][r["answer"]] in training and r["names"][1 - r["answer"]] not in training
+
+
+def test_who_and_quiz_need_two_models_with_lists(tiny_lstm):
+    with TestClient(create_app(Backend.load(shipped=["jinyong", "base"]))) as c:
+        assert "who" not in c.get("/api/models").json()["features"]
+        assert _error(c.post("/api/who", json={"names": ["郭靖"]}), 404)
+        assert _error(c.post("/api/quiz", json={}), 404)
+
+
 # --- bad requests ------------------------------------------------------------------------------
 
 BAD = [
@@ -189,7 +238,25 @@ BAD = [
     ("/api/score", {"names": ["令" * (MAX_NAME_CHARS + 1)]}, 422, "names.0:"),
     ("/api/score", {"names": ["令狐冲"] * (MAX_SCORE + 1)}, 422, "names:"),
     ("/api/score", {"names": [1]}, 422, "names.0:"),
-    ("/api/score", {"names": ["郭靖"], "model": "gulong"}, 400, "not loaded"),
+    ("/api/score", {"names": ["郭靖"], "model": "poets"}, 400, "not loaded"),
+    ("/api/score", {"names": ["郭靖"], "style": {"jinyong": 1, "poets": 1}}, 400, "not loaded"),
+    ("/api/generate", {"style": {"jinyong": 0, "gulong": 0}}, 400, "not all 0"),
+    ("/api/generate", {"style": {"jinyong": -1}}, 422, "style.jinyong:"),
+    ("/api/generate", {"style": {}}, 422, "style:"),
+    ("/api/generate", {"style": {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}}, 422, "style:"),
+    ("/api/generate", {"style": {"../x": 1}}, 422, "style"),
+    ("/api/generate", {"style": {"jinyong": 1}, "model": "gulong"}, 400, "give one of them"),
+    ("/api/who", {"names": []}, 422, "names:"),
+    ("/api/who", {"names": ["郭靖"] * 21}, 422, "names:"),
+    ("/api/who", {"names": ["郭靖"], "models": ["jinyong"]}, 422, "models:"),
+    ("/api/who", {"names": ["郭靖"], "models": ["jinyong", "jinyong"]}, 400, "named twice"),
+    ("/api/who", {"names": ["郭靖"], "models": ["jinyong", "poets"]}, 400, "not loaded"),
+    ("/api/who", {"names": ["郭靖"], "model": "jinyong"}, 422, "model:"),
+    ("/api/quiz", {"mode": "both"}, 422, "mode:"),
+    ("/api/quiz", {"rounds": 0}, 422, "rounds:"),
+    ("/api/quiz", {"rounds": 21}, 422, "rounds:"),
+    ("/api/quiz", {"size": 6}, 422, "size:"),
+    ("/api/quiz", {"mode": "real", "models": ["base", "jinyong"], "seed": 0, "rounds": 6}, 400, "no training list"),
 ]
 
 

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import XiamingError
 from .backend import Backend
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, GenerateRequest, Limits, ModelsOut, NamesOut,
-                      ScoreOut, ScoreRequest, _Options)
+                      QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
 
 STATIC = resources.files(__package__).joinpath("static")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -158,7 +158,8 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
     async def generate(req: GenerateRequest) -> NamesOut:
         settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
-        return await run(lambda: backend.generate(req.model, req.n, settings, req.novelty, req.seed, req.rank))
+        return await run(lambda: backend.generate(req.model, req.n, settings, req.novelty, req.seed, req.rank,
+                                                  req.style))
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
     async def best(req: BestRequest) -> NamesOut:
@@ -167,7 +168,18 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
 
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
     async def score(req: ScoreRequest) -> ScoreOut:
-        return await run(lambda: backend.score(req.model, req.names))
+        return await run(lambda: backend.score(req.model, req.names, req.style))
+
+    if "who" in backend.features():
+        @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")
+        async def who(req: WhoRequest) -> WhoOut:
+            return await run(lambda: backend.who(req.names, req.models))
+
+    if "quiz" in backend.features():
+        @app.post("/api/quiz", response_model=QuizOut, responses=ERRORS,
+                  summary="rounds of the guessing game, each with its answer")
+        async def quiz(req: QuizRequest) -> QuizOut:
+            return await run(lambda: backend.quiz(req.mode, req.rounds, req.size, req.seed, req.models))
 
     return app
 

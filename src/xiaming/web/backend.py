@@ -15,6 +15,7 @@ sample (`BEST_BUDGET` for a best request), so an impossible request gives up in 
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +24,13 @@ from ..namer import NameResult, Namer
 from ..pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
-from .schemas import CharOut, ModelOut, NameOut, NamesOut, ScoredOut, ScoreOut
+from .schemas import (Attribution, CharOut, ModelOut, NameOut, NamesOut, Pull, QuizOut, RoundOut, ScoredOut, ScoreOut,
+                      WhoOut)
 
 SAMPLE_TRIES = 10_000  # candidates one generate request may draw at most
 SEARCH_BUDGET = 10_000  # model rows the search completing a short sample may compute (about 1 s)
 BEST_BUDGET = 20_000  # model rows a best request's search may compute (about 5 s on 2 busy cores)
+KEPT = 16  # style mixtures and attribution judges kept built, most recent first
 
 
 @dataclass
@@ -70,6 +73,13 @@ class Backend:
             raise DataError("no model to serve: the shipped models are missing and no --models folder was given")
         self.models = {m.name: m for m in models}
         self.default = default if default in self.models else (DEFAULT if DEFAULT in self.models else models[0].name)
+        from ..style import DEFAULT_STYLES
+
+        listed = [m.name for m in models if m.namer.names]  # models with a training list, for the game
+        self.styles = [s for s in DEFAULT_STYLES if s in self.models] if all(s in self.models for s in DEFAULT_STYLES) \
+            else listed[:2]  # what who, quiz and the page's style mix use by default
+        self._built: dict[tuple, object] = {}  # mixtures and judges by what they are built from
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, folder: str | Path | None = None, shipped: list[str] | None = None) -> "Backend":
@@ -88,7 +98,7 @@ class Backend:
 
     def features(self) -> list[str]:
         """The API calls this server offers (the page shows the controls of these only)."""
-        return ["generate", "best", "score"]
+        return ["generate", "best", "score"] + (["style", "who", "quiz"] if len(self.styles) >= 2 else [])
 
     def describe(self) -> list[ModelOut]:
         """What each loaded model is, for the page's model list."""
@@ -96,45 +106,107 @@ class Backend:
                          max_name_len=int(m.namer.train.get("max_name_len", 12)), novelty=m.namer.default_novelty)
                 for m in self.models.values()]
 
-    def _names(self, m: Loaded, result: NameResult, rank: bool = False) -> NamesOut:
-        reference = m.namer.reference()
+    def _kept(self, key: tuple, build):
+        """A mixture or judge built once for `key` and kept (the `KEPT` most recent)."""
+        with self._lock:
+            if key in self._built:
+                self._built[key] = self._built.pop(key)  # most recent last
+                return self._built[key]
+        made = build()
+        with self._lock:
+            self._built[key] = made
+            while len(self._built) > KEPT:
+                self._built.pop(next(iter(self._built)))
+        return made
+
+    def _namer(self, model: str | None, style: dict[str, float] | None) -> tuple[str, Namer, list[float]]:
+        """(label, Namer, reference bits for percentiles) of one loaded model or of a mixture of loaded models.
+
+        A mixture has no single list to compare with, so its names get no percentile.
+        """
+        if style is None:
+            m = self.get(model)
+            return m.name, m.namer, m.namer.reference()
+        if model is not None:
+            raise ConfigError("style and model: give one of them (style names its models)")
+        from ..mix import mixed_namer
+
+        for name in style:
+            self.get(name)
+        weights = dict(sorted(style.items()))
+        namer = self._kept(("mix",) + tuple(weights.items()),
+                           lambda: mixed_namer(weights, {k: self.models[k].namer for k in weights}))
+        return ",".join(f"{k}={w:g}" for k, w in weights.items()), namer, []
+
+    def _names(self, label: str, reference: list[float], result: NameResult, rank: bool = False) -> NamesOut:
         rows = [NameOut(name=item.name, pinyin=name_pinyin(item.name), log_prob=round(item.log_prob, 4),
                         bits_per_char=round(item.bits_per_char, 4),
                         percentile=_round(percentile(item.bits_per_char, reference)))
                 for item in result.items]
         if rank:
             rows.sort(key=lambda row: -row.log_prob)
-        return NamesOut(model=m.name, novelty=result.novelty, requested=result.requested, found=len(rows),
+        return NamesOut(model=label, novelty=result.novelty, requested=result.requested, found=len(rows),
                         exhausted=result.exhausted, reason=result.reason if result.exhausted else "", names=rows)
 
     def generate(self, model: str | None, n: int, settings: dict, novelty: str | None, seed: int | None,
-                 rank: bool = False) -> NamesOut:
-        """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default)."""
-        m = self.get(model)
-        options = m.namer.options(**settings)
-        result = m.namer.generate(n, options, novelty, seed, max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)),
-                                  search_budget=SEARCH_BUDGET)
-        return self._names(m, result, rank)
+                 rank: bool = False, style: dict[str, float] | None = None) -> NamesOut:
+        """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
+        from one model or from the mixture `style` of loaded models."""
+        label, namer, reference = self._namer(model, style)
+        result = namer.generate(n, namer.options(**settings), novelty, seed,
+                                max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)), search_budget=SEARCH_BUDGET)
+        return self._names(label, reference, result, rank)
 
     def best(self, model: str | None, n: int, settings: dict, novelty: str | None) -> NamesOut:
         """The `n` most likely new names under `settings`, likeliest first."""
-        m = self.get(model)
-        result = m.namer.best(n, m.namer.options(**settings), novelty, max_nodes=BEST_BUDGET)
-        return self._names(m, result)
+        label, namer, reference = self._namer(model, None)
+        result = namer.best(n, namer.options(**settings), novelty, max_nodes=BEST_BUDGET)
+        return self._names(label, reference, result)
 
-    def score(self, model: str | None, names: list[str]) -> ScoreOut:
+    def _styles(self, models: list[str] | None) -> list[str]:
+        styles = list(models) if models else list(self.styles)
+        if len(styles) < 2:
+            raise ConfigError("models: give at least two loaded models to choose between")
+        if len(set(styles)) != len(styles):
+            raise ConfigError(f"models {','.join(styles)}: a model is named twice")
+        for name in styles:
+            self.get(name)
+        return styles
+
+    def who(self, names: list[str], models: list[str] | None) -> WhoOut:
+        """Whose style each name is in, among loaded models (see `xiaming.style.StyleJudge`)."""
+        from ..style import StyleJudge
+
+        styles = self._styles(models)
+        judge = self._kept(("who",) + tuple(styles), lambda: StyleJudge({s: self.models[s].namer for s in styles}))
+        rows = [Attribution(name=a.name, pinyin=name_pinyin(a.name), best=a.best,
+                            probs={k: round(v, 4) for k, v in a.probs.items()},
+                            evidence=[Pull(char=c, pull={k: round(v, 3) for k, v in pull.items()}) for c, pull in a.evidence])
+                for a in judge.who(names)]
+        return WhoOut(styles=styles, names=rows)
+
+    def quiz(self, mode: str, rounds: int, size: int, seed: int | None, models: list[str] | None) -> QuizOut:
+        """Rounds of the guessing game among loaded models (see `xiaming.quiz.make_rounds`)."""
+        from ..quiz import make_rounds
+
+        styles = self._styles(models) if mode == "author" or models else list(self.styles)
+        made = make_rounds(mode, rounds, seed, styles, size, {s: self.models[s].namer for s in styles})
+        return QuizOut(mode=mode, rounds=[RoundOut(names=list(r.names), pinyin=[name_pinyin(n) for n in r.names],
+                                                   choices=list(r.choices), answer=r.answer, style=r.style)
+                                          for r in made])
+
+    def score(self, model: str | None, names: list[str], style: dict[str, float] | None = None) -> ScoreOut:
         """Each name's log-probability, bits per character, percentile and per-character probabilities."""
-        m = self.get(model)
-        reference = m.namer.reference()
+        label, namer, reference = self._namer(model, style)
         rows = []
-        for s in m.namer.score(names):
+        for s in namer.score(names):
             probs = [math.exp(lp) for lp in s.char_log_probs]
             rows.append(ScoredOut(
                 name=s.name, pinyin=name_pinyin(s.name), log_prob=round(s.log_prob, 4),
                 bits_per_char=round(s.bits_per_char, 4), percentile=_round(percentile(s.bits_per_char, reference)),
-                chars=[CharOut(char=ch, p=p, known=ch in m.namer.vocab) for ch, p in zip(s.name, probs)],
+                chars=[CharOut(char=ch, p=p, known=ch in namer.vocab) for ch, p in zip(s.name, probs)],
                 end_p=probs[-1]))
-        return ScoreOut(model=m.name, reference_names=len(reference), names=rows)
+        return ScoreOut(model=label, reference_names=len(reference), names=rows)
 
 
 def _round(value: float | None) -> float | None:

@@ -21,6 +21,9 @@ MAX_LEN = 32  # largest min_len / max_len (the sampler's own cap is 64)
 MAX_PREFIX = 16  # longest prefix
 MAX_CHARS = 200  # longest include / exclude list
 MAX_CHARSET = 8000  # longest charset
+MAX_WHO = 20  # names one who request may hold
+MAX_STYLES = 4  # models one style mixture or attribution may involve
+MAX_ROUNDS = 20  # quiz rounds one request may ask for
 MAX_SEED = 2**63 - 1
 MAX_BODY = 64 * 1024  # bytes in one request body
 TIMEOUT = 10.0  # seconds one request may take before the server answers 503
@@ -29,11 +32,18 @@ ModelName = Annotated[str, StringConstraints(min_length=1, max_length=64, patter
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)]
 
 
-class _Request(BaseModel):
+class _Strict(BaseModel):
     # strict: true is not 1 and "5" is not 5; a misspelt field is an error rather than ignored
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
+
+class _Request(_Strict):
     model: ModelName | None = Field(None, description="a loaded model's name (see GET /api/models); default: the server's default")
+
+
+Style = Annotated[dict[ModelName, Annotated[float, Field(ge=0, le=1000)]], Field(min_length=1, max_length=MAX_STYLES)]
+STYLE = Field(None, description='mix loaded models\' styles instead of one model, e.g. {"jinyong": 0.7, "gulong": 0.3} '
+                                "(weights are normalised; novelty is checked against every list involved)")
 
 
 class _Options(_Request):
@@ -61,6 +71,7 @@ class GenerateRequest(_Options):
     min_p: float | None = Field(None, ge=0, le=1, description="drop characters less likely than this times the likeliest")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
     rank: bool = Field(False, description="most likely first")
+    style: Style | None = STYLE
 
 
 class BestRequest(_Options):
@@ -73,6 +84,27 @@ class ScoreRequest(_Request):
     """How likely the model finds each name (`xiaming score`)."""
 
     names: list[Name] = Field(..., min_length=1, max_length=MAX_SCORE, description="names to score")
+    style: Style | None = STYLE
+
+
+ModelList = Annotated[list[ModelName], Field(min_length=2, max_length=MAX_STYLES)]
+
+
+class WhoRequest(_Strict):
+    """Whose style each name is in (`xiaming who`)."""
+
+    names: list[Name] = Field(..., min_length=1, max_length=MAX_WHO, description="names to attribute")
+    models: ModelList | None = Field(None, description="loaded models to choose among (default jinyong and gulong)")
+
+
+class QuizRequest(_Strict):
+    """Rounds of the guessing game (`xiaming quiz`); each round carries its answer, for the page to reveal."""
+
+    mode: Literal["author", "real"] = Field("author", description="author: whose style; real: which name is real")
+    rounds: int = Field(1, ge=1, le=MAX_ROUNDS)
+    size: int = Field(3, ge=1, le=5, description="names shown per round in mode author")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="the same seed gives the same rounds")
+    models: ModelList | None = Field(None, description="loaded models to play with (default jinyong and gulong)")
 
 
 class NameOut(BaseModel):
@@ -108,6 +140,37 @@ class ScoreOut(BaseModel):
     model: str
     reference_names: int = Field(description="training names the percentiles are computed over")
     names: list[ScoredOut]
+
+
+class Pull(BaseModel):
+    char: str = Field(description='a character of the name, or "" for the end')
+    pull: dict[str, float] = Field(description="what it adds to each style's score over the others, in nats")
+
+
+class Attribution(BaseModel):
+    name: str
+    pinyin: str | None
+    best: str = Field(description="the likeliest style")
+    probs: dict[str, float] = Field(description="style -> probability (they sum to 1)")
+    evidence: list[Pull]
+
+
+class WhoOut(BaseModel):
+    styles: list[str]
+    names: list[Attribution]
+
+
+class RoundOut(BaseModel):
+    names: list[str]
+    pinyin: list[str | None]
+    choices: list[str] = Field(description="styles (mode author) or the names themselves (mode real)")
+    answer: int = Field(description="index of the right choice")
+    style: str = Field(description="the style the names are in")
+
+
+class QuizOut(BaseModel):
+    mode: str
+    rounds: list[RoundOut]
 
 
 class ModelOut(BaseModel):

@@ -20,11 +20,16 @@
       log_prob: "对数概率", bits_per_char: "每字比特", pct_label: "百分位", end: "（结束）", unknown: "模型没见过这个字",
       char_probs: "每个字的概率（给定前面的字）", offline: "连不上服务器：它还在运行吗？",
       no_names: "请至少写一个名字", models_note: "{kind} · {count} 个训练名字", base_note: "{kind} · 基础模型",
-      who_title: "像谁写的", inside: "模型内部",
+      who_title: "像谁笔下的人物", inside: "模型内部", style_weight: "另一种风格的比重",
+      quiz_mode: "玩法", quiz_author: "猜作者：这几个名字像谁的风格？", quiz_real: "辨真假：哪个是书里的真名字？",
+      quiz_pick_author: "这些名字是模仿谁的风格编的？", quiz_pick_real: "哪一个是书里真有的名字？",
+      quiz_right: "答对了！", quiz_wrong: "不对，答案是 {answer}。", quiz_who: "模型的判断：{who}",
+      quiz_loading: "出题中…", pulls: "倾向{style}的字：{chars}", nv_strict: "严格", nv_exact: "仅排除原名", nv_off: "不过滤",
+      mixed: "混合风格",
     },
     en: {
       tagline: "a neural network that writes new names one character at a time", tab_generate: "Generate",
-      tab_score: "Score", tab_who: "Whose style", tab_quiz: "Guess the author", model: "Model", style: "Style mix",
+      tab_score: "Score", tab_who: "Whose style", tab_quiz: "Quiz", model: "Model", style: "Style mix",
       style_none: "no mixing", surname: "Surname / start", count: "How many", min_len: "Shortest (chars)",
       max_len: "Longest (chars)", include: "Include one of", exclude: "Avoid characters", mode: "Mode",
       mode_sample: "sample", mode_best: "most likely (search)", more: "More options", temperature: "Temperature",
@@ -43,12 +48,23 @@
       unknown: "a character the model has never seen", char_probs: "Each character's probability (given the ones before)",
       offline: "Cannot reach the server: is it still running?", no_names: "Write at least one name",
       models_note: "{kind} · {count} training names", base_note: "{kind} · base model",
-      who_title: "Whose style", inside: "Inside the model",
+      who_title: "Whose characters it sounds like", inside: "Inside the model", style_weight: "Weight of the other style",
+      quiz_mode: "Game", quiz_author: "Author: whose style are these names in?", quiz_real: "Real or invented: which name is in the books?",
+      quiz_pick_author: "These names were invented in whose style?", quiz_pick_real: "Which name really appears in the books?",
+      quiz_right: "Right!", quiz_wrong: "Not quite: the answer is {answer}.", quiz_who: "What the model thinks: {who}",
+      quiz_loading: "Making a question…", pulls: "towards {style}: {chars}", nv_strict: "strict", nv_exact: "exact", nv_off: "off",
+      mixed: "mixed styles",
     },
   };
 
+  const STYLE_LABELS = {
+    zh: { jinyong: "金庸", gulong: "古龙", poets: "唐宋诗人", base: "历代人名" },
+    en: { jinyong: "Jin Yong", gulong: "Gu Long", poets: "Tang-Song poets", base: "historical names" },
+  };
   const $ = (id) => document.getElementById(id);
-  const state = { info: null, names: [], scored: new Map(), mode: "generate", quiz: { right: 0, asked: 0 } };
+  const styleLabel = (name) => STYLE_LABELS[lang][name] || name;
+  const state = { info: null, names: [], scored: new Map(), mode: "generate", quiz: { right: 0, asked: 0 },
+                  features: new Set() };
   let lang = localStorage.getItem("xiaming.lang") || ((navigator.language || "").startsWith("zh") ? "zh" : "en");
 
   function t(key, vars = {}) {
@@ -68,6 +84,7 @@
     document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
     $("lang").textContent = lang === "zh" ? "EN" : "中文";
     describeModel();
+    if (state.info) fillStyleChoices();
     if (state.names.length) renderNames($("results"), state.names);
     if (state.lastStatus) setStatus(...state.lastStatus);
     if (state.detail) showDetail(state.detail);
@@ -106,11 +123,24 @@
                    exclude: value("exclude"), n: number("n"), min_len: number("min_len"), max_len: number("max_len"),
                    novelty: $("novelty").value || undefined };
     const best = document.querySelector('input[name="mode"]:checked').value === "best";
+    const style = currentStyle();
+    if (style && !best) {
+      delete body.model;
+      body.style = style;
+    }
     if (!best) {
       Object.assign(body, { temperature: Number($("temperature").value), top_k: number("top_k"),
                             top_p: number("top_p"), seed: number("seed"), rank: $("rank").checked });
     }
     return { path: best ? "/api/best" : "/api/generate", body };
+  }
+
+  function currentStyle() {
+    // the page's style mix: the chosen model and one other, by the slider's weight
+    const other = $("style-with").value;
+    if (!other || other === $("model").value) return null;
+    const w = Number($("style-weight").value) / 100;
+    return { [$("model").value]: Number((1 - w).toFixed(2)), [other]: Number(w.toFixed(2)) };
   }
 
   function pct(p) { return p === null || p === undefined ? "–" : Math.round(p); }
@@ -128,7 +158,7 @@
       meter.append(fill);
       const line = el("div", "score-line");
       line.append(el("span", null, row.percentile === null ? "" : t("percentile", { p: pct(row.percentile) })),
-                  el("span", null, t("bits", { b: row.bits_per_char.toFixed(2) })));
+                  el("span", "bits", t("bits", { b: row.bits_per_char.toFixed(2) })));
       li.append(meter, line);
       if (state.detail && state.detail.name === row.name) li.classList.add("selected");
       const open = () => selectName(row.name, list);
@@ -162,6 +192,7 @@
   }
 
   function showDetail(scored) {
+    if (!state.detail || state.detail.name !== scored.name) state.detailWho = null;
     state.detail = scored;
     const body = $("detail-body");
     body.replaceChildren();
@@ -175,23 +206,66 @@
     scored.chars.forEach((c) => chars.append(charRow(c.char, c.p, c.known ? "" : "unknown", c.known ? "" : t("unknown"))));
     chars.append(charRow(t("end"), scored.end_p, "end"));
     body.append(chars);
+    if (state.detailWho && state.detailWho.name === scored.name) showWho(state.detailWho);
     $("detail").hidden = false;
   }
 
   async function selectName(name, list) {
     list.querySelectorAll("li").forEach((li) => li.classList.toggle("selected", li.dataset.name === name));
-    const key = `${$("model").value}\u0000${name}`;
+    const style = list.id === "results" ? state.lastStyle : null;
+    const key = `${JSON.stringify(style) || $("model").value}\u0000${name}`;
     try {
       showError("");
       if (!state.scored.has(key)) {
-        const data = await api("/api/score", { model: $("model").value || undefined, names: [name] });
+        const body = style ? { style, names: [name] } : { model: $("model").value || undefined, names: [name] };
+        const data = await api("/api/score", body);
         state.scored.set(key, data.names[0]);
       }
       showDetail(state.scored.get(key));
-      if (window.matchMedia("(max-width: 859px)").matches) $("detail").scrollIntoView({ behavior: "smooth", block: "start" });
+      if (window.matchMedia("(max-width: 1099px)").matches) $("detail").scrollIntoView({ behavior: "smooth", block: "start" });
+      if (state.features.has("who")) {
+        const who = await api("/api/who", { names: [name] });
+        if (state.detail && state.detail.name === name) {
+          state.detailWho = who.names[0];
+          showWho(who.names[0]);
+        }
+      }
     } catch (err) {
       showError(err.message);
     }
+  }
+
+  function styleBars(attribution) {
+    // one bar per style, likeliest first, and the characters pulling towards each
+    const box = el("div", "style-bars");
+    Object.entries(attribution.probs).sort((a, b) => b[1] - a[1]).forEach(([style, p]) => {
+      const row = el("div", "style-row");
+      const bar = el("div", "bar");
+      const fill = el("i");
+      fill.style.width = `${(p * 100).toFixed(1)}%`;
+      bar.append(fill);
+      row.append(el("span", "style-name", styleLabel(style)), bar, el("span", "p", `${Math.round(p * 100)}%`));
+      box.append(row);
+    });
+    const pulls = {};
+    attribution.evidence.forEach((e) => {
+      if (!e.char) return;
+      const [style, v] = Object.entries(e.pull).sort((a, b) => b[1] - a[1])[0];
+      if (v > 0.05) (pulls[style] = pulls[style] || []).push([e.char, v]);
+    });
+    Object.entries(pulls).forEach(([style, chars]) => {
+      const text = chars.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([c, v]) => `${c} +${v.toFixed(1)}`).join("  ");
+      box.append(el("p", "note", t("pulls", { style: styleLabel(style), chars: text })));
+    });
+    return box;
+  }
+
+  function showWho(attribution) {
+    const body = $("detail-body");
+    body.querySelectorAll(".extra.who").forEach((node) => node.remove());
+    const extra = el("div", "extra who");
+    extra.append(el("h4", null, t("who_title")), styleBars(attribution));
+    body.append(extra);
   }
 
   async function generate(event) {
@@ -204,10 +278,11 @@
     showError("");
     try {
       const data = await api(path, body);
+      state.lastStyle = body.style || null;
       state.names = data.names;
       renderNames($("results"), data.names);
-      const vars = { found: data.found, requested: data.requested, reason: data.reason, model: data.model,
-                     novelty: data.novelty };
+      const vars = { found: data.found, requested: data.requested, reason: data.reason,
+                     model: body.style ? t("mixed") : data.model, novelty: t(`nv_${data.novelty}`) };
       setStatus(data.found === 0 ? "none" : data.exhausted ? "short" : "found", vars);
       ["copy", "download-txt", "download-csv"].forEach((id) => { $(id).disabled = data.found === 0; });
     } catch (err) {
@@ -231,6 +306,83 @@
       if (data.names.length) showDetail(data.names[0]);
     } catch (err) {
       showError(err.message);
+    }
+  }
+
+  async function whoTab(event) {
+    event.preventDefault();
+    const names = $("who-names").value.split(/\n/).map((x) => x.trim()).filter(Boolean);
+    showError("");
+    if (!names.length) { showError(t("no_names")); return; }
+    try {
+      const data = await api("/api/who", { names });
+      const box = $("who-results");
+      box.replaceChildren();
+      data.names.forEach((a) => {
+        const card = el("div", "who-card");
+        card.append(el("div", "name-text", a.name), el("div", "pinyin", a.pinyin || ""), styleBars(a));
+        box.append(card);
+      });
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  async function nextRound() {
+    const mode = $("quiz-mode").value;
+    $("quiz-feedback").textContent = t("quiz_loading");
+    $("quiz-choices").replaceChildren();
+    $("quiz-names").replaceChildren();
+    showError("");
+    try {
+      const data = await api("/api/quiz", { mode, rounds: 1 });
+      const round = data.rounds[0];
+      state.quiz.round = { ...round, mode };
+      $("quiz-feedback").textContent = t(mode === "author" ? "quiz_pick_author" : "quiz_pick_real");
+      if (mode === "author") {
+        round.names.forEach((name, i) => {
+          const item = el("div", "quiz-name");
+          item.append(el("span", "name-text", name), el("span", "pinyin", round.pinyin[i] || ""));
+          $("quiz-names").append(item);
+        });
+      }
+      round.choices.forEach((choice, i) => {
+        const button = el("button", null, mode === "author" ? styleLabel(choice) : choice);
+        button.type = "button";
+        if (mode === "real") button.classList.add("name-choice");
+        button.addEventListener("click", () => answer(i));
+        $("quiz-choices").append(button);
+      });
+    } catch (err) {
+      $("quiz-feedback").textContent = "";
+      showError(err.message);
+    }
+  }
+
+  async function answer(index) {
+    const round = state.quiz.round;
+    if (!round || round.answered) return;
+    round.answered = true;
+    const right = index === round.answer;
+    state.quiz.asked += 1;
+    if (right) state.quiz.right += 1;
+    $("quiz-score").textContent = `${state.quiz.right} / ${state.quiz.asked}`;
+    const buttons = $("quiz-choices").querySelectorAll("button");
+    buttons.forEach((b, i) => {
+      b.disabled = true;
+      if (i === round.answer) b.classList.add("right");
+      else if (i === index) b.classList.add("wrong");
+    });
+    const shown = round.mode === "author" ? styleLabel(round.choices[round.answer]) : round.choices[round.answer];
+    $("quiz-feedback").textContent = right ? t("quiz_right") : t("quiz_wrong", { answer: shown });
+    if (round.mode === "author" && state.features.has("who")) {
+      try {
+        const who = await api("/api/who", { names: round.names, models: round.choices });
+        const mean = {};
+        who.names.forEach((a) => Object.entries(a.probs).forEach(([s, p]) => { mean[s] = (mean[s] || 0) + p / who.names.length; }));
+        const text = Object.entries(mean).sort((a, b) => b[1] - a[1]).map(([s, p]) => `${styleLabel(s)} ${Math.round(p * 100)}%`).join(" · ");
+        $("quiz-feedback").append(el("span", "note who-note", t("quiz_who", { who: text })));
+      } catch (err) { /* the verdict is a bonus: the round stands without it */ }
     }
   }
 
@@ -274,6 +426,20 @@
                                                    : t("base_note", { kind: m.kind.toUpperCase() });
   }
 
+  function fillStyleChoices() {
+    // the other styles a model can be mixed with: every other loaded model
+    const keep = $("style-with").value;
+    const select = $("style-with");
+    [...select.options].slice(1).forEach((o) => o.remove());
+    state.info.models.filter((m) => m.name !== $("model").value).forEach((m) => {
+      const option = el("option", null, `${styleLabel(m.name)} (${m.name})`);
+      option.value = m.name;
+      select.append(option);
+    });
+    select.value = [...select.options].some((o) => o.value === keep) ? keep : "";
+    $("style-weight-box").hidden = !select.value;
+  }
+
   function switchTab(name) {
     document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
     document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.id !== `panel-${name}`; });
@@ -304,7 +470,13 @@
     $("detail-close").addEventListener("click", () => { $("detail").hidden = true; state.detail = null; });
     $("temperature").addEventListener("input", () => { $("temperature-out").textContent = Number($("temperature").value).toFixed(2); });
     document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", syncMode));
-    $("model").addEventListener("change", describeModel);
+    $("model").addEventListener("change", () => { describeModel(); if (state.info) fillStyleChoices(); });
+    $("style-with").addEventListener("change", () => { $("style-weight-box").hidden = !$("style-with").value; });
+    $("style-weight").addEventListener("input", () => { $("style-weight-out").textContent = `${$("style-weight").value}%`; });
+    $("who-form").addEventListener("submit", whoTab);
+    $("quiz-next").addEventListener("click", nextRound);
+    $("quiz-mode").addEventListener("change", nextRound);
+    document.querySelector('[data-tab="quiz"]').addEventListener("click", () => { if (!state.quiz.round) nextRound(); });
     applyLang();
     try {
       state.info = await api("/api/models");
@@ -316,9 +488,11 @@
       $("model").value = state.info.default;
       $("n").max = state.info.limits.generate;
       describeModel();
-      const features = new Set(state.info.features);
-      $("tab-who").hidden = !features.has("who");
-      $("tab-quiz").hidden = !features.has("quiz");
+      state.features = new Set(state.info.features);
+      $("tab-who").hidden = !state.features.has("who");
+      $("tab-quiz").hidden = !state.features.has("quiz");
+      $("style-box").hidden = !state.features.has("style");
+      fillStyleChoices();
     } catch (err) {
       showError(err.message);
     }

@@ -1,0 +1,184 @@
+"""Load on `xiaming serve`: concurrent clients sending mixed generate and score requests.
+
+    python benchmarks/load.py                      # 50 clients for 60 s (the issue's goal)
+    python benchmarks/load.py --duration 10        # a shorter run
+
+Starts `python -m xiaming serve` on a free loopback port (127.0.0.1 only) in its own process, waits
+until it answers, then runs `--clients` threads for `--duration` seconds, each sending requests
+back to back over one keep-alive connection (a closed loop: no think time, so the server is
+saturated): generate (`n=20`, a random seed, the default model) with probability `--generate`,
+else score (1-5 names of the jinyong list). Every request has a 30 s client timeout and the run
+stops at `--max-requests` in all, so it is bounded in time and count.
+
+Prints requests per second, p50/p95/p99 latency for each kind and overall, the error count (any
+answer but 200, or no answer) and the server's resident memory (RSS, from /proc) after warm-up,
+at the end and at its peak. Goals (issue 14): zero errors, p95 under 250 ms for generate, flat
+memory. Linux only (RSS from /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+SCORE_NAMES = ["令狐冲", "郭靖", "黄蓉", "张无忌", "韦小宝", "乔峰", "段誉", "虚竹", "杨过", "小龙女", "欧阳锋",
+               "洪七公", "东方不败", "任盈盈", "岳不群", "周伯通", "王重阳", "李莫愁", "程英", "陆无双"]
+
+
+@dataclass
+class Tally:
+    """Latencies by kind and errors, shared by the client threads."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"generate": [], "score": []})
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB, from /proc."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """`xiaming serve` on 127.0.0.1:port, once it answers /api/models."""
+    server = subprocess.Popen([sys.executable, "-m", "xiaming", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited: {server.stderr.read().decode(errors='replace').strip()}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/models")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not answer within 120 s")
+
+
+def client(port: int, stop_at: float, tally: Tally, share_generate: float, n: int, max_requests: int, seed: int) -> None:
+    """Send requests back to back until `stop_at` or the shared request cap."""
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.monotonic() < stop_at:
+        with tally.lock:
+            if tally.sent >= max_requests:
+                return
+            tally.sent += 1
+        if rng.random() < share_generate:
+            kind, path, body = "generate", "/api/generate", {"n": n, "seed": rng.randrange(2**31)}
+        else:
+            kind, path, body = "score", "/api/score", {"names": rng.sample(SCORE_NAMES, rng.randint(1, 5))}
+        data = json.dumps(body).encode()
+        start = time.perf_counter()
+        try:
+            conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            payload = response.read()
+            elapsed = time.perf_counter() - start
+            ok = response.status == 200 and (kind != "generate" or json.loads(payload)["found"] == n)
+            error = None if ok else f"{kind}: HTTP {response.status} {payload[:120]!r}"
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            elapsed, error = time.perf_counter() - start, f"{kind}: {type(exc).__name__} {exc}"
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        with tally.lock:
+            if error is None:
+                tally.latencies[kind].append(elapsed)
+            else:
+                tally.errors.append(error)
+    conn.close()
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of values, in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Load on xiaming serve: concurrent mixed generate and score requests.")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (default 3)")
+    parser.add_argument("--generate", type=float, default=0.5, help="share of generate requests (default 0.5)")
+    parser.add_argument("-n", type=int, default=20, help="names per generate request (default 20)")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
+    args = parser.parse_args()
+    if not (1 <= args.clients <= 500 and 0 < args.duration <= 3600 and 0 <= args.generate <= 1):
+        parser.error("--clients 1-500, --duration up to 3600 s, --generate in [0, 1]")
+
+    port = free_port()
+    server = start_server(port)
+    try:
+        warm = Tally()
+        stop = time.monotonic() + args.warmup
+        threads = [threading.Thread(target=client, args=(port, stop, warm, args.generate, args.n, args.max_requests, i))
+                   for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rss_start = rss_mb(server.pid)
+        peak = [rss_start]
+        tally = Tally()
+        stop = time.monotonic() + args.duration
+        threads = [threading.Thread(target=client, args=(port, stop, tally, args.generate, args.n, args.max_requests,
+                                                         1000 + i)) for i in range(args.clients)]
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            time.sleep(0.5)
+            peak.append(rss_mb(server.pid))
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - began
+        rss_end = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    done = sum(len(v) for v in tally.latencies.values())
+    print(f"load: {args.clients} clients for {args.duration:g} s (closed loop), {args.generate:.0%} generate (n={args.n}), "
+          f"the rest score; {os.cpu_count()} CPU cores")
+    print(f"requests {done + len(tally.errors)}  ok {done}  errors {len(tally.errors)}  {done / elapsed:.1f} requests/s")
+    every = tally.latencies["generate"] + tally.latencies["score"]
+    for kind, values in (("generate", tally.latencies["generate"]), ("score", tally.latencies["score"]), ("all", every)):
+        print(f"{kind:<9} {len(values):>6} ok  p50 {quantile(values, 0.5):7.1f} ms  p95 {quantile(values, 0.95):7.1f} ms  "
+              f"p99 {quantile(values, 0.99):7.1f} ms")
+    print(f"server RSS {rss_start:.1f} MiB after warm-up, {rss_end:.1f} MiB at the end, peak {max(peak):.1f} MiB")
+    for error in tally.errors[:5]:
+        print(f"error: {error}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
