@@ -16,7 +16,9 @@ counted). Before the first fold a short probe measures each model's step rate, s
 learning-rate schedule ends when the budget does (`--max-steps` fixes the steps instead).
 
 Prints one table (model, parameters, steps, characters/s, held-out bits/char, novelty, fragments,
-glued) and writes results.json and a PNG of held-out loss against time (matplotlib optional) to
+glued, and detectability: the cross-validated accuracy of a classifier telling the run's samples
+from the fold's held-out names, see `xiaming.realism`; 50% = indistinguishable; needs scikit-learn,
+`--no-realism` skips it) and writes results.json and a PNG of held-out loss against time (matplotlib optional) to
 --out. The curve is the test loss of the best checkpoint so far, measured whenever it changes;
 that measurement runs inside the budget, so the figures are, if anything, slightly pessimistic.
 """
@@ -106,6 +108,7 @@ class Run:
     test_glued: float  # share of the real test names that are glued by the same rule (a reference)
     test_in_training: float  # share of the test names that are also training names
     curve: list  # [seconds, step, test nats] whenever the best checkpoint changed
+    detect: float | None = None  # classifier accuracy, samples against the fold's test names (None: not measured)
 
     @property
     def test_bits(self) -> float:
@@ -182,14 +185,28 @@ def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Sett
     record(result.step)
     ckpt = load_checkpoint(out, device=args.device)
     score = held_out(ckpt.model, ckpt.vocab, test, ckpt.names)
-    stats = sample_stats(draw_samples(ckpt.model, ckpt.vocab, args.samples, args.seed, ckpt.train), ckpt.names)
+    samples = draw_samples(ckpt.model, ckpt.vocab, args.samples, args.seed, ckpt.train)
+    stats = sample_stats(samples, ckpt.names)
     return Run(
         kind=kind, fold=fold, setting=asdict(setting), parameters=models.count_parameters(ckpt.model), steps=result.step,
         max_steps=max_steps, seconds=round(result.elapsed, 2), stopped=result.stopped,
         chars_per_sec=result.chars_per_sec, val_nats=result.best_val, test_nats=score.nats_per_char,
         novelty=stats.novelty, uniqueness=stats.uniqueness, fragments=stats.fragments, glued=stats.glued,
         length_tv=stats.length_tv, test_glued=score.glued, test_in_training=score.in_training, curve=curve,
+        detect=realism_of(samples, test, data.names, args),
     )
+
+
+def realism_of(samples: list[str], test: list[str], training: list[str], args) -> float | None:
+    """Detectability of `samples` against the held-out `test` names (None: skipped, or too few names)."""
+    if not args.realism:
+        return None
+    from xiaming.realism import detectability
+
+    try:
+        return detectability(samples, test, reference=training, seed=args.seed).accuracy
+    except XiamingError:  # fewer names than folds, or scikit-learn missing
+        return None
 
 
 def first_time_below(run: Run, target: float) -> float | None:
@@ -204,10 +221,15 @@ def _fmt(values: list[float], spec: str, spread: bool) -> str:
     return f"{mean:{spec}}"
 
 
+def _detect(runs: list[Run], spread: bool) -> str:
+    values = [r.detect for r in runs if r.detect is not None]
+    return _fmt([100 * v for v in values], ".1f", spread) + "%" if values else "-"
+
+
 def table(runs: list[Run], kinds: list[str], with_nats: bool) -> str:
     """One row per model kind: means over folds, ± the standard deviation where there are several."""
     head = ["model", "params", "steps", "chars/s", "bits/char"] + (["nats/char"] if with_nats else []) + [
-        "novelty", "fragments", "glued", "uniq", "len TV", "stopped"]
+        "novelty", "fragments", "glued", "uniq", "len TV", "detect", "stopped"]
     rows = [head]
     for kind in kinds:
         rs = [r for r in runs if r.kind == kind]
@@ -220,7 +242,7 @@ def table(runs: list[Run], kinds: list[str], with_nats: bool) -> str:
             row.append(_fmt([r.test_nats for r in rs], ".3f", spread))
         row += [f"{statistics.fmean(r.novelty for r in rs):.1%}", f"{statistics.fmean(r.fragments for r in rs):.1%}",
                 f"{statistics.fmean(r.glued for r in rs):.1%}", f"{statistics.fmean(r.uniqueness for r in rs):.1%}",
-                f"{statistics.fmean(r.length_tv for r in rs):.3f}", ",".join(sorted({r.stopped for r in rs}))]
+                f"{statistics.fmean(r.length_tv for r in rs):.3f}", _detect(rs, spread), ",".join(sorted({r.stopped for r in rs}))]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
@@ -350,6 +372,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", action="append", default=[], help="KIND=NAMES, e.g. transformer=32")
     p.add_argument("--shape", action="append", default=[], help="KIND:FIELD=VALUE[;FIELD=VALUE], e.g. transformer:n_layer=4")
     p.add_argument("--samples", type=int, default=1000, help="names drawn per run for the sample statistics")
+    p.add_argument("--no-realism", dest="realism", action="store_false",
+                   help="skip the detectability column (it needs scikit-learn: pip install 'xiaming[eval]')")
     p.add_argument("--reach", default="", help="comma-separated test losses in nats: report when each was first reached")
     p.add_argument("--no-curve", dest="curve", action="store_false", help="do not score the test names during training")
     p.add_argument("--seed", type=int, default=0)

@@ -59,6 +59,7 @@ def test_end_to_end_tiny(tmp_path, capsys):
     for r in runs:
         assert 0 < r["test_nats"] < 20 and r["curve"] and r["test_bits"] == pytest.approx(r["test_nats"] / 0.6931471805599453)
     assert all(r["steps"] == 6 for r in runs if r["kind"] == "lstm")
+    assert "detect" in text and all(r["detect"] is None or 0 <= r["detect"] <= 1 for r in runs)
 
 
 def test_init_adds_a_fine_tuned_row(tmp_path, capsys, tiny_lstm):
