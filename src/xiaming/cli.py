@@ -531,6 +531,40 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _add_explain(sub) -> None:
+    p = sub.add_parser("explain", help="a look inside the model, one name at a time",
+                       description="Step by step: the probability of each character of NAME (and of the end) and "
+                                   "the likeliest alternatives; for LSTM models also the input, forget and output "
+                                   "gates and the cell state at each step, and the hidden units that track the "
+                                   "position in the name or the surname boundary (Pearson r over the training "
+                                   "names). As text, as JSON, or as a heatmap picture with -o FILE.png.")
+    p.add_argument("name", metavar="NAME", help="the name to explain")
+    p.add_argument("--model", default=None, help=_MODEL_HELP + " (default jinyong)")
+    p.add_argument("--top", type=_positive_int, default=5, help="alternatives shown per step, at least 1 (default 5)")
+    p.add_argument("-o", "--output", default=None, metavar="FILE.png",
+                   help='also draw the explanation as a PNG heatmap (needs matplotlib: pip install "xiaming[plot]"; '
+                        "default: no picture)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(run=_cmd_explain)
+
+
+def _cmd_explain(args) -> int:
+    from .explain import format_text, plot
+    from .namer import Namer
+
+    namer = Namer.load(args.model)
+    result = namer.explain(args.name, top=args.top)
+    if args.output:
+        plot(result, args.output)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print(format_text(result))
+    if args.output:
+        print(f"xiaming: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="held-out loss and sample statistics of a model",
                        description="Score held-out names (nats and bits per character, end token counted) and "
@@ -833,7 +867,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_generate, _add_score, _add_train, _add_eval, _add_corpora, _add_serve, _add_who, _add_quiz):
+    for add in (_add_generate, _add_score, _add_explain, _add_train, _add_eval, _add_corpora, _add_serve, _add_who, _add_quiz):
         add(sub)
     _add_models(sub)
     return parser

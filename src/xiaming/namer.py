@@ -284,6 +284,13 @@ class Namer:
         """Per-character log-probabilities of each name (the end token counted), after `context`."""
         return score_names(self.engine, self.vocab, list(names), context=context)
 
+    def explain(self, name: str, top: int = 5):
+        """Step-by-step probabilities of `name`, and for LSTM models its gates and nameable units
+        (`explain.Explanation`); read under the model's default hidden prefix (see `kinds.py`)."""
+        from .explain import explain
+
+        return explain(self, name, context=self.options().hidden_prefix, top=top)
+
     def reference(self) -> list[float]:
         """Sorted bits per character of (a spread of) the training names, for percentiles; computed once."""
         if self._reference is None:

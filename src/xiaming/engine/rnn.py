@@ -175,13 +175,19 @@ class RecurrentEngine:
         return (1.0 - z) * n + z * h
 
     def lstm_trace(self, ids: np.ndarray) -> LSTMTrace:
-        """The first layer's gates, cell and hidden state at each step of one sequence (T,) of ids."""
+        """The first layer's gates, cell and hidden state after each id of a batch (B, T) of ids, each
+        (B, T, H) in the trace (a sequence (T,) gives (T, H)): what `explain` shows."""
         if self.cell != "lstm":
             raise ValueError("gates are defined for LSTM models only")
-        h = np.zeros((1, self.n_hidden), dtype=np.float32)
+        single = ids.ndim == 1
+        ids = np.atleast_2d(np.asarray(ids, dtype=np.int64))
+        B, T = ids.shape
+        h = np.zeros((B, self.n_hidden), dtype=np.float32)
         c = np.zeros_like(h)
         steps: list = []
-        for tok in ids:
-            h, c = self._lstm(self.table[[int(tok)]], h, c, self.layers[0], steps)
-        i, f, o, cell, hidden = (np.concatenate(parts) for parts in zip(*steps))
-        return LSTMTrace(i, f, o, cell, hidden)
+        for t in range(T):
+            h, c = self._lstm(self.table[ids[:, t]], h, c, self.layers[0], steps)
+        parts = [np.stack(part, axis=1) for part in zip(*steps)]  # each (B, T, H)
+        if single:
+            parts = [p[0] for p in parts]
+        return LSTMTrace(*parts)
