@@ -1,6 +1,9 @@
 """The `xiaming` command line: flags only. Each subcommand parses its flags, calls the library and
-prints; library errors (`XiamingError`) become one-line messages with exit code 1, bad flags exit
-with code 2, Ctrl-C with 130. No traceback reaches the user for anything they can fix.
+prints. One exit-code rule for every command: 0 success; 1 bad input or failure (library errors,
+`XiamingError`, and flag values that parse but are out of range, each a one-line message naming
+the flag as typed or the file); 2 a malformed command line (unknown flag, missing argument, a value
+that does not parse); 130 interrupted (a `train` stopped by Ctrl-C with its state saved included).
+No traceback reaches the user for anything they can fix.
 """
 
 from __future__ import annotations
@@ -706,8 +709,10 @@ def _model_row(name: str, path: Path) -> dict:
 def _cmd_models(args) -> int:
     from .pretrained import available, shipped_path
 
+    from .pretrained import resolve
+
     rows = [_model_row(name, shipped_path(name)) for name in available()]
-    rows += [_model_row(path, Path(path)) for path in args.checkpoints]
+    rows += [_model_row(path, resolve(path)) for path in args.checkpoints]  # a path, or a shipped name
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
