@@ -1,67 +1,129 @@
 """Rebuild the models shipped in src/xiaming/pretrained/ from the built-in corpora.
 
-    python scripts/build_pretrained.py --ancient ../shared/data/ancient_names.txt
+    python scripts/build_pretrained.py                                   # fine-tune the shipped base
+    python scripts/build_pretrained.py --ancient ../shared/data/ancient_names.txt   # pretrain a new base first
 
 With `--ancient` (the 253,589 historical names of shared/data, see README), it first pretrains the
-`base` model on that corpus, then fine-tunes it on each built-in list (`--init`); without it,
-each list gets an LSTM trained on the list alone. Training runs in `--work` (checkpoints and
-resumable states); the shipped copies are written in float16, which halves their size. The
-base model ships without its 250k-name training list (it would triple the package size).
+`base` model on that corpus; otherwise it fine-tunes the shipped `base` (or `--base PATH`). Each
+built-in list is then fine-tuned from the base (`--init`), with:
+
+- name kinds (`xiaming.kinds`): epithets are written with a marker in front during training, so
+  the model can be asked for personal names (the default), epithets or either;
+- a panel holdout: a seeded `--holdout` share of the list (10%) is left out of training and its
+  names recorded in the model's metadata (`panel_holdout`), so `benchmarks/panel.py` can show
+  reviewers real names the shipped model never saw. The shipped name list (for novelty and
+  percentiles) is still the whole list, so no generated name repeats a held-out one;
+- sampling defaults per model (`DEFAULTS`, chosen with `benchmarks/realism.py`; see README), stored
+  in the checkpoint and applied by `xiaming generate` unless flags override them.
+
+Training runs in `--work` (checkpoints and resumable states); the shipped copies are written in
+float16, which halves their size. The base model ships without its 250k-name training list (it
+would triple the package size).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 from pathlib import Path
 
 import torch
 
-from xiaming import corpora
+from xiaming import corpora, kinds
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
-from xiaming.corpus import load_names
+from xiaming.corpus import NameList, load_names
 from xiaming.train import TrainConfig, train
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "xiaming" / "pretrained"
 BASE_SHAPE = {"n_embd": 96, "n_hidden": 256, "n_layer": 1, "dropout": 0.1, "tie_weights": True}
+HOLDOUT = 0.1  # share of each list kept out of training for the blind panel
+# Sampling defaults per shipped model, from the sweep of benchmarks/realism.py (README, "Realism").
+DEFAULTS: dict[str, dict] = {
+    "jinyong": {"temperature": 0.85},
+    "gulong": {"temperature": 0.85},
+    "poets": {"temperature": 0.85},
+}
 
 
-def ship(trained: Path, name: str, keep_names: bool = True) -> Path:
-    """Copy a trained checkpoint into the package in float16."""
+def ship(trained: Path, name: str, keep_names: bool = True, names: list[str] | None = None,
+         sampling: dict | None = None, extra: dict | None = None) -> Path:
+    """Copy a trained checkpoint into the package in float16; `names` replaces its name list (the
+    visible names, for novelty), `sampling` sets its sampling defaults, `extra` adds metadata."""
     ckpt = load_checkpoint(trained)
     out = PACKAGE / f"{name}.safetensors"
-    info = dict(ckpt.train, shipped_names=keep_names)
+    info = dict(ckpt.train, shipped_names=keep_names, **(extra or {}))
     # Record where the data and the base came from by name, not by this machine's paths.
     if not str(info.get("source", "")).startswith("builtin:"):
         info["source"] = Path(info["source"]).name
     if info.get("init"):
         info["init"] = "base"
-    save_checkpoint(out, ckpt.model, ckpt.kind, ckpt.vocab, info, ckpt.names if keep_names else [],
-                    dtype=torch.float16)
+    listed = (ckpt.names if names is None else names) if keep_names else []
+    save_checkpoint(out, ckpt.model, ckpt.kind, ckpt.vocab, info, listed, dtype=torch.float16, sampling=sampling)
     print(f"shipped {out} ({out.stat().st_size / 1e6:.2f} MB), best validation {ckpt.train['best_val_bits']:.3f} bits/char")
     return out
 
 
+def kinds_of(corpus: str) -> dict[str, str]:
+    """Each distinct name of a built-in list with its kind (a name listed as both kinds is a name)."""
+    out: dict[str, str] = {}
+    for name, kind in kinds.corpus_entries(corpus):
+        if kind == "name" or name not in out:
+            out[name] = kind
+    return out
+
+
+def panel_holdout(names: list[str], fraction: float, seed: int) -> list[str]:
+    """A seeded `fraction` of `names`, in list order (the same list and seed give the same names)."""
+    if fraction <= 0:
+        return []
+    chosen = set(random.Random(seed).sample(names, round(len(names) * fraction)))
+    return [n for n in names if n in chosen]
+
+
+def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: int) -> Path:
+    """Fine-tune `base` on a built-in list with name kinds and a panel holdout; ship it."""
+    listed = kinds_of(corpus)
+    held = panel_holdout(list(listed), holdout, seed)
+    kept = set(listed) - set(held)
+    strings = kinds.encode((n, k) for n, k in listed.items() if n in kept)
+    out = work / f"{corpus}.safetensors"
+    config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
+    train(NameList(strings, f"builtin:{corpus}"), "lstm", out, config, init=base, force=True)
+    extra = {**kinds.metadata(), "panel_holdout": {"fraction": holdout, "seed": seed, "names": held}}
+    return ship(out, corpus, names=list(listed), sampling=DEFAULTS.get(corpus), extra=extra)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ancient", help="path of ancient_names.txt: pretrain a base and fine-tune on it")
-    parser.add_argument("--base", help="an already trained base checkpoint to fine-tune (skips pretraining)")
+    parser.add_argument("--ancient", help="path of ancient_names.txt: pretrain a new base on it first")
+    parser.add_argument("--base", default=str(PACKAGE / "base.safetensors"),
+                        help="the base checkpoint to fine-tune when --ancient is not given (default: the shipped base)")
     parser.add_argument("--work", default="runs/pretrained", help="folder for training runs")
     parser.add_argument("--base-minutes", type=float, default=25.0, help="wall-clock budget of the base model")
+    parser.add_argument("--holdout", type=float, default=HOLDOUT,
+                        help=f"share of each list kept out of training for the blind panel (default {HOLDOUT}; 0: none)")
+    parser.add_argument("--corpora", default=",".join(corpora.names()), help="lists to fine-tune (default all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     work = Path(args.work)
-    base = Path(args.base) if args.base else None
-    if args.ancient and not base:
+    base: Path | str = Path(args.base)
+    if args.ancient:
         base = work / "base.safetensors"
         config = TrainConfig(max_steps=14_000, max_time=args.base_minutes * 60, batch_size=128, lr=3e-3,
                              eval_interval=500, patience=6, val_fraction=0.02, seed=args.seed)
         train(load_names(args.ancient), "lstm", base, config, model_overrides=BASE_SHAPE, force=True)
         ship(base, "base", keep_names=False)
-    for corpus in corpora.names():
-        out = work / f"{corpus}.safetensors"
-        config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=args.seed)
-        train(load_names(corpus), "lstm", out, config, init=base, force=True)
-        ship(out, corpus)
+    elif Path(base).resolve().parent == PACKAGE.resolve():
+        # fine-tuning the shipped base: copy it first, since shipping the lists rewrites nothing of it
+        # but a run must not read a file the same build may replace
+        work.mkdir(parents=True, exist_ok=True)
+        copy = work / "base-shipped.safetensors"
+        copy.write_bytes(Path(base).read_bytes())
+        base = copy
+    for corpus in [c.strip() for c in args.corpora.split(",") if c.strip()]:
+        fine_tune(corpus, base, work, args.holdout, args.seed)
 
 
 if __name__ == "__main__":

@@ -127,3 +127,67 @@ def test_a_shipped_model_at_temperature_5_is_caught():
     broken = namer.generate(300, namer.options(temperature=5.0), novelty="off", seed=0).names
     result = detectability(broken, b, reference=a)
     assert result.accuracy >= 0.97, result
+
+
+def _script(name: str):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_panel_build_is_blind_and_scored_by_group(tiny_lstm, tiny_names, tmp_path, capsys):
+    from xiaming.checkpoint import load_checkpoint, save_checkpoint
+
+    panel = _script("panel")
+    ckpt = load_checkpoint(tiny_lstm[0])
+    held = tiny_names[:12]  # pretend these were kept out of training
+    model = tmp_path / "m.safetensors"
+    save_checkpoint(model, ckpt.model, ckpt.kind, ckpt.vocab, {**ckpt.train, "panel_holdout": {"names": held}},
+                    ckpt.names)
+    assert panel.main(["build", str(model), "-n", "5", "--real-kind", "any", "--seed", "3", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "m-panel.txt").read_text(encoding="utf-8")
+    assert "real" not in text and "generated" not in text and "1. " in text and "10. " in text
+    key = panel.read_key(tmp_path / "m-key.tsv")
+    assert sorted(g for g, _ in key.values()) == ["generated"] * 5 + ["real"] * 5
+    assert {n for g, n in key.values() if g == "real"} <= set(held)
+    assert all(n not in ckpt.names for g, n in key.values() if g == "generated")
+    # every real name rated 5, every generated one 1 or 4, one answer missing
+    lines = [f"{i}\t{5 if g == 'real' else (1 if i % 2 else 4)}" for i, (g, _) in sorted(key.items())][:-1]
+    (tmp_path / "ratings.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert panel.main(["score", str(tmp_path / "m-key.tsv"), str(tmp_path / "ratings.tsv")]) == 0
+    out = capsys.readouterr()
+    real_row = next(line for line in out.out.splitlines() if line.startswith("| real"))
+    assert "| 5.00 | 100% | 0% |" in real_row
+    assert "not rated: 1" in out.err and "goal >= 0.95" in out.out
+
+
+def test_panel_ratings_reader_tolerates_formats(tmp_path):
+    panel = _script("panel")
+    path = tmp_path / "r.txt"
+    path.write_text("1\t4\n2 5\n3. 2\nnotes\n4\t9\n\n", encoding="utf-8")
+    assert panel.read_ratings(path) == {1: 4, 2: 5, 3: 2}  # 9 is out of range
+
+
+def test_build_pretrained_panel_holdout_is_seeded():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "build_pretrained.py"
+    spec = importlib.util.spec_from_file_location("build_pretrained", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    names = corpora.load("jinyong")
+    held = build.panel_holdout(names, 0.1, seed=0)
+    assert held == build.panel_holdout(names, 0.1, seed=0) != build.panel_holdout(names, 0.1, seed=1)
+    assert len(held) == round(0.1 * len(names)) and set(held) <= set(names)
+    assert build.panel_holdout(names, 0, seed=0) == []
+    listed = build.kinds_of("jinyong")
+    assert listed["南海鳄神"] == "epithet" and listed["段誉"] == "name"
