@@ -7,7 +7,7 @@ import torch
 
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
 from xiaming.corpus import NameList
-from xiaming.errors import CheckpointError, ConfigError, DataError
+from xiaming.errors import CheckpointError, ConfigError, DataError, XiamingWarning
 from xiaming.train import TrainConfig, lr_at, train
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
@@ -126,11 +126,11 @@ def test_resume_lists_every_flag_it_cannot_honour_and_force_keeps_the_saved_ones
         assert expected in message, message
     assert "--max-steps" not in message  # changeable: applied, not refused
     notes: list[str] = []
-    result = train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, force=True,
-                   log=notes.append, progress_bar=False)
+    with pytest.warns(XiamingWarning, match="--force: continuing with the saved values"):
+        result = train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, force=True,
+                       log=notes.append, progress_bar=False)
     assert result.step == 8  # the new --max-steps is applied
     assert any("--max-steps 8 (was 4)" in n for n in notes)
-    assert any(n.startswith("--force: continuing with the saved values") for n in notes)
     tuned = load_checkpoint(out)
     assert tuned.kind == "lstm" and tuned.config.n_hidden == 32
     assert tuned.train["train_config"]["batch_size"] == 16 and tuned.train["train_config"]["lr"] == 1e-2

@@ -17,6 +17,7 @@ import json
 import math
 import signal
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Protocol
@@ -28,7 +29,7 @@ from . import guard, models
 from .corpus import NameList, describe, split
 from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
 from .devices import pick_device
-from .errors import CheckpointError, ConfigError, DataError
+from .errors import CheckpointError, ConfigError, DataError, XiamingWarning
 from .score import UnknownShares
 from .vocab import Vocab
 
@@ -274,7 +275,8 @@ def resume_differences(run: dict, kind: str | None, config: TrainConfig | None, 
         saved = run["train_config"]
         for name, value in asdict(config).items():
             if name not in CHANGEABLE_ON_RESUME and saved.get(name) != value:
-                diffs.append(f"{_flag(name)} {value} (saved {saved.get(name)})")
+                was = saved.get(name)
+                diffs.append(f"{_flag(name)} {value} (saved {'the default' if was is None else was})")
     typed = {k: v for k, v in (model_overrides or {}).items() if v is not None}
     preset = models.spec(saved_kind).presets.get(size, {}) if size is not None else {}
     for name, value in {**preset, **typed}.items():
@@ -311,8 +313,9 @@ def _plan_resume(data: NameList, state_file: Path, kind: str | None, config: Tra
     if diffs and not force:
         raise ConfigError("--resume: the saved run differs from the flags given: " + "; ".join(diffs)
                           + ". Drop those flags, or pass --force to continue with the saved values")
-    if diffs:
-        log("--force: continuing with the saved values, not " + "; ".join(diffs))
+    if diffs:  # a warning, not a log line: it shows even with --quiet
+        warnings.warn("--force: continuing with the saved values, not " + "; ".join(diffs), XiamingWarning,
+                      stacklevel=3)
     changes = {} if config is None else {
         name: getattr(config, name) for name in CHANGEABLE_ON_RESUME if getattr(config, name) != getattr(saved, name)}
     for name, value in changes.items():
