@@ -226,3 +226,44 @@ def test_generate_style_flag_keeps_every_control(capsys):
     assert "--style" in capsys.readouterr().err
     assert main(["generate", "gulong", "--style", "jinyong=1", "-n", "2"]) == 1
     assert "--style and MODEL" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def marked(two_styles, tmp_path_factory):
+    """An n-gram model of the east language trained with name kinds (a quarter of it epithets)."""
+    from xiaming.kinds import encode, mark_checkpoint
+
+    _, lists = two_styles
+    entries = [(n, "name") for n in lists["east"][:150]] + [(n, "epithet") for n in lists["east"][150:]]
+    path = tmp_path_factory.mktemp("kinds") / "marked.safetensors"
+    train(NameList(encode(entries), "made-up kinds"), "ngram", path, TrainConfig(seed=0), **QUIET)
+    mark_checkpoint(path)
+    return path
+
+
+def test_a_name_s_probability_counts_every_kind_reading(marked):
+    from xiaming.kinds import EPITHET_MARK
+    from xiaming.style import neural_parts_of
+
+    namer = Namer.load(marked)
+    names = ["gabe", "kadaga"]
+    parts = neural_parts_of(namer, names)
+    first = namer.score([EPITHET_MARK])[0].char_log_probs[0]
+    for name, p in zip(names, parts):
+        plain = namer.score([name])[0].log_prob
+        after = namer.score([name], context=EPITHET_MARK)[0].log_prob
+        assert len(p) == len(name) + 1
+        assert p.sum() == pytest.approx(np.logaddexp(plain, first + after), abs=1e-5)
+        assert p.sum() > plain  # the epithet reading adds probability
+
+
+def test_mixture_keeps_the_name_kinds_of_its_models(two_styles, marked):
+    from xiaming.kinds import EPITHET_MARK
+    from xiaming.mix import mixed_namer
+
+    paths, _ = two_styles
+    mixed = mixed_namer({str(marked): 0.5, paths["west"]: 0.5})
+    names = mixed.generate(40, mixed.options(kind="name"), seed=0, novelty="off").names
+    assert len(names) == 40 and not any(EPITHET_MARK in n for n in names)
+    epithets = mixed.generate(10, mixed.options(kind="epithet"), seed=0, novelty="off").names
+    assert epithets and not any(EPITHET_MARK in n for n in epithets)

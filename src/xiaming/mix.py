@@ -16,7 +16,9 @@ would give it: its unknown-character probability times the character's share of 
 (`score.UnknownShares`); the mixture's own unknown id keeps the rest, for characters no model
 knows. So a mixture's scores are proper probabilities, and weights 1 and 0 give the first model's
 distribution exactly (a model of weight 0 is not even run). Mixing per step, rather than picking
-one model per name, blends the styles inside each name.
+one model per name, blends the styles inside each name. The markers of name kinds (`kinds.py`)
+may only come first in a mixture: after a context one model finds unfamiliar, its guess could
+otherwise put a marker inside a name, where no model ever saw one.
 
 `mixed_namer` wraps the mixture in a `Namer` whose training list is the union of every list
 involved (weight 0 included), so novelty is checked against all of them.
@@ -31,6 +33,7 @@ import numpy as np
 
 from .engine.protocol import Engine, State, log_softmax
 from .errors import ConfigError
+from .kinds import METADATA_KEY, markers
 from .score import UnknownShares
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
@@ -38,7 +41,8 @@ from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 class MixtureEngine:
     """Weighted per-step mixture of engines over the union of their vocabularies."""
 
-    def __init__(self, engines: Sequence[Engine], vocabs: Sequence[Vocab], weights: Sequence[float]) -> None:
+    def __init__(self, engines: Sequence[Engine], vocabs: Sequence[Vocab], weights: Sequence[float],
+                 first_only: str = "") -> None:
         if not (len(engines) == len(vocabs) == len(weights)) or not engines:
             raise ConfigError("a mixture needs one weight and one vocabulary per model")
         if any(w < 0 for w in weights) or sum(weights) <= 0:
@@ -53,6 +57,10 @@ class MixtureEngine:
             if w > 0:
                 to_model, extra = self._mapping(vocab)
                 self.parts.append((engine, math.log(w / total), to_model, extra))
+        # Ids that may only come first (kind markers): one model's guess after an unfamiliar context
+        # could otherwise put them inside a name, where no model ever saw one. A single model is left as it is.
+        ids = [self.vocab.id(c) for c in first_only if c in self.vocab]
+        self.first_only = np.array(ids if len(self.parts) > 1 else [], dtype=np.int64)
 
     def _mapping(self, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
         """For one model: the model id of each union id (UNKNOWN where it lacks the character), and
@@ -80,25 +88,37 @@ class MixtureEngine:
     def _on_union(self, logits: np.ndarray, logw: float, to_model: np.ndarray, extra: np.ndarray) -> np.ndarray:
         return logw + log_softmax(logits.astype(np.float64))[..., to_model] + extra
 
+    def _only_first(self, logp: np.ndarray, later: np.ndarray) -> np.ndarray:
+        """Log-probabilities (..., U) with the first-only ids removed where `later` (...) and renormalised."""
+        if not len(self.first_only) or not later.any():
+            return logp
+        logp = logp.copy()
+        logp[..., self.first_only] = np.where(later[..., None], -np.inf, logp[..., self.first_only])
+        top = logp.max(-1, keepdims=True)
+        return (logp - top - np.log(np.exp(logp - top).sum(-1, keepdims=True))).astype(np.float32)
+
     def initial_state(self, batch: int) -> State:
-        return [engine.initial_state(batch) for engine, *_ in self.parts]
+        return [engine.initial_state(batch) for engine, *_ in self.parts], np.zeros(batch, dtype=np.int64)
 
     def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-        logps, states = [], []
-        for (engine, logw, to_model, extra), s in zip(self.parts, state):
+        states, position = state
+        logps, new = [], []
+        for (engine, logw, to_model, extra), s in zip(self.parts, states):
             logits, s = engine.step(to_model[ids], s)  # (B, V_i)
             logps.append(self._on_union(logits, logw, to_model, extra))
-            states.append(s)
-        return self._mix(logps), states  # (B, U) log-probabilities: valid logits
+            new.append(s)
+        # position counts the ids read: after the start token alone, the next id is a name's first
+        return self._only_first(self._mix(logps), position >= 1), (new, position + 1)  # (B, U) log-probabilities
 
     def select_state(self, state: State, rows: np.ndarray) -> State:
-        return [engine.select_state(s, rows) for (engine, *_), s in zip(self.parts, state)]
+        states, position = state
+        return [engine.select_state(s, rows) for (engine, *_), s in zip(self.parts, states)], position[rows]
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
         logps = [self._on_union(engine.logits(to_model[ids]), logw, to_model, extra)
                  for engine, logw, to_model, extra in self.parts]
-        return self._mix(logps)  # (B, T, U)
-
+        later = np.broadcast_to(np.arange(ids.shape[1]) >= 1, ids.shape)
+        return self._only_first(self._mix(logps), later)  # (B, T, U)
 
 def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     """A `Namer` sampling the weighted mixture of the models named in `weights` (shipped names or
@@ -112,7 +132,11 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
         if model not in namers:
             namers[model] = Namer.load(model)
     models = [namers[m] for m in weights]
-    engine = MixtureEngine([n.engine for n in models], [n.vocab for n in models], list(weights.values()))
+    marks: dict[str, str] = {}
+    for n in models:  # name kinds (kinds.py): the mixture knows every marker any of its models knows
+        marks.update(markers(n.train))
+    engine = MixtureEngine([n.engine for n in models], [n.vocab for n in models], list(weights.values()),
+                           first_only="".join(marks.values()))
     sources = [str(n.train.get("source", "")) for n in models]
     builtin = all(s.startswith("builtin:") for s in sources)
     train = {
@@ -120,6 +144,8 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
         "max_name_len": max(int(n.train.get("max_name_len", 12)) for n in models),
         "mixture": {m: w for m, w in weights.items()},
     }
+    if marks:
+        train[METADATA_KEY] = marks
     names = list(dict.fromkeys(name for n in models for name in n.names))
     shared = {k: v for k, v in models[0].sampling.items() if all(n.sampling.get(k) == v for n in models)}
     spec = ",".join(f"{m}={w:g}" for m, w in weights.items())

@@ -252,8 +252,8 @@ class StyleJudge:
 
     def scores(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """Neural and n-gram log-probabilities (N, K), and per name their per-position parts (L + 1, K)."""
-        per_style = [self.namers[s].score(list(names)) for s in self.styles]
-        neural_parts = [np.array([ps[i].char_log_probs for ps in per_style]).T for i in range(len(names))]
+        per_style = [neural_parts_of(self.namers[s], list(names)) for s in self.styles]
+        neural_parts = [np.array([ps[i] for ps in per_style]).T for i in range(len(names))]
         ngram_parts = [self.ngram.contributions(n) if self.ngram else np.zeros((len(n) + 1, len(self.styles)))
                        for n in names]
         neural = np.array([p.sum(0) for p in neural_parts]).reshape(len(names), len(self.styles))
@@ -280,6 +280,39 @@ class StyleJudge:
             evidence = [(c, {s: float(v) for s, v in zip(self.styles, row)}) for c, row in zip([*name, ""], centred)]
             out.append(Attribution(name, {s: float(v) for s, v in zip(self.styles, p)}, evidence))
         return out
+
+
+def neural_parts_of(namer, names: list[str]) -> list[np.ndarray]:
+    """Per name, the model's log-probability of each character then the end (L + 1,), summing to the
+    log-probability of the name whatever its kind.
+
+    A model trained with name kinds (`kinds.py`) writes an epithet after a marker, so a name's
+    probability is that of reading it as a personal name plus, for each marker, that of the marker
+    then the name: log p = logaddexp(log p(name), log p(marker) + log p(name | marker)). The
+    characters' parts come from the likelier reading; what the other readings add (and the
+    marker's own probability) goes to the end's part, so the parts still add up.
+    """
+    from .kinds import markers
+
+    plain = [np.array(s.char_log_probs) for s in namer.score(names)]
+    marks = list(markers(namer.train).values())
+    if not marks:
+        return plain
+    readings = [[p.sum() for p in plain]]
+    parts = [plain]
+    for mark in marks:
+        first = namer.score([mark])[0].char_log_probs[0]  # log p(the marker comes first)
+        after = [np.array(s.char_log_probs) for s in namer.score(names, context=mark)]
+        readings.append([first + p.sum() for p in after])
+        parts.append(after)
+    totals = np.logaddexp.reduce(np.array(readings), axis=0)  # (N,)
+    best = np.array(readings).argmax(0)
+    out = []
+    for i, total in enumerate(totals):
+        chosen = parts[best[i]][i].copy()
+        chosen[-1] += total - chosen.sum()
+        out.append(chosen)
+    return out
 
 
 def style_name(model: str) -> str:
@@ -341,16 +374,27 @@ class CrossScores:
 
 
 def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int = 5, seed: int = 0,
-                 init: str | None = "base", alpha: float = 0.5, log=print) -> CrossScores:
+                 init: str | None = "base", alpha: float = 0.5, with_kinds: bool = True, log=print) -> CrossScores:
     """Fine-tune one model per style and fold on the other folds of its list (as the shipped models
-    are made: from `init`, early-stopped on a tenth of the training names), then score the held-out
-    names of every list under every style. Names found in more than one list are left out of the
+    are made: from `init`, early-stopped on a tenth of the training names, a built-in list's
+    epithets marked with their kind when `with_kinds`), then score the held-out names of every
+    list under every style. Names found in more than one list are left out of the
     scoring (their answer is ambiguous) but stay in training. Minutes on a CPU; torch needed."""
     from .corpus import NameList
     from .namer import Namer
     from .train import TrainConfig, train
 
+    from . import corpora, kinds
+
     styles = list(lists)
+    kind_of: dict[str, dict[str, str]] = {}  # built-in lists train with name kinds, as the shipped models do
+    if with_kinds:
+        for s in styles:
+            if corpora.is_builtin(s):
+                kind_of[s] = {}
+                for name, kind in kinds.corpus_entries(s):
+                    if kind == "name" or name not in kind_of[s]:
+                        kind_of[s][name] = kind
     owners: dict[str, set[str]] = {}
     for s, names in lists.items():
         for n in names:
@@ -374,11 +418,15 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
         for k, s in enumerate(styles):
             out = work / f"{s}-fold{f}.safetensors"
             config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
-            result = train(NameList(train_lists[s], f"builtin:{s}"), "lstm", out, config, init=init, device="cpu",
+            kind = kind_of.get(s, {})
+            strings = kinds.encode((n, kind.get(n, "name")) for n in train_lists[s]) if kind else train_lists[s]
+            result = train(NameList(strings, f"builtin:{s}"), "lstm", out, config, init=init, device="cpu",
                            log=lambda _m: None, progress_bar=False, force=True)
+            if kind:
+                kinds.mark_checkpoint(out)
             log(f"fold {f + 1}/{folds} {s}: {len(train_lists[s])} names, best step {result.best_step}, "
                 f"{result.best_val_bits:.3f} bits/char")
-            neural[held, k] = [sc.log_prob for sc in Namer.load(out).score(held_names)]
+            neural[held, k] = [p.sum() for p in neural_parts_of(Namer.load(out), held_names)]
     return CrossScores(styles, names, labels, fold_ids, neural, ngram)
 
 
