@@ -53,6 +53,7 @@ def shoot(url: str, path: Path, width: int, height: int, lang: str, surname: str
         first.click()
         wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#detail .char-row")))
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#detail .who .style-row"))
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#detail .inside canvas"))
         browser.execute_script("window.scrollTo(0, 0)")
         height_needed = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(width, max(height, height_needed))

@@ -86,6 +86,9 @@ def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
     WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")) == 2)
     shares = [r.find_element(By.CLASS_NAME, "p").text for r in page.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")]
     assert sum(int(x.rstrip("%")) for x in shares) in (99, 100, 101)
+    # and the view inside the model: each step's rank and alternatives, the LSTM's four gates
+    WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#detail .inside .step")) == len(names[0]) + 1)
+    assert len(page.find_elements(By.CSS_SELECTOR, "#detail .inside canvas.heat")) == 4
     page.save_screenshot(str(tmp_path / "web.png"))
     assert (tmp_path / "web.png").stat().st_size > 10_000
 

@@ -54,7 +54,7 @@ def test_models_lists_what_was_loaded_and_the_limits(client):
     assert jinyong["novelty"] == "strict" and jinyong["training_names"] > 1000
     assert body["models"][2]["novelty"] == "exact" and body["models"][2]["training_names"] == 0
     assert body["limits"]["generate"] == MAX_GENERATE
-    assert set(body["features"]) == {"generate", "best", "score", "style", "who", "quiz"}
+    assert set(body["features"]) == {"generate", "best", "score", "explain", "style", "who", "quiz"}
 
 
 def test_generate_obeys_surname_lengths_and_novelty(client, backend):
@@ -152,6 +152,22 @@ def test_a_style_mixture_is_the_librarys_mixture(client, backend):
     assert scored["names"][0]["log_prob"] == pytest.approx(namer.score(["萧峰"])[0].log_prob, abs=1e-3)
 
 
+def test_explain_is_the_librarys_look_inside(client, backend):
+    from xiaming.explain import explain
+
+    body = client.post("/api/explain", json={"name": "令狐冲", "top": 3}).json()
+    e = explain(backend.get("jinyong").namer, "令狐冲", top=3)
+    assert body["model"] == "jinyong" and body["kind"] == "lstm" and body["inputs"] == ["^", "令", "狐", "冲"]
+    assert [(s["char"], s["rank"]) for s in body["steps"]] == [(s.char, s.rank) for s in e.steps]
+    assert [s["p"] for s in body["steps"]] == pytest.approx([s.p for s in e.steps], rel=1e-9)
+    assert [[a["char"] for a in s["top"]] for s in body["steps"]] == [[c for c, _ in s.top] for s in e.steps]
+    for gate, rows in e.gates.items():
+        got = [v for row in body["gates"][gate] for v in row]
+        assert got == pytest.approx([v for row in rows for v in row], abs=6e-4)  # rounded to 3 decimals for the wire
+    assert [(u["feature"], u["state"], u["unit"]) for u in body["units"]] == [(u.feature, u.state, u.unit) for u in e.units]
+    assert "/" not in json.dumps(body)  # no file path leaks out: the model is named as loaded
+
+
 def test_who_is_the_librarys_attribution(client):
     from xiaming.style import who
 
@@ -246,6 +262,12 @@ BAD = [
     ("/api/generate", {"style": {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}}, 422, "style:"),
     ("/api/generate", {"style": {"../x": 1}}, 422, "style"),
     ("/api/generate", {"style": {"jinyong": 1}, "model": "gulong"}, 400, "give one of them"),
+    ("/api/explain", {}, 422, "name:"),
+    ("/api/explain", {"name": ""}, 422, "name:"),
+    ("/api/explain", {"name": "令" * (MAX_NAME_CHARS + 1)}, 422, "name:"),
+    ("/api/explain", {"name": "令狐冲", "top": 0}, 422, "top:"),
+    ("/api/explain", {"name": "令狐冲", "model": "poets"}, 400, "not loaded"),
+    ("/api/explain", {"names": ["令狐冲"]}, 422, "name"),
     ("/api/who", {"names": []}, 422, "names:"),
     ("/api/who", {"names": ["郭靖"] * 21}, 422, "names:"),
     ("/api/who", {"names": ["郭靖"], "models": ["jinyong"]}, 422, "models:"),

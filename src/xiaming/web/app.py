@@ -29,8 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import XiamingError
 from .backend import Backend
-from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, GenerateRequest, Limits, ModelsOut, NamesOut,
-                      QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
+from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
+                      ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
 
 STATIC = resources.files(__package__).joinpath("static")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -169,6 +169,11 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
     async def score(req: ScoreRequest) -> ScoreOut:
         return await run(lambda: backend.score(req.model, req.names, req.style))
+
+    @app.post("/api/explain", response_model=ExplainOut, responses=ERRORS,
+              summary="inside the model for one name: each step's alternatives, an LSTM's gates and units")
+    async def explain(req: ExplainRequest) -> ExplainOut:
+        return await run(lambda: backend.explain(req.model, req.name, req.top, req.style))
 
     if "who" in backend.features():
         @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")

@@ -24,8 +24,8 @@ from ..namer import NameResult, Namer
 from ..pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
-from .schemas import (Attribution, CharOut, ModelOut, NameOut, NamesOut, Pull, QuizOut, RoundOut, ScoredOut, ScoreOut,
-                      WhoOut)
+from .schemas import (Alternative, Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
+                      RoundOut, ScoredOut, ScoreOut, Step, UnitOut, WhoOut)
 
 SAMPLE_TRIES = 10_000  # candidates one generate request may draw at most
 SEARCH_BUDGET = 10_000  # model rows the search completing a short sample may compute (about 1 s)
@@ -98,7 +98,7 @@ class Backend:
 
     def features(self) -> list[str]:
         """The API calls this server offers (the page shows the controls of these only)."""
-        return ["generate", "best", "score"] + (["style", "who", "quiz"] if len(self.styles) >= 2 else [])
+        return ["generate", "best", "score", "explain"] + (["style", "who", "quiz"] if len(self.styles) >= 2 else [])
 
     def describe(self) -> list[ModelOut]:
         """What each loaded model is, for the page's model list."""
@@ -207,6 +207,24 @@ class Backend:
                 chars=[CharOut(char=ch, p=p, known=ch in namer.vocab) for ch, p in zip(s.name, probs)],
                 end_p=probs[-1]))
         return ScoreOut(model=label, reference_names=len(reference), names=rows)
+
+
+    def explain(self, model: str | None, name: str, top: int, style: dict[str, float] | None = None) -> ExplainOut:
+        """What the model did at each step of `name` (see `xiaming.explain.explain`); values rounded for the wire."""
+        from ..explain import explain
+
+        label, namer, _ = self._namer(model, style)
+        e = explain(namer, name, top=top)
+        return ExplainOut(
+            name=e.name, pinyin=name_pinyin(e.name), model=label, kind=e.kind, log_prob=round(e.log_prob, 4),
+            bits_per_char=round(e.bits_per_char, 4), inputs=e.inputs,
+            steps=[Step(char=s.char, p=s.p, rank=s.rank, top=[Alternative(char=c, p=p) for c, p in s.top])
+                   for s in e.steps],
+            gates=None if e.gates is None else {g: [[round(v, 3) for v in row] for row in rows]
+                                                for g, rows in e.gates.items()},
+            units=[UnitOut(feature=u.feature, state=u.state, unit=u.unit, r=round(u.r, 3),
+                           values=[round(v, 3) for v in u.values]) for u in e.units],
+            unit_names=e.unit_names)
 
 
 def _round(value: float | None) -> float | None:

@@ -107,6 +107,14 @@ class QuizRequest(_Strict):
     models: ModelList | None = Field(None, description="loaded models to play with (default jinyong and gulong)")
 
 
+class ExplainRequest(_Request):
+    """A look inside the model for one name (`xiaming explain`): each step's alternatives, an LSTM's gates."""
+
+    name: Name
+    top: int = Field(5, ge=1, le=10, description="likeliest alternatives shown per step")
+    style: Style | None = STYLE
+
+
 class NameOut(BaseModel):
     name: str
     pinyin: str | None = Field(description="romanised with tone marks, surname read as a surname; null if not Chinese")
@@ -171,6 +179,41 @@ class RoundOut(BaseModel):
 class QuizOut(BaseModel):
     mode: str
     rounds: list[RoundOut]
+
+
+class Alternative(BaseModel):
+    char: str = Field(description='a character, or "" for the end')
+    p: float
+
+
+class Step(BaseModel):
+    char: str = Field(description='the character that came, or "" for the end')
+    p: float = Field(description="its probability given the characters before")
+    rank: int = Field(description="1: it was the likeliest at this step")
+    top: list[Alternative]
+
+
+class UnitOut(BaseModel):
+    feature: str = Field(description='"position", "surname boundary" or "given name"')
+    state: str = Field(description='"hidden" or "cell"')
+    unit: int
+    r: float = Field(description="Pearson correlation with the feature over the training names")
+    values: list[float] = Field(description="the unit after each input (the start first)")
+
+
+class ExplainOut(BaseModel):
+    name: str
+    pinyin: str | None
+    model: str
+    kind: str
+    log_prob: float
+    bits_per_char: float
+    inputs: list[str] = Field(description='what the model read at each step: "^" (the start), then the characters')
+    steps: list[Step]
+    gates: dict[str, list[list[float]]] | None = Field(
+        description="LSTM only: input_gate, forget_gate, output_gate, cell, each (steps, units)")
+    units: list[UnitOut]
+    unit_names: int = Field(description="training names the unit correlations were computed over")
 
 
 class ModelOut(BaseModel):

@@ -10,7 +10,7 @@
       mode: "方式", mode_sample: "随机抽样", mode_best: "最可能的（搜索）", more: "更多选项", temperature: "温度",
       temperature_note: "低：稳妥常见；高：新奇大胆；0：只取最可能的一个", novelty: "新颖规则",
       novelty_default: "默认", novelty_strict: "严格（不像任何原名）", novelty_exact: "只排除原名", novelty_off: "不过滤",
-      seed: "随机种子", rank: "按可能性排序", generate: "起名", names: "名字", copy: "复制", copied: "已复制",
+      seed: "随机种子", charset: "只用这些字（留空不限）", rank: "按可能性排序", generate: "起名", names: "名字", copy: "复制", copied: "已复制",
       empty: "填好条件，点“起名”。点一个名字看每个字的概率。", score_names: "要评分的名字（每行一个）", score: "评分",
       who_names: "名字（每行一个）：更像哪位作者笔下的人物？", who: "看看像谁",
       quiz_intro: "这个名字出自哪里？", quiz_score: "得分", quiz_next: "下一题",
@@ -25,7 +25,11 @@
       quiz_pick_author: "这些名字是模仿谁的风格编的？", quiz_pick_real: "哪一个是书里真有的名字？",
       quiz_right: "答对了！", quiz_wrong: "不对，答案是 {answer}。", quiz_who: "模型的判断：{who}",
       quiz_loading: "出题中…", pulls: "倾向{style}的字：{chars}", nv_strict: "严格", nv_exact: "仅排除原名", nv_off: "不过滤",
-      mixed: "混合风格",
+      mixed: "混合风格", inside_note: "每一步：这个字排第几、模型原本更想写哪些字", step_rank: "第 {r}",
+      alts: "更可能：", gates_title: "LSTM 的门（每列一个单元，每行读入一个字）", input_gate: "输入门",
+      forget_gate: "遗忘门", output_gate: "输出门", cell: "细胞状态", units_title: "会“数数”的单元",
+      unit_line: "{state}单元 {unit}：{feature}（r = {r}）", f_position: "读到第几个字",
+      "f_surname boundary": "姓氏刚读完", "f_given name": "正在写名", s_hidden: "隐藏", s_cell: "细胞", start: "起",
     },
     en: {
       tagline: "a neural network that writes new names one character at a time", tab_generate: "Generate",
@@ -35,7 +39,7 @@
       mode_sample: "sample", mode_best: "most likely (search)", more: "More options", temperature: "Temperature",
       temperature_note: "low: safe and common; high: bold and strange; 0: only the single likeliest",
       novelty: "Novelty rule", novelty_default: "default", novelty_strict: "strict (unlike any real name)",
-      novelty_exact: "only drop real names", novelty_off: "off", seed: "Seed", rank: "most likely first",
+      novelty_exact: "only drop real names", novelty_off: "off", seed: "Seed", charset: "Only these characters (empty: any)", rank: "most likely first",
       generate: "Generate", names: "Names", copy: "Copy", copied: "Copied",
       empty: "Set the options and press Generate. Click a name to see each character's probability.",
       score_names: "Names to score (one per line)", score: "Score",
@@ -53,7 +57,12 @@
       quiz_pick_author: "These names were invented in whose style?", quiz_pick_real: "Which name really appears in the books?",
       quiz_right: "Right!", quiz_wrong: "Not quite: the answer is {answer}.", quiz_who: "What the model thinks: {who}",
       quiz_loading: "Making a question…", pulls: "towards {style}: {chars}", nv_strict: "strict", nv_exact: "exact", nv_off: "off",
-      mixed: "mixed styles",
+      mixed: "mixed styles", inside_note: "At each step: the character's rank, and what the model would rather have written",
+      step_rank: "#{r}", alts: "likelier: ", gates_title: "The LSTM's gates (a column per unit, a row per character read)",
+      input_gate: "input gate", forget_gate: "forget gate", output_gate: "output gate", cell: "cell state",
+      units_title: "Units that keep count", unit_line: "{state} unit {unit}: {feature} (r = {r})",
+      f_position: "how many characters read", "f_surname boundary": "the surname just ended",
+      "f_given name": "inside the given name", s_hidden: "hidden", s_cell: "cell", start: "start",
     },
   };
 
@@ -121,7 +130,7 @@
   function generateRequest() {
     const body = { model: $("model").value || undefined, prefix: value("surname"), include: value("include"),
                    exclude: value("exclude"), n: number("n"), min_len: number("min_len"), max_len: number("max_len"),
-                   novelty: $("novelty").value || undefined };
+                   novelty: $("novelty").value || undefined, charset: value("charset") || undefined };
     const best = document.querySelector('input[name="mode"]:checked').value === "best";
     const style = currentStyle();
     if (style && !best) {
@@ -130,7 +139,8 @@
     }
     if (!best) {
       Object.assign(body, { temperature: Number($("temperature").value), top_k: number("top_k"),
-                            top_p: number("top_p"), seed: number("seed"), rank: $("rank").checked });
+                            top_p: number("top_p"), min_p: number("min_p"), seed: number("seed"),
+                            rank: $("rank").checked });
     }
     return { path: best ? "/api/best" : "/api/generate", body };
   }
@@ -192,7 +202,7 @@
   }
 
   function showDetail(scored) {
-    if (!state.detail || state.detail.name !== scored.name) state.detailWho = null;
+    if (!state.detail || state.detail.name !== scored.name) { state.detailWho = null; state.detailInside = null; }
     state.detail = scored;
     const body = $("detail-body");
     body.replaceChildren();
@@ -207,6 +217,7 @@
     chars.append(charRow(t("end"), scored.end_p, "end"));
     body.append(chars);
     if (state.detailWho && state.detailWho.name === scored.name) showWho(state.detailWho);
+    if (state.detailInside && state.detailInside.name === scored.name) showInside(state.detailInside);
     $("detail").hidden = false;
   }
 
@@ -228,6 +239,14 @@
         if (state.detail && state.detail.name === name) {
           state.detailWho = who.names[0];
           showWho(who.names[0]);
+        }
+      }
+      if (state.features.has("explain")) {
+        const body = style ? { style, name } : { model: $("model").value || undefined, name };
+        const inside = await api("/api/explain", body);
+        if (state.detail && state.detail.name === name) {
+          state.detailInside = inside;
+          showInside(inside);
         }
       }
     } catch (err) {
@@ -260,12 +279,80 @@
     return box;
   }
 
+  function heatmap(rows, signed) {
+    // a canvas: one row per step, one column per unit; gates 0..1 light to dark, the cell blue/red around 0
+    const canvas = el("canvas", "heat");
+    const units = rows[0].length;
+    canvas.width = units;
+    canvas.height = rows.length;
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(units, rows.length);
+    const scale = signed ? Math.max(1e-6, ...rows.flat().map(Math.abs)) : 1;
+    rows.forEach((row, y) => row.forEach((v, x) => {
+      const i = 4 * (y * units + x);
+      let rgb;
+      if (signed) {
+        const a = Math.min(1, Math.abs(v) / scale);
+        rgb = v >= 0 ? [255 - 92 * a, 255 - 207 * a, 255 - 213 * a] : [255 - 205 * a, 255 - 160 * a, 255 - 80 * a];
+      } else {
+        const a = Math.min(1, Math.max(0, v));
+        rgb = [255 - 92 * a, 253 - 205 * a, 248 - 206 * a];
+      }
+      image.data.set([...rgb.map(Math.round), 255], i);
+    }));
+    ctx.putImageData(image, 0, 0);
+    canvas.style.height = `${rows.length * 12}px`;
+    return canvas;
+  }
+
+  function showInside(e) {
+    const body = $("detail-body");
+    body.querySelectorAll(".extra.inside").forEach((node) => node.remove());
+    const extra = el("div", "extra inside");
+    extra.append(el("h4", null, t("inside")), el("p", "note", t("inside_note")));
+    const steps = el("div", "steps");
+    e.steps.forEach((s) => {
+      const row = el("div", "step");
+      row.append(el("span", s.char ? "glyph" : "glyph end", s.char || t("end")), el("span", "rank", t("step_rank", { r: s.rank })));
+      const better = s.top.filter((a) => a.p > s.p).slice(0, 3);
+      const alts = el("span", "alts", better.length ? t("alts") + better.map((a) => `${a.char || t("end")} ${probText(a.p)}`).join(" · ") : "✓");
+      row.append(alts);
+      steps.append(row);
+    });
+    extra.append(steps);
+    if (e.gates) {
+      extra.append(el("h4", null, t("gates_title")));
+      ["input_gate", "forget_gate", "output_gate", "cell"].forEach((g) => {
+        const block = el("div", "gate");
+        const labels = el("div", "gate-rows");
+        e.inputs.forEach((c) => labels.append(el("span", null, c === "^" ? t("start") : c)));
+        const figure = el("div", "gate-figure");
+        figure.append(labels, heatmap(e.gates[g], g === "cell"));
+        block.append(el("div", "note", t(g)), figure);
+        extra.append(block);
+      });
+    }
+    if (e.units && e.units.length) {
+      extra.append(el("h4", null, t("units_title")));
+      e.units.forEach((u) => {
+        const line = el("p", "unit");
+        line.append(el("span", null, t("unit_line", { state: t(`s_${u.state}`), unit: u.unit, feature: t(`f_${u.feature}`),
+                                                      r: u.r.toFixed(2) })));
+        const values = el("span", "unit-values");
+        u.values.forEach((v, i) => values.append(el("span", null, `${e.inputs[i] === "^" ? t("start") : e.inputs[i]} ${v.toFixed(2)}`)));
+        line.append(values);
+        extra.append(line);
+      });
+    }
+    body.append(extra);
+  }
+
   function showWho(attribution) {
     const body = $("detail-body");
     body.querySelectorAll(".extra.who").forEach((node) => node.remove());
     const extra = el("div", "extra who");
     extra.append(el("h4", null, t("who_title")), styleBars(attribution));
-    body.append(extra);
+    body.insertBefore(extra, body.querySelector(".extra.inside"));
   }
 
   async function generate(event) {
@@ -448,7 +535,7 @@
 
   function syncMode() {
     const best = document.querySelector('input[name="mode"]:checked').value === "best";
-    ["temperature", "top_k", "top_p", "seed", "rank"].forEach((id) => { $(id).disabled = best; });
+    ["temperature", "top_k", "top_p", "min_p", "seed", "rank", "style-with", "style-weight"].forEach((id) => { $(id).disabled = best; });
   }
 
   async function init() {
