@@ -243,8 +243,7 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
         model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:
         raise CheckpointError(f"{path}: weights do not match the stored config ({str(exc).splitlines()[0]})") from None
-    if hasattr(model, "to"):
-        model = model.to(device)
+    model = model.to(device)  # the numpy kinds stay on the CPU (NumpyModel.to)
     model.eval()
     return Checkpoint(kind, config, vocab, model, train, names, str(path), stored.sampling)
 
