@@ -10,10 +10,13 @@ saturated): generate (`n=20`, a random seed, the default model) with probability
 else score (1-5 names of the jinyong list). Every request has a 30 s client timeout and the run
 stops at `--max-requests` in all, so it is bounded in time and count.
 
+Before the load, one client alone sends the same mix for `--baseline` seconds: its latencies are
+the service time of each kind (no queueing), the baseline the loaded figures are compared with.
+
 Prints requests per second, p50/p95/p99 latency for each kind and overall, the error count (any
-answer but 200, or no answer) and the server's resident memory (RSS, from /proc) after warm-up,
-at the end and at its peak. Goals (issue 14): zero errors, p95 under 250 ms for generate, flat
-memory. Linux only (RSS from /proc).
+answer but 200, a generate with fewer than n names, or no answer) and the server's resident
+memory (RSS, from /proc) after warm-up, at the end and at its peak. Goals (issue 14): zero errors,
+p95 under 250 ms for generate, flat memory. Linux only (RSS from /proc).
 """
 
 from __future__ import annotations
@@ -125,6 +128,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (default 3)")
+    parser.add_argument("--baseline", type=float, default=5.0, help="seconds of one client alone first (default 5)")
     parser.add_argument("--generate", type=float, default=0.5, help="share of generate requests (default 0.5)")
     parser.add_argument("-n", type=int, default=20, help="names per generate request (default 20)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
@@ -143,6 +147,8 @@ def main() -> int:
             t.start()
         for t in threads:
             t.join()
+        alone = Tally()
+        client(port, time.monotonic() + args.baseline, alone, args.generate, args.n, args.max_requests, 99)
         rss_start = rss_mb(server.pid)
         peak = [rss_start]
         tally = Tally()
@@ -167,6 +173,9 @@ def main() -> int:
             server.kill()
 
     done = sum(len(v) for v in tally.latencies.values())
+    print(f"one client alone for {args.baseline:g} s (service time, no queueing): " + "  ".join(
+        f"{kind} p50 {quantile(v, 0.5):.1f} ms p95 {quantile(v, 0.95):.1f} ms" for kind, v in alone.latencies.items())
+        + (f"  errors {len(alone.errors)}" if alone.errors else ""))
     print(f"load: {args.clients} clients for {args.duration:g} s (closed loop), {args.generate:.0%} generate (n={args.n}), "
           f"the rest score; {os.cpu_count()} CPU cores")
     print(f"requests {done + len(tally.errors)}  ok {done}  errors {len(tally.errors)}  {done / elapsed:.1f} requests/s")

@@ -745,9 +745,8 @@ def _cmd_serve(args) -> int:
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port}: must be between 1 and 65535")
     try:
-        import uvicorn
-
         from .web.app import create_app
+        from .web.server import serve
     except ModuleNotFoundError as exc:
         raise ConfigError(f'serve needs the web extra ({exc.name} is missing): pip install "xiaming[web]"') from None
     from .web.backend import Backend
@@ -764,7 +763,7 @@ def _cmd_serve(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"xiaming: note: {args.host} is reachable from other machines, and the server has no login",
               file=sys.stderr)
-    uvicorn.run(create_app(backend), host=args.host, port=args.port, log_level="warning")
+    serve(create_app(backend), args.host, args.port)
     return 0
 
 

@@ -70,6 +70,10 @@
     zh: { jinyong: "金庸", gulong: "古龙", poets: "唐宋诗人", base: "历代人名" },
     en: { jinyong: "Jin Yong", gulong: "Gu Long", poets: "Tang-Song poets", base: "historical names" },
   };
+  const MODEL_LABELS = {
+    zh: { jinyong: "金庸笔下人物", gulong: "古龙笔下人物", poets: "唐宋诗人", base: "历代人名（基础模型）" },
+    en: { jinyong: "Jin Yong's characters", gulong: "Gu Long's characters", poets: "Tang-Song poets", base: "historical names (base)" },
+  };
   const $ = (id) => document.getElementById(id);
   const styleLabel = (name) => STYLE_LABELS[lang][name] || name;
   const state = { info: null, names: [], scored: new Map(), mode: "generate", quiz: { right: 0, asked: 0 },
@@ -92,8 +96,8 @@
     document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
     document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
     $("lang").textContent = lang === "zh" ? "EN" : "中文";
+    if (state.info) { fillModels(); fillStyleChoices(); }
     describeModel();
-    if (state.info) fillStyleChoices();
     if (state.names.length) renderNames($("results"), state.names);
     if (state.lastStatus) setStatus(...state.lastStatus);
     if (state.detail) showDetail(state.detail);
@@ -513,6 +517,19 @@
                                                    : t("base_note", { kind: m.kind.toUpperCase() });
   }
 
+  function fillModels() {
+    // shipped models by what they are, in the page's language; others by name and file
+    const keep = $("model").value;
+    $("model").replaceChildren();
+    state.info.models.forEach((m) => {
+      const known = MODEL_LABELS[lang][m.name];
+      const option = el("option", null, known ? `${known} · ${m.name}` : `${m.name} — ${m.description}`);
+      option.value = m.name;
+      $("model").append(option);
+    });
+    if (keep) $("model").value = keep;
+  }
+
   function fillStyleChoices() {
     // the other styles a model can be mixed with: every other loaded model
     const keep = $("style-with").value;
@@ -567,11 +584,7 @@
     applyLang();
     try {
       state.info = await api("/api/models");
-      state.info.models.forEach((m) => {
-        const option = el("option", null, `${m.name} — ${m.description}`);
-        option.value = m.name;
-        $("model").append(option);
-      });
+      fillModels();
       $("model").value = state.info.default;
       $("n").max = state.info.limits.generate;
       describeModel();
