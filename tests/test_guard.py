@@ -186,3 +186,15 @@ def test_ctrl_c_at_any_point_exits_130_with_a_resumable_state(tmp_path, names_fi
         assert resumed.returncode == 0, resumed.stderr
     else:  # interrupted before anything was written: nothing to lose, and a fresh run may start
         assert moment == "lock" and not (tmp_path / "m.state.safetensors").exists()
+
+
+def test_train_releases_the_lock_when_it_fails_after_taking_it(tmp_path, tiny_names):
+    data = NameList(tiny_names, "x")
+    out = tmp_path / "m.safetensors"
+    train(data, "lstm", out, TrainConfig(max_steps=2, eval_interval=1), size="tiny", **QUIET)
+    with pytest.raises(ConfigError, match="differs"):  # refused inside the lock
+        train(data, "gru", out, TrainConfig(max_steps=4, eval_interval=1), resume=True, **QUIET)
+    with pytest.raises(ConfigError, match="already exist"):
+        train(data, "lstm", out, TrainConfig(max_steps=2), size="tiny", **QUIET)
+    assert not lock_path(out).exists()
+    assert train(data, None, out, TrainConfig(max_steps=4, eval_interval=1), resume=True, **QUIET).step == 4
