@@ -728,9 +728,10 @@ def _cmd_models(args) -> int:
 
 def _add_serve(sub) -> None:
     p = sub.add_parser("serve", help="the web page and its JSON API, on this machine",
-                       description="Serve the page (generate, score, look inside a name) and the JSON API "
-                                   "documented at /docs, with every shipped model loaded once at start. Needs "
-                                   'the web extra: pip install "xiaming[web]". Ctrl-C stops it.')
+                       description="Serve the page (generate, mix styles, score, whose style, the guessing game, "
+                                   "a look inside the model) and its JSON API, documented at /docs, with every "
+                                   "shipped model loaded once at start. Needs the web extra: pip install "
+                                   '"xiaming[web]". Ctrl-C stops it.')
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
     p.add_argument("--port", type=_int, default=8000, help="port (default 8000)")
@@ -764,6 +765,7 @@ def _cmd_serve(args) -> int:
         print(f"xiaming: note: {args.host} is reachable from other machines, and the server has no login",
               file=sys.stderr)
     serve(create_app(backend), args.host, args.port)
+    print("xiaming: server stopped", file=sys.stderr)  # a clean stop on Ctrl-C or SIGTERM, exit code 0
     return 0
 
 

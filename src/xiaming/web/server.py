@@ -1,10 +1,11 @@
 """Running the app: in the foreground for `xiaming serve` (`serve`), or on a background thread for
 tests, scripts and notebooks (`running`), on a port the system picks; loopback only by default.
 
-Both limit numpy's BLAS to one thread per call (`one_math_thread`): the app already runs one
+`serve` limits numpy's BLAS to one thread per call (`one_math_thread`): the app already runs one
 library call per core on its thread pool, and OpenBLAS threads competing with those calls (and
 with each other) made a generate request five to six times slower on this 2-core machine (two
 concurrent n=20 requests: about 300 ms each with OpenBLAS's default threads, 40-60 ms with one).
+`running` leaves the calling process's settings alone.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0, start_timeout:
     The socket is bound before the thread starts, so the URL is valid at once (port 0: a free port);
     the server is told to stop and joined when the block ends, whatever happens inside it.
     """
-    one_math_thread()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -376,6 +376,7 @@
                      model: body.style ? t("mixed") : data.model, novelty: t(`nv_${data.novelty}`) };
       setStatus(data.found === 0 ? "none" : data.exhausted ? "short" : "found", vars);
       ["copy", "download-txt", "download-csv"].forEach((id) => { $(id).disabled = data.found === 0; });
+      if (window.matchMedia("(max-width: 759px)").matches) $("status").scrollIntoView({ behavior: "smooth", block: "start" });
     } catch (err) {
       showError(err.message);
     } finally {
