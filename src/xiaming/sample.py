@@ -218,8 +218,8 @@ def _sample_chunk(
     engine: Engine, vocab: Vocab, batch: int, c: Constraints, options: SampleOptions, rng: np.random.Generator
 ) -> tuple[list[str], list[float]]:
     """`sample_batch` for one chunk. Every row starts from the same state, so the first character
-    is drawn `batch` times from one distribution computed once; the engine sees the whole chunk from
-    the second character on."""
+    is drawn `batch` times from one distribution computed once, and the second from one
+    distribution per distinct first character; the engine sees every row from the third on."""
     start = len(c.prefix_ids)
     state, last, prefix_logp = read_prefix(engine, c, 1)
     logits, state = engine.step(np.array([last], dtype=np.int64), state)  # (1, V)
@@ -232,13 +232,17 @@ def _sample_chunk(
     out = np.zeros((batch, c.max_len - start + 1), dtype=np.int64)
     done = (nxt == BOUNDARY) & ok
     rows = np.flatnonzero(ok & ~done)  # which output row each live row writes
-    state = engine.select_state(state, np.zeros(len(rows), dtype=np.int64))
     tok = nxt[rows]
     out[rows, 0] = tok
     for length in range(start + 1, c.max_len + 1):
         if len(rows) == 0:
             break
-        logits, state = engine.step(tok, state)  # (A, V)
+        if length == start + 1:  # rows that drew the same first character share a state: compute each once
+            first, inverse = np.unique(tok, return_inverse=True)
+            logits, state = engine.step(first, engine.select_state(state, np.zeros(len(first), dtype=np.int64)))
+            logits, state = logits[inverse], engine.select_state(state, inverse)  # (A, V)
+        else:
+            logits, state = engine.step(tok, state)  # (A, V)
         if length == c.max_len:  # the end is forced
             logp[rows] += logits[:, BOUNDARY] - lse(logits)
             done[rows] = True
