@@ -318,6 +318,18 @@ def test_unknown_paths_and_methods_answer_json(client):
     assert _error(client.get("/static/../pyproject.toml"), 404)
 
 
+def test_a_local_server_answers_only_to_local_host_names(backend):
+    from xiaming.web.app import LOOPBACK_HOSTS
+
+    with TestClient(create_app(backend, hosts=LOOPBACK_HOSTS), base_url="http://127.0.0.1:8000") as local:
+        assert local.get("/api/models").status_code == 200
+        assert local.get("/api/models", headers={"host": "localhost:8000"}).status_code == 200
+        assert local.get("/api/models", headers={"host": "[::1]:8000"}).status_code == 200
+        # a page elsewhere whose name was pointed at 127.0.0.1 (DNS rebinding) is refused
+        assert "not served here" in _error(local.post("/api/generate", json={"n": 1},
+                                                      headers={"host": "evil.example:8000"}), 400)
+
+
 def test_a_request_over_the_time_limit_gets_503(backend):
     with TestClient(create_app(backend, timeout=1e-6)) as slow:
         message = _error(slow.post("/api/generate", json={"n": 50}), 503)

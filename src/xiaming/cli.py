@@ -746,7 +746,6 @@ def _cmd_serve(args) -> int:
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port}: must be between 1 and 65535")
     try:
-        from .web.app import create_app
         from .web.server import serve
     except ModuleNotFoundError as exc:
         raise ConfigError(f'serve needs the web extra ({exc.name} is missing): pip install "xiaming[web]"') from None
@@ -764,7 +763,7 @@ def _cmd_serve(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"xiaming: note: {args.host} is reachable from other machines, and the server has no login",
               file=sys.stderr)
-    serve(create_app(backend), args.host, args.port)
+    serve(backend, args.host, args.port)
     print("xiaming: server stopped", file=sys.stderr)  # a clean stop on Ctrl-C or SIGTERM, exit code 0
     return 0
 

@@ -43,20 +43,34 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class BodyLimit:
-    """ASGI middleware: refuse a request body over `limit` bytes with 413, declared or streamed.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
-    The body (at most `limit` bytes) is read here, before the app sees the request, and handed on
-    whole; a streamed body is cut off as soon as it passes the limit.
+
+class Guard:
+    """ASGI middleware: refuse a request for a host name not in `hosts` (400), and a body over `limit`
+    bytes (413), declared or streamed.
+
+    The host check stops DNS rebinding: a web page on another site whose name is made to point at
+    127.0.0.1 could otherwise use the local server as its own. The body (at most `limit` bytes) is
+    read here, before the app sees the request, and handed on whole; a streamed body is cut off as
+    soon as it passes the limit.
     """
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, hosts: tuple[str, ...] | None = None) -> None:
+        self.app, self.limit, self.hosts = app, limit, hosts
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        if self.hosts is not None:
+            host = headers.get(b"host", b"").decode("latin-1")
+            name = host[: host.rindex("]") + 1] if host.startswith("[") else host.split(":")[0]
+            if name not in self.hosts:
+                response = JSONResponse({"detail": f"host {host!r} is not served here (use {self.hosts[0]})"},
+                                        status_code=400)
+                return await response(scope, receive, send)
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             return await _too_large(self.limit)(scope, receive, send)
         body, more = b"", True
@@ -106,8 +120,9 @@ def _settings(req: _Options, **sampling: Any) -> dict[str, Any]:
 
 
 def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_BODY,
-               workers: int | None = None) -> FastAPI:
-    """The app over loaded models; `timeout` seconds per request, `workers` library threads (default: cores)."""
+               workers: int | None = None, hosts: tuple[str, ...] | None = None) -> FastAPI:
+    """The app over loaded models; `timeout` seconds per request, `workers` library threads (default:
+    cores), `hosts` the host names it answers to (None: any; `LOOPBACK_HOSTS` for a local server)."""
     pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="xiaming")
 
     @asynccontextmanager
@@ -118,7 +133,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     app = FastAPI(title="xiaming (侠名)", version=_version(), lifespan=lifespan,
                   description="New names from character-level models: generate, search for the likeliest, score. "
                               "Every error is JSON `{\"detail\": \"one line\"}`.")
-    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(Guard, limit=max_body, hosts=hosts)
 
     async def run(call: Callable[[], Any]) -> Any:
         future = asyncio.get_running_loop().run_in_executor(pool, call)

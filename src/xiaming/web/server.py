@@ -27,9 +27,13 @@ def one_math_thread() -> None:
     threadpool_limits(limits=1)
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` in the foreground until Ctrl-C (uvicorn's signal handling)."""
+def serve(backend, host: str, port: int) -> None:
+    """Serve the app over `backend` in the foreground until Ctrl-C (uvicorn's signal handling); on a
+    loopback address it answers only to loopback host names (see `app.Guard`)."""
+    from .app import LOOPBACK_HOSTS, create_app
+
     one_math_thread()
+    app = create_app(backend, hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
