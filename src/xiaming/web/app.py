@@ -5,7 +5,9 @@ generation logic. What it adds is the HTTP side of the library's contract:
 
 - every error is JSON `{"detail": "one line"}`: a bad field is 422 naming the field, a value the
   library refuses is 400 with the CLI's own message (`XiamingError`), an unknown path 404, a body
-  over `max_body` bytes 413, a request that takes longer than `timeout` seconds 503;
+  over `max_body` bytes 413, a request that takes longer than `timeout` seconds 503 (and a bug,
+  should one remain, a 500 saying so rather than a bare page);
+- with `hosts` given (a loopback server), a request for any other host name is refused (`Guard`);
 - library calls run on a small thread pool (one thread per core by default), so a burst of
   requests queues instead of fighting over the cores, and a request still queued when its time
   is up is dropped before it starts;
@@ -131,8 +133,10 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
         pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="xiaming (侠名)", version=_version(), lifespan=lifespan,
-                  description="New names from character-level models: generate, search for the likeliest, score. "
-                              "Every error is JSON `{\"detail\": \"one line\"}`.")
+                  description="New names from character-level models: generate (one model or a mix of styles), "
+                              "search for the likeliest, score, explain one name, whose style, the guessing game. "
+                              "Requests name models as listed by GET /api/models. Every error is JSON "
+                              "`{\"detail\": \"one line\"}`.")
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
 
     async def run(call: Callable[[], Any]) -> Any:
@@ -153,6 +157,10 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _bug(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); please report it"}, status_code=500)
 
     @app.exception_handler(_Busy)
     async def _busy(_request: Request, exc: _Busy) -> JSONResponse:
