@@ -99,7 +99,7 @@ def test_a_refused_request_shows_its_message_not_a_blank_page(page):
     page.find_element(By.ID, "max_len").send_keys("3")
     page.find_element(By.ID, "generate").click()
     error = WebDriverWait(page, WAIT).until(EC.visibility_of_element_located((By.ID, "error")))
-    assert "--min-len 5 is above --max-len 3" in error.text
+    assert "“最短（字）” 5 is above “最长（字）” 3" in error.text  # the server's message, in the page's words
     assert page.find_element(By.ID, "generate").is_enabled()
     assert not _names(page)
 

@@ -118,8 +118,18 @@
     return data;
   }
 
+  const FLAGS = { "--min-len": "min_len", "--max-len": "max_len", "--prefix": "surname", "--include": "include",
+                  "--exclude": "exclude", "--charset": "charset", "--temperature": "temperature", "--novelty": "novelty",
+                  "--seed": "seed", "-n": "count", "--best": "count" };
+
+  function forPage(message) {
+    // the server speaks in the CLI's flags; the page names its own fields instead
+    return message.replace(/(^|[\s(])(--[a-z-]+|-n)(?=[\s:,)]|$)/g, (all, before, flag) =>
+      (FLAGS[flag] ? `${before}“${t(FLAGS[flag])}”` : all));
+  }
+
   function showError(message) {
-    $("error").textContent = message || "";
+    $("error").textContent = message ? forPage(message) : "";
     $("error").hidden = !message;
   }
 
