@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 def one_math_thread() -> None:
     """Limit BLAS and OpenMP pools to one thread for the rest of the process (see the module docstring)."""
+    import numpy  # noqa: F401  (threadpoolctl limits only the libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
