@@ -24,6 +24,7 @@ from ..namer import NameResult, Namer
 from ..pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
+from ..style import DEFAULT_STYLES
 from .schemas import (Alternative, Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
                       RoundOut, ScoredOut, ScoreOut, Step, UnitOut, WhoOut)
 
@@ -73,11 +74,10 @@ class Backend:
             raise DataError("no model to serve: the shipped models are missing and no --models folder was given")
         self.models = {m.name: m for m in models}
         self.default = default if default in self.models else (DEFAULT if DEFAULT in self.models else models[0].name)
-        from ..style import DEFAULT_STYLES
-
-        listed = [m.name for m in models if m.namer.names]  # models with a training list, for the game
-        self.styles = [s for s in DEFAULT_STYLES if s in self.models] if all(s in self.models for s in DEFAULT_STYLES) \
-            else listed[:2]  # what who, quiz and the page's style mix use by default
+        # the styles who and quiz choose among by default: Jin Yong's and Gu Long's, else the first two
+        # models with a training list (none: no who, quiz or style mixing)
+        listed = [m.name for m in models if m.namer.names]
+        self.styles = list(DEFAULT_STYLES) if all(s in self.models for s in DEFAULT_STYLES) else listed[:2]
         self._built: dict[tuple, object] = {}  # mixtures and judges by what they are built from
         self._lock = threading.Lock()
 
