@@ -190,16 +190,29 @@ def _two_chinese(name: str) -> bool:
     return len(name) == 2 and is_chinese(name)
 
 
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict[int, str]:
+    """pypinyin's single-character readings (code point -> "zhāng,cháng"), loaded from its data file
+    alone: importing the pypinyin package also loads its phrase dictionary, about 0.2 s of every
+    `xiaming generate` (the file's compiled form in __pycache__ is reused all the same)."""
+    import importlib.util
+    from pathlib import Path
+
+    package = importlib.util.find_spec("pypinyin")  # found, not imported
+    path = Path(package.submodule_search_locations[0]) / "pinyin_dict.py"
+    spec = importlib.util.spec_from_file_location("pypinyin.pinyin_dict", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.pinyin_dict
+
+
 @lru_cache(maxsize=65536)
 def _sound(char: str) -> frozenset[str]:
-    """The toneless readings of a character (every reading, for characters with several), ü written v
-    as pypinyin's NORMAL style does. Read from pypinyin's single-character table: importing all of
-    pypinyin (its phrase dictionary) would add about 0.2 s to every `xiaming generate`."""
+    """The toneless readings of a character (every reading, for characters with several), ü written v,
+    as pypinyin's NORMAL style gives them; a character it does not know sounds like itself."""
     import unicodedata
 
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    readings = pinyin_dict.get(ord(char))
+    readings = _pinyin_table().get(ord(char))
     if readings is None:
         return frozenset({char})
     plain = ("".join(c for c in unicodedata.normalize("NFD", r).replace("u\u0308", "v") if not unicodedata.combining(c))
