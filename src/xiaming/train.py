@@ -553,7 +553,13 @@ def train(
     `init` fine-tunes a pretrained checkpoint (path or shipped name): its kind and shape are kept,
     the vocabulary becomes the union of its characters and the list's, the default learning rate
     is a third of the kind's and the default dropout `FINE_TUNE_DROPOUT`.
+    Under torchrun (several ranks) or with `data` a `stream.StreamedNames`, `distributed.run` drives the run.
     """
+    from . import distributed, stream
+
+    if distributed.launched() or isinstance(data, stream.StreamedNames):
+        return distributed.run(data, kind, out, config, size, model_overrides, resume, device, log, progress_bar,
+                               should_stop, init, force)
     out = ckpt.check_writable(out)  # fail before training, not at the first save
     state_file = ckpt.state_path(out)
     guard.check_not_input([out, state_file, guard.lock_path(out)], [data.source])

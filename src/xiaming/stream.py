@@ -1,0 +1,334 @@
+"""Streaming a names file too large to hold: train on millions of lines in bounded memory.
+
+`xiaming train huge.txt --stream` (or `StreamedNames(path)` passed to `train.train`) never holds
+the list as Python strings or padded tensors. It reads the file twice, line by line
+(`corpus.iter_lines`, so encodings, CRLF, blank and over-long lines are handled as for a whole file):
+
+1. The scan keeps a 64-bit hash per line, from which repeated names are found (the first
+   occurrence kept, as `corpus.read_names` does) and counted.
+2. The layout, for a given `val_fraction` and `seed`, draws the same train/validation split as
+   `corpus.split` and writes the training names' code points into a packed file (code points,
+   plus one offset per name) in a private temporary folder, counting characters as it goes: the
+   vocabulary (and the once-seen characters) come out of this one pass. The held-out names are kept
+   in memory (they are validated every `eval_interval` steps); on a huge list a small
+   `--val-fraction` keeps them few.
+
+Batches are then read from the packed file through a memory map: each step draws the same indices
+from the same generator as the in-memory trainer, so a streamed run computes exactly what a run on
+the whole file computes (same vocabulary, same batches, same losses, same weights); only the
+rows of the batch are read, by each rank only its own share (`distributed.ShardedTrainer`). What
+stays in memory is the hashes during the scan (8 bytes a line), the held-out names and the
+memory-mapped pages the kernel chooses to cache (file pages, shared by the processes of one
+machine and given back under pressure); the model and the batches do not grow with the file.
+
+Two different names with the same 64-bit hash (about one chance in ten million for two million
+names) would count as one: the second would be dropped as a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+import tempfile
+import weakref
+from array import array
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from . import corpora, models
+from .corpus import MAX_NAME_LEN, TooLong, check_max_len, iter_lines
+from .data import encode_names
+from .errors import ConfigError, DataError
+from .score import UnknownShares
+from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+
+_FLUSH = 1 << 20  # code points buffered before a write
+
+
+def _hash(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class PackedNames:
+    """All distinct names of a streamed file, in file order, read from disk each time it is iterated
+    (the checkpoint stores them for novelty checks; `corpus.describe` counts them)."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        self.path, self.count = path, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        with open(self.path, encoding="utf-8", newline="\n") as f:
+            for line in f:
+                yield line[:-1]
+
+
+@dataclass
+class Layout:
+    """One split of a streamed file: the packed training names, the held-out names, the counts."""
+
+    val_fraction: float
+    seed: int
+    train_count: int
+    val_names: list[str]
+    char_counts: dict[str, int]  # character -> occurrences among the training names
+    max_len: int  # longest name (training and held-out), in characters
+    codepoints: np.ndarray  # (total training characters,) uint32, memory-mapped
+    offsets: np.ndarray  # (train_count + 1,) int64, memory-mapped: name i is codepoints[offsets[i]:offsets[i+1]]
+    names: PackedNames  # every distinct name, in file order
+
+    def train_vocab(self) -> Vocab:
+        """The vocabulary of the training names (what `Vocab.from_names(train_names)` gives)."""
+        return Vocab(tuple(sorted(self.char_counts)))
+
+
+class StreamedNames:
+    """A names file read in bounded memory; `source` and (after `layout`) `names` as in `NameList`.
+
+    Constructing it scans the file once (repeats, blanks and over-long lines, with the same warning
+    and errors as `corpus.load_names`). Its files live in a private temporary folder, removed by
+    `close()`, at the end of a `with` block, or when the object is collected.
+    """
+
+    def __init__(self, path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN,
+                 min_names: int = 2, workdir: str | Path | None = None) -> None:
+        path = Path(path)
+        if not path.exists() and corpora.is_builtin(str(path)):
+            raise DataError(f"{path}: is a built-in corpus; --stream reads names files (built-in corpora are "
+                            f"small: drop --stream)")
+        check_max_len(max_len)
+        self.path, self.encoding, self.max_len, self.source = path, encoding, max_len, str(path)
+        self._dir = Path(tempfile.mkdtemp(prefix="xiaming-stream-", dir=workdir))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
+        hashes = array("Q")
+        too_long = TooLong(path, max_len)
+        for line, name in iter_lines(path, encoding, max_len):
+            if name is None:
+                too_long.add(line)
+            elif name:
+                hashes.append(_hash(name))
+        too_long.warn()
+        if not hashes:
+            raise DataError(f"{path}: no names (the file is empty or blank)")
+        codes = np.frombuffer(hashes, dtype=np.uint64)
+        _, first = np.unique(codes, return_index=True)
+        self._first = np.zeros(len(codes), dtype=bool)  # per non-blank line: the first occurrence of its name
+        self._first[first] = True
+        self.count = len(first)
+        del hashes, codes, first
+        if self.count < min_names:
+            raise DataError(f"{path}: only {self.count} distinct name(s); at least {min_names} are needed to train")
+        self._layout: Layout | None = None
+
+    def close(self) -> None:
+        """Remove the packed files."""
+        self._finalizer()
+
+    def __enter__(self) -> "StreamedNames":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def names(self) -> PackedNames:
+        """Every distinct name, in file order (available once `layout` has run)."""
+        if self._layout is None:
+            raise RuntimeError("StreamedNames.names is read after layout()")
+        return self._layout.names
+
+    def _distinct(self) -> Iterator[str]:
+        """The distinct names in file order (a second reading of the file)."""
+        k = 0
+        for _, name in iter_lines(self.path, self.encoding, self.max_len):
+            if name:
+                if self._first[k]:
+                    yield name
+                k += 1
+
+    def layout(self, val_fraction: float, seed: int) -> Layout:
+        """The split `corpus.split(names, val_fraction, seed)` would make, with the training names packed."""
+        if self._layout is not None and (self._layout.val_fraction, self._layout.seed) == (val_fraction, seed):
+            return self._layout
+        if not 0.0 < val_fraction < 1.0:
+            raise ConfigError(f"--val-fraction {val_fraction}: must be between 0 and 1")
+        n = self.count
+        order = list(range(n))
+        random.Random(seed).shuffle(order)  # exactly corpus.split's draw
+        n_val = min(max(1, round(n * val_fraction)), n - 1)
+        is_val = np.zeros(n, dtype=bool)
+        is_val[np.asarray(order[:n_val], dtype=np.int64)] = True
+        del order
+        tag = f"{len(list(self._dir.glob('*.cp')))}"
+        cp_path, off_path, names_path = (self._dir / f"{tag}.cp", self._dir / f"{tag}.off", self._dir / f"{tag}.txt")
+        counts: Counter = Counter()
+        val_names: list[str] = []
+        offsets = array("q", [0])
+        buffer: list[bytes] = []
+        buffered, total, longest = 0, 0, 0
+        with open(cp_path, "wb") as cp, open(names_path, "w", encoding="utf-8", newline="\n") as listing:
+            for j, name in enumerate(self._distinct()):
+                listing.write(name + "\n")
+                longest = max(longest, len(name))
+                if is_val[j]:
+                    val_names.append(name)
+                    continue
+                counts.update(name)
+                buffer.append(name.encode("utf-32-le"))
+                buffered += len(name)
+                total += len(name)
+                offsets.append(total)
+                if buffered >= _FLUSH:
+                    cp.write(b"".join(buffer))
+                    buffer, buffered = [], 0
+            cp.write(b"".join(buffer))
+        np.frombuffer(offsets, dtype=np.int64).tofile(off_path)
+        train_count = len(offsets) - 1
+        del offsets, is_val
+        codepoints = np.memmap(cp_path, dtype=np.uint32, mode="r") if total else np.zeros(0, dtype=np.uint32)
+        self._layout = Layout(val_fraction, seed, train_count, val_names, dict(counts), longest, codepoints,
+                              np.memmap(off_path, dtype=np.int64, mode="r"), PackedNames(names_path, n))
+        return self._layout
+
+
+class PackedSource:
+    """Training rows read from a `Layout`'s packed file (a `distributed.BatchSource`)."""
+
+    def __init__(self, layout: Layout, vocab: Vocab) -> None:
+        self.layout = layout
+        self.points = np.array([ord(c) for c in vocab.chars], dtype=np.int64)  # sorted, as the vocabulary is
+        self.vocab = vocab
+
+    def __len__(self) -> int:
+        return self.layout.train_count
+
+    def targets(self, idx: torch.Tensor) -> torch.Tensor:
+        i = idx.numpy()
+        off = self.layout.offsets
+        return torch.from_numpy(np.asarray(off[i + 1] - off[i], dtype=np.int64) + 1)
+
+    def _ids(self, points: np.ndarray) -> np.ndarray:
+        """Vocabulary ids of code points (UNKNOWN for a character outside the vocabulary)."""
+        pos = np.searchsorted(self.points, points)
+        found = pos < len(self.points)
+        found[found] = self.points[pos[found]] == points[found]
+        return np.where(found, pos + N_SPECIAL, UNKNOWN)
+
+    def rows(self, idx: torch.Tensor, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        i = idx.numpy()
+        start = np.asarray(self.layout.offsets[i], dtype=np.int64)
+        length = np.asarray(self.layout.offsets[i + 1], dtype=np.int64) - start  # (b,)
+        cols = np.arange(width)
+        inside = cols[None, :] < length[:, None]  # (b, width)
+        where = np.where(inside, start[:, None] + cols[None, :], 0)
+        points = self.layout.codepoints[where.ravel()].astype(np.int64).reshape(where.shape) if where.size and \
+            len(self.layout.codepoints) else np.zeros(where.shape, dtype=np.int64)
+        ids = torch.from_numpy(np.where(inside, self._ids(points.ravel()).reshape(where.shape), 0))  # (b, width)
+        mask = torch.from_numpy(inside)
+        y = torch.where(mask, ids, torch.full_like(ids, -1))
+        y[torch.arange(len(i)), torch.from_numpy(length)] = BOUNDARY  # the end of each name
+        x = torch.full_like(ids, BOUNDARY)
+        x[:, 1:] = torch.where(mask[:, :-1], ids[:, :-1], torch.full_like(ids[:, :-1], BOUNDARY))
+        return x, y
+
+    def rare_ids(self) -> torch.Tensor:
+        once = sorted(c for c, n in self.layout.char_counts.items() if n == 1)
+        return torch.tensor([self.vocab.id(c) for c in once], dtype=torch.long)
+
+
+def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: str | None,
+                model_overrides: dict | None, resume: bool, init, force: bool, log: Callable[[str], None]):
+    """`train.prepare_run` for streamed names: the same decisions, the vocabulary from the layout."""
+    from .train import (RunPlan, TrainConfig, CHANGEABLE_ON_RESUME, FINE_TUNE_DROPOUT, _flag, _load_base,
+                        read_run, resume_differences)
+
+    if resume:
+        run = read_run(ckpt.state_path(out))
+        saved = TrainConfig(**run["train_config"])
+        diffs = resume_differences(run, kind, config, size, model_overrides, init)
+        if diffs and not force:
+            raise ConfigError("--resume: the saved run differs from the flags given: " + "; ".join(diffs)
+                              + ". Drop those flags, or pass --force to continue with the saved values")
+        if diffs:
+            log("--force: continuing with the saved values, not " + "; ".join(diffs))
+        changes = {} if config is None else {
+            n: getattr(config, n) for n in CHANGEABLE_ON_RESUME if getattr(config, n) != getattr(saved, n)}
+        for name, value in changes.items():
+            log(f"--resume: {_flag(name)} {value} (was {getattr(saved, name)})")
+        config = replace(saved, **changes)
+        config.validate()
+        layout = data.layout(config.val_fraction, config.seed)
+        vocab, listed = Vocab.from_dict(run["vocab"]), layout.train_vocab()
+        fits = set(listed.chars) <= set(vocab.chars) if run.get("init") else listed.to_dict() == run["vocab"]
+        if not fits:
+            raise DataError(f"{data.source}: the names differ from those the run to resume was started with")
+        kind = run["kind"]
+        lr = config.lr if config.lr is not None else models.spec(kind).lr / (3 if run.get("init") else 1)
+        return RunPlan(kind, models.config_from_dict(kind, run["model_config"]), config, vocab,
+                       _Counted(layout.train_count), layout.val_names, lr, run.get("init"), None, resume=True)
+    config = config or TrainConfig()
+    config.validate()
+    layout = data.layout(config.val_fraction, config.seed)
+    train_names = _Counted(layout.train_count)
+    if init is not None:
+        base = _load_base(init, kind)
+        overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
+        if set(overrides) - {"dropout"}:
+            raise ConfigError("--init keeps the base model's shape; only --dropout may be changed")
+        window = getattr(base.config, "block_size", None)
+        if window is not None and layout.max_len >= window:
+            raise ConfigError(f"--init {init}: the base reads names of at most {window - 1} characters; "
+                              f"{data.source} has longer ones")
+        vocab = base.vocab.union(layout.train_vocab())
+        if "dropout" in models.config_fields(base.kind):
+            overrides.setdefault("dropout", FINE_TUNE_DROPOUT)
+        shape = {k: v for k, v in asdict(base.config).items() if k not in overrides}
+        model_config = models.make_config(base.kind, {**shape, "vocab_size": vocab.size}, None, **overrides)
+        lr = config.lr if config.lr is not None else models.spec(base.kind).lr / 3
+        return RunPlan(base.kind, model_config, config, vocab, train_names, layout.val_names, lr, str(init), base)
+    kind = kind or "lstm"
+    vocab = layout.train_vocab()
+    data_fields = {"vocab_size": vocab.size, "block_size": max(32, layout.max_len + 1)}
+    model_config = models.make_config(kind, data_fields, size, **(model_overrides or {}))
+    lr = config.lr if config.lr is not None else models.spec(kind).lr
+    return RunPlan(kind, model_config, config, vocab, train_names, layout.val_names, lr)
+
+
+class _Counted:
+    """Stands for the training names where only their number is read (a run's report)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def build_trainer(plan, data: StreamedNames, group):
+    """`train.build_trainer` for streamed names: the model, a `ShardedTrainer` over the packed file."""
+    from .distributed import ShardedTrainer
+    from .train import Session
+
+    torch.manual_seed(plan.config.seed)
+    model = models.build_model(plan.kind, plan.model_config)
+    if not isinstance(model, torch.nn.Module):
+        raise ConfigError(f"--model {plan.kind} trains with its own algorithm, not gradients; --stream trains "
+                          f"the neural models only")
+    if plan.base is not None:
+        models.transfer_weights(plan.base.model, plan.base.vocab.chars, model, plan.vocab.chars)
+    model = model.to(group.device)
+    layout = data.layout(plan.config.val_fraction, plan.config.seed)
+    val_x, val_y = (t.to(group.device) for t in encode_names(plan.vocab, plan.val_names))
+    shares = UnknownShares(plan.vocab)
+    unknown_nats = -sum(shares.log_share(c) for name in plan.val_names for c in name if c not in plan.vocab)
+    trainer = ShardedTrainer(model, PackedSource(layout, plan.vocab), plan.config, plan.peak_lr, group)
+    return Session(model, trainer, group.device, val_x, val_y, unknown_nats)

@@ -1,0 +1,94 @@
+"""Streaming a names file: the same names, split, vocabulary, batches and losses as the whole file."""
+
+import random
+
+import pytest
+import torch
+
+from conftest import make_names
+from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
+from xiaming.corpus import load_names, split
+from xiaming.data import encode_names
+from xiaming.errors import DataError
+from xiaming.stream import PackedSource, StreamedNames
+from xiaming.train import TrainConfig, train
+from xiaming.vocab import Vocab
+
+QUIET = {"log": lambda _m: None, "progress_bar": False}
+pytestmark = pytest.mark.filterwarnings("ignore:.*longer than 32 characters")  # the fixture's long line, on purpose
+
+
+@pytest.fixture
+def messy_file(tmp_path):
+    """Repeats, blanks, CRLF, a BOM, an over-long line and characters seen once."""
+    names = make_names(250, seed=9)
+    lines = names + names[:30] + ["", "   ", "x" * 40] + ["齐天大圣", "孙悟空", "猪八戒"]
+    random.Random(2).shuffle(lines)
+    path = tmp_path / "names.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8") + b"\r\n")
+    return path
+
+
+def test_streaming_gives_the_same_names_split_and_vocabulary(messy_file):
+    whole = load_names(messy_file)
+    with pytest.warns(UserWarning, match="longer than 32"):
+        streamed = StreamedNames(messy_file)
+    with streamed:
+        layout = streamed.layout(0.2, seed=7)
+        train_names, val_names = split(whole.names, 0.2, seed=7)
+        assert list(streamed.names) == whole.names and len(streamed.names) == len(whole.names)
+        assert layout.val_names == val_names and layout.train_count == len(train_names)
+        assert layout.train_vocab() == Vocab.from_names(train_names)
+        assert layout.max_len == max(len(n) for n in whole.names)
+
+
+def test_packed_rows_equal_the_encoded_names(messy_file):
+    with StreamedNames(messy_file) as streamed:
+        layout = streamed.layout(0.1, seed=0)
+        train_names, _ = split(load_names(messy_file).names, 0.1, seed=0)
+        vocab = Vocab.from_names(train_names[: len(train_names) // 2])  # characters outside it become UNKNOWN
+        x, y = encode_names(vocab, train_names)
+        source = PackedSource(layout, vocab)
+        idx = torch.randint(len(train_names), (40,), generator=torch.Generator().manual_seed(1))
+        width = int(source.targets(idx).max())
+        assert torch.equal(source.targets(idx), (y[idx] != -1).sum(dim=1))
+        px, py = source.rows(idx, width)
+        assert torch.equal(px, x[idx, :width]) and torch.equal(py, y[idx, :width])
+
+
+def test_a_streamed_run_trains_exactly_as_a_run_on_the_whole_file(messy_file, tmp_path):
+    config = TrainConfig(max_steps=40, eval_interval=10, batch_size=16, seed=3, val_fraction=0.2)
+    whole = train(load_names(messy_file), "gru", tmp_path / "whole.safetensors", config, size="tiny", **QUIET)
+    with StreamedNames(messy_file) as streamed:
+        result = train(streamed, "gru", tmp_path / "streamed.safetensors", config, size="tiny", **QUIET)
+    assert [row[2:] for row in result.history] == [row[2:] for row in whole.history]  # train and validation loss
+    a = read_tensors(state_path(tmp_path / "whole.safetensors"), "xiaming-train-state")[0]
+    b = read_tensors(state_path(tmp_path / "streamed.safetensors"), "xiaming-train-state")[0]
+    for key in a:
+        if key.startswith(("model.", "best.")):
+            assert torch.equal(a[key], b[key]), key
+    saved, whole_saved = load_checkpoint(tmp_path / "streamed.safetensors"), load_checkpoint(tmp_path / "whole.safetensors")
+    assert saved.vocab == whole_saved.vocab and saved.names == whole_saved.names
+    assert saved.train["data"] == whole_saved.train["data"]
+
+
+def test_unusable_files_are_named(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n", encoding="utf-8")
+    with pytest.raises(DataError, match="no names"):
+        StreamedNames(empty)
+    one = tmp_path / "one.txt"
+    one.write_text("张三\n张三\n", encoding="utf-8")
+    with pytest.raises(DataError, match="only 1 distinct"):
+        StreamedNames(one)
+    with pytest.raises(DataError, match="built-in corpus"):
+        StreamedNames("jinyong")
+
+
+def test_the_packed_files_are_removed_on_close(messy_file):
+    streamed = StreamedNames(messy_file)
+    streamed.layout(0.1, seed=0)
+    folder = streamed._dir
+    assert any(folder.iterdir())
+    streamed.close()
+    assert not folder.exists()
