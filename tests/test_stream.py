@@ -92,3 +92,14 @@ def test_the_packed_files_are_removed_on_close(messy_file):
     assert any(folder.iterdir())
     streamed.close()
     assert not folder.exists()
+
+
+def test_the_cli_streams_with_one_flag(messy_file, tmp_path):
+    from xiaming.cli import main
+
+    out = tmp_path / "m.safetensors"
+    args = ["train", str(messy_file), "-o", str(out), "--size", "tiny", "--max-steps", "20", "--eval-interval", "10",
+            "--quiet"]
+    assert main(args + ["--stream"]) == 0
+    assert main(args + ["--stream", "--resume", "--max-steps", "30"]) == 0
+    assert load_checkpoint(out).train["data"]["names"] == len(load_names(messy_file).names)

@@ -186,6 +186,9 @@ def _add_train(sub) -> None:
                         f"(default {MAX_NAME_LEN})")
     _add_device(p)
     p.add_argument("--encoding", default="utf-8", help="encoding of the names file, e.g. gbk (default utf-8)")
+    p.add_argument("--stream", action="store_true",
+                   help="read the names file in bounded memory, for lists of millions of names: batches come from "
+                        "a packed copy in a temporary folder; the run is the same as without (default: off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=_cmd_train)
@@ -198,7 +201,12 @@ def _cmd_train(args) -> int:
     given = {name: getattr(args, name) for name in _TRAIN_FLAGS if getattr(args, name) is not None}
     config = (resume_config(args.output, given) if args.resume else None) or TrainConfig(**given)
     config.validate()
-    data = load_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
+    if args.stream:
+        from .stream import StreamedNames
+
+        data = StreamedNames(args.names, encoding=args.encoding, max_len=args.max_name_len)
+    else:
+        data = load_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
     overrides = {"n_layer": args.n_layer, "n_embd": args.n_embd, "n_hidden": args.n_hidden,
                  "n_head": args.n_head, "dropout": args.dropout, "order": args.order}
     quiet = args.quiet or args.json
