@@ -13,7 +13,9 @@ stops at `--max-requests` in all, so it is bounded in time and count.
 Before the load, one client alone sends the same mix for `--baseline` seconds: its latencies are
 the service time of each kind (no queueing), the baseline the loaded figures are compared with.
 
-Prints requests per second, p50/p95/p99 latency for each kind and overall, the error count (any
+Prints requests per second, p50/p95/p99 latency for each kind and overall, how much of it the
+request spent waiting for one of the server's library threads and how much the library worked
+(the server's Server-Timing header), the error count (any
 answer but 200, a generate with fewer than n names, or no answer) and the server's resident
 memory (RSS, from /proc) after warm-up, at the end and at its peak. Goals (issue 14): zero errors,
 p95 under 250 ms for generate, flat memory. Linux only (RSS from /proc).
@@ -42,6 +44,8 @@ class Tally:
     """Latencies by kind and errors, shared by the client threads."""
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"generate": [], "score": []})
+    work: dict[str, list[float]] = field(default_factory=lambda: {"generate": [], "score": []})  # server's own, s
+    queue: dict[str, list[float]] = field(default_factory=lambda: {"generate": [], "score": []})
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     sent: int = 0
@@ -102,14 +106,18 @@ def client(port: int, stop_at: float, tally: Tally, share_generate: float, n: in
             payload = response.read()
             elapsed = time.perf_counter() - start
             ok = response.status == 200 and (kind != "generate" or json.loads(payload)["found"] == n)
+            timing = dict(p.strip().split(";dur=") for p in (response.getheader("Server-Timing") or "").split(",") if ";dur=" in p)
             error = None if ok else f"{kind}: HTTP {response.status} {payload[:120]!r}"
         except (OSError, http.client.HTTPException, ValueError) as exc:
-            elapsed, error = time.perf_counter() - start, f"{kind}: {type(exc).__name__} {exc}"
+            elapsed, error, timing = time.perf_counter() - start, f"{kind}: {type(exc).__name__} {exc}", {}
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         with tally.lock:
             if error is None:
                 tally.latencies[kind].append(elapsed)
+                if "work" in timing:
+                    tally.work[kind].append(float(timing["work"]) / 1000)
+                    tally.queue[kind].append(float(timing["queue"]) / 1000)
             else:
                 tally.errors.append(error)
     conn.close()
@@ -183,6 +191,10 @@ def main() -> int:
     for kind, values in (("generate", tally.latencies["generate"]), ("score", tally.latencies["score"]), ("all", every)):
         print(f"{kind:<9} {len(values):>6} ok  p50 {quantile(values, 0.5):7.1f} ms  p95 {quantile(values, 0.95):7.1f} ms  "
               f"p99 {quantile(values, 0.99):7.1f} ms")
+    for kind in ("generate", "score"):
+        print(f"{kind:<9} in the server: waiting for a thread p50 {quantile(tally.queue[kind], 0.5):7.1f} ms  "
+              f"p95 {quantile(tally.queue[kind], 0.95):7.1f} ms; library work p50 {quantile(tally.work[kind], 0.5):6.1f} ms  "
+              f"p95 {quantile(tally.work[kind], 0.95):6.1f} ms")
     print(f"server RSS {rss_start:.1f} MiB after warm-up, {rss_end:.1f} MiB at the end, peak {max(peak):.1f} MiB")
     for error in tally.errors[:5]:
         print(f"error: {error}")

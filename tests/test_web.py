@@ -87,6 +87,12 @@ def test_generate_scores_agree_with_the_library(client, backend):
         assert row["percentile"] is None  # base has no training names to compare with
 
 
+def test_answers_say_how_long_they_queued_and_worked(client):
+    timing = client.post("/api/score", json={"names": ["郭靖"]}).headers["server-timing"]
+    parts = dict(part.strip().split(";dur=") for part in timing.split(","))
+    assert set(parts) == {"queue", "work"} and all(float(v) >= 0 for v in parts.values())
+
+
 def test_rank_puts_the_likeliest_first(client):
     rows = client.post("/api/generate", json={"n": 10, "seed": 3, "rank": True}).json()["names"]
     assert [r["log_prob"] for r in rows] == sorted((r["log_prob"] for r in rows), reverse=True)

@@ -10,7 +10,8 @@ generation logic. What it adds is the HTTP side of the library's contract:
 - with `hosts` given (a loopback server), a request for any other host name is refused (`Guard`);
 - library calls run on a small thread pool (one thread per core by default), so a burst of
   requests queues instead of fighting over the cores, and a request still queued when its time
-  is up is dropped before it starts;
+  is up is dropped before it starts; each answer's Server-Timing header gives the time it waited
+  (queue) and the time the library worked (work);
 - requests name models only by their loaded names (see `schemas.py`).
 """
 
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any, Callable
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -139,12 +141,25 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
                               "`{\"detail\": \"one line\"}`.")
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
 
-    async def run(call: Callable[[], Any]) -> Any:
-        future = asyncio.get_running_loop().run_in_executor(pool, call)
+    async def run(call: Callable[[], Any], response: Response) -> Any:
+        """`call` on the pool within the time limit; the Server-Timing header says how long the request
+        waited for a thread (queue) and how long the library worked (work), in milliseconds."""
+        queued = time.perf_counter()
+        started: list[float] = []
+
+        def timed() -> Any:
+            started.append(time.perf_counter())
+            return call()
+
+        future = asyncio.get_running_loop().run_in_executor(pool, timed)
         try:
-            return await asyncio.wait_for(future, timeout)
+            result = await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             raise _Busy(timeout) from None
+        done = time.perf_counter()
+        response.headers["Server-Timing"] = (f"queue;dur={1000 * (started[0] - queued):.1f}, "
+                                             f"work;dur={1000 * (done - started[0]):.1f}")
+        return result
 
     @app.exception_handler(XiamingError)
     async def _library_error(_request: Request, exc: XiamingError) -> JSONResponse:
@@ -179,35 +194,35 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
                          features=backend.features())
 
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
-    async def generate(req: GenerateRequest) -> NamesOut:
+    async def generate(req: GenerateRequest, response: Response) -> NamesOut:
         settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
         return await run(lambda: backend.generate(req.model, req.n, settings, req.novelty, req.seed, req.rank,
-                                                  req.style))
+                                                  req.style), response)
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
-    async def best(req: BestRequest) -> NamesOut:
+    async def best(req: BestRequest, response: Response) -> NamesOut:
         settings = _settings(req)
-        return await run(lambda: backend.best(req.model, req.n, settings, req.novelty))
+        return await run(lambda: backend.best(req.model, req.n, settings, req.novelty), response)
 
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
-    async def score(req: ScoreRequest) -> ScoreOut:
-        return await run(lambda: backend.score(req.model, req.names, req.style))
+    async def score(req: ScoreRequest, response: Response) -> ScoreOut:
+        return await run(lambda: backend.score(req.model, req.names, req.style), response)
 
     @app.post("/api/explain", response_model=ExplainOut, responses=ERRORS,
               summary="inside the model for one name: each step's alternatives, an LSTM's gates and units")
-    async def explain(req: ExplainRequest) -> ExplainOut:
-        return await run(lambda: backend.explain(req.model, req.name, req.top, req.style))
+    async def explain(req: ExplainRequest, response: Response) -> ExplainOut:
+        return await run(lambda: backend.explain(req.model, req.name, req.top, req.style), response)
 
     if "who" in backend.features():
         @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")
-        async def who(req: WhoRequest) -> WhoOut:
-            return await run(lambda: backend.who(req.names, req.models))
+        async def who(req: WhoRequest, response: Response) -> WhoOut:
+            return await run(lambda: backend.who(req.names, req.models), response)
 
     if "quiz" in backend.features():
         @app.post("/api/quiz", response_model=QuizOut, responses=ERRORS,
                   summary="rounds of the guessing game, each with its answer")
-        async def quiz(req: QuizRequest) -> QuizOut:
-            return await run(lambda: backend.quiz(req.mode, req.rounds, req.size, req.seed, req.models))
+        async def quiz(req: QuizRequest, response: Response) -> QuizOut:
+            return await run(lambda: backend.quiz(req.mode, req.rounds, req.size, req.seed, req.models), response)
 
     return app
 
