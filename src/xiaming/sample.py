@@ -13,9 +13,11 @@ unmasked, the end token counted, given the hidden prefix), accumulated while sam
 pass over the model is needed to score what was drawn.
 
 Names are drawn by inverting the cumulative distribution with one uniform number per row, in two
-levels (blocks of `BLOCK` ids, then the ids of the chosen block), so each step makes three passes
-over the (rows, vocabulary) logits: max, exp, block sums. Everything is numpy over the `Engine`
-protocol; the engine may be numpy or torch.
+levels (blocks of `BLOCK` ids, then the ids of the chosen block), so each step makes four passes
+over the (rows, vocabulary) logits (max, subtract, exp, block sums), and the exp serves the
+log-probability too. Every row starts from the same state, so the first character is drawn from
+one distribution computed once, and the second from one per distinct first character. Rows go
+`CHUNK` at a time. Everything is numpy over the `Engine` protocol; the engine may be numpy or torch.
 """
 
 from __future__ import annotations
