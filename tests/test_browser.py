@@ -70,6 +70,9 @@ def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
     assert all(name.startswith("欧阳") and len(name) > 2 for name in names), names
     assert page.find_element(By.ID, "error").is_displayed() is False
     assert "12" in page.find_element(By.ID, "status").text
+    assert all(page.find_element(By.ID, b).is_enabled() for b in ("copy", "download-txt", "download-csv"))
+    # a phone-sized window: nothing wider than the screen
+    assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     assert all(p.text.startswith("Ōuyáng") or not p.text for p in page.find_elements(By.CSS_SELECTOR, "#results .pinyin"))
 
     first = page.find_element(By.CSS_SELECTOR, "#results li")
