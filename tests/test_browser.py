@@ -35,7 +35,12 @@ def url():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def downloads(tmp_path_factory):
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,6 +48,7 @@ def browser():
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     yield driver
     driver.quit()
 
@@ -159,3 +165,18 @@ def test_the_guessing_game_plays_a_round(page):
     page.find_element(By.ID, "quiz-next").click()
     WebDriverWait(page, WAIT).until(lambda b: len([x for x in b.find_elements(By.CSS_SELECTOR, "#quiz-choices button")
                                                    if x.is_enabled()]) == 2)  # a fresh round, not yet answered
+
+
+def test_the_list_downloads_as_text_and_csv(page, downloads):
+    page.find_element(By.ID, "surname").send_keys("张")
+    page.find_element(By.ID, "generate").click()
+    WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results li"))
+    names = _names(page)
+    page.find_element(By.ID, "download-txt").click()
+    page.find_element(By.ID, "download-csv").click()
+    txt, csv = downloads / "names.txt", downloads / "names.csv"
+    WebDriverWait(page, WAIT).until(lambda _: txt.exists() and csv.exists())
+    assert txt.read_text(encoding="utf-8").split() == names
+    rows = csv.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "name,pinyin,log_prob,bits_per_char,percentile"
+    assert [r.split(",")[0] for r in rows[1:]] == names
