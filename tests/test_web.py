@@ -342,7 +342,7 @@ def test_a_request_over_the_time_limit_gets_503(backend):
     assert "longer than" in message
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.fixed_dictionaries({}, optional={
     "n": st.one_of(st.integers(-3, 8), st.text(max_size=3), st.none()),
     "prefix": st.one_of(st.text(max_size=4), st.sampled_from(["令狐", "张", "欧阳", "x"])),
