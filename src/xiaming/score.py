@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.protocol import Engine, log_softmax
+from .engine.protocol import Engine
 from .errors import ConfigError
 from .vocab import BOUNDARY, Vocab
 
@@ -112,11 +112,26 @@ def encode_batch(vocab: Vocab, names: list[str], context: str = "") -> tuple[np.
     return x, y
 
 
+SCORE_BUDGET = 1 << 23  # logits (rows x positions x vocabulary) per engine call: 32 MB of float32
+
+
+def target_log_probs(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """log p of each target (B, T) under logits (B, T, V), float64; the logits are overwritten
+    (one exp in place, no (B, T, V) copies: scoring long names over a large vocabulary stays small)."""
+    top = logits.max(axis=-1, keepdims=True)  # (B, T, 1)
+    logits -= top
+    picked = np.take_along_axis(logits, np.maximum(targets, 0)[..., None], axis=-1)[..., 0].astype(np.float64)
+    np.exp(logits, out=logits)
+    return picked - np.log(logits.sum(axis=-1).astype(np.float64))  # (B, T)
+
+
 def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int = 512,
                 context: str = "") -> list[NameScore]:
     """Per-character log-probabilities of each name under `engine`, the end token counted.
 
     `context` is a hidden prefix read before each name and not scored (see `constraints.py`).
+    Names go through the engine in batches of similar length, at most `batch_size` names and
+    `SCORE_BUDGET` logits at a time, so memory stays bounded whatever the names.
     """
     if not names:
         return []
@@ -126,23 +141,23 @@ def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int 
         raise ConfigError(f"{longest!r} has {len(longest)} characters; this model reads names of at most "
                           f"{window - 1 - len(context)}")
     shares = UnknownShares(vocab)
-    out: list[NameScore] = []
     order = sorted(range(len(names)), key=lambda i: len(names[i]))  # similar lengths batch together
     scores: dict[int, NameScore] = {}
-    for s in range(0, len(order), batch_size):
-        chunk = [names[i] for i in order[s : s + batch_size]]
+    s = 0
+    while s < len(order):
+        width = len(context) + len(names[order[min(len(order), s + batch_size) - 1]]) + 1  # the chunk's longest
+        rows = max(1, min(batch_size, SCORE_BUDGET // (width * max(1, engine.vocab_size))))
+        chunk = [names[i] for i in order[s : s + rows]]
         x, y = encode_batch(vocab, chunk, context)
-        logp = log_softmax(engine.logits(x))  # (B, T, V)
-        picked = np.take_along_axis(logp, np.maximum(y, 0)[..., None], axis=-1)[..., 0].astype(np.float64)  # (B, T)
+        picked = target_log_probs(np.array(engine.logits(x), dtype=np.float32), y)  # (B, T)
         for row, name in enumerate(chunk):
-            mask = y[row] != -1
-            lps = picked[row, mask].tolist()
+            lps = picked[row, y[row] != -1].tolist()
             for j, c in enumerate(name):
                 if c not in vocab:
                     lps[j] += shares.log_share(c)
             scores[order[s + row]] = NameScore(name, lps)
-    out = [scores[i] for i in range(len(names))]
-    return out
+        s += len(chunk)
+    return [scores[i] for i in range(len(names))]
 
 
 def corpus_nll(scores: list[NameScore]) -> float:
