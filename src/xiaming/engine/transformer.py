@@ -2,7 +2,8 @@
 numpy, from the same checkpoints torch trains; float32 whatever the stored precision.
 
 Like the torch model, a step re-reads the whole name so far (at most `block_size` ids): names
-are short, so a key-value cache would save little. GELU is the exact one (erf), as torch's
+are short, so a key-value cache would save little; only the last position goes through the output
+layer, which over thousands of characters is most of the work. GELU is the exact one (erf), as torch's
 default; numpy has no vectorised erf, so `erf` below uses a rational approximation accurate to
 about 1e-7, far below the 1e-5 the engines are tested to agree within.
 """
@@ -58,9 +59,14 @@ class TransformerEngine:
 
     def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         history = np.concatenate([state, ids[:, None].astype(np.int64)], axis=1)  # (B, t)
-        return self.logits(history[:, -self.window :])[:, -1], history
+        last = self._features(history[:, -self.window :])[:, -1]  # (B, C): only the last position is scored
+        return last @ self.w["head.weight.T"] + self.w["head.bias"], history
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
+        return self._features(ids) @ self.w["head.weight.T"] + self.w["head.bias"]  # (B, T, V)
+
+    def _features(self, ids: np.ndarray) -> np.ndarray:
+        """The final LayerNorm's output (B, T, C) for (B, T) ids: everything but the head."""
         w = self.w
         B, T = ids.shape
         x = w["wte.weight"][ids] + w["wpe.weight"][:T]  # (B, T, C)
@@ -70,7 +76,7 @@ class TransformerEngine:
             x = x + self._attention(layer_norm(x, w[p + "ln1.weight"], w[p + "ln1.bias"]), p, causal)
             h = layer_norm(x, w[p + "ln2.weight"], w[p + "ln2.bias"]) @ w[p + "mlp.0.weight.T"] + w[p + "mlp.0.bias"]
             x = x + gelu(h) @ w[p + "mlp.2.weight.T"] + w[p + "mlp.2.bias"]
-        return layer_norm(x, w["ln_f.weight"], w["ln_f.bias"]) @ w["head.weight.T"] + w["head.bias"]  # (B, T, V)
+        return layer_norm(x, w["ln_f.weight"], w["ln_f.bias"])
 
     def _attention(self, x: np.ndarray, p: str, causal: np.ndarray) -> np.ndarray:
         w = self.w
