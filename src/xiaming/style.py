@@ -110,12 +110,14 @@ def shipped_calibration() -> Calibration:
 
 
 def fit_calibration(neural: np.ndarray, ngram: np.ndarray, labels: np.ndarray, styles: Sequence[str],
-                    alpha: float, ridge: float = 1e-3, info: dict | None = None, balanced: bool = True) -> Calibration:
+                    alpha: float, ridge: float = 1e-3, info: dict | None = None, balanced: bool = True,
+                    weights: np.ndarray | None = None) -> Calibration:
     """The calibration that best predicts `labels` (N,) from per-style scores `neural`, `ngram` (N, K).
 
     A multinomial logistic regression with the weights shared by every style and one bias per
     style (the first fixed at 0); with `balanced`, each name is weighted so that every style counts
-    the same in total (balanced accuracy is the goal, not the majority list's). Newton's method on 2 + K - 1
+    the same in total (balanced accuracy is the goal, not the majority list's); `weights` (N,)
+    replaces that weighting with the caller's. Newton's method on 2 + K - 1
     parameters; `ridge` keeps it finite when the classes separate.
     """
     n, k = neural.shape
@@ -124,7 +126,10 @@ def fit_calibration(neural: np.ndarray, ngram: np.ndarray, labels: np.ndarray, s
     for j in range(1, k):
         X[:, j, 1 + j] = 1.0
     Y = np.eye(k)[labels]  # (N, K)
-    w = (n / (k * np.bincount(labels, minlength=k)))[labels] if balanced else np.ones(n)  # (N,) name weights
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64) * n / np.sum(weights)  # (N,) name weights, mean 1
+    else:
+        w = (n / (k * np.bincount(labels, minlength=k)))[labels] if balanced else np.ones(n)
     theta = np.zeros(X.shape[-1])
     for _ in range(100):
         z = X @ theta  # (N, K)
@@ -362,29 +367,38 @@ class CrossScores:
     folds: np.ndarray  # (N,) the fold each name was held out in
     neural: np.ndarray  # (N, K) log p_k(name) under style k's model of that fold
     ngram: np.ndarray  # (N, K) log q_k(name) under the counts of that fold's training lists
+    generated: np.ndarray  # (N,) True for names a fold model invented (their label: that model's style)
 
     def to_dict(self) -> dict:
         return {"styles": self.styles, "names": self.names, "labels": self.labels.tolist(), "folds": self.folds.tolist(),
-                "neural": self.neural.tolist(), "ngram": self.ngram.tolist()}
+                "neural": self.neural.tolist(), "ngram": self.ngram.tolist(), "generated": self.generated.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "CrossScores":
+        n = len(d["names"])
         return cls(d["styles"], d["names"], np.array(d["labels"]), np.array(d["folds"]), np.array(d["neural"]),
-                   np.array(d["ngram"]))
+                   np.array(d["ngram"]), np.array(d.get("generated", [False] * n), dtype=bool))
+
+    def subset(self, rows: np.ndarray) -> "CrossScores":
+        """The rows selected by a boolean mask or index array."""
+        return CrossScores(self.styles, [self.names[i] for i in np.arange(len(self.names))[rows]], self.labels[rows],
+                           self.folds[rows], self.neural[rows], self.ngram[rows], self.generated[rows])
 
 
 def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int = 5, seed: int = 0,
-                 init: str | None = "base", alpha: float = 0.5, with_kinds: bool = True, log=print) -> CrossScores:
+                 init: str | None = "base", alpha: float = 0.5, with_kinds: bool = True, samples: int = 0,
+                 log=print) -> CrossScores:
     """Fine-tune one model per style and fold on the other folds of its list (as the shipped models
     are made: from `init`, early-stopped on a tenth of the training names, a built-in list's
     epithets marked with their kind when `with_kinds`), then score the held-out names of every
     list under every style. Names found in more than one list are left out of the
-    scoring (their answer is ambiguous) but stay in training. Minutes on a CPU; torch needed."""
+    scoring (their answer is ambiguous) but stay in training. With `samples`, each fold model also
+    invents that many names (new under the strict rule), scored the same way and marked
+    `generated`. Minutes on a CPU; torch needed."""
+    from . import corpora, kinds
     from .corpus import NameList
     from .namer import Namer
     from .train import TrainConfig, train
-
-    from . import corpora, kinds
 
     styles = list(lists)
     kind_of: dict[str, dict[str, str]] = {}  # built-in lists train with name kinds, as the shipped models do
@@ -403,19 +417,14 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     fold_of = {s: rng.permutation(len(lists[s])) % folds for s in styles}  # balanced folds per list
     rows = [(n, j, int(fold_of[s][i])) for j, s in enumerate(styles) for i, n in enumerate(lists[s])
             if len(owners[n]) == 1]
-    names = [r[0] for r in rows]
-    labels = np.array([r[1] for r in rows])
-    fold_ids = np.array([r[2] for r in rows])
-    neural = np.zeros((len(rows), len(styles)))
-    ngram = np.zeros((len(rows), len(styles)))
+    scored: list[tuple[str, int, int, bool]] = []  # name, style, fold, generated
     work = Path(work)
+    neural_rows: list[np.ndarray] = []
+    ngram_rows: list[np.ndarray] = []
     for f in range(folds):
         train_lists = {s: [n for i, n in enumerate(lists[s]) if fold_of[s][i] != f] for s in styles}
-        held = np.flatnonzero(fold_ids == f)
-        held_names = [names[i] for i in held]
-        counts = NgramStyles(train_lists, alpha)
-        ngram[held] = np.array([counts.contributions(n).sum(0) for n in held_names])
-        for k, s in enumerate(styles):
+        namers = {}
+        for s in styles:
             out = work / f"{s}-fold{f}.safetensors"
             config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
             kind = kind_of.get(s, {})
@@ -426,8 +435,20 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
                 kinds.mark_checkpoint(out)
             log(f"fold {f + 1}/{folds} {s}: {len(train_lists[s])} names, best step {result.best_step}, "
                 f"{result.best_val_bits:.3f} bits/char")
-            neural[held, k] = [p.sum() for p in neural_parts_of(Namer.load(out), held_names)]
-    return CrossScores(styles, names, labels, fold_ids, neural, ngram)
+            namers[s] = Namer.load(out)
+        held = [(n, j, False) for n, j, g in rows if g == f]
+        for j, s in enumerate(styles):  # names the fold's models invent, new to their lists
+            made = namers[s].generate(samples, seed=seed + f, novelty="strict").names if samples else []
+            held += [(n, j, True) for n in made]
+        held_names = [n for n, _, _ in held]
+        counts = NgramStyles(train_lists, alpha)
+        ngram_rows.append(np.array([counts.contributions(n).sum(0) for n in held_names]))
+        parts = [neural_parts_of(namers[s], held_names) for s in styles]
+        neural_rows.append(np.array([[p[i].sum() for p in parts] for i in range(len(held))]))
+        scored.extend((n, j, f, g) for n, j, g in held)
+    return CrossScores(styles, [r[0] for r in scored], np.array([r[1] for r in scored]),
+                       np.array([r[2] for r in scored]), np.concatenate(neural_rows), np.concatenate(ngram_rows),
+                       np.array([r[3] for r in scored]))
 
 
 def predict(neural: np.ndarray, ngram: np.ndarray, calibration: Calibration, styles: Sequence[str]) -> np.ndarray:
