@@ -328,7 +328,7 @@
     e.steps.forEach((s) => {
       const row = el("div", "step");
       row.append(el("span", s.char ? "glyph" : "glyph end", s.char || t("end")), el("span", "rank", t("step_rank", { r: s.rank })));
-      const better = s.top.filter((a) => a.p > s.p).slice(0, 3);
+      const better = s.top.filter((a) => a.char !== s.char && a.p > s.p).slice(0, 3);
       const alts = el("span", "alts", better.length ? t("alts") + better.map((a) => `${a.char || t("end")} ${probText(a.p)}`).join(" · ") : "✓");
       row.append(alts);
       steps.append(row);
