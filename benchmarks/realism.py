@@ -105,6 +105,8 @@ class Row:
     real_entropy: float
     foreign: float
     real_foreign: float
+    surname: float | None  # share starting with a surname (of the --general list); None without it
+    real_surname: float | None
     length_tv: float
     distinct_raw: float
     novelty_raw: float
@@ -146,6 +148,17 @@ def train_fold(corpus: str, variant: str, fold: int, train_names: list[str], kin
     return out
 
 
+def surnames_of(general: list[str], least: int = 50) -> set[str] | None:
+    """Surnames: first characters of at least `least` names of a general list, and the compound
+    surnames xiaming knows (None without a list)."""
+    if not general:
+        return None
+    from xiaming.pinyin import COMPOUND_SURNAMES
+
+    firsts = Counter(name[0] for name in general)
+    return {c for c, k in firsts.items() if k >= least} | set(COMPOUND_SURNAMES)
+
+
 def restrict_chars(rule: str, training: list[str]) -> str | None:
     """The charset of a restriction rule over the (visible) training names."""
     if not rule:
@@ -174,7 +187,7 @@ def run_setting(corpus: str, setting: Setting, folds: list, models: dict, kinds_
     """Pool every fold model's names under `setting` and compare them with the held-out names."""
     from xiaming.realism import detectability, variety
 
-    from xiaming.realism import foreign_share
+    from xiaming.realism import foreign_share, surname_share
 
     samples, real, raw = [], [], []
     novel = foreign = real_foreign = 0.0
@@ -197,25 +210,72 @@ def run_setting(corpus: str, setting: Setting, folds: list, models: dict, kinds_
                            general=args.general_counts) if args.other else None)
     SAMPLES[(corpus, setting.label)] = {"samples": samples, "real": real}
     var = variety(samples, real, seed=args.seed)
+    surnames = args.surnames
     return Row(
         corpus=corpus, setting=asdict(setting), samples=len(samples), real=len(real), detect=det.accuracy,
         detect_sd=det.sd, detect_other=other.accuracy if other else None, entropy=var.char_entropy,
         real_entropy=var.real_char_entropy, foreign=foreign / max(1, len(samples)), real_foreign=real_foreign / max(1, len(real)),
+        surname=surname_share(samples, surnames) if surnames else None,
+        real_surname=surname_share(real, surnames) if surnames else None,
         length_tv=var.length_tv, distinct_raw=len(set(raw)) / len(raw) if raw else float("nan"),
         novelty_raw=novel / len(raw) if raw else float("nan"),
         telltales=[asdict(t) for t in det.telltales[:6]], examples=random.Random(args.seed).sample(samples, min(12, len(samples))),
     )
 
 
+def run_shipped(corpus: str, args) -> Row:
+    """The shipped model's default output against its panel holdout (real names it never saw, of
+    the kind it generates by default), and `--raw` x folds unfiltered draws for distinct and novelty."""
+    from xiaming import corpora
+    from xiaming.namer import Namer
+    from xiaming.realism import detectability, foreign_share, surname_share, variety
+
+    namer = Namer.load(corpus)
+    held = (namer.train.get("panel_holdout") or {}).get("names") or []
+    if not held:
+        raise SystemExit(f"realism.py: error: the shipped {corpus} model records no panel holdout")
+    personal = set(corpora.load(corpus, kinds=["name"]))
+    real = [n for n in held if n in personal]
+    options = namer.options()
+    samples = namer.generate(args.per_fold * args.folds, options, seed=args.seed).names
+    raw = namer.sample(args.raw * args.folds, args.seed + 100, options) if args.raw else []
+    trained = [n for n in namer.names if n not in set(held)]
+    listed = set(namer.names)
+    det = detectability(samples, real, reference=namer.names, seed=args.seed, general=args.general_counts)
+    other = (detectability(samples, real, reference=namer.names, seed=args.seed, classifier="bayes",
+                           general=args.general_counts) if args.other else None)
+    var = variety(samples, real, seed=args.seed)
+    SAMPLES[(corpus, "shipped default")] = {"samples": samples, "real": real}
+    setting = Setting(f"shipped model, defaults ({namer.describe_sampling(options).removeprefix('sampling: ')})",
+                      models="shipped", **{k: v for k, v in namer.sampling.items() if k in ("temperature", "top_p", "min_p")})
+    return Row(
+        corpus=corpus, setting=asdict(setting), samples=len(samples), real=len(real), detect=det.accuracy,
+        detect_sd=det.sd, detect_other=other.accuracy if other else None, entropy=var.char_entropy,
+        real_entropy=var.real_char_entropy, foreign=foreign_share(samples, trained),
+        real_foreign=foreign_share(real, trained),
+        surname=surname_share(samples, args.surnames) if args.surnames else None,
+        real_surname=surname_share(real, args.surnames) if args.surnames else None,
+        length_tv=var.length_tv, distinct_raw=len(set(raw)) / len(raw) if raw else float("nan"),
+        novelty_raw=sum(r not in listed for r in raw) / len(raw) if raw else float("nan"),
+        telltales=[asdict(t) for t in det.telltales[:6]],
+        examples=random.Random(args.seed).sample(samples, min(12, len(samples))),
+    )
+
+
+def _share(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
 def markdown(rows: list[Row]) -> str:
     """The table printed and pasted into the README."""
-    head = ("| list | setting | detectability | naive Bayes | char entropy (real) | new chars (real) | length TV | "
-            "distinct | novelty |")
-    lines = [head, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    head = ("| list | setting | detectability | naive Bayes | char entropy (real) | new chars (real) | "
+            "surname first (real) | length TV | distinct | novelty |")
+    lines = [head, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         bayes = f"{r.detect_other:.1%}" if r.detect_other is not None else ""
         lines.append(f"| {r.corpus} | {r.setting['label']} | {r.detect:.1%} ± {r.detect_sd:.1%} | {bayes} | "
                      f"{r.entropy:.2f} ({r.real_entropy:.2f}) | {r.foreign:.1%} ({r.real_foreign:.1%}) | "
+                     f"{_share(r.surname)} ({_share(r.real_surname)}) | "
                      f"{r.length_tv:.3f} | {r.distinct_raw:.1%} | {r.novelty_raw:.1%} |")
     return "\n".join(lines)
 
@@ -234,7 +294,8 @@ def plot(rows: list[Row], path: Path) -> str:
     for ax, corpus in zip(axes[0], corpora):
         rs = [r for r in rows if r.corpus == corpus]
         for r in rs:
-            colour = "tab:red" if r.setting["models"] == "plain" else ("tab:green" if r.setting["restrict"] else "tab:blue")
+            colour = {"plain": "tab:red", "shipped": "black"}.get(r.setting["models"],
+                                                                 "tab:green" if r.setting["restrict"] else "tab:blue")
             ax.errorbar(r.entropy - r.real_entropy, r.detect, yerr=r.detect_sd, fmt="o", color=colour, capsize=2)
             ax.annotate(r.setting["label"], (r.entropy - r.real_entropy, r.detect), fontsize=6,
                         xytext=(3, 3), textcoords="offset points")
@@ -261,12 +322,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--general", default=None, metavar="FILE",
                    help="a large list of real names of any style (e.g. ../shared/data/ancient_names.txt): the "
                         "classifier also sees how common each character is in names at all")
+    p.add_argument("--shipped", action="store_true",
+                   help="measure the shipped models' default output against their panel holdout instead of a sweep "
+                        "(--per-fold x --folds names generated, --raw x --folds raw draws)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads for training (default 1)")
     p.add_argument("--work", default="runs/realism-models", help="folder of the fold models (reused between runs)")
     p.add_argument("--out", default="runs/realism", help="folder for results.json and the plot")
     p.add_argument("--plot", default=None, help="also write the plot here (e.g. docs/realism.png)")
     return p.parse_args(argv)
+
+
+def save(rows: list[Row], args, out: Path) -> None:
+    """Write results.json (the rows) and samples.json (the pooled names of each setting)."""
+    shown = {k: v for k, v in vars(args).items() if k not in ("general_counts", "surnames")}
+    (out / "results.json").write_text(json.dumps({"args": shown, "rows": [asdict(r) for r in rows]},
+                                                 ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "samples.json").write_text(json.dumps([{"list": c, "setting": s, **v} for (c, s), v in SAMPLES.items()],
+                                                 ensure_ascii=False), encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -280,7 +353,9 @@ def main(argv=None) -> int:
     from xiaming.corpus import read_names
     from xiaming.realism import char_counts
 
-    args.general_counts = char_counts(read_names(args.general)) if args.general else None
+    general = read_names(args.general) if args.general else []
+    args.general_counts = char_counts(general) if general else None
+    args.surnames = surnames_of(general)
     out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
     wanted = {s.strip() for s in args.settings.split(";") if s.strip()}
@@ -293,21 +368,26 @@ def main(argv=None) -> int:
                 kinds_of[name] = kind
         folds = kfold(list(kinds_of), args.folds, args.seed)
         print(f"{corpus}: {len(kinds_of)} names, {args.folds} folds", file=sys.stderr)
+        if args.shipped:
+            row = run_shipped(corpus, args)
+            rows.append(row)
+            print(f"  shipped: detectability {row.detect:.1%} ± {row.detect_sd:.1%} against {row.real} held-out "
+                  f"names, e.g. {' '.join(row.examples[:6])}", file=sys.stderr)
+            continue
         models = {v: [train_fold(corpus, v, i, tr, kinds_of, work, args.seed) for i, (tr, _) in enumerate(folds)]
                   for v in sorted({s.models for s in settings})}
         for setting in settings:
-            if setting.kind == "epithet" and setting.models == "plain":
-                continue
+            want = ("name", "epithet") if setting.kind == "any" else (setting.kind,)
+            if (setting.kind == "epithet" and setting.models == "plain") or \
+                    sum(k in want for k in kinds_of.values()) < 10 * args.folds:
+                continue  # plain models know no kinds; too few real names of the kind to compare
             row = run_setting(corpus, setting, folds, models, kinds_of, args)
             rows.append(row)
             print(f"  {setting.label}: detectability {row.detect:.1%} ± {row.detect_sd:.1%}, entropy "
                   f"{row.entropy:.2f} ({row.real_entropy:.2f}), e.g. {' '.join(row.examples[:6])}", file=sys.stderr)
+        save(rows, args, out)  # after each list, so a long run keeps what it measured
     print(markdown(rows))
-    shown = {k: v for k, v in vars(args).items() if k != "general_counts"}
-    (out / "results.json").write_text(json.dumps({"args": shown, "rows": [asdict(r) for r in rows]},
-                                                 ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "samples.json").write_text(json.dumps([{"list": c, "setting": s, **v} for (c, s), v in SAMPLES.items()],
-                                                 ensure_ascii=False), encoding="utf-8")
+    save(rows, args, out)
     notes = [plot(rows, out / "realism.png")]
     if args.plot:
         notes.append(plot(rows, Path(args.plot)))

@@ -247,6 +247,13 @@ def foreign_share(names: Sequence[str], reference: Iterable[str]) -> float:
     return sum(any(c not in known for c in name) for name in names) / len(names) if names else 0.0
 
 
+def surname_share(names: Sequence[str], surnames: set[str]) -> float:
+    """Share of `names` that start with one of `surnames` (a compound surname or one character)."""
+    if not names:
+        return 0.0
+    return sum(name[:2] in surnames or name[:1] in surnames for name in names) / len(names)
+
+
 def variety(samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
             seed: int = 0) -> Variety:
     """Variety of `samples` against `real` names; `reference` is the list whose characters count as
