@@ -564,6 +564,7 @@
   function syncMode() {
     const best = document.querySelector('input[name="mode"]:checked').value === "best";
     ["temperature", "top_k", "top_p", "min_p", "seed", "rank", "style-with", "style-weight"].forEach((id) => { $(id).disabled = best; });
+    if (state.info) $("n").max = best ? state.info.limits.best : state.info.limits.generate;
   }
 
   async function init() {
