@@ -5,8 +5,9 @@ Two modes:
 - `author`: each round shows a few names invented by one of the style models (by default Jin
   Yong's and Gu Long's); the player says whose style they are in. After each answer the game
   shows what `xiaming who` thinks of the same names.
-- `real`: each round shows two names in one style, one from the built-in list and one invented
-  by the model (new under the strict novelty rule); the player says which is real.
+- `real`: each round shows two names in one style, a personal name from the built-in list and
+  one invented by the model (new under the strict novelty rule, and not in the list as it is
+  now); the player says which is real.
 
 A seed fixes every round (`make_rounds`), so a test can build the rounds itself and play the game
 through a pipe with the right answers. Answers are read line by line from any text stream; an
@@ -68,12 +69,13 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
             namers[m] = Namer.load(m)
     styles = [rng.randrange(len(models)) for _ in range(rounds)]
     per_round = size if mode == "author" else 1
-    real_lists = {k: real_names(namers[models[k]]) for k in set(styles)}
+    # The game's real names are personal names, like the invented ones (generation's default kind).
+    real_lists = {k: real_names(namers[models[k]], kinds=["name"]) for k in set(styles)}
     invented: dict[int, list[str]] = {}
     for k in sorted(set(styles)):
         need = styles.count(k) * per_round
         result = namers[models[k]].generate(need + 10, seed=rng.randrange(2**31))
-        listed = set(real_lists[k])  # the list may have grown since the model was trained
+        listed = set(real_names(namers[models[k]]))  # the list may have grown since the model was trained
         invented[k] = [n for n in result.names if n not in listed][:need]
         if len(invented[k]) < need:
             raise ConfigError(f"model {models[k]} gave only {len(invented[k])} new names; fewer rounds")
@@ -93,14 +95,14 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
     return out
 
 
-def real_names(namer) -> list[str]:
-    """The real names of a model's style: its built-in corpus as it is now for a model of one, else
-    the training list inside the checkpoint."""
+def real_names(namer, kinds: Sequence[str] | None = None) -> list[str]:
+    """The real names of a model's style: its built-in corpus as it is now for a model of one (of
+    `kinds` only, when given), else the training list inside the checkpoint."""
     from . import corpora
 
     source = str(namer.train.get("source", ""))
     corpus = source.split(":", 1)[1] if source.startswith("builtin:") else ""
-    return corpora.load(corpus) if corpora.is_builtin(corpus) else list(namer.names)
+    return corpora.load(corpus, kinds=kinds) if corpora.is_builtin(corpus) else list(namer.names)
 
 
 def parse_answer(text: str, choices: Sequence[str]) -> int | None:
