@@ -304,7 +304,7 @@ class ShardedTrainer(GradientTrainer):
             from torch.nn.parallel import DistributedDataParallel
 
             self.net = DistributedDataParallel(model, device_ids=[group.device.index] if group.device.type == "cuda"
-                                               else None)
+                                               else None, gradient_as_bucket_view=True)  # no gradient copy
         self._rank_rng: torch.Tensor | None = None
 
     def step(self, step: int) -> tuple[float, int]:
@@ -512,6 +512,8 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
                 progress, best_weights = _load_state(ckpt.state_path(here), session.model, session.trainer)
                 session.trainer.restore_rank_rng()
             loop = DistributedLoop(plan, session, data, here, progress, best_weights, log, group)
+            if streamed:
+                loop.data = data.for_checkpoint()  # the name list saved in blocks, not as millions of strings
             _report_start(plan, session, data, progress, log)
             if group.world > 1:
                 share = plan.config.batch_size // group.world
