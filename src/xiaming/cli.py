@@ -244,7 +244,7 @@ def _add_generate(sub) -> None:
     p.add_argument("--model", dest="model_flag", default=None, metavar="MODEL", help="the same as the positional MODEL")
     p.add_argument("--style", default=None, metavar="MODEL=W,...",
                    help="mix models' styles, e.g. jinyong=0.7,gulong=0.3 (weights are normalised; novelty is "
-                        "checked against every list involved; instead of MODEL)")
+                        "checked against every list involved; instead of MODEL; default: none)")
     p.add_argument("-n", type=_positive_int, default=20, help="how many names, at least 1 (default 20)")
     p.add_argument("--temperature", type=_float, default=None,
                    help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
