@@ -851,14 +851,13 @@ def _add_quiz(sub) -> None:
 
 
 def _cmd_quiz(args) -> int:
-    from .namer import Namer
-    from .quiz import make_rounds, play
+    from .quiz import load_namers, make_rounds, play
     from .style import StyleJudge, style_name
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.mode == "author":
         models = _models_list(args.models)
-    namers = {m: Namer.load(m) for m in models}
+    namers = load_namers(models)
     rounds = make_rounds(args.mode, args.rounds, args.seed, models, args.size, namers)
     comment = None
     if args.mode == "author":

@@ -48,11 +48,23 @@ class Score:
     ended_early: bool = False  # the input ended before the last round
 
 
+def load_namers(models: Sequence[str]) -> dict:
+    """A `Namer` per model (shipped name or checkpoint path); a missing one is an error naming --models."""
+    from .errors import CheckpointError
+    from .namer import Namer
+
+    out = {}
+    for m in models:
+        try:
+            out[m] = Namer.load(m)
+        except CheckpointError as exc:
+            raise CheckpointError(f"--models: {exc}") from None
+    return out
+
+
 def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequence[str] = ("jinyong", "gulong"),
                 size: int = 3, namers: dict | None = None) -> list[Round]:
     """The rounds of a game; the same arguments always give the same rounds (`seed` None: new ones)."""
-    from .namer import Namer
-
     if mode not in MODES:
         raise ConfigError(f"--mode {mode!r}: choose one of {', '.join(MODES)}")
     if rounds < 1:
@@ -63,10 +75,7 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
     if len(models) < (2 if mode == "author" else 1):
         raise ConfigError("--models: the author game needs at least two models")
     rng = random.Random(seed)
-    namers = dict(namers or {})
-    for m in models:
-        if m not in namers:
-            namers[m] = Namer.load(m)
+    namers = {**load_namers([m for m in models if m not in (namers or {})]), **(namers or {})}
     styles = [rng.randrange(len(models)) for _ in range(rounds)]
     per_round = size if mode == "author" else 1
     # The game's real names are personal names, like the invented ones (generation's default kind).

@@ -250,7 +250,10 @@ class StyleJudge:
 
         loaded = {}
         for m in models:
-            namer = m if isinstance(m, Namer) else Namer.load(m)
+            try:
+                namer = m if isinstance(m, Namer) else Namer.load(m)
+            except CheckpointError as exc:
+                raise CheckpointError(f"--models: {exc}") from None
             style = style_name(namer.path if isinstance(m, Namer) else str(m))
             if style in loaded:
                 raise ConfigError(f"--models: {style} is given twice")
