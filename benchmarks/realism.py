@@ -79,7 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("name, T 0.8", temperature=0.8),
     Setting("name, T 0.7", temperature=0.7),
     Setting("name, top-p 0.95", top_p=0.95),
-    Setting("name, top-p 0.9", top_p=0.9),
+    Setting("name, top-p 0.9 (shipped default)", top_p=0.9),
+    Setting("name, top-p 0.85", top_p=0.85),
     Setting("name, min-p 0.01", min_p=0.01),
     Setting("name, min-p 0.02", min_p=0.02),
     Setting("name, min-p 0.05", min_p=0.05),
@@ -230,7 +231,7 @@ def run_shipped(corpus: str, args) -> Row:
     from xiaming.namer import Namer
     from xiaming.realism import detectability, foreign_share, surname_share, variety
 
-    namer = Namer.load(corpus)
+    namer = Namer.load(Path(args.models) / f"{corpus}.safetensors" if args.models else corpus)
     held = (namer.train.get("panel_holdout") or {}).get("names") or []
     if not held:
         raise SystemExit(f"realism.py: error: the shipped {corpus} model records no panel holdout")
@@ -296,6 +297,8 @@ def plot(rows: list[Row], path: Path) -> str:
         for r in rs:
             colour = {"plain": "tab:red", "shipped": "black"}.get(r.setting["models"],
                                                                  "tab:green" if r.setting["restrict"] else "tab:blue")
+            if "default" in r.setting["label"] and r.setting["models"] == "kinds":
+                colour = "black"
             ax.errorbar(r.entropy - r.real_entropy, r.detect, yerr=r.detect_sd, fmt="o", color=colour, capsize=2)
             ax.annotate(r.setting["label"], (r.entropy - r.real_entropy, r.detect), fontsize=6,
                         xytext=(3, 3), textcoords="offset points")
@@ -325,6 +328,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--shipped", action="store_true",
                    help="measure the shipped models' default output against their panel holdout instead of a sweep "
                         "(--per-fold x --folds names generated, --raw x --folds raw draws)")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help="with --shipped: take DIR/LIST.safetensors instead of the shipped models (e.g. a trial build)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads for training (default 1)")
     p.add_argument("--work", default="runs/realism-models", help="folder of the fold models (reused between runs)")
