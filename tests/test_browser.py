@@ -180,3 +180,13 @@ def test_the_list_downloads_as_text_and_csv(page, downloads):
     rows = csv.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "name,pinyin,log_prob,bits_per_char,percentile"
     assert [r.split(",")[0] for r in rows[1:]] == names
+
+
+def test_the_api_docs_render_without_the_internet(browser, url):
+    """/docs draws Swagger UI from the files the app serves (nothing from a CDN): the API's operations show."""
+    browser.get(url + "/docs")
+    WebDriverWait(browser, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".swagger-ui .opblock"))
+    paths = {e.text.replace("\u200b", "") for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/api/generate", "/api/score", "/api/models"} <= paths
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(name.startswith(url) for name in loaded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import socket
 
@@ -141,7 +142,28 @@ def test_page_static_files_and_docs_are_served(client):
     assert client.get("/static/style.css").status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/api/generate", "/api/best", "/api/score", "/api/models"} <= set(schema["paths"])
-    assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("path, needs", [
+    ("/docs", {"swagger-ui-bundle.js": "SwaggerUIBundle", "swagger-ui.css": ".swagger-ui"}),
+    ("/redoc", {"redoc.standalone.js": "Redoc"}),
+])
+def test_api_docs_load_everything_from_the_app_itself(client, path, needs):
+    """/docs and /redoc work offline: every script, style and icon they reference is a local path the app
+    serves, and no URL of another site appears in the page."""
+    page = client.get(path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "http://" not in page.text and "https://" not in page.text and "//cdn" not in page.text
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert refs and all(ref.startswith("/") and not ref.startswith("//") for ref in refs)
+    assert {ref.rsplit("/", 1)[-1] for ref in refs} >= set(needs)
+    for ref in refs:
+        asset = client.get(ref)
+        assert asset.status_code == 200 and len(asset.content) > 0, ref
+        marker = needs.get(ref.rsplit("/", 1)[-1])
+        if marker is not None:  # the real Swagger UI / ReDoc file, not an empty stand-in
+            assert len(asset.content) > 100_000 and marker in asset.text, ref
+    assert "/openapi.json" in page.text
 
 
 def test_a_style_mixture_is_the_librarys_mixture(client, backend):

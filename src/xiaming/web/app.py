@@ -12,7 +12,10 @@ generation logic. What it adds is the HTTP side of the library's contract:
   requests queues instead of fighting over the cores, and a request still queued when its time
   is up is dropped before it starts; each answer's Server-Timing header gives the time it waited
   (queue) and the time the library worked (work);
-- requests name models only by their loaded names (see `schemas.py`).
+- requests name models only by their loaded names (see `schemas.py`);
+- /docs (Swagger UI) and /redoc load their scripts and styles from the app itself, under
+  `DOCS_ASSETS`, from the files the `fastapi-offline` package ships: FastAPI's own pages fetch them
+  from a CDN, which left /docs blank on a machine without the internet.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import XiamingError
@@ -37,6 +41,7 @@ from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, Expl
                       ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
 
 STATIC = resources.files(__package__).joinpath("static")
+DOCS_ASSETS = "/docs-assets"  # where /docs and /redoc find Swagger UI's and ReDoc's files (fastapi-offline's)
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": what} for code, what in (
         (400, "the library refused a value (the CLI's one-line message)"),
@@ -134,11 +139,11 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
         yield
         pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="xiaming (侠名)", version=_version(), lifespan=lifespan,
-                  description="New names from character-level models: generate (one model or a mix of styles), "
-                              "search for the likeliest, score, explain one name, whose style, the guessing game. "
-                              "Requests name models as listed by GET /api/models. Every error is JSON "
-                              "`{\"detail\": \"one line\"}`.")
+    app = FastAPIOffline(title="xiaming (侠名)", version=_version(), lifespan=lifespan, static_url=DOCS_ASSETS,
+                         description="New names from character-level models: generate (one model or a mix of styles), "
+                                     "search for the likeliest, score, explain one name, whose style, the guessing "
+                                     "game. Requests name models as listed by GET /api/models. Every error is JSON "
+                                     "`{\"detail\": \"one line\"}`.")
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
 
     async def run(call: Callable[[], Any], response: Response) -> Any:
