@@ -114,6 +114,11 @@ def test_kinds_encode_and_spec():
         kinds.kind_spec("epithet", {})
     with pytest.raises(ConfigError, match="--kind"):
         kinds.kind_spec("nickname", info)
+    from xiaming.vocab import Vocab
+
+    vocab = Vocab.from_names(strings)  # the marker is a character the model reads, never shown
+    assert kinds.EPITHET_MARK in vocab and vocab.decode(vocab.encode(strings[0])) == "南海鳄神"
+    assert "".join(vocab.texts[i] for i in vocab.encode(strings[0])) == "南海鳄神"
 
 
 def test_a_shipped_model_at_temperature_5_is_caught():
@@ -191,3 +196,27 @@ def test_build_pretrained_panel_holdout_is_seeded():
     assert build.panel_holdout(names, 0, seed=0) == []
     listed = build.kinds_of("jinyong")
     assert listed["南海鳄神"] == "epithet" and listed["段誉"] == "name"
+
+
+def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_names):
+    """Epithets of a made-up language start with x (names never hold one): asked for epithets the
+    model starts with x, asked for names it does not, and the marker never shows."""
+    from xiaming.corpus import NameList
+    from xiaming.namer import Namer
+    from xiaming.train import TrainConfig, train
+
+    epithets = ["x" + n for n in tiny_names[:150]]
+    strings = kinds.encode([(n, "name") for n in tiny_names[150:]] + [(e, "epithet") for e in epithets])
+    out = tmp_path / "kinds.safetensors"
+    train(NameList(strings, "made-up"), "lstm", out, TrainConfig(max_steps=300, eval_interval=50, batch_size=32, seed=1),
+          size="tiny", log=lambda _m: None, progress_bar=False)
+    kinds.mark_checkpoint(out)
+    namer = Namer.load(out)
+    assert kinds.EPITHET_MARK not in "".join(namer.names) and "x" + tiny_names[0] in namer.names
+    got = {kind: namer.generate(60, namer.options(kind=kind), novelty="exact", seed=2).names
+           for kind in ("name", "epithet", "any")}
+    share = {kind: sum(n.startswith("x") for n in names) / len(names) for kind, names in got.items()}
+    assert all(kinds.EPITHET_MARK not in n for names in got.values() for n in names)
+    assert share["epithet"] >= 0.8 and share["name"] <= 0.1 and 0.2 <= share["any"] <= 0.8, share
+    assert "kind epithet" in namer.describe_sampling(namer.options(kind="epithet"))
+    assert "kind name" in namer.describe_sampling(namer.options())

@@ -9,7 +9,8 @@ point, never in a real name) in front during training, personal names without it
   continues as it does for personal names;
 - `epithet`: the marker is fed as a hidden prefix before the user's prefix, and stripped from
   the output;
-- `any`: neither, so names come in the list's own mix (the marker is still stripped).
+- `any`: neither, so names come in the list's own mix; a marker the model generates is not shown
+  (markers have no text, see `vocab.MARKERS`), though it counts towards `--max-len`.
 
 A checkpoint trained this way records `{"kinds": {"epithet": MARK}}` in its training metadata;
 `kind_spec` turns a requested kind into the hidden prefix and the banned first characters that
@@ -24,7 +25,7 @@ from typing import Iterable, Sequence
 
 from .errors import ConfigError
 
-EPITHET_MARK = "\ue000"  # private-use code point: marks an epithet during training, never shown
+EPITHET_MARK = "\ue000"  # private-use code point: marks an epithet during training, never shown (vocab.MARKERS)
 KINDS = ("name", "epithet", "any")  # what `--kind` accepts
 DEFAULT_KIND = "name"
 METADATA_KEY = "kinds"  # training-metadata key: {kind: marker} for the marked kinds

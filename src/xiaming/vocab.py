@@ -14,6 +14,9 @@ from typing import Iterable, Sequence
 BOUNDARY = 0  # start-of-name input and end-of-name target
 UNKNOWN = 1  # a character outside the vocabulary
 N_SPECIAL = 2
+# Marker characters (private-use code points): a model may learn them (the kind of a name, see
+# kinds.py) and read or even generate them, but they are never part of a name's text.
+MARKERS = frozenset({"\ue000"})
 
 
 @dataclass(frozen=True)
@@ -55,17 +58,17 @@ class Vocab:
 
     @property
     def texts(self) -> tuple[str, ...]:
-        """The text of every id: "" for the two special ids, then the characters (for fast decoding)."""
-        return ("",) * N_SPECIAL + self.chars
+        """The text of every id: "" for the two special ids and for markers, else the character (for fast decoding)."""
+        return ("",) * N_SPECIAL + tuple("" if c in MARKERS else c for c in self.chars)
 
     def decode(self, ids: Sequence[int]) -> str:
-        """The characters of `ids`; stops at the first boundary, skips unknown ids."""
+        """The characters of `ids`; stops at the first boundary, skips unknown ids and markers."""
         out = []
         for i in ids:
             i = int(i)
             if i == BOUNDARY:
                 break
-            if i >= N_SPECIAL:
+            if i >= N_SPECIAL and self.chars[i - N_SPECIAL] not in MARKERS:
                 out.append(self.chars[i - N_SPECIAL])
         return "".join(out)
 
