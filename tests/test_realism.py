@@ -107,7 +107,7 @@ def test_kinds_encode_and_spec():
     assert kinds.strip_all(strings) == ["南海鳄神", "段誉", "一灯"]
     info = kinds.metadata()
     assert kinds.kind_spec(None, info) == kinds.KindSpec("name", "", kinds.EPITHET_MARK)
-    assert kinds.kind_spec("epithet", info) == kinds.KindSpec("epithet", kinds.EPITHET_MARK, "")
+    assert kinds.kind_spec("epithet", info) == kinds.KindSpec("epithet", kinds.EPITHET_MARK, kinds.EPITHET_MARK)
     assert kinds.kind_spec("any", info) == kinds.KindSpec("any", "", "")
     assert kinds.kind_spec("name", {}) == kinds.KindSpec("name", "", "")  # a model of one kind
     with pytest.raises(ConfigError, match="--kind epithet"):

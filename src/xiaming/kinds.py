@@ -7,8 +7,8 @@ point, never in a real name) in front during training, personal names without it
 
 - `name` (the default): the marker is banned at the first generated position, so the model
   continues as it does for personal names;
-- `epithet`: the marker is fed as a hidden prefix before the user's prefix, and stripped from
-  the output;
+- `epithet`: the marker is fed as a hidden prefix before the user's prefix (and banned as the
+  first generated character), and stripped from the output;
 - `any`: neither, so names come in the list's own mix; a marker the model generates is not shown
   (markers have no text, see `vocab.MARKERS`), though it counts towards `--max-len`.
 
@@ -62,9 +62,8 @@ def kind_spec(kind: str | None, train_info: dict | None) -> KindSpec:
             raise ConfigError("--kind epithet: this model was not trained with name kinds "
                               "(the shipped wuxia models are); use --kind any")
         return KindSpec(kind, "", "")
-    if kind == "name":
-        return KindSpec(kind, "", "".join(marks.values()))
-    return KindSpec(kind, marks[kind], "")
+    # no marker may come first: a second marker after the hidden one would make an empty name
+    return KindSpec(kind, marks.get(kind, ""), "".join(marks.values()))
 
 
 def kind_settings(kind: str | None, train_info: dict | None) -> dict[str, str]:
