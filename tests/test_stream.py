@@ -103,3 +103,11 @@ def test_the_cli_streams_with_one_flag(messy_file, tmp_path):
     assert main(args + ["--stream"]) == 0
     assert main(args + ["--stream", "--resume", "--max-steps", "30"]) == 0
     assert load_checkpoint(out).train["data"]["names"] == len(load_names(messy_file).names)
+
+
+def test_a_kind_with_its_own_algorithm_is_not_streamed(messy_file, tmp_path):
+    from xiaming.errors import ConfigError
+
+    with StreamedNames(messy_file) as streamed, pytest.raises(ConfigError, match="--model ngram.*drop --stream"):
+        train(streamed, "ngram", tmp_path / "m.safetensors", TrainConfig(max_steps=5), **QUIET)
+    assert not (tmp_path / "m.safetensors.lock").exists()

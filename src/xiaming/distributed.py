@@ -305,7 +305,7 @@ class ShardedTrainer(GradientTrainer):
 
             self.net = DistributedDataParallel(model, device_ids=[group.device.index] if group.device.type == "cuda"
                                                else None, gradient_as_bucket_view=True)  # no gradient copy
-        self._rank_rng: torch.Tensor | None = None
+        self._rank_rng: dict[str, torch.Tensor | None] = {}
 
     def step(self, step: int) -> tuple[float, int]:
         """Update `step`; returns this rank's mean loss and its target characters (the loop sums them)."""
@@ -332,25 +332,37 @@ class ShardedTrainer(GradientTrainer):
         self.optimizer.step()
         return loss.item(), mine
 
+    def _rng_states(self) -> dict[str, torch.Tensor]:
+        """This rank's random states that dropout draws from: the CPU one, and its GPU's when on CUDA."""
+        states = {"rng.rank": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            states["rng.cudarank"] = torch.cuda.get_rng_state(self.device)
+        return states
+
     def gather_rng(self) -> None:
-        """Collect every rank's torch random state (dropout) for the next `state_tensors` (collective)."""
-        self._gathered = gather_tensors(self.group, torch.get_rng_state())
+        """Collect every rank's random states for the next `state_tensors` (a collective: all ranks call it)."""
+        self._gathered = {name: gather_tensors(self.group, state) for name, state in self._rng_states().items()}
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         tensors = super().state_tensors()
-        for rank, state in enumerate(getattr(self, "_gathered", [])):
-            tensors[f"rng.rank{rank}"] = state
+        for name, states in getattr(self, "_gathered", {}).items():
+            tensors.update({f"{name}{rank}": state for rank, state in enumerate(states)})
         return tensors
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        super().load_state_tensors({k: v for k, v in tensors.items() if not k.startswith("rng.rank")})
-        self._rank_rng = tensors.get(f"rng.rank{self.group.rank}")
+        super().load_state_tensors({k: v for k, v in tensors.items() if not k.startswith(("rng.rank", "rng.cudarank"))})
         self._saved_world = sum(1 for k in tensors if k.startswith("rng.rank"))
+        self._rank_rng = {name: tensors.get(f"{name}{self.group.rank}") for name in ("rng.rank", "rng.cudarank")}
 
     def restore_rank_rng(self) -> None:
-        """After `train._load_state` (which restores rank 0's state everywhere), take this rank's own."""
-        if self._rank_rng is not None and getattr(self, "_saved_world", 0) == self.group.world:
-            torch.set_rng_state(self._rank_rng)
+        """After `train._load_state` (which restores rank 0's states everywhere), take this rank's own,
+        when the run was saved by as many ranks (with another number, dropout draws differ from then on)."""
+        if getattr(self, "_saved_world", 0) != self.group.world:
+            return
+        if self._rank_rng.get("rng.rank") is not None:
+            torch.set_rng_state(self._rank_rng["rng.rank"])
+        if self._rank_rng.get("rng.cudarank") is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(self._rank_rng["rng.cudarank"], self.device)
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -444,10 +456,14 @@ class DistributedLoop(TrainingLoop):
 
 # --- the driver ---------------------------------------------------------------------------------
 
-def _refuse_own_algorithm(session: Session, plan: RunPlan, group: Group) -> None:
-    if not isinstance(session.trainer, GradientTrainer):
-        raise ConfigError(f"--model {plan.kind} trains with its own algorithm, not gradients; "
-                          f"it cannot be split over {group.world} processes (run it in one)")
+def _check_plan(plan: RunPlan, group: Group, streamed: bool) -> None:
+    """ConfigError for a run this driver cannot make: a kind with its own algorithm, a batch too small."""
+    if not isinstance(models.build_model(plan.kind, plan.model_config), torch.nn.Module):
+        how = f"split over {group.world} processes (run it in one)" if group.world > 1 else "streamed (drop --stream)"
+        raise ConfigError(f"--model {plan.kind} trains with its own algorithm, not gradients; it cannot be {how}")
+    if plan.config.batch_size < group.world:
+        raise ConfigError(f"--batch-size {plan.config.batch_size}: must be at least the number of processes "
+                          f"({group.world}), since each computes a share of every batch")
 
 
 def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = None, size: str | None = None,
@@ -493,16 +509,15 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
 
             def plan_run() -> RunPlan:
                 if streamed:
-                    return stream.prepare_run(data, here, kind, config, size, model_overrides, resume, init, force, log)
-                return prepare_run(data, here, kind, config, size, model_overrides, resume, init, force, log)
+                    plan = stream.prepare_run(data, here, kind, config, size, model_overrides, resume, init, force, log)
+                else:
+                    plan = prepare_run(data, here, kind, config, size, model_overrides, resume, init, force, log)
+                _check_plan(plan, group, streamed)
+                return plan
 
             plan = main_first(group, plan_run)
-            if plan.config.batch_size < group.world:
-                raise ConfigError(f"--batch-size {plan.config.batch_size}: must be at least the number of "
-                                  f"processes ({group.world}), since each computes a share of every batch")
             session = stream.build_trainer(plan, data, group) if streamed else build_trainer(plan, str(group.device))
             if not streamed:
-                _refuse_own_algorithm(session, plan, group)
                 session.trainer = ShardedTrainer(session.model, TensorSource(session.trainer.train_x,
                                                  session.trainer.train_y), plan.config, plan.peak_lr, group)
             if group.rank > 0:  # dropout differs per rank; rank 0 keeps the one-process stream
