@@ -214,6 +214,10 @@ def _cmd_train(args) -> int:
     result = train(data, args.model, args.output, config, size=args.size, model_overrides=overrides,
                    resume=args.resume, device=args.device, log=log, progress_bar=not quiet, init=args.init,
                    force=args.force)
+    from .distributed import is_main_process
+
+    if not is_main_process():  # under torchrun, rank 0 alone reports
+        return 130 if result.stopped == "interrupted" else 0
     if args.json:
         print(json.dumps({
             "path": result.path, "steps": result.step, "best_step": result.best_step,

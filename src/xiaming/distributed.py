@@ -36,7 +36,7 @@ import os
 import signal
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
@@ -75,6 +75,11 @@ class RunStopped(XiamingError):
 def launched() -> bool:
     """True inside a process that torchrun (or another launcher) started as one of several ranks."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def is_main_process() -> bool:
+    """False in the ranks other than 0 of a launched run (they print no report of their own)."""
+    return not launched() or int(os.environ.get("RANK", "0")) == 0
 
 
 @dataclass(frozen=True)
@@ -535,7 +540,7 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
                 log(f"data parallel: {group.world} processes ({group.backend}), {plan.config.batch_size} names per "
                     f"step, about {share} per process")
             stopped = loop.run(flag, should_stop, progress_bar)
-            return loop.finish(stopped)
+            return replace(loop.finish(stopped), path=str(out))  # the output, also on ranks that work on a copy
         except _Terminated:
             raise RunStopped(_stopped_message(group, loop, "torchrun ended it (another process failed or was stopped)"))\
                 from None
