@@ -13,7 +13,7 @@ from xiaming.constraints import SampleOptions, compile_constraints
 from xiaming.engine.torch_engine import TorchEngine
 from xiaming.errors import ConfigError
 from xiaming.namer import Namer
-from xiaming.sample import pick, sample_batch
+from xiaming.sample import FIRST_BATCH, MAX_BATCH, STALE_ROWS, batch_size, pick, sample_batch
 from xiaming.vocab import Vocab
 
 VOCAB = Vocab(("a", "b", "c"))  # ids: 0 end, 1 unknown, 2 a, 3 b, 4 c
@@ -149,6 +149,27 @@ def test_generate_is_seeded_and_new():
     assert one.names == two.names and len(set(one.names)) == 15
     assert not set(one.names) & set(training)
     assert one.novelty == "exact" and not one.exhausted
+
+
+def test_batches_are_sized_to_the_request():
+    assert batch_size(20, 0, 0, 0) == 40 and batch_size(1, 0, 0, 0) == FIRST_BATCH  # twice the names asked for
+    assert batch_size(100_000, 0, 0, 0) == MAX_BATCH
+    assert batch_size(2, 40, 18, 40) == 80  # short by a few: at least twice the last batch
+    assert batch_size(20, 80, 4, 80) == 800  # one name in 20 passes: twice the 400 draws 20 names need
+    assert batch_size(5, 64, 0, 64) == 256  # nothing passed yet: four times the last batch
+    assert batch_size(5, 10_000, 1, 4096) == MAX_BATCH
+
+
+def test_a_small_request_draws_a_small_batch():
+    result = generate(Bigram(), VOCAB, 5, SampleOptions(), [], "exact", seed=3, train_info=INFO)
+    assert len(result.names) == 5 and result.drawn == FIRST_BATCH  # one batch of a few dozen rows was enough
+
+
+def test_sampling_gives_up_after_a_run_of_names_already_seen():
+    result = generate(Bigram(), VOCAB, 10, SampleOptions(charset="a", max_len=2), [], "exact", seed=0,
+                      train_info=INFO)
+    assert sorted(result.names) == ["a", "aa"] and result.complete  # the search proves there are no others
+    assert STALE_ROWS <= result.drawn <= FIRST_BATCH + 4 * STALE_ROWS  # stopped early, well short of max_tries
 
 
 def test_generate_gives_all_that_exist_and_says_so():

@@ -34,6 +34,9 @@ from .vocab import BOUNDARY, Vocab
 
 BLOCK = 64  # ids per block of the two-level inverse-CDF draw
 CHUNK = 512  # rows per engine call: (CHUNK, V) arrays stay in cache and in the allocator's reused memory
+FIRST_BATCH = 32  # rows of `draw_new`'s first batch at least (then twice the names asked for)
+MAX_BATCH = 4096  # rows of one `draw_new` batch at most
+STALE_ROWS = 256  # `draw_new` gives up after this many draws in a row bring no name not seen before
 
 
 def truncate(logits: np.ndarray, options: SampleOptions) -> np.ndarray:
@@ -281,7 +284,11 @@ def draw_new(
     rng: np.random.Generator, max_tries: int, on_names: Callable[[list[tuple[str, float]]], None] | None = None,
 ) -> Draw:
     """Sample until `n` distinct names pass `include` and `filt`, `max_tries` candidates were drawn,
-    or a whole batch brings nothing not seen before (the constraints leave few names).
+    or `STALE_ROWS` draws in a row bring nothing not seen before (the constraints leave few names).
+
+    Batches are sized to the request (`batch_size`): most drawn names pass, so a request for 20
+    names draws about 40 rows, not hundreds, and a request whose names are rare grows its batches
+    geometrically.
 
     `on_names` is called with each batch's newly accepted (name, log p) as soon as it is known.
     """
@@ -294,8 +301,9 @@ def draw_new(
 
 def _batches(engine, vocab, n, c, options, filt, rng, max_tries, result: Draw) -> Iterator[list[tuple[str, float]]]:
     """The accepted names of each batch, updating `result` as it goes."""
+    batch = stale = 0
     while len(result.found) < n and result.drawn < max_tries:
-        batch = min(max_tries - result.drawn, max(256, 4 * (n - len(result.found))), 4096)
+        batch = min(max_tries - result.drawn, batch_size(n - len(result.found), result.drawn, len(result.found), batch))
         names, log_probs = sample_batch(engine, vocab, batch, c, options, rng)
         result.drawn += batch
         fresh = 0
@@ -316,5 +324,23 @@ def _batches(engine, vocab, n, c, options, filt, rng, max_tries, result: Draw) -
             if len(result.found) == n:
                 break
         yield accepted
-        if fresh == 0:  # a whole batch of names already seen: few names are left to find
+        stale = stale + batch if fresh == 0 else 0
+        if stale >= STALE_ROWS:  # hundreds of draws of names already seen: few names are left to find
             break
+
+
+def batch_size(missing: int, drawn: int, accepted: int, last: int) -> int:
+    """Rows of `draw_new`'s next batch, for `missing` names still wanted after `drawn` draws gave
+    `accepted` names and the last batch had `last` rows (0: none yet).
+
+    The first batch draws twice the names wanted (at least `FIRST_BATCH`): with the shipped models
+    three names in four or more are new, so it nearly always suffices, and the rows an engine step
+    computes, most of a request's cost, stay few. A later batch draws twice the rows the missing names
+    need at the rate seen so far, and at least twice the last batch, so a rare name is reached in a
+    few batches; at most `MAX_BATCH`.
+    """
+    if last == 0:
+        want = max(FIRST_BATCH, 2 * missing)
+    else:
+        want = max(2 * last, -(-2 * missing * drawn // accepted) if accepted else 4 * last)
+    return min(want, MAX_BATCH)
