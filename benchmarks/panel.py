@@ -8,6 +8,9 @@
     # score: the reviewer's answers, one `number<TAB>rating` per line (1-5)
     python benchmarks/panel.py score /work/staging/panel/jinyong-key.tsv ratings.tsv
 
+    # the held-out names themselves (e.g. for `xiaming eval jinyong held.txt --realism`)
+    python benchmarks/panel.py holdout jinyong > held.txt
+
 Real names come from the model's panel holdout: the seeded share of its list that
 `scripts/build_pretrained.py` kept out of training and recorded in the checkpoint
 (`panel_holdout`). By default only those of the kind that `generate` prints by default (personal
@@ -46,8 +49,8 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def real_names(namer, n: int, seed: int, kind: str) -> list[str]:
-    """`n` names of the model's panel holdout (of `kind`: name, epithet or any), seeded."""
+def held_out(namer, kind: str) -> list[str]:
+    """The model's panel holdout (of `kind`: name, epithet or any), in list order."""
     from xiaming import corpora
 
     held = (namer.train.get("panel_holdout") or {}).get("names") or []
@@ -60,9 +63,23 @@ def real_names(namer, n: int, seed: int, kind: str) -> list[str]:
         if kind == "epithet":  # a name listed as both kinds was trained as a personal name
             of_kind -= set(corpora.load(corpus, kinds=["name"]))
         held = [h for h in held if h in of_kind]
+    return held
+
+
+def real_names(namer, n: int, seed: int, kind: str) -> list[str]:
+    """`n` names of the model's panel holdout (of `kind`: name, epithet or any), seeded."""
+    held = held_out(namer, kind)
     if len(held) < n:
         raise SystemExit(f"panel.py: error: only {len(held)} held-out names of kind {kind}; ask for fewer (-n)")
     return random.Random(seed).sample(held, n)
+
+
+def holdout(args) -> int:
+    """Print the model's panel holdout, one name per line (of --kind, default every kind)."""
+    from xiaming.namer import Namer
+
+    print("\n".join(held_out(Namer.load(args.model), args.kind)))
+    return 0
 
 
 def build(args) -> int:
@@ -162,6 +179,10 @@ def main(argv=None) -> int:
                    help="which held-out names to show (default name: the kind generate prints by default)")
     b.add_argument("--out", default="runs/panel", help="folder for MODEL-panel.txt and MODEL-key.tsv")
     b.set_defaults(run=build)
+    h = sub.add_parser("holdout", help="print the names a model's panel holdout kept out of its training")
+    h.add_argument("model", help="shipped model or checkpoint with a panel holdout")
+    h.add_argument("--kind", choices=("name", "epithet", "any"), default="any", help="which of them (default any)")
+    h.set_defaults(run=holdout)
     s = sub.add_parser("score", help="print the table of a rated panel")
     s.add_argument("key", help="the MODEL-key.tsv written by build")
     s.add_argument("ratings", help="the reviewer's answers: number<TAB>rating per line")

@@ -233,3 +233,11 @@ def test_eval_realism_catches_a_broken_sampler(tiny_lstm, tiny_names, tmp_path, 
     assert cli.main(["eval", tiny_lstm[0], str(path), "--realism", "-n", "40"]) == 0
     text = capsys.readouterr().out
     assert "tells them apart" in text and "give themselves away by" in text and "variety" in text
+
+
+def test_trained_names_leave_out_the_panel_holdout():
+    from xiaming.evaluate import trained_names
+
+    info = {"panel_holdout": {"names": ["段誉", "萧峰"]}}
+    assert trained_names(["令狐冲", "段誉", "萧峰", "仪琳"], info) == ["令狐冲", "仪琳"]
+    assert trained_names(["令狐冲"], {}) == ["令狐冲"]

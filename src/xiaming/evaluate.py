@@ -198,12 +198,20 @@ def load_eval_names(source: str, encoding: str = "utf-8", max_len: int | None = 
     return NameList(names, str(source))
 
 
+def trained_names(names: Sequence[str], train_info: dict) -> list[str]:
+    """The names a model was trained on: its name list (which novelty checks against) without the
+    panel holdout that `scripts/build_pretrained.py` kept out of training and recorded."""
+    held = set((train_info.get("panel_holdout") or {}).get("names") or [])
+    return [n for n in names if n not in held]
+
+
 def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0, options: SampleOptions | None = None,
              realism: bool = False, classifier: str = "logistic") -> Evaluation:
     """Score `names` with a loaded model (a `Namer`) and draw `n_samples` names with `options` (None:
     the model's defaults) for the sample statistics and, with `realism`, the realism figures."""
     model, vocab = checkpoint.engine, checkpoint.vocab
     options = checkpoint.options() if options is None else options
+    trained = trained_names(checkpoint.names, checkpoint.train)
     stats = found = None
     if n_samples > 0:
         samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train, options=options)
@@ -212,13 +220,13 @@ def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0, 
             from .realism import measure  # realism imports this module
 
             generated = checkpoint.generate(n_samples, options, seed=seed).names
-            found = measure(generated, list(dict.fromkeys(names.names)), checkpoint.names, classifier, seed)
+            found = measure(generated, list(dict.fromkeys(names.names)), trained, classifier, seed)
     return Evaluation(
         model=checkpoint.path,
         kind=checkpoint.kind,
         parameters=checkpoint.parameters,
         source=names.source,
-        held_out=held_out(model, vocab, names.names, checkpoint.names),
+        held_out=held_out(model, vocab, names.names, trained),
         samples=stats,
         seed=seed,
         sampling=checkpoint.describe_sampling(options),
