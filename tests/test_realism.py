@@ -118,7 +118,8 @@ def test_kinds_encode_and_spec():
 
     vocab = Vocab.from_names(strings)  # the marker is a character the model reads, never shown
     assert kinds.EPITHET_MARK in vocab and vocab.decode(vocab.encode(strings[0])) == "南海鳄神"
-    assert "".join(vocab.texts[i] for i in vocab.encode(strings[0])) == "南海鳄神"
+    assert "".join(vocab.display[i] for i in vocab.encode(strings[0])) == "南海鳄神"
+    assert kinds.EPITHET_MARK in vocab.texts  # texts keep every character
 
 
 def test_a_shipped_model_at_temperature_5_is_caught():

@@ -10,7 +10,7 @@ point, never in a real name) in front during training, personal names without it
 - `epithet`: the marker is fed as a hidden prefix before the user's prefix (and banned as the
   first generated character), and stripped from the output;
 - `any`: neither, so names come in the list's own mix; a marker the model generates is not shown
-  (markers have no text, see `vocab.MARKERS`), though it counts towards `--max-len`.
+  (markers are not printed, see `vocab.Vocab.display`), though it counts towards `--max-len`.
 
 A checkpoint trained this way records `{"kinds": {"epithet": MARK}}` in its training metadata;
 `kind_spec` turns a requested kind into the hidden prefix and the banned first characters that

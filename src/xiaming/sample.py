@@ -228,7 +228,7 @@ def _sample_chunk(
     start = len(c.prefix_ids)
     state, last, prefix_logp = read_prefix(engine, c, 1)
     logits, state = engine.step(np.array([last], dtype=np.int64), state)  # (1, V)
-    texts = vocab.texts
+    texts = vocab.display  # markers (a kind the model generated) are not printed
     prefix = "".join(texts[i] for i in c.prefix_ids)
     if start == c.max_len:  # the end is forced right after the prefix
         return [prefix] * batch, [prefix_logp + float(logits[0, BOUNDARY] - lse(logits)[0])] * batch

@@ -114,7 +114,7 @@ def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, 
     level = [_Block(np.zeros((1, 0), dtype=np.int64), np.zeros(1), np.array([c.include is None]),
                     np.array([tok], dtype=np.int64), state)]
     out = _Listing([], False, 0, [])
-    chars = vocab.texts
+    chars = vocab.display  # markers are not printed
     prefix = "".join(chars[i] for i in c.prefix_ids)
     for length in range(len(c.prefix_ids), c.max_len + 1):
         following: list[_Block] = []

@@ -28,7 +28,8 @@ class Vocab:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {c: i + N_SPECIAL for i, c in enumerate(self.chars)})
         # built once: the sampler decodes with it on every batch (rebuilt each time it cost 0.5 ms a request)
-        object.__setattr__(self, "_texts", ("",) * N_SPECIAL + tuple("" if c in MARKERS else c for c in self.chars))
+        object.__setattr__(self, "_texts", ("",) * N_SPECIAL + self.chars)
+        object.__setattr__(self, "_display", ("",) * N_SPECIAL + tuple("" if c in MARKERS else c for c in self.chars))
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> "Vocab":
@@ -60,8 +61,13 @@ class Vocab:
 
     @property
     def texts(self) -> tuple[str, ...]:
-        """The text of every id: "" for the two special ids and for markers, else the character (for fast decoding)."""
+        """The text of every id: "" for the two special ids, then the characters (for fast decoding)."""
         return self._texts  # type: ignore[attr-defined]
+
+    @property
+    def display(self) -> tuple[str, ...]:
+        """`texts` as names are printed: markers (`MARKERS`) have no text either."""
+        return self._display  # type: ignore[attr-defined]
 
     def decode(self, ids: Sequence[int]) -> str:
         """The characters of `ids`; stops at the first boundary, skips unknown ids and markers."""
