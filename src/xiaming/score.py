@@ -140,7 +140,7 @@ def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int 
     if window is not None and len(context) + len(longest) >= window:
         raise ConfigError(f"{longest!r} has {len(longest)} characters; this model reads names of at most "
                           f"{window - 1 - len(context)}")
-    shares = UnknownShares(vocab)
+    shares: UnknownShares | None = None  # built on the first unknown character: it reads the whole vocabulary
     order = sorted(range(len(names)), key=lambda i: len(names[i]))  # similar lengths batch together
     scores: dict[int, NameScore] = {}
     s = 0
@@ -154,6 +154,7 @@ def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int 
             lps = picked[row, y[row] != -1].tolist()
             for j, c in enumerate(name):
                 if c not in vocab:
+                    shares = shares or UnknownShares(vocab)
                     lps[j] += shares.log_share(c)
             scores[order[s + row]] = NameScore(name, lps)
         s += len(chunk)
