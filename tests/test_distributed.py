@@ -44,27 +44,30 @@ def _weights(path) -> dict[str, torch.Tensor]:
     return {k: v for k, v in tensors.items() if k.startswith(("model.", "best."))}
 
 
-def _rank(rank: int, ports: list[int], folder: str) -> None:
-    """One of two ranks: a straight run on names in memory, then a streamed run cut and resumed."""
+def _rank(rank: int, job: str, port: int, folder: str) -> None:
+    """One of two ranks of one run (a fresh process per run, one process group each, as under torchrun):
+    `straight` trains on names in memory; `cut` and `resume` train streamed, stopped and continued."""
     torch.set_num_threads(1)
     os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      XIAMING_DIST_TIMEOUT="60")
+                      MASTER_PORT=str(port), XIAMING_DIST_TIMEOUT="60")
     d = Path(folder)
-    os.environ["MASTER_PORT"] = str(ports[0])  # one process group per run, as under torchrun
-    train(NameList(_names(), "made-up"), "lstm", d / "ddp.safetensors", CONFIG, size="tiny", **QUIET)
+    if job == "straight":
+        train(NameList(_names(), "made-up"), "lstm", d / "ddp.safetensors", CONFIG, size="tiny", **QUIET)
+        return
     with StreamedNames(d / "names.txt") as streamed:
-        os.environ["MASTER_PORT"] = str(ports[1])
-        cut = train(streamed, "lstm", d / "cut.safetensors", CONFIG, size="tiny",
-                    should_stop=lambda step: step == STOP_AT, **QUIET)
-        assert cut.stopped == "interrupted" and cut.step == STOP_AT
-        os.environ["MASTER_PORT"] = str(ports[2])
-        resumed = train(streamed, "lstm", d / "cut.safetensors", CONFIG, resume=True, **QUIET)
-        assert resumed.step == CONFIG.max_steps
+        if job == "cut":
+            cut = train(streamed, "lstm", d / "cut.safetensors", CONFIG, size="tiny",
+                        should_stop=lambda step: step == STOP_AT, **QUIET)
+            assert cut.stopped == "interrupted" and cut.step == STOP_AT
+        else:
+            resumed = train(streamed, "lstm", d / "cut.safetensors", CONFIG, resume=True, **QUIET)
+            assert resumed.step == CONFIG.max_steps
 
 
 def test_two_ranks_match_one_process_and_resume_exactly(tmp_path):
     (tmp_path / "names.txt").write_text("\n".join(_names()) + "\n", encoding="utf-8")
-    mp.spawn(_rank, args=(_free_ports(3), str(tmp_path)), nprocs=2)
+    for job in ("straight", "cut", "resume"):
+        mp.spawn(_rank, args=(job, _free_ports(1)[0], str(tmp_path)), nprocs=2)
     train(NameList(_names(), "made-up"), "lstm", tmp_path / "one.safetensors", CONFIG, size="tiny", **QUIET)
     one, ddp, resumed = (_weights(tmp_path / f"{n}.safetensors") for n in ("one", "ddp", "cut"))
     assert one.keys() == ddp.keys() == resumed.keys()

@@ -484,7 +484,12 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
     from . import stream
 
     streamed = isinstance(data, stream.StreamedNames)
-    group = setup(device) if launched() else Group(0, 1, pick_device(device), None)
+    try:
+        group = setup(device) if launched() else Group(0, 1, pick_device(device), None)
+    except RuntimeError as exc:  # the rendezvous failed: a wrong address, a port in use, a timeout
+        where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+        raise RunStopped(f"rank {os.environ.get('RANK', '?')} could not join the run at {where} "
+                         f"({_first_line(exc)})") from None
     if not group.main:
         log, progress_bar = (lambda _msg: None), False
     with contextlib.ExitStack() as stack:
@@ -546,11 +551,15 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
                 from None
         except RuntimeError as exc:
             if group.world > 1 and is_comm_error(exc):
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                detail = first.split("] ")[-1].split(". ")[0][:160]  # gloo's "[file:line] what. advice"
-                reason = f"it lost contact with another process ({detail})"
+                reason = f"it lost contact with another process ({_first_line(exc)})"
                 raise RunStopped(_stopped_message(group, loop, reason)) from None
             raise
+
+
+def _first_line(exc: BaseException) -> str:
+    """The gist of a communication error: gloo writes "[file:line] what happened. advice..."."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return first.split("] ")[-1].split(". ")[0][:160]
 
 
 def _stopped_message(group: Group, loop: DistributedLoop | None, reason: str) -> str:
