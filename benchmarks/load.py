@@ -66,6 +66,18 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in seconds, from /proc."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def load_average() -> str:
+    """The 1-minute load average of the machine (other work slows every figure)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def start_server(port: int) -> subprocess.Popen:
     """`xiaming serve` on 127.0.0.1:port, once it answers /api/models."""
     server = subprocess.Popen([sys.executable, "-m", "xiaming", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -159,6 +171,7 @@ def main() -> int:
         client(port, time.monotonic() + args.baseline, alone, args.generate, args.n, args.max_requests, 99)
         rss_start = rss_mb(server.pid)
         peak = [rss_start]
+        cpu_start, loads = cpu_seconds(server.pid), [load_average()]
         tally = Tally()
         stop = time.monotonic() + args.duration
         threads = [threading.Thread(target=client, args=(port, stop, tally, args.generate, args.n, args.max_requests,
@@ -169,10 +182,13 @@ def main() -> int:
         while any(t.is_alive() for t in threads):
             time.sleep(0.5)
             peak.append(rss_mb(server.pid))
+            if len(peak) % 40 == 0:  # every 20 s
+                loads.append(load_average())
         for t in threads:
             t.join()
         elapsed = time.monotonic() - began
-        rss_end = rss_mb(server.pid)
+        rss_end, cpu = rss_mb(server.pid), cpu_seconds(server.pid) - cpu_start
+        loads.append(load_average())
     finally:
         server.terminate()
         try:
@@ -187,6 +203,8 @@ def main() -> int:
     print(f"load: {args.clients} clients for {args.duration:g} s (closed loop), {args.generate:.0%} generate (n={args.n}), "
           f"the rest score; {os.cpu_count()} CPU cores")
     print(f"requests {done + len(tally.errors)}  ok {done}  errors {len(tally.errors)}  {done / elapsed:.1f} requests/s")
+    print(f"server CPU {cpu / elapsed:.2f} cores on average, {1000 * cpu / max(1, done + len(tally.errors)):.2f} ms per "
+          f"request; machine load average (1 min) {', '.join(loads)} at the start, every 20 s and at the end")
     every = tally.latencies["generate"] + tally.latencies["score"]
     for kind, values in (("generate", tally.latencies["generate"]), ("score", tally.latencies["score"]), ("all", every)):
         print(f"{kind:<9} {len(values):>6} ok  p50 {quantile(values, 0.5):7.1f} ms  p95 {quantile(values, 0.95):7.1f} ms  "
