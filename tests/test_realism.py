@@ -221,3 +221,12 @@ def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_name
     assert share["epithet"] >= 0.8 and share["name"] <= 0.1 and 0.2 <= share["any"] <= 0.8, share
     assert "kind epithet" in namer.describe_sampling(namer.options(kind="epithet"))
     assert "kind name" in namer.describe_sampling(namer.options())
+
+
+def test_generate_kind_epithet_on_a_model_without_kinds_is_one_line(tiny_lstm, capsys):
+    from xiaming import cli
+
+    assert cli.main(["generate", tiny_lstm[0], "--kind", "epithet", "-n", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--kind epithet" in err
+    assert cli.main(["generate", tiny_lstm[0], "--kind", "any", "-n", "3", "--seed", "1"]) == 0
