@@ -111,3 +111,25 @@ def test_a_kind_with_its_own_algorithm_is_not_streamed(messy_file, tmp_path):
     with StreamedNames(messy_file) as streamed, pytest.raises(ConfigError, match="--model ngram.*drop --stream"):
         train(streamed, "ngram", tmp_path / "m.safetensors", TrainConfig(max_steps=5), **QUIET)
     assert not (tmp_path / "m.safetensors.lock").exists()
+
+
+def test_streamed_fine_tuning_equals_fine_tuning_on_the_whole_file(messy_file, tmp_path):
+    base = tmp_path / "base.safetensors"
+    train(load_names(messy_file), "lstm", base, TrainConfig(max_steps=10, eval_interval=5), size="tiny", **QUIET)
+    more = tmp_path / "more.txt"
+    more.write_text("\n".join(make_names(80, seed=11) + ["花满楼", "陆小凤"]) + "\n", encoding="utf-8")
+    config = TrainConfig(max_steps=12, eval_interval=4, batch_size=8, seed=2)
+    whole = train(load_names(more), None, tmp_path / "a.safetensors", config, init=base, **QUIET)
+    with StreamedNames(more) as streamed:
+        result = train(streamed, None, tmp_path / "b.safetensors", config, init=base, **QUIET)
+    assert [row[2:] for row in result.history] == [row[2:] for row in whole.history]
+    a, b = load_checkpoint(tmp_path / "a.safetensors"), load_checkpoint(tmp_path / "b.safetensors")
+    assert a.vocab == b.vocab and a.train["init"] == b.train["init"] == str(base)
+
+
+def test_a_file_that_changes_between_the_readings_is_refused(messy_file):
+    streamed = StreamedNames(messy_file)
+    with open(messy_file, "a", encoding="utf-8") as f:
+        f.write("新名字\n")
+    with streamed, pytest.raises(DataError, match="changed while it was being read"):
+        streamed.layout(0.1, seed=0)

@@ -128,6 +128,8 @@ class StreamedNames:
                             f"small: drop --stream)")
         check_max_len(max_len)
         self.path, self.encoding, self.max_len, self.source = path, encoding, max_len, str(path)
+        if path.is_file():
+            self._stamp = (path.stat().st_size, path.stat().st_mtime_ns)  # the second reading checks it
         self._dir = Path(tempfile.mkdtemp(prefix="xiaming-stream-", dir=workdir))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
         hashes = array("Q")
@@ -173,6 +175,8 @@ class StreamedNames:
 
     def _distinct(self) -> Iterator[str]:
         """The distinct names in file order (a second reading of the file)."""
+        if (self.path.stat().st_size, self.path.stat().st_mtime_ns) != self._stamp:
+            raise DataError(f"{self.path}: the file changed while it was being read; train on a copy that stays put")
         k = 0
         for _, name in iter_lines(self.path, self.encoding, self.max_len):
             if name:
