@@ -15,15 +15,19 @@ the service time of each kind (no queueing), the baseline the loaded figures are
 
 Prints requests per second, p50/p95/p99 latency for each kind and overall, how much of it the
 request spent waiting for one of the server's library threads and how much the library worked
-(the server's Server-Timing header), the error count (any
-answer but 200, a generate with fewer than n names, or no answer) and the server's resident
-memory (RSS, from /proc) after warm-up, at the end and at its peak. Goals (issue 14): zero errors,
-p95 under 250 ms for generate, flat memory. Linux only (RSS from /proc).
+(the server's Server-Timing header), the error count (any answer but 200, a generate with fewer
+than n names, or no answer), the CPU the server used (with its worker processes) and the machine's
+load average during the run (other work on the machine slows every figure), and the server's
+memory (the PSS of the server and its workers, from /proc) after warm-up, at the end and at its
+peak. Goals (issue 14): zero errors, p95 under 250 ms for generate, flat memory. Linux only (/proc).
+
+    python benchmarks/load.py --workers 0          # library calls in the server's own threads
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import http.client
 import json
 import os
@@ -57,20 +61,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MiB, from /proc."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+def family(pid: int) -> list[int]:
+    """A process and its descendants (the server and its worker processes), from /proc."""
+    found = [pid]
+    for path in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            with open(path, encoding="ascii") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:  # the thread ended
+            continue
+        for child in children:
+            found += family(child)
+    return found
+
+
+def memory_mb(pid: int) -> float:
+    """Memory of a process and its descendants in MiB: the sum of their proportional set sizes (PSS,
+    from /proc: each shared page counted once in all, so workers forked with the models in memory
+    are not counted as copies of the server)."""
+    total = 0
+    for p in family(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):  # it just ended
+            continue
+    return total / 1024
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, in seconds, from /proc."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    """CPU time (user + system) a process and its descendants have used so far, in seconds, from /proc."""
+    total = 0
+    for p in family(pid):
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load_average() -> str:
@@ -78,9 +107,10 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """`xiaming serve` on 127.0.0.1:port, once it answers /api/models."""
-    server = subprocess.Popen([sys.executable, "-m", "xiaming", "serve", "--host", "127.0.0.1", "--port", str(port)],
+def start_server(port: int, workers: int | None) -> subprocess.Popen:
+    """`xiaming serve` on 127.0.0.1:port (with `--workers` unless None), once it answers /api/models."""
+    command = [sys.executable, "-m", "xiaming", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command + ([] if workers is None else ["--workers", str(workers)]),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -152,12 +182,14 @@ def main() -> int:
     parser.add_argument("--generate", type=float, default=0.5, help="share of generate requests (default 0.5)")
     parser.add_argument("-n", type=int, default=20, help="names per generate request (default 20)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="the server's --workers (default: its own default, one worker process per core)")
     args = parser.parse_args()
     if not (1 <= args.clients <= 500 and 0 < args.duration <= 3600 and 0 <= args.generate <= 1):
         parser.error("--clients 1-500, --duration up to 3600 s, --generate in [0, 1]")
 
     port = free_port()
-    server = start_server(port)
+    server = start_server(port, args.workers)
     try:
         warm = Tally()
         stop = time.monotonic() + args.warmup
@@ -169,8 +201,8 @@ def main() -> int:
             t.join()
         alone = Tally()
         client(port, time.monotonic() + args.baseline, alone, args.generate, args.n, args.max_requests, 99)
-        rss_start = rss_mb(server.pid)
-        peak = [rss_start]
+        mem_start = memory_mb(server.pid)
+        peak = [mem_start]
         cpu_start, loads = cpu_seconds(server.pid), [load_average()]
         tally = Tally()
         stop = time.monotonic() + args.duration
@@ -181,13 +213,14 @@ def main() -> int:
             t.start()
         while any(t.is_alive() for t in threads):
             time.sleep(0.5)
-            peak.append(rss_mb(server.pid))
+            peak.append(memory_mb(server.pid))
             if len(peak) % 40 == 0:  # every 20 s
                 loads.append(load_average())
         for t in threads:
             t.join()
         elapsed = time.monotonic() - began
-        rss_end, cpu = rss_mb(server.pid), cpu_seconds(server.pid) - cpu_start
+        mem_end, cpu = memory_mb(server.pid), cpu_seconds(server.pid) - cpu_start
+        processes = len(family(server.pid))
         loads.append(load_average())
     finally:
         server.terminate()
@@ -213,7 +246,8 @@ def main() -> int:
         print(f"{kind:<9} in the server: waiting for a thread p50 {quantile(tally.queue[kind], 0.5):7.1f} ms  "
               f"p95 {quantile(tally.queue[kind], 0.95):7.1f} ms; library work p50 {quantile(tally.work[kind], 0.5):6.1f} ms  "
               f"p95 {quantile(tally.work[kind], 0.95):6.1f} ms")
-    print(f"server RSS {rss_start:.1f} MiB after warm-up, {rss_end:.1f} MiB at the end, peak {max(peak):.1f} MiB")
+    print(f"server memory (PSS of its {processes} process{'es' if processes > 1 else ''}) {mem_start:.1f} MiB after "
+          f"warm-up, {mem_end:.1f} MiB at the end, peak {max(peak):.1f} MiB")
     for error in tally.errors[:5]:
         print(f"error: {error}")
     return 0

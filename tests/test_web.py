@@ -430,3 +430,107 @@ def test_serve_refuses_bad_flags_in_one_line(tmp_path, capsys):
         port = free.getsockname()[1]
     assert main(["serve", "--port", str(port), "--models", str(tmp_path / "missing")]) == 1
     assert "--models" in capsys.readouterr().err
+    assert main(["serve", "--port", str(port), "--workers", "-1"]) == 1
+    assert "--workers -1: must be between 0 and 64" in capsys.readouterr().err
+
+
+# --- worker processes -------------------------------------------------------------------------
+
+WORKER_REQUESTS = [
+    ("/api/generate", {"n": 8, "seed": 21, "prefix": "令狐"}),
+    ("/api/generate", {"style": {"jinyong": 0.6, "gulong": 0.4}, "n": 5, "seed": 3, "rank": True}),
+    ("/api/best", {"n": 4, "model": "gulong"}),
+    ("/api/score", {"names": ["令狐冲", "x郭靖"]}),  # an unknown character too
+    ("/api/explain", {"name": "郭靖"}),
+    ("/api/who", {"names": ["令狐冲", "楚留香"]}),
+    ("/api/quiz", {"mode": "author", "rounds": 2, "size": 2, "seed": 4}),
+    ("/api/generate", {"min_len": 5, "max_len": 3}),  # refused by the library: 400
+    ("/api/generate", {"model": "nowhere"}),
+]
+
+
+def test_worker_processes_answer_as_the_server_itself(backend, client):
+    """The same requests, answered in worker processes, give the same JSON (errors included)."""
+    from xiaming.web.workers import Workers
+
+    processes = Workers(backend, 2)
+    try:
+        with TestClient(create_app(backend, processes=processes)) as remote:
+            for path, body in WORKER_REQUESTS:
+                here, there = client.post(path, json=body), remote.post(path, json=body)
+                assert there.status_code == here.status_code, (path, body, there.text)
+                assert there.json() == here.json(), (path, body)
+                assert here.status_code != 200 or "work;dur=" in there.headers["server-timing"]
+            assert processes.count == 2 and len(processes.pids) == 2
+    finally:
+        processes.close()
+    assert processes.pids == []
+
+
+def test_a_worker_that_dies_leaves_its_calls_to_the_server(backend):
+    import os
+    import signal
+
+    from xiaming.web.workers import Workers
+
+    processes = Workers(backend, 1)
+    try:
+        os.kill(processes.pids[0], signal.SIGKILL)
+        with TestClient(create_app(backend, processes=processes)) as remote:
+            for seed in (1, 2):  # the first finds the worker gone, the second has none to ask
+                body = remote.post("/api/generate", json={"n": 3, "seed": seed}).json()
+                assert body["found"] == 3
+    finally:
+        processes.close()
+
+
+def test_worker_messages_are_json_and_errors_keep_their_kind(backend):
+    from xiaming.errors import XiamingError
+    from xiaming.web.workers import WorkerBug, answer, result_of
+
+    ok = json.loads(answer(backend, json.dumps({"call": "score", "args": [None, ["郭靖"], None]}).encode()))
+    assert ok["ok"]["names"][0]["name"] == "郭靖"
+    refused = answer(backend, json.dumps({"call": "score", "args": ["nowhere", ["郭靖"], None]}).encode())
+    with pytest.raises(XiamingError, match="'nowhere' is not loaded"):
+        result_of(refused)
+    for message in (b'{"call": "__init__", "args": []}', b'{"call": "score", "args": [1, 2, 3, 4, 5]}', b"[1"):
+        with pytest.raises(WorkerBug, match="in a worker"):
+            result_of(answer(backend, message))
+
+
+def test_serve_with_workers_stops_them_on_ctrl_c(tmp_path):
+    """`xiaming serve --workers 2` answers, and Ctrl-C stops the server and its workers (exit code 0)."""
+    import glob
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "xiaming", "serve", "--port", str(port), "--workers", "2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+    try:
+        deadline, answered = time.monotonic() + 120, None
+        while answered is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/generate", method="POST",
+                                                 data=b'{"n": 4, "seed": 1}', headers={"Content-Type": "application/json"})
+                answered = json.loads(urllib.request.urlopen(request, timeout=30).read())
+            except OSError:
+                time.sleep(0.3)
+        assert answered is not None and answered["found"] == 4, server.stderr.read1().decode()
+        workers = [int(p) for path in glob.glob(f"/proc/{server.pid}/task/*/children") for p in open(path).read().split()]
+        assert len(workers) == 2
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+        assert "server stopped" in server.stderr.read().decode()
+        for pid in workers:  # reaped: gone from the process table
+            assert not os.path.exists(f"/proc/{pid}")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

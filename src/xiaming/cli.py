@@ -749,6 +749,9 @@ def _add_serve(sub) -> None:
     p.add_argument("--port", type=_int, default=8000, help="port (default 8000)")
     p.add_argument("--models", default=None, metavar="DIR",
                    help="also serve every checkpoint in DIR, each under its file name (my.safetensors as 'my')")
+    p.add_argument("--workers", type=_int, default=None, metavar="N",
+                   help="processes making the library calls, so they use more than one core "
+                        "(default: one per core, none on a 1-core machine; 0: in the server process)")
     p.set_defaults(run=_cmd_serve)
 
 
@@ -757,6 +760,10 @@ def _cmd_serve(args) -> int:
 
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port}: must be between 1 and 65535")
+    if args.workers is not None and not 0 <= args.workers <= 64:
+        raise ConfigError(f"--workers {args.workers}: must be between 0 and 64")
+    if args.workers and not hasattr(os, "fork"):
+        raise ConfigError(f"--workers {args.workers}: worker processes need os.fork (Linux, macOS); use --workers 0")
     try:
         from .web.server import serve
     except ModuleNotFoundError as exc:
@@ -775,7 +782,8 @@ def _cmd_serve(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"xiaming: note: {args.host} is reachable from other machines, and the server has no login",
               file=sys.stderr)
-    serve(backend, args.host, args.port)
+    cores = (os.cpu_count() or 1) if hasattr(os, "fork") else 1  # worker processes are forked
+    serve(backend, args.host, args.port, (cores if cores > 1 else 0) if args.workers is None else args.workers)
     print("xiaming: server stopped", file=sys.stderr)  # a clean stop on Ctrl-C or SIGTERM, exit code 0
     return 0
 

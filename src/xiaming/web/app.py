@@ -11,7 +11,8 @@ generation logic. What it adds is the HTTP side of the library's contract:
 - library calls run on a small thread pool (one thread per core by default), so a burst of
   requests queues instead of fighting over the cores, and a request still queued when its time
   is up is dropped before it starts; each answer's Server-Timing header gives the time it waited
-  (queue) and the time the library worked (work);
+  (queue) and the time the library worked (work); with `processes` (`workers.Workers`) each
+  thread hands its call to a worker process, so the calls are not limited to one core;
 - requests name models only by their loaded names (see `schemas.py`);
 - /docs (Swagger UI) and /redoc load their scripts and styles from the app itself, under
   `DOCS_ASSETS`, from the files the `fastapi-offline` package ships: FastAPI's own pages fetch them
@@ -26,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import XiamingError
 from .backend import Backend
+from .workers import Workers
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
                       ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
 
@@ -129,10 +131,14 @@ def _settings(req: _Options, **sampling: Any) -> dict[str, Any]:
 
 
 def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_BODY,
-               workers: int | None = None, hosts: tuple[str, ...] | None = None) -> FastAPI:
+               workers: int | None = None, hosts: tuple[str, ...] | None = None,
+               processes: Workers | None = None) -> FastAPI:
     """The app over loaded models; `timeout` seconds per request, `workers` library threads (default:
-    cores), `hosts` the host names it answers to (None: any; `LOOPBACK_HOSTS` for a local server)."""
-    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="xiaming")
+    cores), `hosts` the host names it answers to (None: any; `LOOPBACK_HOSTS` for a local server),
+    `processes` worker processes making the library calls (None: the threads make them; with
+    processes, one thread per process)."""
+    threads = processes.count if processes is not None else (workers or os.cpu_count() or 2)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xiaming")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -146,15 +152,21 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
                                      "`{\"detail\": \"one line\"}`.")
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
 
-    async def run(call: Callable[[], Any], response: Response) -> Any:
-        """`call` on the pool within the time limit; the Server-Timing header says how long the request
-        waited for a thread (queue) and how long the library worked (work), in milliseconds."""
+    def library(name: str, args: list[Any]) -> Any:
+        """`backend.<name>(*args)`, in a worker process when there are some."""
+        if processes is not None:
+            return processes.call(name, args)
+        return getattr(backend, name)(*args)
+
+    async def run(response: Response, name: str, *args: Any) -> Any:
+        """`backend.<name>(*args)` on the pool within the time limit; the Server-Timing header says how
+        long the request waited for a thread (queue) and how long the library worked (work), in ms."""
         queued = time.perf_counter()
         started: list[float] = []
 
         def timed() -> Any:
             started.append(time.perf_counter())
-            return call()
+            return library(name, list(args))
 
         future = asyncio.get_running_loop().run_in_executor(pool, timed)
         try:
@@ -201,33 +213,32 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
     async def generate(req: GenerateRequest, response: Response) -> NamesOut:
         settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
-        return await run(lambda: backend.generate(req.model, req.n, settings, req.novelty, req.seed, req.rank,
-                                                  req.style), response)
+        return await run(response, "generate", req.model, req.n, settings, req.novelty, req.seed, req.rank, req.style)
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
     async def best(req: BestRequest, response: Response) -> NamesOut:
         settings = _settings(req)
-        return await run(lambda: backend.best(req.model, req.n, settings, req.novelty), response)
+        return await run(response, "best", req.model, req.n, settings, req.novelty)
 
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
     async def score(req: ScoreRequest, response: Response) -> ScoreOut:
-        return await run(lambda: backend.score(req.model, req.names, req.style), response)
+        return await run(response, "score", req.model, req.names, req.style)
 
     @app.post("/api/explain", response_model=ExplainOut, responses=ERRORS,
               summary="inside the model for one name: each step's alternatives, an LSTM's gates and units")
     async def explain(req: ExplainRequest, response: Response) -> ExplainOut:
-        return await run(lambda: backend.explain(req.model, req.name, req.top, req.style), response)
+        return await run(response, "explain", req.model, req.name, req.top, req.style)
 
     if "who" in backend.features():
         @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")
         async def who(req: WhoRequest, response: Response) -> WhoOut:
-            return await run(lambda: backend.who(req.names, req.models), response)
+            return await run(response, "who", req.names, req.models)
 
     if "quiz" in backend.features():
         @app.post("/api/quiz", response_model=QuizOut, responses=ERRORS,
                   summary="rounds of the guessing game, each with its answer")
         async def quiz(req: QuizRequest, response: Response) -> QuizOut:
-            return await run(lambda: backend.quiz(req.mode, req.rounds, req.size, req.seed, req.models), response)
+            return await run(response, "quiz", req.mode, req.rounds, req.size, req.seed, req.models)
 
     return app
 

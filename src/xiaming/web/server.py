@@ -28,14 +28,22 @@ def one_math_thread() -> None:
     threadpool_limits(limits=1)
 
 
-def serve(backend, host: str, port: int) -> None:
+def serve(backend, host: str, port: int, workers: int = 0) -> None:
     """Serve the app over `backend` in the foreground until Ctrl-C (uvicorn's signal handling); on a
-    loopback address it answers only to loopback host names (see `app.Guard`)."""
+    loopback address it answers only to loopback host names (see `app.Guard`). With `workers`, the
+    library calls are made in that many worker processes (`workers.Workers`), forked here before
+    the server starts any thread; 0: in the server's own threads."""
     from .app import LOOPBACK_HOSTS, create_app
+    from .workers import Workers
 
-    one_math_thread()
-    app = create_app(backend, hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    one_math_thread()  # before the fork: the workers keep the limit
+    processes = Workers(backend, workers) if workers else None
+    try:
+        app = create_app(backend, hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None, processes=processes)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if processes is not None:
+            processes.close()
 
 
 @contextmanager
