@@ -203,7 +203,7 @@ def main() -> int:
         client(port, time.monotonic() + args.baseline, alone, args.generate, args.n, args.max_requests, 99)
         mem_start = memory_mb(server.pid)
         peak = [mem_start]
-        cpu_start, loads = cpu_seconds(server.pid), [load_average()]
+        cpu_start, loads, own_start = cpu_seconds(server.pid), [load_average()], time.process_time()
         tally = Tally()
         stop = time.monotonic() + args.duration
         threads = [threading.Thread(target=client, args=(port, stop, tally, args.generate, args.n, args.max_requests,
@@ -220,6 +220,7 @@ def main() -> int:
             t.join()
         elapsed = time.monotonic() - began
         mem_end, cpu = memory_mb(server.pid), cpu_seconds(server.pid) - cpu_start
+        own = time.process_time() - own_start
         processes = len(family(server.pid))
         loads.append(load_average())
     finally:
@@ -237,7 +238,8 @@ def main() -> int:
           f"the rest score; {os.cpu_count()} CPU cores")
     print(f"requests {done + len(tally.errors)}  ok {done}  errors {len(tally.errors)}  {done / elapsed:.1f} requests/s")
     print(f"server CPU {cpu / elapsed:.2f} cores on average, {1000 * cpu / max(1, done + len(tally.errors)):.2f} ms per "
-          f"request; machine load average (1 min) {', '.join(loads)} at the start, every 20 s and at the end")
+          f"request; the clients (this process) {own / elapsed:.2f} cores; machine load average (1 min) "
+          f"{', '.join(loads)} at the start, every 20 s and at the end")
     every = tally.latencies["generate"] + tally.latencies["score"]
     for kind, values in (("generate", tally.latencies["generate"]), ("score", tally.latencies["score"]), ("all", every)):
         print(f"{kind:<9} {len(values):>6} ok  p50 {quantile(values, 0.5):7.1f} ms  p95 {quantile(values, 0.95):7.1f} ms  "
