@@ -126,12 +126,14 @@ def read_key(path: Path) -> dict[int, tuple[str, str]]:
 
 
 def read_ratings(path: Path) -> dict[int, int]:
-    """number -> rating from `number<TAB>rating` lines (spaces, a trailing '.', and blank or other lines tolerated)."""
+    """number -> rating from `number<TAB>rating[<TAB>comment]` lines (spaces, a trailing '.', a
+    comment after the rating, and blank or other lines tolerated)."""
     out = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.replace(".", " ").split()
-        if len(parts) >= 2 and parts[0].isdigit() and parts[-1].isdigit() and 1 <= int(parts[-1]) <= 5:
-            out[int(parts[0])] = int(parts[-1])
+        parts = line.split("\t") if "\t" in line else line.replace(".", " ").split()
+        parts = [p.strip().rstrip(".") for p in parts]
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and 1 <= int(parts[1]) <= 5:
+            out[int(parts[0])] = int(parts[1])
     return out
 
 
