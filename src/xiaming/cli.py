@@ -586,7 +586,7 @@ def _add_eval(sub) -> None:
                                    "describe N unfiltered samples: novelty, uniqueness, fragments, glued names, "
                                    "length fit. With --realism: how well a classifier tells the names generate "
                                    "would print from the held-out names (which should be real names the model never "
-                                   "saw; 50%% = it cannot), the features that give them away, and their variety.")
+                                   "saw; 50% = it cannot), the features that give them away, and their variety.")
     p.add_argument("model", help=_MODEL_HELP)
     p.add_argument("names", help="held-out names: a file (one per line, every non-blank line scored, repeats too) or a built-in corpus")
     p.add_argument("-n", "--samples", dest="samples", type=_non_negative_int, default=1000,
