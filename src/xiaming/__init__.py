@@ -22,10 +22,11 @@ from .constraints import SampleOptions
 from .corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
 from .namer import NameResult, Namer, ScoredName
+from .train_config import TrainConfig
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
-    from .train import TrainConfig, TrainResult
+    from .train import TrainResult
 
 __version__ = "0.1.0"
 GenerateResult = NameResult  # the one result type of generate and best
@@ -56,34 +57,32 @@ def generate(
 TORCH_HINT = 'training needs PyTorch: pip install "xiaming[train]"'
 
 
-def _train_entry(*args: Any, **kwargs: Any) -> "TrainResult":
-    """Train a model (see `xiaming.train.train`); needs torch, imported only now."""
+def _train_module():
+    """`xiaming.train` (the module), imported on first use: it needs torch, which generating does not."""
+    import importlib
+
     try:
-        from .train import train as _train
+        return importlib.import_module(".train", __name__)
     except ModuleNotFoundError as exc:
         if exc.name == "torch":
             raise ConfigError(TORCH_HINT) from None
         raise
     finally:
         globals()["train"] = _train_entry  # importing the submodule rebinds the package's `train` to it
-    return _train(*args, **kwargs)
+
+
+def _train_entry(*args: Any, **kwargs: Any) -> "TrainResult":
+    """Train a model (see `xiaming.train.train`); needs torch, imported only now."""
+    return _train_module().train(*args, **kwargs)
 
 
 train = _train_entry
 
 
 def __getattr__(name: str) -> Any:
-    """Training needs torch, so its names are imported on first use (importing xiaming stays light)."""
-    if name in ("TrainConfig", "TrainResult"):
-        try:
-            from .train import TrainConfig, TrainResult
-        except ModuleNotFoundError as exc:
-            if exc.name == "torch":
-                raise ConfigError(TORCH_HINT) from None
-            raise
-        finally:
-            globals()["train"] = _train_entry
-        return {"TrainConfig": TrainConfig, "TrainResult": TrainResult}[name]
+    """Training needs torch, so its result type is imported on first use (importing xiaming stays light)."""
+    if name == "TrainResult":
+        return _train_module().TrainResult
     if name in ("Checkpoint", "load_checkpoint"):
         from . import checkpoint
 
