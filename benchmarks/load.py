@@ -18,8 +18,8 @@ request spent waiting for one of the server's library threads and how much the l
 (the server's Server-Timing header), the error count (any answer but 200, a generate with fewer
 than n names, or no answer), the CPU the server used (with its worker processes) and the machine's
 load average during the run (other work on the machine slows every figure), and the server's
-memory (the PSS of the server and its workers, from /proc) after warm-up, at the end and at its
-peak. Goals (issue 14): zero errors, p95 under 250 ms for generate, flat memory. Linux only (/proc).
+memory after warm-up, at the end and at its peak: the PSS of the server and its workers (each
+shared page counted once) and the RSS of each process (from /proc). Goals (issue 14): zero errors, p95 under 250 ms for generate, flat memory. Linux only (/proc).
 
     python benchmarks/load.py --workers 0          # library calls in the server's own threads
 """
@@ -87,6 +87,20 @@ def memory_mb(pid: int) -> float:
         except (OSError, StopIteration):  # it just ended
             continue
     return total / 1024
+
+
+def resident_mb(pid: int) -> list[float]:
+    """Resident memory (RSS) of a process and of each of its descendants in MiB, from /proc: what each
+    holds, shared pages included (a worker's pages copied from the server on write move from shared
+    to private, which raises the PSS sum but not these)."""
+    sizes = []
+    for p in family(pid):
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as f:
+                sizes.append(next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024)
+        except (OSError, StopIteration):
+            continue
+    return sizes
 
 
 def cpu_seconds(pid: int) -> float:
@@ -201,7 +215,7 @@ def main() -> int:
             t.join()
         alone = Tally()
         client(port, time.monotonic() + args.baseline, alone, args.generate, args.n, args.max_requests, 99)
-        mem_start = memory_mb(server.pid)
+        mem_start, rss_start = memory_mb(server.pid), resident_mb(server.pid)
         peak = [mem_start]
         cpu_start, loads, own_start = cpu_seconds(server.pid), [load_average()], time.process_time()
         tally = Tally()
@@ -219,7 +233,7 @@ def main() -> int:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - began
-        mem_end, cpu = memory_mb(server.pid), cpu_seconds(server.pid) - cpu_start
+        mem_end, cpu, rss_end = memory_mb(server.pid), cpu_seconds(server.pid) - cpu_start, resident_mb(server.pid)
         own = time.process_time() - own_start
         processes = len(family(server.pid))
         loads.append(load_average())
@@ -249,7 +263,8 @@ def main() -> int:
               f"p95 {quantile(tally.queue[kind], 0.95):7.1f} ms; library work p50 {quantile(tally.work[kind], 0.5):6.1f} ms  "
               f"p95 {quantile(tally.work[kind], 0.95):6.1f} ms")
     print(f"server memory (PSS of its {processes} process{'es' if processes > 1 else ''}) {mem_start:.1f} MiB after "
-          f"warm-up, {mem_end:.1f} MiB at the end, peak {max(peak):.1f} MiB")
+          f"warm-up, {mem_end:.1f} MiB at the end, peak {max(peak):.1f} MiB; RSS of each "
+          f"{' '.join(f'{a:.0f}' for a in rss_start)} MiB after warm-up, {' '.join(f'{b:.0f}' for b in rss_end)} at the end")
     for error in tally.errors[:5]:
         print(f"error: {error}")
     return 0
