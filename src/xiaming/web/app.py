@@ -38,9 +38,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import XiamingError
 from .backend import Backend
-from .workers import Workers
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
                       ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
+from .workers import Workers
 
 STATIC = resources.files(__package__).joinpath("static")
 DOCS_ASSETS = "/docs-assets"  # where /docs and /redoc find Swagger UI's and ReDoc's files (fastapi-offline's)
