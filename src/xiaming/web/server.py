@@ -6,6 +6,10 @@ library call per core on its thread pool, and OpenBLAS threads competing with th
 with each other) made a generate request five to six times slower on this 2-core machine (two
 concurrent n=20 requests: about 300 ms each with OpenBLAS's default threads, 40-60 ms with one).
 `running` leaves the calling process's settings alone.
+
+With `workers`, `serve` forks that many processes to make the library calls (`workers.Workers`):
+one Python process computes on one core at a time, and on this 2-core machine two workers served
+about 30% more requests per second than the server's own threads (benchmarks/load.py).
 """
 
 from __future__ import annotations

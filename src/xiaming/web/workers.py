@@ -97,6 +97,7 @@ class Workers:
         self.backend = backend
         self.count = count
         self.pids: list[int] = []
+        self._closed = False
         self._free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
         warm(backend)
         gc.collect()
@@ -134,12 +135,15 @@ class Workers:
             reply = conn.recv_bytes()
         except (EOFError, OSError):  # the worker died: its thread works here from now on
             conn.close()
+            if self._closed:  # stopped by `close`: the server is shutting down, no work to take over
+                raise WorkerBug("the workers were stopped") from None
             return getattr(self.backend, name)(*args)
         self._free.put(conn)
         return result_of(reply)
 
     def close(self) -> None:
         """Stop the workers: close their pipes (each exits on the end of its pipe) and reap them."""
+        self._closed = True
         while not self._free.empty():
             self._free.get().close()
         for pid in self.pids:
