@@ -14,9 +14,9 @@ A name's score for style k adds two views of how style k writes names, weighed a
 style k's training list, add-`alpha` smoothed over the features of every list involved. The
 neural model knows how characters follow one another, learnt from 250,000 historical names first;
 the counts know which exact characters and pairs each author favours. On real names the counts
-alone do about as well as the combination (both about 70% balanced accuracy in cross-validation,
-the models' likelihood ratio 68%); on names the models invent the neural view is what works (88%
-against 83%); only the combination does well on both (benchmarks/attribution.py). With `neural`
+alone do about as well as the combination (70% balanced accuracy in cross-validation, the
+models' likelihood ratio 69%); on names the models invent the neural view is what works (86%
+against 80%); only the combination does well on both (benchmarks/attribution.py). With `neural`
 1, `ngram` 0 and no bias this is Bayes' rule with flat priors: the plain likelihood ratio.
 
 Each character's share of every z_k is kept as evidence: the characters that pull a name towards
