@@ -13,7 +13,7 @@ from xiaming.constraints import SampleOptions, compile_constraints
 from xiaming.engine.torch_engine import TorchEngine
 from xiaming.errors import ConfigError
 from xiaming.namer import Namer
-from xiaming.sample import FIRST_BATCH, MAX_BATCH, STALE_ROWS, batch_size, pick, sample_batch
+from xiaming.sample import FIRST_BATCH, MAX_BATCH, STALE_ROWS, batch_size, outside_nucleus, pick, sample_batch
 from xiaming.vocab import Vocab
 
 VOCAB = Vocab(("a", "b", "c"))  # ids: 0 end, 1 unknown, 2 a, 3 b, 4 c
@@ -149,6 +149,32 @@ def test_generate_is_seeded_and_new():
     assert one.names == two.names and len(set(one.names)) == 15
     assert not set(one.names) & set(training)
     assert one.novelty == "exact" and not one.exhausted
+
+
+def nucleus_by_argsort(logits: np.ndarray, top_p: float) -> np.ndarray:
+    """The oracle: ids sorted by decreasing logit (stable, so ties by id), out once the mass before them reaches top_p."""
+    order = np.argsort(-logits, axis=-1, kind="stable")
+    ordered = np.take_along_axis(logits, order, axis=-1)
+    p = np.exp(ordered - ordered[:, :1])
+    p /= p.sum(axis=-1, keepdims=True)
+    drop = np.zeros(logits.shape, dtype=bool)
+    np.put_along_axis(drop, order, (np.cumsum(p, axis=-1) - p) >= top_p, axis=-1)
+    return drop
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # rows with nothing allowed: exp(-inf - -inf)
+def test_the_nucleus_is_the_argsort_nucleus_exactly():
+    rng = np.random.default_rng(0)
+    for trial in range(600):
+        rows, width = int(rng.integers(1, 6)), int(rng.choice([1, 2, 63, 64, 65, 300, 5000]))
+        logits = (rng.normal(size=(rows, width)) * rng.uniform(0.05, 6)).astype(np.float32)
+        if trial % 4 == 1:  # many ties, some at the cut
+            logits = np.round(logits).astype(np.float32)
+        if trial % 4 == 2:  # masked ids, and a row with nothing allowed
+            logits[rng.random(logits.shape) < 0.5] = -np.inf
+            logits[0] = -np.inf
+        top_p = float(rng.choice([0.1, 0.5, 0.9, 0.95, 0.999, 0.9999999]))
+        assert np.array_equal(outside_nucleus(logits, top_p), nucleus_by_argsort(logits, top_p)), (trial, top_p)
 
 
 def test_batches_are_sized_to_the_request():

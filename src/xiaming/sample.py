@@ -57,15 +57,52 @@ def truncate(logits: np.ndarray, options: SampleOptions) -> np.ndarray:
         top = logits.max(axis=-1, keepdims=True)  # (A, 1)
         logits[logits < top + np.float32(np.log(options.min_p))] = NEG_INF
     if options.top_p is not None and options.top_p < 1:
-        order = np.argsort(-logits, axis=-1, kind="stable")  # (A, V)
-        sorted_logits = np.take_along_axis(logits, order, axis=-1)
-        p = np.exp(sorted_logits - sorted_logits[:, :1])
-        p /= p.sum(axis=-1, keepdims=True)
-        before = np.cumsum(p, axis=-1) - p  # mass of the more likely ids
-        drop = np.zeros_like(before, dtype=bool)
-        np.put_along_axis(drop, order, before >= options.top_p, axis=-1)
-        logits[drop] = NEG_INF
+        logits[outside_nucleus(logits, options.top_p)] = NEG_INF
     return logits
+
+
+def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
+    """Which ids of logits (A, V) are outside the top-p nucleus (A, V): in order of decreasing
+    probability (ties by id), those whose more likely ids hold at least `top_p` of the mass.
+
+    The nucleus is the m likeliest ids, so it is found from the sorted values alone (a plain sort is
+    several times faster than the stable argsort that would give the ids' order: 16 ms for 40 rows
+    of 5,000 ids): the ids above the m-th value, then the ids equal to it, lowest id first. The
+    sorted values are the same sequence either way, so the masses and the cut are the same
+    numbers as with the argsort. The running mass is summed over the first `width` sorted values
+    only, doubling `width` until every row's sum passes top_p by more than float32 rounding (past
+    that, every id's mass before it is at least top_p, so all are out). A row whose cut is not a
+    clean prefix (nothing allowed, or rounding) takes the stable argsort.
+    """
+    A, V = logits.shape
+    values = -np.sort(-logits, axis=-1)  # (A, V) descending
+    p = np.exp(values - values[:, :1])
+    p /= p.sum(axis=-1, keepdims=True)
+    width = min(V, 64)
+    while True:
+        mass = np.cumsum(p[:, :width], axis=-1)  # (A, width): equal to the full running sum's first columns
+        if width == V or (mass[:, -1] >= top_p + 1e-6).all():
+            break
+        width = min(V, 4 * width)
+    kept = (mass - p[:, :width]) < top_p  # (A, width) the mass of the more likely ids is below top_p
+    m = kept.sum(axis=1)  # (A,) ids in the nucleus
+    first_out = np.where(kept.all(axis=1), width, kept.argmin(axis=1))
+    rows = np.arange(A)
+    cut = values[rows, np.maximum(m - 1, 0)][:, None]  # (A, 1) the least likely value kept
+    above = logits > cut
+    tied = logits == cut
+    need = m - above.sum(axis=1)  # (A,) ids equal to the cut that are kept, lowest id first
+    keep = above | tied
+    split = np.flatnonzero(tied.sum(axis=1) > need)  # rows with more ids at the cut than it keeps
+    if len(split):
+        keep[split] = above[split] | (tied[split] & (np.cumsum(tied[split], axis=1) <= need[split, None]))
+    drop = ~keep
+    for r in np.flatnonzero((m < 1) | (first_out != m)):
+        order = np.argsort(-logits[r], kind="stable")  # (V,)
+        q = np.exp(values[r] - values[r, 0])
+        q /= q.sum()
+        drop[r, order] = (np.cumsum(q) - q) >= top_p
+    return drop
 
 
 def _invert(p: np.ndarray, blocks: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
