@@ -79,11 +79,12 @@ def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
     p = np.exp(values - values[:, :1])
     p /= p.sum(axis=-1, keepdims=True)
     width = min(V, 64)
-    while True:
-        mass = np.cumsum(p[:, :width], axis=-1)  # (A, width): equal to the full running sum's first columns
-        if width == V or (mass[:, -1] >= top_p + 1e-6).all():
-            break
-        width = min(V, 4 * width)
+    mass = np.cumsum(p[:, :width], axis=-1)  # (A, width): the full running sum's first columns, exactly
+    while width < V and not (mass[:, -1] >= top_p + 1e-6).all():
+        more = min(V, 4 * width)  # the running sum goes on from its last column, one addition at a time as before
+        mass = np.concatenate([mass, np.cumsum(np.concatenate([mass[:, -1:], p[:, width:more]], axis=1),
+                                               axis=1)[:, 1:]], axis=1)
+        width = more
     kept = (mass - p[:, :width]) < top_p  # (A, width) the mass of the more likely ids is below top_p
     m = kept.sum(axis=1)  # (A,) ids in the nucleus
     first_out = np.where(kept.all(axis=1), width, kept.argmin(axis=1))
