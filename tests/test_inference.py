@@ -248,6 +248,7 @@ def _interrupt_after_output(argv: list[str], ready) -> tuple[int, str, str]:
     """Run the CLI, send Ctrl-C once `ready()` says output has appeared, and return (code, stdout, stderr)."""
     import os
     import signal
+    import threading
     import time
 
     proc = subprocess.Popen([sys.executable, "-m", "xiaming", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -257,7 +258,15 @@ def _interrupt_after_output(argv: list[str], ready) -> tuple[int, str, str]:
     while ready is not None and not ready() and time.time() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    # Read the rest through the same buffered pipe objects: communicate() reads the raw descriptors
+    # and would lose what readline() already buffered (and split a character in two).
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait()
+    finally:
+        watchdog.cancel()
     return proc.returncode, first + out, err
 
 
