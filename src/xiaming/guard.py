@@ -184,9 +184,14 @@ class OutputLock:
                 fd = self._take_over_stale()
                 if fd is None:
                     continue
-            os.ftruncate(fd, 0)
-            os.write(fd, self._owner_record())
-            os.fsync(fd)
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, self._owner_record())
+                os.fsync(fd)
+            except BaseException:  # e.g. Ctrl-C right after the file was made: leave no lock behind
+                self._fd = fd
+                self.release()
+                raise
             self._fd = fd
             return
         raise self._busy(_read_owner(self.path))
