@@ -29,6 +29,7 @@ import numpy as np
 from .engine.protocol import log_softmax
 from .engine.rnn import RecurrentEngine
 from .errors import ConfigError
+from .kinds import EPITHET_MARK
 from .pinyin import is_chinese, split_surname
 from .vocab import BOUNDARY, N_SPECIAL
 
@@ -81,8 +82,13 @@ class Explanation:
 
 
 def _chars(vocab, ids: np.ndarray) -> list[str]:
+    """Printable text of each id: "" for the end, "?" for unknown, "(epithet)" for the epithet
+    marker (its probability at the start is the model's belief that an epithet begins)."""
     texts = vocab.texts
-    return ["" if i == BOUNDARY else ("?" if i < N_SPECIAL else texts[i]) for i in ids]
+    return ["" if i == BOUNDARY else ("?" if i < N_SPECIAL else _MARKER_LABELS.get(texts[i], texts[i])) for i in ids]
+
+
+_MARKER_LABELS = {EPITHET_MARK: "(epithet)"}
 
 
 def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int = UNIT_NAMES) -> Explanation:
