@@ -237,6 +237,22 @@ def _cmd_train(args) -> int:
     return 130 if result.stopped == "interrupted" else 0
 
 
+def _add_sampling(p) -> None:
+    """The sampling flags of generate and eval (None: the model's own default applies)."""
+    p.add_argument("--temperature", type=_float, default=None,
+                   help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
+    p.add_argument("--top-k", type=_positive_int, default=None,
+                   help="sample among the K likeliest characters, K >= 1 (default off)")
+    p.add_argument("--top-p", type=_float, default=None,
+                   help="sample among the likeliest characters holding this mass, in (0, 1] (default off, or the "
+                        "model's own default)")
+    p.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
+                   help="personal names (default), epithets such as 南海鳄神, or any, as the list mixes them "
+                        "(models trained with name kinds: the shipped wuxia and poets models)")
+    p.add_argument("--min-p", type=_float, default=None,
+                   help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)")
+
+
 def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate new names with a trained or shipped model",
                        description="Print N distinct names that are not in the model's training list, each as soon "
@@ -250,17 +266,7 @@ def _add_generate(sub) -> None:
                    help="mix models' styles, e.g. jinyong=0.7,gulong=0.3 (weights are normalised; novelty is "
                         "checked against every list involved; instead of MODEL; default: none)")
     p.add_argument("-n", type=_positive_int, default=20, help="how many names, at least 1 (default 20)")
-    p.add_argument("--temperature", type=_float, default=None,
-                   help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
-    p.add_argument("--top-k", type=_positive_int, default=None,
-                   help="sample among the K likeliest characters, K >= 1 (default off)")
-    p.add_argument("--top-p", type=_float, default=None,
-                   help="sample among the likeliest characters holding this mass, in (0, 1] (default off)")
-    p.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
-                   help="personal names (default), epithets such as 南海鳄神, or any, as the list mixes them "
-                        "(models trained with name kinds: the shipped wuxia and poets models)")
-    p.add_argument("--min-p", type=_float, default=None,
-                   help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)")
+    _add_sampling(p)
     p.add_argument("--prefix", dest="prefix", default=None,
                    help="every name starts with this; the model continues it (default none)")
     p.add_argument("--surname", dest="surname", default=None,
@@ -593,12 +599,7 @@ def _add_eval(sub) -> None:
                    help="names to draw for the sample statistics (default 1000; 0 skips them)")
     p.add_argument("--seed", type=_int, default=0, help="seed of the samples (default 0)")
     g = p.add_argument_group("sampling of the samples (default: the model's own defaults, as generate uses them)")
-    g.add_argument("--temperature", type=_float, default=None, help="0 is greedy, else 0.01 to 100")
-    g.add_argument("--top-k", type=_positive_int, default=None, help="sample among the K likeliest characters")
-    g.add_argument("--top-p", type=_float, default=None, help="nucleus sampling mass in (0, 1]")
-    g.add_argument("--min-p", type=_float, default=None, help="drop characters below this times the likeliest, in [0, 1]")
-    g.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
-                   help="which kind of name to draw (models trained with name kinds; default name)")
+    _add_sampling(g)
     r = p.add_argument_group("realism (needs scikit-learn: pip install 'xiaming[eval]')")
     r.add_argument("--realism", action="store_true",
                    help="compare N names as generate prints them with the held-out names: classifier accuracy "
