@@ -63,6 +63,16 @@ def test_names_in_one_style_s_letters_are_attributed_to_it(two_styles):
         assert {c for c, _ in pulls["east"]} == set(east_new) and not pulls["west"]
 
 
+def test_who_says_which_list_holds_a_name(two_styles, capsys):
+    paths, lists = two_styles
+    judge = StyleJudge.load([paths["east"], paths["west"]])
+    known, new = lists["west"][0], "gakabe"
+    assert judge.listed(known) == ["west"] and judge.listed(new) == []
+    assert main(["who", known, new, "--models", f"{paths['east']},{paths['west']}"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("a character of the west list") == 1 and "east list" not in out
+
+
 def test_evidence_adds_up_to_the_log_odds(two_styles):
     paths, _ = two_styles
     calibration = Calibration(0.7, 0.4, 0.5, {"east": 0.3, "west": -0.3})

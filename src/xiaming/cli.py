@@ -832,6 +832,7 @@ def _cmd_who(args) -> int:
                                                                   "ngram": judge.calibration.ngram,
                                                                   "bias": judge.calibration.bias},
                           "names": [{"name": a.name, "best": a.best, "probs": {s: round(p, 4) for s, p in a.probs.items()},
+                                     "in_lists": judge.listed(a.name),
                                      "evidence": [{"char": c or "(end)", "pull": {s: round(v, 3) for s, v in pull.items()}}
                                                   for c, pull in a.evidence]} for a in found]}, ensure_ascii=False))
         return 0
@@ -841,6 +842,9 @@ def _cmd_who(args) -> int:
         pulls = [f"towards {s}: " + " ".join(f"{c} +{v:.1f}" for c, v in chars) for s, chars in a.pulls().items() if chars]
         if pulls:
             print("    " + "   ".join(pulls))
+        listed = judge.listed(a.name)
+        if listed:
+            print(f"    a character of the {' and '.join(listed)} list (the guess above judges the writing only)")
     return 0
 
 

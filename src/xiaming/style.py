@@ -243,6 +243,11 @@ class StyleJudge:
             self.ngram = None
             self.calibration = Calibration(1.0, 0.0, cal.alpha, {}, {"fallback": "a model has no training list"})
 
+    def listed(self, name: str) -> list[str]:
+        """The styles whose own training list holds `name` (a reader's answer, which the model's
+        calibrated guess does not look up: it judges how a name is written, not whether it is known)."""
+        return [s for s in self.styles if name in set(self.namers[s].names or ())]
+
     @classmethod
     def load(cls, models: Sequence = DEFAULT_STYLES, calibration: Calibration | None = None) -> "StyleJudge":
         """From shipped model names, checkpoint paths or loaded `Namer`s (each style is named after its model)."""
