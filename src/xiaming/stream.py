@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import weakref
 from array import array
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -294,24 +294,11 @@ class PackedSource:
 def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: str | None,
                 model_overrides: dict | None, resume: bool, init, force: bool, log: Callable[[str], None]):
     """`train.prepare_run` for streamed names: the same decisions, the vocabulary from the layout."""
-    from .train import (RunPlan, TrainConfig, CHANGEABLE_ON_RESUME, FINE_TUNE_DROPOUT, _flag, _load_base,
-                        read_run, resume_differences)
+    from .train import FINE_TUNE_DROPOUT, RunPlan, TrainConfig, _load_base, read_run, resumed_config
 
     if resume:
         run = read_run(ckpt.state_path(out))
-        saved = TrainConfig(**run["train_config"])
-        diffs = resume_differences(run, kind, config, size, model_overrides, init)
-        if diffs and not force:
-            raise ConfigError("--resume: the saved run differs from the flags given: " + "; ".join(diffs)
-                              + ". Drop those flags, or pass --force to continue with the saved values")
-        if diffs:
-            log("--force: continuing with the saved values, not " + "; ".join(diffs))
-        changes = {} if config is None else {
-            n: getattr(config, n) for n in CHANGEABLE_ON_RESUME if getattr(config, n) != getattr(saved, n)}
-        for name, value in changes.items():
-            log(f"--resume: {_flag(name)} {value} (was {getattr(saved, name)})")
-        config = replace(saved, **changes)
-        config.validate()
+        config = resumed_config(run, kind, config, size, model_overrides, init, force, log)
         layout = data.layout(config.val_fraction, config.seed)
         vocab, listed = Vocab.from_dict(run["vocab"]), layout.train_vocab()
         fits = set(listed.chars) <= set(vocab.chars) if run.get("init") else listed.to_dict() == run["vocab"]

@@ -303,11 +303,11 @@ class RunPlan:
     resume: bool = False
 
 
-def _plan_resume(data: NameList, state_file: Path, kind: str | None, config: TrainConfig | None,
-                 size: str | None, model_overrides: dict | None, init: str | Path | None, force: bool,
-                 log: Callable[[str], None]) -> RunPlan:
-    """Continue the saved run: its kind, shapes and training settings, except when to stop."""
-    run = read_run(state_file)
+def resumed_config(run: dict, kind: str | None, config: TrainConfig | None, size: str | None,
+                   model_overrides: dict | None, init: str | Path | None, force: bool,
+                   log: Callable[[str], None]) -> TrainConfig:
+    """The saved run's training config with the flags a resume may change (`CHANGEABLE_ON_RESUME`)
+    applied and printed; any other flag that differs is refused, or with `force` warned about."""
     saved = TrainConfig(**run["train_config"])
     diffs = resume_differences(run, kind, config, size, model_overrides, init)
     if diffs and not force:
@@ -315,13 +315,22 @@ def _plan_resume(data: NameList, state_file: Path, kind: str | None, config: Tra
                           + ". Drop those flags, or pass --force to continue with the saved values")
     if diffs:  # a warning, not a log line: it shows even with --quiet
         warnings.warn("--force: continuing with the saved values, not " + "; ".join(diffs), XiamingWarning,
-                      stacklevel=3)
+                      stacklevel=4)
     changes = {} if config is None else {
         name: getattr(config, name) for name in CHANGEABLE_ON_RESUME if getattr(config, name) != getattr(saved, name)}
     for name, value in changes.items():
         log(f"--resume: {_flag(name)} {value} (was {getattr(saved, name)})")
     config = replace(saved, **changes)
     config.validate()
+    return config
+
+
+def _plan_resume(data: NameList, state_file: Path, kind: str | None, config: TrainConfig | None,
+                 size: str | None, model_overrides: dict | None, init: str | Path | None, force: bool,
+                 log: Callable[[str], None]) -> RunPlan:
+    """Continue the saved run: its kind, shapes and training settings, except when to stop."""
+    run = read_run(state_file)
+    config = resumed_config(run, kind, config, size, model_overrides, init, force, log)
     kind = run["kind"]
     train_names, val_names = split(data.names, config.val_fraction, config.seed)
     vocab = Vocab.from_dict(run["vocab"])
