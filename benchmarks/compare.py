@@ -381,8 +381,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0,
                    help="torch CPU threads (default: torch's choice); use 1 on a busy machine, where threads "
                         "competing for cores can make each step many times slower")
-    p.add_argument("--init", default=None,
-                   help="also fine-tune this pretrained checkpoint (path or 'base') on each fold, as the model 'finetuned'")
+    p.add_argument("--init", action="append", default=[],
+                   help="also fine-tune this pretrained checkpoint (path or 'base') on each fold, as the model "
+                        "'finetuned' (repeatable: one row 'finetuned:STEM' per checkpoint)")
     p.add_argument("--out", default=None, help="folder for results.json and the plot (default runs/compare-<data>)")
     args = p.parse_args(argv)
     if bool(args.corpus) == bool(args.train) or bool(args.train) != bool(args.test):
@@ -439,9 +440,10 @@ def main(argv=None) -> int:
     out_dir = Path(args.out or f"runs/compare-{Path(args.corpus or args.train).stem}")
     out_dir.mkdir(parents=True, exist_ok=True)
     setting_of = settings(args, kinds, sum(len(n) for n in splits[0][1].names))
-    if args.init:
-        kinds.append(FINETUNED)
-        setting_of[FINETUNED] = Setting(init=args.init)
+    for init in args.init:
+        row = FINETUNED if len(args.init) == 1 else f"{FINETUNED}:{Path(init).stem}"
+        kinds.append(row)
+        setting_of[row] = Setting(init=init)
     if args.threads:
         torch.set_num_threads(args.threads)
     load, cores, threads = os.getloadavg()[0], os.cpu_count() or 1, torch.get_num_threads()

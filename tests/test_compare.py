@@ -75,3 +75,20 @@ def test_init_adds_a_fine_tuned_row(tmp_path, capsys, tiny_lstm):
     assert len(tuned) == 2 and all(r["setting"]["init"] == tiny_lstm[0] for r in tuned)
     # its vocabulary is the union of the base's characters and the list's: more rows than the list alone
     assert tuned[0]["parameters"] > [r for r in runs if r["kind"] == "lstm"][0]["parameters"]
+
+
+def test_several_inits_give_one_row_each(tmp_path, capsys, tiny_lstm):
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(NAMES) + "\n", encoding="utf-8")
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(Path(tiny_lstm[0]).read_bytes())
+    out = tmp_path / "out"
+    code = compare.main(["--corpus", str(names), "--folds", "2", "--budget", "5", "--models", "lstm",
+                         "--size", "lstm=tiny", "--max-steps", "2", "--evals", "1", "--samples", "5", "--no-realism",
+                         "--init", tiny_lstm[0], "--init", str(other), "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "finetuned:tiny" in text and "finetuned:other" in text
+    assert f"{names.stem}, 2-fold cross-validation" in text  # the data's label, not a row's
+    runs = json.loads((out / "results.json").read_text(encoding="utf-8"))["runs"]
+    assert {r["kind"] for r in runs} == {"lstm", "finetuned:tiny", "finetuned:other"}
+    assert [r["setting"]["init"] for r in runs if r["kind"] == "finetuned:other"] == [str(other)] * 2

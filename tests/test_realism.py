@@ -199,6 +199,26 @@ def test_build_pretrained_panel_holdout_is_seeded():
     assert listed["南海鳄神"] == "epithet" and listed["段誉"] == "name"
 
 
+def test_build_pretrained_bridges_wuxia_lists_through_the_other_author_without_their_own_names(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "build_pretrained.py"
+    spec = importlib.util.spec_from_file_location("build_pretrained", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    runs = []
+    monkeypatch.setattr(build, "train", lambda data, kind, out, config, **kw: runs.append((data, out, kw["init"])))
+    out = build.bridge("jinyong", "BASE", tmp_path, seed=0)
+    (data, written, init), = runs
+    assert out == written == tmp_path / "jinyong-bridge.safetensors" and init == "BASE"
+    trained = set(kinds.strip_all(data.names))
+    gulong, jinyong = set(build.kinds_of("gulong")), set(build.kinds_of("jinyong"))
+    assert trained == gulong - jinyong and jinyong & gulong  # the names both authors use are left out
+    assert any(n.startswith(kinds.EPITHET_MARK) for n in data.names)  # epithets keep their marker
+    assert build.bridge("poets", "BASE", tmp_path, seed=0) == "BASE" and len(runs) == 1  # no bridge: the base
+
+
 def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_names):
     """Epithets of a made-up language start with x (names never hold one): asked for epithets the
     model starts with x, asked for names it does not, and the marker never shows."""

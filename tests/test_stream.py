@@ -42,6 +42,18 @@ def test_streaming_gives_the_same_names_split_and_vocabulary(messy_file):
         assert layout.max_len == max(len(n) for n in whole.names)
 
 
+def test_the_checkpoint_name_list_read_as_bytes_equals_the_joined_names(messy_file):
+    from xiaming.checkpoint import decode_names
+    from xiaming.checkpoint import encode_names as encode_list
+
+    with pytest.warns(UserWarning, match="longer than 32"), StreamedNames(messy_file) as streamed:
+        streamed.layout(0.1, seed=0)
+        whole = list(streamed.names)
+        blocks = streamed.for_checkpoint().names
+        assert torch.equal(encode_list(blocks), encode_list(whole))  # bytes straight from the packed file
+        assert decode_names(encode_list(blocks)) == whole
+
+
 def test_packed_rows_equal_the_encoded_names(messy_file):
     with StreamedNames(messy_file) as streamed:
         layout = streamed.layout(0.1, seed=0)

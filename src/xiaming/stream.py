@@ -111,6 +111,12 @@ class NameBlocks:
         if carry:
             yield carry
 
+    def encoded(self) -> torch.Tensor:
+        """`checkpoint.encode_names` of the list, read as bytes: the file is the list's UTF-8, one
+        name per line, so the tensor is the file without its final newline."""
+        data = np.fromfile(self.path, dtype=np.uint8)
+        return torch.from_numpy(data[:-1] if len(data) and data[-1] == 10 else data)
+
 
 @dataclass
 class Layout:
