@@ -1,0 +1,156 @@
+"""What every command shares: the parser with the exit-code rule, flag types, --device, the sampling
+flags, and loading the generation object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from ..errors import ConfigError
+from ..pretrained import SHIPPED
+
+class BadFlagValue(ConfigError):
+    """A flag's value parsed but is out of range: bad input (exit 1), not a malformed command line."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class OutOfRange(Exception):
+    """Raised by the type helpers for a value that parses but is not allowed; `Parser` names the flag.
+
+    Not a ValueError on purpose: argparse turns those into usage errors (exit 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line instead of usage plus message.
+
+    The exit-code rule: a command line that cannot be parsed (unknown flag, missing argument,
+    `-n abc`) exits 2; a value that parses but is out of range (`-n 0`, `--size huge`) is bad
+    input, raised as `BadFlagValue` naming the flag as the user typed it, and exits 1 like every
+    other bad value the library finds.
+    """
+
+    _argv: list[str] = []
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def _typed_flag(self, action: argparse.Action, value: str) -> str:
+        """The spelling of `action`'s flag that the user typed before `value` (e.g. -n or --samples)."""
+        for i, token in enumerate(self._argv):
+            name, eq, attached = token.partition("=")
+            for option in action.option_strings:
+                if name.startswith("-") and len(name) > 1 and option.startswith(name):  # argparse accepts prefixes
+                    if (eq and attached == value) or (not eq and self._argv[i + 1 : i + 2] == [value]):
+                        return name
+                if not option.startswith("--") and token == option + value:  # -n0
+                    return option
+        return action.option_strings[0] if action.option_strings else (action.metavar or action.dest.upper())
+
+    def _get_value(self, action, arg_string):  # type: ignore[override]
+        try:
+            return super()._get_value(action, arg_string)
+        except OutOfRange as exc:
+            raise BadFlagValue(self.prog, f"{self._typed_flag(action, arg_string)} {arg_string}: {exc}") from None
+
+    def _check_value(self, action, value):  # type: ignore[override]
+        if action.option_strings and action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            raise BadFlagValue(self.prog, f"{self._typed_flag(action, str(value))} {value!r}: choose one of {choices}")
+        super()._check_value(action, value)
+
+
+MODEL_HELP = "checkpoint path or shipped model: " + ", ".join(SHIPPED)
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (an unparseable value exits 2, a value below 1 exits 1)."""
+    value = integer(text)
+    if value < 1:
+        raise OutOfRange("must be at least 1")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of at least 0."""
+    value = integer(text)
+    if value < 0:
+        raise OutOfRange("must be 0 or more")
+    return value
+
+
+def integer(text: str) -> int:
+    """Any whole number; anything else is a malformed command line (exit 2)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def number(text: str) -> float:
+    """Any number; anything else is a malformed command line (exit 2)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_number(text: str) -> float:
+    """A finite number above 0."""
+    value = number(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise OutOfRange("must be a positive number")
+    return value
+
+
+DEVICE_HELP = "where to run: auto (cuda, then mps, then cpu), cpu, cuda or mps (default auto)"
+
+
+def add_device(parser: argparse.ArgumentParser) -> None:
+    """The one --device flag every command shares, with the one default (auto)."""
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
+
+
+
+def add_sampling(p) -> None:
+    """The sampling flags of generate and eval (None: the model's own default applies)."""
+    p.add_argument("--temperature", type=number, default=None,
+                   help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
+    p.add_argument("--top-k", type=positive_int, default=None,
+                   help="sample among the K likeliest characters, K >= 1 (default off)")
+    p.add_argument("--top-p", type=number, default=None,
+                   help="sample among the likeliest characters holding this mass, in (0, 1] (default off, or the "
+                        "model's own default)")
+    p.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
+                   help="personal names (default), epithets such as 南海鳄神, or any, as the list mixes them "
+                        "(models trained with name kinds: the shipped wuxia and poets models)")
+    p.add_argument("--min-p", type=number, default=None,
+                   help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)")
+
+
+
+def load_namer(model: str | None, device: str):
+    """The generation object: the numpy engine for --device auto or cpu, torch on any other device."""
+    from ..namer import Namer
+
+    return Namer.load(model, device=device)
+
+
+
+def as_typed(exc: Exception, typed: dict[str, str]) -> None:
+    """Re-raise a ConfigError with flag names as the user typed them (e.g. --surname for --prefix)."""
+    from ..errors import ConfigError
+
+    message = str(exc)
+    for canonical, spelled in typed.items():
+        if message.startswith(canonical + " ") or message.startswith(canonical + ":"):
+            raise ConfigError(spelled + message[len(canonical):]) from None
+    raise exc
