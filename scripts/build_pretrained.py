@@ -7,12 +7,14 @@ With `--ancient` (the 253,589 historical names of shared/data, see README), it f
 `base` model on that corpus; otherwise it fine-tunes the shipped `base` (or `--base PATH`). Each
 built-in list is then fine-tuned from the base (`--init`), with:
 
-- a bridge for the wuxia lists (`BRIDGES`): the base learned historical persons, not fictional
-  characters, so Jin Yong's list is first fine-tuned on Gu Long's (and the other way round), every
-  name of its own list left out, and then on itself. The other author's invented names are the
-  nearest data there is; they lower held-out bits per character by another 2-3 points over the base
-  alone (README, "Pretraining and fine-tuning"). `--bridges-only` writes just the bridges
-  (`WORK/jinyong-bridge.safetensors`), the `--init` that `benchmarks/compare.py` measures;
+- with `--bridges`, a bridge for the wuxia lists (`BRIDGES`): the base learned historical persons,
+  not fictional characters, so Jin Yong's list is first fine-tuned on Gu Long's (every name of its
+  own list left out), then on itself, and the other way round. The other author's invented names
+  are the nearest data there is: held-out bits per character fall by another point over the base
+  alone. The shipped models are built without it: it blurs the two authors' styles (`xiaming who`
+  told the shipped models' own names apart 80.7% of the time with bridges, 87.7% without; README,
+  "Pretraining and fine-tuning"), and a blind panel saw no better names. `--bridges-only` writes just
+  the bridges (`WORK/jinyong-bridge.safetensors`), the `--init` that `benchmarks/compare.py` measures;
 - name kinds (`xiaming.kinds`): epithets are written with a marker in front during training, so
   the model can be asked for personal names (the default), epithets or either;
 - a panel holdout: a seeded `--holdout` share of the list (10%) is left out of training and its
@@ -115,19 +117,20 @@ def bridge(corpus: str, base: Path | str, work: Path, seed: int) -> Path | str:
     return out
 
 
-def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: int, package: Path = PACKAGE) -> Path:
-    """Fine-tune `base` (through the list's bridge) on a built-in list with name kinds and a panel
-    holdout; ship it."""
+def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: int, package: Path = PACKAGE,
+              bridged: bool = False) -> Path:
+    """Fine-tune `base` (through the list's bridge when `bridged`) on a built-in list with name kinds
+    and a panel holdout; ship it."""
     listed = kinds_of(corpus)
     held = panel_holdout(list(listed), holdout, seed)
     kept = set(listed) - set(held)
     strings = kinds.encode((n, k) for n, k in listed.items() if n in kept)
     out = work / f"{corpus}.safetensors"
-    init = bridge(corpus, base, work, seed)
+    init = bridge(corpus, base, work, seed) if bridged else base
     train(NameList(strings, f"builtin:{corpus}"), "lstm", out, list_config(seed), init=init, force=True,
           progress_bar=False)
     extra = {**kinds.metadata(), "panel_holdout": {"fraction": holdout, "seed": seed, "names": held},
-             "bridge": list(BRIDGES.get(corpus, ()))}
+             "bridge": list(BRIDGES.get(corpus, ())) if bridged else []}
     return ship(out, corpus, names=list(listed), sampling=DEFAULTS.get(corpus), extra=extra, package=package)
 
 
@@ -144,6 +147,8 @@ def main() -> None:
                         help=f"share of each list kept out of training for the blind panel (default {HOLDOUT}; 0: none)")
     parser.add_argument("--corpora", default=",".join(corpora.names()), help="lists to fine-tune (default all)")
     parser.add_argument("--out", default=str(PACKAGE), help="folder to ship into (default: the package's pretrained/)")
+    parser.add_argument("--bridges", action="store_true",
+                        help="fine-tune jinyong and gulong through the other author's list first (see BRIDGES)")
     parser.add_argument("--bridges-only", action="store_true",
                         help="write only the bridges (WORK/LIST-bridge.safetensors), for benchmarks/compare.py --init")
     parser.add_argument("--seed", type=int, default=0)
@@ -169,7 +174,7 @@ def main() -> None:
         if args.bridges_only:
             print(f"{corpus}: {bridge(corpus, base, work, args.seed)}")
         else:
-            fine_tune(corpus, base, work, args.holdout, args.seed, Path(args.out))
+            fine_tune(corpus, base, work, args.holdout, args.seed, Path(args.out), bridged=args.bridges)
 
 
 if __name__ == "__main__":
