@@ -243,6 +243,32 @@ def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_name
     assert "kind name" in namer.describe_sampling(namer.options())
 
 
+def test_fine_tuning_a_model_with_kinds_keeps_them_also_on_resume(tmp_path, tiny_names):
+    """`--init gulong` on a list of plain names: the tuned model still has the epithet marker in its
+    vocabulary, so it must keep the kinds record, or generation could print an empty name."""
+    from xiaming.checkpoint import load_checkpoint
+    from xiaming.corpus import NameList
+    from xiaming.namer import Namer
+    from xiaming.train import TrainConfig, train
+
+    quiet = {"log": lambda _m: None, "progress_bar": False}
+    strings = kinds.encode([(n, "name") for n in tiny_names[150:]] + [("x" + n, "epithet") for n in tiny_names[:150]])
+    base = tmp_path / "base.safetensors"
+    train(NameList(strings, "made-up"), "lstm", base, TrainConfig(max_steps=200, eval_interval=50, batch_size=32, seed=1),
+          size="tiny", **quiet)
+    kinds.mark_checkpoint(base)
+    tuned = tmp_path / "tuned.safetensors"
+    plain = NameList(tiny_names[:100], "plain")
+    train(plain, None, tuned, TrainConfig(max_steps=10, eval_interval=5, batch_size=16, seed=2), init=base, **quiet)
+    assert load_checkpoint(tuned).train["kinds"] == {"epithet": kinds.EPITHET_MARK}
+    namer = Namer.load(tuned)
+    names = namer.generate(40, namer.options(), novelty="exact", seed=3).names
+    assert len(names) == 40 and all(n and kinds.EPITHET_MARK not in n for n in names)
+    assert namer.generate(5, namer.options(kind="epithet"), novelty="exact", seed=3).names  # not refused
+    train(plain, None, tuned, TrainConfig(max_steps=20, eval_interval=5, batch_size=16, seed=2), resume=True, **quiet)
+    assert load_checkpoint(tuned).train["kinds"] == {"epithet": kinds.EPITHET_MARK}
+
+
 def test_generate_kind_epithet_on_a_model_without_kinds_is_one_line(tiny_lstm, capsys):
     from xiaming import cli
 

@@ -300,7 +300,8 @@ class PackedSource:
 def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: str | None,
                 model_overrides: dict | None, resume: bool, init, force: bool, log: Callable[[str], None]):
     """`train.prepare_run` for streamed names: the same decisions, the vocabulary from the layout."""
-    from .train import FINE_TUNE_DROPOUT, RunPlan, TrainConfig, _load_base, read_run, resumed_config
+    from .train import (FINE_TUNE_DROPOUT, RunPlan, TrainConfig, _load_base, inherited_metadata, read_run,
+                        resumed_config)
 
     if resume:
         run = read_run(ckpt.state_path(out))
@@ -313,7 +314,8 @@ def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: 
         kind = run["kind"]
         lr = config.lr if config.lr is not None else models.spec(kind).lr / (3 if run.get("init") else 1)
         return RunPlan(kind, models.config_from_dict(kind, run["model_config"]), config, vocab,
-                       _Counted(layout.train_count), layout.val_names, lr, run.get("init"), None, resume=True)
+                       _Counted(layout.train_count), layout.val_names, lr, run.get("init"), None, resume=True,
+                       inherited=inherited_metadata(run))
     config = config or TrainConfig()
     config.validate()
     layout = data.layout(config.val_fraction, config.seed)
@@ -333,7 +335,8 @@ def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: 
         shape = {k: v for k, v in asdict(base.config).items() if k not in overrides}
         model_config = models.make_config(base.kind, {**shape, "vocab_size": vocab.size}, None, **overrides)
         lr = config.lr if config.lr is not None else models.spec(base.kind).lr / 3
-        return RunPlan(base.kind, model_config, config, vocab, train_names, layout.val_names, lr, str(init), base)
+        return RunPlan(base.kind, model_config, config, vocab, train_names, layout.val_names, lr, str(init), base,
+                       inherited=inherited_metadata(base.train))
     kind = kind or "lstm"
     vocab = layout.train_vocab()
     data_fields = {"vocab_size": vocab.size, "block_size": max(32, layout.max_len + 1)}

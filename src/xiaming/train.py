@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 import torch
 
 from . import checkpoint as ckpt
-from . import guard, models
+from . import guard, kinds, models
 from .corpus import NameList, describe, split
 from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
 from .devices import pick_device
@@ -309,6 +309,18 @@ class RunPlan:
     init: str | None = None  # the checkpoint fine-tuned from (path or shipped name)
     base: object = None  # its loaded Checkpoint, for a fresh fine-tuning run only
     resume: bool = False
+    inherited: dict = field(default_factory=dict)  # training metadata carried from the base (`inherited_metadata`)
+
+
+INHERITED_KEYS = (kinds.METADATA_KEY,)
+
+
+def inherited_metadata(info: dict | None) -> dict:
+    """What a fine-tuned model keeps of its base's (or a resumed run's) training metadata: its name
+    kinds. A base trained with kinds has the epithet marker in its vocabulary, so the fine-tuned model
+    does too; without the record, generation would not keep the marker from coming first (an empty
+    name) and `--kind epithet` would be refused."""
+    return {key: info[key] for key in INHERITED_KEYS if key in (info or {})}
 
 
 def resumed_config(run: dict, kind: str | None, config: TrainConfig | None, size: str | None,
@@ -348,7 +360,8 @@ def _plan_resume(data: NameList, state_file: Path, kind: str | None, config: Tra
         raise DataError(f"{data.source}: the names differ from those the run to resume was started with")
     default_lr = models.spec(kind).lr / (3 if run.get("init") else 1)
     return RunPlan(kind, models.config_from_dict(kind, run["model_config"]), config, vocab, train_names, val_names,
-                   config.lr if config.lr is not None else default_lr, run.get("init"), None, resume=True)
+                   config.lr if config.lr is not None else default_lr, run.get("init"), None, resume=True,
+                   inherited=inherited_metadata(run))
 
 
 def _plan_fine_tune(data: NameList, kind: str | None, config: TrainConfig, model_overrides: dict | None,
@@ -370,7 +383,8 @@ def _plan_fine_tune(data: NameList, kind: str | None, config: TrainConfig, model
     # make_config checks the overrides as it does for a fresh model (--dropout 1.5 is an error, not a traceback)
     model_config = models.make_config(base.kind, {**shape, "vocab_size": vocab.size}, None, **overrides)
     peak_lr = config.lr if config.lr is not None else models.spec(base.kind).lr / 3
-    return RunPlan(base.kind, model_config, config, vocab, train_names, val_names, peak_lr, str(init), base)
+    return RunPlan(base.kind, model_config, config, vocab, train_names, val_names, peak_lr, str(init), base,
+                   inherited=inherited_metadata(base.train))
 
 
 def _plan_fresh(data: NameList, kind: str | None, config: TrainConfig, size: str | None,
@@ -454,6 +468,7 @@ class TrainingLoop:
             "vocab": plan.vocab.to_dict(),
             "source": data.source,
             "init": plan.init,
+            **plan.inherited,
         }
         stats = describe(data.names)
         self.info = {
