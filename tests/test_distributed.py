@@ -7,8 +7,10 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -140,3 +142,19 @@ def test_shards_cover_every_row_once():
 def test_a_group_of_one_needs_no_process_group():
     assert all_sum(SOLO, [1.5, 2.0]) == [1.5, 2.0]
     assert main_first(SOLO, lambda: 7) == 7
+
+
+def test_sigterm_becomes_one_error_and_none_once_the_rank_has_chosen_its_report():
+    """torchrun sends SIGTERM to the surviving ranks when one fails; a rank already reporting its own
+    error (a lost peer) must not have that report replaced by a second exception mid-way."""
+    from xiaming.distributed import RunStopped, _term_as_error
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _term_as_error(True) as switch:
+        with pytest.raises(RunStopped, match="torchrun ended this process"):  # one line at the CLI
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        assert not switch.armed
+        os.kill(os.getpid(), signal.SIGTERM)  # disarmed: ignored, the process goes on
+        time.sleep(0.2)
+    assert signal.getsignal(signal.SIGTERM) == before  # the previous handler is back

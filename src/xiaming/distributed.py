@@ -159,27 +159,44 @@ def is_comm_error(exc: BaseException) -> bool:
                                   "timed out", "Socket Timeout"))
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived (torchrun ends the surviving ranks this way when one fails)."""
+class _Terminated(RunStopped):
+    """SIGTERM arrived (torchrun ends the surviving ranks this way when one fails).
+
+    A RunStopped itself, so that even a SIGTERM landing while another error is already being
+    reported ends the rank with one line, never a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__("torchrun ended this process (another process failed or was stopped)")
+
+
+class _TermSwitch:
+    """Whether SIGTERM still raises `_Terminated`: once the rank has decided how it stops (an error
+    it is reporting, or a finished run), a late SIGTERM must not replace that report."""
+
+    armed = True
 
 
 @contextlib.contextmanager
-def _term_as_error(active: bool) -> Iterator[None]:
-    """Turn SIGTERM into `_Terminated` while the block runs, so the rank can say what happened."""
+def _term_as_error(active: bool) -> Iterator[_TermSwitch]:
+    """Turn SIGTERM into `_Terminated` while the block runs and the switch is armed, so the rank can
+    say what happened."""
+    switch = _TermSwitch()
     if not active:
-        yield
+        yield switch
         return
 
     def handle(signum, frame):
-        raise _Terminated()
+        if switch.armed:
+            switch.armed = False
+            raise _Terminated()
 
     try:
         previous = signal.signal(signal.SIGTERM, handle)
     except ValueError:  # not the main thread
-        yield
+        yield switch
         return
     try:
-        yield
+        yield switch
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -493,8 +510,8 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
     if not group.main:
         log, progress_bar = (lambda _msg: None), False
     with contextlib.ExitStack() as stack:
-        stack.callback(teardown, group)
-        stack.enter_context(_term_as_error(group.world > 1))
+        term = stack.enter_context(_term_as_error(group.world > 1))
+        stack.callback(teardown, group)  # inside the SIGTERM handler's scope: a late SIGTERM cannot cut it short
         flag = stack.enter_context(_StopFlag())
         private = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xiaming-rank-")))
         loop: DistributedLoop | None = None
@@ -545,14 +562,24 @@ def run(data, kind: str | None, out: str | Path, config: TrainConfig | None = No
                 log(f"data parallel: {group.world} processes ({group.backend}), {plan.config.batch_size} names per "
                     f"step, about {share} per process")
             stopped = loop.run(flag, should_stop, progress_bar)
-            return replace(loop.finish(stopped), path=str(out))  # the output, also on ranks that work on a copy
+            result = replace(loop.finish(stopped), path=str(out))  # the output, also on ranks that work on a copy
+            if group.world > 1:
+                # leave together: a rank that tears its process group down while another still uses
+                # it can make that one abort in gloo's threads (seen once in a few hundred test runs)
+                dist.barrier()
+            term.armed = False
+            return result
         except _Terminated:
             raise RunStopped(_stopped_message(group, loop, "torchrun ended it (another process failed or was stopped)"))\
                 from None
         except RuntimeError as exc:
+            term.armed = False  # this report stands, whatever torchrun sends while it is made
             if group.world > 1 and is_comm_error(exc):
                 reason = f"it lost contact with another process ({_first_line(exc)})"
                 raise RunStopped(_stopped_message(group, loop, reason)) from None
+            raise
+        except BaseException:
+            term.armed = False  # an error on its way out (a bad flag, Ctrl-C) is what the rank reports
             raise
 
 
