@@ -11,6 +11,7 @@ import sys
 from ..errors import ConfigError
 from ..pretrained import SHIPPED
 
+
 class BadFlagValue(ConfigError):
     """A flag's value parsed but is out of range: bad input (exit 1), not a malformed command line."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from .args import MODEL_HELP, add_sampling, as_typed, integer, load_namer, positive_int
 from .style import style_namer
 
+
 def add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate new names with a trained or shipped model",
                        description="Print N distinct names that are not in the model's training list, each as soon "

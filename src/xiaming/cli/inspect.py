@@ -1,5 +1,4 @@
-"""Commands that read a model or a list without generating: score, explain, eval, corpora, models.
-"""
+"""Commands that read a model or a list without generating: score, explain, eval, corpora, models."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .args import MODEL_HELP, add_device, add_sampling, integer, load_namer, non_negative_int, positive_int
+
 
 def add_score(sub) -> None:
     p = sub.add_parser("score", help="how likely a model finds given names",

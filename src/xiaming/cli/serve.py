@@ -1,5 +1,4 @@
-"""`xiaming serve`: the web page and its JSON API.
-"""
+"""`xiaming serve`: the web page and its JSON API."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import sys
 
 from ..errors import ConfigError
 from .args import integer
+
 
 def add_serve(sub) -> None:
     p = sub.add_parser("serve", help="the web page and its JSON API, on this machine",

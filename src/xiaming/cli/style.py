@@ -1,5 +1,4 @@
-"""Jin Yong or Gu Long: `xiaming who` and the guessing game, `xiaming quiz`.
-"""
+"""Jin Yong or Gu Long: `xiaming who` and the guessing game, `xiaming quiz`."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import sys
 
 from ..errors import ConfigError
 from .args import integer, load_namer, positive_int
+
 
 def style_namer(style: str, model: str | None, device: str):
     """The Namer of `generate --style`: the models' weighted per-step mixture (see `xiaming.mix`)."""
@@ -96,14 +96,17 @@ def _cmd_quiz(args) -> int:
         models = _models_list(args.models)
     namers = load_namers(models)
     rounds = make_rounds(args.mode, args.rounds, args.seed, models, args.size, namers)
-    comment = None
-    if args.mode == "author":
-        judge = StyleJudge({style_name(m): n for m, n in namers.items()})
-
-        def comment(rnd) -> str:
-            found = judge.who(list(rnd.names))
-            mean = {s: sum(a.probs[s] for a in found) / len(found) for s in judge.styles}
-            return "xiaming who: " + "  ".join(f"{s} {p:.0%}" for s, p in sorted(mean.items(), key=lambda t: -t[1]))
-
+    comment = _who_comment(StyleJudge({style_name(m): n for m, n in namers.items()})) if args.mode == "author" else None
     play(rounds, args.mode, sys.stdin, sys.stdout, comment)
     return 0
+
+
+def _who_comment(judge):
+    """What `xiaming who` says of a round's names, shown after each answer of the author game."""
+
+    def comment(rnd) -> str:
+        found = judge.who(list(rnd.names))
+        mean = {s: sum(a.probs[s] for a in found) / len(found) for s in judge.styles}
+        return "xiaming who: " + "  ".join(f"{s} {p:.0%}" for s, p in sorted(mean.items(), key=lambda t: -t[1]))
+
+    return comment

@@ -1,5 +1,4 @@
-"""`xiaming train`: its flags, and the call of `xiaming.train.train`.
-"""
+"""`xiaming train`: its flags, and the call of `xiaming.train.train`."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import sys
 from typing import Callable
 
 from .args import add_device, integer, number, positive_int
+
 
 # Flags that map one-to-one onto TrainConfig fields (their defaults live there, shown in the help).
 _TRAIN_FLAGS = ("max_steps", "max_time", "batch_size", "lr", "weight_decay", "grad_clip", "warmup_steps",
