@@ -7,14 +7,6 @@ With `--ancient` (the 253,589 historical names of shared/data, see README), it f
 `base` model on that corpus; otherwise it fine-tunes the shipped `base` (or `--base PATH`). Each
 built-in list is then fine-tuned from the base (`--init`), with:
 
-- with `--bridges`, a bridge for the wuxia lists (`BRIDGES`): the base learned historical persons,
-  not fictional characters, so Jin Yong's list is first fine-tuned on Gu Long's (every name of its
-  own list left out), then on itself, and the other way round. The other author's invented names
-  are the nearest data there is: held-out bits per character fall by another point over the base
-  alone. The shipped models are built without it: it blurs the two authors' styles (`xiaming who`
-  told the shipped models' own names apart 80.7% of the time with bridges, 87.7% without; README,
-  "Pretraining and fine-tuning"), and a blind panel saw no better names. `--bridges-only` writes just
-  the bridges (`WORK/jinyong-bridge.safetensors`), the `--init` that `benchmarks/compare.py` measures;
 - name kinds (`xiaming.kinds`): epithets are written with a marker in front during training, so
   the model can be asked for personal names (the default), epithets or either;
 - a panel holdout: a seeded `--holdout` share of the list (10%) is left out of training and its
@@ -23,6 +15,15 @@ built-in list is then fine-tuned from the base (`--init`), with:
   percentiles) is still the whole list, so no generated name repeats a held-out one;
 - sampling defaults per model (`DEFAULTS`, chosen with `benchmarks/realism.py`; see README), stored
   in the checkpoint and applied by `xiaming generate` unless flags override them.
+
+With `--bridges`, the wuxia lists are bridged (`BRIDGES`): the base learned historical persons, not
+invented characters, so Jin Yong's list is first fine-tuned on Gu Long's (every name of its own list
+left out), then on itself, and the other way round. The other author's invented names are the
+nearest data there is: held-out bits per character fall by another 0.07-0.09. The shipped models
+are built without it: it blurs the two authors' styles (`xiaming who` told the shipped models' own
+names apart 80.7% of the time with bridges, 87.7% without; README, "Pretraining and fine-tuning"),
+and a blind panel saw no better names. `--bridges-only` writes just the bridges
+(`WORK/jinyong-bridge.safetensors`), the `--init` that `benchmarks/compare.py` measures.
 
 Training runs in `--work` (checkpoints and resumable states); the shipped copies are written in
 float16, which halves their size. The base model ships without its 250k-name training list (it
