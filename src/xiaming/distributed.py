@@ -462,19 +462,6 @@ class DistributedLoop(TrainingLoop):
             bar.close()
         return stopped
 
-    def finish(self, stopped: str) -> TrainResult:
-        """As `TrainingLoop.finish`, deciding from what every rank knows (not rank 0's best weights)."""
-        p = self.progress
-        if math.isinf(p.best_val) or (stopped == "max_time" and p.history[-1][0] != p.step):
-            self.validate()
-        p.elapsed = time.perf_counter() - self.start
-        self.save_state()
-        return TrainResult(
-            path=str(self.out), step=p.step, best_step=p.best_step, best_val=p.best_val, stopped=stopped,
-            elapsed=p.elapsed, chars_per_sec=self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run),
-            parameters=models.count_parameters(self.session.model), history=p.history,
-        )
-
 
 # --- the driver ---------------------------------------------------------------------------------
 

@@ -543,10 +543,11 @@ class TrainingLoop:
     def finish(self, stopped: str) -> TrainResult:
         """Make sure a model is on disk, save the final state, and report the run."""
         p = self.progress
-        if not self.best_weights or (stopped == "max_time" and p.history[-1][0] != p.step):
+        if math.isinf(p.best_val) or (stopped == "max_time" and p.history[-1][0] != p.step):
             # Validate the last weights so a run cut short still leaves a model on disk. An interrupted
             # run that already has a best model skips this, so resuming it sees the same validations
-            # as a run that was never stopped.
+            # as a run that was never stopped. (No best loss yet is no best model yet; unlike the best
+            # weights, which only the process that saves keeps, every rank of a DDP run knows it.)
             self.validate()
         p.elapsed = time.perf_counter() - self.start
         self.save_state()
