@@ -34,7 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -58,6 +58,7 @@ class Setting:
     batch_size: int = 64  # names per step
     shape: dict = field(default_factory=dict)  # config fields over the preset, e.g. {"n_layer": 4}
     init: str | None = None  # a pretrained checkpoint to fine-tune (its kind and shape are kept)
+    train: dict = field(default_factory=dict)  # TrainConfig fields over the benchmark's, e.g. {"unk_rate": 0.0}
 
 
 # Settings meant to do well within minutes on a 2-core CPU; --size, --lr, --batch-size and --shape
@@ -128,11 +129,12 @@ def kfold(names: list[str], k: int, seed: int) -> list[tuple[list[str], list[str
 
 def train_config(setting: Setting, args, max_steps: int, max_time: float, eval_interval: int, n_names: int) -> TrainConfig:
     val_fraction = args.val_fraction or min(0.1, 2000 / n_names)  # enough names for a steady estimate
-    return TrainConfig(
+    config = TrainConfig(
         max_steps=max_steps, max_time=max_time, batch_size=setting.batch_size, lr=setting.lr,
         warmup_steps=min(100, max(1, max_steps // 20)), eval_interval=eval_interval, patience=args.patience,
         val_fraction=val_fraction, seed=args.seed,
     )
+    return replace(config, **setting.train)
 
 
 def plan_steps(kind: str, data: NameList, setting: Setting, args, workdir: Path) -> tuple[int, int]:

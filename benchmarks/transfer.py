@@ -22,7 +22,6 @@ README ("Pretraining and fine-tuning") reports what it printed for jinyong and g
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import statistics
 import sys
@@ -33,8 +32,8 @@ import numpy as np
 import torch
 
 from xiaming.checkpoint import load_checkpoint
-from xiaming.models import spec
 from xiaming.engine import as_engine
+from xiaming.models import spec
 from xiaming.score import UnknownShares, encode_batch, score_names
 from xiaming.vocab import UNKNOWN
 
@@ -43,27 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402  (benchmarks/compare.py: the same folds, settings and training)
 
 
-def models_lr(kind: str) -> float:
-    """The peak learning rate of `kind` trained from scratch."""
-    return spec(kind).lr
-
-
-def train_fold(kind: str, data, test: list[str], args, work: Path, init: str | None = None, **changes) -> str:
-    """Train one model on the fold as compare.py does (TrainConfig fields in `changes`); its path."""
-    dropout = changes.pop("dropout", None)
-    setting = compare.Setting(init=init, shape={"dropout": dropout} if dropout else {}) if init else \
-        compare.settings(args, [kind], sum(len(n) for n in data.names))[kind]
-    original = compare.train_config
-    compare.train_config = lambda *a, **k: dataclasses.replace(original(*a, **k), **changes)
+def train_fold(kind: str, data, test: list[str], args, work: Path, setting) -> str:
+    """Train one model on the fold as compare.py does, with `setting` (a `compare.Setting`); its path."""
     run_dir = work / f"run{len(list(work.iterdir()))}"  # a folder per run: compare.py's files keep their names
     run_dir.mkdir()
-    try:
-        plan = compare.plan_steps(kind, data, setting, args, run_dir)
-        run = compare.run_one(kind, "fold", data, test, setting, plan, args, run_dir)
-    finally:
-        compare.train_config = original
-    print(f"  trained {kind}{' from ' + Path(init).name if init else ''} {changes or ''}{dropout or ''}: "
-          f"{run.steps} steps, {run.stopped}, {run.test_bits:.3f} bits/char", file=sys.stderr)
+    plan = compare.plan_steps(kind, data, setting, args, run_dir)
+    run = compare.run_one(kind, "fold", data, test, setting, plan, args, run_dir)
+    print(f"  trained {kind}{' from ' + Path(setting.init).name if setting.init else ''}: {run.steps} steps, "
+          f"{run.stopped}, {run.test_bits:.3f} bits/char", file=sys.stderr)
     return str(run_dir / f"{kind}-fold.safetensors")
 
 
@@ -143,8 +129,9 @@ def main() -> int:
     listed = {c for n in data.names for c in n}
     with tempfile.TemporaryDirectory(prefix="xiaming-transfer-") as tmp:
         work = Path(tmp)
-        models = {"list only (transformer)": train_fold("transformer", data, test, cargs, work),
-                  "fine-tuned from the base": train_fold("lstm", data, test, cargs, work, init=args.base),
+        scratch = compare.settings(cargs, ["transformer"], sum(len(n) for n in data.names))["transformer"]
+        models = {"list only (transformer)": train_fold("transformer", data, test, cargs, work, scratch),
+                  "fine-tuned from the base": train_fold("lstm", data, test, cargs, work, compare.Setting(init=args.base)),
                   "the base alone": args.base}
         print(f"{args.corpus}, fold {args.fold} of 5: {len(test)} held-out names, "
               f"{sum(c not in listed for n in test for c in n)} of {sum(map(len, test))} characters not in the list")
@@ -159,10 +146,12 @@ def main() -> int:
             print(f"  {label}: {value:.3f}")
         if args.variants:
             print("\nfine-tuning recipes (bits/char):")
-            rate = models_lr("lstm") / 3  # train()'s fine-tuning rate
-            for label, change in (("a third of the fine-tuning rate", {"lr": rate / 3}), ("dropout 0.5", {"dropout": 0.5}),
-                                  ("no weight decay", {"weight_decay": 0.0}), ("no unknown noise", {"unk_rate": 0.0})):
-                path = train_fold("lstm", data, test, cargs, work, init=args.base, **change)
+            rate = spec("lstm").lr / 3  # train()'s fine-tuning rate
+            for label, setting in (("a third of the fine-tuning rate", compare.Setting(init=args.base, lr=rate / 3)),
+                                   ("dropout 0.5", compare.Setting(init=args.base, shape={"dropout": 0.5})),
+                                   ("no weight decay", compare.Setting(init=args.base, train={"weight_decay": 0.0})),
+                                   ("no unknown noise", compare.Setting(init=args.base, train={"unk_rate": 0.0}))):
+                path = train_fold("lstm", data, test, cargs, work, setting)
                 print(f"  {label}: {breakdown(path, test, listed)[0]:.3f}")
     return 0
 
