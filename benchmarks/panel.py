@@ -99,6 +99,16 @@ def build(args) -> int:
     if set(generated) & set(real):
         raise SystemExit("panel.py: error: a generated name equals a held-out one (novelty should prevent it)")
     items = [("real", name) for name in real] + [("generated", name) for name in generated]
+    if args.before:  # the same model with the critic off: what `generate` printed before the critic
+        off = namer.generate(args.n, options, seed=args.seed + 7, steering=namer.steering(critic=False)).names
+        items += [("critic-off", name) for name in off if name not in set(generated)][: args.n]
+    if args.llm:  # names a chat model invented in the author's style, none of them in a built-in list
+        from xiaming import corpora
+
+        known = {nm for c in corpora.names() for nm in corpora.load(c)}
+        invented = [x.strip() for x in Path(args.llm).read_text(encoding="utf-8").splitlines() if x.strip()]
+        invented = [x for x in dict.fromkeys(invented) if x not in known and x not in set(generated)]
+        items += [("llm", name) for name in random.Random(args.seed + 2).sample(invented, min(args.n, len(invented)))]
     random.Random(args.seed + 1).shuffle(items)
     label = Path(str(args.model)).stem
     what = QUESTION.get(label, "a character's name")
@@ -110,7 +120,8 @@ def build(args) -> int:
     _write(out / f"{label}-panel.txt", "\n".join(panel) + "\n")
     key = [f"# model {args.model}; seed {args.seed}; real: {args.n} of the model's panel holdout "
            f"(kind {args.real_kind}); generated: xiaming generate {label} -n {args.n} --seed {args.seed} "
-           f"({namer.describe_sampling(options)})", "number\tgroup\tname"]
+           f"({namer.describe_sampling(options)}; {namer.steering().describe()}); critic-off: --critic off, "
+           f"seed {args.seed + 7}; llm: {args.llm}", "number\tgroup\tname"]
     key += [f"{i}\t{group}\t{name}" for i, (group, name) in enumerate(items, 1)]
     _write(out / f"{label}-key.tsv", "\n".join(key) + "\n")
     print(f"wrote {out / f'{label}-panel.txt'} and {out / f'{label}-key.tsv'} ({len(items)} names)")
@@ -183,6 +194,10 @@ def main(argv=None) -> int:
     b.add_argument("--real-kind", choices=("name", "epithet", "any"), default="name",
                    help="which held-out names to show (default name: the kind generate prints by default)")
     b.add_argument("--out", default="runs/panel", help="folder for MODEL-panel.txt and MODEL-key.tsv")
+    b.add_argument("--before", action="store_true",
+                   help="add N names of the same model with the critic off (group critic-off)")
+    b.add_argument("--llm", default=None, metavar="FILE",
+                   help="add N names of FILE (one a line: names a chat model invented), none in a built-in list (group llm)")
     b.set_defaults(run=build)
     h = sub.add_parser("holdout", help="print the names a model's panel holdout kept out of its training")
     h.add_argument("model", help="shipped model or checkpoint with a panel holdout")

@@ -149,4 +149,5 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     names = list(dict.fromkeys(name for n in models for name in n.names))
     shared = {k: v for k, v in models[0].sampling.items() if all(n.sampling.get(k) == v for n in models)}
     spec = ",".join(f"{m}={w:g}" for m, w in weights.items())
-    return Namer(engine, engine.vocab, names, train, "mixture", spec, shared)
+    critic = next((n.critic for n in models if n.critic is not None), None)  # the critic judges names, not styles
+    return Namer(engine, engine.vocab, names, train, "mixture", spec, shared, critic)

@@ -36,6 +36,8 @@ from .constraints import (OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOpt
                           shortfall_reason)
 from .engine.protocol import Engine
 from .errors import ConfigError
+from .evidence.critic import Critic, check_strength
+from .evidence.steer import OFF, Steering, resample
 from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
 from .sample import draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
@@ -52,6 +54,7 @@ class ScoredName:
 
     name: str
     log_prob: float  # natural log p(name, then the end | the hidden prefix), under the model's own distribution
+    critic: float | None = None  # the critic's predicted 1-5 rating of how real it reads (None: no critic in use)
 
     @property
     def bits_per_char(self) -> float:
@@ -73,6 +76,7 @@ class NameResult:
     rejected: list[tuple[str, Rejection]] = field(default_factory=list)  # novelty rejections, for --verbose
     drawn: int = 0  # candidates sampled
     searched: int = 0  # paths the search extended
+    steering: Steering = OFF  # the evidence that reweighted the proposals (see evidence/steer.py)
 
     @property
     def names(self) -> list[str]:
@@ -83,11 +87,29 @@ class NameResult:
         return [item.log_prob for item in self.items]
 
 
+class _CriticEvidence:
+    """The critic as sampling evidence: log weight rating - 3 per unit of strength."""
+
+    def __init__(self, critic: Critic) -> None:
+        self.critic = critic
+
+    def log_weights(self, names):
+        return self.critic.log_weights(names, strength=1.0)
+
+
+def _critic_of(path: str | Path) -> Critic | None:
+    """The critic stored beside the checkpoint at `path`, validated; None when there is none."""
+    from .evidence.critic import critic_path, load_critic
+
+    beside = critic_path(path)
+    return load_critic(beside) if beside.is_file() else None
+
+
 class Namer:
     """A model, its vocabulary, training names, novelty rule and sampling defaults (see the module docstring)."""
 
     def __init__(self, engine: Engine, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
-                 kind: str = "", path: str = "", sampling: dict | None = None) -> None:
+                 kind: str = "", path: str = "", sampling: dict | None = None, critic: Critic | None = None) -> None:
         self.engine = engine
         self.vocab = vocab
         self.names = list(names)  # the training list
@@ -95,6 +117,7 @@ class Namer:
         self.kind = kind
         self.path = path
         self.sampling = dict(sampling or {})  # sampling defaults from the checkpoint
+        self.critic = critic  # the realism critic stored beside the checkpoint, if any
         self._reference: list[float] | None = None
 
     # --- building -------------------------------------------------------------------------------
@@ -121,14 +144,14 @@ class Namer:
 
             ckpt = load_checkpoint(path, device=pick_device(device))
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
-            return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling)
+            return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling, _critic_of(path))
         if device not in ("cpu", "auto"):
             raise ConfigError(f"--device {device}: the numpy engine runs on the CPU only (use the torch engine)")
         from .engine import build_engine
 
         stored = read_checkpoint(path)
         return cls(build_engine(stored), stored.vocab, stored.names, stored.train, stored.kind, stored.path,
-                   stored.sampling)
+                   stored.sampling, _critic_of(path))
 
     @classmethod
     def from_model(cls, model, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
@@ -191,6 +214,44 @@ class Namer:
                                   "novelty rule every name starting with it is rejected (use --novelty exact)")
         return mode, filt
 
+    def steering(self, critic: bool | None = None, critic_strength: float | None = None,
+                 extra: tuple[tuple[str, object, float], ...] = (), gender: str | None = None,
+                 gender_strength: float | None = None) -> Steering:
+        """The evidence that reweights sampling: the model's critic (`critic` None: on when the model
+        carries one; True without one is a ConfigError) at `critic_strength` (None: the critic's own
+        default; 0 turns it off), plus `extra` (label, evidence, strength) such as a gender lean, plus
+        `gender` ("female" or "male"; evidence/gender.py) at `gender_strength` (None: its default)."""
+        gender_pool = 1
+        if gender is not None or gender_strength is not None:
+            from .evidence.gender import POOL, check_gender, gender_evidence
+
+            if check_gender(gender) is None:
+                raise ConfigError("--gender-strength: give --gender female or male too")
+            extra = (*extra, gender_evidence(gender, gender_strength))
+            gender_pool = POOL if extra[-1][2] > 0 else 1
+        if critic and self.critic is None:
+            raise ConfigError("--critic on: this model carries no critic (only models with a NAME.critic.safetensors "
+                              "beside them do; the shipped wuxia models have one)")
+        evidence = [item for item in extra if item[2] > 0]
+        pool = 1
+        if self.critic is not None and critic is not False:
+            strength = self.critic.strength if critic_strength is None else check_strength(critic_strength)
+            if strength > 0:
+                evidence.insert(0, ("critic", _CriticEvidence(self.critic), strength))
+                pool = self.critic.pool
+        elif critic_strength is not None:
+            check_strength(critic_strength)
+        if evidence and pool == 1:
+            pool = 8
+        pool = max(pool, gender_pool)
+        return Steering(tuple(evidence), pool if evidence else 1)
+
+    def rate(self, names: list[str]) -> list[float | None]:
+        """The critic's predicted 1-5 rating of each name (None for each when the model has no critic)."""
+        if self.critic is None:
+            return [None] * len(names)
+        return [round(float(r), 2) for r in self.critic.rate(names)]
+
     # --- generation -----------------------------------------------------------------------------
 
     def generate(
@@ -202,6 +263,7 @@ class Namer:
         max_tries: int | None = None,
         search_budget: int = SEARCH_BUDGET,
         on_names: Callable[[list[ScoredName]], None] | None = None,
+        steering: Steering | None = None,
     ) -> NameResult:
         """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
 
@@ -209,19 +271,32 @@ class Namer:
         default rule. `max_tries` bounds the candidates sampled; `search_budget` the model rows of
         the closing search. `on_names` is called with each batch of names as soon as they are
         found (streaming), before the closing search adds any.
+
+        `steering` None applies the model's default (its critic, when it carries one; see
+        `steering()`): `pool` proposals are drawn per name wanted, every one meeting the options
+        and the novelty rule, and `n` of them are kept in proportion to the evidence's weights.
         """
         if n < 1:
             raise ConfigError(f"-n {n}: must be at least 1")
         options = self.options() if options is None else options
+        steering = self.steering() if steering is None else steering
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
         greedy = options.temperature == 0
-        max_tries = 1 if greedy else (max_tries or max(5000, 500 * n))
+        pooled = steering.active and not greedy
+        want = n * steering.pool if pooled else n
+        max_tries = 1 if greedy else (max_tries or max(5000, 500 * want))
         rng = np.random.default_rng(seed)
-        emit = None if on_names is None else (lambda found: on_names([ScoredName(nm, lp) for nm, lp in found]))
-        drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, emit)
-        result = NameResult([], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn)
+        stream = None if pooled else on_names
+        emit = None if stream is None else (lambda found: stream([self._scored(nm, lp) for nm, lp in found]))
+        drawn = draw_new(self.engine, self.vocab, want, c, options, filt, rng, max_tries, emit)
+        result = NameResult([], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn,
+                            steering=steering if pooled else OFF)
         found = dict(drawn.found)
+        if pooled:
+            found = self._keep(found, n, steering, rng)
+            if on_names is not None and found:
+                on_names([self._scored(nm, lp) for nm, lp in found.items()])
         if len(found) < n and greedy:
             why = f", {drawn.rejected[0][0]}, which {drawn.rejected[0][1].describe()}" if drawn.rejected else ""
             result.reason = f"greedy decoding (--temperature 0) gives one name{why}; use --best N for the N most likely"
@@ -229,7 +304,7 @@ class Namer:
             more = search_names(self.engine, self.vocab, n - len(found), c, options, filt, skip=drawn.seen,
                                 max_nodes=search_budget, sampling_support=True)
             prefix_logp = read_prefix(self.engine, c, 1)[2]
-            extra = [ScoredName(nm, lp + prefix_logp) for nm, lp in zip(more.names, more.log_probs)]
+            extra = [self._scored(nm, lp + prefix_logp) for nm, lp in zip(more.names, more.log_probs)]
             for item in extra:
                 found[item.name] = item.log_prob
             if on_names is not None and extra:
@@ -239,30 +314,56 @@ class Namer:
             result.searched = more.expanded
             result.reason = shortfall_reason(c, more.complete, mode, len(result.rejected),
                                              f"{drawn.drawn} draws and a search of {more.expanded:,} paths")
-        result.items = [ScoredName(nm, lp) for nm, lp in found.items()]
+        result.items = self._rated(found)
         result.exhausted = len(found) < n
         if not result.exhausted:
             result.reason = ""
         return result
 
     def best(self, n: int = 20, options: SampleOptions | None = None, novelty: str | None = None,
-             max_nodes: int = SEARCH_BUDGET) -> NameResult:
+             max_nodes: int = SEARCH_BUDGET, steering: Steering | None = None) -> NameResult:
         """The `n` most likely names under `options` that are new under `novelty`, likeliest first
-        (deterministic; temperature, top-k, top-p and min-p do not apply)."""
+        (deterministic; temperature, top-k, top-p and min-p do not apply). With steering (None: the
+        model's default, see `steering()`), the `pool * n` likeliest are ranked by log p plus the
+        evidence's log weights and the best `n` kept."""
         if n < 1:
             raise ConfigError(f"--best {n}: must be at least 1")
         options = self.options() if options is None else options
+        steering = self.steering() if steering is None else steering
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
-        found = search_names(self.engine, self.vocab, n, c, options, filt, max_nodes=max_nodes)
+        want = n * steering.pool if steering.active else n
+        found = search_names(self.engine, self.vocab, want, c, options, filt, max_nodes=max_nodes)
         prefix_logp = read_prefix(self.engine, c, 1)[2]
-        result = NameResult([ScoredName(nm, lp + prefix_logp) for nm, lp in zip(found.names, found.log_probs)], n,
-                            mode, options, complete=found.complete, rejected=found.rejected, searched=found.expanded)
-        result.exhausted = len(found.names) < n
+        pairs = [(nm, lp + prefix_logp) for nm, lp in zip(found.names, found.log_probs)]
+        if steering.active and pairs:
+            weights = steering.log_weights([nm for nm, _ in pairs])
+            order = np.argsort(-(np.array([lp for _, lp in pairs]) + weights), kind="stable")[:n]
+            pairs = [pairs[i] for i in order]
+        result = NameResult(self._rated(dict(pairs[:n])), n, mode, options, complete=found.complete,
+                            rejected=found.rejected, searched=found.expanded,
+                            steering=steering if steering.active else OFF)
+        result.exhausted = len(result.items) < n
         if result.exhausted:
             result.reason = shortfall_reason(c, found.complete, mode, len(found.rejected),
                                              f"a search of {found.expanded:,} paths")
         return result
+
+    def _keep(self, found: dict[str, float], n: int, steering: Steering, rng: np.random.Generator) -> dict[str, float]:
+        """`n` of the proposals `found`, drawn in proportion to the evidence's weights (all of them when few)."""
+        if len(found) <= n:
+            return found
+        names = list(found)
+        keep = resample(steering.log_weights(names), n, rng, strata=np.array([len(nm) for nm in names]))
+        return {names[i]: found[names[i]] for i in keep}
+
+    def _scored(self, name: str, log_prob: float) -> ScoredName:
+        return ScoredName(name, log_prob, self.rate([name])[0])
+
+    def _rated(self, found: dict[str, float]) -> list[ScoredName]:
+        """The found names as ScoredName, with the critic's rating when the model has a critic."""
+        ratings = self.rate(list(found))
+        return [ScoredName(nm, lp, r) for (nm, lp), r in zip(found.items(), ratings)]
 
     def sample(self, n: int, seed: int | None = 0, options: SampleOptions | None = None,
                batch: int = 1000) -> list[str]:

@@ -61,6 +61,30 @@ def truncate(logits: np.ndarray, options: SampleOptions) -> np.ndarray:
     return logits
 
 
+HEADS = (256, 1024)  # how many values `_head` sorts first, then on (a trained model's nucleus is nearly always inside)
+
+
+def _head(logits: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:
+    """The largest values of each row in descending order and their probabilities (A, W): the top
+    W of HEADS (the first that holds more than `top_p` of every row's mass: a partition, then a sort
+    of W values, several times faster than sorting all V), else every value sorted."""
+    A, V = logits.shape
+    total = None
+    for width in HEADS:
+        if V <= 2 * width:
+            break
+        head = -np.sort(-np.partition(logits, V - width, axis=-1)[:, V - width:], axis=-1)  # (A, W) descending
+        if total is None:
+            total = np.exp(logits - logits.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)  # (A, 1)
+        p = np.exp(head - head[:, :1]) / total
+        if (p.sum(axis=-1) >= top_p + 1e-5).all():
+            return head, p
+    values = -np.sort(-logits, axis=-1)  # (A, V) descending
+    p = np.exp(values - values[:, :1])
+    p /= p.sum(axis=-1, keepdims=True)
+    return values, p
+
+
 def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
     """Which ids of logits (A, V) are outside the top-p nucleus (A, V): in order of decreasing
     probability (ties by id), those whose more likely ids hold at least `top_p` of the mass.
@@ -75,13 +99,11 @@ def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
     clean prefix (nothing allowed, or rounding) takes the stable argsort.
     """
     A, V = logits.shape
-    values = -np.sort(-logits, axis=-1)  # (A, V) descending
-    p = np.exp(values - values[:, :1])
-    p /= p.sum(axis=-1, keepdims=True)
-    width = min(V, 64)
+    values, p = _head(logits, top_p)
+    width = min(values.shape[1], 64)
     mass = np.cumsum(p[:, :width], axis=-1)  # (A, width): the full running sum's first columns, exactly
-    while width < V and not (mass[:, -1] >= top_p + 1e-6).all():
-        more = min(V, 4 * width)  # the running sum goes on from its last column, one addition at a time as before
+    while width < values.shape[1] and not (mass[:, -1] >= top_p + 1e-6).all():
+        more = min(values.shape[1], 4 * width)  # the running sum goes on from its last column, one addition at a time as before
         mass = np.concatenate([mass, np.cumsum(np.concatenate([mass[:, -1:], p[:, width:more]], axis=1),
                                                axis=1)[:, 1:]], axis=1)
         width = more
@@ -100,7 +122,8 @@ def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
     drop = ~keep
     for r in np.flatnonzero((m < 1) | (first_out != m)):
         order = np.argsort(-logits[r], kind="stable")  # (V,)
-        q = np.exp(values[r] - values[r, 0])
+        full = -np.sort(-logits[r])
+        q = np.exp(full - full[0])
         q /= q.sum()
         drop[r, order] = (np.cumsum(q) - q) >= top_p
     return drop

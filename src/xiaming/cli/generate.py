@@ -45,6 +45,17 @@ def add_generate(sub) -> None:
     p.add_argument("--best", type=positive_int, default=None, metavar="N",
                    help="the N most likely new names under the constraints, by search, N >= 1 (deterministic; "
                         "ignores -n, --seed, --temperature, --top-k, --top-p, --min-p; default off)")
+    p.add_argument("--critic", choices=("on", "off"), default=None,
+                   help="the realism critic: keep, of several proposals per name, those it rates as reading more "
+                        "like real names, in proportion (default on for models that carry one: the shipped wuxia "
+                        "models; off elsewhere)")
+    p.add_argument("--critic-strength", type=float, default=None, metavar="S",
+                   help="how strongly the critic reweights proposals, 0 (off) to 10 (default: the critic's own, 2)")
+    p.add_argument("--gender", default=None, metavar="female|male",
+                   help="names of women or of men: keep, of 16 proposals per name, those whose given-name characters "
+                        "lean that way in modern names, in proportion (any model; default: no preference)")
+    p.add_argument("--gender-strength", type=float, default=None, metavar="S",
+                   help="how strongly --gender reweights proposals, 0 (off) to 10 (default 4)")
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
@@ -131,6 +142,7 @@ class _Sink:
 
 def _cmd_generate(args) -> int:
     from ..errors import ConfigError
+    from ..evidence.gender import lean_of
     from ..novelty import RULES
     from ..pinyin import name_pinyin
 
@@ -154,12 +166,15 @@ def _cmd_generate(args) -> int:
         options = namer.options(kind=args.kind, **settings)
         options.validate_ranges()  # the model's defaults and the flags together
         namer.compile(options)
+        steering = namer.steering(None if args.critic is None else args.critic == "on", args.critic_strength,
+                                  gender=args.gender, gender_strength=args.gender_strength)
         if args.best is None:
             namer.novelty_rule(options, args.novelty)
     except ConfigError as exc:
         as_typed(exc, {"--prefix": prefix_flag})
     if args.verbose:
         print(namer.describe_sampling(options), file=sys.stderr)
+        print(steering.describe(), file=sys.stderr)
     at_end = args.json or args.rank  # these need every name before printing
     sink = _Sink(args.output)
 
@@ -173,10 +188,10 @@ def _cmd_generate(args) -> int:
 
     try:
         if args.best:
-            result = namer.best(args.best, options, args.novelty)
+            result = namer.best(args.best, options, args.novelty, steering=steering)
             stream(result.items)
         else:
-            result = namer.generate(args.n, options, args.novelty, args.seed, on_names=stream)
+            result = namer.generate(args.n, options, args.novelty, args.seed, on_names=stream, steering=steering)
     except KeyboardInterrupt:
         sink.close()
         if sink.path is not None:
@@ -198,9 +213,11 @@ def _cmd_generate(args) -> int:
         sink.write([json.dumps({
             "model": namer.path, "novelty": result.novelty, "requested": result.requested, "found": len(items),
             **work, "exhausted": result.exhausted, "complete": result.complete, "reason": result.reason,
-            "sampling": options.sampling(),
+            "sampling": options.sampling(), "steering": _steering_json(result.steering),
             "names": [{"name": it.name, "pinyin": name_pinyin(it.name), "log_prob": round(it.log_prob, 4),
-                       "bits_per_char": round(it.bits_per_char, 4), "novelty": "new"} for it in items],
+                       "bits_per_char": round(it.bits_per_char, 4), "critic": it.critic,
+                       "gender": lean_of(it.name).to_dict(), "novelty": "new"}
+                      for it in items],
             "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name}
                          for name, why in result.rejected],
         }, ensure_ascii=False)])
@@ -209,9 +226,17 @@ def _cmd_generate(args) -> int:
     sink.close()
     if sink.path is not None:
         print(f"xiaming: wrote {len(items)} names to {sink.path}", file=sys.stderr)
+    if args.gender and items and not any(lean_of(it.name).known for it in items):
+        print(f"xiaming: --gender {args.gender}: the gender table knows none of these names' given-name characters "
+              "(it holds Chinese characters), so it could not steer them", file=sys.stderr)
     if not items:
         print(f"xiaming generate: error: found no new names: {result.reason}", file=sys.stderr)
         return 1
     if result.exhausted:
         print(f"xiaming: found only {len(items)} of {result.requested} new names: {result.reason}", file=sys.stderr)
     return 0
+
+
+def _steering_json(steering) -> dict:
+    """The evidence that reweighted the proposals, for --json: {label: strength} and the pool size."""
+    return {"evidence": {label: strength for label, _, strength in steering.evidence}, "pool": steering.pool}

@@ -63,6 +63,7 @@ def _cmd_score(args) -> int:
     from ..score import percentile
 
     from ..corpus import drop_long
+    from ..evidence.gender import lean_of
 
     names = drop_long(_score_inputs(args), args.max_name_len, "NAME")
     if not names:
@@ -77,6 +78,7 @@ def _cmd_score(args) -> int:
             "bits_per_char": round(s.bits_per_char, 4),
             "chars": [{"char": c, "p": p, "known": c in namer.vocab} for c, p in zip(s.name, probs)],
             "end_p": probs[-1], "percentile": percentile(s.bits_per_char, reference),
+            "gender": lean_of(s.name).to_dict(),
         })
     if args.json:
         print(json.dumps({"model": namer.path, "reference_names": len(reference), "names": rows}, ensure_ascii=False))
@@ -87,7 +89,12 @@ def _cmd_score(args) -> int:
         print(f"{row['name']}{reading}  log p {row['log_prob']:.2f}  {row['bits_per_char']:.2f} bits/char{where}")
         chars = "  ".join(f"{c['char']} {c['p']:.3g}" + ("" if c["known"] else " (unknown)") for c in row["chars"])
         print(f"    {chars}  (end) {row['end_p']:.3g}")
+        if row["gender"]["verdict"] != "unknown":
+            print(f"    gender lean: {lean_of(row['name']).describe()}")
     print(f"percentile: share of {len(reference):,} training names with more bits per character", file=sys.stderr)
+    if any(row["gender"]["verdict"] != "unknown" for row in rows):
+        print("gender lean: mean log-odds, women's vs men's given names today, of the given name's characters "
+              "(> 0 female; the surname does not count)", file=sys.stderr)
     return 0
 
 
@@ -230,32 +237,16 @@ def add_models(sub) -> None:
 
 
 def _model_row(name: str, path: Path) -> dict:
-    """What a checkpoint's metadata says about it; CheckpointError naming the file if it cannot say."""
-    from safetensors import safe_open
+    """What a checkpoint's metadata says about it, checked as a load checks it (its tensors not read);
+    CheckpointError naming the file and the field if it cannot say."""
+    from ..checkpoint import FORMAT
+    from ..validate import check_card, read_metadata
 
-    from ..errors import CheckpointError
-
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            meta = f.metadata() or {}
-    except Exception:
-        raise CheckpointError(f"{path}: not a xiaming checkpoint (unreadable or truncated safetensors file)") from None
-    if meta.get("format") != "xiaming-checkpoint":
-        raise CheckpointError(f"{path}: not a xiaming checkpoint")
-    from ..models import MODELS
-
-    if meta.get("kind") not in MODELS:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata (unknown model kind {meta.get('kind')!r})")
-    try:
-        train = json.loads(meta.get("train", "{}"))
-        data = train.get("data", {})
-        return {"name": name, "path": str(path), "kind": meta["kind"], "parameters": train.get("parameters"),
-                "names": data.get("names"), "data": train.get("source"), "base": train.get("init"),
-                "best_val_bits": train.get("best_val_bits")}
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
+    card = check_card(read_metadata(path, FORMAT))
+    train = card.train
+    return {"name": name, "path": str(path), "kind": card.kind, "parameters": train.get("parameters"),
+            "names": (train.get("data") or {}).get("names"), "data": train.get("source"), "base": train.get("init"),
+            "best_val_bits": train.get("best_val_bits")}
 
 
 def _cmd_models(args) -> int:

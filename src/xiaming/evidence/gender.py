@@ -1,0 +1,245 @@
+"""Gender lean: whether a name's given-name characters are those of women's or men's names.
+
+A compact table shipped inside the package (`gender.safetensors`, built by
+`scripts/build_gender.py` from ngender's character counts in modern given names; credit and
+license in SOURCES.md beside this file) gives each character a smoothed log-odds, female vs male:
+positive where a character is relatively more frequent in women's names (蓉 +3.0, 燕 +2.6), negative
+in men's (刚 -3.0, 龙 -2.4), 0 for a character the table never saw. A name's lean is the mean over
+its given-name characters; the surname never counts (it is split off with `features.split_name`:
+one character, or a 百家姓 compound such as 令狐).
+
+`GenderLean(gender)` is sampling evidence (see `steer.py`): its log weight is the lean for
+"female" and minus the lean for "male", so at strength s a name leaning one log-odds further the
+asked way is e^s times as likely to be kept from the pool of proposals. `lean(name)` gives the
+lean with each character's contribution, for `score` and `--json`.
+
+The table is modern usage: characters whose gender shifted (靖, a man's character in the novels,
+is now slightly more common in women's names) lean the modern way; benchmarks/gender.py measures
+how often the lean agrees with the wuxia lists' own characters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import CheckpointError, ConfigError
+from .features import split_name
+from .lexicon import Lexicon, shipped_lexicon
+
+GENDER_PATH = Path(__file__).with_name("gender.safetensors")
+FORMAT = "xiaming-gender"
+GENDERS = ("female", "male")
+PRIOR = 10.0  # pseudo-names of shrinkage toward no lean (scripts/build_gender.py)
+CLIP = 4.0  # largest |log-odds| a character may have
+MAX_HEADER = 1 << 20  # bytes of safetensors header: the character list is ~40 kB
+STRENGTH = 4.0  # default strength when generating: a name leaning 1 further is e^4 = 55 times as likely kept
+MAX_STRENGTH = 10.0
+POOL = 16  # proposals drawn per name kept when a gender is asked (wuxia lists are mostly men's names)
+
+
+@dataclass(frozen=True)
+class GenderTable:
+    """Per-character lean and the counts behind it, validated (see the module docstring)."""
+
+    chars: tuple[str, ...]  # sorted characters, id = position
+    lean: np.ndarray  # (V,) float32 log-odds female vs male, in [-CLIP, CLIP]
+    female: np.ndarray  # (V,) uint32 occurrences in women's given names
+    male: np.ndarray  # (V,) uint32 occurrences in men's given names
+    about: dict  # what it was built from (source, totals, prior)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return _index(self.chars)
+
+    def char_lean(self, char: str) -> float:
+        """The log-odds of one character (0 when the table does not hold it)."""
+        i = self.index.get(char)
+        return 0.0 if i is None else float(self.lean[i])
+
+
+@lru_cache(maxsize=4)
+def _index(chars: tuple[str, ...]) -> dict[str, int]:
+    return {c: i for i, c in enumerate(chars)}
+
+
+def _fail(path: Path, field: str, reason: str) -> CheckpointError:
+    return CheckpointError(f"{path}: gender table field {field}: {reason}")
+
+
+def load_gender_table(path: str | Path = GENDER_PATH) -> GenderTable:
+    """Read and validate a gender table (CheckpointError naming the file and field when it is damaged)."""
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 2 <= size <= MAX_HEADER:
+                raise _fail(path, "header", f"size {size} is not a gender table's")
+            header = json.loads(f.read(size))
+        meta = header["__metadata__"]
+        if meta.get("format") != FORMAT:
+            raise _fail(path, "format", f"{meta.get('format')!r} is not {FORMAT!r}")
+        chars = tuple(json.loads(meta["chars"]))
+        about = json.loads(meta.get("about", "{}"))
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the gender table ({exc.strerror or exc})") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise _fail(path, "metadata", "missing or not valid JSON") from None
+    if (not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars)
+            or any(a >= b for a, b in zip(chars, chars[1:]))):
+        raise _fail(path, "chars", "must be single characters, sorted, each once")
+    try:
+        arrays = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types; map them to ours
+        raise _fail(path, "tensors", f"unreadable ({exc})") from None
+    for name, dtype in (("lean", np.float32), ("female", np.uint32), ("male", np.uint32)):
+        array = arrays.get(name)
+        if array is None or array.dtype != dtype or array.shape != (len(chars),):
+            raise _fail(path, name, f"expected {np.dtype(dtype)} of shape ({len(chars)},)")
+    if not np.isfinite(arrays["lean"]).all() or (np.abs(arrays["lean"]) > CLIP).any():
+        raise _fail(path, "lean", f"holds numbers that are not finite or beyond +-{CLIP:g}")
+    return GenderTable(chars, arrays["lean"], arrays["female"], arrays["male"], about if isinstance(about, dict) else {})
+
+
+@lru_cache(maxsize=1)
+def shipped_gender_table() -> GenderTable:
+    """The table shipped inside the package, loaded once."""
+    return load_gender_table(GENDER_PATH)
+
+
+def save_gender_table(path: str | Path, chars: list[str], lean: np.ndarray, female: np.ndarray, male: np.ndarray,
+                      about: dict) -> None:
+    """Write a gender table atomically (temporary file in the same folder, then rename)."""
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    meta = {"format": FORMAT, "chars": json.dumps(list(chars), ensure_ascii=False), "about": json.dumps(about)}
+    arrays = {"lean": np.ascontiguousarray(lean, dtype=np.float32),
+              "female": np.ascontiguousarray(female, dtype=np.uint32),
+              "male": np.ascontiguousarray(male, dtype=np.uint32)}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(arrays, tmp, metadata=meta)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class CharLean:
+    """One given-name character's contribution to a name's lean."""
+
+    char: str
+    lean: float  # its log-odds female vs male (0: not in the table)
+    female: int  # occurrences in women's given names
+    male: int  # occurrences in men's given names
+
+    def to_dict(self) -> dict:
+        return {"char": self.char, "lean": round(self.lean, 3), "female": self.female, "male": self.male}
+
+
+@dataclass(frozen=True)
+class Lean:
+    """A name's gender lean and the evidence for it."""
+
+    name: str
+    surname: str  # split off, never counted
+    chars: tuple[CharLean, ...]  # the given name's characters
+
+    @property
+    def lean(self) -> float:
+        """Mean log-odds over the given name's characters: > 0 leans female, < 0 male."""
+        return float(np.mean([c.lean for c in self.chars])) if self.chars else 0.0
+
+    @property
+    def known(self) -> bool:
+        """Whether the table holds any of the given name's characters."""
+        return any(c.female or c.male for c in self.chars)
+
+    @property
+    def verdict(self) -> str:
+        """"female", "male", "neutral" (lean 0) or "unknown" (no character in the table)."""
+        if not self.known:
+            return "unknown"
+        return "female" if self.lean > 0 else "male" if self.lean < 0 else "neutral"
+
+    def describe(self) -> str:
+        """One line: 'female +2.21 (蓉 +3.01, 儿 +1.41)'."""
+        if not self.known:
+            return "unknown (no given-name character in the table)"
+        chars = ", ".join(f"{c.char} {c.lean:+.2f}" for c in self.chars)
+        return f"{self.verdict} {self.lean:+.2f} ({chars})"
+
+    def to_dict(self) -> dict:
+        return {"lean": round(self.lean, 3), "verdict": self.verdict, "surname": self.surname,
+                "chars": [c.to_dict() for c in self.chars]}
+
+
+def check_gender(value: str | None) -> str | None:
+    """None, "female" or "male" (ConfigError naming the field otherwise)."""
+    if value is not None and value not in GENDERS:
+        raise ConfigError(f"--gender {value}: choose female or male")
+    return value
+
+
+def check_gender_strength(value: float) -> float:
+    """A gender strength in [0, MAX_STRENGTH] (ConfigError naming the field otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
+            or not 0 <= value <= MAX_STRENGTH:
+        raise ConfigError(f"--gender-strength {value!r}: must be a number from 0 (off) to {MAX_STRENGTH:g}")
+    return float(value)
+
+
+class GenderLean:
+    """Sampling evidence toward `gender` (see the module docstring)."""
+
+    def __init__(self, gender: str, table: GenderTable | None = None, lexicon: Lexicon | None = None) -> None:
+        self.gender = check_gender(gender)
+        if gender is None:
+            raise ConfigError("--gender: choose female or male")
+        self.table = table if table is not None else shipped_gender_table()
+        self.lexicon = lexicon if lexicon is not None else shipped_lexicon()
+        self.sign = 1.0 if gender == "female" else -1.0
+
+    def lean(self, name: str) -> Lean:
+        """`name`'s lean with each given-name character's contribution."""
+        return lean_of(name, self.table, self.lexicon)
+
+    def leans(self, names: Sequence[str]) -> np.ndarray:
+        """(N,) the lean of each name (> 0 female)."""
+        return np.array([self.lean(name).lean for name in names], dtype=np.float64)
+
+    def log_weights(self, names: Sequence[str]) -> np.ndarray:
+        """The lean toward the asked gender, per name: lean for female, -lean for male."""
+        return self.sign * self.leans(names)
+
+
+def lean_of(name: str, table: GenderTable | None = None, lexicon: Lexicon | None = None) -> Lean:
+    """`name`'s gender lean under `table` (default: the shipped one), surname split by `lexicon`."""
+    table = table if table is not None else shipped_gender_table()
+    surname, given = split_name(lexicon if lexicon is not None else shipped_lexicon(), name) if name else ("", "")
+    index = table.index
+    chars = []
+    for c in given:
+        i = index.get(c)
+        chars.append(CharLean(c, 0.0, 0, 0) if i is None else
+                     CharLean(c, float(table.lean[i]), int(table.female[i]), int(table.male[i])))
+    return Lean(name, surname, tuple(chars))
+
+
+def gender_evidence(gender: str, strength: float | None = None) -> tuple[str, GenderLean, float]:
+    """The (label, evidence, strength) of `Namer.steering`'s `extra` for a gender (default strength STRENGTH)."""
+    evidence = GenderLean(gender)
+    return f"gender {gender}", evidence, STRENGTH if strength is None else check_gender_strength(strength)

@@ -1,0 +1,135 @@
+"""The realism critic: lexicon tables, features, fitting, the stored file, and sampling with it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xiaming.errors import CheckpointError, ConfigError
+from xiaming.evidence.critic import (Critic, critic_path, fit_critic, load_critic, save_critic)
+from xiaming.evidence.features import FEATURES, INDEX, name_features, split_name
+from xiaming.evidence.lexicon import LEXICON_PATH, load_lexicon, shipped_lexicon
+from xiaming.evidence.steer import Steering, resample
+from xiaming.namer import Namer
+from xiaming.pretrained import shipped_path
+
+
+def test_shipped_lexicon_knows_names_words_and_verse():
+    lex = shipped_lexicon()
+    assert split_name(lex, "欧阳锋") == ("欧阳", "锋") and split_name(lex, "张无忌") == ("张", "无忌")
+    x = name_features(lex, ["张建国", "张无忌", "李寒江", "王蝠粉"])
+    assert x[0, INDEX["given_attested"]] == 1  # 建国: a given name many people bore
+    assert x[2, INDEX["verse_seen"]] == 1  # 寒江: a phrase of verse
+    assert x[3, INDEX["given_attested"]] == 0 and x[3, INDEX["weakest"]] < x[0, INDEX["weakest"]]
+    assert x.shape == (4, len(FEATURES)) and np.isfinite(x).all()
+
+
+def test_features_of_unknown_characters_and_empty_input():
+    lex = shipped_lexicon()
+    assert name_features(lex, []).shape == (0, len(FEATURES))
+    x = name_features(lex, ["Zorro", "张"])
+    assert x[0, INDEX["unknown_char"]] == 1 and x[1, INDEX["given0"]] == 1
+
+
+def test_fit_learns_the_direction_of_the_ratings():
+    good = ["张建国", "李文华", "王志明", "陈国栋", "刘德华", "赵子龙"]
+    bad = ["张蝠粉", "李仞嗤", "王噬瘸", "陈粪蛆", "刘嗝屁", "赵蛆臭"]
+    critic = fit_critic(good + bad, [5] * 6 + [1] * 6, ridge=1.0)
+    rated = critic.rate(["孙建明", "孙蛆嗝"])
+    assert rated[0] > rated[1] + 1
+
+
+def test_critic_round_trip_and_damaged_files(tmp_path):
+    critic = fit_critic(["张建国", "张蝠粉", "李文华", "李仞嗤"], [5, 1, 4, 2], ridge=1.0, strength=2.5, pool=6)
+    path = tmp_path / "m.critic.safetensors"
+    save_critic(critic, path)
+    again = load_critic(path)
+    assert again.strength == 2.5 and again.pool == 6
+    np.testing.assert_allclose(again.rate(["王建华"]), critic.rate(["王建华"]), rtol=1e-5)
+    from safetensors.numpy import save_file
+
+    bad = tmp_path / "bad.critic.safetensors"
+    meta = {"format": "xiaming-critic", "features": json.dumps(list(FEATURES)), "intercept": "3.0"}
+    ok = {k: np.ones(len(FEATURES), np.float32) for k in ("mean", "scale", "weights")}
+    for arrays, metadata, field in [
+        ({**ok, "weights": np.full(len(FEATURES), np.nan, np.float32)}, meta, "weights"),
+        ({**ok, "mean": np.ones(3, np.float32)}, meta, "mean"),
+        (ok, {**meta, "features": json.dumps(["len1"])}, "features"),
+        (ok, {**meta, "format": "other"}, "format"),
+        (ok, {**meta, "pool": "1000"}, "pool"),
+    ]:
+        save_file(arrays, str(bad), metadata=metadata)
+        with pytest.raises(CheckpointError, match=field):
+            load_critic(bad)
+    bad.write_bytes(b"\xff" * 16)
+    with pytest.raises(CheckpointError, match=str(bad.name)):
+        load_critic(bad)
+
+
+def test_damaged_lexicon_is_refused(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    arrays = load_file(str(LEXICON_PATH))
+    lex = shipped_lexicon()
+    meta = {"format": "xiaming-lexicon", "chars": json.dumps(list(lex.chars), ensure_ascii=False),
+            "compounds": json.dumps(sorted(lex.compounds), ensure_ascii=False), "sources": "{}"}
+    path = tmp_path / "lex.safetensors"
+    arrays["word_keys"] = arrays["word_keys"][::-1].copy()
+    save_file(arrays, str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match="word_keys"):
+        load_lexicon(path)
+
+
+def test_resample_is_proportional_and_keeps_strata():
+    rng = np.random.default_rng(0)
+    weights = np.log(np.array([1.0, 1.0, 8.0, 1.0]))
+    picks = np.bincount([resample(weights, 1, rng)[0] for _ in range(4000)], minlength=4) / 4000
+    assert abs(picks[2] - 8 / 11) < 0.03 and abs(picks[0] - 1 / 11) < 0.02
+    strata = np.array([2, 2, 2, 2, 3, 3, 3, 3])
+    chosen = resample(np.array([9, 9, 9, 9, 0, 0, 0, 0.0]), 4, rng, strata=strata)
+    assert sorted(strata[chosen].tolist()) == [2, 2, 3, 3] and len(set(chosen.tolist())) == 4
+
+
+def test_shipped_models_carry_a_critic_and_it_raises_the_rating():
+    namer = Namer.load("jinyong")
+    assert namer.critic is not None and critic_path(shipped_path("jinyong")).is_file()
+    off = namer.generate(200, seed=3, steering=namer.steering(critic=False))
+    on = namer.generate(200, seed=3, steering=namer.steering(critic_strength=4))
+    assert on.steering.active and not off.steering.active
+    assert np.mean(namer.rate(on.names)) > np.mean(namer.rate(off.names)) + 0.2
+    assert len(set(on.names)) == 200 and not set(on.names) & set(namer.names)
+    assert all(item.critic is not None for item in on.items)
+
+
+def test_critic_keeps_every_constraint():
+    namer = Namer.load("gulong")
+    result = namer.generate(15, namer.options(prefix="欧阳", max_len=4), seed=1)
+    assert result.steering.active and all(n.startswith("欧阳") and len(n) <= 4 for n in result.names)
+    best = namer.best(5, namer.options(include="剑"))
+    assert len(best.names) == 5 and all("剑" in n for n in best.names)
+
+
+def test_strength_zero_is_the_model_alone_and_bad_settings_are_refused():
+    namer = Namer.load("jinyong")
+    plain = namer.generate(10, seed=5, steering=Steering())
+    zero = namer.generate(10, seed=5, steering=namer.steering(critic_strength=0))
+    assert plain.names == zero.names
+    with pytest.raises(ConfigError, match="critic-strength"):
+        namer.steering(critic_strength=-1)
+    with pytest.raises(ConfigError, match="no critic"):
+        Namer.load("poets").steering(critic=True)
+
+
+def test_cli_critic_flags_and_json():
+    run = [sys.executable, "-m", "xiaming", "generate", "-n", "3", "--seed", "2", "--json"]
+    out = json.loads(subprocess.run(run, capture_output=True, text=True, check=True).stdout)
+    assert out["steering"]["evidence"] == {"critic": 3.0} and all(1 <= n["critic"] <= 5 for n in out["names"])
+    off = json.loads(subprocess.run(run + ["--critic", "off"], capture_output=True, text=True, check=True).stdout)
+    assert off["steering"]["evidence"] == {} and off["steering"]["pool"] == 1
+    bad = subprocess.run(run + ["--critic-strength", "nan"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "--critic-strength" in bad.stderr and "Traceback" not in bad.stderr
