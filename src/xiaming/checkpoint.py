@@ -11,24 +11,27 @@ inference path); `load_checkpoint` builds the torch model from the same file (tr
 An optional "sampling" metadata key holds the sampling defaults the model ships with (e.g.
 {"temperature": 0.9, "min_p": 0.05}); the generation object applies them unless the caller sets
 its own.
+
+Every read is checked before anything is built from the file (`validate.py`): a damaged or hostile
+checkpoint is a CheckpointError naming the file and the field, never another exception.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from safetensors import safe_open
+from safetensors import SafetensorError
 
-from .constraints import SAMPLING_FIELDS, SampleOptions
-from .errors import CheckpointError, ConfigError
+from . import validate
+from .errors import CheckpointError
 from .vocab import Vocab
 
 if TYPE_CHECKING:
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 FORMAT = "xiaming-checkpoint"
 STATE_FORMAT = "xiaming-train-state"
 FORMAT_VERSION = 1
-NAMES_KEY = "__names__"  # tensor key of the training names, not a weight
+NAMES_KEY = validate.NAMES_KEY  # tensor key of the training names, not a weight
 
 
 @dataclass
@@ -98,42 +101,41 @@ def atomic_write_tensors(path: str | Path, tensors: dict[str, "torch.Tensor"], m
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, (OSError, SafetensorError)):
+            raise CheckpointError(f"{path}: could not save it ({_io_reason(exc)}); the file there before, if any, "
+                                  f"is unchanged", path=str(path)) from None
         raise
 
 
+def _io_reason(exc: BaseException) -> str:
+    """What went wrong in a failed write, in words, with what to do for the usual causes.
+
+    safetensors reports an I/O failure as its own error type whose text carries the OS error
+    number ("... (os error 28) ..."); that number is all it offers, so it is read from there.
+    """
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code is None:
+        found = re.search(r"os error (\d+)", str(exc))
+        code = int(found.group(1)) if found else None
+    if code is None:
+        return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    hint = {errno.ENOSPC: "; free some space and run again", errno.EDQUOT: "; free some space and run again",
+            errno.EACCES: "; choose a folder you can write to", errno.EROFS: "; choose a folder you can write to",
+            errno.EIO: "; the disk may be failing"}.get(code, "")
+    return os.strerror(code) + hint
+
+
 def read_tensors(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[str, "torch.Tensor"], dict[str, str]]:
-    """Tensors and metadata of a xiaming safetensors file; a foreign or broken file is a CheckpointError."""
-    return _read(path, expected_format, "pt")
+    """Tensors and metadata of a xiaming safetensors file; a foreign, broken or non-finite file is a
+    CheckpointError (`validate.read_file`: header bounded and checked before any tensor is read)."""
+    return validate.read_file(path, expected_format, framework="pt")
 
 
 def read_arrays(path: str | Path, expected_format: str = FORMAT) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """`read_tensors` as numpy arrays, without torch."""
-    return _read(path, expected_format, "np")
-
-
-def _read(path: str | Path, expected_format: str, framework: str) -> tuple[dict, dict[str, str]]:
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        with safe_open(str(path), framework=framework) as f:
-            metadata = f.metadata() or {}
-            if metadata.get("format") != expected_format:
-                raise CheckpointError(f"{path}: not a xiaming {'checkpoint' if expected_format == FORMAT else 'training state'}")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except CheckpointError:
-        raise
-    except Exception:
-        raise CheckpointError(f"{path}: not a xiaming checkpoint (unreadable or truncated safetensors file)") from None
-    try:
-        version = int(metadata.get("format_version", "0"))
-    except ValueError:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata (format version {metadata.get('format_version')!r})") from None
-    if version > FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format version {version} is newer than this xiaming reads ({FORMAT_VERSION})")
-    return tensors, metadata
+    return validate.read_file(path, expected_format)
 
 
 def text_tensor(text: str) -> "torch.Tensor":
@@ -199,35 +201,29 @@ def save_checkpoint(
 
 
 def check_sampling(sampling: dict, where: str) -> dict:
-    """`sampling` if it holds valid sampling defaults; CheckpointError naming `where` otherwise."""
-    if not isinstance(sampling, dict) or set(sampling) - set(SAMPLING_FIELDS):
-        raise CheckpointError(f"{where}: sampling defaults may set only {', '.join(SAMPLING_FIELDS)}")
-    try:
-        SampleOptions(**sampling).validate_ranges()
-    except (ConfigError, TypeError) as exc:
-        raise CheckpointError(f"{where}: bad sampling default ({exc})") from None
-    return dict(sampling)
+    """`sampling` if it holds valid sampling defaults; CheckpointError naming `where` and the field otherwise."""
+    return validate.check_sampling(sampling, where)
 
 
 def read_checkpoint(path: str | Path) -> StoredModel:
-    """A checkpoint's arrays and metadata, checked, without torch (the inference path)."""
-    arrays, metadata = read_arrays(path)
+    """A checkpoint's arrays and metadata, every field and tensor checked before use, without torch (the
+    inference path). Damage of any kind is a CheckpointError naming the file and the field (`validate`)."""
+    card: list[validate.Card] = []
+
+    def check(header: validate.Header) -> None:  # before any tensor is read
+        card.append(validate.check_card(header))
+        validate.check_tensors(header, card[0].kind, card[0].config, optional=(NAMES_KEY,))
+
+    arrays, _ = validate.read_file(path, FORMAT, check=check, bound=validate.MAX_WEIGHT)
+    kind, config, vocab, train, sampling = (card[0].kind, card[0].config, card[0].vocab, card[0].train,
+                                            card[0].sampling)
+    names_bytes = arrays.pop(NAMES_KEY, None)
+    validate.check_values(path, kind, config, arrays)
     try:
-        kind = metadata["kind"]
-        config = json.loads(metadata["model_config"])
-        vocab = Vocab.from_dict(json.loads(metadata["vocab"]))
-        train = json.loads(metadata.get("train", "{}"))
-        sampling = json.loads(metadata.get("sampling", "{}"))
-        if not isinstance(kind, str) or not isinstance(config, dict) or not isinstance(train, dict):
-            raise ValueError("kind, model_config or train has the wrong type")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
-    sampling = check_sampling(sampling, f"{path}")
-    try:
-        names = decode_names(arrays.pop(NAMES_KEY)) if NAMES_KEY in arrays else []
+        names = decode_names(names_bytes) if names_bytes is not None else []
     except UnicodeDecodeError:
-        raise CheckpointError(f"{path}: damaged checkpoint (its name list is not UTF-8)") from None
-    return StoredModel(kind, config, vocab, arrays, train, names, str(path), sampling)
+        raise validate.fail(path, f"tensor {NAMES_KEY}", "the name list is not UTF-8 (damaged file)") from None
+    return StoredModel(kind, asdict(config), vocab, arrays, train, names, str(path), sampling)
 
 
 def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> Checkpoint:
@@ -236,14 +232,9 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
 
     from . import models
 
-    stored = read_checkpoint(path)
+    stored = read_checkpoint(path)  # checked: the config is within limits and the tensors match it
     kind, vocab, train, names = stored.kind, stored.vocab, stored.train, stored.names
-    if kind not in models.MODELS:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata (unknown model kind {kind!r})")
-    try:
-        config = models.config_from_dict(kind, stored.config)
-    except (TypeError, ConfigError) as exc:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
+    config = models.config_from_dict(kind, stored.config)
     model = models.build_model(kind, config)
     weights = {k: torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
                for k, v in stored.arrays.items()}
@@ -251,8 +242,12 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
         model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:
         raise CheckpointError(f"{path}: weights do not match the stored config ({str(exc).splitlines()[0]})") from None
-    model = model.to(device)  # the numpy kinds stay on the CPU (NumpyModel.to)
     model.eval()
+    with torch.no_grad():  # finite weights can still overflow: one step shows it, before any real use
+        logits, _ = model(torch.zeros((1, 1), dtype=torch.long))
+    if not torch.isfinite(logits).all():
+        raise validate.fail(path, "weights", validate.OVERFLOW)
+    model = model.to(device)  # the numpy kinds stay on the CPU (NumpyModel.to)
     return Checkpoint(kind, config, vocab, model, train, names, str(path), stored.sampling)
 
 

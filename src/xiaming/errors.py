@@ -18,7 +18,15 @@ class DataError(XiamingError):
 
 
 class CheckpointError(XiamingError):
-    """A file is not a xiaming checkpoint, is truncated, or has an unknown format version."""
+    """A file is not a xiaming checkpoint, is truncated, damaged or of an unknown format version.
+
+    `path` and `field` (when known) say which file and which part of it: "model_config.n_hidden",
+    "tensor wte.weight", "sampling.top_k".
+    """
+
+    def __init__(self, message: str, path: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.path, self.field = path, field
 
 
 class ConfigError(XiamingError):

@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 import torch
 
 from . import checkpoint as ckpt
-from . import guard, kinds, models
+from . import guard, kinds, models, validate
 from .corpus import NameList, describe, split
 from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
 from .devices import pick_device
@@ -225,32 +225,77 @@ def _save_state(path: Path, model, best_weights: dict, trainer: Trainer, progres
 
 
 def _load_state(path: Path, model, trainer: Trainer) -> tuple[Progress, dict]:
-    """Restore what `_save_state` wrote; returns the progress and the best weights."""
-    tensors, metadata = ckpt.read_tensors(path, expected_format=ckpt.STATE_FORMAT)
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    trainer.load_state_tensors({k[8:]: v for k, v in tensors.items() if k.startswith("trainer.")})
-    torch.set_rng_state(tensors["rng.torch"])
-    if "rng.cuda" in tensors and torch.cuda.is_available():
-        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    """Restore what `_save_state` wrote; returns the progress and the best weights. The state is
+    checked as a checkpoint is (`validate`): its run description field by field, its model and best
+    weights against the run's config before any is read, every float finite."""
+    run: dict = {}
+
+    def check(header: validate.Header) -> None:
+        run.update(_check_run(path, header.metadata))
+        config = models.config_from_dict(run["kind"], run["model_config"])
+        validate.check_tensors(header, run["kind"], config, prefix="model.")
+        if any(name.startswith("best.") for name in header.tensors):
+            validate.check_tensors(header, run["kind"], config, prefix="best.")
+
+    tensors, metadata = validate.read_file(path, ckpt.STATE_FORMAT, check=check, framework="pt")
+    progress = _check_progress(path, metadata)
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        trainer.load_state_tensors({k[8:]: v for k, v in tensors.items() if k.startswith("trainer.")})
+        torch.set_rng_state(tensors["rng.torch"])
+        if "rng.cuda" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+        raise CheckpointError(f"{path}: damaged training state ({str(exc).splitlines()[0][:120] or type(exc).__name__})",
+                              path=str(path)) from None
     best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-    return Progress(**json.loads(metadata["progress"])), best
+    return progress, best
+
+
+def _check_run(path: Path, metadata: dict[str, str]) -> dict:
+    """The run description saved with a training state, every field that resuming reads checked."""
+    if "run" not in metadata:
+        raise validate.fail(path, "run", "missing (damaged training state)")
+    run = validate.parse_json(metadata["run"], path, "run")
+    if not isinstance(run, dict):
+        raise validate.fail(path, "run", "must be a JSON object")
+    if run.get("kind") not in models.MODELS:
+        raise validate.fail(path, "run.kind", f"{str(run.get('kind'))[:40]!r} is not a model kind")
+    config = validate.check_config(run["kind"], run.get("model_config"), path, "run.model_config")
+    vocab = validate.check_vocab(run.get("vocab"), path, "run.vocab")
+    if config.vocab_size != vocab.size:
+        raise validate.fail(path, "run.model_config.vocab_size", f"{config.vocab_size}, but the vocabulary has "
+                                                                 f"{vocab.size} ids")
+    validate.check_fields(TrainConfig, run.get("train_config"), path, "run.train_config")
+    try:
+        TrainConfig(**run["train_config"]).validate()
+    except ConfigError as exc:
+        raise validate.fail(path, "run.train_config", str(exc)) from None
+    for key in ("init", "source"):
+        if run.get(key) is not None and not isinstance(run[key], str):
+            raise validate.fail(path, f"run.{key}", "must be a string")
+    return run
+
+
+def _check_progress(path: Path, metadata: dict[str, str]) -> Progress:
+    """The progress saved with a training state, typed."""
+    if "progress" not in metadata:
+        raise validate.fail(path, "progress", "missing (damaged training state)")
+    data = validate.parse_json(metadata["progress"], path, "progress")
+    validate.check_fields(Progress, data, path, "progress")
+    for key in ("step", "best_step", "bad_evals", "chars"):
+        if data.get(key, 0) < 0:
+            raise validate.fail(path, f"progress.{key}", f"{data[key]} must be at least 0")
+    if not isinstance(data.get("history", []), list):
+        raise validate.fail(path, "progress.history", "must be a list")
+    return Progress(**data)
 
 
 def read_run(state_file: Path) -> dict:
     """The run description saved with a training state; CheckpointError if missing or damaged."""
-    if not state_file.is_file():
+    if not state_file.exists():
         raise CheckpointError(f"{state_file}: no training state to resume from (run without --resume first)")
-    _, metadata = ckpt.read_tensors(state_file, expected_format=ckpt.STATE_FORMAT)
-    try:
-        run = json.loads(metadata["run"])
-        TrainConfig(**run["train_config"])
-        if run["kind"] not in models.MODELS:
-            raise ValueError(f"unknown model kind {run['kind']!r}")
-        models.config_from_dict(run["kind"], run["model_config"])
-        Vocab.from_dict(run["vocab"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{state_file}: damaged training state ({exc})") from None
-    return run
+    return _check_run(state_file, validate.read_metadata(state_file, ckpt.STATE_FORMAT).metadata)
 
 
 # Settings `--resume` may change: they decide when to stop, not what each step computes.

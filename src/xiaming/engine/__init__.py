@@ -15,6 +15,7 @@ import numpy as np
 
 from ..checkpoint import StoredModel
 from ..errors import CheckpointError
+from ..validate import OVERFLOW
 from .counts import MinCharEngine, NGramEngine
 from .protocol import Engine, State, log_softmax
 from .rnn import RecurrentEngine
@@ -40,6 +41,11 @@ def build_engine(stored: StoredModel) -> Engine:
         raise CheckpointError(f"{stored.path}: weights do not match the stored config ({exc})") from None
     if engine.vocab_size != stored.vocab.size:
         raise CheckpointError(f"{stored.path}: the model has {engine.vocab_size} ids but the vocabulary {stored.vocab.size}")
+    # finite weights (checked at reading) can still overflow: one step from the start shows it, before any real use
+    with np.errstate(all="ignore"):
+        logits, _ = engine.step(np.zeros(1, dtype=np.int64), engine.initial_state(1))
+    if not np.isfinite(logits).all():
+        raise CheckpointError(f"{stored.path}: weights: {OVERFLOW}", path=stored.path, field="weights")
     return engine
 
 

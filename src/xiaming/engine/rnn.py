@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..models.configs import GATES
 from .protocol import State
-
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

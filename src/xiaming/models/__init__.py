@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import ConfigError
-from .configs import RNNConfig, TransformerConfig
-from .minchar import MinCharConfig, MinCharRNN
-from .ngram import NGramConfig, NGramLM
+from .configs import RNNConfig, TransformerConfig, rnn_engine_floats, rnn_tensors, transformer_engine_floats, \
+    transformer_tensors
+from .minchar import MinCharConfig, MinCharRNN, check_minchar_values, minchar_tensors
+from .ngram import MAX_ORDER, NGramConfig, NGramLM, check_ngram_values, ngram_tensors
 
 
 def _char_rnn(config: RNNConfig):
@@ -45,6 +46,9 @@ class ModelSpec:
     fixed: dict = field(default_factory=dict)  # config fields implied by the kind
     lr: float = 3e-3  # default peak learning rate
     window: Callable[[Any], int | None] = lambda config: None  # the most ids the model reads at once
+    tensors: Callable[[Any], dict] = lambda config: {}  # config -> {name: (shape, "float" | "int")} it saves
+    engine_floats: Callable[[Any], int] = lambda config: 0  # floats the numpy engine derives beyond the weights
+    check_values: Callable[[Any, dict], tuple[str, str] | None] = lambda config, arrays: None  # (field, reason) of bad values
 
 
 _RNN_PRESETS = {
@@ -60,17 +64,34 @@ _TRANSFORMER_PRESETS = {
     "large": {"n_embd": 256, "n_head": 8, "n_layer": 6, "dropout": 0.2},
 }
 
+_RNN = {"tensors": rnn_tensors, "engine_floats": rnn_engine_floats}
 MODELS: dict[str, ModelSpec] = {
-    "rnn": ModelSpec(RNNConfig, _char_rnn, "vanilla RNN (tanh)", _RNN_PRESETS, {"cell": "rnn"}, lr=2e-3),
-    "lstm": ModelSpec(RNNConfig, _char_rnn, "LSTM", _RNN_PRESETS, {"cell": "lstm"}),
-    "gru": ModelSpec(RNNConfig, _char_rnn, "GRU", _RNN_PRESETS, {"cell": "gru"}),
+    "rnn": ModelSpec(RNNConfig, _char_rnn, "vanilla RNN (tanh)", _RNN_PRESETS, {"cell": "rnn"}, lr=2e-3, **_RNN),
+    "lstm": ModelSpec(RNNConfig, _char_rnn, "LSTM", _RNN_PRESETS, {"cell": "lstm"}, **_RNN),
+    "gru": ModelSpec(RNNConfig, _char_rnn, "GRU", _RNN_PRESETS, {"cell": "gru"}, **_RNN),
     "transformer": ModelSpec(
         TransformerConfig, _char_transformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3,
-        window=lambda config: config.block_size,
+        window=lambda config: config.block_size, tensors=transformer_tensors, engine_floats=transformer_engine_floats,
     ),
-    "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1),
-    "ngram": ModelSpec(NGramConfig, NGramLM, "interpolated Kneser-Ney character n-gram (counts, no training)"),
+    "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1,
+                         tensors=minchar_tensors, check_values=check_minchar_values),
+    "ngram": ModelSpec(NGramConfig, NGramLM, "interpolated Kneser-Ney character n-gram (counts, no training)",
+                       tensors=ngram_tensors, check_values=check_ngram_values),
 }
+# The sizes any config may have, by field: (least, most). A user's flag and a checkpoint's config are held to
+# the same bounds (`make_config`, `xiaming.validate`); the largest preset is far inside them.
+SIZE_LIMITS: dict[str, tuple[int, int]] = {
+    "vocab_size": (2, 1 << 18),  # ids, the two special ones included (Unicode assigns about 150,000 characters)
+    "n_embd": (1, 8192),
+    "n_hidden": (1, 8192),
+    "n_layer": (1, 64),
+    "n_head": (1, 8192),
+    "block_size": (2, 1 << 16),
+    "order": (1, MAX_ORDER),
+    "seq_length": (1, 1 << 20),
+    "prime_length": (0, 1 << 20),
+}
+MAX_PARAMETERS = 1 << 28  # weights plus what the numpy engine derives from them: 1 GiB of float32
 SIZES = ("tiny", "small", "medium", "large")
 DEFAULT_SIZE = "small"
 
@@ -105,6 +126,8 @@ def make_config(kind: str, data_fields: dict, size: str | None = None, **overrid
             raise ConfigError(f"--dropout {value}: must be in [0, 1)")
         if key != "dropout" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
             raise ConfigError(f"--{key.replace('_', '-')} {value}: must be at least 1")
+        if key in SIZE_LIMITS and isinstance(value, int) and value > SIZE_LIMITS[key][1]:
+            raise ConfigError(f"--{key.replace('_', '-')} {value}: at most {SIZE_LIMITS[key][1]}")
     wanted = {f.name for f in dataclasses.fields(s.config_cls)}
     values = {**s.presets.get(size, {}), **s.fixed, **overrides, **data_fields}
     return s.config_cls(**{k: v for k, v in values.items() if k in wanted})

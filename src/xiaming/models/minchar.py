@@ -101,6 +101,26 @@ def priming_ids(stream: np.ndarray, prime_length: int) -> np.ndarray:
     return stream[start:end].copy()
 
 
+MAX_PRIME = 1 << 20  # priming ids a checkpoint may hold (it is `prime_length` plus one name; read one by one at load)
+
+
+def minchar_tensors(config: MinCharConfig) -> dict[str, tuple[tuple, str]]:
+    """The state_dict of `MinCharRNN` for `config`, by name: (shape, dtype class); the priming ids have any length."""
+    H, V = config.n_hidden, config.vocab_size
+    return {"Wxh": ((H, V), "float"), "Whh": ((H, H), "float"), "Why": ((V, H), "float"),
+            "bh": ((H,), "float"), "by": ((V,), "float"), PRIME_KEY: ((None,), "int")}
+
+
+def check_minchar_values(config: MinCharConfig, arrays: dict[str, np.ndarray]) -> tuple[str, str] | None:
+    """(field, reason) if the priming ids are not ids of this vocabulary, or too many; None if they are fine."""
+    prime = arrays[PRIME_KEY]
+    if len(prime) > MAX_PRIME:
+        return f"tensor {PRIME_KEY}", f"{len(prime)} priming ids, more than {MAX_PRIME}"
+    if len(prime) and (prime.min() < 0 or prime.max() >= config.vocab_size):
+        return f"tensor {PRIME_KEY}", f"ids outside 0..{config.vocab_size - 1}"
+    return None
+
+
 class MinCharRNN(NumpyModel):
     """The numpy vanilla RNN behind the common model contract (always on the CPU)."""
 

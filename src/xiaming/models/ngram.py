@@ -127,6 +127,30 @@ def contexts_of(idx: np.ndarray, context: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(padded, context, axis=1)  # (B, T, c)
 
 
+MAX_ORDER = 16  # longest n-gram a checkpoint may hold
+MAX_COUNT = 1 << 48  # an adjusted count above this is damage (sums of counts must stay exact in float64)
+
+
+def ngram_tensors(config: NGramConfig) -> dict[str, tuple[tuple, str]]:
+    """The state_dict of `NGramLM` for `config`, by name: (shape, dtype class); the entries have any number."""
+    return {f"{what}.{k}": ((None,), "int") for k in range(1, config.order + 1) for what in ("keys", "counts")}
+
+
+def check_ngram_values(config: NGramConfig, arrays: dict[str, np.ndarray]) -> tuple[str, str] | None:
+    """(field, reason) unless every order holds sorted keys of this vocabulary with positive counts; else None."""
+    if config.vocab_size ** config.order >= 2**62:
+        return "model_config.order", f"{config.order} is too high for a vocabulary of {config.vocab_size} (keys overflow)"
+    for k in range(1, config.order + 1):
+        keys, counts = arrays[f"keys.{k}"], arrays[f"counts.{k}"]
+        if len(keys) != len(counts):
+            return f"tensor counts.{k}", f"{len(counts)} counts for {len(keys)} keys"
+        if len(keys) and (np.any(np.diff(keys) <= 0) or keys[0] < 0 or keys[-1] >= config.vocab_size**k):
+            return f"tensor keys.{k}", f"not sorted distinct {k}-grams of this vocabulary"
+        if len(counts) and (counts.min() < 1 or counts.max() > MAX_COUNT):
+            return f"tensor counts.{k}", f"counts outside 1..{MAX_COUNT}"
+    return None
+
+
 class NGramLM(NumpyModel):
     """Interpolated modified Kneser-Ney over characters, behind the common model contract."""
 
