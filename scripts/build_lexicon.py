@@ -17,6 +17,7 @@ by path and never copied into the package (see the datasheet in src/xiaming/evid
 - Tang-Song verse bigrams (chinese-poetry, MIT): pairs seen at least `--min-bigram` times, and
   how often each character occurs in them (how classical a character is).
 - 百家姓 (chinese-poetry, MIT): the two-character surnames.
+- The built-in wuxia corpora (this package): how often each character is in their given names.
 
 The alphabet is every character of the historical names and of the built-in corpora; pairs are
 stored as sorted uint32 keys (first id * 2^14 + second id) with uint16 values, read at run time with
@@ -118,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
             given2[index[given[1]]] += 1
             given_pairs[given] += 1
 
+    wuxia = np.zeros(n, np.float64)  # characters of the wuxia lists' given names: the genre's own flavour
+    for corpus in ("jinyong", "gulong", "liangyusheng"):
+        if corpus in corpora.names():
+            for name in corpora.load(corpus, kinds=["name"]):
+                cut = 2 if name[:2] in compounds and len(name) >= 3 else 1
+                for c in name[cut:]:
+                    if c in index:
+                        wuxia[index[c]] += 1
+
     words: dict[str, tuple[int, int]] = {}
     for line in args.jieba_dict.read_text(encoding="utf-8").splitlines():
         parts = line.split()
@@ -158,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     arrays = {
         "surname": log_counts(surname), "given1": log_counts(given1), "given2": log_counts(given2),
         "single": log_counts(single), "verse_char": log_counts(verse_char / 2),
+        "wuxia": log_counts(wuxia),
         "given_pair_keys": gk, "given_pair_counts": gv,
         "word_keys": wk, "word_freq": wfreq, "word_pos": wpos,
         "verse_keys": vk, "verse_counts": vv,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -95,6 +96,14 @@ class _CriticEvidence:
 
     def log_weights(self, names):
         return self.critic.log_weights(names, strength=1.0)
+
+
+@lru_cache(maxsize=1)
+def _builtin_names() -> tuple[str, ...]:
+    """Every name of every built-in corpus (the `known` novelty rule of models of the built-in corpora)."""
+    from . import corpora
+
+    return tuple(sorted({name for corpus in corpora.names() for name in corpora.load(corpus)}))
 
 
 def _critic_of(path: str | Path) -> Critic | None:
@@ -205,7 +214,8 @@ class Namer:
         """The novelty mode (None: the model's default) and its filter; ConfigError at once when the
         prefix itself breaks the strict rule, since every name starting with it would be rejected."""
         mode = novelty or self.default_novelty
-        filt = novelty_filter(self.names, mode)
+        known = _builtin_names() if mode == "strict" and self.default_novelty == "strict" else ()
+        filt = novelty_filter(self.names, mode, known)
         if mode == "strict" and len(options.prefix) >= 2:
             inside = Contains(self.names, extra=0).check(options.prefix)
             if inside is not None:

@@ -16,7 +16,9 @@ Three modes:
                people; 70% of the real two-character Jin Yong names held out of a model's list
                were one replacement from one of its names), unless the two characters sound the
                same (萧锋 for 萧峰).
-Strict is the default for models trained on a built-in corpus, whose names a reader knows.
+Strict is the default for models trained on a built-in corpus, whose names a reader knows; for
+them strict also rejects (`known`) the names of every other built-in list exactly, so Gu Long's
+model does not print 萧峰.
 
 Every rule answers with the training name that caused the rejection, so `--verbose` and `--json`
 can say why a candidate was dropped. Each rule is an index built once over the training list and
@@ -35,9 +37,10 @@ from .errors import ConfigError
 from .pinyin import is_chinese, split_surname
 
 MODES = ("exact", "strict", "off")
-RULES = ("exact", "glued", "contains", "contained", "surname", "edit")
+RULES = ("exact", "known", "glued", "contains", "contained", "surname", "edit")
 RULE_TEXT = {
     "exact": "is the training name",
+    "known": "is a character of another built-in list:",
     "glued": "glues together the training names",
     "contains": "contains the training name",
     "contained": "is part of the training name",
@@ -74,6 +77,12 @@ class Exact:
 
     def check(self, name: str) -> str | None:
         return name if name in self.names else None
+
+
+class Known(Exact):
+    """Names of other built-in lists, exactly: a shipped model does not print another author's character."""
+
+    rule = "known"
 
 
 class Glued:
@@ -231,13 +240,15 @@ STRICT_RULES = (Exact, Glued, Contains, Contained, SurnameSwap, OneEdit)
 class NoveltyFilter:
     """Checks candidates against a training list under one mode (see the module docstring)."""
 
-    def __init__(self, training_names: Iterable[str], mode: str = "exact") -> None:
+    def __init__(self, training_names: Iterable[str], mode: str = "exact", known: Iterable[str] = ()) -> None:
         if mode not in MODES:
             raise ConfigError(f"--novelty {mode!r}: choose one of {', '.join(MODES)}")
         self.mode = mode
         names = list(dict.fromkeys(training_names))
         rules = {"off": (), "exact": (Exact,), "strict": STRICT_RULES}[mode]
         self.rules = [rule(names) for rule in rules]
+        if mode == "strict" and known:  # names a reader knows from the genre's other lists (萧峰 from gulong)
+            self.rules.insert(1, Known(known))
 
     def check(self, name: str) -> Rejection | None:
         """None when `name` is new under this mode, else the first rule it breaks."""
@@ -249,10 +260,11 @@ class NoveltyFilter:
 
 
 @lru_cache(maxsize=4)
-def _cached(names: tuple[str, ...], mode: str) -> NoveltyFilter:
-    return NoveltyFilter(names, mode)
+def _cached(names: tuple[str, ...], mode: str, known: tuple[str, ...]) -> NoveltyFilter:
+    return NoveltyFilter(names, mode, known)
 
 
-def novelty_filter(training_names: Iterable[str], mode: str) -> NoveltyFilter:
-    """A filter for these names and mode, reused across calls (building strict indexes takes a moment)."""
-    return _cached(tuple(training_names), mode)
+def novelty_filter(training_names: Iterable[str], mode: str, known: Iterable[str] = ()) -> NoveltyFilter:
+    """A filter for these names and mode (and, under strict, the `known` names of other lists, rejected
+    exactly), reused across calls (building strict indexes takes a moment)."""
+    return _cached(tuple(training_names), mode, tuple(known))

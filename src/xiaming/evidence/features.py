@@ -43,6 +43,7 @@ FEATURES: tuple[str, ...] = (
     "pair_lm",  # smoothed log P(second | first) among historical two-character given names (generalises given_pair)
     "verse_min",  # how classical the least classical given-name character is (log count in verse pairs)
     "verse_mean",  # the same, averaged over the given name
+    "flavour",  # how much more the given name's characters are wuxia characters than historical ones (mean log ratio)
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -112,6 +113,7 @@ def name_features(lexicon: Lexicon, names: Sequence[str]) -> np.ndarray:
     has = glen > 0
     x[:, INDEX["verse_min"]] = np.where(has, np.nanmin(np.where(has, verse_chars, 0.0), axis=0), 0.0)
     x[:, INDEX["verse_mean"]] = np.where(has, np.nanmean(np.where(has, verse_chars, 0.0), axis=0), 0.0)
+    x[:, INDEX["flavour"]] = _flavour(lexicon, g, present)
     best = _best(pair)
     later = _best(_pair_evidence(lexicon, g[:, 1], g[:, 2]))
     x[:, INDEX["pair_min"]] = np.where(glen >= 3, np.minimum(best, later), np.where(two, best, 0.0))
@@ -123,6 +125,23 @@ def _pair_evidence(lexicon: Lexicon, a: np.ndarray, b: np.ndarray) -> dict[str, 
             "word": lexicon.pair_table("word_keys", a, b),
             "pos": lexicon.word_pos(a, b),
             "verse": lexicon.pair_table("verse_keys", a, b)}
+
+
+def _flavour(lexicon: Lexicon, g: np.ndarray, present: list[np.ndarray]) -> np.ndarray:
+    """Mean over the given name's characters of log(share among wuxia given-name characters /
+    share among historical given-name characters), smoothed: the genre's imagery (寒, 鹤, 剑, 雪)
+    scores above the registers of officials (国, 德, 文)."""
+    wuxia = np.expm1(lexicon.arrays["wuxia"].astype(np.float64))
+    hist = np.expm1(lexicon.arrays["given1"].astype(np.float64)) + np.expm1(lexicon.arrays["given2"].astype(np.float64))
+    total_w, total_h = max(wuxia.sum(), 1.0), max(hist.sum(), 1.0)
+    ratios = []
+    for k, p in enumerate(present):
+        ids = np.clip(g[:, k], 0, len(wuxia) - 1)
+        r = np.log((wuxia[ids] + 0.5) / total_w) - np.log((hist[ids] + 0.5 * total_h / total_w) / total_h)
+        ratios.append(np.where(p & (g[:, k] >= 0), r, np.nan))
+    stack = np.stack(ratios)
+    has = ~np.isnan(stack).all(axis=0)
+    return np.where(has, np.nanmean(np.where(np.isnan(stack) & ~has, 0.0, stack), axis=0), 0.0)
 
 
 PAIR_PRIOR = 5.0  # pseudo-count of the smoothing in _pair_lm
