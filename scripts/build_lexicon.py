@@ -2,7 +2,8 @@
 
     python scripts/build_lexicon.py --ancient ../shared/data/ancient_names.txt \
         --bigrams ../shared/data/verse/poetry_bigrams.tsv \
-        --surnames ../shared/data/surnames/baijiaxing.txt          # jieba's dictionary is found in site-packages
+        --surnames ../shared/data/surnames/baijiaxing.txt --modern ../shared/data/gender/charfreq.csv
+        # jieba's dictionary is found in site-packages
 
 writes src/xiaming/evidence/lexicon.safetensors (about 2-3 MB). Rerunnable; the sources are read
 by path and never copied into the package (see the datasheet in src/xiaming/evidence/SOURCES.md):
@@ -18,6 +19,7 @@ by path and never copied into the package (see the datasheet in src/xiaming/evid
   how often each character occurs in them (how classical a character is).
 - 百家姓 (chinese-poetry, MIT): the two-character surnames.
 - The built-in wuxia corpora (this package): how often each character is in their given names.
+- ngender's charfreq.csv (MIT): how often each character is in modern given names (either sex).
 
 The alphabet is every character of the historical names and of the built-in corpora; pairs are
 stored as sorted uint32 keys (first id * 2^14 + second id) with uint16 values, read at run time with
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ancient", type=Path, required=True, help="ancient_names.txt (one name a line)")
     parser.add_argument("--bigrams", type=Path, required=True, help="poetry_bigrams.tsv (bigram<TAB>count)")
     parser.add_argument("--surnames", type=Path, required=True, help="baijiaxing.txt")
+    parser.add_argument("--modern", type=Path, required=True, help="gender/charfreq.csv (char,male,female)")
     parser.add_argument("--jieba-dict", type=Path, default=None, help="jieba's dict.txt (default: the installed jieba's)")
     parser.add_argument("--min-bigram", type=int, default=3, help="keep verse pairs seen at least this often (default 3)")
     parser.add_argument("--out", type=Path, default=LEXICON_PATH)
@@ -128,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
                     if c in index:
                         wuxia[index[c]] += 1
 
+    modern = np.zeros(n, np.float64)  # how often each character is in modern given names (either sex)
+    for line in args.modern.read_text(encoding="utf-8").splitlines()[1:]:
+        char, male, female = (line.split(",") + ["", "", ""])[:3]
+        if char in index and male.isdigit() and female.isdigit():
+            modern[index[char]] = int(male) + int(female)
+
     words: dict[str, tuple[int, int]] = {}
     for line in args.jieba_dict.read_text(encoding="utf-8").splitlines():
         parts = line.split()
@@ -168,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     arrays = {
         "surname": log_counts(surname), "given1": log_counts(given1), "given2": log_counts(given2),
         "single": log_counts(single), "verse_char": log_counts(verse_char / 2),
-        "wuxia": log_counts(wuxia),
+        "wuxia": log_counts(wuxia), "modern": log_counts(modern),
         "given_pair_keys": gk, "given_pair_counts": gv,
         "word_keys": wk, "word_freq": wfreq, "word_pos": wpos,
         "verse_keys": vk, "verse_counts": vv,

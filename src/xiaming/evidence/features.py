@@ -44,6 +44,7 @@ FEATURES: tuple[str, ...] = (
     "verse_min",  # how classical the least classical given-name character is (log count in verse pairs)
     "verse_mean",  # the same, averaged over the given name
     "flavour",  # how much more the given name's characters are wuxia characters than historical ones (mean log ratio)
+    "modern",  # how much more its most modern character is in today's given names than in historical ones (log ratio)
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -114,6 +115,7 @@ def name_features(lexicon: Lexicon, names: Sequence[str]) -> np.ndarray:
     x[:, INDEX["verse_min"]] = np.where(has, np.nanmin(np.where(has, verse_chars, 0.0), axis=0), 0.0)
     x[:, INDEX["verse_mean"]] = np.where(has, np.nanmean(np.where(has, verse_chars, 0.0), axis=0), 0.0)
     x[:, INDEX["flavour"]] = _flavour(lexicon, g, present)
+    x[:, INDEX["modern"]] = _modern(lexicon, g, present)
     best = _best(pair)
     later = _best(_pair_evidence(lexicon, g[:, 1], g[:, 2]))
     x[:, INDEX["pair_min"]] = np.where(glen >= 3, np.minimum(best, later), np.where(two, best, 0.0))
@@ -142,6 +144,21 @@ def _flavour(lexicon: Lexicon, g: np.ndarray, present: list[np.ndarray]) -> np.n
     stack = np.stack(ratios)
     has = ~np.isnan(stack).all(axis=0)
     return np.where(has, np.nanmean(np.where(np.isnan(stack) & ~has, 0.0, stack), axis=0), 0.0)
+
+
+def _modern(lexicon: Lexicon, g: np.ndarray, present: list[np.ndarray]) -> np.ndarray:
+    """The largest, over the given name's characters, of log(share among modern given-name characters /
+    share among historical ones), smoothed: 健, 琳, 曼 read as today's names, 之, 甫, 卿 as old ones."""
+    modern = np.expm1(lexicon.arrays["modern"].astype(np.float64))
+    hist = np.expm1(lexicon.arrays["given1"].astype(np.float64)) + np.expm1(lexicon.arrays["given2"].astype(np.float64)) \
+        + np.expm1(lexicon.arrays["single"].astype(np.float64))
+    total_m, total_h = max(modern.sum(), 1.0), max(hist.sum(), 1.0)
+    out = np.full(len(g), -np.inf)
+    for k, p in enumerate(present):
+        ids = np.clip(g[:, k], 0, len(modern) - 1)
+        r = np.log((modern[ids] + 50.0) / total_m) - np.log((hist[ids] + 50.0 * total_h / total_m) / total_h)
+        out = np.where(p & (g[:, k] >= 0), np.maximum(out, r), out)
+    return np.where(np.isfinite(out), out, 0.0)
 
 
 PAIR_PRIOR = 5.0  # pseudo-count of the smoothing in _pair_lm

@@ -31,7 +31,8 @@ SHIFT = 14  # bits of the second character's id in a pair key (alphabet < 16,384
 POS_CLASSES = ("person", "proper", "noun", "verb", "adjective", "idiom", "other")  # jieba tags, coarsened
 CHAR_TABLES = ("surname", "given1", "given2", "single",  # log(1 + count) in the historical names
                "verse_char",  # log(1 + count) of the character in the verse pairs (how classical it is)
-               "wuxia")  # log(1 + count) of the character in the given names of the built-in wuxia lists
+               "wuxia",  # log(1 + count) of the character in the given names of the built-in wuxia lists
+               "modern")  # log(1 + count) of the character in modern given names (ngender's charfreq)
 PAIR_TABLES = {  # keys table -> (values table, dtype)
     "given_pair_keys": ("given_pair_counts", np.uint16),
     "word_keys": ("word_freq", np.uint16),
