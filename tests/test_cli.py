@@ -56,7 +56,7 @@ def test_generate_says_when_it_cannot_find_enough(capsys, tiny_lstm):
 def test_corpora_listing(capsys):
     code, stdout, _ = run(capsys, "corpora", "--json")
     rows = {r["name"]: r for r in json.loads(stdout)}
-    assert code == 0 and set(rows) == {"jinyong", "gulong", "poets"}
+    assert code == 0 and set(rows) == {"jinyong", "gulong", "liangyusheng", "poets"}
     assert all(r["names"] > 0 for r in rows.values())
 
 

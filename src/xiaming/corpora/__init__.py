@@ -1,4 +1,4 @@
-"""Built-in name corpora: the characters of Jin Yong's and Gu Long's novels and Tang-Song poets.
+"""Built-in name corpora: the characters of Jin Yong's, Gu Long's and Liang Yusheng's novels, and Tang-Song poets.
 
 Each corpus is a TSV file in this folder (`work<TAB>name<TAB>kind`, one row per name and work;
 see DATASHEET.md for sources, counts and known gaps). `load("jinyong")` returns the distinct names
@@ -20,14 +20,16 @@ from ..errors import ConfigError, DataError
 DESCRIPTIONS: dict[str, str] = {
     "jinyong": "characters of Jin Yong's 15 novels (金庸)",
     "gulong": "characters of Gu Long's novels (古龙)",
+    "liangyusheng": "characters of Liang Yusheng's novels (梁羽生)",
     "poets": "Tang, Five Dynasties and Song poets and ci writers (唐宋诗人、词人)",
 }
 KINDS = ("name", "epithet")
 
 # Known titles of each corpus's works: the 15 novels of Jin Yong; Gu Long's novels under the titles
 # gulong.tsv files them by (each 楚留香 and 陆小凤 book under its own title: 鬼恋侠情 for 借尸还魂,
-# 陆小凤传奇 for 金鹏王朝, 大旗英雄传 for 铁血大旗); for `poets`, the dynasties. Every row's work must
-# be one of these (tests/test_corpora.py), so a typo or the other author's title cannot slip in.
+# 陆小凤传奇 for 金鹏王朝, 大旗英雄传 for 铁血大旗); every Liang Yusheng novel liangyusheng.tsv uses; for
+# `poets`, the dynasties. Every row's work must be one of these (tests/test_corpora.py), so a typo or
+# another author's title cannot slip in.
 KNOWN_WORKS: dict[str, tuple[str, ...]] = {
     "jinyong": (
         "飞狐外传", "雪山飞狐", "连城诀", "天龙八部", "射雕英雄传", "白马啸西风", "鹿鼎记", "笑傲江湖",
@@ -50,6 +52,13 @@ KNOWN_WORKS: dict[str, tuple[str, ...]] = {
         # early works
         "苍穹神剑", "剑毒梅香", "孤星传", "湘妃剑", "失魂引", "月异星邪", "残金缺玉", "飘香剑雨", "游侠录",
         "剑玄录", "神君别传", "彩环曲", "情人箭",
+    ),
+    "liangyusheng": (
+        # the nine novels whose rows were checked against the text (DATASHEET.md)
+        "侠骨丹心", "剑网尘丝", "幻剑灵旗", "弹指惊雷", "武当一剑", "游剑江湖", "牧野流星", "绝塞传烽录", "风雷震九州",
+        # other novels, main characters only, from an editor's knowledge (not text-checked)
+        "七剑下天山", "塞外奇侠传", "萍踪侠影", "散花女侠", "联剑风云录", "白发魔女传", "江湖三女侠", "冰川天女传",
+        "云海玉弓缘", "冰河洗剑录", "大唐游侠传", "龙凤宝钗缘", "广陵剑", "还剑奇情录", "女帝奇英传", "龙虎斗京华",
     ),
     "poets": ("唐", "五代", "宋"),
 }
