@@ -175,3 +175,33 @@ def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
     assert result.step == 3 and load_checkpoint(out).kind == "gru"
     resumed = prepare_run(data, out, None, None, resume=True)
     assert resumed.resume and resumed.kind == "gru" and resumed.config.max_steps == 3
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_good_files(tiny_names, tmp_path, monkeypatch, capsys):
+    """Weights turned NaN at step 7 make the loss NaN: the run stops naming the step, and neither the
+    checkpoint nor the resumable state is overwritten with the broken weights."""
+    from xiaming import train as training
+    from xiaming.errors import TrainingDiverged
+
+    original = training.GradientTrainer.step
+
+    def poisoned(self, step):
+        if step == 6:  # the 7th step
+            with torch.no_grad():
+                next(self.model.parameters()).fill_(math.nan)
+        return original(self, step)
+
+    monkeypatch.setattr(training.GradientTrainer, "step", poisoned)
+    out = tmp_path / "m.safetensors"
+    config = TrainConfig(max_steps=20, eval_interval=5, batch_size=16, seed=1)
+    with pytest.raises(TrainingDiverged, match=r"^step 7: the training loss is nan, so the run stopped .*"
+                                               r"m\.safetensors keeps the best model so far, from step 5"):
+        train(NameList(tiny_names, "x"), "gru", out, config, size="tiny", **QUIET)
+    kept = load_checkpoint(out)  # loads, so every weight is finite (validate refuses NaN)
+    assert kept.train["step"] == 5
+    _, metadata = read_tensors(state_path(out), expected_format="xiaming-train-state")
+    assert '"step": 5' in metadata["progress"]
+    with pytest.raises(TrainingDiverged, match="no model was saved"):  # before the first validation
+        train(NameList(tiny_names, "x"), "gru", tmp_path / "early.safetensors",
+              TrainConfig(max_steps=20, eval_interval=10, batch_size=16), size="tiny", **QUIET)
+    assert not (tmp_path / "early.safetensors").exists()

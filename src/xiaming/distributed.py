@@ -438,12 +438,14 @@ class DistributedLoop(TrainingLoop):
                 loss_sum, n_chars, interrupts, lates = all_sum(
                     self.group, [loss * n_chars, float(n_chars), float(interrupt), float(late)])
                 loss, n_chars = loss_sum / n_chars, int(n_chars)  # the batch's mean loss per character
+                self.check_finite(loss, "training")  # the same sum on every rank: all stop together
                 p.chars += n_chars
                 self.chars_this_run += n_chars
                 self.train_loss = loss if math.isnan(self.train_loss) else 0.9 * self.train_loss + 0.1 * loss
                 bar.update(1)
                 if p.step % config.eval_interval == 0 or p.step == config.max_steps:
                     val = self.validate()
+                    self.check_finite(val, "validation")  # broadcast from rank 0: all stop together
                     speed = self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run)
                     bar.set_postfix_str(
                         f"train {self.train_loss:.3f} val {val:.3f} nats ({val / math.log(2):.3f} bits) "

@@ -33,5 +33,9 @@ class ConfigError(XiamingError):
     """A parameter value is out of range or names something that does not exist."""
 
 
+class TrainingDiverged(XiamingError):
+    """A run's loss became NaN or infinite; it stopped, and the best checkpoint saved before is kept."""
+
+
 class XiamingWarning(UserWarning):
     """Something the user should know that did not stop the work (e.g. lines skipped as too long)."""

@@ -29,7 +29,7 @@ from . import guard, kinds, models, validate
 from .corpus import NameList, describe, split
 from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
 from .devices import pick_device
-from .errors import CheckpointError, ConfigError, DataError, XiamingWarning
+from .errors import CheckpointError, ConfigError, DataError, TrainingDiverged, XiamingWarning
 from .score import UnknownShares
 from .vocab import Vocab
 
@@ -529,7 +529,7 @@ class TrainingLoop:
         p.elapsed = time.perf_counter() - self.start
         val = mean_nll(model, self.session.val_x, self.session.val_y, extra_nats=self.session.val_unknown_nats)
         p.history.append([p.step, round(p.elapsed, 3), self.train_loss, val])
-        if val < p.best_val:
+        if math.isfinite(val) and val < p.best_val:  # a non-finite model is never saved (`check_finite`)
             p.best_val, p.best_step, p.bad_evals = val, p.step, 0
             self.best_weights.clear()
             self.best_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
@@ -539,6 +539,17 @@ class TrainingLoop:
         else:
             p.bad_evals += 1
         return val
+
+    def check_finite(self, loss: float, what: str) -> None:
+        """Stop the run (TrainingDiverged) if `loss` is NaN or infinite: the weights that gave it are not
+        saved, so the checkpoint keeps the best model so far and the state its last validation."""
+        if math.isfinite(loss):
+            return
+        p = self.progress
+        kept = (f"{self.out} keeps the best model so far, from step {p.best_step}" if math.isfinite(p.best_val)
+                else "no model was saved (the run diverged before its first validation)")
+        raise TrainingDiverged(f"step {p.step}: the {what} loss is {loss}, so the run stopped (it diverged); {kept}; "
+                               f"train again with a lower --lr or --grad-clip")
 
     def save_state(self) -> None:
         """Write the resumable state (atomically)."""
@@ -561,12 +572,14 @@ class TrainingLoop:
                     break
                 loss, n_chars = trainer.step(p.step)
                 p.step += 1
+                self.check_finite(loss, "training")
                 p.chars += n_chars
                 self.chars_this_run += n_chars
                 self.train_loss = loss if math.isnan(self.train_loss) else 0.9 * self.train_loss + 0.1 * loss
                 bar.update(1)
                 if p.step % config.eval_interval == 0 or p.step == config.max_steps or trainer.finished:
                     val = self.validate()
+                    self.check_finite(val, "validation")
                     speed = self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run)
                     bar.set_postfix_str(
                         f"train {self.train_loss:.3f} val {val:.3f} nats ({val / LN2:.3f} bits) "
@@ -593,7 +606,7 @@ class TrainingLoop:
             # run that already has a best model skips this, so resuming it sees the same validations
             # as a run that was never stopped. (No best loss yet is no best model yet; unlike the best
             # weights, which only the process that saves keeps, every rank of a DDP run knows it.)
-            self.validate()
+            self.check_finite(self.validate(), "validation")
         p.elapsed = time.perf_counter() - self.start
         self.save_state()
         return TrainResult(
