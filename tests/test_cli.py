@@ -285,3 +285,17 @@ def test_every_command_defaults_to_the_same_device():
                 if action.dest == "device"}
     assert {"train", "generate", "score", "eval"} <= set(defaults)
     assert set(defaults.values()) == {"auto"}, defaults
+
+
+def test_streams_devices_and_unreadable_files_are_one_line(capsys, tmp_path, tiny_lstm):
+    cases = [(["train", "-", "--stream", "-o", str(tmp_path / "m.safetensors")], "-: --stream reads its file twice"),
+             (["train", "/dev/zero", "-o", str(tmp_path / "m.safetensors")], "/dev/zero: is a device or socket"),
+             (["score", "--model", tiny_lstm[0], "--file", str(tmp_path)], f"--file {tmp_path}: is a directory"),
+             (["score", "--model", tiny_lstm[0], "--file", "/dev/zero"], "--file /dev/zero: is a device or socket"),
+             (["generate", "/dev/zero"], "/dev/zero: not a regular file")]
+    if os.path.exists("/proc/self/mem"):
+        cases.append((["score", "--model", tiny_lstm[0], "--file", "/proc/self/mem"],
+                      "--file /proc/self/mem: cannot read it ("))
+    for argv, words in cases:
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and err.count("\n") == 1 and words in err and "Traceback" not in err, (argv, err)

@@ -120,3 +120,22 @@ def test_an_encoding_that_was_given_is_named_when_it_fails(tmp_path):
     with pytest.raises(DataError, match=r"line 3: bytes that are not valid gbk") as info:
         read_names(p, encoding="gbk")
     assert "pass --encoding" not in str(info.value)
+
+
+def test_names_come_from_files_and_pipes_never_from_devices_or_directories(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("ab\ncd\n", encoding="utf-8"))
+    writer.start()
+    assert read_names(fifo) == ["ab", "cd"]  # a pipe is read once, from start to end
+    writer.join()
+    for path, words in ((tmp_path, "is a directory"), ("/dev/zero", "is a device or socket"),
+                        (tmp_path / "none.txt", "no such file")):
+        with pytest.raises(DataError, match=f"^{path}: {words}"):
+            read_names(path)
+    if os.path.exists("/proc/self/mem"):  # a regular file whose reading fails (EIO)
+        with pytest.raises(DataError, match=r"^/proc/self/mem line 1: cannot read it \("):
+            read_names("/proc/self/mem")

@@ -145,3 +145,16 @@ def test_a_file_that_changes_between_the_readings_is_refused(messy_file):
         f.write("新名字\n")
     with streamed, pytest.raises(DataError, match="changed while it was being read"):
         streamed.layout(0.1, seed=0)
+
+
+def test_a_pipe_or_standard_input_cannot_be_streamed_and_says_so(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # refused before it is opened: nothing needs to write to it
+    with pytest.raises(DataError, match=r"pipe: is a pipe; --stream reads its file twice.*drop --stream"):
+        StreamedNames(fifo)
+    with pytest.raises(DataError, match=r"^-: --stream reads its file twice, and standard input"):
+        StreamedNames("-")
+    with pytest.raises(DataError, match=r"^/dev/zero: is a device or socket"):
+        StreamedNames("/dev/zero")

@@ -16,7 +16,9 @@ memory stays bounded whatever one line holds.
 from __future__ import annotations
 
 import codecs
+import os
 import random
+import stat
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -46,6 +48,25 @@ def check_max_len(max_len: int | None) -> None:
         raise ConfigError(f"--max-name-len {max_len}: must be at least 1")
 
 
+def check_names_file(path: str | Path, label: str | None = None) -> Path:
+    """`path` as a Path once it is something names can be read from: a regular file, or a pipe (read once,
+    from start to end). A directory, device or socket is a DataError naming it (`label`, e.g. "--file x",
+    when the user typed it with a flag): /dev/zero would never end, a directory has no lines."""
+    path = Path(path)
+    label = label or str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{label}: cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{label}: is a directory, not a names file")
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        raise DataError(f"{label}: is a device or socket, not a names file; give a file with one name per line")
+    return path
+
+
 def _is_utf8(encoding: str) -> bool:
     return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
@@ -67,20 +88,23 @@ def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = 
     the rest is counted, not kept. Lines end as in `str.splitlines` (LF, CRLF, CR and the Unicode
     separators). A byte that is not valid in `encoding` is a DataError naming the line.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, not a names file")
+    path = check_names_file(path)
     check_max_len(max_len)
     decoder = _decoder(encoding)
     cap = None if max_len is None else max_len + _SLACK
     line_no, newlines = 1, 0  # the line being read; LF bytes in the chunks decoded so far
     part: list[str] = []
     part_len, overflow, after_cr = 0, False, False
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    with f:
         while True:
-            chunk = f.read(_CHUNK)
+            try:
+                chunk = f.read(_CHUNK)
+            except OSError as exc:  # EIO, a file that vanished from a network share, /proc/self/mem
+                raise DataError(f"{path} line {line_no}: cannot read it ({exc.strerror or exc})") from None
             pending = len(decoder.getstate()[0])  # bytes of the last chunk still undecoded
             try:
                 text = decoder.decode(chunk, final=not chunk)

@@ -42,7 +42,7 @@ import torch
 
 from . import checkpoint as ckpt
 from . import corpora, models
-from .corpus import MAX_NAME_LEN, NameList, TooLong, check_max_len, iter_lines
+from .corpus import MAX_NAME_LEN, NameList, TooLong, check_max_len, check_names_file, iter_lines
 from .data import encode_names
 from .errors import ConfigError, DataError
 from .score import UnknownShares
@@ -152,9 +152,15 @@ class StreamedNames:
             raise DataError(f"{path}: is a built-in corpus; --stream reads names files (built-in corpora are "
                             f"small: drop --stream)")
         check_max_len(max_len)
+        if str(path) == "-" and not path.exists():
+            raise DataError("-: --stream reads its file twice, and standard input can be read only once; save the "
+                            "names to a file (e.g. > names.txt) and stream that, or drop --stream")
+        check_names_file(path)  # not a directory, device or socket
+        if not path.is_file():  # a pipe: its lines are gone once read
+            raise DataError(f"{path}: is a pipe; --stream reads its file twice, which a pipe cannot give; save the "
+                            f"names to a file and stream that, or drop --stream (a pipe is read once without it)")
         self.path, self.encoding, self.max_len, self.source = path, encoding, max_len, str(path)
-        if path.is_file():
-            self._stamp = (path.stat().st_size, path.stat().st_mtime_ns)  # the second reading checks it
+        self._stamp = (path.stat().st_size, path.stat().st_mtime_ns)  # the second reading checks it
         self._dir = Path(tempfile.mkdtemp(prefix="xiaming-stream-", dir=workdir))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
         hashes = array("Q")
@@ -228,20 +234,24 @@ class StreamedNames:
         offsets = array("q", [0])
         chunk = bytearray()  # code points (UTF-32) not yet written
         total, longest = 0, 0
-        with open(cp_path, "wb") as cp, open(names_path, "w", encoding="utf-8", newline="\n") as listing:
-            for j, name in enumerate(self._distinct()):
-                listing.write(name + "\n")
-                longest = max(longest, len(name))
-                if is_val[j]:
-                    held_out += name.encode("utf-8") + b"\n"
-                    continue
-                chunk += name.encode("utf-32-le")
-                total += len(name)
-                offsets.append(total)
-                if len(chunk) >= 4 * _FLUSH:
-                    _flush(cp, chunk, counts)
-            _flush(cp, chunk, counts)
-        np.frombuffer(offsets, dtype=np.int64).tofile(off_path)
+        try:
+            with open(cp_path, "wb") as cp, open(names_path, "w", encoding="utf-8", newline="\n") as listing:
+                for j, name in enumerate(self._distinct()):
+                    listing.write(name + "\n")
+                    longest = max(longest, len(name))
+                    if is_val[j]:
+                        held_out += name.encode("utf-8") + b"\n"
+                        continue
+                    chunk += name.encode("utf-32-le")
+                    total += len(name)
+                    offsets.append(total)
+                    if len(chunk) >= 4 * _FLUSH:
+                        _flush(cp, chunk, counts)
+                _flush(cp, chunk, counts)
+            np.frombuffer(offsets, dtype=np.int64).tofile(off_path)
+        except OSError as exc:  # the disk of the temporary folder filled up, most likely
+            raise DataError(f"{self._dir}: could not write the packed copy of {self.path} ({exc.strerror or exc}); "
+                            f"free some space there, or point TMPDIR at a larger disk") from None
         train_count = len(offsets) - 1
         del offsets, is_val
         val_names = held_out.decode("utf-8").split("\n")[:-1]

@@ -45,13 +45,15 @@ def _score_inputs(args) -> list[str]:
             raise ConfigError("NAME: an empty name cannot be scored")
         names.append(arg.strip())
     if args.file is not None:
-        path = Path(args.file)
-        if not path.is_file():
-            raise DataError(f"--file {args.file}: no such file")
+        from ..corpus import check_names_file
+
+        path = check_names_file(args.file, f"--file {args.file}")  # not a directory, device or socket
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise DataError(f"--file {args.file}: not UTF-8 text") from None
+        except OSError as exc:  # EIO (/proc/self/mem), permission
+            raise DataError(f"--file {args.file}: cannot read it ({exc.strerror or exc})") from None
         names.extend(line.strip() for line in text.splitlines() if line.strip())
     if not names:
         raise ConfigError("NAME: no names to score (give names, - for standard input, or --file)")

@@ -213,12 +213,13 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
     async def generate(req: GenerateRequest, response: Response) -> NamesOut:
         settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
-        return await run(response, "generate", req.model, req.n, settings, req.novelty, req.seed, req.rank, req.style)
+        return await run(response, "generate", req.model, req.n, settings, req.novelty, req.seed, req.rank, req.style,
+                         req.gender)
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
     async def best(req: BestRequest, response: Response) -> NamesOut:
         settings = _settings(req)
-        return await run(response, "best", req.model, req.n, settings, req.novelty)
+        return await run(response, "best", req.model, req.n, settings, req.novelty, req.gender)
 
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
     async def score(req: ScoreRequest, response: Response) -> ScoreOut:

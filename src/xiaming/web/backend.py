@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, DataError
+from ..evidence.gender import lean_of
 from ..namer import NameResult, Namer
 from ..pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
@@ -141,7 +142,8 @@ class Backend:
     def _names(self, label: str, reference: list[float], result: NameResult, rank: bool = False) -> NamesOut:
         rows = [NameOut(name=item.name, pinyin=name_pinyin(item.name), log_prob=round(item.log_prob, 4),
                         bits_per_char=round(item.bits_per_char, 4),
-                        percentile=_round(percentile(item.bits_per_char, reference)))
+                        percentile=_round(percentile(item.bits_per_char, reference)),
+                        gender=lean_of(item.name).to_dict())
                 for item in result.items]
         if rank:
             rows.sort(key=lambda row: -row.log_prob)
@@ -149,18 +151,21 @@ class Backend:
                         exhausted=result.exhausted, reason=result.reason if result.exhausted else "", names=rows)
 
     def generate(self, model: str | None, n: int, settings: dict, novelty: str | None, seed: int | None,
-                 rank: bool = False, style: dict[str, float] | None = None) -> NamesOut:
+                 rank: bool = False, style: dict[str, float] | None = None, gender: str | None = None) -> NamesOut:
         """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
-        from one model or from the mixture `style` of loaded models."""
+        from one model or from the mixture `style` of loaded models, of `gender` when given."""
         label, namer, reference = self._namer(model, style)
+        steering = namer.steering(gender=gender) if gender else None
         result = namer.generate(n, namer.options(**settings), novelty, seed,
-                                max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)), search_budget=SEARCH_BUDGET)
+                                max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)), search_budget=SEARCH_BUDGET,
+                                steering=steering)
         return self._names(label, reference, result, rank)
 
-    def best(self, model: str | None, n: int, settings: dict, novelty: str | None) -> NamesOut:
-        """The `n` most likely new names under `settings`, likeliest first."""
+    def best(self, model: str | None, n: int, settings: dict, novelty: str | None, gender: str | None = None) -> NamesOut:
+        """The `n` most likely new names under `settings` (of `gender` when given), likeliest first."""
         label, namer, reference = self._namer(model, None)
-        result = namer.best(n, namer.options(**settings), novelty, max_nodes=BEST_BUDGET)
+        steering = namer.steering(gender=gender) if gender else None
+        result = namer.best(n, namer.options(**settings), novelty, max_nodes=BEST_BUDGET, steering=steering)
         return self._names(label, reference, result)
 
     def _styles(self, models: list[str] | None) -> list[str]:
@@ -204,6 +209,7 @@ class Backend:
             rows.append(ScoredOut(
                 name=s.name, pinyin=name_pinyin(s.name), log_prob=round(s.log_prob, 4),
                 bits_per_char=round(s.bits_per_char, 4), percentile=_round(percentile(s.bits_per_char, reference)),
+                gender=lean_of(s.name).to_dict(),
                 chars=[CharOut(char=ch, p=p, known=ch in namer.vocab) for ch, p in zip(s.name, probs)],
                 end_p=probs[-1]))
         return ScoreOut(model=label, reference_names=len(reference), names=rows)

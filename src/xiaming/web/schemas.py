@@ -58,6 +58,9 @@ class _Options(_Request):
                                 description="the only characters allowed after the prefix")
     novelty: Literal["exact", "strict", "off"] | None = Field(
         None, description="which names count as new (default: strict for the built-in corpora, else exact)")
+    gender: Literal["female", "male"] | None = Field(
+        None, description="names of women or of men: proposals are reweighted by their given-name characters' "
+                          "gender lean (default: no preference)")
 
 
 class GenerateRequest(_Options):
@@ -115,12 +118,27 @@ class ExplainRequest(_Request):
     style: Style | None = STYLE
 
 
+class CharLeanOut(BaseModel):
+    char: str
+    lean: float = Field(description="log-odds of the character in women's vs men's given names today (0: not in the table)")
+    female: int = Field(description="its count in women's given names")
+    male: int = Field(description="its count in men's given names")
+
+
+class GenderOut(BaseModel):
+    lean: float = Field(description="mean of the given name's characters' leans: > 0 leans female, < 0 male")
+    verdict: Literal["female", "male", "neutral", "unknown"]
+    surname: str = Field(description="the part split off as the surname, which does not count")
+    chars: list[CharLeanOut]
+
+
 class NameOut(BaseModel):
     name: str
     pinyin: str | None = Field(description="romanised with tone marks, surname read as a surname; null if not Chinese")
     log_prob: float = Field(description="natural log-probability of the whole name, end included")
     bits_per_char: float
     percentile: float | None = Field(description="share (0-100) of training names with more bits per character")
+    gender: GenderOut | None = Field(None, description="the name's gender lean with each given-name character's evidence")
 
 
 class NamesOut(BaseModel):
