@@ -9,6 +9,7 @@ The Python API mirrors the command line:
     namer.best(5), namer.score(["令狐冲"])            # the likeliest new names; per-character scores
     names = xiaming.load_names("my_names.txt")       # or a built-in corpus: "gulong"
     xiaming.train(names, "lstm", "my.safetensors", xiaming.TrainConfig(max_steps=2000))
+    xiaming.verse_names(xiaming.load_model("base"), n=10, surname="李", books="shijing")  # names from verse
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
 from .namer import NameResult, Namer, ScoredName
 from .train_config import TrainConfig
+from .verse import VerseName, VerseResult, verse_names
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -93,5 +95,5 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Checkpoint", "CheckpointError", "ConfigError", "DataError", "GenerateResult", "NameList", "NameResult",
     "Namer", "SampleOptions", "ScoredName", "TrainConfig", "TrainResult", "XiamingError", "corpora", "generate",
-    "load_checkpoint", "load_model", "load_names", "read_names", "train",
+    "load_checkpoint", "load_model", "load_names", "read_names", "train", "VerseName", "VerseResult", "verse_names",
 ]

@@ -93,6 +93,20 @@ def _word(syllables: list[str]) -> str:
     return out[:1].upper() + out[1:]
 
 
+def as_word(syllables: list[str]) -> str:
+    """Syllables read elsewhere (a verse line's own readings) written as one name word: Guānjū."""
+    return _word(list(syllables))
+
+
+_TONES = {**dict.fromkeys("āēīōūǖ", 1), **dict.fromkeys("áéíóúǘńḿ", 2), **dict.fromkeys("ǎěǐǒǔǚň", 3),
+          **dict.fromkeys("àèìòùǜǹ", 4)}
+
+
+def tone(syllable: str) -> int:
+    """The tone of a tone-marked syllable: 1 to 4, 5 for the neutral tone (no mark)."""
+    return next((_TONES[c] for c in syllable if c in _TONES), 5)
+
+
 def surname_syllables(surname: str) -> list[str]:
     """Tone-marked syllables of a surname, read as a surname (单 -> shàn, 令狐 -> líng hú)."""
     if surname in COMPOUND_SURNAMES:

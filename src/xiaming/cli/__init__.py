@@ -21,6 +21,7 @@ from .inspect import add_corpora, add_eval, add_explain, add_models, add_score
 from .serve import add_serve
 from .style import add_quiz, add_who
 from .train import add_train
+from .verse import add_verse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for add in (add_generate, add_score, add_explain, add_train, add_eval, add_corpora, add_serve, add_who, add_quiz):
+    for add in (add_generate, add_score, add_explain, add_train, add_eval, add_corpora, add_serve, add_who, add_quiz,
+                add_verse):
         add(sub)
     add_models(sub)
     return parser
