@@ -36,16 +36,27 @@ def test_features_of_unknown_characters_and_empty_input():
     assert x[0, INDEX["unknown_char"]] == 1 and x[1, INDEX["given0"]] == 1
 
 
-def test_fit_learns_the_direction_of_the_ratings():
+def test_fit_learns_which_names_fail():
     good = ["张建国", "李文华", "王志明", "陈国栋", "刘德华", "赵子龙"]
     bad = ["张蝠粉", "李仞嗤", "王噬瘸", "陈粪蛆", "刘嗝屁", "赵蛆臭"]
-    critic = fit_critic(good + bad, [5] * 6 + [1] * 6, ridge=1.0)
-    rated = critic.rate(["孙建明", "孙蛆嗝"])
-    assert rated[0] > rated[1] + 1
+    critic = fit_critic(good + bad, [False] * 6 + [True] * 6, ridge=1.0)
+    passable = critic.rate(["孙建明", "孙蛆嗝"])
+    assert passable[0] > 0.7 > 0.3 > passable[1]
+    assert critic.log_weights(["孙建明"], strength=0)[0] == 0
+    assert critic.explain("孙蛆嗝")[0].effect < 0  # its strongest evidence points towards a failure
+
+
+def test_build_critic_auc_and_labels():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from build_critic import auc
+
+    assert auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, False, True, True])) == 0.75
+    assert auc(np.array([0.9, 0.8, 0.1]), np.array([False, False, True])) == 0.0
 
 
 def test_critic_round_trip_and_damaged_files(tmp_path):
-    critic = fit_critic(["张建国", "张蝠粉", "李文华", "李仞嗤"], [5, 1, 4, 2], ridge=1.0, strength=2.5, pool=6)
+    critic = fit_critic(["张建国", "张蝠粉", "李文华", "李仞嗤"], [False, True, False, True], ridge=1.0, strength=2.5,
+                        pool=6)
     path = tmp_path / "m.critic.safetensors"
     save_critic(critic, path)
     again = load_critic(path)
@@ -101,7 +112,7 @@ def test_shipped_models_carry_a_critic_and_it_raises_the_rating():
     off = namer.generate(200, seed=3, steering=namer.steering(critic=False))
     on = namer.generate(200, seed=3, steering=namer.steering(critic_strength=4))
     assert on.steering.active and not off.steering.active
-    assert np.mean(namer.rate(on.names)) > np.mean(namer.rate(off.names)) + 0.2
+    assert np.mean(namer.rate(on.names)) > np.mean(namer.rate(off.names)) + 0.05
     assert len(set(on.names)) == 200 and not set(on.names) & set(namer.names)
     assert all(item.critic is not None for item in on.items)
 
@@ -130,7 +141,7 @@ def test_cli_critic_flags_and_json():
     out = json.loads(subprocess.run(run, capture_output=True, text=True, check=True).stdout)
     strength = Namer.load("jinyong").critic.strength
     assert strength > 0 and out["steering"]["evidence"] == {"critic": strength}
-    assert all(1 <= n["critic"] <= 5 for n in out["names"])
+    assert all(0 <= n["critic"] <= 1 for n in out["names"])
     off = json.loads(subprocess.run(run + ["--critic", "off"], capture_output=True, text=True, check=True).stdout)
     assert off["steering"]["evidence"] == {} and off["steering"]["pool"] == 1
     bad = subprocess.run(run + ["--critic-strength", "nan"], capture_output=True, text=True)

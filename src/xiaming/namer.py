@@ -55,7 +55,7 @@ class ScoredName:
 
     name: str
     log_prob: float  # natural log p(name, then the end | the hidden prefix), under the model's own distribution
-    critic: float | None = None  # the critic's predicted 1-5 rating of how real it reads (None: no critic in use)
+    critic: float | None = None  # the critic's chance that a reader finds it passable, 0-1 (None: the model has no critic)
 
     @property
     def bits_per_char(self) -> float:
@@ -89,7 +89,7 @@ class NameResult:
 
 
 class _CriticEvidence:
-    """The critic as sampling evidence: log weight rating - 3 per unit of strength."""
+    """The critic as sampling evidence: log weight log P(passable) per unit of strength."""
 
     def __init__(self, critic: Critic) -> None:
         self.critic = critic
@@ -257,10 +257,11 @@ class Namer:
         return Steering(tuple(evidence), pool if evidence else 1)
 
     def rate(self, names: list[str]) -> list[float | None]:
-        """The critic's predicted 1-5 rating of each name (None for each when the model has no critic)."""
+        """The critic's chance that a reader finds each name passable, P(not rated 1-2), 0-1 (None for
+        each when the model has no critic)."""
         if self.critic is None:
             return [None] * len(names)
-        return [round(float(r), 2) for r in self.critic.rate(names)]
+        return [round(float(r), 3) for r in self.critic.rate(names)]
 
     # --- generation -----------------------------------------------------------------------------
 
