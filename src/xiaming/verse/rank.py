@@ -66,7 +66,7 @@ AVOID_WORDS = frozenset("夫人 小人 寡人 妇人 丈人 老人 大人 主人
 # A character right after a negation is not taken: its line says the opposite (祈父，亶不【聪】 is "truly
 # not wise"; 之子无【良】 "the man without goodness").
 NEGATIONS = frozenset("不无非莫匪靡弗未勿毋罔否没")
-FIRST_CHARS = 800  # likeliest first given-name characters whose continuations are scored
+FIRST_CHARS = 500  # likeliest first given-name characters whose continuations are scored
 FINALISTS = 600  # distinct candidates of each length scored in full (at least POOL * n)
 POOL = 30  # of the POOL * n best, n are drawn
 TONE_PENALTY = 1.5  # log weight off a name whose syllables all have one tone (李雨晓: lǐ yǔ xiǎo reads flat)
@@ -284,7 +284,7 @@ def _key(table: VerseTable, given: str) -> int:
     return int(index[0]) * (len(table.chars) + 1) + (int(index[1]) + 1 if len(given) == 2 else 0)
 
 
-def _marked(text: str, positions: list[int]) -> str:
+def mark_line(text: str, positions: list[int]) -> str:
     """`text` with the characters at `positions` in 【】 (adjacent ones share one pair)."""
     out = []
     for i, c in enumerate(text):
@@ -430,7 +430,7 @@ def rank(namer, proposal: Proposal, n: int = 10, gender: str | None = None, crit
         text = table.lines[line]
         result.items.append(VerseName(
             name, surname, name[len(surname):], f"{as_word(sur_syll)} {as_word(scored.syllables[name][len(sur_syll):])}",
-            text, _marked(text, [int(table.han_pos[i]) for i in _positions(proposal, k)]), poem.title, poem.author,
+            text, mark_line(text, [int(table.han_pos[i]) for i in _positions(proposal, k)]), poem.title, poem.author,
             poem.book, poem.section, float(scored.log_prob[j]), rating, lean, float(scored.score[j])))
     if not scored.names:
         result.exhausted, result.reason = True, "no candidate given names in these books for this model"
@@ -528,5 +528,5 @@ def verse_names(namer, n: int = 10, surname: str | None = None, books: str | Seq
     return rank(namer, proposal, n, gender, critic, rng)
 
 
-__all__ = ["AVOID", "AVOID_CHARS", "AVOID_WORDS", "ModernUse", "Proposal", "Scored", "TonePattern", "VerseName", "VerseResult", "check_surname", "propose",
+__all__ = ["AVOID", "AVOID_CHARS", "AVOID_WORDS", "ModernUse", "mark_line", "Proposal", "Scored", "TonePattern", "VerseName", "VerseResult", "check_surname", "propose",
            "rank", "score", "usual_surnames", "verse_names"]
