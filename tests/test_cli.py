@@ -295,7 +295,15 @@ def test_streams_devices_and_unreadable_files_are_one_line(capsys, tmp_path, tin
              (["generate", "/dev/zero"], "/dev/zero: not a regular file")]
     if os.path.exists("/proc/self/mem"):
         cases.append((["score", "--model", tiny_lstm[0], "--file", "/proc/self/mem"],
-                      "--file /proc/self/mem: cannot read it ("))
+                      "/proc/self/mem line 1: cannot read it ("))
     for argv, words in cases:
         code, _, err = run(capsys, *argv)
         assert code == 1 and err.count("\n") == 1 and words in err and "Traceback" not in err, (argv, err)
+
+
+def test_score_file_skips_a_long_line_by_its_number_without_reading_it_whole(capsys, tmp_path, tiny_lstm):
+    names = tmp_path / "names.txt"
+    names.write_text("bada\n" + "x" * 3_000_000 + "\nkila\n", encoding="utf-8")
+    code, out, err = run(capsys, "score", "--model", tiny_lstm[0], "--file", str(names), "--json")
+    assert code == 0 and [r["name"] for r in json.loads(out)["names"]] == ["bada", "kila"]
+    assert f"--file {names}: skipped 1 line longer than 32 characters (line 2)" in err

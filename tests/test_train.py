@@ -205,3 +205,42 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_files(tiny_names, tmp_pat
         train(NameList(tiny_names, "x"), "gru", tmp_path / "early.safetensors",
               TrainConfig(max_steps=20, eval_interval=10, batch_size=16), size="tiny", **QUIET)
     assert not (tmp_path / "early.safetensors").exists()
+
+
+def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names):
+    """One long name among short ones costs its own row: a single padded tensor made every row as
+    long as the longest (8.9 GB for one 50 MB line under a raised --max-name-len)."""
+    from xiaming import models
+    from xiaming.data import encode_names, length_batches
+    from xiaming.train import batches_nll, mean_nll
+    from xiaming.vocab import Vocab
+
+    names = tiny_names[:200] + ["ab" * 2500]
+    vocab = Vocab.from_names(names)
+    batches = length_batches(vocab, names, logits=1 << 16)
+    cells = sum(x.numel() for x, _ in batches)
+    assert cells <= sum(len(n) + 1 for n in names) * 2 < len(names) * 5001 // 50
+    assert sum(len(x) for x, _ in batches) == len(names) and len(batches[-1][0]) == 1  # the long one alone
+    assert all(len(x) * x.shape[1] * vocab.size <= 1 << 16 for x, _ in batches if len(x) > 1)
+    torch.manual_seed(0)
+    model = models.build_model("gru", models.make_config("gru", {"vocab_size": vocab.size}, "tiny")).eval()
+    x, y = encode_names(vocab, names)
+    with torch.no_grad():
+        logits, _ = model(x, y)
+        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1), ignore_index=-1)
+    assert batches_nll(model, batches) == pytest.approx(float(nll), rel=1e-5)
+    assert mean_nll(model, x, y, batch_size=7) == pytest.approx(float(nll), rel=1e-5)
+
+
+def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, tmp_path):
+    from xiaming.corpus import LONGEST_NAME, load_names
+    from xiaming.validate import MAX_STORED_NAME_LEN
+
+    assert MAX_STORED_NAME_LEN == LONGEST_NAME
+    names = tmp_path / "n.txt"
+    names.write_text("\n".join(tiny_names), encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^--max-name-len 100000000: at most {LONGEST_NAME}"):
+        load_names(names, max_len=100_000_000)
+    with pytest.raises(DataError, match=r"a name of 65,537 characters"):  # the API reads with no limit
+        train(NameList(tiny_names + ["a" * (LONGEST_NAME + 1)], "x"), "gru", tmp_path / "m.safetensors",
+              TrainConfig(max_steps=1), size="tiny", **QUIET)

@@ -29,6 +29,7 @@ from . import corpora
 from .errors import ConfigError, DataError, XiamingWarning
 
 MAX_NAME_LEN = 32  # default longest name, in characters, for training, evaluation and scoring
+LONGEST_NAME = 1 << 16  # the most --max-name-len may allow: a checkpoint's longest name (`validate`) and a model's row
 _CHUNK = 1 << 20  # bytes read at a time
 _SLACK = 1024  # whitespace kept around a name before its line counts as too long anyway
 _SHOWN = 5  # line numbers listed in the too-long warning
@@ -43,9 +44,19 @@ class NameList:
 
 
 def check_max_len(max_len: int | None) -> None:
-    """Raise ConfigError unless `max_len` is None (no limit) or at least 1."""
+    """Raise ConfigError unless `max_len` is None (no limit) or in 1..`LONGEST_NAME`."""
     if max_len is not None and max_len < 1:
         raise ConfigError(f"--max-name-len {max_len}: must be at least 1")
+    if max_len is not None and max_len > LONGEST_NAME:
+        raise ConfigError(f"--max-name-len {max_len}: at most {LONGEST_NAME} (a longer line is not a name; "
+                          f"lines over the limit are skipped with their line numbers)")
+
+
+def check_longest(longest: int, source: str) -> None:
+    """DataError if the longest of `source`'s names (read with no length limit) is over `LONGEST_NAME`."""
+    if longest > LONGEST_NAME:
+        raise DataError(f"{source}: a name of {longest:,} characters; a model reads names of at most "
+                        f"{LONGEST_NAME:,} (read the list with a --max-name-len to skip longer lines)")
 
 
 def check_names_file(path: str | Path, label: str | None = None) -> Path:
@@ -79,14 +90,15 @@ def _decoder(encoding: str) -> codecs.IncrementalDecoder:
         raise ConfigError(f"--encoding {encoding!r}: unknown encoding") from None
 
 
-def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN
+def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN, hint: str | None = None
                ) -> Iterator[tuple[int, str | None]]:
     """(line number, stripped line) for every line of a file, read in bounded memory.
 
     A line whose stripped text is longer than `max_len` characters comes back as None, and is
     never held whole: once it passes `max_len` plus `_SLACK` characters of surrounding whitespace
     the rest is counted, not kept. Lines end as in `str.splitlines` (LF, CRLF, CR and the Unicode
-    separators). A byte that is not valid in `encoding` is a DataError naming the line.
+    separators). A byte that is not valid in `encoding` is a DataError naming the line (and `hint`, what
+    to do, when given: by default, to pass --encoding).
     """
     path = check_names_file(path)
     check_max_len(max_len)
@@ -110,7 +122,7 @@ def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = 
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
                 line = newlines + chunk[: max(0, exc.start - pending)].count(b"\n") + 1
-                hint = "pass --encoding (e.g. --encoding gbk)" if _is_utf8(encoding) else "is it another encoding?"
+                hint = hint or ("pass --encoding (e.g. --encoding gbk)" if _is_utf8(encoding) else "is it another encoding?")
                 raise DataError(f"{path} line {line}: bytes that are not valid {encoding}; {hint}") from None
             newlines += chunk.count(b"\n")
             if after_cr and text.startswith("\n"):  # the LF of a CRLF split between two chunks

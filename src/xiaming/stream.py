@@ -42,8 +42,7 @@ import torch
 
 from . import checkpoint as ckpt
 from . import corpora, models
-from .corpus import MAX_NAME_LEN, NameList, TooLong, check_max_len, check_names_file, iter_lines
-from .data import encode_names
+from .corpus import MAX_NAME_LEN, NameList, TooLong, check_longest, check_max_len, check_names_file, iter_lines
 from .errors import ConfigError, DataError
 from .score import UnknownShares
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
@@ -317,6 +316,7 @@ def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: 
         run = read_run(ckpt.state_path(out))
         config = resumed_config(run, kind, config, size, model_overrides, init, force, log)
         layout = data.layout(config.val_fraction, config.seed)
+        check_longest(layout.max_len, data.source)
         vocab, listed = Vocab.from_dict(run["vocab"]), layout.train_vocab()
         fits = set(listed.chars) <= set(vocab.chars) if run.get("init") else listed.to_dict() == run["vocab"]
         if not fits:
@@ -329,6 +329,7 @@ def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: 
     config = config or TrainConfig()
     config.validate()
     layout = data.layout(config.val_fraction, config.seed)
+    check_longest(layout.max_len, data.source)  # names read with no limit (the Python API)
     train_names = _Counted(layout.train_count)
     if init is not None:
         base = _load_base(init, kind)
@@ -368,7 +369,7 @@ class _Counted:
 def build_trainer(plan, data: StreamedNames, group):
     """`train.build_trainer` for streamed names: the model, a `ShardedTrainer` over the packed file."""
     from .distributed import ShardedTrainer
-    from .train import Session
+    from .train import Session, validation_batches
 
     torch.manual_seed(plan.config.seed)
     model = models.build_model(plan.kind, plan.model_config)
@@ -379,8 +380,8 @@ def build_trainer(plan, data: StreamedNames, group):
         models.transfer_weights(plan.base.model, plan.base.vocab.chars, model, plan.vocab.chars)
     model = model.to(group.device)
     layout = data.layout(plan.config.val_fraction, plan.config.seed)
-    val_x, val_y = (t.to(group.device) for t in encode_names(plan.vocab, plan.val_names))
+    val_batches = validation_batches(plan.vocab, plan.val_names, group.device)
     shares = UnknownShares(plan.vocab)
     unknown_nats = -sum(shares.log_share(c) for name in plan.val_names for c in name if c not in plan.vocab)
     trainer = ShardedTrainer(model, PackedSource(layout, plan.vocab), plan.config, plan.peak_lr, group)
-    return Session(model, trainer, group.device, val_x, val_y, unknown_nats)
+    return Session(model, trainer, group.device, val_batches, unknown_nats)

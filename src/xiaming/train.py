@@ -26,8 +26,8 @@ import torch
 
 from . import checkpoint as ckpt
 from . import guard, kinds, models, validate
-from .corpus import NameList, describe, split
-from .data import PAD_TARGET, crop, encode_names, hide_targets, once_seen_ids
+from .corpus import NameList, check_longest, describe, split
+from .data import PAD_TARGET, crop, encode_names, hide_targets, length_batches, once_seen_ids
 from .devices import pick_device
 from .errors import CheckpointError, ConfigError, DataError, TrainingDiverged, XiamingWarning
 from .score import UnknownShares
@@ -159,21 +159,39 @@ VALIDATION_LOGITS = 1 << 21  # logits (rows x positions x vocabulary) per valida
 
 @torch.no_grad()
 def mean_nll(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512, extra_nats: float = 0.0) -> float:
-    """Mean cross-entropy per predicted character (end token counted, padding not), in nats.
+    """Mean cross-entropy per predicted character (end token counted, padding not) of padded names
+    `x`, `y` (as `data.encode_names` gives them), in nats; see `batches_nll`."""
+    lengths = (y != PAD_TARGET).sum(dim=1)  # (N,) targets per row
+    order = torch.argsort(lengths, stable=True)
+    vocab_size = getattr(getattr(model, "config", None), "vocab_size", 1)
+    batches, start = [], 0
+    while start < len(order):  # rows of similar length together, each batch within the logits budget
+        width = int(lengths[order[min(len(order), start + batch_size) - 1]])
+        rows = max(1, min(batch_size, VALIDATION_LOGITS // max(1, width * vocab_size)))
+        idx = order[start : start + rows]
+        batches.append((x[idx], y[idx]))
+        start += rows
+    return batches_nll(model, batches, extra_nats)
+
+
+@torch.no_grad()
+def batches_nll(model, batches: list[tuple[torch.Tensor, torch.Tensor]], extra_nats: float = 0.0) -> float:
+    """Mean cross-entropy per predicted character (end token counted, padding not) over `batches` of
+    (inputs, targets), in nats.
 
     `extra_nats` is added to the total: the cost of spreading the unknown id's probability over
     the characters it stands for (see `score.UnknownShares`), so the figure equals `xiaming eval`'s.
-    Batches hold at most `batch_size` names and about `VALIDATION_LOGITS` logits: on a large
-    vocabulary a validation then costs no more memory than a training step (it was the peak of
-    rank 0 in streamed runs over 3,000 characters).
+    Each batch is cropped to its longest name; `data.length_batches` makes batches of names of
+    similar length holding about `VALIDATION_LOGITS` logits, so a validation costs no more memory
+    than a training step whatever the vocabulary (it was the peak of rank 0 in streamed runs over
+    3,000 characters), and one long name costs its own row only (a limit raised with --max-name-len
+    made every row as long as the longest name: 8.9 GB for one 50 MB line).
     """
     was_training = getattr(model, "training", False)
     model.eval()
     total, count = extra_nats, 0
-    vocab_size = getattr(getattr(model, "config", None), "vocab_size", 1)
-    batch_size = max(1, min(batch_size, VALIDATION_LOGITS // max(1, x.shape[1] * vocab_size)))
-    for i in range(0, len(x), batch_size):
-        xb, yb = crop(x[i : i + batch_size], y[i : i + batch_size])
+    for xb, yb in batches:
+        xb, yb = crop(xb, yb)
         _, loss = model(xb, yb)
         n = int((yb != PAD_TARGET).sum())
         total += float(loss) * n
@@ -181,6 +199,11 @@ def mean_nll(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512, ext
     if was_training:
         model.train()
     return total / max(1, count)
+
+
+def validation_batches(vocab: Vocab, names: list[str], device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The validation names encoded in length-sorted batches within `VALIDATION_LOGITS`, on `device`."""
+    return [(x.to(device), y.to(device)) for x, y in length_batches(vocab, names, VALIDATION_LOGITS)]
 
 
 class _StopFlag:
@@ -450,6 +473,7 @@ def prepare_run(data: NameList, out: Path, kind: str | None = None, config: Trai
                 init: str | Path | None = None, force: bool = False,
                 log: Callable[[str], None] = print) -> RunPlan:
     """Decide the run: resume the one saved beside `out`, fine-tune `init`, or start fresh."""
+    check_longest(max(len(n) for n in data.names), data.source)  # names read with no limit (the Python API)
     if resume:
         return _plan_resume(data, ckpt.state_path(out), kind, config, size, model_overrides, init, force, log)
     config = config or TrainConfig()
@@ -466,8 +490,7 @@ class Session:
     model: object
     trainer: Trainer
     device: torch.device
-    val_x: torch.Tensor
-    val_y: torch.Tensor
+    val_batches: list  # [(inputs, targets)] of the validation names (`data.length_batches`), on the device
     val_unknown_nats: float  # the cost of spreading the unknown id over the validation names' new characters
 
 
@@ -480,14 +503,14 @@ def build_trainer(plan: RunPlan, device: str = "auto") -> Session:
         models.transfer_weights(plan.base.model, plan.base.vocab.chars, model, plan.vocab.chars)
     model = model.to(dev)
     train_x, train_y = encode_names(plan.vocab, plan.train_names)
-    val_x, val_y = (t.to(dev) for t in encode_names(plan.vocab, plan.val_names))
+    val_batches = validation_batches(plan.vocab, plan.val_names, dev)
     shares = UnknownShares(plan.vocab)
     unknown_nats = -sum(shares.log_share(c) for name in plan.val_names for c in name if c not in plan.vocab)
     if hasattr(model, "make_trainer"):
         trainer: Trainer = model.make_trainer(train_x, train_y, plan.config, plan.peak_lr)
     else:
         trainer = GradientTrainer(model, train_x, train_y, plan.config, plan.peak_lr, dev)
-    return Session(model, trainer, dev, val_x, val_y, unknown_nats)
+    return Session(model, trainer, dev, val_batches, unknown_nats)
 
 
 class TrainingLoop:
@@ -527,7 +550,7 @@ class TrainingLoop:
         """Measure the held-out loss, record it, and write the checkpoint if it is the best so far."""
         p, model = self.progress, self.session.model
         p.elapsed = time.perf_counter() - self.start
-        val = mean_nll(model, self.session.val_x, self.session.val_y, extra_nats=self.session.val_unknown_nats)
+        val = batches_nll(model, self.session.val_batches, extra_nats=self.session.val_unknown_nats)
         p.history.append([p.step, round(p.elapsed, 3), self.train_loss, val])
         if math.isfinite(val) and val < p.best_val:  # a non-finite model is never saved (`check_finite`)
             p.best_val, p.best_step, p.bad_evals = val, p.step, 0

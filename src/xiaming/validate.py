@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .corpus import LONGEST_NAME
 from .errors import CheckpointError, ConfigError
 from .vocab import N_SPECIAL, Vocab
 
@@ -47,7 +48,7 @@ MAX_DEPTH = 32  # nesting of any JSON in the header; xiaming writes at most 4
 MAX_TENSORS = 4096  # entries of the tensor table; a 64-layer transformer saves 776
 MAX_DIMS = 8  # dimensions of one tensor
 MAX_WEIGHT = 1e4  # largest magnitude of a stored float
-MAX_STORED_NAME_LEN = 1 << 16  # `max_name_len` of a training record: the sampler allocates rows this long
+MAX_STORED_NAME_LEN = LONGEST_NAME  # `max_name_len` of a training record (the sampler allocates rows this long)
 OVERFLOW = "the model's first step gives NaN or infinite scores (damaged weights)"
 NAMES_KEY = "__names__"  # tensor of the training names (UTF-8, one per line), as in checkpoint.py
 

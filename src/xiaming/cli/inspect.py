@@ -34,7 +34,7 @@ def add_score(sub) -> None:
 
 def _score_inputs(args) -> list[str]:
     """The names to score, in order: arguments, standard input for each -, then --file; ConfigError/DataError when none."""
-    from ..errors import ConfigError, DataError
+    from ..errors import ConfigError
 
     names: list[str] = []
     for arg in args.names:
@@ -45,16 +45,17 @@ def _score_inputs(args) -> list[str]:
             raise ConfigError("NAME: an empty name cannot be scored")
         names.append(arg.strip())
     if args.file is not None:
-        from ..corpus import check_names_file
+        from ..corpus import TooLong, check_names_file, iter_lines
 
+        # read line by line: a line over --max-name-len is skipped, with its line number, without being held
         path = check_names_file(args.file, f"--file {args.file}")  # not a directory, device or socket
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise DataError(f"--file {args.file}: not UTF-8 text") from None
-        except OSError as exc:  # EIO (/proc/self/mem), permission
-            raise DataError(f"--file {args.file}: cannot read it ({exc.strerror or exc})") from None
-        names.extend(line.strip() for line in text.splitlines() if line.strip())
+        too_long = TooLong(f"--file {args.file}", args.max_name_len)
+        for line, name in iter_lines(path, max_len=args.max_name_len, hint="save it as UTF-8"):
+            if name is None:
+                too_long.add(line)
+            elif name:
+                names.append(name)
+        too_long.warn()
     if not names:
         raise ConfigError("NAME: no names to score (give names, - for standard input, or --file)")
     return names
