@@ -80,6 +80,17 @@ def test_split_nicknames_are_not_listed_as_pieces():
     assert epithets & {"八步赶蟾", "赛专诸", "踏雪无痕", "独脚水上飞", "双刺盖七省"} == set()
 
 
+def test_rows_removed_as_wrong_are_not_back():
+    """DATASHEET.md, third edition: 胡德帝 is 胡德第; the 12 Gu Long rows the texts do not have; 厉青锋's one nickname."""
+    ludingji = set(corpora.load("jinyong", works=["鹿鼎记"]))
+    assert "胡德第" in ludingji and "胡德帝" not in ludingji
+    gulong = set(corpora.load("gulong"))
+    assert gulong & {"凌如芸", "孙不空", "心鉴大师", "张承勋", "江鱼", "胡得扬", "王云梦", "胡佬佬", "欧天矫",
+                     "谢玉仑", "吕长乐", "谭肃风"} == set()
+    assert "不空" in corpora.load("gulong", works=["桃花传奇"])
+    assert gulong & {"金弓银丸斩虎刀", "追云捉月水上飘"} == set()  # pieces of one nickname
+
+
 def test_jinyong_has_every_novel_and_enough_names():
     info = corpora.info("jinyong")
     # Issue 11's goal: 1,450 distinct names (met in the second edition).
