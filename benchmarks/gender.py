@@ -5,9 +5,10 @@
 Part 1, steering. For each model, `--n` names with no gender asked, with `--gender female` and with
 `--gender male` (shipped defaults otherwise: critic where the model carries one, strict novelty),
 per seed. Printed per row: the share of names whose lean (evidence/gender.py) is female (> 0) and
-male (< 0), the share leaning clearly (|lean| >= 0.5) the asked way, the critic's mean predicted
-realism (1-5; the realism proxy; "-" for a model without a critic, so the jinyong critic judges
-base's names), the number of distinct given-name characters (variety) and seconds per run. The
+male (< 0), the share leaning clearly (|lean| >= 0.5) the asked way, the mean chance that a reader
+finds the name passable by Jin Yong's critic (evidence/critic.py: P(not rated 1-2); the realism
+proxy, the same judge for every model), the number of distinct given-name characters (variety)
+and seconds per run. The
 lean is also what steers, so part 1 measures the steering, not how people read the names: that
 is the blind panel's job (issue 24), and part 2 says how far the lean can be trusted.
 
@@ -43,7 +44,7 @@ CLEAR = 0.5
 
 def steering_table(models: list[str], n: int, seeds: list[int]) -> None:
     judge = load_critic(critic_path(shipped_path("jinyong")))
-    print(f"{'model':<8} {'--gender':<8} {'female':>7} {'male':>6} {'clearly':>8} {'critic':>7} {'chars':>6} {'s/run':>6}")
+    print(f"{'model':<8} {'--gender':<8} {'female':>7} {'male':>6} {'clearly':>8} {'passable':>8} {'chars':>6} {'s/run':>6}")
     for model in models:
         namer = Namer.load(model)
         for gender in (None, "female", "male"):
@@ -61,9 +62,9 @@ def steering_table(models: list[str], n: int, seeds: list[int]) -> None:
                 ratings.append(float(judge.rate(result.names).mean()))
                 chars.append(len({c.char for name in result.names for c in lean_of(name).chars}))
             print(f"{model:<8} {gender or '-':<8} {female:>7.1%} {male:>6.1%} {clear:>8.1%} "
-                  f"{np.mean(ratings):>7.2f} {np.mean(chars):>6.0f} {np.mean(seconds):>6.1f}")
+                  f"{np.mean(ratings):>8.2f} {np.mean(chars):>6.0f} {np.mean(seconds):>6.1f}")
     print(f"(share of {n} names x {len(seeds)} seeds; clearly: |lean| >= {CLEAR} the asked way, or either way "
-          "with no gender asked; critic: jinyong's critic's mean predicted rating; chars: distinct given-name "
+          "with no gender asked; passable: jinyong's critic's mean P(not rated 1-2); chars: distinct given-name "
           "characters)")
 
 
