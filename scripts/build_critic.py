@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="shipped models to write a critic beside (those present; default jinyong,gulong,liangyusheng)")
     parser.add_argument("--ridge", type=float, default=10.0, help="L2 penalty on standardised features (default 10)")
     parser.add_argument("--strength", type=float, default=2.0, help="default sampling strength stored (default 2)")
-    parser.add_argument("--pool", type=int, default=8, help="proposals per name kept when sampling (default 8)")
+    parser.add_argument("--pool", type=int, default=4, help="candidates drawn per name kept when sampling (default 4)")
     parser.add_argument("--cv", action="store_true", help="print the 5-fold cross-validated correlation")
     parser.add_argument("--rounds", default=",".join(ROUNDS), help=f"rating rounds to fit on (default {','.join(ROUNDS)})")
     args = parser.parse_args(argv)

@@ -252,7 +252,7 @@ class Namer:
         elif critic_strength is not None:
             check_strength(critic_strength)
         if evidence and pool == 1:
-            pool = 8
+            pool = 4
         pool = max(pool, gender_pool)
         return Steering(tuple(evidence), pool if evidence else 1)
 
@@ -284,8 +284,9 @@ class Namer:
         found (streaming), before the closing search adds any.
 
         `steering` None applies the model's default (its critic, when it carries one; see
-        `steering()`): `pool` proposals are drawn per name wanted, every one meeting the options
-        and the novelty rule, and `n` of them are kept in proportion to the evidence's weights.
+        `steering()`): `pool` candidates are drawn per name wanted; those that meet the options and
+        the novelty rule (most of them; more are drawn when fewer than `n` do) are the proposals,
+        and `n` of them are kept in proportion to the evidence's weights.
         """
         if n < 1:
             raise ConfigError(f"-n {n}: must be at least 1")
@@ -295,12 +296,17 @@ class Namer:
         mode, filt = self.novelty_rule(options, novelty)
         greedy = options.temperature == 0
         pooled = steering.active and not greedy
-        want = n * steering.pool if pooled else n
-        max_tries = 1 if greedy else (max_tries or max(5000, 500 * want))
+        max_tries = 1 if greedy else (max_tries or max(5000, 500 * n))
         rng = np.random.default_rng(seed)
         stream = None if pooled else on_names
         emit = None if stream is None else (lambda found: stream([self._scored(nm, lp) for nm, lp in found]))
-        drawn = draw_new(self.engine, self.vocab, want, c, options, filt, rng, max_tries, emit)
+        if pooled:  # one batch of `pool` proposals per name wanted; more only if too few of them pass
+            drawn = draw_new(self.engine, self.vocab, n * steering.pool, c, options, filt, rng,
+                             min(max_tries, n * steering.pool))
+            if len(drawn.found) < n:
+                drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, into=drawn)
+        else:
+            drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, emit)
         result = NameResult([], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn,
                             steering=steering if pooled else OFF)
         found = dict(drawn.found)

@@ -343,6 +343,7 @@ class Draw:
 def draw_new(
     engine: Engine, vocab: Vocab, n: int, c: Constraints, options: SampleOptions, filt: NoveltyFilter,
     rng: np.random.Generator, max_tries: int, on_names: Callable[[list[tuple[str, float]]], None] | None = None,
+    into: Draw | None = None,
 ) -> Draw:
     """Sample until `n` distinct names pass `include` and `filt`, `max_tries` candidates were drawn,
     or `STALE_ROWS` draws in a row bring nothing not seen before (the constraints leave few names).
@@ -352,8 +353,9 @@ def draw_new(
     geometrically.
 
     `on_names` is called with each batch's newly accepted (name, log p) as soon as it is known.
+    `into` continues an earlier draw (its names, candidates seen and tries count).
     """
-    result = Draw()
+    result = Draw() if into is None else into
     for fresh_names in _batches(engine, vocab, n, c, options, filt, rng, max_tries, result):
         if on_names is not None and fresh_names:
             on_names(fresh_names)

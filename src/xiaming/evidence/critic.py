@@ -59,7 +59,7 @@ class Critic:
     weights: np.ndarray  # (F,) log-odds of "rated 1-2" per standard deviation
     intercept: float  # log-odds of "rated 1-2" for a name with average features
     strength: float = 2.0  # default strength when sampling
-    pool: int = 8  # proposals drawn per name kept
+    pool: int = 4  # candidates drawn per name kept
     about: str = ""  # what it was fitted on, for `models` and the README
     path: str = ""
     lexicon: Lexicon | None = None  # None: the shipped lexicon
@@ -128,7 +128,7 @@ def load_critic(path: str | Path) -> Critic:
     try:
         arrays = load_file(str(path))
         strength = check_strength(float(meta.get("strength", 2.0)))
-        pool = int(meta.get("pool", 8))
+        pool = int(meta.get("pool", 4))
         intercept = float(meta["intercept"])
     except CheckpointError:
         raise
