@@ -38,7 +38,8 @@ def add_verse(sub) -> None:
                    help="auto or cpu: the numpy engine, no torch needed (default auto); cuda or mps: torch there")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: the surname, books, evidence used, and each name with its pinyin, "
-                        "line (plain and marked), title, author, book, log-probability, critic rating and gender lean")
+                        "line (plain and marked), title, author, book, log-probability, the critic's P(passable) and "
+                        "the gender lean")
     p.add_argument("--verbose", action="store_true", help="print the surname, books and evidence used to stderr")
     p.set_defaults(run=_cmd_verse)
 

@@ -13,21 +13,20 @@ names do not read as names at all (刘谗人). Here a model that knows real name
    the chosen books (`table.candidates`); a name with a character of `AVOID`, one of `AVOID_WORDS`,
    a character right after a negation in its line (`NEGATIONS`), a character the model never saw
    (it cannot judge it) or a character of the surname is left out.
-2. `rank`, a prefilter in two engine steps: log p(a | surname) + log p(b | surname a) for every
+2. `score`, a prefilter in two engine steps: log p(a | surname) + log p(b | surname a) for every
    candidate whose first character is one of the model's FIRST_CHARS likeliest after the surname;
    with a gender asked, the gender lean joins here too; the FINALISTS best distinct given names of
    each length go on, each with one of its lines drawn at random.
-3. `rank`, the score of a finalist: the model's log-probability of the given name and its end after
-   the surname (natural log), plus the evidence of `Namer.steering`: the critic's rating when the
-   model carries one, the gender lean when asked, and `TonePattern` (one more piece of evidence).
-   The same evidence reweights `generate`; here it reweights the verse's candidates instead of the
-   sampler's.
+3. `score`, the score of a finalist (one more engine step for the end of two-character names): the
+   model's log-probability of the given name and its end after the surname (natural log), plus the
+   evidence of `Namer.steering`: the critic's judgement when the model carries one, the gender lean
+   when asked, and two more pieces of evidence, `TonePattern` and `ModernUse`. The same evidence
+   reweights `generate`; here it reweights the verse's candidates instead of the sampler's.
 4. `rank`, the choice: of the POOL * n best, n are drawn without replacement in proportion to
    exp(score) (Gumbel top-k), at most one per line, `1 + n // 20` per character and `1 + n // 10`
    per poem, the given names' lengths in the model's own mix (its probability of a one-character
    given name after the surname; the mix and the poem cap give way when names run short); shown
-   best first. Different seeds give different names of the
-   same quality.
+   best first. Different seeds give different names of the same quality.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ from .table import VerseTable, candidates, shipped_table
 AVOID: dict[str, str] = {
     "death and mourning": "死亡丧殁殇尸葬坟墓冢棺椁骸魂鬼魄祭奠孝吊",
     "illness and injury": "病疾痛疮疫瘟疠疡瘴瘠癫痴残伤瘦瘁痍疲",
-    "grief and fear": "哀悲愁泣涕泪哭恨怨忧惧恐怖惊戚凄惨苦哀愍悯",
+    "grief and fear": "哀悲愁泣涕泪哭恨怨忧惧恐怖惊戚凄惨苦愍悯",
     "evil, crime and war": "谗恶奸邪贼盗寇匪凶杀戮刑狱囚罪虐暴乱讼斗兵戈妖魔怪",
     "filth and the body": "屎尿粪秽臭腐朽蛆蝇屁乳臀淫娼妓骚",
     "servitude and shame": "奴婢妾仆贱卑辱耻丑鄙愚蠢狗猪豕鼠",
@@ -62,7 +61,7 @@ AVOID_CHARS = frozenset("".join(AVOID.values()))
 AVOID_WORDS = frozenset("夫人 小人 寡人 妇人 丈人 老人 大人 主人 美人 佳人 女子 男子 天子 夫子 妻子 先生 "
                         "父母 兄弟 子孙 孙子 儿子 女儿 公子 君子 臣子 使君 寡君 孤子 小子 之子 公主 太子 大王 "
                         "皇后 皇帝 王后 王子 道人 老夫 长老 大夫 丈夫 将军 小姐 姑娘 娘子 夫君 郎君 师父 和尚 "
-                        "道士 真人 仙人 上人 圣人 小姑 老子 先王 后王 如来 观音 皇帝 天王 圣王".split())
+                        "道士 真人 仙人 上人 圣人 小姑 老子 先王 后王 如来 观音 天王 圣王".split())
 # A character right after a negation is not taken: its line says the opposite (祈父，亶不【聪】 is "truly
 # not wise"; 之子无【良】 "the man without goodness").
 NEGATIONS = frozenset("不无非莫匪靡弗未勿毋罔否没")
@@ -72,7 +71,7 @@ POOL = 30  # of the POOL * n best, n are drawn
 TONE_PENALTY = 1.5  # log weight off a name whose syllables all have one tone (李雨晓: lǐ yǔ xiǎo reads flat)
 MODERN_REF = 20_000  # occurrences in modern given names at which a character costs nothing (昭 12k, 文 429k)
 MODERN_FLOOR = 5.0  # the most a character never used in names costs
-MODERN_STRENGTH = 1.0
+MODERN_STRENGTH = 1.0  # its weight among the evidence
 SURNAMES = 60  # the default surname is drawn from the model's this many likeliest first characters
 
 
@@ -91,7 +90,7 @@ class VerseName:
     book: str  # 诗经, 楚辞, ...
     section: str  # 国风·周南 and the like, "" when none
     log_prob: float  # natural log p(given name, then the end | surname) under the model
-    critic: float | None  # the critic's predicted 1-5 rating (None: the model has no critic)
+    critic: float | None  # the critic's chance that a reader finds the name passable, 0-1 (None: no critic)
     gender_lean: float | None  # > 0 leans female, < 0 male (None: the gender table is not installed)
     score: float  # the ranking score: log_prob plus the evidence's log weights
 
@@ -111,7 +110,7 @@ class VerseResult:
     surname: str
     books: list[str]  # the book keys drawn from
     requested: int
-    candidates: int = 0  # distinct given names proposed
+    candidates: int = 0  # (given name, line) pairs proposed
     scored: int = 0  # finalists scored in full
     gender: str | None = None
     steering: str = ""  # the evidence in force, one line
@@ -173,28 +172,20 @@ class ModernUse:
     """Evidence from today's names: how often the given name's rarest character occurs in modern given
     names (the gender table's counts, 32 million character occurrences): log((count + 1) / MODERN_REF),
     at most 0 and at least -MODERN_FLOOR. A character as common in names as 昭 or 宜 costs little, 在 or
-    于 about 1.4, one never used in names (雎, 鸠) the full floor: a parent's "would I give this name to
-    a child" leans on today's names, which the historical base model does not know."""
+    于 1.2 to 1.5, one never used in names (雎, 鸠) the full floor: a parent's "would I give this name
+    to a child" leans on today's names, which the historical base model does not know. Names are of
+    one surname length (`surname_len` characters, not counted)."""
 
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(self, counts: dict[str, int], surname_len: int = 1) -> None:
         self.counts = counts
+        self.surname_len = surname_len
 
     def char_weight(self, char: str) -> float:
         return float(np.clip(np.log((self.counts.get(char, 0) + 1) / MODERN_REF), -MODERN_FLOOR, 0.0))
 
-    def log_weights(self, names: Sequence[str], surname_len: int = 1) -> np.ndarray:
-        return np.array([min(self.char_weight(c) for c in name[surname_len:]) if len(name) > surname_len else 0.0
-                         for name in names])
-
-
-class _Surnamed:
-    """`ModernUse` for names of one surname length (the evidence interface takes names only)."""
-
-    def __init__(self, evidence: ModernUse, surname_len: int) -> None:
-        self.evidence, self.surname_len = evidence, surname_len
-
     def log_weights(self, names: Sequence[str]) -> np.ndarray:
-        return self.evidence.log_weights(names, self.surname_len)
+        cut = self.surname_len
+        return np.array([min(self.char_weight(c) for c in name[cut:]) if len(name) > cut else 0.0 for name in names])
 
 
 def _modern_counts() -> dict[str, int] | None:
@@ -398,7 +389,7 @@ def score(namer, proposal: Proposal, gender: str | None = None, critic: bool | N
     extra = [("tone", TonePattern(syllables), TONE_PENALTY)]
     counts = _modern_counts()
     if counts is not None:
-        extra.append(("modern use", _Surnamed(ModernUse(counts), len(surname)), MODERN_STRENGTH))
+        extra.append(("modern use", ModernUse(counts, len(surname)), MODERN_STRENGTH))
     steering = namer.steering(critic=critic, gender=gender, extra=tuple(extra))
     total = log_prob + steering.log_weights(names) if names else log_prob
     both = bool(two.any() and (~two).any())
@@ -456,10 +447,15 @@ def _distinct_best(proposal: Proposal, rows: np.ndarray, score: np.ndarray, want
                    rng: np.random.Generator) -> np.ndarray:
     """The rows of the `wanted` best distinct given names among `rows` (scored `score`), each with a
     line drawn at random among all its lines in `rows`."""
-    take = min(len(rows), wanted * 4)  # a given name occurs in several lines: take more, then keep distinct
-    top = np.argpartition(-score, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
-    top = top[np.argsort(-score[top], kind="stable")]
-    _, first = np.unique(proposal.key[rows[top]], return_index=True)
+    take = wanted * 4  # a given name occurs in several lines (子 in hundreds): take more, then keep distinct
+    while True:
+        take = min(len(rows), take)
+        top = np.argpartition(-score, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
+        top = top[np.argsort(-score[top], kind="stable")]
+        _, first = np.unique(proposal.key[rows[top]], return_index=True)
+        if len(first) >= wanted or take == len(rows):
+            break
+        take *= 4
     keys = proposal.key[rows[top[np.sort(first)[:wanted]]]]  # best first
     every = rows[np.isin(proposal.key[rows], keys)]  # all their lines
     every = every[rng.permutation(len(every))]
