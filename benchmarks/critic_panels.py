@@ -1,4 +1,4 @@
-"""Summarise the blind panels of the realism critic (critic/panels/*): mean rating and share rated
+"""Summarise the blind panels of the realism critic (panels/critic/*): mean rating and share rated
 1-2 per group, for each author and reviewer, and the low marks' reasons for the critic's names.
 
     python benchmarks/critic_panels.py              # every panel
@@ -16,7 +16,7 @@ import statistics
 import sys
 from pathlib import Path
 
-PANELS = Path(__file__).resolve().parent.parent / "critic" / "panels"
+PANELS = Path(__file__).resolve().parent.parent / "panels" / "critic"
 ORDER = ("real", "llm", "critic-v5", "critic-v4", "critic-v2", "critic-v1", "critic-off")
 
 
@@ -37,7 +37,7 @@ def read_answers(path: Path) -> dict[int, tuple[int, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("panels", nargs="*", help="panel folders under critic/panels (default all)")
+    parser.add_argument("panels", nargs="*", help="panel folders under panels/critic (default all)")
     parser.add_argument("--reasons", action="store_true", help="list the critic's names rated 1-2 with the reasons")
     args = parser.parse_args()
     folders = [PANELS / p for p in args.panels] if args.panels else sorted(p for p in PANELS.iterdir() if p.is_dir())

@@ -254,7 +254,7 @@ class Namer:
         if evidence and pool == 1:
             pool = 4
         pool = max(pool, gender_pool)
-        return Steering(tuple(evidence), pool if evidence else 1)
+        return Steering(tuple(evidence), pool if evidence else 1, keep_lengths=gender_pool == 1)
 
     def rate(self, names: list[str]) -> list[float | None]:
         """The critic's chance that a reader finds each name passable, P(not rated 1-2), 0-1 (None for
@@ -371,7 +371,8 @@ class Namer:
         if len(found) <= n:
             return found
         names = list(found)
-        keep = resample(steering.log_weights(names), n, rng, strata=np.array([len(nm) for nm in names]))
+        strata = np.array([len(nm) for nm in names]) if steering.keep_lengths else None
+        keep = resample(steering.log_weights(names), n, rng, strata=strata)
         return {names[i]: found[names[i]] for i in keep}
 
     def _scored(self, name: str, log_prob: float) -> ScoredName:

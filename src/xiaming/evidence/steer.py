@@ -30,6 +30,8 @@ class Steering:
 
     evidence: tuple[tuple[str, Evidence, float], ...] = ()  # (label, evidence, strength > 0)
     pool: int = 1  # proposals per name kept
+    keep_lengths: bool = True  # keep the pool's mix of name lengths (off when the evidence itself is about
+    # something lengths differ in, such as gender: a model's women's names are mostly of one length)
 
     @property
     def active(self) -> bool:
