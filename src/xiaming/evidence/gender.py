@@ -229,8 +229,15 @@ class GenderLean:
                         dtype=np.float64)
 
 
+# Characters whose lean in today's names (women's names hold 侠 three times as often as men's) the
+# genre reverses or erases: a blind reader took 慧侠, 褚侠, 西侠, 阿侠, 张竺 and 殷沙, steered to be women's
+# names, for men's. They count as neutral (their counts are still reported).
+GENRE_NEUTRAL = frozenset("侠竺沙")
+
+
 def lean_of(name: str, table: GenderTable | None = None, lexicon: Lexicon | None = None) -> Lean:
-    """`name`'s gender lean under `table` (default: the shipped one), surname split by `lexicon`."""
+    """`name`'s gender lean under `table` (default: the shipped one), surname split by `lexicon`;
+    GENRE_NEUTRAL characters lean 0."""
     table = table if table is not None else shipped_gender_table()
     surname, given = split_name(lexicon if lexicon is not None else shipped_lexicon(), name) if name else ("", "")
     index = table.index
@@ -238,7 +245,8 @@ def lean_of(name: str, table: GenderTable | None = None, lexicon: Lexicon | None
     for c in given:
         i = index.get(c)
         chars.append(CharLean(c, 0.0, 0, 0) if i is None else
-                     CharLean(c, float(table.lean[i]), int(table.female[i]), int(table.male[i])))
+                     CharLean(c, 0.0 if c in GENRE_NEUTRAL else float(table.lean[i]), int(table.female[i]),
+                              int(table.male[i])))
     return Lean(name, surname, tuple(chars))
 
 
