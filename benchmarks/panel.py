@@ -35,6 +35,7 @@ from pathlib import Path
 QUESTION = {
     "jinyong": "a character's name or epithet in a Jin Yong (金庸) novel",
     "gulong": "a character's name or epithet in a Gu Long (古龙) novel",
+    "liangyusheng": "a character's name or epithet in a Liang Yusheng (梁羽生) novel",
     "poets": "the name of a Tang or Song poet",
 }
 SCALE = "5 = could be in the book, 1 = gibberish, glued or a fragment"
@@ -188,7 +189,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write a panel file and its key")
-    b.add_argument("model", help="shipped model or checkpoint with a panel holdout (jinyong, gulong, poets)")
+    b.add_argument("model", help="shipped model or checkpoint with a panel holdout (jinyong, gulong, liangyusheng, poets)")
     b.add_argument("-n", type=int, default=40, help="real names and generated names, each (default 40)")
     b.add_argument("--seed", type=int, default=1)
     b.add_argument("--real-kind", choices=("name", "epithet", "any"), default="name",

@@ -79,6 +79,19 @@ def test_importing_and_generating_never_imports_torch(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+def test_every_shipped_author_generates_from_the_command_line_without_torch():
+    """`xiaming generate liangyusheng` (and the others) right after install, torch unimportable."""
+    from xiaming import corpora
+
+    for model in ("jinyong", "gulong", "liangyusheng"):
+        code = ("import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
+                f"sys.exit(main(['generate', '{model}', '-n', '5', '--seed', '0']))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        names = done.stdout.split()
+        assert len(names) == 5 and not set(names) & set(corpora.load(model)), (model, names)
+
+
 def test_numpy_lstm_matches_the_textbook_equations(lstm):
     path, w = lstm
     namer = Namer.load(path)

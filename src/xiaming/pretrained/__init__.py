@@ -14,6 +14,7 @@ from ..errors import CheckpointError
 SHIPPED: dict[str, str] = {
     "jinyong": "Jin Yong's characters (金庸)",
     "gulong": "Gu Long's characters (古龙)",
+    "liangyusheng": "Liang Yusheng's characters (梁羽生)",
     "poets": "Tang-Song poets (唐宋诗人)",
     "base": "historical Chinese names, the base to fine-tune on your own list (--init base)",
 }
