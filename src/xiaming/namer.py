@@ -40,12 +40,13 @@ from .errors import ConfigError
 from .evidence.critic import Critic, check_strength
 from .evidence.steer import OFF, Steering, resample
 from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
-from .sample import draw_new, read_prefix, sample_batch
+from .sample import Draw, draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
 from .search import search_names
 from .vocab import Vocab
 
 LN2 = math.log(2)
+STEER_ROUND = 100  # names kept per round of steered sampling (a large request streams round by round)
 SEARCH_BUDGET = 200_000  # model rows a search may compute (an impossible query gives up in seconds)
 
 
@@ -300,20 +301,13 @@ class Namer:
         rng = np.random.default_rng(seed)
         stream = None if pooled else on_names
         emit = None if stream is None else (lambda found: stream([self._scored(nm, lp) for nm, lp in found]))
-        if pooled:  # one batch of `pool` proposals per name wanted; more only if too few of them pass
-            drawn = draw_new(self.engine, self.vocab, n * steering.pool, c, options, filt, rng,
-                             min(max_tries, n * steering.pool))
-            if len(drawn.found) < n:
-                drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, into=drawn)
+        if pooled:
+            drawn, found = self._draw_steered(n, c, options, filt, rng, max_tries, steering, on_names)
         else:
             drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, emit)
+            found = dict(drawn.found)
         result = NameResult([], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn,
                             steering=steering if pooled else OFF)
-        found = dict(drawn.found)
-        if pooled:
-            found = self._keep(found, n, steering, rng)
-            if on_names is not None and found:
-                on_names([self._scored(nm, lp) for nm, lp in found.items()])
         if len(found) < n and greedy:
             why = f", {drawn.rejected[0][0]}, which {drawn.rejected[0][1].describe()}" if drawn.rejected else ""
             result.reason = f"greedy decoding (--temperature 0) gives one name{why}; use --best N for the N most likely"
@@ -365,6 +359,33 @@ class Namer:
             result.reason = shortfall_reason(c, found.complete, mode, len(found.rejected),
                                              f"a search of {found.expanded:,} paths")
         return result
+
+    def _draw_steered(self, n: int, c: Constraints, options: SampleOptions, filt: NoveltyFilter,
+                      rng: np.random.Generator, max_tries: int, steering: Steering,
+                      on_names: Callable[[list[ScoredName]], None] | None) -> tuple[Draw, dict[str, float]]:
+        """Steered sampling in rounds of at most STEER_ROUND names: each round draws one batch of
+        `pool` candidates per name (more only when too few of them pass the options and the novelty
+        rule), keeps its names in proportion to the evidence and hands them to `on_names`, so a large
+        request streams and a candidate is never proposed twice. Returns what was drawn and the names kept."""
+        total = Draw()
+        found: dict[str, float] = {}
+        while len(found) < n and total.drawn < max_tries:
+            k = min(STEER_ROUND, n - len(found))
+            budget = max_tries - total.drawn
+            round_ = draw_new(self.engine, self.vocab, k * steering.pool, c, options, filt, rng,
+                              min(budget, k * steering.pool), into=Draw(seen=total.seen))
+            if len(round_.found) < k:
+                round_ = draw_new(self.engine, self.vocab, k, c, options, filt, rng, budget, into=round_)
+            total.rejected += round_.rejected
+            total.drawn += round_.drawn
+            kept = self._keep(round_.found, k, steering, rng)
+            found.update(kept)
+            if on_names is not None and kept:
+                on_names([self._scored(nm, lp) for nm, lp in kept.items()])
+            if len(round_.found) < k:  # the constraints leave no more: the closing search takes over
+                break
+        total.found = found
+        return total, found
 
     def _keep(self, found: dict[str, float], n: int, steering: Steering, rng: np.random.Generator) -> dict[str, float]:
         """`n` of the proposals `found`, drawn in proportion to the evidence's weights (all of them when few)."""
