@@ -1,6 +1,6 @@
 """Rebuild the shipped style calibration, src/xiaming/pretrained/style.safetensors.
 
-    python scripts/build_style.py                       # jinyong and gulong, 5 folds (about 5 minutes)
+    python scripts/build_style.py                       # jinyong, gulong and liangyusheng, 5 folds
     python scripts/build_style.py --cache runs/style/cross.json   # reuse scores computed before
 
 `xiaming who` weighs each style model's log-probability of a name and the naive Bayes
@@ -10,7 +10,9 @@ style is fine-tuned from the shipped `base` on the other four fifths of its list
 models are (name kinds included), and scores the fifth it never saw; each fold model also invents
 200 names, scored the same way, since `xiaming who` and the quiz judge invented names too. The
 invented names hold a quarter of the fit's weight, the real ones the rest, and within each every
-style weighs the same.
+style weighs the same. One calibration serves every set of the styles (`xiaming who --models` any two
+of them): the script also prints how well it does on each pair, the n-gram view recounted over the
+pair's lists as `xiaming who` counts them, beside a calibration fitted on the pair alone.
 Rerun it whenever the lists or the shipped models change. It writes only numbers (a safetensors
 file), never code.
 """
@@ -29,8 +31,8 @@ import numpy as np
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from xiaming import corpora  # noqa: E402
-from xiaming.style import (Calibration, CrossScores, balanced_accuracy, cross_scores, fit_calibration,  # noqa: E402
-                           predict, shipped_calibration_path)
+from xiaming.style import (Calibration, CrossScores, among, balanced_accuracy, cross_scores,  # noqa: E402
+                           fit_calibration, predict, shipped_calibration_path)
 
 ALPHA = 0.5  # n-gram smoothing: 0.5 gave the best cross-validated accuracy of 0.1, 0.5 and 1
 SAMPLES = 200  # names each fold model invents, so the fit also knows what generated names look like
@@ -105,9 +107,25 @@ def nested_accuracy(scores: CrossScores, generated: bool = False) -> tuple[float
     return balanced_accuracy(scores.labels[rows], predicted[rows], len(scores.styles))
 
 
+def subset_accuracy(scores: CrossScores, styles: list[str], folds: int, seed: int) -> tuple[float, float, list[float]]:
+    """Balanced accuracy on the real names of `styles` only, judged among those styles alone (the
+    n-gram view recounted over their lists), nested over folds: with the calibration fitted on every
+    style (as shipped), with one fitted on these styles alone, and the first one's per-style shares."""
+    lists = {s: corpora.load(s) for s in scores.styles}
+    view = among(scores, styles, lists, folds, seed, ALPHA)
+    shared = np.zeros_like(view.neural)
+    for f in np.unique(view.folds):
+        held = view.folds == f
+        shared[held] = predict(view.neural[held], view.ngram[held], fit(scores.subset(scores.folds != f)), styles)
+    real = ~view.generated
+    bal, per = balanced_accuracy(view.labels[real], shared.argmax(1)[real], len(styles))
+    own, _ = nested_accuracy(view)
+    return bal, own, per
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--styles", default="jinyong,gulong", help="built-in corpora with shipped models")
+    parser.add_argument("--styles", default="jinyong,gulong,liangyusheng", help="built-in corpora with shipped models")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default="runs/style", help="folder for the fold models")
@@ -124,6 +142,15 @@ def main() -> None:
             "folds": args.folds, "seed": args.seed, "init": "base",
             "cv_balanced_accuracy": round(bal, 4), "cv_per_style": {s: round(a, 4) for s, a in zip(styles, per)},
             "cv_generated_balanced_accuracy": round(gbal, 4)}
+    if len(styles) > 2:
+        pairs = [[a, b] for i, a in enumerate(styles) for b in styles[i + 1:]]
+        info["cv_pairs"] = {}
+        for pair in pairs:
+            shared, own, pair_per = subset_accuracy(scores, pair, args.folds, args.seed)
+            info["cv_pairs"][",".join(pair)] = round(shared, 4)
+            print(f"{' vs '.join(pair)}: balanced accuracy on real names {shared:.1%} ("
+                  + ", ".join(f"{s} {a:.1%}" for s, a in zip(pair, pair_per))
+                  + f"); a calibration fitted on the pair alone: {own:.1%}")
     cal = fit(scores, info)
     cal.save(args.output)
     print(f"wrote {args.output}: neural {cal.neural:.4f}, ngram {cal.ngram:.4f}, bias "

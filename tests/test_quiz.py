@@ -27,7 +27,7 @@ def _play_cli(monkeypatch, capsys, answers: list[str], *flags: str) -> tuple[int
 def test_right_answers_score_full_marks_and_wrong_ones_none(monkeypatch, capsys, mode):
     rounds = make_rounds(mode, 4, seed=7)
     right = [str(r.answer + 1) for r in rounds]
-    wrong = [str(2 - r.answer) for r in rounds]  # the other of two choices
+    wrong = [str((r.answer + 1) % len(r.choices) + 1) for r in rounds]  # another choice
     code, out = _play_cli(monkeypatch, capsys, right, "--mode", mode, "--rounds", "4", "--seed", "7")
     assert code == 0 and out.count("  right: ") == 4 and out.rstrip().endswith("score: 4/4")
     for r in rounds:
@@ -38,11 +38,24 @@ def test_right_answers_score_full_marks_and_wrong_ones_none(monkeypatch, capsys,
 
 def test_author_answers_by_name_and_in_chinese(monkeypatch, capsys):
     rounds = make_rounds("author", 3, seed=11)
-    spelled = {"jinyong": ["jinyong", "金庸", "J"], "gulong": ["gulong", "古龙", "G"]}
+    spelled = {"jinyong": ["jinyong", "金庸", "J"], "gulong": ["gulong", "古龙", "G"],
+               "liangyusheng": ["liangyusheng", "梁羽生", "L"]}
     answers = [spelled[r.style][i] for i, r in enumerate(rounds)]
     code, out = _play_cli(monkeypatch, capsys, answers, "--rounds", "3", "--seed", "11")
     assert code == 0 and out.rstrip().endswith("score: 3/3")
     assert "xiaming who:" in out
+
+
+def test_the_author_game_is_over_the_three_authors_or_any_two(monkeypatch, capsys):
+    rounds = make_rounds("author", 6, seed=4)
+    assert {r.choices for r in rounds} == {("jinyong", "gulong", "liangyusheng")}
+    assert {r.style for r in rounds} <= {"jinyong", "gulong", "liangyusheng"}
+    pair = make_rounds("author", 4, seed=4, models=["gulong", "liangyusheng"])
+    assert {r.choices for r in pair} == {("gulong", "liangyusheng")}
+    answers = [str(r.answer + 1) for r in pair]
+    code, out = _play_cli(monkeypatch, capsys, answers, "--rounds", "4", "--seed", "4", "--models", "gulong,liangyusheng")
+    assert code == 0 and out.rstrip().endswith("score: 4/4")
+    assert "3) " not in out and "Liang Yusheng (梁羽生)" in out
 
 
 def test_real_mode_pairs_a_list_name_with_an_invented_one():
@@ -81,6 +94,9 @@ def test_parse_answer():
     choices = ("jinyong", "gulong")
     assert [parse_answer(t, choices) for t in ("1", "2", "j", "Gu Long", "金庸", "古龙 ")] == [0, 1, 0, 1, 0, 1]
     assert [parse_answer(t, choices) for t in ("0", "3", "", "x", "long")] == [None] * 5
+    three = ("jinyong", "gulong", "liangyusheng")
+    assert [parse_answer(t, three) for t in ("3", "梁羽生", "Liang Yusheng", "l", "liang")] == [2] * 5
+    assert parse_answer("4", three) is None
     assert parse_answer("令狐冲", ("张三丰", "令狐冲")) == 1
 
 

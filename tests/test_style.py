@@ -123,7 +123,7 @@ def test_calibration_round_trip_and_foreign_files(tmp_path, two_styles):
 
 def test_shipped_calibration_weighs_both_views():
     cal = shipped_calibration()
-    assert cal.neural > 0 and cal.ngram > 0 and set(cal.bias) == {"jinyong", "gulong"}
+    assert cal.neural > 0 and cal.ngram > 0 and set(cal.bias) == {"jinyong", "gulong", "liangyusheng"}
 
 
 def test_model_without_a_list_falls_back_to_the_likelihood_ratio(two_styles, tmp_path):
@@ -158,6 +158,18 @@ def test_who_command(capsys, two_styles):
     assert [row["best"] for row in out["names"]] == ["east", "west"]
     assert main(["who", "gakabe", "--models", paths["east"]]) == 1
     assert "--models" in capsys.readouterr().err
+
+
+def test_who_is_over_the_three_authors_by_default_or_any_two(capsys):
+    three = ["jinyong", "gulong", "liangyusheng"]
+    for a in who(["金世遗", "令狐冲", "陆小凤"]):
+        assert list(a.probs) == three and sum(a.probs.values()) == pytest.approx(1.0)
+    for pair in (three[:2], three[1:], three[::2]):
+        (a,) = who(["张丹枫"], pair)
+        assert list(a.probs) == pair and sum(a.probs.values()) == pytest.approx(1.0)
+    assert main(["who", "金世遗", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["names"]
+    assert list(row["probs"]) == three and row["in_lists"] == ["liangyusheng"]
 
 
 # --- mixing ---------------------------------------------------------------------------------------
@@ -244,6 +256,15 @@ def test_generate_style_flag_keeps_every_control(capsys):
     assert "--style" in capsys.readouterr().err
     assert main(["generate", "gulong", "--style", "jinyong=1", "-n", "2"]) == 1
     assert "--style and MODEL" in capsys.readouterr().err
+
+
+def test_generate_style_mixes_three_authors(capsys):
+    code = main(["generate", "--style", "jinyong=1,gulong=1,liangyusheng=2", "-n", "6", "--seed", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["model"] == "jinyong=0.25,gulong=0.25,liangyusheng=0.5"
+    names = [row["name"] for row in out["names"]]
+    listed = set().union(*(Namer.load(m).names for m in ("jinyong", "gulong", "liangyusheng")))
+    assert len(names) == 6 and not set(names) & listed
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from xiaming.web.schemas import MAX_BEST, MAX_BODY, MAX_GENERATE, MAX_NAME_CHARS
 
 @pytest.fixture(scope="module")
 def backend() -> Backend:
-    return Backend.load(shipped=["jinyong", "gulong", "base"])
+    return Backend.load(shipped=["jinyong", "gulong", "liangyusheng", "base"])
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +50,11 @@ def _error(response, status: int) -> str:
 def test_models_lists_what_was_loaded_and_the_limits(client):
     body = client.get("/api/models").json()
     assert body["default"] == "jinyong"
-    assert [m["name"] for m in body["models"]] == ["jinyong", "gulong", "base"]
+    assert [m["name"] for m in body["models"]] == ["jinyong", "gulong", "liangyusheng", "base"]
     jinyong = body["models"][0]
     assert jinyong["novelty"] == "strict" and jinyong["training_names"] > 1000
-    assert body["models"][2]["novelty"] == "exact" and body["models"][2]["training_names"] == 0
+    assert body["models"][3]["novelty"] == "exact" and body["models"][3]["training_names"] == 0
+    assert body["styles"] == ["jinyong", "gulong", "liangyusheng"]  # who's and the game's default
     assert body["limits"]["generate"] == MAX_GENERATE
     assert set(body["features"]) == {"generate", "best", "score", "explain", "style", "who", "quiz"}
 
@@ -199,24 +200,29 @@ def test_explain_is_the_librarys_look_inside(client, backend):
 def test_who_is_the_librarys_attribution(client):
     from xiaming.style import who
 
-    body = client.post("/api/who", json={"names": ["令狐冲", "西门吹雪"]}).json()
-    expected = who(["令狐冲", "西门吹雪"])
-    assert body["styles"] == ["jinyong", "gulong"]
+    body = client.post("/api/who", json={"names": ["韦小宝", "西门吹雪", "练霓裳"]}).json()
+    expected = who(["韦小宝", "西门吹雪", "练霓裳"])
+    assert body["styles"] == ["jinyong", "gulong", "liangyusheng"]
     for row, a in zip(body["names"], expected):
         assert row["name"] == a.name and row["best"] == a.best
         assert row["probs"] == pytest.approx(a.probs, abs=1e-4)
         assert [e["char"] for e in row["evidence"]] == [*a.name, ""]
-    assert body["names"][0]["best"] == "jinyong" and body["names"][1]["best"] == "gulong"
+    assert [row["best"] for row in body["names"]] == ["jinyong", "gulong", "liangyusheng"]
 
 
 def test_quiz_rounds_are_the_librarys_and_carry_their_answers(client, backend):
     from xiaming.quiz import make_rounds, real_names
 
     body = client.post("/api/quiz", json={"mode": "author", "rounds": 3, "size": 2, "seed": 9}).json()
-    namers = {m: backend.get(m).namer for m in ("jinyong", "gulong")}
-    expected = make_rounds("author", 3, 9, ["jinyong", "gulong"], 2, namers)
+    styles = ["jinyong", "gulong", "liangyusheng"]
+    namers = {m: backend.get(m).namer for m in styles}
+    expected = make_rounds("author", 3, 9, styles, 2, namers)
     assert [(r["names"], r["choices"], r["answer"]) for r in body["rounds"]] == \
         [(list(e.names), list(e.choices), e.answer) for e in expected]
+    assert all(r["choices"] == styles for r in body["rounds"])
+    pair = client.post("/api/quiz", json={"mode": "author", "rounds": 2, "seed": 9,
+                                          "models": ["gulong", "liangyusheng"]}).json()["rounds"]
+    assert all(r["choices"] == ["gulong", "liangyusheng"] for r in pair)
     real = client.post("/api/quiz", json={"mode": "real", "rounds": 4, "seed": 1}).json()["rounds"]
     for r in real:
         training = set(real_names(namers[r["style"]]))

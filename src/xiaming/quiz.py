@@ -3,8 +3,8 @@
 Two modes:
 
 - `author`: each round shows a few names invented by one of the style models (by default Jin
-  Yong's and Gu Long's); the player says whose style they are in. After each answer the game
-  shows what `xiaming who` thinks of the same names.
+  Yong's, Gu Long's and Liang Yusheng's; `models` any two or more); the player says whose style
+  they are in. After each answer the game shows what `xiaming who` thinks of the same names.
 - `real`: each round shows two names in one style, a personal name from the built-in list and
   one invented by the model (new under the strict novelty rule, and not in the list as it is
   now); the player says which is real.
@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import Callable, Sequence, TextIO
 
 from .errors import ConfigError
+from .style import DEFAULT_STYLES
 
 MODES = ("author", "real")
 TRIES = 3  # answers asked for per round before an unusable one counts as wrong
-LABELS = {"jinyong": "Jin Yong (金庸)", "gulong": "Gu Long (古龙)", "poets": "Tang-Song poets (唐宋诗人)"}
+LABELS = {"jinyong": "Jin Yong (金庸)", "gulong": "Gu Long (古龙)", "liangyusheng": "Liang Yusheng (梁羽生)",
+          "poets": "Tang-Song poets (唐宋诗人)"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def load_namers(models: Sequence[str]) -> dict:
     return out
 
 
-def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequence[str] = ("jinyong", "gulong"),
+def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequence[str] = DEFAULT_STYLES,
                 size: int = 3, namers: dict | None = None) -> list[Round]:
     """The rounds of a game; the same arguments always give the same rounds (`seed` None: new ones)."""
     if mode not in MODES:
@@ -116,7 +118,7 @@ def real_names(namer, kinds: Sequence[str] | None = None) -> list[str]:
 
 def parse_answer(text: str, choices: Sequence[str]) -> int | None:
     """The choice an answer means: its number (1-based), the choice itself, a unique start of it, or a
-    Chinese label (金庸, 古龙); None when it means none or several."""
+    Chinese label (金庸, 古龙, 梁羽生); None when it means none or several."""
     text = text.strip()
     if not text:
         return None

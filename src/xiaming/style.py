@@ -1,7 +1,7 @@
 """Whose style is a name? Attribution among style models, and the weights it is calibrated with.
 
     from xiaming.style import who
-    for a in who(["令狐冲", "西门吹雪"]):               # shipped jinyong and gulong by default
+    for a in who(["令狐冲", "西门吹雪", "金世遗"]):     # shipped jinyong, gulong and liangyusheng by default
         print(a.name, a.best, a.probs, a.evidence)
 
 A name's score for style k adds two views of how style k writes names, weighed and shifted by a
@@ -42,7 +42,7 @@ import numpy as np
 
 from .errors import CheckpointError, ConfigError
 
-DEFAULT_STYLES = ("jinyong", "gulong")  # the question the tutorial's game asks
+DEFAULT_STYLES = ("jinyong", "gulong", "liangyusheng")  # the three masters of new-school wuxia
 FORMAT = "xiaming-style"
 BOUNDARY_MARK = "\x00"  # stands for the start and the end of a name in n-gram features
 
@@ -423,8 +423,7 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     for s, names in lists.items():
         for n in names:
             owners.setdefault(n, set()).add(s)
-    rng = np.random.default_rng(seed)
-    fold_of = {s: rng.permutation(len(lists[s])) % folds for s in styles}  # balanced folds per list
+    fold_of = assign_folds(lists, folds, seed)
     rows = [(n, j, int(fold_of[s][i])) for j, s in enumerate(styles) for i, n in enumerate(lists[s])
             if len(owners[n]) == 1]
     scored: list[tuple[str, int, int, bool]] = []  # name, style, fold, generated
@@ -459,6 +458,31 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     return CrossScores(styles, [r[0] for r in scored], np.array([r[1] for r in scored]),
                        np.array([r[2] for r in scored]), np.concatenate(neural_rows), np.concatenate(ngram_rows),
                        np.array([r[3] for r in scored]))
+
+
+def assign_folds(lists: dict[str, Sequence[str]], folds: int, seed: int) -> dict[str, np.ndarray]:
+    """The fold of each name of each list, as `cross_scores` holds them out (balanced folds per list,
+    drawn in the order of `lists`)."""
+    rng = np.random.default_rng(seed)
+    return {s: rng.permutation(len(names)) % folds for s, names in lists.items()}
+
+
+def among(scores: CrossScores, styles: Sequence[str], lists: dict[str, Sequence[str]], folds: int, seed: int,
+          alpha: float = 0.5) -> CrossScores:
+    """`scores` (made by `cross_scores` from `lists`) as a judge of only `styles` would see them: the
+    names of those styles, their neural columns, and the n-gram view recounted over their lists alone
+    (each fold's counts without its held-out names), as `StyleJudge` counts the lists it is given."""
+    cols = [scores.styles.index(s) for s in styles]
+    rows = np.isin(scores.labels, cols)
+    sub = scores.subset(rows)
+    fold_of = assign_folds(lists, folds, seed)
+    ngram = np.zeros((len(sub.names), len(styles)))
+    for f in np.unique(sub.folds):
+        counts = NgramStyles({s: [n for i, n in enumerate(lists[s]) if fold_of[s][i] != f] for s in styles}, alpha)
+        for i in np.flatnonzero(sub.folds == f):
+            ngram[i] = counts.contributions(sub.names[i]).sum(0)
+    relabel = np.array([cols.index(j) for j in sub.labels])
+    return CrossScores(list(styles), sub.names, relabel, sub.folds, sub.neural[:, cols], ngram, sub.generated)
 
 
 def predict(neural: np.ndarray, ngram: np.ndarray, calibration: Calibration, styles: Sequence[str]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Jin Yong or Gu Long: `xiaming who` and the guessing game, `xiaming quiz`."""
+"""Jin Yong, Gu Long or Liang Yusheng: `xiaming who` and the guessing game, `xiaming quiz`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..errors import ConfigError
+from ..style import DEFAULT_STYLES
 from .args import integer, load_namer, positive_int
 
 
@@ -31,13 +32,15 @@ def _models_list(text: str) -> list[str]:
 def add_who(sub) -> None:
     p = sub.add_parser("who", help="whose style is a name: the probability of each style model",
                        description="For each name, the probability that it is in the style of each model (by "
-                                   "default Jin Yong's and Gu Long's), and the characters that pull it towards "
-                                   "each style (in nats of the calibrated score). The models' log-probabilities "
+                                   "default Jin Yong's, Gu Long's and Liang Yusheng's; any two or more), and "
+                                   "the characters that pull it towards each style (in nats of the calibrated "
+                                   "score). The models' log-probabilities "
                                    "and their lists' character counts are weighed by a calibration fitted on names "
                                    "the models never saw (scripts/build_style.py).")
     p.add_argument("names", nargs="+", metavar="NAME", help="names to attribute")
-    p.add_argument("--models", default="jinyong,gulong",
-                   help="comma-separated styles to choose among: shipped models or checkpoint paths (default jinyong,gulong)")
+    p.add_argument("--models", default=",".join(DEFAULT_STYLES),
+                   help="comma-separated styles to choose among, two or more: shipped models or checkpoint paths "
+                        f"(default {','.join(DEFAULT_STYLES)})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_cmd_who)
 
@@ -74,7 +77,7 @@ def add_quiz(sub) -> None:
     p = sub.add_parser("quiz", help="the guessing game: whose style, or which name is real",
                        description="Rounds of names to judge, answered on standard input (so it can be played "
                                    "through a pipe). Mode author: a few names invented by one model; say whose "
-                                   "style (a number, the model's name, or 金庸/古龙). Mode real: two names, one from "
+                                   "style (a number, the model's name, or 金庸/古龙/梁羽生). Mode real: two names, one from "
                                    "the built-in list and one invented; say which is real (1 or 2). An answer that "
                                    "is not a choice is asked again (3 tries, then counted wrong); end of input "
                                    "stops the game with the score so far.")
@@ -82,8 +85,9 @@ def add_quiz(sub) -> None:
     p.add_argument("--rounds", type=positive_int, default=10, help="how many rounds (default 10)")
     p.add_argument("--seed", type=integer, default=None, help="seed: the same seed gives the same game (default: random)")
     p.add_argument("--size", type=positive_int, default=3, help="names shown per round in mode author (default 3)")
-    p.add_argument("--models", default="jinyong,gulong",
-                   help="comma-separated styles to play with: shipped models or checkpoint paths (default jinyong,gulong)")
+    p.add_argument("--models", default=",".join(DEFAULT_STYLES),
+                   help="comma-separated styles to play with: shipped models or checkpoint paths "
+                        f"(default {','.join(DEFAULT_STYLES)}; any two of them for a game of two)")
     p.set_defaults(run=_cmd_quiz)
 
 

@@ -208,7 +208,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.get("/api/models", response_model=ModelsOut, summary="the loaded models and the request limits")
     async def models() -> ModelsOut:
         return ModelsOut(default=backend.default, models=backend.describe(), limits=Limits(timeout_s=timeout),
-                         features=backend.features())
+                         features=backend.features(), styles=backend.styles if "who" in backend.features() else [])
 
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
     async def generate(req: GenerateRequest, response: Response) -> NamesOut:

@@ -75,10 +75,12 @@ class Backend:
             raise DataError("no model to serve: the shipped models are missing and no --models folder was given")
         self.models = {m.name: m for m in models}
         self.default = default if default in self.models else (DEFAULT if DEFAULT in self.models else models[0].name)
-        # the styles who and quiz choose among by default: Jin Yong's and Gu Long's, else the first two
-        # models with a training list (none: no who, quiz or style mixing)
+        # the styles who and quiz choose among by default: those of Jin Yong, Gu Long and Liang Yusheng that
+        # are loaded, if two or more are, else the first two models with a training list (none: no who, quiz
+        # or style mixing)
         listed = [m.name for m in models if m.namer.names]
-        self.styles = list(DEFAULT_STYLES) if all(s in self.models for s in DEFAULT_STYLES) else listed[:2]
+        present = [s for s in DEFAULT_STYLES if s in self.models]
+        self.styles = present if len(present) >= 2 else listed[:2]
         self._built: dict[tuple, object] = {}  # mixtures and judges by what they are built from
         self._lock = threading.Lock()
 

@@ -97,7 +97,8 @@ class WhoRequest(_Strict):
     """Whose style each name is in (`xiaming who`)."""
 
     names: list[Name] = Field(..., min_length=1, max_length=MAX_WHO, description="names to attribute")
-    models: ModelList | None = Field(None, description="loaded models to choose among (default jinyong and gulong)")
+    models: ModelList | None = Field(None, description="loaded models to choose among, two or more "
+                                                       "(default: those of jinyong, gulong and liangyusheng loaded)")
 
 
 class QuizRequest(_Strict):
@@ -107,7 +108,8 @@ class QuizRequest(_Strict):
     rounds: int = Field(1, ge=1, le=MAX_ROUNDS)
     size: int = Field(3, ge=1, le=5, description="names shown per round in mode author")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="the same seed gives the same rounds")
-    models: ModelList | None = Field(None, description="loaded models to play with (default jinyong and gulong)")
+    models: ModelList | None = Field(None, description="loaded models to play with "
+                                                       "(default: those of jinyong, gulong and liangyusheng loaded)")
 
 
 class ExplainRequest(_Request):
@@ -258,6 +260,8 @@ class ModelsOut(BaseModel):
     models: list[ModelOut]
     limits: Limits
     features: list[str] = Field(description="optional endpoints this server offers")
+    styles: list[str] = Field([], description="the models who and quiz choose among by default (the wuxia authors "
+                                              "loaded); empty without who and quiz")
 
 
 class ErrorOut(BaseModel):

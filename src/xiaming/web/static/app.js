@@ -21,7 +21,7 @@
       char_probs: "每个字的概率（给定前面的字）", offline: "连不上服务器：它还在运行吗？",
       no_names: "请至少写一个名字", models_note: "{kind} · {count} 个训练名字", base_note: "{kind} · 基础模型",
       who_title: "像谁笔下的人物", inside: "模型内部", style_weight: "另一种风格的比重",
-      quiz_mode: "玩法", quiz_author: "猜作者：这几个名字像谁的风格？", quiz_real: "辨真假：哪个是书里的真名字？",
+      quiz_mode: "玩法", quiz_styles: "作者", quiz_author: "猜作者：这几个名字像谁的风格？", quiz_real: "辨真假：哪个是书里的真名字？",
       quiz_pick_author: "这些名字是模仿谁的风格编的？", quiz_pick_real: "哪一个是书里真有的名字？",
       quiz_right: "答对了！", quiz_wrong: "不对，答案是 {answer}。", quiz_who: "模型的判断：{who}",
       quiz_loading: "出题中…", pulls: "倾向{style}的字：{chars}", nv_strict: "严格", nv_exact: "仅排除原名", nv_off: "不过滤",
@@ -53,7 +53,7 @@
       offline: "Cannot reach the server: is it still running?", no_names: "Write at least one name",
       models_note: "{kind} · {count} training names", base_note: "{kind} · base model",
       who_title: "Whose characters it sounds like", inside: "Inside the model", style_weight: "Weight of the other style",
-      quiz_mode: "Game", quiz_author: "Author: whose style are these names in?", quiz_real: "Real or invented: which name is in the books?",
+      quiz_mode: "Game", quiz_styles: "Authors", quiz_author: "Author: whose style are these names in?", quiz_real: "Real or invented: which name is in the books?",
       quiz_pick_author: "These names were invented in whose style?", quiz_pick_real: "Which name really appears in the books?",
       quiz_right: "Right!", quiz_wrong: "Not quite: the answer is {answer}.", quiz_who: "What the model thinks: {who}",
       quiz_loading: "Making a question…", pulls: "towards {style}: {chars}", nv_strict: "strict", nv_exact: "exact", nv_off: "off",
@@ -67,14 +67,18 @@
   };
 
   const STYLE_LABELS = {
-    zh: { jinyong: "金庸", gulong: "古龙", poets: "唐宋诗人", base: "历代人名" },
-    en: { jinyong: "Jin Yong", gulong: "Gu Long", poets: "Tang-Song poets", base: "historical names" },
+    zh: { jinyong: "金庸", gulong: "古龙", liangyusheng: "梁羽生", poets: "唐宋诗人", base: "历代人名" },
+    en: { jinyong: "Jin Yong", gulong: "Gu Long", liangyusheng: "Liang Yusheng", poets: "Tang-Song poets", base: "historical names" },
   };
   const MODEL_LABELS = {
-    zh: { jinyong: "金庸笔下人物", gulong: "古龙笔下人物", poets: "唐宋诗人", base: "历代人名（基础模型）" },
-    en: { jinyong: "Jin Yong's characters", gulong: "Gu Long's characters", poets: "Tang-Song poets", base: "historical names (base)" },
+    zh: { jinyong: "金庸笔下人物", gulong: "古龙笔下人物", liangyusheng: "梁羽生笔下人物", poets: "唐宋诗人",
+          base: "历代人名（基础模型）" },
+    en: { jinyong: "Jin Yong's characters", gulong: "Gu Long's characters", liangyusheng: "Liang Yusheng's characters",
+          poets: "Tang-Song poets", base: "historical names (base)" },
   };
   const $ = (id) => document.getElementById(id);
+  const END = "(end)";  // the end of a name where the API gives a character (explain steps, who evidence)
+  const charText = (c) => (c === END ? t("end") : c);
   const styleLabel = (name) => STYLE_LABELS[lang][name] || name;
   const state = { info: null, names: [], scored: new Map(), mode: "generate", quiz: { right: 0, asked: 0 },
                   features: new Set() };
@@ -96,7 +100,7 @@
     document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
     document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
     $("lang").textContent = lang === "zh" ? "EN" : "中文";
-    if (state.info) { fillModels(); fillStyleChoices(); }
+    if (state.info) { fillModels(); fillStyleChoices(); fillQuizStyles(); }
     describeModel();
     if (state.names.length) renderNames($("results"), state.names);
     if (state.lastStatus) setStatus(...state.lastStatus);
@@ -282,7 +286,7 @@
     });
     const pulls = {};
     attribution.evidence.forEach((e) => {
-      if (!e.char) return;
+      if (e.char === END) return;
       const [style, v] = Object.entries(e.pull).sort((a, b) => b[1] - a[1])[0];
       if (v > 0.05) (pulls[style] = pulls[style] || []).push([e.char, v]);
     });
@@ -327,9 +331,9 @@
     const steps = el("div", "steps");
     e.steps.forEach((s) => {
       const row = el("div", "step");
-      row.append(el("span", s.char ? "glyph" : "glyph end", s.char || t("end")), el("span", "rank", t("step_rank", { r: s.rank })));
+      row.append(el("span", s.char === END ? "glyph end" : "glyph", charText(s.char)), el("span", "rank", t("step_rank", { r: s.rank })));
       const better = s.top.filter((a) => a.char !== s.char && a.p > s.p).slice(0, 3);
-      const alts = el("span", "alts", better.length ? t("alts") + better.map((a) => `${a.char || t("end")} ${probText(a.p)}`).join(" · ") : "✓");
+      const alts = el("span", "alts", better.length ? t("alts") + better.map((a) => `${charText(a.char)} ${probText(a.p)}`).join(" · ") : "✓");
       row.append(alts);
       steps.append(row);
     });
@@ -437,7 +441,8 @@
     $("quiz-names").replaceChildren();
     showError("");
     try {
-      const data = await api("/api/quiz", { mode, rounds: 1 });
+      const models = $("quiz-styles").value ? $("quiz-styles").value.split(",") : undefined;
+      const data = await api("/api/quiz", { mode, rounds: 1, models });
       const round = data.rounds[0];
       state.quiz.round = { ...round, mode };
       $("quiz-feedback").textContent = t(mode === "author" ? "quiz_pick_author" : "quiz_pick_real");
@@ -555,6 +560,23 @@
     $("style-weight-box").hidden = !select.value;
   }
 
+  function fillQuizStyles() {
+    // whose names the game shows: every default style (Jin Yong, Gu Long, Liang Yusheng) or any two of them
+    const styles = state.info.styles || [];
+    const select = $("quiz-styles");
+    const keep = select.value;
+    select.replaceChildren();
+    const sets = [styles];
+    if (styles.length > 2) styles.forEach((a, i) => styles.slice(i + 1).forEach((b) => sets.push([a, b])));
+    sets.forEach((set) => {
+      const option = el("option", null, set.map(styleLabel).join(lang === "zh" ? "、" : ", "));
+      option.value = set.join(",");
+      select.append(option);
+    });
+    select.value = [...select.options].some((o) => o.value === keep) ? keep : (select.options[0] ? select.options[0].value : "");
+    $("quiz-styles-box").hidden = sets.length < 2;
+  }
+
   function switchTab(name) {
     document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
     document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.id !== `panel-${name}`; });
@@ -592,6 +614,7 @@
     $("who-form").addEventListener("submit", whoTab);
     $("quiz-next").addEventListener("click", nextRound);
     $("quiz-mode").addEventListener("change", nextRound);
+    $("quiz-styles").addEventListener("change", nextRound);
     document.querySelector('[data-tab="quiz"]').addEventListener("click", () => { if (!state.quiz.round) nextRound(); });
     applyLang();
     try {
@@ -605,6 +628,7 @@
       $("tab-quiz").hidden = !state.features.has("quiz");
       $("style-box").hidden = !state.features.has("style");
       fillStyleChoices();
+      fillQuizStyles();
     } catch (err) {
       showError(err.message);
     }
