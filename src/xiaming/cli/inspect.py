@@ -225,8 +225,9 @@ def _cmd_corpora(args) -> int:
         print(json.dumps([{"name": r.name, "description": r.description, "names": r.names, "rows": r.rows,
                            "works": list(r.works)} for r in rows], ensure_ascii=False))
         return 0
+    width = max(len(r.name) for r in rows)
     for r in rows:
-        print(f"{r.name:<8} {r.names:>5} names from {len(r.works):>2} works  {r.description}")
+        print(f"{r.name:<{width}} {r.names:>5} names from {len(r.works):>2} works  {r.description}")
     return 0
 
 
