@@ -167,6 +167,23 @@ def test_the_guessing_game_plays_a_round(page):
                                                    if x.is_enabled()]) == 2)  # a fresh round, not yet answered
 
 
+def test_the_guessing_game_plays_the_three_authors_or_two(browser):
+    """With Liang Yusheng's model loaded too, a round offers the three authors; the picker plays any two."""
+    from selenium.webdriver.support.ui import Select
+
+    with running(create_app(Backend.load(shipped=["jinyong", "gulong", "liangyusheng"]))) as base:
+        browser.get(base)
+        WebDriverWait(browser, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#model option"))
+        browser.find_element(By.ID, "tab-quiz").click()
+        buttons = lambda b: [x.text for x in b.find_elements(By.CSS_SELECTOR, "#quiz-choices button")]  # noqa: E731
+        WebDriverWait(browser, WAIT).until(lambda b: len(buttons(b)) == 3)
+        assert buttons(browser) == ["金庸", "古龙", "梁羽生"]
+        picker = Select(browser.find_element(By.ID, "quiz-styles"))
+        assert [o.text for o in picker.options] == ["金庸、古龙、梁羽生", "金庸、古龙", "金庸、梁羽生", "古龙、梁羽生"]
+        picker.select_by_value("gulong,liangyusheng")
+        WebDriverWait(browser, WAIT).until(lambda b: buttons(b) == ["古龙", "梁羽生"])
+
+
 def test_the_list_downloads_as_text_and_csv(page, downloads):
     page.find_element(By.ID, "surname").send_keys("张")
     page.find_element(By.ID, "generate").click()
