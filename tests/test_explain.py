@@ -110,7 +110,7 @@ def test_cli_text_json_and_picture(capsys, lstm, tmp_path):
     assert "after ^: 王" in text and "forget" in text and "surname boundary" in text
     assert main(["explain", "王冲", "--model", path, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [s["char"] for s in data["steps"]] == ["王", "冲", ""] and len(data["gates"]["cell"]) == 3
+    assert [s["char"] for s in data["steps"]] == ["王", "冲", "(end)"] and len(data["gates"]["cell"]) == 3
     pytest.importorskip("matplotlib")
     picture = tmp_path / "out" / "e.png"
     assert main(["explain", "王冲", "--model", path, "-o", str(picture)]) == 0

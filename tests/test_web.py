@@ -187,9 +187,11 @@ def test_explain_is_the_librarys_look_inside(client, backend):
     body = client.post("/api/explain", json={"name": "令狐冲", "top": 3}).json()
     e = explain(backend.get("jinyong").namer, "令狐冲", top=3)
     assert body["model"] == "jinyong" and body["kind"] == "lstm" and body["inputs"] == ["^", "令", "狐", "冲"]
-    assert [(s["char"], s["rank"]) for s in body["steps"]] == [(s.char, s.rank) for s in e.steps]
+    steps = e.to_dict()["steps"]  # the end of the name as "(end)", as explain --json writes it
+    assert [(s["char"], s["rank"]) for s in body["steps"]] == [(s["char"], s["rank"]) for s in steps]
+    assert body["steps"][-1]["char"] == "(end)"
     assert [s["p"] for s in body["steps"]] == pytest.approx([s.p for s in e.steps], rel=1e-9)
-    assert [[a["char"] for a in s["top"]] for s in body["steps"]] == [[c for c, _ in s.top] for s in e.steps]
+    assert [[a["char"] for a in s["top"]] for s in body["steps"]] == [[a["char"] for a in s["top"]] for s in steps]
     for gate, rows in e.gates.items():
         got = [v for row in body["gates"][gate] for v in row]
         assert got == pytest.approx([v for row in rows for v in row], abs=6e-4)  # rounded to 3 decimals for the wire
@@ -206,7 +208,7 @@ def test_who_is_the_librarys_attribution(client):
     for row, a in zip(body["names"], expected):
         assert row["name"] == a.name and row["best"] == a.best
         assert row["probs"] == pytest.approx(a.probs, abs=1e-4)
-        assert [e["char"] for e in row["evidence"]] == [*a.name, ""]
+        assert [e["char"] for e in row["evidence"]] == [*a.name, "(end)"]  # as who --json writes the end
     assert [row["best"] for row in body["names"]] == ["jinyong", "gulong", "liangyusheng"]
 
 

@@ -35,6 +35,7 @@ from . import novelty
 from .constraints import SampleOptions, compile_constraints
 from .corpus import NameList, load_names, read_names
 from .engine import as_engine
+from .pretrained import label
 from .errors import DataError
 from .sample import sample_batch
 from .score import corpus_nll, score_names
@@ -77,7 +78,7 @@ class SampleStats:
 class Evaluation:
     """Everything `xiaming eval` reports about one model and one list of names."""
 
-    model: str  # checkpoint path
+    model: str  # a shipped model's name, else the checkpoint path (`pretrained.label`)
     kind: str  # model kind
     parameters: int
     source: str  # where the held-out names came from
@@ -222,7 +223,7 @@ def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0, 
             generated = checkpoint.generate(n_samples, options, seed=seed).names
             found = measure(generated, list(dict.fromkeys(names.names)), trained, classifier, seed)
     return Evaluation(
-        model=checkpoint.path,
+        model=label(checkpoint.path),
         kind=checkpoint.kind,
         parameters=checkpoint.parameters,
         source=names.source,

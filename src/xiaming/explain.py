@@ -31,7 +31,8 @@ from .engine.rnn import RecurrentEngine
 from .errors import ConfigError
 from .kinds import EPITHET_MARK
 from .pinyin import is_chinese, split_surname
-from .vocab import BOUNDARY, N_SPECIAL
+from .pretrained import label
+from .vocab import BOUNDARY, END_TEXT, N_SPECIAL
 
 TOP = 5  # alternatives shown per step
 UNIT_NAMES = 2000  # training names the unit correlations are computed over, at most
@@ -64,7 +65,7 @@ class Explanation:
     """What `explain` found for one name."""
 
     name: str
-    model: str
+    model: str  # a shipped model's name, else the checkpoint path (`pretrained.label`)
     kind: str
     steps: list[Step]
     log_prob: float  # natural log p(name, end)
@@ -75,9 +76,10 @@ class Explanation:
     unit_names: int = 0  # training names the correlations used
 
     def to_dict(self) -> dict:
+        """The JSON form (`xiaming explain --json`, the web API): the end of the name is `END_TEXT`."""
         out = asdict(self)
-        out["steps"] = [{"char": s.char, "p": s.p, "rank": s.rank,
-                         "top": [{"char": c, "p": p} for c, p in s.top]} for s in self.steps]
+        out["steps"] = [{"char": s.char or END_TEXT, "p": s.p, "rank": s.rank,
+                         "top": [{"char": c or END_TEXT, "p": p} for c, p in s.top]} for s in self.steps]
         return out
 
 
@@ -109,7 +111,7 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
         rank = int((logp[t] > logp[t, target]).sum() - (logp[t, 1] > logp[t, target])) + 1  # the unknown id not counted
         steps.append(Step(name[t] if t < len(name) else "", math.exp(lp), rank,
                           [(c, float(math.exp(logp[t, i]))) for c, i in zip(_chars(vocab, order), order)]))
-    result = Explanation(name, namer.path, namer.kind, steps, score.log_prob, score.bits_per_char,
+    result = Explanation(name, label(namer.path), namer.kind, steps, score.log_prob, score.bits_per_char,
                          ["^"] + list(name))
     if isinstance(engine, RecurrentEngine) and engine.cell == "lstm":
         trace = engine.lstm_trace(ids[0])
@@ -176,8 +178,8 @@ def format_text(e: Explanation) -> str:
     """The explanation as lines for a terminal."""
     lines = [f"{e.name}  log p {e.log_prob:.2f}  {e.bits_per_char:.2f} bits/char  ({e.kind}, {e.model})"]
     for read, s in zip(e.inputs, e.steps):
-        what = s.char or "(end)"
-        alts = "  ".join(f"{c or '(end)'} {p:.3f}" for c, p in s.top)
+        what = s.char or END_TEXT
+        alts = "  ".join(f"{c or END_TEXT} {p:.3f}" for c, p in s.top)
         lines.append(f"  after {read}: {what} p {s.p:.4f} (rank {s.rank})   likeliest: {alts}")
     if e.gates is not None:
         lines.append("LSTM first layer, mean over units at each step (input / forget / output gate, |cell|):")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 BOUNDARY = 0  # start-of-name input and end-of-name target
+END_TEXT = "(end)"  # the end of a name where output shows a character (explain, who; text and JSON alike)
 UNKNOWN = 1  # a character outside the vocabulary
 N_SPECIAL = 2
 # Marker characters (private-use code points): a model may learn them (the kind of a name, see

@@ -155,3 +155,8 @@ def as_typed(exc: Exception, typed: dict[str, str]) -> None:
         if message.startswith(canonical + " ") or message.startswith(canonical + ":"):
             raise ConfigError(spelled + message[len(canonical):]) from None
     raise exc
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 name`, `2 names`: a count with its noun in the right number (nouns that take an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

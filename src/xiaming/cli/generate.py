@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .args import MODEL_HELP, add_sampling, as_typed, integer, load_namer, positive_int
+from .args import MODEL_HELP, add_sampling, as_typed, counted, integer, load_namer, positive_int
 from .style import style_namer
 
 
@@ -67,7 +67,8 @@ def add_generate(sub) -> None:
                         "torch on that device")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object at the end: each name with its pinyin, score and novelty verdict, "
-                        "the rejected candidates with the rule and training name that rejected them, and exhausted")
+                        "the rejected candidates with the rule and training name that rejected them, whether fewer "
+                        "names were found than asked for and why (every field: README, 'JSON output')")
     p.add_argument("--verbose", action="store_true",
                    help="print the sampling settings used and each rejected candidate, with its rule and training "
                         "name, to stderr")
@@ -145,6 +146,7 @@ def _cmd_generate(args) -> int:
     from ..evidence.gender import lean_of
     from ..novelty import RULES
     from ..pinyin import name_pinyin
+    from ..pretrained import label
 
     if args.prefix is not None and args.surname is not None:
         raise ConfigError("--prefix and --surname: give one of them")
@@ -195,7 +197,7 @@ def _cmd_generate(args) -> int:
     except KeyboardInterrupt:
         sink.close()
         if sink.path is not None:
-            print(f"xiaming: interrupted; kept {sink.count} names in {sink.path}", file=sys.stderr)
+            print(f"xiaming: interrupted; kept {counted(sink.count, 'name')} in {sink.path}", file=sys.stderr)
         raise
     except BaseException:
         sink.discard()
@@ -206,14 +208,15 @@ def _cmd_generate(args) -> int:
             print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)
         counts = {rule: sum(1 for _, why in result.rejected if why.rule == rule) for rule in RULES}
         detail = ", ".join(f"{rule} {count}" for rule, count in counts.items() if count)
-        print(f"novelty {result.novelty}: {len(result.rejected)} candidates rejected" + (f" ({detail})" if detail else ""),
-              file=sys.stderr)
+        print(f"novelty {result.novelty}: {counted(len(result.rejected), 'candidate')} rejected"
+              + (f" ({detail})" if detail else ""), file=sys.stderr)
     if args.json:
-        work = {"searched": result.searched} if args.best else {"drawn": result.drawn, "searched": result.searched}
+        # the fields are documented in the README ("JSON output"); the web API's answers use the same names
         sink.write([json.dumps({
-            "model": namer.path, "novelty": result.novelty, "requested": result.requested, "found": len(items),
-            **work, "exhausted": result.exhausted, "complete": result.complete, "reason": result.reason,
-            "sampling": options.sampling(), "steering": _steering_json(result.steering),
+            "model": label(namer.path), "novelty": result.novelty, "requested": result.requested, "found": len(items),
+            "exhausted": result.exhausted, "searched_all": result.complete, "reason": result.reason,
+            "drawn": result.drawn, "searched": result.searched,
+            "sampling": None if args.best else options.sampling(), "steering": _steering_json(result.steering),
             "names": [{"name": it.name, "pinyin": name_pinyin(it.name), "log_prob": round(it.log_prob, 4),
                        "bits_per_char": round(it.bits_per_char, 4), "critic": it.critic,
                        "gender": lean_of(it.name).to_dict(), "novelty": "new"}
@@ -225,7 +228,7 @@ def _cmd_generate(args) -> int:
         sink.write([line(item) for item in items])
     sink.close()
     if sink.path is not None:
-        print(f"xiaming: wrote {len(items)} names to {sink.path}", file=sys.stderr)
+        print(f"xiaming: wrote {counted(len(items), 'name')} to {sink.path}", file=sys.stderr)
     if args.gender and items and not any(lean_of(it.name).known for it in items):
         print(f"xiaming: --gender {args.gender}: the gender table knows none of these names' given-name characters "
               "(it holds Chinese characters), so it could not steer them", file=sys.stderr)

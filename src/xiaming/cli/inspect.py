@@ -64,9 +64,11 @@ def _score_inputs(args) -> list[str]:
 def _cmd_score(args) -> int:
     from ..pinyin import name_pinyin
     from ..score import percentile
+    from ..vocab import END_TEXT
 
     from ..corpus import drop_long
     from ..evidence.gender import lean_of
+    from ..pretrained import label
 
     names = drop_long(_score_inputs(args), args.max_name_len, "NAME")
     if not names:
@@ -74,24 +76,25 @@ def _cmd_score(args) -> int:
     namer = load_namer(args.model, args.device)
     reference = namer.reference()
     rows = []
-    for s in namer.score(names):
+    for s, rating in zip(namer.score(names), namer.rate(names)):
         probs = [math.exp(lp) for lp in s.char_log_probs]
         rows.append({
             "name": s.name, "pinyin": name_pinyin(s.name), "log_prob": round(s.log_prob, 4),
             "bits_per_char": round(s.bits_per_char, 4),
             "chars": [{"char": c, "p": p, "known": c in namer.vocab} for c, p in zip(s.name, probs)],
             "end_p": probs[-1], "percentile": percentile(s.bits_per_char, reference),
-            "gender": lean_of(s.name).to_dict(),
+            "gender": lean_of(s.name).to_dict(), "critic": rating,
         })
     if args.json:
-        print(json.dumps({"model": namer.path, "reference_names": len(reference), "names": rows}, ensure_ascii=False))
+        print(json.dumps({"model": label(namer.path), "reference_names": len(reference), "names": rows},
+                         ensure_ascii=False))
         return 0
     for row in rows:
         reading = f"  {row['pinyin']}" if args.pinyin and row["pinyin"] else ""
         where = "" if row["percentile"] is None else f"  percentile {row['percentile']:.0f}"
         print(f"{row['name']}{reading}  log p {row['log_prob']:.2f}  {row['bits_per_char']:.2f} bits/char{where}")
         chars = "  ".join(f"{c['char']} {c['p']:.3g}" + ("" if c["known"] else " (unknown)") for c in row["chars"])
-        print(f"    {chars}  (end) {row['end_p']:.3g}")
+        print(f"    {chars}  {END_TEXT} {row['end_p']:.3g}")
         if row["gender"]["verdict"] != "unknown":
             print(f"    gender lean: {lean_of(row['name']).describe()}")
     print(f"percentile: share of {len(reference):,} training names with more bits per character", file=sys.stderr)
@@ -121,13 +124,14 @@ def add_explain(sub) -> None:
 def _cmd_explain(args) -> int:
     from ..explain import format_text, plot
     from ..namer import Namer
+    from ..pinyin import name_pinyin
 
     namer = Namer.load(args.model)
     result = namer.explain(args.name, top=args.top)
     if args.output:
         plot(result, args.output)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print(json.dumps({**result.to_dict(), "pinyin": name_pinyin(result.name)}, ensure_ascii=False))
     else:
         print(format_text(result))
     if args.output:

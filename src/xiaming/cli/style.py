@@ -46,17 +46,20 @@ def add_who(sub) -> None:
 
 
 def _cmd_who(args) -> int:
+    from ..pinyin import name_pinyin
     from ..style import StyleJudge
+    from ..vocab import END_TEXT
 
     judge = StyleJudge.load(_models_list(args.models))
     found = judge.who(args.names)
     if args.json:
-        print(json.dumps({"models": judge.styles, "calibration": {"neural": judge.calibration.neural,
+        print(json.dumps({"styles": judge.styles, "calibration": {"neural": judge.calibration.neural,
                                                                   "ngram": judge.calibration.ngram,
                                                                   "bias": judge.calibration.bias},
-                          "names": [{"name": a.name, "best": a.best, "probs": {s: round(p, 4) for s, p in a.probs.items()},
+                          "names": [{"name": a.name, "pinyin": name_pinyin(a.name), "best": a.best,
+                                     "probs": {s: round(p, 4) for s, p in a.probs.items()},
                                      "in_lists": judge.listed(a.name),
-                                     "evidence": [{"char": c or "(end)", "pull": {s: round(v, 3) for s, v in pull.items()}}
+                                     "evidence": [{"char": c or END_TEXT, "pull": {s: round(v, 3) for s, v in pull.items()}}
                                                   for c, pull in a.evidence]} for a in found]}, ensure_ascii=False))
         return 0
     for a in found:

@@ -48,3 +48,12 @@ def resolve(model: str | Path | None) -> Path:
         raise CheckpointError(f"{model}: not a regular file (a device, pipe or socket); give a checkpoint file",
                               path=str(model))
     raise CheckpointError(f"{model}: no such checkpoint file or shipped model (shipped: {', '.join(SHIPPED)})")
+
+
+def label(path: str | Path) -> str:
+    """How output names a model: a shipped model by its name (`jinyong`), any other checkpoint by its path as
+    given; the same `model` in every command's JSON and in the web API's answers."""
+    for name in SHIPPED:
+        if Path(path) == shipped_path(name):
+            return name
+    return str(path)

@@ -26,6 +26,7 @@ from ..pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
 from ..style import DEFAULT_STYLES
+from ..vocab import END_TEXT
 from .schemas import (Alternative, Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
                       RoundOut, ScoredOut, ScoreOut, Step, UnitOut, WhoOut)
 
@@ -150,7 +151,8 @@ class Backend:
         if rank:
             rows.sort(key=lambda row: -row.log_prob)
         return NamesOut(model=label, novelty=result.novelty, requested=result.requested, found=len(rows),
-                        exhausted=result.exhausted, reason=result.reason if result.exhausted else "", names=rows)
+                        exhausted=result.exhausted, searched_all=result.complete,
+                        reason=result.reason if result.exhausted else "", names=rows)
 
     def generate(self, model: str | None, n: int, settings: dict, novelty: str | None, seed: int | None,
                  rank: bool = False, style: dict[str, float] | None = None, gender: str | None = None) -> NamesOut:
@@ -188,7 +190,8 @@ class Backend:
         judge = self._kept(("who",) + tuple(styles), lambda: StyleJudge({s: self.models[s].namer for s in styles}))
         rows = [Attribution(name=a.name, pinyin=name_pinyin(a.name), best=a.best,
                             probs={k: round(v, 4) for k, v in a.probs.items()},
-                            evidence=[Pull(char=c, pull={k: round(v, 3) for k, v in pull.items()}) for c, pull in a.evidence])
+                            evidence=[Pull(char=c or END_TEXT, pull={k: round(v, 3) for k, v in pull.items()})
+                                      for c, pull in a.evidence])
                 for a in judge.who(names)]
         return WhoOut(styles=styles, names=rows)
 
@@ -206,12 +209,12 @@ class Backend:
         """Each name's log-probability, bits per character, percentile and per-character probabilities."""
         label, namer, reference = self._namer(model, style)
         rows = []
-        for s in namer.score(names):
+        for s, rating in zip(namer.score(names), namer.rate(names)):
             probs = [math.exp(lp) for lp in s.char_log_probs]
             rows.append(ScoredOut(
                 name=s.name, pinyin=name_pinyin(s.name), log_prob=round(s.log_prob, 4),
                 bits_per_char=round(s.bits_per_char, 4), percentile=_round(percentile(s.bits_per_char, reference)),
-                gender=lean_of(s.name).to_dict(),
+                gender=lean_of(s.name).to_dict(), critic=rating,
                 chars=[CharOut(char=ch, p=p, known=ch in namer.vocab) for ch, p in zip(s.name, probs)],
                 end_p=probs[-1]))
         return ScoreOut(model=label, reference_names=len(reference), names=rows)
@@ -226,8 +229,7 @@ class Backend:
         return ExplainOut(
             name=e.name, pinyin=name_pinyin(e.name), model=label, kind=e.kind, log_prob=round(e.log_prob, 4),
             bits_per_char=round(e.bits_per_char, 4), inputs=e.inputs,
-            steps=[Step(char=s.char, p=s.p, rank=s.rank, top=[Alternative(char=c, p=p) for c, p in s.top])
-                   for s in e.steps],
+            steps=[Step(**step) for step in e.to_dict()["steps"]],  # the end as explain --json writes it
             gates=None if e.gates is None else {g: [[round(v, 3) for v in row] for row in rows]
                                                 for g, rows in e.gates.items()},
             units=[UnitOut(feature=u.feature, state=u.state, unit=u.unit, r=round(u.r, 3),

@@ -151,6 +151,9 @@ class NamesOut(BaseModel):
     exhausted: bool = Field(description="fewer names than requested were found")
     reason: str = Field(description="why there are fewer names than requested, when there are")
     names: list[NameOut]
+    searched_all: bool = Field(description="the search examined every name the constraints allow, so no other new "
+                                           "name exists (false when sampling found them all, or the search budget "
+                                           "ran out)")
 
 
 class CharOut(BaseModel):
@@ -171,7 +174,7 @@ class ScoreOut(BaseModel):
 
 
 class Pull(BaseModel):
-    char: str = Field(description='a character of the name, or "" for the end')
+    char: str = Field(description='a character of the name, or "(end)" for the end')
     pull: dict[str, float] = Field(description="what it adds to each style's score over the others, in nats")
 
 
@@ -202,12 +205,12 @@ class QuizOut(BaseModel):
 
 
 class Alternative(BaseModel):
-    char: str = Field(description='a character, or "" for the end')
+    char: str = Field(description='a character, or "(end)" for the end')
     p: float
 
 
 class Step(BaseModel):
-    char: str = Field(description='the character that came, or "" for the end')
+    char: str = Field(description='the character that came, or "(end)" for the end')
     p: float = Field(description="its probability given the characters before")
     rank: int = Field(description="1: it was the likeliest at this step")
     top: list[Alternative]
