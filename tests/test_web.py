@@ -542,3 +542,12 @@ def test_serve_with_workers_stops_them_on_ctrl_c(tmp_path):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_generate_carries_the_critics_judgement(client, backend):
+    body = client.post("/api/generate", json={"model": "jinyong", "n": 5, "seed": 3}).json()
+    names = [row["name"] for row in body["names"]]
+    assert names == backend.models["jinyong"].namer.generate(5, seed=3).names  # the critic steered, as the CLI's
+    assert all(0 <= row["critic"] <= 1 for row in body["names"])
+    plain = client.post("/api/generate", json={"model": "base", "n": 3, "seed": 3}).json()
+    assert all(row["critic"] is None for row in plain["names"])  # the base model carries no critic

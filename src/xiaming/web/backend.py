@@ -52,12 +52,13 @@ def _load(name: str, description: str, model: str | Path) -> Loaded:
 
 
 def folder_checkpoints(folder: str | Path) -> dict[str, Path]:
-    """Checkpoints of a folder by stem (resume states `*.state.safetensors` left out); DataError if unusable."""
+    """Checkpoints of a folder by stem (resume states `*.state.safetensors` and critics `*.critic.safetensors`,
+    which load with their model, left out); DataError if unusable."""
     path = Path(folder)
     if not path.is_dir():
         raise DataError(f"--models {folder}: no such folder")
     found = {p.name[: -len(".safetensors")]: p for p in sorted(path.glob("*.safetensors"))
-             if not p.name.endswith(".state.safetensors")}
+             if not p.name.endswith((".state.safetensors", ".critic.safetensors"))}
     if not found:
         raise DataError(f"--models {folder}: the folder holds no .safetensors checkpoint")
     for stem in found:
@@ -146,7 +147,7 @@ class Backend:
         rows = [NameOut(name=item.name, pinyin=name_pinyin(item.name), log_prob=round(item.log_prob, 4),
                         bits_per_char=round(item.bits_per_char, 4),
                         percentile=_round(percentile(item.bits_per_char, reference)),
-                        gender=lean_of(item.name).to_dict())
+                        gender=lean_of(item.name).to_dict(), critic=item.critic)
                 for item in result.items]
         if rank:
             rows.sort(key=lambda row: -row.log_prob)

@@ -141,6 +141,8 @@ class NameOut(BaseModel):
     bits_per_char: float
     percentile: float | None = Field(description="share (0-100) of training names with more bits per character")
     gender: GenderOut | None = Field(None, description="the name's gender lean with each given-name character's evidence")
+    critic: float | None = Field(None, description="the realism critic's chance (0-1) that a reader finds the name "
+                                                   "passable (not rated 1-2); null for a model without a critic")
 
 
 class NamesOut(BaseModel):
@@ -149,11 +151,11 @@ class NamesOut(BaseModel):
     requested: int
     found: int
     exhausted: bool = Field(description="fewer names than requested were found")
-    reason: str = Field(description="why there are fewer names than requested, when there are")
-    names: list[NameOut]
     searched_all: bool = Field(description="the search examined every name the constraints allow, so no other new "
                                            "name exists (false when sampling found them all, or the search budget "
                                            "ran out)")
+    reason: str = Field(description="why there are fewer names than requested, when there are")
+    names: list[NameOut]
 
 
 class CharOut(BaseModel):
