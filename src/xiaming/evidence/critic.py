@@ -23,8 +23,6 @@ refuses a damaged or mismatched file with one line naming it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -32,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
+from ..tablefile import read_arrays, read_metadata, save_arrays, table_error
 from .features import FEATURES, name_features
 from .lexicon import Lexicon, shipped_lexicon
 
@@ -101,39 +100,23 @@ def critic_path(checkpoint: str | Path) -> Path:
 
 
 def _fail(path: Path, field: str, reason: str) -> CheckpointError:
-    return CheckpointError(f"{path}: critic field {field}: {reason}")
+    return table_error(path, "critic", field, reason)
 
 
 def load_critic(path: str | Path) -> Critic:
     """Read and validate a critic file (CheckpointError naming the file and field when it is bad)."""
-    from safetensors.numpy import load_file
-
     path = Path(path)
+    meta = read_metadata(path, "critic", FORMAT, MAX_HEADER)
     try:
-        with open(path, "rb") as f:
-            size = int.from_bytes(f.read(8), "little")
-            if not 2 <= size <= MAX_HEADER:
-                raise _fail(path, "header", f"size {size} is not a critic's")
-            header = json.loads(f.read(size))
-        meta = header["__metadata__"]
         features = json.loads(meta["features"])
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read the critic ({exc.strerror or exc})") from None
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise _fail(path, "metadata", "missing or not valid JSON") from None
-    if meta.get("format") != FORMAT:
-        raise _fail(path, "format", f"{meta.get('format')!r} is not {FORMAT!r}")
-    if features != list(FEATURES):
-        raise _fail(path, "features", "do not match this version's features (rebuild it with scripts/build_critic.py)")
-    try:
-        arrays = load_file(str(path))
         strength = check_strength(float(meta.get("strength", 2.0)))
         pool = int(meta.get("pool", 4))
         intercept = float(meta["intercept"])
-    except CheckpointError:
-        raise
-    except Exception as exc:  # safetensors' own errors, bad numbers: all one line
-        raise _fail(path, "values", f"unreadable ({exc})") from None
+    except (KeyError, ValueError, TypeError, RecursionError, ConfigError) as exc:
+        raise _fail(path, "metadata", f"unreadable ({exc})") from None
+    if features != list(FEATURES):
+        raise _fail(path, "features", "do not match this version's features (rebuild it with scripts/build_critic.py)")
+    arrays = read_arrays(path, "critic")
     if not 1 <= pool <= 64:
         raise _fail(path, "pool", f"{pool} is not between 1 and 64")
     if not np.isfinite(intercept):
@@ -152,21 +135,9 @@ def load_critic(path: str | Path) -> Critic:
 
 def save_critic(critic: Critic, path: str | Path) -> None:
     """Write `critic` atomically (temporary file, then rename)."""
-    from safetensors.numpy import save_file
-
-    path = Path(path)
     meta = {"format": FORMAT, "features": json.dumps(list(FEATURES)), "intercept": repr(float(critic.intercept)),
             "strength": repr(float(critic.strength)), "pool": str(int(critic.pool)), "about": critic.about}
-    arrays = {k: np.asarray(getattr(critic, k), dtype=np.float32) for k in ("mean", "scale", "weights")}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(arrays, tmp, metadata=meta)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_arrays(path, {k: np.asarray(getattr(critic, k), dtype=np.float32) for k in ("mean", "scale", "weights")}, meta)
 
 
 def fit_critic(names: Sequence[str], bad: Sequence[bool], ridge: float = 10.0, lexicon: Lexicon | None = None,

@@ -21,8 +21,6 @@ how often the lean agrees with the wuxia lists' own characters.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
+from ..tablefile import read_arrays, read_metadata, save_arrays, table_error
 from .features import split_name
 from .lexicon import Lexicon, shipped_lexicon
 
@@ -71,36 +70,22 @@ def _index(chars: tuple[str, ...]) -> dict[str, int]:
 
 
 def _fail(path: Path, field: str, reason: str) -> CheckpointError:
-    return CheckpointError(f"{path}: gender table field {field}: {reason}")
+    return table_error(path, "gender table", field, reason)
 
 
 def load_gender_table(path: str | Path = GENDER_PATH) -> GenderTable:
     """Read and validate a gender table (CheckpointError naming the file and field when it is damaged)."""
-    from safetensors.numpy import load_file
-
     path = Path(path)
+    meta = read_metadata(path, "gender table", FORMAT, MAX_HEADER)
     try:
-        with open(path, "rb") as f:
-            size = int.from_bytes(f.read(8), "little")
-            if not 2 <= size <= MAX_HEADER:
-                raise _fail(path, "header", f"size {size} is not a gender table's")
-            header = json.loads(f.read(size))
-        meta = header["__metadata__"]
-        if meta.get("format") != FORMAT:
-            raise _fail(path, "format", f"{meta.get('format')!r} is not {FORMAT!r}")
         chars = tuple(json.loads(meta["chars"]))
         about = json.loads(meta.get("about", "{}"))
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read the gender table ({exc.strerror or exc})") from None
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise _fail(path, "metadata", "missing or not valid JSON") from None
     if (not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars)
             or any(a >= b for a, b in zip(chars, chars[1:]))):
         raise _fail(path, "chars", "must be single characters, sorted, each once")
-    try:
-        arrays = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types; map them to ours
-        raise _fail(path, "tensors", f"unreadable ({exc})") from None
+    arrays = read_arrays(path, "gender table")
     for name, dtype in (("lean", np.float32), ("female", np.uint32), ("male", np.uint32)):
         array = arrays.get(name)
         if array is None or array.dtype != dtype or array.shape != (len(chars),):
@@ -119,22 +104,9 @@ def shipped_gender_table() -> GenderTable:
 def save_gender_table(path: str | Path, chars: list[str], lean: np.ndarray, female: np.ndarray, male: np.ndarray,
                       about: dict) -> None:
     """Write a gender table atomically (temporary file in the same folder, then rename)."""
-    from safetensors.numpy import save_file
-
-    path = Path(path)
     meta = {"format": FORMAT, "chars": json.dumps(list(chars), ensure_ascii=False), "about": json.dumps(about)}
-    arrays = {"lean": np.ascontiguousarray(lean, dtype=np.float32),
-              "female": np.ascontiguousarray(female, dtype=np.uint32),
-              "male": np.ascontiguousarray(male, dtype=np.uint32)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(arrays, tmp, metadata=meta)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_arrays(path, {"lean": np.asarray(lean, dtype=np.float32), "female": np.asarray(female, dtype=np.uint32),
+                       "male": np.asarray(male, dtype=np.uint32)}, meta)
 
 
 @dataclass(frozen=True)

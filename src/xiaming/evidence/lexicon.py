@@ -15,8 +15,6 @@ finite values) and reads nothing as code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CheckpointError
+from ..tablefile import read_arrays, read_metadata, save_arrays, table_error
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.safetensors")
 FORMAT = "xiaming-lexicon"
@@ -93,24 +92,7 @@ def _index(chars: tuple[str, ...]) -> dict[str, int]:
 
 
 def _fail(path: Path, field: str, reason: str) -> CheckpointError:
-    return CheckpointError(f"{path}: lexicon field {field}: {reason}")
-
-
-def _read_header(path: Path) -> dict:
-    """The safetensors header of `path`, size-bounded, as parsed JSON."""
-    try:
-        with open(path, "rb") as f:
-            size = int.from_bytes(f.read(8), "little")
-            if not 2 <= size <= MAX_HEADER:
-                raise _fail(path, "header", f"size {size} is not a lexicon's")
-            header = json.loads(f.read(size))
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read the lexicon ({exc.strerror or exc})") from None
-    except (ValueError, RecursionError):
-        raise _fail(path, "header", "is not valid JSON") from None
-    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
-        raise _fail(path, "__metadata__", "missing")
-    return header
+    return table_error(path, "lexicon", field, reason)
 
 
 def _expected(n: int) -> dict[str, tuple[type, int | None]]:
@@ -125,12 +107,8 @@ def _expected(n: int) -> dict[str, tuple[type, int | None]]:
 
 def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
     """Read and validate a lexicon file (CheckpointError naming the file and field when it is damaged)."""
-    from safetensors.numpy import load_file
-
     path = Path(path)
-    meta = _read_header(path)["__metadata__"]
-    if meta.get("format") != FORMAT:
-        raise _fail(path, "format", f"{meta.get('format')!r} is not {FORMAT!r}")
+    meta = read_metadata(path, "lexicon", FORMAT, MAX_HEADER)
     try:
         chars = tuple(json.loads(meta["chars"]))
         compounds = frozenset(json.loads(meta["compounds"]))
@@ -139,10 +117,7 @@ def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
         raise _fail(path, "metadata", f"unreadable ({exc})") from None
     if not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars) or len(chars) >= 1 << SHIFT:
         raise _fail(path, "chars", "must be distinct single characters, fewer than 16,384")
-    try:
-        arrays = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types; map them to ours
-        raise _fail(path, "tensors", f"unreadable ({exc})") from None
+    arrays = read_arrays(path, "lexicon")
     for name, (dtype, length) in _expected(len(chars)).items():
         array = arrays.get(name)
         if array is None:
@@ -169,17 +144,6 @@ def shipped_lexicon() -> Lexicon:
 
 def save_lexicon(path: str | Path, chars: list[str], compounds: list[str], arrays: dict, sources: dict) -> None:
     """Write a lexicon atomically (temporary file in the same folder, then rename)."""
-    from safetensors.numpy import save_file
-
-    path = Path(path)
     meta = {"format": FORMAT, "chars": json.dumps(chars, ensure_ascii=False),
             "compounds": json.dumps(compounds, ensure_ascii=False), "sources": json.dumps(sources)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp, metadata=meta)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_arrays(path, arrays, meta)

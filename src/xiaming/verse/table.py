@@ -21,8 +21,6 @@ and reads nothing as code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
+from ..tablefile import read_arrays, read_metadata, save_arrays, table_error
 
 VERSE_PATH = Path(__file__).with_name("verse.safetensors")
 FORMAT = "xiaming-verse"
@@ -114,22 +113,14 @@ class VerseTable:
 
 
 def _fail(path: Path, field: str, reason: str) -> CheckpointError:
-    return CheckpointError(f"{path}: verse table field {field}: {reason}")
+    return table_error(path, "verse table", field, reason)
 
 
 def load_table(path: str | Path = VERSE_PATH) -> VerseTable:
     """Read and validate a verse table (CheckpointError naming the file and field when it is damaged)."""
-    from safetensors.numpy import load_file
-
     path = Path(path)
+    meta = read_metadata(path, "verse table", FORMAT, MAX_HEADER)
     try:
-        with open(path, "rb") as f:
-            size = int.from_bytes(f.read(8), "little")
-            if not 2 <= size <= MAX_HEADER:
-                raise _fail(path, "header", f"size {size} is not a verse table's")
-            meta = json.loads(f.read(size))["__metadata__"]
-        if meta.get("format") != FORMAT:
-            raise _fail(path, "format", f"{meta.get('format')!r} is not {FORMAT!r}")
         books = tuple(Book(b["key"], b["name"], int(b["poems"]), int(b["lines"])) for b in json.loads(meta["books"]))
         raw_poems = json.loads(meta["poems"])
         poems = tuple(Poem(books[int(b)].name, str(t), str(a), str(s)) for b, t, a, s in raw_poems)
@@ -139,16 +130,9 @@ def load_table(path: str | Path = VERSE_PATH) -> VerseTable:
         readings = {str(k): str(v) for k, v in json.loads(meta["readings"]).items()}
         surnames = str(meta["surnames"])
         about = json.loads(meta.get("about", "{}"))
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read the verse table ({exc.strerror or exc})") from None
-    except CheckpointError:
-        raise
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
         raise _fail(path, "metadata", "missing or not valid") from None
-    try:
-        arrays = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types; map them to ours
-        raise _fail(path, "tensors", f"unreadable ({exc})") from None
+    arrays = read_arrays(path, "verse table")
     for name, dtype in ARRAYS.items():
         array = arrays.get(name)
         if array is None or array.dtype != dtype or array.ndim != 1:
@@ -193,24 +177,13 @@ def shipped_table() -> VerseTable:
 def save_table(path: str | Path, books: list[dict], poems: list[list], lines: list[str], syllables: list[str],
                readings: dict, arrays: dict, about: dict, surnames: str) -> None:
     """Write a verse table atomically (temporary file in the same folder, then rename)."""
-    from safetensors.numpy import save_file
-
-    path = Path(path)
 
     def dump(value) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     meta = {"format": FORMAT, "books": dump(books), "poems": dump(poems), "lines": dump(lines),
             "syllables": dump(syllables), "readings": dump(readings), "surnames": surnames, "about": dump(about)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file({k: np.ascontiguousarray(v, dtype=ARRAYS[k]) for k, v in arrays.items()}, tmp, metadata=meta)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_arrays(path, {k: np.asarray(v, dtype=ARRAYS[k]) for k, v in arrays.items()}, meta)
 
 
 @dataclass(frozen=True)
