@@ -244,3 +244,32 @@ def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, t
     with pytest.raises(DataError, match=r"a name of 65,537 characters"):  # the API reads with no limit
         train(NameList(tiny_names + ["a" * (LONGEST_NAME + 1)], "x"), "gru", tmp_path / "m.safetensors",
               TrainConfig(max_steps=1), size="tiny", **QUIET)
+
+
+def test_validation_cadence_is_scaled_to_the_list_unless_given():
+    from xiaming.train_config import cadence
+
+    assert cadence(47, 64) == (10, 5)  # a short list: checked every 10 steps, stopped after 5 checks without gain
+    assert cadence(6400, 64) == cadence(300_000, 64) == (100, 10)  # long lists: as before issue 25
+    intervals = [cadence(n, 64) for n in range(1, 8000, 50)]
+    assert intervals == sorted(intervals)  # never checked less often, or given less patience, on a shorter list
+    assert TrainConfig(eval_interval=7).resolved(47) == TrainConfig(eval_interval=7, patience=5)
+    assert TrainConfig(patience=3).resolved(10**5) == TrainConfig(eval_interval=100, patience=3)
+
+
+def test_a_short_list_stops_soon_and_saves_its_cadence_and_why(tmp_path):
+    names = NameList([n + s for n in ("anna", "bob", "carl", "dora", "emil", "fred", "gina", "hugo", "ida", "jan")
+                      for s in ("", "o")], "short")  # 20 names: 18 to train on
+    out = tmp_path / "m.safetensors"
+    result = train(names, "lstm", out, TrainConfig(lr=0.05, warmup_steps=0, seed=1), size="tiny", **QUIET)
+    saved = load_checkpoint(out).train["train_config"]
+    assert (saved["eval_interval"], saved["patience"]) == (10, 5)
+    assert [h[0] for h in result.history][:3] == [10, 20, 30]
+    assert result.stopped == "early_stop" and result.step == result.best_step + 50
+    assert result.reason == ("stopped early: no better validation loss in 5 validations (--patience), "
+                             "one every 10 steps (--eval-interval)")
+    # resuming with the defaults keeps the saved cadence, with no difference to refuse
+    again = train(names, "lstm", out, TrainConfig(lr=0.05, warmup_steps=0, seed=1, max_steps=result.step + 10),
+                  size="tiny", resume=True, **QUIET)
+    assert again.step == result.step + 10  # one more validation, and it is patience's sixth: stop
+    assert load_checkpoint(out).train["train_config"]["eval_interval"] == 10

@@ -79,10 +79,23 @@ class TrainResult:
     chars_per_sec: float
     parameters: int
     history: list
+    reason: str = ""  # `stopped` in words, with the setting that decided it (`stop_reason`)
 
     @property
     def best_val_bits(self) -> float:
         return self.best_val / LN2
+
+
+def stop_reason(stopped: str, config: TrainConfig) -> str:
+    """Why a run stopped, in words naming the flag that decided it (what `xiaming train` prints)."""
+    return {
+        "max_steps": f"reached --max-steps {config.max_steps}",
+        "max_time": f"reached --max-time {config.max_time:g} s" if config.max_time is not None else "reached --max-time",
+        "early_stop": f"stopped early: no better validation loss in {config.patience} validations (--patience), "
+                      f"one every {config.eval_interval} steps (--eval-interval)",
+        "interrupted": "interrupted; continue with --resume",
+        "finished": "training complete (nothing left to learn)",
+    }.get(stopped, stopped)
 
 
 def lr_at(step: int, peak: float, config: TrainConfig) -> float:
@@ -323,6 +336,7 @@ def read_run(state_file: Path) -> dict:
 
 # Settings `--resume` may change: they decide when to stop, not what each step computes.
 CHANGEABLE_ON_RESUME = ("max_steps", "max_time", "patience")
+SCALED = ("eval_interval", "patience")  # None in a config: scaled to the list (`train_config.cadence`)
 
 
 def resume_config(out: str | Path, given: dict) -> TrainConfig | None:
@@ -350,6 +364,8 @@ def resume_differences(run: dict, kind: str | None, config: TrainConfig | None, 
     if config is not None:
         saved = run["train_config"]
         for name, value in asdict(config).items():
+            if name in SCALED and value is None:  # unset: the saved run's value stands
+                continue
             if name not in CHANGEABLE_ON_RESUME and saved.get(name) != value:
                 was = saved.get(name)
                 diffs.append(f"{_flag(name)} {value} (saved {'the default' if was is None else was})")
@@ -379,6 +395,11 @@ class RunPlan:
     resume: bool = False
     inherited: dict = field(default_factory=dict)  # training metadata carried from the base (`inherited_metadata`)
 
+    def __post_init__(self) -> None:
+        # an unset validation cadence is scaled to the list here, so every run (fresh, fine-tuned,
+        # streamed) uses, reports and saves concrete values; a resumed run's saved ones are kept
+        self.config = self.config.resolved(len(self.train_names))
+
 
 INHERITED_KEYS = (kinds.METADATA_KEY,)
 
@@ -405,7 +426,8 @@ def resumed_config(run: dict, kind: str | None, config: TrainConfig | None, size
         warnings.warn("--force: continuing with the saved values, not " + "; ".join(diffs), XiamingWarning,
                       stacklevel=4)
     changes = {} if config is None else {
-        name: getattr(config, name) for name in CHANGEABLE_ON_RESUME if getattr(config, name) != getattr(saved, name)}
+        name: getattr(config, name) for name in CHANGEABLE_ON_RESUME
+        if getattr(config, name) not in (None, getattr(saved, name))}
     for name, value in changes.items():
         log(f"--resume: {_flag(name)} {value} (was {getattr(saved, name)})")
     config = replace(saved, **changes)
@@ -636,6 +658,7 @@ class TrainingLoop:
             path=str(self.out), step=p.step, best_step=p.best_step, best_val=p.best_val, stopped=stopped,
             elapsed=p.elapsed, chars_per_sec=self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run),
             parameters=models.count_parameters(self.session.model), history=p.history,
+            reason=stop_reason(stopped, self.plan.config),
         )
 
 
@@ -701,7 +724,8 @@ def _report_start(plan: RunPlan, session: Session, data: NameList, progress: Pro
     )
     log(
         f"{plan.kind} {_describe_config(plan.model_config)}: {models.count_parameters(session.model):,} parameters "
-        f"on {session.device}, seed {plan.config.seed}, lr {plan.peak_lr:g}"
+        f"on {session.device}, seed {plan.config.seed}, lr {plan.peak_lr:g}, validation every "
+        f"{plan.config.eval_interval} steps, patience {plan.config.patience}"
         + (f", resuming at step {progress.step}" if plan.resume else "")
     )
 

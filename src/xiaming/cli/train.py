@@ -17,7 +17,8 @@ _TRAIN_FLAGS = ("max_steps", "max_time", "batch_size", "lr", "weight_decay", "gr
 def add_train(sub) -> None:
     from ..corpus import MAX_NAME_LEN
     from ..models import MODELS, SIZES
-    from ..train_config import FINE_TUNE_DROPOUT, TrainConfig
+    from ..train_config import (EVAL_INTERVAL_MAX, EVAL_INTERVAL_MIN, FINE_TUNE_DROPOUT, PATIENCE_MAX, PATIENCE_MIN,
+                                TrainConfig)
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train a model on a names file or a built-in corpus",
@@ -46,9 +47,13 @@ def add_train(sub) -> None:
     t.add_argument("--weight-decay", type=number, help=f"AdamW weight decay (default {d.weight_decay})")
     t.add_argument("--grad-clip", type=number, help=f"gradient norm clip (default {d.grad_clip})")
     t.add_argument("--warmup-steps", type=integer, help=f"linear warmup steps (default {d.warmup_steps})")
-    t.add_argument("--eval-interval", type=integer, help=f"steps between validations (default {d.eval_interval})")
+    t.add_argument("--eval-interval", type=integer,
+                   help="steps between validations (default: about one pass over the training names, "
+                        f"{EVAL_INTERVAL_MIN} to {EVAL_INTERVAL_MAX} steps: {EVAL_INTERVAL_MIN} for a short list, "
+                        f"{EVAL_INTERVAL_MAX} for {EVAL_INTERVAL_MAX * d.batch_size:,} names and more)")
     t.add_argument("--patience", type=integer,
-                   help=f"validations without improvement before stopping (default {d.patience})")
+                   help="validations without improvement before stopping (default: with the interval, "
+                        f"{PATIENCE_MIN} for a short list to {PATIENCE_MAX} for a long one)")
     t.add_argument("--val-fraction", type=number,
                    help=f"share of names held out for validation, in (0, 1) (default {d.val_fraction})")
     t.add_argument("--unk-rate", type=number,
@@ -102,14 +107,12 @@ def _cmd_train(args) -> int:
         print(json.dumps({
             "path": result.path, "steps": result.step, "best_step": result.best_step,
             "best_val_nats": result.best_val, "best_val_bits": result.best_val_bits, "stopped": result.stopped,
+            "reason": result.reason,
             "seconds": round(result.elapsed, 2), "chars_per_sec": round(result.chars_per_sec), "parameters": result.parameters,
         }))
     elif not args.quiet:
-        why = {"max_steps": "reached --max-steps", "max_time": "reached --max-time",
-               "early_stop": "validation stopped improving", "interrupted": "interrupted; continue with --resume",
-               "finished": "training complete (nothing left to learn)"}[result.stopped]
         print(
-            f"{why} at step {result.step}: best validation {result.best_val:.4f} nats/char "
+            f"{result.reason} at step {result.step}: best validation {result.best_val:.4f} nats/char "
             f"({result.best_val_bits:.4f} bits) at step {result.best_step}, {result.chars_per_sec:,.0f} chars/s; "
             f"saved {result.path}",
             file=sys.stderr,
