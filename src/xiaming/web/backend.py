@@ -27,7 +27,7 @@ from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
 from ..style import DEFAULT_STYLES
 from ..vocab import END_TEXT
-from .schemas import (Alternative, Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
+from .schemas import (Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
                       RoundOut, ScoredOut, ScoreOut, Step, UnitOut, WhoOut)
 
 SAMPLE_TRIES = 10_000  # candidates one generate request may draw at most
