@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from xiaming.errors import CheckpointError, ConfigError
-from xiaming.evidence.critic import (Critic, critic_path, fit_critic, load_critic, save_critic)
+from xiaming.evidence.critic import critic_path, fit_critic, load_critic, save_critic
 from xiaming.evidence.features import FEATURES, INDEX, name_features, split_name
 from xiaming.evidence.lexicon import LEXICON_PATH, load_lexicon, shipped_lexicon
 from xiaming.evidence.steer import Steering, resample

@@ -46,6 +46,7 @@ from .search import search_names
 from .vocab import Vocab
 
 LN2 = math.log(2)
+DEFAULT_POOL = 4  # proposals per name kept when evidence steers and none asks for more
 STEER_ROUND = 100  # names kept per round of steered sampling (a large request streams round by round)
 SEARCH_BUDGET = 200_000  # model rows a search may compute (an impossible query gives up in seconds)
 
@@ -230,32 +231,37 @@ class Namer:
                  gender_strength: float | None = None) -> Steering:
         """The evidence that reweights sampling: the model's critic (`critic` None: on when the model
         carries one; True without one is a ConfigError) at `critic_strength` (None: the critic's own
-        default; 0 turns it off), plus `extra` (label, evidence, strength) such as a gender lean, plus
-        `gender` ("female" or "male"; evidence/gender.py) at `gender_strength` (None: its default)."""
-        gender_pool = 1
+        default; 0 turns it off), `gender` ("female" or "male"; evidence/gender.py) at `gender_strength`
+        (None: its default), and `extra` (label, evidence, strength) of any other kind. The pool is the
+        largest any of them asks for; a gender lean turns off keeping the lengths' mix."""
+        items: list[tuple[str, object, float]] = []
+        pools = [DEFAULT_POOL]
+        if self._critic_in_use(critic, critic_strength) and self.critic is not None:
+            strength = self.critic.strength if critic_strength is None else critic_strength
+            items.append(("critic", _CriticEvidence(self.critic), strength))
+            pools = [self.critic.pool]
+        gendered = False
         if gender is not None or gender_strength is not None:
             from .evidence.gender import POOL, check_gender, gender_evidence
 
             if check_gender(gender) is None:
                 raise ConfigError("--gender-strength: give --gender female or male too")
-            extra = (*extra, gender_evidence(gender, gender_strength))
-            gender_pool = POOL if extra[-1][2] > 0 else 1
+            item = gender_evidence(gender, gender_strength)
+            gendered = item[2] > 0
+            items += [item] if gendered else []
+            pools.append(POOL)
+        items += [item for item in extra if item[2] > 0]
+        return Steering(tuple(items), max(pools) if items else 1, keep_lengths=not gendered)
+
+    def _critic_in_use(self, critic: bool | None, critic_strength: float | None) -> bool:
+        """Whether the critic steers: `critic` True demands one, False turns it off, None uses it when
+        present; a strength is checked whatever the case, and 0 turns it off."""
+        if critic_strength is not None:
+            check_strength(critic_strength)
         if critic and self.critic is None:
             raise ConfigError("--critic on: this model carries no critic (only models with a NAME.critic.safetensors "
                               "beside them do; the shipped wuxia models have one)")
-        evidence = [item for item in extra if item[2] > 0]
-        pool = 1
-        if self.critic is not None and critic is not False:
-            strength = self.critic.strength if critic_strength is None else check_strength(critic_strength)
-            if strength > 0:
-                evidence.insert(0, ("critic", _CriticEvidence(self.critic), strength))
-                pool = self.critic.pool
-        elif critic_strength is not None:
-            check_strength(critic_strength)
-        if evidence and pool == 1:
-            pool = 4
-        pool = max(pool, gender_pool)
-        return Steering(tuple(evidence), pool if evidence else 1, keep_lengths=gender_pool == 1)
+        return self.critic is not None and critic is not False and (critic_strength is None or critic_strength > 0)
 
     def rate(self, names: list[str]) -> list[float | None]:
         """The critic's chance that a reader finds each name passable, P(not rated 1-2), 0-1 (None for
