@@ -1,6 +1,7 @@
 """The page in a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium)
-against a server started on a free loopback port: generate with a surname, open a name's
-character probabilities, switch language, score names, and see an error as a message."""
+against a server started on a free loopback port: generate with a surname or a gender, open a name's
+character probabilities, switch language, score names, take names from verse with their marked line,
+and see an error as a message."""
 
 from __future__ import annotations
 
@@ -151,6 +152,48 @@ def test_mixing_two_styles_generates_names(page):
     WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results li"))
     assert all(name.startswith("西门") for name in _names(page))
     assert "混合风格" in page.find_element(By.ID, "status").text
+
+
+def test_female_on_the_generate_form_sends_the_gender(page, url):
+    import json
+    from urllib.request import Request, urlopen
+
+    from selenium.webdriver.support.ui import Select
+
+    Select(page.find_element(By.ID, "gender")).select_by_value("female")
+    page.execute_script("document.getElementById('seed').value = '5'")  # under "more options"
+    page.find_element(By.ID, "generate").click()
+    WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results li"))
+    names = _names(page)
+    assert len(names) == 12
+
+    def ask(**extra):
+        body = {"prefix": "", "include": "", "exclude": "", "n": 12, "min_len": 2, "temperature": 1, "rank": False,
+                "seed": 5, **extra}
+        request = Request(url + "/api/generate", json.dumps(body).encode(), {"Content-Type": "application/json"})
+        return [row["name"] for row in json.load(urlopen(request))["names"]]
+
+    assert names == ask(gender="female") != ask()  # the page asked for women's names
+
+
+def test_names_from_verse_show_their_marked_line(page):
+    from selenium.webdriver.support.ui import Select
+
+    page.find_element(By.ID, "tab-verse").click()
+    page.find_element(By.ID, "verse-surname").send_keys("李")
+    Select(page.find_element(By.ID, "verse-book")).select_by_value("shijing")
+    Select(page.find_element(By.ID, "verse-gender")).select_by_value("female")
+    page.find_element(By.ID, "verse").click()
+    WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#verse-results li"))
+    items = page.find_elements(By.CSS_SELECTOR, "#verse-results li")
+    assert len(items) == 10
+    for li in items:
+        name = li.find_element(By.CLASS_NAME, "name-text").text
+        marks = "".join(m.text for m in li.find_elements(By.CSS_SELECTOR, ".verse-line mark"))
+        assert name.startswith("李") and marks == name[1:], (name, marks)
+        assert "诗经" in li.find_element(By.CLASS_NAME, "source").text
+    assert "李" in page.find_element(By.ID, "verse-status").text
+    assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_the_guessing_game_plays_a_round(page):

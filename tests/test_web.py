@@ -56,7 +56,7 @@ def test_models_lists_what_was_loaded_and_the_limits(client):
     assert body["models"][3]["novelty"] == "exact" and body["models"][3]["training_names"] == 0
     assert body["styles"] == ["jinyong", "gulong", "liangyusheng"]  # who's and the game's default
     assert body["limits"]["generate"] == MAX_GENERATE
-    assert set(body["features"]) == {"generate", "best", "score", "explain", "style", "who", "quiz"}
+    assert set(body["features"]) == {"generate", "best", "score", "explain", "verse", "style", "who", "quiz"}
 
 
 def test_generate_obeys_surname_lengths_and_novelty(client, backend):
@@ -232,6 +232,30 @@ def test_quiz_rounds_are_the_librarys_and_carry_their_answers(client, backend):
         assert r["names"][r["answer"]] in training and r["names"][1 - r["answer"]] not in training
 
 
+def test_verse_is_the_librarys_result(client, backend):
+    from xiaming.verse import verse_names
+
+    ask = {"model": "base", "surname": "李", "books": ["shijing", "chuci"], "gender": "female", "n": 8, "seed": 3}
+    body = client.post("/api/verse", json=ask).json()
+    expected = verse_names(backend.get("base").namer, 8, "李", ["shijing", "chuci"], "female", 3).to_dict()
+    assert body["names"] == expected["names"] and len(body["names"]) == body["found"] == 8
+    assert (body["model"], body["surname"], body["books"], body["gender"]) == ("base", "李", ["shijing", "chuci"], "female")
+    assert client.post("/api/verse", json={**ask, "seed": 4}).json()["names"] != body["names"]
+    jinyong = client.post("/api/verse", json={"n": 5, "seed": 1, "books": ["诗经"]}).json()  # the default model, its critic
+    assert jinyong["model"] == "jinyong" and all(0 <= row["critic"] <= 1 for row in jinyong["names"])
+
+
+@pytest.mark.parametrize("book", ["shijing", "chuci", "tangshi300", "songci300", "lunyu"])
+def test_every_verse_line_shown_contains_its_characters(client, book):
+    body = client.post("/api/verse", json={"model": "base", "books": [book], "n": 20, "seed": 7}).json()
+    assert body["names"] and body["books"] == [book]
+    for row in body["names"]:
+        assert row["name"] == row["surname"] + row["given"] and row["pinyin"]
+        assert re.search(".*".join(re.escape(c) for c in row["given"]), row["line"]), row  # in order
+        assert row["marked"].replace("【", "").replace("】", "") == row["line"]
+        assert "".join(re.findall("【(.*?)】", row["marked"])) == row["given"]
+
+
 def test_who_and_quiz_need_two_models_with_lists(tiny_lstm):
     with TestClient(create_app(Backend.load(shipped=["jinyong", "base"]))) as c:
         assert "who" not in c.get("/api/models").json()["features"]
@@ -315,6 +339,14 @@ BAD = [
     ("/api/quiz", {"rounds": 21}, 422, "rounds:"),
     ("/api/quiz", {"size": 6}, 422, "size:"),
     ("/api/quiz", {"mode": "real", "models": ["base", "jinyong"], "seed": 0, "rounds": 6}, 400, "no training list"),
+    ("/api/verse", {"books": ["shijing", "odes"]}, 400, "books: odes: no such book; choose from shijing"),
+    ("/api/verse", {"books": "shijing"}, 422, "books:"),
+    ("/api/verse", {"gender": "other"}, 422, "gender:"),
+    ("/api/verse", {"surname": "ж"}, 400, "surname:"),
+    ("/api/verse", {"surname": "张无忌"}, 422, "surname:"),
+    ("/api/verse", {"n": 51}, 422, "n:"),
+    ("/api/verse", {"given_len": 3}, 422, "given_len:"),
+    ("/api/verse", {"model": "poets"}, 400, "not loaded"),
 ]
 
 
@@ -452,6 +484,7 @@ WORKER_REQUESTS = [
     ("/api/explain", {"name": "郭靖"}),
     ("/api/who", {"names": ["令狐冲", "楚留香"]}),
     ("/api/quiz", {"mode": "author", "rounds": 2, "size": 2, "seed": 4}),
+    ("/api/verse", {"n": 5, "seed": 2, "gender": "male"}),
     ("/api/generate", {"min_len": 5, "max_len": 3}),  # refused by the library: 400
     ("/api/generate", {"model": "nowhere"}),
 ]

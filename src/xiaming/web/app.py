@@ -39,7 +39,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import XiamingError
 from .backend import Backend
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
-                      ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, WhoOut, WhoRequest, _Options)
+                      ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, VerseOut, VerseRequest, WhoOut,
+                      WhoRequest, _Options)
 from .workers import Workers
 
 STATIC = resources.files(__package__).joinpath("static")
@@ -148,8 +149,8 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     app = FastAPIOffline(title="xiaming (侠名)", version=_version(), lifespan=lifespan, static_url=DOCS_ASSETS,
                          description="New names from character-level models: generate (one model or a mix of styles), "
                                      "search for the likeliest, score, explain one name, whose style, the guessing "
-                                     "game. Requests name models as listed by GET /api/models. Every error is JSON "
-                                     "`{\"detail\": \"one line\"}`.")
+                                     "game, names from classical verse. Requests name models as listed by GET "
+                                     "/api/models. Every error is JSON `{\"detail\": \"one line\"}`.")
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
 
     def library(name: str, args: list[Any]) -> Any:
@@ -229,6 +230,12 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
               summary="inside the model for one name: each step's alternatives, an LSTM's gates and units")
     async def explain(req: ExplainRequest, response: Response) -> ExplainOut:
         return await run(response, "explain", req.model, req.name, req.top, req.style)
+
+    @app.post("/api/verse", response_model=VerseOut, responses=ERRORS,
+              summary="given names taken from a line of classical verse, each with its line and poem")
+    async def verse(req: VerseRequest, response: Response) -> VerseOut:
+        return await run(response, "verse", req.model, req.n, req.surname, req.books, req.gender, req.seed,
+                         req.given_len)
 
     if "who" in backend.features():
         @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")

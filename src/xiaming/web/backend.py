@@ -28,7 +28,7 @@ from ..score import percentile
 from ..style import DEFAULT_STYLES
 from ..vocab import END_TEXT
 from .schemas import (Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
-                      RoundOut, ScoredOut, ScoreOut, Step, UnitOut, WhoOut)
+                      RoundOut, ScoredOut, ScoreOut, Step, UnitOut, VerseOut, WhoOut)
 
 SAMPLE_TRIES = 10_000  # candidates one generate request may draw at most
 SEARCH_BUDGET = 10_000  # model rows the search completing a short sample may compute (about 1 s)
@@ -103,7 +103,7 @@ class Backend:
 
     def features(self) -> list[str]:
         """The API calls this server offers (the page shows the controls of these only)."""
-        return ["generate", "best", "score", "explain"] + (["style", "who", "quiz"] if len(self.styles) >= 2 else [])
+        return ["generate", "best", "score", "explain", "verse"] + (["style", "who", "quiz"] if len(self.styles) >= 2 else [])
 
     def describe(self) -> list[ModelOut]:
         """What each loaded model is, for the page's model list."""
@@ -236,6 +236,27 @@ class Backend:
             units=[UnitOut(feature=u.feature, state=u.state, unit=u.unit, r=round(u.r, 3),
                            values=[round(v, 3) for v in u.values]) for u in e.units],
             unit_names=e.unit_names)
+
+    def verse(self, model: str | None, n: int, surname: str | None, books: list[str] | None, gender: str | None,
+              seed: int | None, given_len: int | None = None) -> VerseOut:
+        """`n` given names from classical verse (see `xiaming.verse.verse_names`), each with its line and poem;
+        the library's messages name the request's fields rather than the CLI's flags."""
+        from ..verse import verse_names
+
+        m = self.get(model)
+        try:
+            result = verse_names(m.namer, n, surname, books, gender, seed, (given_len,) if given_len else (1, 2))
+        except ConfigError as exc:
+            message = str(exc)
+            for flag, field in VERSE_FIELDS.items():
+                if message.startswith(flag + " "):
+                    message = f"{field}: {message[len(flag) + 1:]}"
+            raise ConfigError(message) from None
+        body = result.to_dict()
+        return VerseOut(model=m.name, found=len(result.items), **body)
+
+
+VERSE_FIELDS = {"--book": "books", "--surname": "surname", "--given-len": "given_len", "--gender": "gender", "-n": "n"}
 
 
 def _round(value: float | None) -> float | None:

@@ -24,6 +24,7 @@ MAX_CHARSET = 8000  # longest charset
 MAX_WHO = 20  # names one who request may hold
 MAX_STYLES = 4  # models one style mixture or attribution may involve
 MAX_ROUNDS = 20  # quiz rounds one request may ask for
+MAX_VERSE = 50  # names one verse request may ask for
 MAX_SEED = 2**63 - 1
 MAX_BODY = 64 * 1024  # bytes in one request body
 TIMEOUT = 10.0  # seconds one request may take before the server answers 503
@@ -112,6 +113,21 @@ class QuizRequest(_Strict):
                                                        "(default: those of jinyong, gulong and liangyusheng loaded)")
 
 
+class VerseRequest(_Request):
+    """Given names taken from one line of classical verse, ranked as names (`xiaming verse`)."""
+
+    surname: str | None = Field(None, min_length=1, max_length=2,
+                                description="one or two characters the model knows (default: drawn from its usual surnames)")
+    books: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] | None = Field(
+        None, max_length=10, description="books to draw from: shijing (诗经), chuci (楚辞), tangshi300 (唐诗三百首), "
+                                         "songci300 (宋词三百首), lunyu (论语), by key or name (default: all)")
+    gender: Literal["female", "male"] | None = Field(
+        None, description="prefer names whose characters lean female or male in modern given names")
+    given_len: Literal[1, 2] | None = Field(None, description="given names of 1 or 2 characters only (default: both)")
+    n: int = Field(10, ge=1, le=MAX_VERSE, description="how many names")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
+
+
 class ExplainRequest(_Request):
     """A look inside the model for one name (`xiaming explain`): each step's alternatives, an LSTM's gates."""
 
@@ -156,6 +172,39 @@ class NamesOut(BaseModel):
                                            "ran out)")
     reason: str = Field(description="why there are fewer names than requested, when there are")
     names: list[NameOut]
+
+
+class VerseNameOut(BaseModel):
+    name: str
+    surname: str
+    given: str
+    pinyin: str = Field(description="romanised with tone marks, the given name read as in its line")
+    line: str = Field(description="the line the given name is taken from")
+    marked: str = Field(description="the line with the given name's characters in 【】")
+    title: str
+    author: str = Field(description='"" for anonymous poems (诗经, 论语)')
+    book: str
+    section: str = Field(description='国风·周南 and the like, "" when none')
+    log_prob: float = Field(description="natural log p(given name, then the end | surname) under the model")
+    critic: float | None = Field(description="the realism critic's chance (0-1) that a reader finds the name "
+                                             "passable; null for a model without a critic")
+    gender_lean: float | None = Field(description="> 0 leans female, < 0 male; null without the gender table")
+    score: float = Field(description="the ranking score: log_prob plus the evidence's log weights")
+
+
+class VerseOut(BaseModel):
+    model: str
+    surname: str
+    books: list[str] = Field(description="the book keys drawn from")
+    gender: str | None
+    requested: int
+    found: int
+    candidates: int = Field(description="(given name, line) pairs proposed")
+    scored: int = Field(description="finalists scored in full")
+    steering: str = Field(description="the evidence in force, one line")
+    exhausted: bool = Field(description="fewer names than requested were found")
+    reason: str = Field(description="why there are fewer names than requested, when there are")
+    names: list[VerseNameOut]
 
 
 class CharOut(BaseModel):
@@ -253,6 +302,7 @@ class ModelOut(BaseModel):
 class Limits(BaseModel):
     generate: int = MAX_GENERATE
     best: int = MAX_BEST
+    verse: int = MAX_VERSE
     score: int = MAX_SCORE
     name_chars: int = MAX_NAME_CHARS
     length: int = MAX_LEN

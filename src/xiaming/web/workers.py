@@ -36,7 +36,7 @@ from ..errors import XiamingError
 from ..pinyin import name_pinyin
 from .backend import Backend
 
-CALLS = frozenset({"generate", "best", "score", "explain", "who", "quiz"})  # Backend methods a worker makes
+CALLS = frozenset({"generate", "best", "score", "explain", "who", "quiz", "verse"})  # Backend methods a worker makes
 
 
 class WorkerBug(Exception):

@@ -30,6 +30,10 @@
       forget_gate: "遗忘门", output_gate: "输出门", cell: "细胞状态", units_title: "会“数数”的单元",
       unit_line: "{state}单元 {unit}：{feature}（r = {r}）", f_position: "读到第几个字",
       "f_surname boundary": "姓氏刚读完", "f_given name": "正在写名", s_hidden: "隐藏", s_cell: "细胞", start: "起",
+      gender: "性别", gender_any: "不限", gender_female: "女", gender_male: "男", tab_verse: "诗词起名",
+      verse_surname: "姓氏（留空随机）", verse_book: "出自", verse_all: "全部", verse: "从诗词里起名",
+      verse_empty: "名字取自诗词的同一句，按像不像真名排序。", verse_found: "{found} 个名字 · 姓 {surname} · 模型 {model}",
+      verse_short: "只找到 {found} / {requested} 个：{reason}",
     },
     en: {
       tagline: "a neural network that writes new names one character at a time", tab_generate: "Generate",
@@ -63,6 +67,10 @@
       units_title: "Units that keep count", unit_line: "{state} unit {unit}: {feature} (r = {r})",
       f_position: "how many characters read", "f_surname boundary": "the surname just ended",
       "f_given name": "inside the given name", s_hidden: "hidden", s_cell: "cell", start: "start",
+      gender: "Gender", gender_any: "any", gender_female: "female", gender_male: "male", tab_verse: "From verse",
+      verse_surname: "Surname (empty: any)", verse_book: "From", verse_all: "all books", verse: "Names from verse",
+      verse_empty: "Given names taken from one line of a poem, ranked by how real they read as names.",
+      verse_found: "{found} names · surname {surname} · model {model}", verse_short: "Found only {found} of {requested}: {reason}",
     },
   };
 
@@ -148,7 +156,8 @@
   function generateRequest() {
     const body = { model: $("model").value || undefined, prefix: value("surname"), include: value("include"),
                    exclude: value("exclude"), n: number("n"), min_len: number("min_len"), max_len: number("max_len"),
-                   novelty: $("novelty").value || undefined, charset: value("charset") || undefined };
+                   novelty: $("novelty").value || undefined, charset: value("charset") || undefined,
+                   gender: $("gender").value || undefined };
     const best = document.querySelector('input[name="mode"]:checked').value === "best";
     const style = currentStyle();
     if (style && !best) {
@@ -415,6 +424,44 @@
     }
   }
 
+  function markedLine(marked) {
+    // the line with the name's characters, given in 【】 by the server, as <mark>s
+    const line = el("div", "verse-line");
+    marked.split(/(【[^】]*】)/).filter(Boolean).forEach((part) => {
+      line.append(part.startsWith("【") ? el("mark", null, part.slice(1, -1)) : document.createTextNode(part));
+    });
+    return line;
+  }
+
+  async function verseTab(event) {
+    event.preventDefault();
+    const button = $("verse");
+    const body = { model: $("model").value || undefined, surname: value("verse-surname") || undefined,
+                   books: $("verse-book").value ? [$("verse-book").value] : undefined,
+                   gender: $("verse-gender").value || undefined, n: 10 };
+    button.disabled = true;
+    showError("");
+    try {
+      const data = await api("/api/verse", body);
+      const list = $("verse-results");
+      list.replaceChildren();
+      data.names.forEach((row) => {
+        const li = el("li");
+        const source = `《${row.title}》${row.author ? ` ${row.author}` : ""} · ${row.book}` +
+                       (row.section && row.section !== row.title ? `·${row.section}` : "");
+        li.append(el("div", "name-text", row.name), el("div", "pinyin", row.pinyin), markedLine(row.marked),
+                  el("div", "note source", source));
+        list.append(li);
+      });
+      $("verse-status").textContent = t(data.exhausted ? "verse_short" : "verse_found",
+        { found: data.found, requested: data.requested, reason: data.reason, surname: data.surname, model: data.model });
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   async function whoTab(event) {
     event.preventDefault();
     const names = $("who-names").value.split(/\n/).map((x) => x.trim()).filter(Boolean);
@@ -612,6 +659,7 @@
     $("style-with").addEventListener("change", () => { $("style-weight-box").hidden = !$("style-with").value; });
     $("style-weight").addEventListener("input", () => { $("style-weight-out").textContent = `${$("style-weight").value}%`; });
     $("who-form").addEventListener("submit", whoTab);
+    $("verse-form").addEventListener("submit", verseTab);
     $("quiz-next").addEventListener("click", nextRound);
     $("quiz-mode").addEventListener("change", nextRound);
     $("quiz-styles").addEventListener("change", nextRound);
@@ -625,6 +673,7 @@
       describeModel();
       state.features = new Set(state.info.features);
       $("tab-who").hidden = !state.features.has("who");
+      $("tab-verse").hidden = !state.features.has("verse");
       $("tab-quiz").hidden = !state.features.has("quiz");
       $("style-box").hidden = !state.features.has("style");
       fillStyleChoices();
