@@ -306,7 +306,7 @@ class Namer:
         max_tries = 1 if greedy else (max_tries or max(5000, 500 * n))
         rng = np.random.default_rng(seed)
         stream = None if pooled else on_names
-        emit = None if stream is None else (lambda found: stream([self._scored(nm, lp) for nm, lp in found]))
+        emit = None if stream is None else (lambda found: stream(self._rated(dict(found))))
         if pooled:
             drawn, found = self._draw_steered(n, c, options, filt, rng, max_tries, steering, on_names)
         else:
@@ -321,7 +321,7 @@ class Namer:
             more = search_names(self.engine, self.vocab, n - len(found), c, options, filt, skip=drawn.seen,
                                 max_nodes=search_budget, sampling_support=True)
             prefix_logp = read_prefix(self.engine, c, 1)[2]
-            extra = [self._scored(nm, lp + prefix_logp) for nm, lp in zip(more.names, more.log_probs)]
+            extra = self._rated({nm: lp + prefix_logp for nm, lp in zip(more.names, more.log_probs)})
             for item in extra:
                 found[item.name] = item.log_prob
             if on_names is not None and extra:
@@ -387,7 +387,7 @@ class Namer:
             kept = self._keep(round_.found, k, steering, rng)
             found.update(kept)
             if on_names is not None and kept:
-                on_names([self._scored(nm, lp) for nm, lp in kept.items()])
+                on_names(self._rated(kept))
             if len(round_.found) < k:  # the constraints leave no more: the closing search takes over
                 break
         total.found = found
@@ -402,11 +402,9 @@ class Namer:
         keep = resample(steering.log_weights(names), n, rng, strata=strata)
         return {names[i]: found[names[i]] for i in keep}
 
-    def _scored(self, name: str, log_prob: float) -> ScoredName:
-        return ScoredName(name, log_prob, self.rate([name])[0])
-
     def _rated(self, found: dict[str, float]) -> list[ScoredName]:
-        """The found names as ScoredName, with the critic's rating when the model has a critic."""
+        """The found names as ScoredName, with the critic's P(passable) when the model has a critic (one
+        batched call of the critic, not one per name)."""
         ratings = self.rate(list(found))
         return [ScoredName(nm, lp, r) for (nm, lp), r in zip(found.items(), ratings)]
 
