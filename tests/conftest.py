@@ -54,3 +54,15 @@ def tiny_lstm(tmp_path_factory, tiny_names):
     result = train(NameList(tiny_names, "made-up"), "lstm", out, config, size="tiny",
                    log=lambda _m: None, progress_bar=False)
     return str(out), result
+
+
+def run_cli(capsys, *argv):
+    """(exit code, stdout, stderr) of `xiaming ARGV...` run in this process."""
+    from xiaming.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

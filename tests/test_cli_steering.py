@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
-from xiaming.cli import main
 from xiaming.corpus import NameList
 from xiaming.novelty import NoveltyFilter
 from xiaming.train import TrainConfig, train
+from conftest import run_cli as run
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,6 @@ def model(tmp_path_factory, tiny_names) -> str:
     finally:
         torch.set_num_threads(threads)
     return str(out)
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def generate_json(capsys, model, *flags):

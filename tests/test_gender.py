@@ -6,20 +6,11 @@ import random
 import numpy as np
 import pytest
 
-from xiaming.cli import main
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.evidence.gender import (GENDER_PATH, POOL, GenderLean, lean_of, load_gender_table, save_gender_table,
                                      shipped_gender_table)
 from xiaming.namer import Namer
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from conftest import run_cli as run
 
 
 def female_share(names):

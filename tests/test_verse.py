@@ -6,7 +6,6 @@ import re
 import numpy as np
 import pytest
 
-from xiaming.cli import main
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.namer import Namer
 from xiaming.pinyin import is_han
@@ -20,17 +19,9 @@ from xiaming.verse import (
 )
 from xiaming.verse.rank import AVOID_WORDS, NEGATIONS, score
 from xiaming.verse.table import VERSE_PATH, candidates, save_table
+from conftest import run_cli as run
 
 BOOKS = ("shijing", "chuci", "tangshi300", "songci300", "lunyu")
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
