@@ -41,8 +41,9 @@ QUESTION = {
 SCALE = "5 = could be in the book, 1 = gibberish, glued or a fragment"
 
 
-def _write(path: Path, text: str) -> None:
-    """Write `text` atomically (temporary file, then rename)."""
+def write_readable(path: Path, text: str) -> None:
+    """Write `text` atomically (temporary file, then rename), readable by the reviewers (benchmarks/verse.py
+    writes its panel with it too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -118,13 +119,13 @@ def build(args) -> int:
              f"Rate each from 1 to 5 ({SCALE}).",
              "Answer with one line per name: the number, a tab, the rating.", ""]
     panel += [f"{i}. {name}" for i, (_, name) in enumerate(items, 1)]
-    _write(out / f"{label}-panel.txt", "\n".join(panel) + "\n")
+    write_readable(out / f"{label}-panel.txt", "\n".join(panel) + "\n")
     key = [f"# model {args.model}; seed {args.seed}; real: {args.n} of the model's panel holdout "
            f"(kind {args.real_kind}); generated: xiaming generate {label} -n {args.n} --seed {args.seed} "
            f"({namer.describe_sampling(options)}; {namer.steering().describe()}); critic-off: --critic off, "
            f"seed {args.seed + 7}; llm: {args.llm}", "number\tgroup\tname"]
     key += [f"{i}\t{group}\t{name}" for i, (group, name) in enumerate(items, 1)]
-    _write(out / f"{label}-key.tsv", "\n".join(key) + "\n")
+    write_readable(out / f"{label}-key.tsv", "\n".join(key) + "\n")
     print(f"wrote {out / f'{label}-panel.txt'} and {out / f'{label}-key.tsv'} ({len(items)} names)")
     return 0
 

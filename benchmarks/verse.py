@@ -36,9 +36,10 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from panel import write_readable  # benchmarks/ is on sys.path when this script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Would you give this name to a child?"
@@ -46,18 +47,6 @@ SCALE = "5 = yes, gladly; 4 = yes; 3 = perhaps; 2 = hardly; 1 = never (odd, ugly
 RUN = ("import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
        "code = main(['verse', '-n', '20', '--seed', '{seed}']); assert 'torch' not in sys.modules or "
        "sys.modules['torch'] is None; sys.exit(code)")
-
-
-def _write(path: Path, text: str) -> None:
-    """Write `text` atomically (temporary file, then rename), readable by the reviewers."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
 
 
 def speed(args) -> int:
@@ -129,15 +118,15 @@ def build(args) -> int:
              "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
              "(for ratings 1-3 say what is wrong).", ""]
     panel += [f"{i}. {name}" for i, (_, name, *_) in enumerate(items, 1)]
-    _write(out / "verse-panel.txt", "\n".join(panel) + "\n")
+    write_readable(out / "verse-panel.txt", "\n".join(panel) + "\n")
     key = [f"# benchmarks/verse.py build -n {args.n} --seed {args.seed} --model {args.model}: xiaming = xiaming verse "
            "--surname S --book B --given-len 2 -n 10, the first given name not yet in the panel (defaults otherwise); anchor = two CJK characters of one line "
            "of the same book in order, at random, same surname", "number\tgroup\tname"]
     key += [f"{i}\t{group}\t{name}" for i, (group, name, *_) in enumerate(items, 1)]
-    _write(out / "verse-key.tsv", "\n".join(key) + "\n")
+    write_readable(out / "verse-key.tsv", "\n".join(key) + "\n")
     sources = ["number\tgroup\tname\tbook\ttitle\tauthor\tline\tscore"]
     sources += ["\t".join([str(i), *item]) for i, item in enumerate(items, 1)]
-    _write(out / "verse-sources.tsv", "\n".join(sources) + "\n")
+    write_readable(out / "verse-sources.tsv", "\n".join(sources) + "\n")
     print(f"wrote {out / 'verse-panel.txt'}, verse-key.tsv and verse-sources.tsv ({len(items)} names)")
     return 0
 
