@@ -90,16 +90,6 @@ class NameResult:
         return [item.log_prob for item in self.items]
 
 
-class _CriticEvidence:
-    """The critic as sampling evidence: log weight log P(passable) per unit of strength."""
-
-    def __init__(self, critic: Critic) -> None:
-        self.critic = critic
-
-    def log_weights(self, names):
-        return self.critic.log_weights(names, strength=1.0)
-
-
 @lru_cache(maxsize=1)
 def _builtin_names() -> tuple[str, ...]:
     """Every name of every built-in corpus (the `known` novelty rule of models of the built-in corpora)."""
@@ -238,7 +228,7 @@ class Namer:
         pools = [DEFAULT_POOL]
         if self._critic_in_use(critic, critic_strength) and self.critic is not None:
             strength = self.critic.strength if critic_strength is None else critic_strength
-            items.append(("critic", _CriticEvidence(self.critic), strength))
+            items.append(("critic", self.critic, strength))
             pools = [self.critic.pool]
         gendered = False
         if gender is not None or gender_strength is not None:

@@ -72,10 +72,10 @@ class Critic:
         logit_bad = ((x - self.mean) / self.scale) @ self.weights + self.intercept
         return 1.0 / (1.0 + np.exp(np.clip(logit_bad, -50, 50)))
 
-    def log_weights(self, names: Sequence[str], strength: float | None = None) -> np.ndarray:
-        """Log importance weight of each name: strength * log P(passable)."""
-        s = self.strength if strength is None else strength
-        return s * np.log(np.maximum(self.rate(names), FLOOR))
+    def log_weights(self, names: Sequence[str], strength: float = 1.0) -> np.ndarray:
+        """Log importance weight of each name: strength * log P(passable) (at 1, the sampler's `Evidence`
+        protocol; the sampler multiplies by the strength in force)."""
+        return strength * np.log(np.maximum(self.rate(names), FLOOR))
 
     def explain(self, name: str, top: int = 4) -> list[Contribution]:
         """The features that moved `name`'s odds of reading as passable most, largest effect first
