@@ -15,6 +15,14 @@ never seen in training and are scored with `xiaming.score` (proper probabilities
 counted). Before the first fold a short probe measures each model's step rate, so the cosine
 learning-rate schedule ends when the budget does (`--max-steps` fixes the steps instead).
 
+With `--stage wuxia` (and `--init base`), each fold's fine-tuned model goes through a training stage
+first, as `scripts/build_pretrained.py --stage wuxia` builds the shipped models: the base is
+fine-tuned on every name of the three wuxia lists except the fold's test names (early-stopped like a
+list, `build_pretrained.list_config`), then that stage model on the fold's training names:
+
+    python benchmarks/compare.py --corpus jinyong --folds 5 --max-steps 600 --threads 1 --models transformer \
+        --init src/xiaming/pretrained/base.safetensors --stage wuxia
+
 Prints one table (model, parameters, steps, characters/s, held-out bits/char, novelty, fragments,
 glued, and detectability: the cross-validated accuracy of a classifier telling the run's samples
 from the fold's held-out names, see `xiaming.realism`; 50% = indistinguishable; needs scikit-learn,
@@ -36,15 +44,20 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
-from xiaming import models
-from xiaming.checkpoint import load_checkpoint
-from xiaming.corpus import NameList, load_names, read_names
-from xiaming.errors import XiamingError
-from xiaming.evaluate import draw_samples, held_out, sample_stats
-from xiaming.train import TrainConfig, train
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+from build_pretrained import STAGES, list_config, stage_entries  # noqa: E402  (scripts/ is on sys.path)
+
+from xiaming import models  # noqa: E402
+from xiaming.checkpoint import load_checkpoint  # noqa: E402
+from xiaming.corpus import NameList, load_names, read_names  # noqa: E402
+from xiaming.errors import XiamingError  # noqa: E402
+from xiaming.evaluate import draw_samples, held_out, sample_stats  # noqa: E402
+from xiaming.train import TrainConfig, train  # noqa: E402
 
 LN2 = math.log(2)
 
@@ -59,6 +72,7 @@ class Setting:
     shape: dict = field(default_factory=dict)  # config fields over the preset, e.g. {"n_layer": 4}
     init: str | None = None  # a pretrained checkpoint to fine-tune (its kind and shape are kept)
     train: dict = field(default_factory=dict)  # TrainConfig fields over the benchmark's, e.g. {"unk_rate": 0.0}
+    stage: str | None = None  # a training stage between `init` and the fold's names (build_pretrained.STAGES)
 
 
 # Settings meant to do well within minutes on a 2-core CPU; --size, --lr, --batch-size and --shape
@@ -156,11 +170,28 @@ def plan_steps(kind: str, data: NameList, setting: Setting, args, workdir: Path)
     return max_steps, max(1, max_steps // args.evals)
 
 
+def stage_names(stage: str, leave_out: Iterable[str]) -> NameList:
+    """The names of the lists of a training stage (`build_pretrained.STAGES`), without kind markers (as
+    `--corpus` reads a list) and without `leave_out`, e.g. a fold's test names."""
+    return NameList([name for name, _ in stage_entries(stage, leave_out)], "builtin:" + "+".join(STAGES[stage]))
+
+
+def train_stage(setting: Setting, fold: str, test: list[str], args, workdir: Path) -> Path:
+    """`setting.init` fine-tuned on the names of `setting.stage` but the fold's `test` names, as
+    build_pretrained trains its stage (`list_config`: early-stopped, its steps fixed, not its time)."""
+    out = workdir / f"stage-{setting.stage}-{fold}.safetensors"
+    train(stage_names(setting.stage, test), None, out, list_config(args.seed), init=setting.init, device=args.device,
+          log=lambda _m: None, progress_bar=False, force=True)
+    return out
+
+
 def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Setting, plan: tuple[int, int],
             args, workdir: Path) -> Run:
-    """Train `kind` on `data` within the budget, then score `test` and draw samples."""
+    """Train `kind` on `data` within the budget (from the fold's stage model when `setting.stage`),
+    then score `test` and draw samples."""
     max_steps, eval_interval = plan
     out = workdir / f"{kind}-{fold}.safetensors"
+    init = train_stage(setting, fold, test, args, workdir) if setting.stage else setting.init
     config = train_config(setting, args, max_steps, args.budget, eval_interval, len(data.names))
     curve: list = []
     seen: list = [None]
@@ -183,7 +214,7 @@ def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Sett
 
     result = train(data, None if setting.init else kind, out, config, size=setting.size,
                    model_overrides=setting.shape, device=args.device, log=lambda _m: None, progress_bar=False,
-                   should_stop=watch, init=setting.init)
+                   should_stop=watch, init=init)
     record(result.step)
     ckpt = load_checkpoint(out, device=args.device)
     score = held_out(ckpt.model, ckpt.vocab, test, ckpt.names)
@@ -386,12 +417,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--init", action="append", default=[],
                    help="also fine-tune this pretrained checkpoint (path or 'base') on each fold, as the model "
                         "'finetuned' (repeatable: one row 'finetuned:STEM' per checkpoint)")
+    p.add_argument("--stage", choices=sorted(STAGES), default=None,
+                   help="fine-tune each --init first on every name of the stage's lists but the fold's test names "
+                        "(scripts/build_pretrained.py's STAGES; needs --corpus and --init); rows 'finetuned+STAGE'")
     p.add_argument("--out", default=None, help="folder for results.json and the plot (default runs/compare-<data>)")
     args = p.parse_args(argv)
     if bool(args.corpus) == bool(args.train) or bool(args.train) != bool(args.test):
         p.error("give either --corpus (with --folds) or both --train and --test")
     if args.corpus and args.folds < 2:
         p.error("--folds must be at least 2")
+    if args.stage and not (args.corpus and args.init):
+        p.error("--stage needs --corpus and --init")
     if args.budget <= 0 or args.evals < 1 or args.samples < 0:
         p.error("--budget and --evals must be positive, --samples 0 or more")
     return args
@@ -443,9 +479,9 @@ def main(argv=None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     setting_of = settings(args, kinds, sum(len(n) for n in splits[0][1].names))
     for init in args.init:
-        row = FINETUNED if len(args.init) == 1 else f"{FINETUNED}:{Path(init).stem}"
+        row = FINETUNED + (f"+{args.stage}" if args.stage else "") + ("" if len(args.init) == 1 else f":{Path(init).stem}")
         kinds.append(row)
-        setting_of[row] = Setting(init=init)
+        setting_of[row] = Setting(init=init, stage=args.stage)
     if args.threads:
         torch.set_num_threads(args.threads)
     load, cores, threads = os.getloadavg()[0], os.cpu_count() or 1, torch.get_num_threads()

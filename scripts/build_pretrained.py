@@ -3,6 +3,7 @@
     python scripts/build_pretrained.py                                   # fine-tune the shipped base
     python scripts/build_pretrained.py --ancient ../shared/data/ancient_names.txt   # pretrain a new base first
     python scripts/build_pretrained.py --corpora liangyusheng            # one list; the other files stay as they are
+    python scripts/build_pretrained.py --stage wuxia                     # base -> every wuxia name -> each list
 
 With `--ancient` (the 253,589 historical names of shared/data, see README), it first pretrains the
 `base` model on that corpus; otherwise it fine-tunes the shipped `base` (or `--base PATH`). Each
@@ -26,6 +27,11 @@ names apart 80.7% of the time with bridges, 87.7% without; README, "Pretraining 
 and a blind panel saw no better names. `--bridges-only` writes just the bridges
 (`WORK/jinyong-bridge.safetensors`), the `--init` that `benchmarks/compare.py` measures.
 
+With `--stage wuxia`, the base is first fine-tuned on every name of the three wuxia lists (`STAGES`),
+each list's panel holdout left out (so the panel's real names stay unseen by every shipped model),
+and each of those lists is then fine-tuned from that one stage model (`WORK/wuxia-stage.safetensors`).
+`benchmarks/compare.py --stage wuxia` measures the same stage per fold, without the fold's test names.
+
 Training runs in `--work` (checkpoints and resumable states); the shipped copies are written in
 float16, which halves their size. The base model ships without its 250k-name training list (it
 would triple the package size).
@@ -36,6 +42,7 @@ from __future__ import annotations
 import argparse
 import random
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
@@ -53,6 +60,9 @@ HOLDOUT = 0.1  # share of each list kept out of training for the blind panel
 # as benchmarks/compare.py measured them)
 BRIDGES: dict[str, tuple[str, ...]] = {"jinyong": ("gulong",), "gulong": ("jinyong",),
                                        "liangyusheng": ("jinyong", "gulong")}
+# Training stages between the base and the lists (`--stage`): one fine-tuning of the base on every name of
+# these lists (panel holdouts left out), from which each of them is then fine-tuned
+STAGES: dict[str, tuple[str, ...]] = {"wuxia": ("jinyong", "gulong", "liangyusheng")}
 # Sampling defaults per shipped model, from the sweep of benchmarks/realism.py (README, "Realism").
 # top-p 0.9 cut the tail of unlikely characters (a Jin Yong sample with a character the list never
 # uses: 23% at the plain setting, 9.5% here, 34% of real held-out names), kept the length
@@ -83,7 +93,8 @@ def ship(trained: Path, name: str, keep_names: bool = True, names: list[str] | N
     if not str(info.get("source", "")).startswith("builtin:"):
         info["source"] = Path(info["source"]).name
     if info.get("init"):
-        info["init"] = "base" + "".join(f" via {b}" for b in info.get("bridge", []))  # e.g. "base via gulong"
+        via = list(info.get("bridge", [])) + ([f"the {info['stage']} stage"] if info.get("stage") else [])
+        info["init"] = "base" + "".join(f" via {b}" for b in via)  # e.g. "base via gulong", "base via the wuxia stage"
     listed = (ckpt.names if names is None else names) if keep_names else []
     save_checkpoint(out, ckpt.model, ckpt.kind, ckpt.vocab, info, listed, dtype=torch.float16, sampling=sampling)
     print(f"shipped {out} ({out.stat().st_size / 1e6:.2f} MB), best validation {ckpt.train['best_val_bits']:.3f} bits/char")
@@ -128,20 +139,52 @@ def bridge(corpus: str, base: Path | str, work: Path, seed: int) -> Path | str:
     return out
 
 
+def stage_entries(stage: str, leave_out: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Every distinct name of the lists of `stage` (`STAGES`) with its kind, in list order, without the
+    names in `leave_out` (left out of every list that has them); a name listed as both kinds is a name."""
+    left_out = set(leave_out)
+    merged: dict[str, str] = {}
+    for corpus in STAGES[stage]:
+        for name, kind in kinds_of(corpus).items():
+            if name not in left_out and (kind == "name" or name not in merged):
+                merged[name] = kind
+    return list(merged.items())
+
+
+def stage_holdouts(stage: str, holdout: float, seed: int) -> set[str]:
+    """The panel holdout names of every list of `stage`, chosen as `fine_tune` chooses them."""
+    return {n for corpus in STAGES[stage] for n in panel_holdout(list(kinds_of(corpus)), holdout, seed)}
+
+
+def train_stage(stage: str, base: Path | str, work: Path, holdout: float, seed: int) -> Path:
+    """The base fine-tuned on every name of the lists of `stage` (name kinds marked) but their panel
+    holdouts, like a list (`list_config`): the one model each of those lists is then fine-tuned from."""
+    entries = stage_entries(stage, stage_holdouts(stage, holdout, seed))
+    out = work / f"{stage}-stage.safetensors"
+    work.mkdir(parents=True, exist_ok=True)
+    train(NameList(kinds.encode(entries), "builtin:" + "+".join(STAGES[stage])), "lstm", out, list_config(seed),
+          init=base, force=True, progress_bar=False)
+    return out
+
+
 def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: int, package: Path = PACKAGE,
-              bridged: bool = False) -> Path:
-    """Fine-tune `base` (through the list's bridge when `bridged`) on a built-in list with name kinds
-    and a panel holdout; ship it."""
+              bridged: bool = False, stage: tuple[str, Path] | None = None) -> Path:
+    """Fine-tune `base` (through the list's bridge when `bridged`; from the model of a `stage`, given as
+    (stage name, its model from `train_stage`), when given) on a built-in list with name kinds and a
+    panel holdout; ship it."""
     listed = kinds_of(corpus)
     held = panel_holdout(list(listed), holdout, seed)
     kept = set(listed) - set(held)
     strings = kinds.encode((n, k) for n, k in listed.items() if n in kept)
     out = work / f"{corpus}.safetensors"
-    init = bridge(corpus, base, work, seed) if bridged else base
+    init = stage[1] if stage else bridge(corpus, base, work, seed) if bridged else base
     train(NameList(strings, f"builtin:{corpus}"), "lstm", out, list_config(seed), init=init, force=True,
           progress_bar=False)
     extra = {**kinds.metadata(), "panel_holdout": {"fraction": holdout, "seed": seed, "names": held},
-             "bridge": list(BRIDGES.get(corpus, ())) if bridged else []}
+             "bridge": list(BRIDGES.get(corpus, ())) if bridged and not stage else []}
+    if stage:
+        extra["stage"] = stage[0]
+        extra["stage_lists"] = list(STAGES[stage[0]])
     return ship(out, corpus, names=list(listed), sampling=DEFAULTS.get(corpus), extra=extra, package=package)
 
 
@@ -162,9 +205,14 @@ def main() -> None:
                         help="fine-tune each wuxia list through the other authors' lists first (see BRIDGES)")
     parser.add_argument("--bridges-only", action="store_true",
                         help="write only the bridges (WORK/LIST-bridge.safetensors), for benchmarks/compare.py --init")
+    parser.add_argument("--stage", choices=sorted(STAGES),
+                        help="fine-tune the base on every name of the stage's lists first (panel holdouts left out), "
+                             "then each of those lists from it (see STAGES)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
+    if args.stage and (args.bridges or args.bridges_only):
+        parser.error("--stage and --bridges are two recipes: give one")
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     base: Path | str = Path(args.base)
@@ -181,11 +229,17 @@ def main() -> None:
         copy = work / "base-shipped.safetensors"
         copy.write_bytes(Path(base).read_bytes())
         base = copy
-    for corpus in [c.strip() for c in args.corpora.split(",") if c.strip()]:
+    chosen = [c.strip() for c in args.corpora.split(",") if c.strip()]
+    staged: tuple[str, Path] | None = None
+    if args.stage and not args.bridges_only and set(chosen) & set(STAGES[args.stage]):
+        staged = (args.stage, train_stage(args.stage, base, work, args.holdout, args.seed))
+        print(f"{args.stage} stage: {staged[1]}")
+    for corpus in chosen:
         if args.bridges_only:
             print(f"{corpus}: {bridge(corpus, base, work, args.seed)}")
         else:
-            fine_tune(corpus, base, work, args.holdout, args.seed, Path(args.out), bridged=args.bridges)
+            in_stage = staged if staged and corpus in STAGES[staged[0]] else None
+            fine_tune(corpus, base, work, args.holdout, args.seed, Path(args.out), bridged=args.bridges, stage=in_stage)
 
 
 if __name__ == "__main__":

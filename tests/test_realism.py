@@ -219,6 +219,33 @@ def test_build_pretrained_bridges_wuxia_lists_through_the_other_author_without_t
     assert build.bridge("poets", "BASE", tmp_path, seed=0) == "BASE" and len(runs) == 1  # no bridge: the base
 
 
+def test_build_pretrained_wuxia_stage_holds_every_wuxia_name_but_the_panel_holdouts(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "build_pretrained.py"
+    spec = importlib.util.spec_from_file_location("build_pretrained", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    runs = []
+    monkeypatch.setattr(build, "train", lambda data, kind, out, config, **kw: runs.append((data, out, kw["init"])))
+    out = build.train_stage("wuxia", "BASE", tmp_path, holdout=0.1, seed=0)
+    (data, written, init), = runs
+    assert out == written == tmp_path / "wuxia-stage.safetensors" and init == "BASE"
+    lists = {c: build.kinds_of(c) for c in ("jinyong", "gulong", "liangyusheng")}
+    held = {n for c, listed in lists.items() for n in build.panel_holdout(list(listed), 0.1, seed=0)}
+    trained = kinds.strip_all(data.names)
+    assert len(held) > 300 and not set(trained) & held  # no shipped model's panel name is seen in the stage
+    assert set(trained) == set().union(*lists.values()) - held and len(trained) == len(set(trained))
+    assert kinds.EPITHET_MARK + "南海鳄神" in data.names  # epithets keep their marker
+    # each list is then fine-tuned from the stage model, without its own panel holdout, and says so
+    monkeypatch.setattr(build, "ship", lambda trained, name, **kw: kw["extra"])
+    extra = build.fine_tune("gulong", "BASE", tmp_path, 0.1, 0, tmp_path, stage=("wuxia", out))
+    data, _, init = runs[-1]
+    assert init == out and not set(kinds.strip_all(data.names)) & set(extra["panel_holdout"]["names"])
+    assert extra["stage"] == "wuxia" and extra["bridge"] == []
+
+
 def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_names):
     """Epithets of a made-up language start with x (names never hold one): asked for epithets the
     model starts with x, asked for names it does not, and the marker never shows."""
