@@ -22,7 +22,7 @@ from pathlib import Path
 
 from xiaming import models
 from xiaming.corpus import load_names
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 
 
 def bench_training(corpus: str, kinds: list[str], budget: float, seed: int) -> list[dict]:

@@ -58,8 +58,8 @@ def worker(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from xiaming.stream import StreamedNames
-    from xiaming.train import TrainConfig, train
+    from xiaming.training.stream import StreamedNames
+    from xiaming import TrainConfig, train
 
     stamps: list[float] = []
     cpu: list[float] = []  # this process's CPU seconds (all its threads) at the same moments

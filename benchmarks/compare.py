@@ -57,7 +57,7 @@ from xiaming.checkpoint import load_checkpoint  # noqa: E402
 from xiaming.corpus import NameList, load_names, read_names  # noqa: E402
 from xiaming.errors import XiamingError  # noqa: E402
 from xiaming.evaluate import draw_samples, held_out, sample_stats  # noqa: E402
-from xiaming.train import TrainConfig, train  # noqa: E402
+from xiaming import TrainConfig, train  # noqa: E402
 
 LN2 = math.log(2)
 

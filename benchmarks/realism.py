@@ -132,7 +132,7 @@ def train_fold(corpus: str, variant: str, fold: int, train_names: list[str], kin
     from xiaming import kinds
     from xiaming.checkpoint import load_checkpoint
     from xiaming.corpus import NameList
-    from xiaming.train import TrainConfig, train
+    from xiaming import TrainConfig, train
 
     strings = kinds.encode((n, kinds_of[n]) for n in train_names) if variant == "kinds" else list(train_names)
     out = work / f"{corpus}-{variant}-fold{fold}.safetensors"

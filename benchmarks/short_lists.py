@@ -45,7 +45,7 @@ import torch
 
 from xiaming.corpus import NameList
 from xiaming.namer import Namer
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 
 # 52 common English first names to train on, and 48 others to score the trained model on.
 EN_TRAIN = """james mary robert patricia john jennifer michael linda david elizabeth william barbara richard susan
@@ -144,7 +144,7 @@ def short_lists(seeds: list[int], cli: bool, repeats: int, mid: bool) -> None:
 RECIPE_RUN = """
 import json, sys
 from xiaming.corpus import load_names
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 names_file, out, kind, size, fields = sys.argv[1:6]
 r = train(load_names(names_file), kind, out, TrainConfig(**json.loads(fields)), size=size or None,
           log=lambda _m: None, progress_bar=False)

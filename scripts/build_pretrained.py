@@ -49,7 +49,7 @@ import torch
 from xiaming import corpora, kinds
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
 from xiaming.corpus import NameList, load_names
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "xiaming" / "pretrained"
 BASE_SHAPE = {"n_embd": 96, "n_hidden": 256, "n_layer": 1, "dropout": 0.1, "tie_weights": True}

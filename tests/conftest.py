@@ -47,7 +47,7 @@ def names_file(tmp_path_factory, tiny_names) -> str:
 def tiny_lstm(tmp_path_factory, tiny_names):
     """A small LSTM trained for a few hundred steps; returns (checkpoint path, TrainResult)."""
     from xiaming.corpus import NameList
-    from xiaming.train import TrainConfig, train
+    from xiaming import TrainConfig, train
 
     out = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     config = TrainConfig(max_steps=300, eval_interval=50, batch_size=32, seed=1)

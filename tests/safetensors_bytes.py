@@ -21,7 +21,7 @@ def small_checkpoint(path: Path, kind: str = "lstm", **overrides) -> Path:
     from xiaming import models
     from xiaming.checkpoint import save_checkpoint
     from xiaming.data import encode_names
-    from xiaming.train import TrainConfig
+    from xiaming import TrainConfig
     from xiaming.vocab import Vocab
 
     torch.manual_seed(0)

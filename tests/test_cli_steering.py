@@ -10,7 +10,7 @@ import torch
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
 from xiaming.corpus import NameList
 from xiaming.novelty import NoveltyFilter
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 from conftest import run_cli as run
 
 

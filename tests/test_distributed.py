@@ -17,9 +17,9 @@ import torch.multiprocessing as mp
 from conftest import make_names
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
 from xiaming.corpus import NameList
-from xiaming.distributed import SOLO, Group, all_sum, main_first
-from xiaming.stream import StreamedNames
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
+from xiaming.training.parallel import SOLO, Group, all_sum, main_first
+from xiaming.training.stream import StreamedNames
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 # tiny LSTM, no dropout; the once-seen characters exercise the unknown-character noise
@@ -90,7 +90,7 @@ CRASHING_RANK = textwrap.dedent("""
     import torch
     from xiaming.cli import main
 
-    t = importlib.import_module("xiaming.train")
+    t = importlib.import_module("xiaming.training.loop")
 
     torch.set_num_threads(1)
     if os.environ["RANK"] == "1":  # rank 1 dies without a word at step 25 (after the state of step 20)
@@ -147,10 +147,10 @@ def test_a_group_of_one_needs_no_process_group():
 def test_sigterm_becomes_one_error_and_none_once_the_rank_has_chosen_its_report():
     """torchrun sends SIGTERM to the surviving ranks when one fails; a rank already reporting its own
     error (a lost peer) must not have that report replaced by a second exception mid-way."""
-    from xiaming.distributed import RunStopped, _term_as_error
+    from xiaming.training.parallel import RunStopped, term_as_error
 
     before = signal.getsignal(signal.SIGTERM)
-    with _term_as_error(True) as switch:
+    with term_as_error(True) as switch:
         with pytest.raises(RunStopped, match="torchrun ended this process"):  # one line at the CLI
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)

@@ -15,7 +15,7 @@ from xiaming.engine import ENGINES, Engine  # noqa: E402
 from xiaming.engine.protocol import log_softmax  # noqa: E402
 from xiaming.namer import Namer  # noqa: E402
 from xiaming.pretrained import available  # noqa: E402
-from xiaming.train import TrainConfig, train  # noqa: E402
+from xiaming import TrainConfig, train  # noqa: E402
 from xiaming.vocab import Vocab  # noqa: E402
 
 TOL = 1e-5

@@ -24,7 +24,8 @@ from xiaming.evaluate import (
     load_eval_names,
     sample_stats,
 )
-from xiaming.train import TrainConfig, mean_nll, train
+from xiaming import TrainConfig, train
+from xiaming.training.trainer import mean_nll
 from xiaming.vocab import Vocab
 
 TRAINING = ["令狐冲", "岳灵珊", "任盈盈", "林平之", "田伯光", "东方不败", "仪琳", "向问天", "风清扬", "岳不群"]

@@ -140,7 +140,7 @@ def test_gender_steers_the_shipped_models(model):
 def made_up(tmp_path_factory) -> str:
     """An n-gram model of made-up Chinese names, surname + two characters of women's or men's names."""
     from xiaming.corpus import NameList
-    from xiaming.train import TrainConfig, train
+    from xiaming import TrainConfig, train
 
     rng = random.Random(0)
     names = sorted({rng.choice("张王李赵陈刘杨周吴徐") + "".join(rng.choice("芳娟婷燕霞刚强勇军峰") for _ in range(2))

@@ -20,7 +20,7 @@ from xiaming.cli import main
 from xiaming.corpus import NameList
 from xiaming.errors import ConfigError
 from xiaming.guard import OutputBusy, OutputLock, check_not_input, check_replace, lock_path
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -11,7 +11,7 @@ from xiaming.checkpoint import load_checkpoint, read_tensors, save_checkpoint, s
 from xiaming.corpus import NameList
 from xiaming.data import encode_names
 from xiaming.models.minchar import MinCharConfig, MinCharRNN, loss_and_grads, priming_ids, stream_from_targets
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 from xiaming.vocab import BOUNDARY, Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}

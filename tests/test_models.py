@@ -8,7 +8,7 @@ import torch
 from xiaming import models
 from xiaming.corpus import NameList
 from xiaming.errors import ConfigError
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 from xiaming.vocab import Vocab
 
 KINDS = list(models.MODELS)

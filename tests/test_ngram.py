@@ -15,7 +15,7 @@ from xiaming.corpus import NameList
 from xiaming.data import encode_names
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.models.ngram import NGramConfig, NGramLM
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 from xiaming.vocab import UNKNOWN, Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}

@@ -251,7 +251,7 @@ def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_name
     model starts with x, asked for names it does not, and the marker never shows."""
     from xiaming.corpus import NameList
     from xiaming.namer import Namer
-    from xiaming.train import TrainConfig, train
+    from xiaming import TrainConfig, train
 
     epithets = ["x" + n for n in tiny_names[:150]]
     strings = kinds.encode([(n, "name") for n in tiny_names[150:]] + [(e, "epithet") for e in epithets])
@@ -276,7 +276,7 @@ def test_fine_tuning_a_model_with_kinds_keeps_them_also_on_resume(tmp_path, tiny
     from xiaming.checkpoint import load_checkpoint
     from xiaming.corpus import NameList
     from xiaming.namer import Namer
-    from xiaming.train import TrainConfig, train
+    from xiaming import TrainConfig, train
 
     quiet = {"log": lambda _m: None, "progress_bar": False}
     strings = kinds.encode([(n, "name") for n in tiny_names[150:]] + [("x" + n, "epithet") for n in tiny_names[:150]])

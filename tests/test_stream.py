@@ -10,8 +10,8 @@ from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
 from xiaming.corpus import load_names, split
 from xiaming.data import encode_names
 from xiaming.errors import DataError
-from xiaming.stream import PackedSource, StreamedNames
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
+from xiaming.training.stream import PackedSource, StreamedNames
 from xiaming.vocab import Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
@@ -120,7 +120,7 @@ def test_the_cli_streams_with_one_flag(messy_file, tmp_path):
 def test_a_kind_with_its_own_algorithm_is_not_streamed(messy_file, tmp_path):
     from xiaming.errors import ConfigError
 
-    with StreamedNames(messy_file) as streamed, pytest.raises(ConfigError, match="--model ngram.*drop --stream"):
+    with StreamedNames(messy_file) as streamed, pytest.raises(ConfigError, match="model .ngram.: .*drop stream"):
         train(streamed, "ngram", tmp_path / "m.safetensors", TrainConfig(max_steps=5), **QUIET)
     assert not (tmp_path / "m.safetensors.lock").exists()
 

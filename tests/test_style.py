@@ -21,7 +21,7 @@ from xiaming.errors import CheckpointError, ConfigError
 from xiaming.namer import Namer
 from xiaming.style import (Calibration, NgramStyles, StyleJudge, fit_calibration, name_features, parse_weights,
                            shipped_calibration, who)
-from xiaming.train import TrainConfig, train
+from xiaming import TrainConfig, train
 from xiaming.score import UnknownShares
 from xiaming.vocab import BOUNDARY, UNKNOWN
 

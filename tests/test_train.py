@@ -8,7 +8,8 @@ import torch
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
 from xiaming.corpus import NameList
 from xiaming.errors import CheckpointError, ConfigError, DataError, XiamingWarning
-from xiaming.train import TrainConfig, lr_at, train
+from xiaming import TrainConfig, train
+from xiaming.training.trainer import lr_at
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 
@@ -80,9 +81,11 @@ def test_schedule_warms_up_then_decays_to_the_floor():
 
 @pytest.mark.parametrize("field, value, flag", [("max_steps", 0, "--max-steps"), ("val_fraction", 1.5, "--val-fraction"),
                                                 ("lr", -1.0, "--lr"), ("batch_size", 0, "--batch-size")])
-def test_bad_training_values_name_their_flag(field, value, flag):
-    with pytest.raises(ConfigError, match=flag):
+def test_bad_training_values_name_their_field(field, value, flag):
+    with pytest.raises(ConfigError) as err:
         TrainConfig(**{field: value}).validate()
+    assert (err.value.field, err.value.value) == (field, value)
+    assert err.value.render(lambda name: "--" + name.replace("_", "-")).startswith(f"{flag} {value}: must be")
 
 
 def test_fine_tuning_keeps_known_rows_and_grows_the_vocabulary(tiny_lstm, tmp_path):
@@ -108,7 +111,7 @@ def test_fine_tuning_rejects_a_different_kind_or_shape(tiny_lstm, tiny_names, tm
     data = NameList(tiny_names, "x")
     with pytest.raises(ConfigError, match="does not match"):
         train(data, "gru", tmp_path / "a.safetensors", init=tiny_lstm[0], **QUIET)
-    with pytest.raises(ConfigError, match="only --dropout"):
+    with pytest.raises(ConfigError, match="only dropout"):
         train(data, None, tmp_path / "b.safetensors", init=tiny_lstm[0], model_overrides={"n_hidden": 7}, **QUIET)
 
 
@@ -120,7 +123,7 @@ def test_resume_lists_every_flag_it_cannot_honour_and_force_keeps_the_saved_ones
     changed = TrainConfig(max_steps=8, eval_interval=2, batch_size=32, lr=0.1, seed=3, unk_rate=0.2)
     with pytest.raises(ConfigError) as info:
         train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, **QUIET)
-    message = str(info.value)
+    message = info.value.render(lambda name: "--" + name.replace("_", "-"))  # as the CLI shows it
     for expected in ("--model gru (saved lstm)", "--batch-size 32 (saved 16)", "--lr 0.1 (saved 0.01)",
                      "--unk-rate 0.2 (saved 0.5)", "--n-hidden 99 (saved 32)", "--force"):
         assert expected in message, message
@@ -147,14 +150,16 @@ def test_resume_with_a_damaged_state_names_the_file(tiny_names, tmp_path):
 
 
 def test_fine_tuning_checks_dropout_like_every_other_value(tiny_lstm, tiny_names, tmp_path):
-    with pytest.raises(ConfigError, match=r"--dropout 1\.5: must be in \[0, 1\)"):
+    with pytest.raises(ConfigError, match=r"dropout 1\.5: must be in \[0, 1\)"):
         train(NameList(tiny_names, "x"), None, tmp_path / "ft.safetensors", init=tiny_lstm[0],
               model_overrides={"dropout": 1.5}, **QUIET)
     assert not (tmp_path / "ft.safetensors").exists()
 
 
 def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
-    from xiaming.train import Progress, TrainingLoop, build_trainer, prepare_run
+    from xiaming.training.loop import Progress, TrainingLoop, build_trainer
+    from xiaming.training.parallel import SOLO
+    from xiaming.training.plan import prepare_run
 
     data = NameList(tiny_names, "x")
     out = tmp_path / "m.safetensors"
@@ -164,10 +169,10 @@ def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
     tuned = prepare_run(data, out, None, TrainConfig(), init=tiny_lstm[0])
     assert tuned.kind == "lstm" and tuned.model_config.dropout == 0.3 and tuned.base is not None
     assert tuned.peak_lr == pytest.approx(3e-3 / 3)
-    session = build_trainer(fresh, device="cpu")
+    session = build_trainer(fresh, data, SOLO)
     loss, chars = session.trainer.step(0)
     assert math.isfinite(loss) and chars > 0
-    loop = TrainingLoop(fresh, session, data, out, Progress(), {}, log=lambda _m: None)
+    loop = TrainingLoop(fresh, session, data, out, Progress(), {}, SOLO)
     class Never:
         requested = False
     assert loop.run(Never(), progress_bar=False) == "max_steps"
@@ -180,7 +185,7 @@ def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
 def test_a_diverging_run_stops_and_keeps_the_last_good_files(tiny_names, tmp_path, monkeypatch, capsys):
     """Weights turned NaN at step 7 make the loss NaN: the run stops naming the step, and neither the
     checkpoint nor the resumable state is overwritten with the broken weights."""
-    from xiaming import train as training
+    from xiaming.training import trainer as training
     from xiaming.errors import TrainingDiverged
 
     original = training.GradientTrainer.step
@@ -212,7 +217,7 @@ def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names)
     long as the longest (8.9 GB for one 50 MB line under a raised --max-name-len)."""
     from xiaming import models
     from xiaming.data import encode_names, length_batches
-    from xiaming.train import batches_nll, mean_nll
+    from xiaming.training.trainer import batches_nll, mean_nll
     from xiaming.vocab import Vocab
 
     names = tiny_names[:200] + ["ab" * 2500]
@@ -239,7 +244,7 @@ def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, t
     assert MAX_STORED_NAME_LEN == LONGEST_NAME
     names = tmp_path / "n.txt"
     names.write_text("\n".join(tiny_names), encoding="utf-8")
-    with pytest.raises(ConfigError, match=rf"^--max-name-len 100000000: at most {LONGEST_NAME}"):
+    with pytest.raises(ConfigError, match=rf"^max_name_len 100000000: at most {LONGEST_NAME}"):
         load_names(names, max_len=100_000_000)
     with pytest.raises(DataError, match=r"a name of 65,537 characters"):  # the API reads with no limit
         train(NameList(tiny_names + ["a" * (LONGEST_NAME + 1)], "x"), "gru", tmp_path / "m.safetensors",
@@ -247,7 +252,7 @@ def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, t
 
 
 def test_validation_cadence_is_scaled_to_the_list_unless_given():
-    from xiaming.train_config import cadence
+    from xiaming.training.config import cadence
 
     assert cadence(47, 64) == (10, 5)  # a short list: checked every 10 steps, stopped after 5 checks without gain
     assert cadence(6400, 64) == cadence(300_000, 64) == (100, 10)  # long lists: as before issue 25

@@ -75,7 +75,7 @@ def _rank(rank: int, port: int, folder: str) -> None:
 
 def _run_all(tmp_path: Path) -> dict[str, str]:
     from xiaming import train
-    from xiaming.stream import StreamedNames
+    from xiaming.training.stream import StreamedNames
 
     train(NameList(_names(), "made-up"), "lstm", tmp_path / "one.safetensors", _config(), size="tiny", **QUIET)
     more = NameList(_names()[:60] + ["孙行者", "白龙马"], "more")  # new characters: the vocabulary grows

@@ -172,7 +172,7 @@ def test_every_door_refuses_a_damaged_file(lstm, tmp_path, capsys, names_file):
     from xiaming.cli import main
     from xiaming.corpus import load_names
     from xiaming.namer import Namer
-    from xiaming.train import train
+    from xiaming import train
     from xiaming.web.backend import Backend
 
     folder = tmp_path / "models"
@@ -192,7 +192,7 @@ def test_every_door_refuses_a_damaged_file(lstm, tmp_path, capsys, names_file):
 
 def test_a_damaged_training_state_is_refused_on_resume(tmp_path, names_file):
     from xiaming.corpus import load_names
-    from xiaming.train import TrainConfig, train
+    from xiaming import TrainConfig, train
 
     out = tmp_path / "m.safetensors"
     config = TrainConfig(max_steps=2, eval_interval=1, batch_size=8)

@@ -23,12 +23,12 @@ from .constraints import SampleOptions
 from .corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
 from .namer import NameResult, Namer, ScoredName
-from .train_config import TrainConfig
+from .training.config import TrainConfig
 from .verse import VerseName, VerseResult, verse_names
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
-    from .train import TrainResult
+    from .training.loop import TrainResult
 
 __version__ = "0.1.0"
 GenerateResult = NameResult  # the one result type of generate and best
@@ -60,25 +60,20 @@ TORCH_HINT = 'training needs PyTorch: pip install "xiaming[train]"'
 
 
 def _train_module():
-    """`xiaming.train` (the module), imported on first use: it needs torch, which generating does not."""
+    """`xiaming.training.loop`, imported on first use: it needs torch, which generating does not."""
     import importlib
 
     try:
-        return importlib.import_module(".train", __name__)
+        return importlib.import_module(".training.loop", __name__)
     except ModuleNotFoundError as exc:
         if exc.name == "torch":
             raise ConfigError(TORCH_HINT) from None
         raise
-    finally:
-        globals()["train"] = _train_entry  # importing the submodule rebinds the package's `train` to it
 
 
-def _train_entry(*args: Any, **kwargs: Any) -> "TrainResult":
-    """Train a model (see `xiaming.train.train`); needs torch, imported only now."""
+def train(*args: Any, **kwargs: Any) -> "TrainResult":
+    """Train a model (see `xiaming.training.loop.train`); needs torch, imported only now."""
     return _train_module().train(*args, **kwargs)
-
-
-train = _train_entry
 
 
 def __getattr__(name: str) -> Any:

@@ -405,10 +405,10 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     scoring (their answer is ambiguous) but stay in training. With `samples`, each fold model also
     invents that many names (new under the strict rule), scored the same way and marked
     `generated`. Minutes on a CPU; torch needed."""
-    from . import corpora, kinds
+    from . import corpora, kinds, train
     from .corpus import NameList
     from .namer import Namer
-    from .train import TrainConfig, train
+    from .training import TrainConfig
 
     styles = list(lists)
     kind_of: dict[str, dict[str, str]] = {}  # built-in lists train with name kinds, as the shipped models do

@@ -1,4 +1,4 @@
-"""`xiaming train`: its flags, and the call of `xiaming.train.train`."""
+"""`xiaming train`: its flags, and the call of `xiaming.train`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ _TRAIN_FLAGS = ("max_steps", "max_time", "batch_size", "lr", "weight_decay", "gr
 def add_train(sub) -> None:
     from ..corpus import MAX_NAME_LEN
     from ..models import MODELS, SIZES
-    from ..train_config import (EVAL_INTERVAL_MAX, EVAL_INTERVAL_MIN, FINE_TUNE_DROPOUT, PATIENCE_MAX, PATIENCE_MIN,
+    from ..training.config import (EVAL_INTERVAL_MAX, EVAL_INTERVAL_MIN, FINE_TUNE_DROPOUT, PATIENCE_MAX, PATIENCE_MIN,
                                 TrainConfig)
 
     d = TrainConfig()
@@ -81,13 +81,15 @@ def add_train(sub) -> None:
 
 def _cmd_train(args) -> int:
     from ..corpus import load_names
-    from ..train import TrainConfig, resume_config, train
+    from ..training.loop import train
+    from ..training.parallel import is_main_process
+    from ..training.plan import TrainConfig, resume_config
 
     given = {name: getattr(args, name) for name in _TRAIN_FLAGS if getattr(args, name) is not None}
     config = (resume_config(args.output, given) if args.resume else None) or TrainConfig(**given)
     config.validate()
     if args.stream:
-        from ..stream import StreamedNames
+        from ..training.stream import StreamedNames
 
         data = StreamedNames(args.names, encoding=args.encoding, max_len=args.max_name_len)
     else:
@@ -99,8 +101,6 @@ def _cmd_train(args) -> int:
     result = train(data, args.model, args.output, config, size=args.size, model_overrides=overrides,
                    resume=args.resume, device=args.device, log=log, progress_bar=not quiet, init=args.init,
                    force=args.force)
-    from ..distributed import is_main_process
-
     if not is_main_process():  # under torchrun, rank 0 alone reports
         return 130 if result.stopped == "interrupted" else 0
     if args.json:

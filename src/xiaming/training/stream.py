@@ -1,6 +1,6 @@
 """Streaming a names file too large to hold: train on millions of lines in bounded memory.
 
-`xiaming train huge.txt --stream` (or `StreamedNames(path)` passed to `train.train`) never holds
+`xiaming train huge.txt --stream` (or `StreamedNames(path)` passed to `xiaming.train`) never holds
 the list as Python strings or padded tensors. It reads the file twice, line by line
 (`corpus.iter_lines`, so encodings, CRLF, blank and over-long lines are handled as for a whole file):
 
@@ -16,7 +16,7 @@ the list as Python strings or padded tensors. It reads the file twice, line by l
 Batches are then read from the packed file through a memory map: each step draws the same indices
 from the same generator as the in-memory trainer, so a streamed run computes exactly what a run on
 the whole file computes (same vocabulary, same batches, same losses, same weights); only the
-rows of the batch are read, by each rank only its own share (`distributed.ShardedTrainer`). What
+rows of the batch are read, by each rank only its own share (`trainer.GradientTrainer`). What
 stays in memory is the hashes during the scan (8 bytes a line), the held-out names and the
 memory-mapped pages the kernel chooses to cache (file pages, shared by the processes of one
 machine and given back under pressure); the model and the batches do not grow with the file.
@@ -40,12 +40,11 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from . import checkpoint as ckpt
-from . import corpora, models
-from .corpus import MAX_NAME_LEN, NameList, TooLong, check_longest, check_max_len, check_names_file, iter_lines
-from .errors import ConfigError, DataError
-from .score import UnknownShares
-from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from .. import corpora
+from ..corpus import MAX_NAME_LEN, NameList, TooLong, check_max_len, check_names_file, iter_lines
+from ..errors import ConfigError, DataError
+from ..vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from .sources import Split
 
 _FLUSH = 1 << 20  # code points buffered before a write
 
@@ -192,6 +191,15 @@ class StreamedNames:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    streamed = True  # a `sources.DataSource`
+
+    def split(self, val_fraction: float, seed: int) -> Split:
+        layout = self.layout(val_fraction, seed)
+        return Split(range(layout.train_count), layout.val_names, layout.train_vocab(), layout.max_len)
+
+    def batches(self, plan) -> "PackedSource":
+        return PackedSource(self.layout(plan.config.val_fraction, plan.config.seed), plan.vocab)
+
     def for_checkpoint(self) -> NameList:
         """What the training loop saves with each checkpoint: the source and the name list in blocks."""
         return NameList(NameBlocks(self.names.path), self.source)  # type: ignore[arg-type]
@@ -219,7 +227,7 @@ class StreamedNames:
         if self._layout is not None and (self._layout.val_fraction, self._layout.seed) == (val_fraction, seed):
             return self._layout
         if not 0.0 < val_fraction < 1.0:
-            raise ConfigError(f"--val-fraction {val_fraction}: must be between 0 and 1")
+            raise ConfigError("val_fraction", val_fraction, "must be between 0 and 1")
         n = self.count
         n_val = min(max(1, round(n * val_fraction)), n - 1)
         is_val = np.zeros(n, dtype=bool)
@@ -262,7 +270,7 @@ class StreamedNames:
 
 
 class PackedSource:
-    """Training rows read from a `Layout`'s packed file (a `distributed.BatchSource`)."""
+    """Training rows read from a `Layout`'s packed file (a `sources.BatchSource`)."""
 
     def __init__(self, layout: Layout, vocab: Vocab) -> None:
         self.layout = layout
@@ -304,84 +312,3 @@ class PackedSource:
     def rare_ids(self) -> torch.Tensor:
         once = sorted(c for c, n in self.layout.char_counts.items() if n == 1)
         return torch.tensor([self.vocab.id(c) for c in once], dtype=torch.long)
-
-
-def prepare_run(data: StreamedNames, out: Path, kind: str | None, config, size: str | None,
-                model_overrides: dict | None, resume: bool, init, force: bool, log: Callable[[str], None]):
-    """`train.prepare_run` for streamed names: the same decisions, the vocabulary from the layout."""
-    from .train import (FINE_TUNE_DROPOUT, RunPlan, TrainConfig, _load_base, inherited_metadata, read_run,
-                        resumed_config)
-
-    if resume:
-        run = read_run(ckpt.state_path(out))
-        config = resumed_config(run, kind, config, size, model_overrides, init, force, log)
-        layout = data.layout(config.val_fraction, config.seed)
-        check_longest(layout.max_len, data.source)
-        vocab, listed = Vocab.from_dict(run["vocab"]), layout.train_vocab()
-        fits = set(listed.chars) <= set(vocab.chars) if run.get("init") else listed.to_dict() == run["vocab"]
-        if not fits:
-            raise DataError(f"{data.source}: the names differ from those the run to resume was started with")
-        kind = run["kind"]
-        lr = config.lr if config.lr is not None else models.spec(kind).lr / (3 if run.get("init") else 1)
-        return RunPlan(kind, models.config_from_dict(kind, run["model_config"]), config, vocab,
-                       _Counted(layout.train_count), layout.val_names, lr, run.get("init"), None, resume=True,
-                       inherited=inherited_metadata(run))
-    config = config or TrainConfig()
-    config.validate()
-    layout = data.layout(config.val_fraction, config.seed)
-    check_longest(layout.max_len, data.source)  # names read with no limit (the Python API)
-    train_names = _Counted(layout.train_count)
-    if init is not None:
-        base = _load_base(init, kind)
-        overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
-        if set(overrides) - {"dropout"}:
-            raise ConfigError("--init keeps the base model's shape; only --dropout may be changed")
-        window = getattr(base.config, "block_size", None)
-        if window is not None and layout.max_len >= window:
-            raise ConfigError(f"--init {init}: the base reads names of at most {window - 1} characters; "
-                              f"{data.source} has longer ones")
-        vocab = base.vocab.union(layout.train_vocab())
-        if "dropout" in models.config_fields(base.kind):
-            overrides.setdefault("dropout", FINE_TUNE_DROPOUT)
-        shape = {k: v for k, v in asdict(base.config).items() if k not in overrides}
-        model_config = models.make_config(base.kind, {**shape, "vocab_size": vocab.size}, None, **overrides)
-        lr = config.lr if config.lr is not None else models.spec(base.kind).lr / 3
-        return RunPlan(base.kind, model_config, config, vocab, train_names, layout.val_names, lr, str(init), base,
-                       inherited=inherited_metadata(base.train))
-    kind = kind or "lstm"
-    vocab = layout.train_vocab()
-    data_fields = {"vocab_size": vocab.size, "block_size": max(32, layout.max_len + 1)}
-    model_config = models.make_config(kind, data_fields, size, **(model_overrides or {}))
-    lr = config.lr if config.lr is not None else models.spec(kind).lr
-    return RunPlan(kind, model_config, config, vocab, train_names, layout.val_names, lr)
-
-
-class _Counted:
-    """Stands for the training names where only their number is read (a run's report)."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-
-    def __len__(self) -> int:
-        return self.count
-
-
-def build_trainer(plan, data: StreamedNames, group):
-    """`train.build_trainer` for streamed names: the model, a `ShardedTrainer` over the packed file."""
-    from .distributed import ShardedTrainer
-    from .train import Session, validation_batches
-
-    torch.manual_seed(plan.config.seed)
-    model = models.build_model(plan.kind, plan.model_config)
-    if not isinstance(model, torch.nn.Module):
-        raise ConfigError(f"--model {plan.kind} trains with its own algorithm, not gradients; --stream trains "
-                          f"the neural models only")
-    if plan.base is not None:
-        models.transfer_weights(plan.base.model, plan.base.vocab.chars, model, plan.vocab.chars)
-    model = model.to(group.device)
-    layout = data.layout(plan.config.val_fraction, plan.config.seed)
-    val_batches = validation_batches(plan.vocab, plan.val_names, group.device)
-    shares = UnknownShares(plan.vocab)
-    unknown_nats = -sum(shares.log_share(c) for name in plan.val_names for c in name if c not in plan.vocab)
-    trainer = ShardedTrainer(model, PackedSource(layout, plan.vocab), plan.config, plan.peak_lr, group)
-    return Session(model, trainer, group.device, val_batches, unknown_nats)

@@ -1,12 +1,12 @@
 """The training settings, apart from the training loop so that the command line can show their
-defaults (and `--help` works) without importing torch; `train.py` re-exports them."""
+defaults (and `--help` works) without importing torch."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 # Dropout when fine-tuning on a (small) list: the small preset's. In 5-fold cross-validation it gave
 # 0.11 (jinyong) and 0.21 (gulong) bits/char lower held-out loss than the base's 0.1 (see README).
@@ -32,23 +32,23 @@ class TrainConfig:
     seed: int = 0  # seeds the split, the initial weights, dropout and batch order
 
     def validate(self) -> None:
-        """Raise ConfigError naming the flag of the first out-of-range value."""
+        """Raise ConfigError naming the field of the first out-of-range value."""
         checks = [
-            ("max-steps", self.max_steps >= 1, "at least 1"),
-            ("max-time", self.max_time is None or self.max_time > 0, "positive"),
-            ("batch-size", self.batch_size >= 1, "at least 1"),
+            ("max_steps", self.max_steps >= 1, "at least 1"),
+            ("max_time", self.max_time is None or self.max_time > 0, "positive"),
+            ("batch_size", self.batch_size >= 1, "at least 1"),
             ("lr", self.lr is None or self.lr > 0, "positive"),
-            ("weight-decay", self.weight_decay >= 0, "non-negative"),
-            ("grad-clip", self.grad_clip > 0, "positive"),
-            ("warmup-steps", self.warmup_steps >= 0, "non-negative"),
-            ("eval-interval", self.eval_interval is None or self.eval_interval >= 1, "at least 1"),
+            ("weight_decay", self.weight_decay >= 0, "non-negative"),
+            ("grad_clip", self.grad_clip > 0, "positive"),
+            ("warmup_steps", self.warmup_steps >= 0, "non-negative"),
+            ("eval_interval", self.eval_interval is None or self.eval_interval >= 1, "at least 1"),
             ("patience", self.patience is None or self.patience >= 1, "at least 1"),
-            ("val-fraction", 0 < self.val_fraction < 1, "between 0 and 1"),
-            ("unk-rate", 0 <= self.unk_rate < 1, "in [0, 1)"),
+            ("val_fraction", 0 < self.val_fraction < 1, "between 0 and 1"),
+            ("unk_rate", 0 <= self.unk_rate < 1, "in [0, 1)"),
         ]
-        for flag, ok, what in checks:
+        for name, ok, what in checks:
             if not ok:
-                raise ConfigError(f"--{flag} {getattr(self, flag.replace('-', '_'))}: must be {what}")
+                raise ConfigError(name, getattr(self, name), f"must be {what}")
 
     def resolved(self, train_names: int) -> "TrainConfig":
         """This config with an unset `eval_interval` or `patience` filled in by `cadence` for a list of
