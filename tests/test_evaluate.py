@@ -12,7 +12,6 @@ from torch import nn
 
 from xiaming import cli, load_model, models
 from xiaming.corpus import NameList
-from xiaming.data import encode_names
 from xiaming.errors import DataError
 from xiaming.score import BLOCKS
 from xiaming.evaluate import (
@@ -20,12 +19,12 @@ from xiaming.evaluate import (
     evaluate,
     held_out,
     is_glued,
-    length_tv,
     load_eval_names,
     sample_stats,
 )
 from xiaming import TrainConfig, train
-from xiaming.training.trainer import mean_nll
+from xiaming.realism import length_tv
+from xiaming.training.trainer import batches_nll, validation_batches
 from xiaming.vocab import Vocab
 
 TRAINING = ["令狐冲", "岳灵珊", "任盈盈", "林平之", "田伯光", "东方不败", "仪琳", "向问天", "风清扬", "岳不群"]
@@ -116,7 +115,7 @@ def test_held_out_matches_training_loss_when_all_chars_known():
     config = models.make_config("lstm", {"vocab_size": vocab.size, "block_size": 32}, "tiny")
     model = models.build_model("lstm", config).eval()
     result = held_out(model, vocab, TRAINING)
-    assert result.nats_per_char == pytest.approx(mean_nll(model, *encode_names(vocab, TRAINING)), rel=1e-5)
+    assert result.nats_per_char == pytest.approx(batches_nll(model, validation_batches(vocab, TRAINING, "cpu")), rel=1e-5)
     # repeats count as often as they appear
     twice = held_out(model, vocab, TRAINING[:1] * 2 + TRAINING[1:2])
     once = held_out(model, vocab, TRAINING[:2])

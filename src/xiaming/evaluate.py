@@ -24,25 +24,19 @@ and kind, as `generate` uses them).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
-
-import numpy as np
+from typing import Iterable, Sequence
 
 from . import novelty
-from .constraints import SampleOptions, compile_constraints
+from .constraints import SampleOptions
 from .corpus import NameList, load_names, read_names
 from .engine import as_engine
 from .pretrained import label
 from .errors import DataError
-from .sample import sample_batch
+from .realism import Realism, length_tv, measure
 from .score import corpus_nll, score_names
 from .vocab import Vocab
-
-if TYPE_CHECKING:
-    from .realism import Realism
 
 LN2 = math.log(2)
 
@@ -128,15 +122,6 @@ def is_glued(name: str, training_names: Iterable[str]) -> bool:
     return GluedTest(training_names)(name)
 
 
-def length_tv(a: Iterable[str], b: Iterable[str]) -> float:
-    """Total-variation distance between the length distributions of two name lists (0 same, 1 disjoint)."""
-    ca, cb = Counter(len(s) for s in a), Counter(len(s) for s in b)
-    na, nb = sum(ca.values()), sum(cb.values())
-    if na == 0 or nb == 0:
-        return 1.0 if na != nb else 0.0
-    return 0.5 * sum(abs(ca[k] / na - cb[k] / nb) for k in set(ca) | set(cb))
-
-
 def sample_stats(samples: Sequence[str], training_names: Iterable[str]) -> SampleStats:
     """Statistics of `samples` against the list the model was trained on."""
     training = set(training_names)
@@ -174,18 +159,11 @@ def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable
 
 def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | None = None,
                  batch: int = 1000, options: SampleOptions | None = None) -> list[str]:
-    """`n` names drawn with `options` (None: temperature 1, no constraint) and no novelty filter,
-    repeats kept (`model`: an inference engine, or a torch model)."""
-    engine = as_engine(model, vocab.size)
-    options = SampleOptions() if options is None else options
-    constraints = compile_constraints(vocab, options, engine.window, train_info)
-    rng = np.random.default_rng(seed)
-    out: list[str] = []
-    for _ in range(n):  # each batch adds at least one name in practice; the bound keeps it finite
-        if len(out) >= n:
-            break
-        out.extend(sample_batch(engine, vocab, min(batch, n - len(out)), constraints, options, rng)[0])
-    return out[:n]
+    """`Namer.sample` of a bare model (an inference engine, or a torch model) and its vocabulary: `n`
+    names drawn with `options` (None: temperature 1, no constraint), no novelty filter, repeats kept."""
+    from .namer import Namer
+
+    return Namer(as_engine(model, vocab.size), vocab, train=train_info).sample(n, seed, options, batch)
 
 
 def load_eval_names(source: str, encoding: str = "utf-8", max_len: int | None = 32) -> NameList:
@@ -215,11 +193,9 @@ def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0, 
     trained = trained_names(checkpoint.names, checkpoint.train)
     stats = found = None
     if n_samples > 0:
-        samples = draw_samples(model, vocab, n_samples, seed, checkpoint.train, options=options)
+        samples = checkpoint.sample(n_samples, seed, options)
         stats = replace(sample_stats(samples, checkpoint.names), names_length_tv=length_tv(samples, names.names))
         if realism:
-            from .realism import measure  # realism imports this module
-
             generated = checkpoint.generate(n_samples, options, seed=seed).names
             found = measure(generated, list(dict.fromkeys(names.names)), trained, classifier, seed)
     return Evaluation(

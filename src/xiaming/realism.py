@@ -35,7 +35,6 @@ from dataclasses import asdict, dataclass
 from typing import Callable, Iterable, Sequence
 
 from .errors import ConfigError
-from .evaluate import length_tv
 
 CLASSIFIERS = ("logistic", "bayes", "forest")  # logistic regression; naive Bayes and random forest as other families
 MAX_LEN_FEATURE = 6  # lengths from this on share one feature ("len:6+")
@@ -86,6 +85,15 @@ class Variety:
     def to_dict(self) -> dict:
         """JSON-ready."""
         return asdict(self)
+
+
+def length_tv(a: Iterable[str], b: Iterable[str]) -> float:
+    """Total-variation distance between the length distributions of two name lists (0 same, 1 disjoint)."""
+    ca, cb = Counter(len(s) for s in a), Counter(len(s) for s in b)
+    na, nb = sum(ca.values()), sum(cb.values())
+    if na == 0 or nb == 0:
+        return 1.0 if na != nb else 0.0
+    return 0.5 * sum(abs(ca[k] / na - cb[k] / nb) for k in set(ca) | set(cb))
 
 
 FREQUENCY_BUCKETS = (0, 1, 2, 5, 20)  # lower bounds of the character-frequency buckets ("f:5" = seen 5-19 times)
