@@ -49,7 +49,7 @@ def test_the_checkpoint_name_list_read_as_bytes_equals_the_joined_names(messy_fi
     with pytest.warns(UserWarning, match="longer than 32"), StreamedNames(messy_file) as streamed:
         streamed.layout(0.1, seed=0)
         whole = list(streamed.names)
-        blocks = streamed.for_checkpoint().names
+        blocks = streamed.names
         assert torch.equal(encode_list(blocks), encode_list(whole))  # bytes straight from the packed file
         assert decode_names(encode_list(blocks)) == whole
 

@@ -217,7 +217,7 @@ def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names)
     long as the longest (8.9 GB for one 50 MB line under a raised --max-name-len)."""
     from xiaming import models
     from xiaming.data import encode_names, length_batches
-    from xiaming.training.trainer import batches_nll, mean_nll
+    from xiaming.training.trainer import batches_nll
     from xiaming.vocab import Vocab
 
     names = tiny_names[:200] + ["ab" * 2500]
@@ -234,7 +234,6 @@ def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names)
         logits, _ = model(x, y)
         nll = torch.nn.functional.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1), ignore_index=-1)
     assert batches_nll(model, batches) == pytest.approx(float(nll), rel=1e-5)
-    assert mean_nll(model, x, y, batch_size=7) == pytest.approx(float(nll), rel=1e-5)
 
 
 def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, tmp_path):

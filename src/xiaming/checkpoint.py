@@ -155,7 +155,7 @@ def tensor_text(tensor) -> str:
 def encode_names(names: list[str]) -> "torch.Tensor":
     """The name list as one uint8 tensor (UTF-8, one name per line, no final newline).
 
-    A list that is already stored that way on disk (`stream.NameBlocks`, the distinct names of a
+    A list that is already stored that way on disk (`training.stream.PackedNames`, the distinct names of a
     streamed file) gives its bytes through `encoded()`: a two-million-name list then costs one copy
     of its bytes at each save, not a joined string, its encoding and a copy of that.
     """

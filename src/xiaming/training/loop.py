@@ -238,7 +238,7 @@ class TrainingLoop:
             "max_name_len": max(len(n) for n in source.names),
             "parameters": models.count_parameters(session.model),
         }
-        self.names = source.for_checkpoint()  # a streamed list is saved in blocks, not as millions of strings
+        self.names = source.names  # the checkpoint's copy, for novelty checks
 
     def validate(self) -> float:
         """Rank 0 measures the held-out loss (and saves the checkpoint when it is the best so far);
@@ -259,7 +259,7 @@ class TrainingLoop:
             self.best_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
             meta = {**self.info, "step": p.step, "best_val_loss": val, "best_val_bits": val / LN2,
                     "parameters": models.count_parameters(model)}  # an n-gram's size grows as it counts
-            ckpt.save_checkpoint(self.out, model, self.plan.kind, self.plan.vocab, meta, self.names.names)
+            ckpt.save_checkpoint(self.out, model, self.plan.kind, self.plan.vocab, meta, self.names)
         return val
 
     def check_finite(self, loss: float, what: str) -> None:

@@ -1,7 +1,7 @@
-"""Where a run's names come from, behind one small interface: names in memory (`ListSource`, over
-a `corpus.NameList`) or a file streamed in bounded memory (`stream.StreamedNames`). A source splits
-its names (the same split either way), gives the training rows by index, and the name list the
-checkpoint keeps.
+"""Where a run's names come from, behind one small interface (`DataSource`): names in memory
+(`ListSource`, over a `corpus.NameList`) or a file streamed in bounded memory (`stream.StreamedNames`).
+A source splits its names (the same split either way) and gives the training names as rows of ids
+read by index (a `BatchSource`: `TensorSource` here, `stream.PackedSource`).
 """
 
 from __future__ import annotations
@@ -26,51 +26,8 @@ class Split:
     longest: int  # the longest name, training or held out, in characters
 
 
-class DataSource(Protocol):
-    """Names to train on; `names` (every distinct name) and `source` as in `corpus.NameList`."""
-
-    source: str
-    streamed: bool  # read from a file in bounded memory (the kinds with their own algorithm need a list)
-
-    @property
-    def names(self): ...
-
-    def split(self, val_fraction: float, seed: int) -> Split:
-        """`corpus.split(names, val_fraction, seed)` and what comes of it."""
-
-    def batches(self, plan) -> "BatchSource":
-        """The training names of `plan` (a `plan.RunPlan`) as rows of ids."""
-
-    def for_checkpoint(self) -> NameList:
-        """What each checkpoint saves: the source and the name list."""
-
-
-class ListSource:
-    """Names held in memory."""
-
-    streamed = False
-
-    def __init__(self, data: NameList) -> None:
-        self.data, self.names, self.source = data, data.names, data.source
-
-    def split(self, val_fraction: float, seed: int) -> Split:
-        train, val = split(self.names, val_fraction, seed)
-        return Split(train, val, Vocab.from_names(train), max(len(n) for n in self.names))
-
-    def batches(self, plan) -> "TensorSource":
-        return TensorSource(*encode_names(plan.vocab, plan.train_names))
-
-    def for_checkpoint(self) -> NameList:
-        return self.data
-
-
-def as_source(data) -> DataSource:
-    """`data` as a source: a `NameList` is wrapped, a `StreamedNames` is one already."""
-    return ListSource(data) if isinstance(data, NameList) else data
-
-
 class BatchSource(Protocol):
-    """The training names as rows of ids, read by index (in memory, or from a packed file: `stream.py`)."""
+    """The training names as rows of ids, read by index."""
 
     def __len__(self) -> int: ...
 
@@ -82,6 +39,41 @@ class BatchSource(Protocol):
 
     def rare_ids(self) -> torch.Tensor:
         """Character ids that occur exactly once among the targets."""
+
+
+class DataSource(Protocol):
+    """Names to train on: `source` (where from), `names` (every distinct name, for the checkpoint)."""
+
+    source: str
+    names: Sized
+    streamed: bool  # read in bounded memory (the kinds with their own algorithm need names in memory)
+
+    def split(self, val_fraction: float, seed: int) -> Split:
+        """`corpus.split(names, val_fraction, seed)` and what comes of it."""
+
+    def batches(self, plan) -> BatchSource:
+        """The training names of `plan` (a `plan.RunPlan`) as rows of ids in its vocabulary."""
+
+
+class ListSource:
+    """Names held in memory."""
+
+    streamed = False
+
+    def __init__(self, data: NameList) -> None:
+        self.names, self.source = data.names, data.source
+
+    def split(self, val_fraction: float, seed: int) -> Split:
+        train, val = split(self.names, val_fraction, seed)
+        return Split(train, val, Vocab.from_names(train), max(len(n) for n in self.names))
+
+    def batches(self, plan) -> "TensorSource":
+        return TensorSource(*encode_names(plan.vocab, plan.train_names))
+
+
+def as_source(data) -> DataSource:
+    """`data` as a source: a `NameList` is wrapped, a `StreamedNames` is one already."""
+    return ListSource(data) if isinstance(data, NameList) else data
 
 
 class TensorSource:

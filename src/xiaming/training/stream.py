@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from .. import corpora
-from ..corpus import MAX_NAME_LEN, NameList, TooLong, check_max_len, check_names_file, iter_lines
+from ..corpus import MAX_NAME_LEN, TooLong, check_max_len, check_names_file, iter_lines
 from ..errors import ConfigError, DataError
 from ..vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 from .sources import Split
@@ -75,7 +75,8 @@ def _shuffled(n: int, seed: int) -> np.ndarray:
 
 class PackedNames:
     """All distinct names of a streamed file, in file order, read from disk each time it is iterated
-    (the checkpoint stores them for novelty checks; `corpus.describe` counts them)."""
+    (`corpus.describe` counts them); the checkpoint stores them for novelty checks as the file's
+    bytes (`encoded`), never as millions of strings (some 150 MB at every save of two million)."""
 
     def __init__(self, path: Path, count: int) -> None:
         self.path, self.count = path, count
@@ -88,30 +89,8 @@ class PackedNames:
             for line in f:
                 yield line[:-1]
 
-
-class NameBlocks:
-    """The distinct names as blocks of about a megabyte of lines, for the checkpoint's name list:
-    `"\\n".join(NameBlocks(...))` is `"\\n".join(names)`, built without millions of separate strings
-    (which would cost rank 0 some 150 MB at every save of a two-million-name list)."""
-
-    def __init__(self, path: Path, block: int = 1 << 20) -> None:
-        self.path, self.block = path, block
-
-    def __iter__(self) -> Iterator[str]:
-        carry = ""
-        with open(self.path, encoding="utf-8", newline="\n") as f:
-            while chunk := f.read(self.block):
-                carry += chunk
-                cut = carry.rfind("\n")
-                if cut >= 0:
-                    yield carry[:cut]
-                    carry = carry[cut + 1:]
-        if carry:
-            yield carry
-
     def encoded(self) -> torch.Tensor:
-        """`checkpoint.encode_names` of the list, read as bytes: the file is the list's UTF-8, one
-        name per line, so the tensor is the file without its final newline."""
+        """`checkpoint.encode_names` of the list: the file without its final newline."""
         data = np.fromfile(self.path, dtype=np.uint8)
         return torch.from_numpy(data[:-1] if len(data) and data[-1] == 10 else data)
 
@@ -199,10 +178,6 @@ class StreamedNames:
 
     def batches(self, plan) -> "PackedSource":
         return PackedSource(self.layout(plan.config.val_fraction, plan.config.seed), plan.vocab)
-
-    def for_checkpoint(self) -> NameList:
-        """What the training loop saves with each checkpoint: the source and the name list in blocks."""
-        return NameList(NameBlocks(self.names.path), self.source)  # type: ignore[arg-type]
 
     @property
     def names(self) -> PackedNames:

@@ -122,33 +122,15 @@ class GradientTrainer:
 
 
 @torch.no_grad()
-def mean_nll(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512, extra_nats: float = 0.0) -> float:
-    """Mean cross-entropy per predicted character (end token counted, padding not) of padded names
-    `x`, `y` (as `data.encode_names` gives them), in nats; see `batches_nll`."""
-    lengths = (y != PAD_TARGET).sum(dim=1)  # (N,) targets per row
-    order = torch.argsort(lengths, stable=True)
-    vocab_size = getattr(getattr(model, "config", None), "vocab_size", 1)
-    batches, start = [], 0
-    while start < len(order):  # rows of similar length together, each batch within the logits budget
-        width = int(lengths[order[min(len(order), start + batch_size) - 1]])
-        rows = max(1, min(batch_size, VALIDATION_LOGITS // max(1, width * vocab_size)))
-        idx = order[start : start + rows]
-        batches.append((x[idx], y[idx]))
-        start += rows
-    return batches_nll(model, batches, extra_nats)
-
-
-@torch.no_grad()
 def batches_nll(model, batches: list[tuple[torch.Tensor, torch.Tensor]], extra_nats: float = 0.0) -> float:
     """Mean cross-entropy per predicted character (end token counted, padding not) over `batches` of
     (inputs, targets), in nats.
 
     `extra_nats` is added to the total: the cost of spreading the unknown id's probability over the
     characters it stands for (see `score.UnknownShares`), so the figure equals `xiaming eval`'s.
-    Each batch is cropped to its longest name; `data.length_batches` makes batches of names of
-    similar length holding about `VALIDATION_LOGITS` logits, so a validation costs no more memory
-    than a training step whatever the vocabulary, and one long name costs its own row only (a single
-    padded tensor made every row as long as the longest: 8.9 GB for one 50 MB line).
+    Each batch is cropped to its longest name; with `validation_batches` (names of similar length,
+    about `VALIDATION_LOGITS` logits a batch) a validation costs no more memory than a training step,
+    and one long name costs its own row only (not 8.9 GB for one 50 MB line).
     """
     was_training = getattr(model, "training", False)
     model.eval()
