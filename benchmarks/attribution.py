@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from build_style import load_or_score, nested_predictions, subset_accuracy  # noqa: E402
 
 from xiaming import corpora  # noqa: E402
+from xiaming.atomic import atomic_path  # noqa: E402
 from xiaming.mix import mixed_namer  # noqa: E402
 from xiaming.namer import Namer  # noqa: E402
 from xiaming.style import Calibration, StyleJudge, balanced_accuracy, predict, shipped_calibration  # noqa: E402
@@ -141,9 +142,8 @@ def plot(mean: list[float], share: list[float], path: Path) -> None:
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120)
 
 
 def main() -> None:

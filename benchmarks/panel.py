@@ -25,11 +25,9 @@ most 5 points above the real names').
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 QUESTION = {
@@ -44,14 +42,10 @@ SCALE = "5 = could be in the book, 1 = gibberish, glued or a fragment"
 def write_readable(path: Path, text: str) -> None:
     """Write `text` atomically (temporary file, then rename), readable by the reviewers (benchmarks/verse.py
     writes its panel with it too)."""
+    from xiaming.atomic import write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the reviewers and the lead read it
-    os.replace(tmp, path)
+    write_text(path, text)  # an ordinary file's mode (mkstemp's is private): the reviewers and the lead read it
 
 
 def held_out(namer, kind: str) -> list[str]:

@@ -22,7 +22,6 @@ import errno
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from safetensors import SafetensorError
 
-from . import validate
+from . import atomic, validate
 from .errors import CheckpointError
 from .vocab import Vocab
 
@@ -91,18 +90,14 @@ def atomic_write_tensors(path: str | Path, tensors: dict[str, "torch.Tensor"], m
 
     path = check_writable(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = atomic.temp_beside(path)
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot write there ({exc.strerror or exc})") from None
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
     try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+        atomic.replace(tmp, path)
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         if isinstance(exc, (OSError, SafetensorError)):
             raise CheckpointError(f"{path}: could not save it ({_io_reason(exc)}); the file there before, if any, "
                                   f"is unchanged", path=str(path)) from None

@@ -221,8 +221,7 @@ def plot(e: Explanation, path: str | Path) -> Path:
         import matplotlib.pyplot as plt
     except ModuleNotFoundError:
         raise ConfigError('-o: pictures need matplotlib; pip install "xiaming[plot]"') from None
-    import os
-    import tempfile
+    from .atomic import atomic_path
 
     path = Path(path)
     font = _cjk_font()
@@ -264,14 +263,9 @@ def plot(e: Explanation, path: str | Path) -> Path:
         ax.set_title(f"units that track something nameable (over {e.unit_names} training names)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110)
     finally:
         plt.close(fig)
     return path

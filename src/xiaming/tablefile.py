@@ -10,12 +10,11 @@ file, what kind of table it should be and the field.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import CheckpointError
 
 
@@ -58,13 +57,5 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[
     """Write `arrays` with string `metadata` atomically (temporary file in the same folder, then rename)."""
     from safetensors.numpy import save_file
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp), metadata=metadata)

@@ -5,10 +5,10 @@ of `Namer.generate`.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
+from ..atomic import replace, temp_beside
 from .args import MODEL_HELP, add_sampling, as_typed, counted, integer, load_namer, positive_int
 from .style import style_namer
 
@@ -105,18 +105,15 @@ class _Sink:
         self.stream = sys.stdout
         self.count = 0
         if self.path is not None:
-            import tempfile
-
             from ..errors import ConfigError
 
             if self.path.is_dir():
                 raise ConfigError(f"-o {output}: is a directory")
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
+                self.tmp = temp_beside(self.path)
             except OSError as exc:
                 raise ConfigError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
-            self.tmp = Path(tmp)
-            self.stream = os.fdopen(fd, "w", encoding="utf-8")
+            self.stream = open(self.tmp, "w", encoding="utf-8")
 
     def write(self, lines: list[str]) -> None:
         for line in lines:
@@ -127,10 +124,7 @@ class _Sink:
     def close(self) -> None:
         if self.tmp is not None:
             self.stream.close()
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)
-            os.replace(self.tmp, self.path)
+            replace(self.tmp, self.path)
             self.tmp = None
 
     def discard(self) -> None:
