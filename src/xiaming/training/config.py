@@ -50,7 +50,7 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(name, getattr(self, name), f"must be {what}")
 
-    def resolved(self, train_names: int) -> "TrainConfig":
+    def resolved(self, train_names: int) -> TrainConfig:
         """This config with an unset `eval_interval` or `patience` filled in by `cadence` for a list of
         `train_names` training names; values that were set are kept as they are."""
         interval, patience = cadence(train_names, self.batch_size)

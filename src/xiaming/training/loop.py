@@ -22,9 +22,9 @@ import json
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.distributed as dist
@@ -35,8 +35,22 @@ from ..corpus import describe
 from ..errors import CheckpointError, ConfigError, TrainingDiverged
 from ..score import UnknownShares
 from .config import TrainConfig
-from .parallel import (Group, RunStopped, StopFlag, Terminated, all_sum, broadcast_bytes, broadcast_values, first_line,
-                       gather_tensors, is_comm_error, join, leave, main_first, term_as_error)
+from .parallel import (
+    Group,
+    RunStopped,
+    StopFlag,
+    Terminated,
+    all_sum,
+    broadcast_bytes,
+    broadcast_values,
+    first_line,
+    gather_tensors,
+    is_comm_error,
+    join,
+    leave,
+    main_first,
+    term_as_error,
+)
 from .plan import RunPlan, prepare_run
 from .sources import DataSource, as_source
 from .trainer import GradientTrainer, Trainer, batches_nll, validation_batches

@@ -14,8 +14,8 @@ import contextlib
 import datetime
 import os
 import signal
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import torch
 import torch.distributed as dist
@@ -167,7 +167,7 @@ class StopFlag:
     def __init__(self) -> None:
         self.requested, self._previous = False, None
 
-    def __enter__(self) -> "StopFlag":
+    def __enter__(self) -> StopFlag:
         with contextlib.suppress(ValueError):  # not the main thread: Ctrl-C cannot reach us anyway
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self

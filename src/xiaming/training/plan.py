@@ -8,9 +8,9 @@ sequence of plans, each fine-tuning the last one's checkpoint.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sized
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sized
 
 from .. import checkpoint as ckpt
 from .. import kinds, models, validate
@@ -84,7 +84,7 @@ def prepare_run(data, out: Path, kind: str | None = None, config: TrainConfig | 
         base = _load_base(init, kind)
         overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
         if set(overrides) - {"dropout"}:
-            other = sorted(set(overrides) - {"dropout"})[0]
+            other = min(set(overrides) - {"dropout"})
             raise ConfigError(other, overrides[other], "{init} keeps the base model's shape; only {dropout} may "
                               "be changed", refs=("init", "dropout"))
         window = getattr(base.config, "block_size", None)

@@ -6,8 +6,9 @@ read by index (a `BatchSource`: `TensorSource` here, `stream.PackedSource`).
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass
-from typing import Protocol, Sized
+from typing import Protocol
 
 import torch
 
@@ -67,7 +68,7 @@ class ListSource:
         train, val = split(self.names, val_fraction, seed)
         return Split(train, val, Vocab.from_names(train), max(len(n) for n in self.names))
 
-    def batches(self, plan) -> "TensorSource":
+    def batches(self, plan) -> TensorSource:
         return TensorSource(*encode_names(plan.vocab, plan.train_names))
 
 

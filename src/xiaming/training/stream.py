@@ -33,9 +33,9 @@ import shutil
 import tempfile
 import weakref
 from array import array
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -164,7 +164,7 @@ class StreamedNames:
         """Remove the packed files."""
         self._finalizer()
 
-    def __enter__(self) -> "StreamedNames":
+    def __enter__(self) -> StreamedNames:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -176,7 +176,7 @@ class StreamedNames:
         layout = self.layout(val_fraction, seed)
         return Split(range(layout.train_count), layout.val_names, layout.train_vocab(), layout.max_len)
 
-    def batches(self, plan) -> "PackedSource":
+    def batches(self, plan) -> PackedSource:
         return PackedSource(self.layout(plan.config.val_fraction, plan.config.seed), plan.vocab)
 
     @property
