@@ -94,7 +94,7 @@ def build(args) -> int:
         raise SystemExit(f"panel.py: error: generate gave {len(generated)} names: {result.reason}")
     if set(generated) & set(real):
         raise SystemExit("panel.py: error: a generated name equals a held-out one (novelty should prevent it)")
-    items = [("real", name) for name in real] + [("generated", name) for name in generated]
+    items = [("real", name) for name in real] + [(args.label, name) for name in generated]
     if args.before:  # the same model with the critic off: what `generate` printed before the critic
         off = namer.generate(args.n, options, seed=args.seed + 7, steering=namer.steering(critic=False)).names
         items += [("critic-off", name) for name in off if name not in set(generated)][: args.n]
@@ -105,19 +105,26 @@ def build(args) -> int:
         invented = [x.strip() for x in Path(args.llm).read_text(encoding="utf-8").splitlines() if x.strip()]
         invented = [x for x in dict.fromkeys(invented) if x not in known and x not in set(generated)]
         items += [("llm", name) for name in random.Random(args.seed + 2).sample(invented, min(args.n, len(invented)))]
+    for spec in args.extra:  # LABEL=FILE: names made elsewhere (another version of the code, other settings)
+        group, _, path = spec.partition("=")
+        taken = {name for _, name in items}
+        made = [x.strip() for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
+        items += [(group, name) for name in dict.fromkeys(made) if name not in taken][: args.n]
     random.Random(args.seed + 1).shuffle(items)
     label = Path(str(args.model)).stem
     what = QUESTION.get(label, "a character's name")
     out = Path(args.out)
     panel = [f"How well would each name below pass as {what}?",
              f"Rate each from 1 to 5 ({SCALE}).",
-             "Answer with one line per name: the number, a tab, the rating.", ""]
+             "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
+             "(for ratings 1-3 say what is wrong).", ""]
     panel += [f"{i}. {name}" for i, (_, name) in enumerate(items, 1)]
     write_readable(out / f"{label}-panel.txt", "\n".join(panel) + "\n")
     key = [f"# model {args.model}; seed {args.seed}; real: {args.n} of the model's panel holdout "
            f"(kind {args.real_kind}); generated: xiaming generate {label} -n {args.n} --seed {args.seed} "
            f"({namer.describe_sampling(options)}; {namer.steering().describe()}); critic-off: --critic off, "
-           f"seed {args.seed + 7}; llm: {args.llm}", "number\tgroup\tname"]
+           f"seed {args.seed + 7}; llm: {args.llm}; extra: {' '.join(args.extra) or 'none'}; {args.about}",
+           "number\tgroup\tname"]
     key += [f"{i}\t{group}\t{name}" for i, (group, name) in enumerate(items, 1)]
     write_readable(out / f"{label}-key.tsv", "\n".join(key) + "\n")
     print(f"wrote {out / f'{label}-panel.txt'} and {out / f'{label}-key.tsv'} ({len(items)} names)")
@@ -192,6 +199,10 @@ def main(argv=None) -> int:
     b.add_argument("--out", default="runs/panel", help="folder for MODEL-panel.txt and MODEL-key.tsv")
     b.add_argument("--before", action="store_true",
                    help="add N names of the same model with the critic off (group critic-off)")
+    b.add_argument("--label", default="generated", help="the generated group's label in the key (default generated)")
+    b.add_argument("--extra", action="append", default=[], metavar="LABEL=FILE",
+                   help="one more group: the first N new names of FILE (e.g. another version's output); repeatable")
+    b.add_argument("--about", default="", help="a note for the key's first line (how the groups were made)")
     b.add_argument("--llm", default=None, metavar="FILE",
                    help="add N names of FILE (one a line: names a chat model invented), none in a built-in list (group llm)")
     b.set_defaults(run=build)

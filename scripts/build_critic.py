@@ -2,6 +2,7 @@
 
     python scripts/build_critic.py                      # fit on critic/ratings/*, write the critics
     python scripts/build_critic.py --cv                 # also print the 5-fold cross-validated fit
+    python scripts/build_critic.py --cv --flavours 0,0.5,1   # and what each flavour would keep (offline)
 
 Reads the rating rounds under critic/ratings/ (see critic/README.md: the names, exactly what
 the reviewers saw, and their answers), centres each reviewer, averages the reviewers of each name,
@@ -27,13 +28,15 @@ from xiaming.pretrained import shipped_path  # noqa: E402
 
 RATINGS = ROOT / "critic" / "ratings"
 BAD = 2.5  # a name whose centred mean rating is below this was marked 1-2: the critic learns to spot it
-ROUNDS = ("rate1", "rate2", "rate3", "rate5")  # rate4 mixed real list names in: its real names are rated for fame
+GOOD = 3.5  # at least this: marked 4-5, what the appeal head learns
+ROUNDS = ("rate1", "rate2", "rate3", "rate5", "rate6", "rate7", "rate8")  # rate4 mixed real list names in: its real names are rated for fame
 # (recognised characters get 5) that lexicon features cannot see, and fitting on it lowered the
 # cross-validated fit on the other rounds' names from r 0.61 to 0.53 (see critic/README.md)
 
 
-def read_ratings(folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS) -> tuple[list[str], np.ndarray, list[str]]:
-    """(names, mean rating, author) over the rating `rounds` under `folder`.
+def read_ratings(folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS
+                 ) -> tuple[list[str], np.ndarray, list[str], list[str]]:
+    """(names, mean rating, author, round) over the rating `rounds` under `folder`.
 
     Reviewers use the scale differently (one rates most names 3, another spreads them), so each
     reviewer's answers are centred on that reviewer's mean and put at 3, the scale's middle, before
@@ -62,7 +65,7 @@ def read_ratings(folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS) -> tu
         scores[(name, author, rd)].append(centred)
     keys = sorted(scores)
     y = np.array([np.mean(scores[k]) for k in keys]) + 3.0  # a reviewer's average name reads 3
-    return [k[0] for k in keys], y, [k[1] for k in keys]
+    return [k[0] for k in keys], y, [k[1] for k in keys], [k[2] for k in keys]
 
 
 def auc(score: np.ndarray, positive: np.ndarray) -> float:
@@ -77,15 +80,39 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def cross_validate(names: list[str], bad: np.ndarray, ridge: float, folds: int = 5, seed: int = 0) -> float:
-    """AUC of the held-out P(passable) for telling passable names from bad ones over `folds` folds."""
+def cross_fit(names: list[str], bad: np.ndarray, good: np.ndarray, folds: int = 5, seed: int = 0,
+              **settings) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out (P(passable), P(4-5)) of every name from `folds` critics, none of which saw it."""
     fold = np.random.default_rng(seed).integers(0, folds, len(names))
-    passable = np.zeros(len(names))
+    passable, appeal = np.zeros(len(names)), np.zeros(len(names))
     for k in range(folds):
         train = fold != k
-        critic = fit_critic([n for n, t in zip(names, train) if t], bad[train], ridge=ridge)
-        passable[~train] = critic.rate([n for n, t in zip(names, train) if not t])
-    return auc(passable, ~bad)
+        critic = fit_critic([n for n, t in zip(names, train) if t], bad[train], good[train], **settings)
+        held = [n for n, t in zip(names, train) if not t]
+        passable[~train], appeal[~train] = critic.rate(held), critic.appeal_of(held)
+    return passable, appeal
+
+
+def offline_keep(y: np.ndarray, passable: np.ndarray, appeal: np.ndarray, plain: np.ndarray, strength: float,
+                 flavour: float, pool: int, repeats: int = 200, seed: int = 0) -> tuple[float, float, float]:
+    """What sampling would keep, estimated on rated proposals without drawing anything. The names of
+    the `plain` rounds (plain `--critic off` output: a sample of the proposals) are cut at random into
+    groups of `pool`, and each group keeps one name with probability proportional to the sampler's
+    importance weight exp(strength * (log P(passable) + flavour * log P(4-5))) (held-out predictions),
+    as the sampler keeps one name per `pool` proposals. Returns the expected mean rating, share rated
+    1-2 and share rated 4-5 of the kept names, averaged over `repeats` random cuts."""
+    log_w = strength * (np.log(np.maximum(passable, 1e-6)) + flavour * np.log(np.maximum(appeal, 1e-6)))
+    idx = np.flatnonzero(plain)
+    rng = np.random.default_rng(seed)
+    totals = np.zeros(3)
+    for _ in range(repeats):
+        groups = rng.permutation(idx)[: len(idx) // pool * pool].reshape(-1, pool)
+        w = np.exp(log_w[groups] - log_w[groups].max(axis=1, keepdims=True))
+        w /= w.sum(axis=1, keepdims=True)
+        yg = y[groups]
+        totals += [(w * yg).sum(1).mean(), (w * (yg < BAD)).sum(1).mean(), (w * (yg >= GOOD)).sum(1).mean()]
+    m, b, g = totals / repeats
+    return float(m), float(b), float(g)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,23 +120,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="jinyong,gulong,liangyusheng",
                         help="shipped models to write a critic beside (those present; default jinyong,gulong,liangyusheng)")
     parser.add_argument("--ridge", type=float, default=10.0, help="L2 penalty on standardised features (default 10)")
-    parser.add_argument("--strength", type=float, default=2.0, help="default sampling strength stored (default 2)")
+    parser.add_argument("--char-ridge", type=float, default=1.0, help="L2 penalty on character weights (default 1)")
+    parser.add_argument("--min-count", type=int, default=3, help="names a character must be in to get a weight (default 3)")
+    parser.add_argument("--strength", type=float, default=4.0, help="default sampling strength stored (default 4)")
+    parser.add_argument("--flavour", type=float, default=1.0, help="weight of the appeal head stored (default 1)")
     parser.add_argument("--pool", type=int, default=4, help="candidates drawn per name kept when sampling (default 4)")
-    parser.add_argument("--cv", action="store_true", help="print the 5-fold cross-validated correlation")
+    parser.add_argument("--cv", action="store_true", help="print the 5-fold cross-validated AUC of both heads")
+    parser.add_argument("--flavours", default="", help="with --cv: flavours to compare offline on the plain rounds")
+    parser.add_argument("--plain", default="rate6,rate7", help="rounds of plain --critic off output (for --flavours)")
     parser.add_argument("--rounds", default=",".join(ROUNDS), help=f"rating rounds to fit on (default {','.join(ROUNDS)})")
+    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=True,
+                        help="write the critics beside the models (default on; --no-write only measures)")
     args = parser.parse_args(argv)
 
-    names, y, authors = read_ratings(rounds=tuple(args.rounds.split(",")))
+    names, y, authors, rounds = read_ratings(rounds=tuple(args.rounds.split(",")))
     print(f"{len(names)} rated names ({', '.join(f'{a} {authors.count(a)}' for a in sorted(set(authors)))}); "
           f"mean rating {y.mean():.2f}")
-    bad = y < BAD
-    print(f"bad (centred mean rating below {BAD}): {bad.mean():.1%}")
+    bad, good = y < BAD, y >= GOOD
+    print(f"bad (centred mean rating below {BAD}): {bad.mean():.1%}; good (at least {GOOD}): {good.mean():.1%}")
+    settings = dict(ridge=args.ridge, char_ridge=args.char_ridge, min_count=args.min_count)
     if args.cv:
-        print(f"5-fold cross-validated AUC of P(passable), passable against bad: "
-              f"{cross_validate(names, bad, args.ridge):.3f}")
-    about = (f"logistic regression of 'rated 1-2' for {len(names)} names' blind ratings (critic/ratings) on lexicon "
-             f"features; strength {args.strength:g}, pool {args.pool}")
-    critic = fit_critic(names, bad, ridge=args.ridge, strength=args.strength, pool=args.pool, about=about)
+        passable, appeal = cross_fit(names, bad, good, **settings)
+        print(f"5-fold cross-validated AUC: P(passable) passable against bad {auc(passable, ~bad):.3f}; "
+              f"P(4-5) good against the rest {auc(appeal, good):.3f}")
+        plain = np.isin(np.array(rounds), args.plain.split(","))
+        if args.flavours and plain.any():
+            print(f"\nOffline, on the {plain.sum()} names of the plain rounds ({args.plain}), held-out predictions:")
+            print("| pool | strength | flavour | mean rating | rated 1-2 | rated 4-5 |")
+            print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+            for pool in sorted({args.pool, 2 * args.pool}):
+                for strength in (0.0, args.strength):
+                    for flavour in ([0.0] if strength == 0 else [float(f) for f in args.flavours.split(",")]):
+                        m, b, g = offline_keep(y, passable, appeal, plain, strength, flavour, pool)
+                        print(f"| {pool} | {strength:g} | {flavour:g} | {m:.2f} | {b:.1%} | {g:.1%} |")
+    if not args.write:
+        return 0
+    about = (f"two logistic regressions ('rated 1-2', 'rated 4-5') of {len(names)} names' blind ratings "
+             f"(critic/ratings) on lexicon features and given-name characters; strength {args.strength:g}, "
+             f"flavour {args.flavour:g}, pool {args.pool}")
+    critic = fit_critic(names, bad, good, strength=args.strength, flavour=args.flavour, pool=args.pool, about=about,
+                        **settings)
     for model in args.models.split(","):
         checkpoint = shipped_path(model.strip())
         if checkpoint.is_file():

@@ -46,6 +46,24 @@ def test_fit_learns_which_names_fail():
     assert critic.explain("孙蛆嗝")[0].effect < 0  # its strongest evidence points towards a failure
 
 
+def test_character_weights_and_the_appeal_head():
+    # 蛆 is in three failed names, 寒 in three names rated 4-5: each character gets its own weight
+    names = ["张蛆明", "李蛆华", "王蛆国", "张寒江", "李寒山", "王寒松", "陈文华", "刘志明", "赵国栋"]
+    bad = [True, True, True, False, False, False, False, False, False]
+    good = [False, False, False, True, True, True, False, False, False]
+    critic = fit_critic(names, bad, good, ridge=10.0, char_ridge=0.5, min_count=3, flavour=1.0)
+    assert critic.chars == "寒蛆"  # the characters seen in at least three given names
+    assert critic.failure.char_weights[critic.chars.index("蛆")] > 0.3  # towards "rated 1-2"
+    assert critic.appeal.char_weights[critic.chars.index("寒")] > 0.3  # towards "rated 4-5"
+    assert critic.rate(["孙蛆英"])[0] < critic.rate(["孙志英"])[0]
+    appeal = critic.appeal_of(["孙寒英", "孙志英"])
+    assert appeal[0] > appeal[1]
+    assert any(c.feature == "char 蛆" and c.effect < 0 for c in critic.explain("孙蛆英", top=len(FEATURES) + 2))
+    plain = fit_critic(names, bad, good, ridge=10.0, char_ridge=0.5, min_count=3, flavour=0.0)
+    lifted = critic.log_weights(["孙寒英"])[0] - critic.log_weights(["孙志英"])[0]
+    assert lifted > plain.log_weights(["孙寒英"])[0] - plain.log_weights(["孙志英"])[0]  # flavour counts appeal
+
+
 def test_build_critic_auc_and_labels():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     from build_critic import auc
@@ -55,24 +73,37 @@ def test_build_critic_auc_and_labels():
 
 
 def test_critic_round_trip_and_damaged_files(tmp_path):
-    critic = fit_critic(["张建国", "张蝠粉", "李文华", "李仞嗤"], [False, True, False, True], ridge=1.0, strength=2.5,
-                        pool=6)
+    names = ["张建国", "张蝠粉", "李文华", "李仞嗤", "王建华", "王蝠明"]
+    critic = fit_critic(names, [False, True, False, True, False, True], [True, False, False, False, True, False],
+                        ridge=1.0, min_count=2, strength=2.5, pool=6, flavour=0.5)
     path = tmp_path / "m.critic.safetensors"
     save_critic(critic, path)
     again = load_critic(path)
-    assert again.strength == 2.5 and again.pool == 6
+    assert again.strength == 2.5 and again.pool == 6 and again.flavour == 0.5 and again.chars == critic.chars
+    assert len(critic.chars) >= 2
     np.testing.assert_allclose(again.rate(["王建华"]), critic.rate(["王建华"]), rtol=1e-5)
+    np.testing.assert_allclose(again.log_weights(["王蝠华"]), critic.log_weights(["王蝠华"]), rtol=1e-5)
     from safetensors.numpy import save_file
 
     bad = tmp_path / "bad.critic.safetensors"
-    meta = {"format": "xiaming-critic", "features": json.dumps(list(FEATURES)), "intercept": "3.0"}
-    ok = {k: np.ones(len(FEATURES), np.float32) for k in ("mean", "scale", "weights")}
+    f = len(FEATURES)
+    meta = {"format": "xiaming-critic", "version": "2", "features": json.dumps(list(FEATURES)), "intercept": "3.0",
+            "chars": json.dumps("寒蛆", ensure_ascii=False)}
+    ok = {**{k: np.ones(f, np.float32) for k in ("mean", "scale", "weights")}, "char_weights": np.ones(2, np.float32)}
+    save_file(ok, str(bad), metadata=meta)
+    assert load_critic(bad).chars == "寒蛆"  # the valid file the cases below damage
     for arrays, metadata, field in [
-        ({**ok, "weights": np.full(len(FEATURES), np.nan, np.float32)}, meta, "weights"),
+        ({**ok, "weights": np.full(f, np.nan, np.float32)}, meta, "weights"),
         ({**ok, "mean": np.ones(3, np.float32)}, meta, "mean"),
+        ({**ok, "char_weights": np.ones(5, np.float32)}, meta, "char_weights"),
+        (ok, {**meta, "chars": json.dumps("寒寒", ensure_ascii=False)}, "chars"),
+        (ok, {**meta, "chars": "[1, 2]"}, "chars"),
+        (ok, {**meta, "version": "1"}, "version"),
         (ok, {**meta, "features": json.dumps(["len1"])}, "features"),
         (ok, {**meta, "format": "other"}, "format"),
         (ok, {**meta, "pool": "1000"}, "pool"),
+        (ok, {**meta, "flavour": "nan"}, "flavour"),
+        (ok, {**meta, "appeal_intercept": "0.5"}, "appeal_weights"),
     ]:
         save_file(arrays, str(bad), metadata=metadata)
         with pytest.raises(CheckpointError, match=field):
@@ -130,7 +161,7 @@ def test_strength_zero_is_the_model_alone_and_bad_settings_are_refused():
     plain = namer.generate(10, seed=5, steering=Steering())
     zero = namer.generate(10, seed=5, steering=namer.steering(critic_strength=0))
     assert plain.names == zero.names
-    with pytest.raises(ConfigError, match="critic-strength"):
+    with pytest.raises(ConfigError, match="critic_strength"):
         namer.steering(critic_strength=-1)
     with pytest.raises(ConfigError, match="no critic"):
         Namer.load("poets").steering(critic=True)
