@@ -186,19 +186,19 @@ class StopFlag:
 
 def all_sum(group: Group, values: list[float]) -> list[float]:
     """The element-wise sum of `values` over all ranks (float64)."""
-    if group.world == 1:
-        return list(values)
-    t = torch.tensor(values, dtype=torch.float64, device=group.device)
-    dist.all_reduce(t, op=dist.ReduceOp.SUM)
-    return t.tolist()
+    return _collective(group, values, lambda t: dist.all_reduce(t, op=dist.ReduceOp.SUM))
 
 
 def broadcast_values(group: Group, values: list[float]) -> list[float]:
     """Rank 0's `values` on every rank."""
+    return _collective(group, values, lambda t: dist.broadcast(t, src=0))
+
+
+def _collective(group: Group, values: list[float], op: Callable[[torch.Tensor], object]) -> list[float]:
     if group.world == 1:
         return list(values)
     t = torch.tensor(values, dtype=torch.float64, device=group.device)
-    dist.broadcast(t, src=0)
+    op(t)
     return t.tolist()
 
 
