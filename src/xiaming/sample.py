@@ -28,6 +28,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .constraints import NEG_INF, Constraints, SampleOptions
+from .deadline import out_of_time
 from .engine.protocol import Engine, State
 from .novelty import NoveltyFilter, Rejection
 from .vocab import BOUNDARY, Vocab
@@ -271,13 +272,24 @@ def sample_batch(
     """Draw `batch` names meeting every constraint but `include`, with their log-probabilities;
     rows no allowed character can continue are dropped. Computed `CHUNK` rows at a time (with a
     vocabulary of thousands, smaller arrays are faster than one large batch)."""
+    names, log_probs, _ = _sample_rows(engine, vocab, batch, c, options, rng)
+    return names, log_probs
+
+
+def _sample_rows(
+    engine: Engine, vocab: Vocab, batch: int, c: Constraints, options: SampleOptions, rng: np.random.Generator
+) -> tuple[list[str], list[float], int]:
+    """`sample_batch`, and the rows drawn: all `batch` of them, unless a time budget (deadline.py) ran
+    out between two chunks, where it stops (a large batch takes a second or more on a busy machine)."""
     names: list[str] = []
     log_probs: list[float] = []
     for start in range(0, batch, CHUNK):
+        if start and out_of_time():
+            return names, log_probs, start
         more, lps = _sample_chunk(engine, vocab, min(CHUNK, batch - start), c, options, rng)
         names += more
         log_probs += lps
-    return names, log_probs
+    return names, log_probs, batch
 
 
 def _sample_chunk(
@@ -365,10 +377,10 @@ def draw_new(
 def _batches(engine, vocab, n, c, options, filt, rng, max_tries, result: Draw) -> Iterator[list[tuple[str, float]]]:
     """The accepted names of each batch, updating `result` as it goes."""
     batch = stale = 0
-    while len(result.found) < n and result.drawn < max_tries:
+    while len(result.found) < n and result.drawn < max_tries and not out_of_time():  # (deadline.py)
         batch = min(max_tries - result.drawn, batch_size(n - len(result.found), result.drawn, len(result.found), batch))
-        names, log_probs = sample_batch(engine, vocab, batch, c, options, rng)
-        result.drawn += batch
+        names, log_probs, drawn = _sample_rows(engine, vocab, batch, c, options, rng)
+        result.drawn += drawn
         fresh = 0
         accepted = []
         for name, lp in zip(names, log_probs):

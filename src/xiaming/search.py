@@ -29,6 +29,7 @@ from math import log as math_log
 import numpy as np
 
 from .constraints import NEG_INF, Constraints
+from .deadline import out_of_time
 from .engine.protocol import Engine, State
 from .novelty import NoveltyFilter, Rejection
 from .sample import SampleOptions, read_prefix, truncate
@@ -120,7 +121,7 @@ def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, 
         following: list[_Block] = []
         for block in level:
             out.rows += len(block.tok)
-            if out.rows > max_rows:
+            if out.rows > max_rows or out_of_time():  # over budget, in rows or in time (deadline.py)
                 return None
             out.row_costs.append(block.cost)
             logits, state = engine.step(block.tok, block.state)  # (B, V)
@@ -185,8 +186,8 @@ def search_names(
     verdicts: dict[str, Rejection | None] = {}
     while True:
         listing = _list(engine, vocab, c, options, bound, max_nodes - result.expanded, sampling_support)
-        if listing is None:
-            result.expanded = max_nodes
+        if listing is None:  # the paths (or the time) ran out: the last complete listing's names stand
+            result.expanded = result.expanded if out_of_time() else max_nodes
             return result
         result.expanded += listing.rows
         names, log_probs, rejected = [], [], []
