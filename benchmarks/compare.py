@@ -17,8 +17,9 @@ learning-rate schedule ends when the budget does (`--max-steps` fixes the steps 
 
 With `--stage wuxia` (and `--init base`), each fold's fine-tuned model goes through a training stage
 first, as `scripts/build_pretrained.py --stage wuxia` builds the shipped models: the base is
-fine-tuned on every name of the three wuxia lists except the fold's test names (early-stopped like a
-list, `build_pretrained.list_config`), then that stage model on the fold's training names:
+fine-tuned on every name of the three wuxia lists except the fold's test names and the names the next
+step validates on (early-stopped like a list, `build_pretrained.list_config`), then that stage model on
+the fold's training names:
 
     python benchmarks/compare.py --corpus jinyong --folds 5 --max-steps 600 --threads 1 --models transformer \
         --init src/xiaming/pretrained/base.safetensors --stage wuxia
@@ -54,7 +55,7 @@ from build_pretrained import STAGES, list_config, stage_entries  # noqa: E402  (
 
 from xiaming import models  # noqa: E402
 from xiaming.checkpoint import load_checkpoint  # noqa: E402
-from xiaming.corpus import NameList, load_names, read_names  # noqa: E402
+from xiaming.corpus import NameList, load_names, read_names, split  # noqa: E402
 from xiaming.errors import XiamingError  # noqa: E402
 from xiaming.evaluate import draw_samples, held_out, sample_stats  # noqa: E402
 from xiaming import TrainConfig, train  # noqa: E402
@@ -176,12 +177,13 @@ def stage_names(stage: str, leave_out: Iterable[str]) -> NameList:
     return NameList([name for name, _ in stage_entries(stage, leave_out)], "builtin:" + "+".join(STAGES[stage]))
 
 
-def train_stage(setting: Setting, fold: str, test: list[str], args, workdir: Path) -> Path:
-    """`setting.init` fine-tuned on the names of `setting.stage` but the fold's `test` names, as
-    build_pretrained trains its stage (`list_config`: early-stopped, its steps fixed, not its time)."""
+def train_stage(setting: Setting, fold: str, leave_out: Iterable[str], args, workdir: Path) -> Path:
+    """`setting.init` fine-tuned on the names of `setting.stage` but `leave_out` (the fold's test and
+    validation names), as build_pretrained trains its stage (`list_config`: early-stopped, its steps
+    fixed, not its time)."""
     out = workdir / f"stage-{setting.stage}-{fold}.safetensors"
-    train(stage_names(setting.stage, test), None, out, list_config(args.seed), init=setting.init, device=args.device,
-          log=lambda _m: None, progress_bar=False, force=True)
+    train(stage_names(setting.stage, leave_out), None, out, list_config(args.seed), init=setting.init,
+          device=args.device, log=lambda _m: None, progress_bar=False, force=True)
     return out
 
 
@@ -191,8 +193,11 @@ def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Sett
     then score `test` and draw samples."""
     max_steps, eval_interval = plan
     out = workdir / f"{kind}-{fold}.safetensors"
-    init = train_stage(setting, fold, test, args, workdir) if setting.stage else setting.init
     config = train_config(setting, args, max_steps, args.budget, eval_interval, len(data.names))
+    init = setting.init
+    if setting.stage:  # the stage sees neither the test names nor those this run validates (stops) on
+        validation = split(data.names, config.val_fraction, config.seed)[1]
+        init = train_stage(setting, fold, set(test) | set(validation), args, workdir)
     curve: list = []
     seen: list = [None]
     start = time.perf_counter()

@@ -28,9 +28,11 @@ and a blind panel saw no better names. `--bridges-only` writes just the bridges
 (`WORK/jinyong-bridge.safetensors`), the `--init` that `benchmarks/compare.py` measures.
 
 With `--stage wuxia`, the base is first fine-tuned on every name of the three wuxia lists (`STAGES`),
-each list's panel holdout left out (so the panel's real names stay unseen by every shipped model),
-and each of those lists is then fine-tuned from that one stage model (`WORK/wuxia-stage.safetensors`).
-`benchmarks/compare.py --stage wuxia` measures the same stage per fold, without the fold's test names.
+each list's panel holdout left out (so the panel's real names stay unseen by every shipped model) and
+so are the names each list's own fine-tuning then validates on (a stage that saw them would make that
+validation, and its early stop, meaningless); each of those lists is then fine-tuned from that one
+stage model (`WORK/wuxia-stage.safetensors`). `benchmarks/compare.py --stage wuxia` measures the same
+stage per fold, without the fold's test names and validation names.
 
 Training runs in `--work` (checkpoints and resumable states); the shipped copies are written in
 float16, which halves their size. The base model ships without its 250k-name training list (it
@@ -48,7 +50,7 @@ import torch
 
 from xiaming import corpora, kinds
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
-from xiaming.corpus import NameList, load_names
+from xiaming.corpus import NameList, load_names, split
 from xiaming import TrainConfig, train
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "xiaming" / "pretrained"
@@ -151,19 +153,39 @@ def stage_entries(stage: str, leave_out: Iterable[str] = ()) -> list[tuple[str, 
     return list(merged.items())
 
 
-def stage_holdouts(stage: str, holdout: float, seed: int) -> set[str]:
-    """The panel holdout names of every list of `stage`, chosen as `fine_tune` chooses them."""
-    return {n for corpus in STAGES[stage] for n in panel_holdout(list(kinds_of(corpus)), holdout, seed)}
+def validation_names(strings: list[str], seed: int) -> set[str]:
+    """The names `train` validates on (kind markers stripped) when given `strings` with `list_config(seed)`."""
+    return set(kinds.strip_all(split(strings, list_config(seed).val_fraction, seed)[1]))
 
 
-def train_stage(stage: str, base: Path | str, work: Path, holdout: float, seed: int) -> Path:
-    """The base fine-tuned on every name of the lists of `stage` (name kinds marked) but their panel
-    holdouts, like a list (`list_config`): the one model each of those lists is then fine-tuned from."""
-    entries = stage_entries(stage, stage_holdouts(stage, holdout, seed))
-    out = work / f"{stage}-stage.safetensors"
+def list_strings(corpus: str, holdout: float, seed: int) -> tuple[list[str], list[str]]:
+    """(the training strings of a built-in list, kinds marked, its panel holdout left out; the holdout)."""
+    listed = kinds_of(corpus)
+    held = panel_holdout(list(listed), holdout, seed)
+    kept = set(listed) - set(held)
+    return kinds.encode((n, k) for n, k in listed.items() if n in kept), held
+
+
+def stage_leave_out(stage: str, holdout: float, seed: int) -> set[str]:
+    """The names the stage model of the shipped lists must not see: every list's panel holdout (chosen as
+    `fine_tune` chooses it) and the names its fine-tuning validates on."""
+    out: set[str] = set()
+    for corpus in STAGES[stage]:
+        strings, held = list_strings(corpus, holdout, seed)
+        out |= set(held) | validation_names(strings, seed)
+    return out
+
+
+def train_stage(stage: str, base: Path | str, work: Path, leave_out: Iterable[str], seed: int, tag: str = "",
+                log=print) -> Path:
+    """The base fine-tuned on every name of the lists of `stage` (name kinds marked) but `leave_out` (see
+    `stage_leave_out`, or a fold's held-out and validation names), like a list (`list_config`): the model
+    those lists are then fine-tuned from, written as WORK/STAGE-stageTAG.safetensors."""
+    entries = stage_entries(stage, leave_out)
+    out = work / f"{stage}-stage{tag}.safetensors"
     work.mkdir(parents=True, exist_ok=True)
     train(NameList(kinds.encode(entries), "builtin:" + "+".join(STAGES[stage])), "lstm", out, list_config(seed),
-          init=base, force=True, progress_bar=False)
+          init=base, force=True, progress_bar=False, log=log)
     return out
 
 
@@ -173,9 +195,7 @@ def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: i
     (stage name, its model from `train_stage`), when given) on a built-in list with name kinds and a
     panel holdout; ship it."""
     listed = kinds_of(corpus)
-    held = panel_holdout(list(listed), holdout, seed)
-    kept = set(listed) - set(held)
-    strings = kinds.encode((n, k) for n, k in listed.items() if n in kept)
+    strings, held = list_strings(corpus, holdout, seed)
     out = work / f"{corpus}.safetensors"
     init = stage[1] if stage else bridge(corpus, base, work, seed) if bridged else base
     train(NameList(strings, f"builtin:{corpus}"), "lstm", out, list_config(seed), init=init, force=True,
@@ -232,7 +252,8 @@ def main() -> None:
     chosen = [c.strip() for c in args.corpora.split(",") if c.strip()]
     staged: tuple[str, Path] | None = None
     if args.stage and not args.bridges_only and set(chosen) & set(STAGES[args.stage]):
-        staged = (args.stage, train_stage(args.stage, base, work, args.holdout, args.seed))
+        leave_out = stage_leave_out(args.stage, args.holdout, args.seed)
+        staged = (args.stage, train_stage(args.stage, base, work, leave_out, args.seed))
         print(f"{args.stage} stage: {staged[1]}")
     for corpus in chosen:
         if args.bridges_only:

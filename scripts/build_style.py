@@ -15,6 +15,10 @@ of them): the script also prints how well it does on each pair, the n-gram view 
 pair's lists as `xiaming who` counts them, beside a calibration fitted on the pair alone.
 Rerun it whenever the lists or the shipped models change. It writes only numbers (a safetensors
 file), never code.
+
+With `--stage wuxia` the fold models are made as `scripts/build_pretrained.py --stage wuxia` makes
+the shipped ones: per fold, `base` is first fine-tuned on every name of the three wuxia lists except
+the names that fold scores (`build_pretrained.train_stage`), and each style's fold model from that.
 """
 
 from __future__ import annotations
@@ -25,10 +29,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/: build_pretrained's stages
 
 from xiaming import corpora  # noqa: E402
 from xiaming.style import (Calibration, CrossScores, among, balanced_accuracy, cross_scores,  # noqa: E402
@@ -42,15 +49,27 @@ SAMPLES = 200  # names each fold model invents, so the fit also knows what gener
 GENERATED_SHARE = 0.25
 
 
+def fold_stage(stage: str, work: Path, seed: int, base: str = "base") -> Callable[[int, set[str]], Path]:
+    """`cross_scores`'s start for each fold: `base` fine-tuned on the lists of `stage` without the
+    names the fold scores (build_pretrained.train_stage)."""
+    from build_pretrained import train_stage
+
+    def start(fold: int, held_out: set[str]) -> Path:
+        return train_stage(stage, base, work, held_out, seed, tag=f"-fold{fold}", log=lambda _m: None)
+
+    return start
+
+
 def load_or_score(styles: list[str], cache: Path | None, work: Path, folds: int, seed: int,
-                  any_lists: bool = False) -> CrossScores:
+                  any_lists: bool = False, stage: str | None = None) -> CrossScores:
     """Out-of-fold scores from `cache` when it was made from these lists (or from any, with
-    `any_lists`), else computed (and cached)."""
+    `any_lists`) and the same `stage`, else computed (and cached)."""
     lists = {s: corpora.load(s) for s in styles}
     key = {s: len(v) for s, v in lists.items()}
     if cache and cache.is_file():
         data = json.loads(cache.read_text(encoding="utf-8"))
-        same = data.get("folds") == folds and data.get("seed") == seed and data.get("samples") == SAMPLES
+        same = (data.get("folds") == folds and data.get("seed") == seed and data.get("samples") == SAMPLES
+                and data.get("stage") == stage)
         if (data.get("lists") == key or any_lists) and same:
             print(f"out-of-fold scores from {cache} (lists of {data.get('lists')})", file=sys.stderr)
             return CrossScores.from_dict(data["scores"])
@@ -58,12 +77,13 @@ def load_or_score(styles: list[str], cache: Path | None, work: Path, folds: int,
 
     torch.set_num_threads(1)
     start = time.time()
-    scores = cross_scores(lists, work, folds, seed, alpha=ALPHA, samples=SAMPLES,
+    init = fold_stage(stage, work, seed) if stage else "base"
+    scores = cross_scores(lists, work, folds, seed, init=init, alpha=ALPHA, samples=SAMPLES,
                           log=lambda m: print(m, file=sys.stderr))
     print(f"out-of-fold scores in {time.time() - start:.0f} s", file=sys.stderr)
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"lists": key, "folds": folds, "seed": seed, "samples": SAMPLES,
+        cache.write_text(json.dumps({"lists": key, "folds": folds, "seed": seed, "samples": SAMPLES, "stage": stage,
                                      "scores": scores.to_dict()},
                                     ensure_ascii=False), encoding="utf-8")
     return scores
@@ -130,16 +150,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default="runs/style", help="folder for the fold models")
     parser.add_argument("--cache", default=None, help="JSON file of out-of-fold scores to reuse or write")
+    parser.add_argument("--stage", choices=["wuxia"], default=None,
+                        help="fold models through build_pretrained's training stage, as the shipped models are built")
     parser.add_argument("-o", "--output", default=str(shipped_calibration_path()))
     args = parser.parse_args()
     styles = args.styles.split(",")
-    scores = load_or_score(styles, Path(args.cache) if args.cache else None, Path(args.work), args.folds, args.seed)
+    scores = load_or_score(styles, Path(args.cache) if args.cache else None, Path(args.work), args.folds, args.seed,
+                           stage=args.stage)
     bal, per = nested_accuracy(scores)
     gbal, gper = nested_accuracy(scores, generated=True) if scores.generated.any() else (float("nan"), [])
     real = ~scores.generated
     info = {"styles": styles, "lists": {s: int((scores.labels[real] == j).sum()) for j, s in enumerate(styles)},
             "generated": int(scores.generated.sum()), "generated_share": GENERATED_SHARE,
-            "folds": args.folds, "seed": args.seed, "init": "base",
+            "folds": args.folds, "seed": args.seed, "init": "base" + (f" via the {args.stage} stage" if args.stage else ""),
             "cv_balanced_accuracy": round(bal, 4), "cv_per_style": {s: round(a, 4) for s, a in zip(styles, per)},
             "cv_generated_balanced_accuracy": round(gbal, 4)}
     if len(styles) > 2:

@@ -94,33 +94,42 @@ def test_several_inits_give_one_row_each(tmp_path, capsys, tiny_lstm):
     assert [r["setting"]["init"] for r in runs if r["kind"] == "finetuned:other"] == [str(other)] * 2
 
 
-def test_wuxia_stage_of_each_fold_leaves_out_exactly_that_folds_test_names(tmp_path, capsys, monkeypatch, tiny_lstm):
+def test_wuxia_stage_of_each_fold_leaves_out_exactly_that_folds_test_and_validation_names(tmp_path, capsys,
+                                                                                          monkeypatch, tiny_lstm):
     """--stage wuxia: per fold, --init is fine-tuned on every name of the three wuxia lists except the
-    fold's test names (the folds are the benchmark's own), and the fold's model from that stage model."""
+    fold's test names (the folds are the benchmark's own) and the names the fold's run then validates
+    on (as train() itself splits them), and the fold's model from that stage model."""
     from dataclasses import replace
 
     from xiaming import corpora
+    from xiaming.training import sources
 
-    calls = []
-    real_train = compare.train
+    calls, validated = [], []
+    real_train, real_split = compare.train, sources.split
 
     def short_train(data, kind, out, config, **kw):  # records each run, trains a few steps
         calls.append((list(data.names), Path(out), kw["init"]))
-        return real_train(data, kind, out, replace(config, max_steps=2, eval_interval=2, val_fraction=0.02), **kw)
+        return real_train(data, kind, out, replace(config, max_steps=2, eval_interval=2), **kw)
+
+    def recorded_split(names, val_fraction, seed):  # the validation names train() really uses
+        train_names, val = real_split(names, val_fraction, seed)
+        validated.append(val)
+        return train_names, val
 
     monkeypatch.setattr(compare, "train", short_train)
+    monkeypatch.setattr(sources, "split", recorded_split)
     code = compare.main(["--corpus", "jinyong", "--folds", "5", "--max-steps", "2", "--evals", "1", "--models", "",
                          "--samples", "5", "--no-realism", "--no-curve", "--init", tiny_lstm[0], "--stage", "wuxia",
                          "--out", str(tmp_path / "out")])
     assert code == 0 and "finetuned+wuxia" in capsys.readouterr().out
     wuxia = set().union(*(corpora.load(c) for c in ("jinyong", "gulong", "liangyusheng")))
     folds = compare.kfold(corpora.load("jinyong"), 5, seed=0)
-    assert len(calls) == 10  # per fold: the stage, then the list
-    for (training, test), stage, tuned in zip(folds, calls[0::2], calls[1::2]):
+    assert len(calls) == len(validated) == 10  # per fold: the stage, then the list
+    for (training, test), stage, tuned, val in zip(folds, calls[0::2], calls[1::2], validated[1::2]):
         staged, stage_out, stage_init = stage
         assert stage_init == tiny_lstm[0] and stage_out.name.startswith("stage-wuxia-")
-        assert not set(staged) & set(test) and set(staged) == wuxia - set(test)
-        assert len(staged) == len(set(staged))  # a name of two lists once
+        assert val and set(val) <= set(training) and not set(staged) & (set(test) | set(val))
+        assert set(staged) == wuxia - set(test) - set(val) and len(staged) == len(set(staged))
         assert tuned[0] == training and tuned[2] == stage_out  # the fold's names, from the fold's stage model
     assert len({c[1] for c in calls[0::2]}) == 5  # one stage model per fold
     runs = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["runs"]

@@ -139,7 +139,7 @@ def test_parse_weights():
     assert parse_weights("jinyong=0.7,gulong=0.3") == pytest.approx({"jinyong": 0.7, "gulong": 0.3})
     assert parse_weights("a=1,b=3") == pytest.approx({"a": 0.25, "b": 0.75})
     for bad in ("jinyong", "a=x", "a=-1,b=2", "a=0,b=0", "a=1,a=2", "a=nan"):
-        with pytest.raises(ConfigError, match="--style"):
+        with pytest.raises(ConfigError, match="^style "):
             parse_weights(bad)
 
 
@@ -255,7 +255,7 @@ def test_generate_style_flag_keeps_every_control(capsys):
     assert main(["generate", "--style", "jinyong=x", "-n", "2"]) == 1
     assert "--style" in capsys.readouterr().err
     assert main(["generate", "gulong", "--style", "jinyong=1", "-n", "2"]) == 1
-    assert "--style and MODEL" in capsys.readouterr().err
+    assert "--style: give --style or MODEL, not both" in capsys.readouterr().err
 
 
 def test_generate_style_mixes_three_authors(capsys):
@@ -306,3 +306,71 @@ def test_mixture_keeps_the_name_kinds_of_its_models(two_styles, marked):
     assert len(names) == 40 and not any(EPITHET_MARK in n for n in names)
     epithets = mixed.generate(10, mixed.options(kind="epithet"), seed=0, novelty="off").names
     assert epithets and not any(EPITHET_MARK in n for n in epithets)
+
+
+def test_cross_scores_starts_each_fold_from_a_checkpoint_made_without_the_names_it_scores(tmp_path, monkeypatch,
+                                                                                           tiny_lstm):
+    """A callable `init` (a training stage per fold) is asked once per fold with exactly the names that
+    fold scores, of every list, and those its models validate on (as train() splits them); that
+    fold's models start from what it returns."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    import xiaming
+    from xiaming.style import assign_folds, cross_scores
+    from xiaming.training import sources
+
+    lists = {"east": language("bdgk", "ae", 30, 1), "west": language("mnpt", "iou", 30, 2)}
+    asked, runs, validated = [], [], []
+
+    def start(fold: int, unseen: set) -> Path:
+        asked.append((fold, set(unseen)))
+        path = tmp_path / f"start{fold}.safetensors"
+        path.write_bytes(Path(tiny_lstm[0]).read_bytes())
+        return path
+
+    real_train, real_split = xiaming.train, sources.split
+
+    def short(data, kind, out, config, **kw):  # records each fold model's run, trains two steps
+        runs.append((Path(out).name, kw["init"], set(data.names)))
+        return real_train(data, kind, out, replace(config, max_steps=2, eval_interval=2), **kw)
+
+    def recorded_split(names, val_fraction, seed):  # the validation names train() really uses
+        train_names, val = real_split(names, val_fraction, seed)
+        validated.append(set(val))
+        return train_names, val
+
+    monkeypatch.setattr(xiaming, "train", short)
+    monkeypatch.setattr(sources, "split", recorded_split)
+    scores = cross_scores(lists, tmp_path, folds=3, seed=0, init=start, with_kinds=False, log=lambda _m: None)
+    fold_of = assign_folds(lists, 3, 0)
+    assert [f for f, _ in asked] == [0, 1, 2] and len(runs) == len(validated) == 6
+    for f, unseen in asked:
+        scored = {n for n, g in zip(scores.names, scores.folds) if g == f}
+        assert scored == {n for s in lists for i, n in enumerate(lists[s]) if fold_of[s][i] == f}
+        assert unseen == scored | validated[2 * f] | validated[2 * f + 1] and validated[2 * f]
+    for (name, init, trained), val in zip(runs, validated):
+        f = int(name.split("fold")[1].split(".")[0])
+        assert init == tmp_path / f"start{f}.safetensors" and trained and not trained & (asked[f][1] - val)
+
+
+def test_build_style_stage_of_a_fold_leaves_out_the_names_that_fold_scores(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    from xiaming import corpora, kinds
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "build_style.py"
+    spec = importlib.util.spec_from_file_location("build_style", path)
+    build_style = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_style)  # puts scripts/ on sys.path
+    import build_pretrained
+
+    runs = []
+    monkeypatch.setattr(build_pretrained, "train", lambda data, kind, out, config, **kw: runs.append((data, out, kw)))
+    held = set(corpora.load("jinyong")[::5]) | set(corpora.load("liangyusheng")[1::5])
+    out = build_style.fold_stage("wuxia", tmp_path, seed=0)(3, held)
+    (data, written, kw), = runs
+    assert out == written == tmp_path / "wuxia-stage-fold3.safetensors" and kw["init"] == "base"
+    wuxia = set().union(*(corpora.load(c) for c in ("jinyong", "gulong", "liangyusheng")))
+    assert set(kinds.strip_all(data.names)) == wuxia - held

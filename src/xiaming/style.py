@@ -36,7 +36,7 @@ import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, Union
 
 import numpy as np
 
@@ -395,8 +395,14 @@ class CrossScores:
                            self.folds[rows], self.neural[rows], self.ngram[rows], self.generated[rows])
 
 
+# What fold models are fine-tuned from: a checkpoint (path or shipped name), None (from scratch), or a
+# function of (fold, names) giving that fold's checkpoint, e.g. a training stage that must not see
+# `names`: the fold's held-out names of every list and the names each fold model validates on
+FoldInit = Union[str, Path, None, Callable[[int, set], Union[str, Path]]]
+
+
 def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int = 5, seed: int = 0,
-                 init: str | None = "base", alpha: float = 0.5, with_kinds: bool = True, samples: int = 0,
+                 init: FoldInit = "base", alpha: float = 0.5, with_kinds: bool = True, samples: int = 0,
                  log=print) -> CrossScores:
     """Fine-tune one model per style and fold on the other folds of its list (as the shipped models
     are made: from `init`, early-stopped on a tenth of the training names, a built-in list's
@@ -404,9 +410,12 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     list under every style. Names found in more than one list are left out of the
     scoring (their answer is ambiguous) but stay in training. With `samples`, each fold model also
     invents that many names (new under the strict rule), scored the same way and marked
-    `generated`. Minutes on a CPU; torch needed."""
+    `generated`. A callable `init` is called once per fold with the names no model of the fold may
+    have seen before its own training (the fold's held-out names of every list and each model's
+    validation names) and gives the checkpoint that fold's models start from. Minutes on a CPU;
+    torch needed."""
     from . import corpora, kinds, train
-    from .corpus import NameList
+    from .corpus import NameList, split
     from .namer import Namer
     from .training import TrainConfig
 
@@ -432,13 +441,20 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     ngram_rows: list[np.ndarray] = []
     for f in range(folds):
         train_lists = {s: [n for i, n in enumerate(lists[s]) if fold_of[s][i] != f] for s in styles}
+        config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
+        strings_of = {s: kinds.encode((n, kind_of[s].get(n, "name")) for n in train_lists[s]) if kind_of.get(s)
+                      else train_lists[s] for s in styles}
+        fold_init = init
+        if callable(init):  # e.g. a stage: it must not see what the fold scores nor what its models stop on
+            unseen = {n for s in styles for i, n in enumerate(lists[s]) if fold_of[s][i] == f}
+            unseen |= {n for s in styles for n in kinds.strip_all(split(strings_of[s], config.val_fraction, seed)[1])}
+            fold_init = init(f, unseen)
         namers = {}
         for s in styles:
             out = work / f"{s}-fold{f}.safetensors"
-            config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
             kind = kind_of.get(s, {})
-            strings = kinds.encode((n, kind.get(n, "name")) for n in train_lists[s]) if kind else train_lists[s]
-            result = train(NameList(strings, f"builtin:{s}"), "lstm", out, config, init=init, device="cpu",
+            strings = strings_of[s]
+            result = train(NameList(strings, f"builtin:{s}"), "lstm", out, config, init=fold_init, device="cpu",
                            log=lambda _m: None, progress_bar=False, force=True)
             if kind:
                 kinds.mark_checkpoint(out)
