@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
-
 from conftest import make_names
+
+from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
 from xiaming.corpus import NameList
-from xiaming import TrainConfig, train
 from xiaming.training.parallel import SOLO, Group, all_sum, main_first
 from xiaming.training.stream import StreamedNames
 
@@ -147,10 +147,10 @@ def test_a_group_of_one_needs_no_process_group():
 def test_sigterm_becomes_one_error_and_none_once_the_rank_has_chosen_its_report():
     """torchrun sends SIGTERM to the surviving ranks when one fails; a rank already reporting its own
     error (a lost peer) must not have that report replaced by a second exception mid-way."""
-    from xiaming.training.parallel import RunStopped, term_as_error
+    from xiaming.training.parallel import RunStopped, Signals
 
     before = signal.getsignal(signal.SIGTERM)
-    with term_as_error(True) as switch:
+    with Signals(term=True) as switch:
         with pytest.raises(RunStopped, match="torchrun ended this process"):  # one line at the CLI
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)

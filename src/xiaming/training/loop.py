@@ -38,7 +38,7 @@ from .config import TrainConfig
 from .parallel import (
     Group,
     RunStopped,
-    StopFlag,
+    Signals,
     Terminated,
     all_sum,
     broadcast_bytes,
@@ -49,7 +49,6 @@ from .parallel import (
     join,
     leave,
     main_first,
-    term_as_error,
 )
 from .plan import RunPlan, prepare_run
 from .sources import DataSource, as_source
@@ -296,7 +295,7 @@ class TrainingLoop:
                        self.progress, self.run_record, ranks)
         self.saved_step = self.progress.step
 
-    def run(self, flag: StopFlag, should_stop: Callable[[int], bool] | None = None, progress_bar: bool = True) -> str:
+    def run(self, flag: Signals, should_stop: Callable[[int], bool] | None = None, progress_bar: bool = True) -> str:
         """Train until a stopping rule fires on any rank; returns why (see `TrainResult.stopped`)."""
         p, config, trainer, group = self.progress, self.plan.config, self.session.trainer, self.group
         if flag.requested:  # Ctrl-C while the run was being set up
@@ -388,9 +387,8 @@ def train(
     if not group.main:
         log, progress_bar = (lambda _msg: None), False
     with contextlib.ExitStack() as stack:
-        term = stack.enter_context(term_as_error(group.world > 1))
+        signals = stack.enter_context(Signals(term=group.world > 1))
         stack.callback(leave, group)  # inside the SIGTERM handler's scope: a late SIGTERM cannot cut it short
-        flag = stack.enter_context(StopFlag())
         loop: TrainingLoop | None = None
         try:
             def claim_output() -> Path:  # rank 0 owns the output: it checks it, locks it, reads the state
@@ -424,24 +422,24 @@ def train(
                 progress, best_weights = load_state(ckpt.state_path(here), session.model, session.trainer, group)
             loop = TrainingLoop(plan, session, source, here, progress, best_weights, group)
             _report_start(plan, session, source, progress, group, log)
-            result = replace(loop.finish(loop.run(flag, should_stop, progress_bar)), path=str(out))
+            result = replace(loop.finish(loop.run(signals, should_stop, progress_bar)), path=str(out))
             if group.world > 1:
                 # leave together: a rank that tears its process group down while another still uses
                 # it can make that one abort in gloo's threads (seen once in a few hundred test runs)
                 dist.barrier()
-            term.armed = False
+            signals.armed = False
             return result
         except Terminated:
             raise RunStopped(_stopped_message(group, loop, "torchrun ended it (another process failed or was stopped)"))\
                 from None
         except RuntimeError as exc:
-            term.armed = False  # this report stands, whatever torchrun sends while it is made
+            signals.armed = False  # this report stands, whatever torchrun sends while it is made
             if group.world > 1 and is_comm_error(exc):
                 raise RunStopped(_stopped_message(group, loop, f"it lost contact with another process "
                                                                f"({first_line(exc)})")) from None
             raise
         except BaseException:
-            term.armed = False  # an error on its way out (a bad flag, Ctrl-C) is what the rank reports
+            signals.armed = False  # an error on its way out (a bad flag, Ctrl-C) is what the rank reports
             raise
 
 

@@ -14,7 +14,7 @@ import contextlib
 import datetime
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -133,53 +133,35 @@ class Terminated(RunStopped):
         super().__init__("torchrun ended this process (another process failed or was stopped)")
 
 
-class TermSwitch:
-    """Whether SIGTERM still raises `Terminated`: once the rank has decided how it stops (an error it
-    is reporting, or a finished run), a late SIGTERM must not replace that report."""
+class Signals:
+    """Ctrl-C and SIGTERM while a run is on. The first Ctrl-C asks to stop after the current step
+    (`requested`); a second one aborts. With `term` (a run of several ranks), SIGTERM raises
+    `Terminated` while `armed`: once the rank has decided how it stops (an error it is reporting,
+    or a finished run), a late SIGTERM must not replace that report."""
 
-    armed = True
+    def __init__(self, term: bool = False) -> None:
+        self.requested, self.armed, self.term, self._previous = False, True, term, {}
 
-
-@contextlib.contextmanager
-def term_as_error(active: bool) -> Iterator[TermSwitch]:
-    """Turn SIGTERM into `Terminated` while the block runs and the switch is armed."""
-    switch = TermSwitch()
-
-    def handle(signum, frame):
-        if switch.armed:
-            switch.armed = False
-            raise Terminated()
-
-    previous = None
-    if active:
-        with contextlib.suppress(ValueError):  # not the main thread
-            previous = signal.signal(signal.SIGTERM, handle)
-    try:
-        yield switch
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-class StopFlag:
-    """Turns the first Ctrl-C into a request to stop after the current step; a second one aborts."""
-
-    def __init__(self) -> None:
-        self.requested, self._previous = False, None
-
-    def __enter__(self) -> StopFlag:
-        with contextlib.suppress(ValueError):  # not the main thread: Ctrl-C cannot reach us anyway
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+    def __enter__(self) -> Signals:
+        handlers = {signal.SIGINT: self._interrupt, **({signal.SIGTERM: self._terminate} if self.term else {})}
+        for sig, handler in handlers.items():
+            with contextlib.suppress(ValueError):  # not the main thread: the signal cannot reach us anyway
+                self._previous[sig] = signal.signal(sig, handler)
         return self
 
-    def _handle(self, signum, frame) -> None:
+    def _interrupt(self, signum, frame) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
 
+    def _terminate(self, signum, frame) -> None:
+        if self.armed:
+            self.armed = False
+            raise Terminated()
+
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
 
 # --- collectives that do nothing in a group of one ----------------------------------------------
