@@ -398,10 +398,13 @@ def test_a_local_server_answers_only_to_local_host_names(backend):
                                                       headers={"host": "evil.example:8000"}), 400)
 
 
-def test_a_request_over_the_time_limit_gets_503(backend):
-    with TestClient(create_app(backend, timeout=1e-6)) as slow:
-        message = _error(slow.post("/api/generate", json={"n": 50}), 503)
-    assert "longer than" in message
+def test_a_full_server_refuses_at_once_with_retry_after(backend):
+    """A request that could not finish within the time limit is refused before it waits (503, Retry-After)."""
+    with TestClient(create_app(backend, timeout=1e-6)) as full:
+        response = full.post("/api/generate", json={"n": 50})
+        message = _error(response, 503)
+    assert "could not start" in message and "try again in" in message
+    assert response.headers["retry-after"].isdigit() and int(response.headers["retry-after"]) >= 1
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -584,3 +587,196 @@ def test_generate_carries_the_critics_judgement(client, backend):
     assert all(0 <= row["critic"] <= 1 for row in body["names"])
     plain = client.post("/api/generate", json={"model": "base", "n": 3, "seed": 3}).json()
     assert all(row["critic"] is None for row in plain["names"])  # the base model carries no critic
+
+
+# --- the cost of a request: time budget, fair queue, refusal when full --------------------------
+
+def test_an_expensive_request_answers_with_what_it_found_when_its_budget_runs_out(backend):
+    """A generate whose names are rare (鼐 in three characters) stops when its time budget is spent and
+    answers with the names found by then and the library's reason, `searched_all` false."""
+    import time
+
+    tight = Backend(list(backend.models.values()), budget=0.3)
+    with TestClient(create_app(tight)) as c:
+        began = time.monotonic()
+        body = c.post("/api/generate", json={"n": 50, "min_len": 3, "max_len": 3, "include": "鼐"}).json()
+        took = time.monotonic() - began
+    assert body["exhausted"] and not body["searched_all"] and body["found"] < 50
+    assert body["reason"].startswith("no more turned up in ") and "0.3 s of work" in body["reason"]
+    assert took < 8  # generous: with no time budget the draws and the search take about 10 s here
+
+
+def test_a_time_budget_changes_nothing_it_does_not_cut(backend):
+    from xiaming.deadline import time_budget
+
+    namer = backend.get("jinyong").namer
+    plain = namer.generate(8, seed=4)
+    with time_budget(60) as budget:
+        timed = namer.generate(8, seed=4)
+    assert timed.names == plain.names and not budget.spent
+
+
+class Gated:
+    """A backend whose calls chosen by `held(name, args)` wait until the test opens `gate`: requests
+    that hold a thread for as long as the test wants, with no timing involved. `calls` lists the
+    calls that reached the library, in order."""
+
+    def __init__(self, backend: Backend, held) -> None:
+        import threading
+
+        self.backend, self.held = backend, held
+        self.gate, self.entered, self.calls = threading.Event(), threading.Semaphore(0), []
+
+    def __getattr__(self, name):
+        call = getattr(self.backend, name)
+        if name not in ("generate", "best", "score"):
+            return call
+
+        def gated(*args):
+            self.calls.append((name, args))
+            if self.held(name, args):
+                self.entered.release()
+                assert self.gate.wait(60), "the test never opened the gate"
+            return call(*args)
+
+        return gated
+
+
+def _post(base: str, body: dict) -> tuple[int, dict, dict]:
+    """(status, JSON body, headers) of a generate request to a running server."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{base}/api/generate", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read()), dict(exc.headers)
+
+
+EXPENSIVE = {"n": 100, "min_len": 4, "max_len": 4, "include": "龙"}  # the issue's: seconds of sampling
+
+
+def test_a_cheap_request_is_answered_while_expensive_ones_hold_the_threads(backend):
+    """Two threads, three expensive requests held: only one of them takes a thread (expensive requests
+    may hold all threads but one), and a cheap request sent after them is answered at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xiaming.web.server import running
+
+    quick = Backend(list(backend.models.values()), budget=0.2)  # the expensive ones, once let go, end soon
+    gated = Gated(quick, lambda name, args: bool(args[2].get("include")))
+    with running(create_app(gated, workers=2)) as base, ThreadPoolExecutor(3) as clients:
+        expensive = [clients.submit(_post, base, {**EXPENSIVE, "seed": i}) for i in range(3)]
+        assert gated.entered.acquire(timeout=30)
+        status, body, _ = _post(base, {"n": 3, "seed": 1})
+        assert status == 200 and body["found"] == 3
+        assert not gated.entered.acquire(timeout=0.5)  # still one expensive request in the library
+        assert not any(f.done() for f in expensive)
+        gated.gate.set()
+        assert [f.result()[0] for f in expensive] == [200, 200, 200]
+    assert sorted(args[4] for name, args in gated.calls if args[2].get("include")) == [0, 1, 2]
+
+
+def test_a_request_over_the_time_limit_gets_503_with_retry_after(backend):
+    gated = Gated(backend, lambda name, args: True)
+    with TestClient(create_app(gated, timeout=0.3)) as c:
+        response = c.post("/api/generate", json={"n": 2})
+        gated.gate.set()
+        message = _error(response, 503)
+    assert "longer than 0.3 s" in message and response.headers["retry-after"].isdigit()
+
+
+def test_a_request_whose_client_left_never_runs(backend):
+    """One thread, held by a first request; a second request's client hangs up while it waits; the
+    third is answered after the first, and the second never reached the library."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    from xiaming.web.server import running
+
+    gated = Gated(backend, lambda name, args: args[4] == 1)
+    app = create_app(gated, workers=1)
+    with running(app) as base, ThreadPoolExecutor(2) as clients:
+        first = clients.submit(_post, base, {"n": 2, "seed": 1})
+        assert gated.entered.acquire(timeout=30)
+        address = urlsplit(base)
+        body = json.dumps({"n": 2, "seed": 2}).encode()
+        with socket.create_connection((address.hostname, address.port)) as leaving:
+            leaving.sendall(b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            deadline = time.monotonic() + 30
+            while app.state.admission.waiting("light") < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+        while app.state.admission.waiting("light") > 0 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the server noticed the client leave
+        third = clients.submit(_post, base, {"n": 2, "seed": 3})
+        gated.gate.set()
+        assert first.result()[0] == 200 and third.result()[0] == 200
+    assert [args[4] for name, args in gated.calls] == [1, 3]
+
+
+def test_the_queue_gives_expensive_requests_all_threads_but_one_first_come_first_served():
+    import asyncio
+
+    from xiaming.web.admission import HEAVY, LIGHT, Admission
+
+    async def scenario() -> None:
+        queue = Admission(slots=2, limit=100)
+        heavy = [queue.admit(HEAVY, f"h{i}") for i in range(3)]
+        light = queue.admit(LIGHT, "l")
+        assert [t.granted.done() for t in heavy] == [True, False, False] and light.granted.done()
+        later = queue.admit(LIGHT, "l2")
+        assert not later.granted.done()  # both threads busy
+        queue.release(heavy[0], 1.0)
+        assert heavy[1].granted.done() and not later.granted.done()  # the earlier arrival goes first
+        queue.release(light, 0.01)
+        assert later.granted.done() and not heavy[2].granted.done()  # one expensive request at a time
+        heavy[2].leave()
+        queue.release(heavy[1], 1.0)
+        assert queue.waiting(HEAVY) == 0 and queue.busy == {LIGHT: 1, HEAVY: 0}
+
+    asyncio.run(scenario())
+
+
+def test_a_request_is_heavy_by_rule_until_its_cost_is_known():
+    import asyncio
+
+    from xiaming.web.admission import HEAVY, LIGHT, Admission
+
+    async def scenario() -> None:
+        queue = Admission(slots=2, limit=10)
+        assert queue.lane_of("generate", {"n": 20})[0] == LIGHT
+        assert queue.lane_of("best", {"n": 5})[0] == HEAVY
+        lane, shape = queue.lane_of("generate", {"n": 20, "include": "龙", "seed": 1})
+        assert lane == HEAVY
+        ticket = queue.admit(lane, shape)
+        queue.release(ticket, 0.01)  # it turned out cheap: the same request, any seed, is light now
+        assert queue.lane_of("generate", {"n": 20, "include": "龙", "seed": 2})[0] == LIGHT
+        slow = queue.admit(*queue.lane_of("score", {"names": ["郭靖"]}))
+        queue.release(slow, 3.0)
+        assert queue.lane_of("score", {"names": ["郭靖"]})[0] == HEAVY
+
+    asyncio.run(scenario())
+
+
+def test_the_queue_refuses_what_it_could_not_start_in_time_and_says_when_to_come_back():
+    import asyncio
+
+    from xiaming.web.admission import HEAVY, LIGHT, Admission, Full
+
+    async def scenario() -> None:
+        queue = Admission(slots=2, limit=5)
+        queue.work[HEAVY] = 2.0
+        admitted = [queue.admit(HEAVY, "h") for _ in range(2)]  # one runs, one waits about 1 s
+        with pytest.raises(Full) as refused:
+            for _ in range(5):
+                admitted.append(queue.admit(HEAVY, "h"))
+        assert refused.value.lane == HEAVY and 1 <= refused.value.retry_after <= 60
+        assert len(admitted) < 5
+        assert queue.admit(LIGHT, "l").granted.done()  # cheap requests still have their thread
+
+    asyncio.run(scenario())

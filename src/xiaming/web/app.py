@@ -5,14 +5,18 @@ generation logic. What it adds is the HTTP side of the library's contract:
 
 - every error is JSON `{"detail": "one line"}`: a bad field is 422 naming the field, a value the
   library refuses is 400 with the CLI's own message (`XiamingError`), an unknown path 404, a body
-  over `max_body` bytes 413, a request that takes longer than `timeout` seconds 503 (and a bug,
-  should one remain, a 500 saying so rather than a bare page);
+  over `max_body` bytes 413, a request the server cannot start in time, or that
+  takes longer than `timeout` seconds, 503 with `Retry-After` (and a bug, should one remain, a 500
+  saying so rather than a bare page);
 - with `hosts` given (a loopback server), a request for any other host name is refused (`Guard`);
 - library calls run on a small thread pool (one thread per core by default), so a burst of
-  requests queues instead of fighting over the cores, and a request still queued when its time
-  is up is dropped before it starts; each answer's Server-Timing header gives the time it waited
-  (queue) and the time the library worked (work); with `processes` (`workers.Workers`) each
-  thread hands its call to a worker process, so the calls are not limited to one core;
+  requests queues instead of fighting over the cores; which request takes a free thread is
+  decided by `admission.Admission`: a fair queue in two lanes, where expensive requests may hold
+  all threads but one, a request is refused at once (503, Retry-After) when it could not start
+  within the time limit, and one whose client has gone away leaves the queue; each answer's
+  Server-Timing header gives the time it waited (queue) and the time the library worked (work);
+  with `processes` (`workers.Workers`) each thread hands its call to a worker process, so the
+  calls are not limited to one core;
 - requests name models only by their loaded names (see `schemas.py`);
 - /docs (Swagger UI) and /redoc load their scripts and styles from the app itself, under
   `DOCS_ASSETS`, from the files the `fastapi-offline` package ships: FastAPI's own pages fetch them
@@ -34,9 +38,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import XiamingError
+from .admission import Admission, Full, Ticket
 from .backend import Backend
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
                       ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, VerseOut, VerseRequest, WhoOut,
@@ -50,7 +56,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "the library refused a value (the CLI's one-line message)"),
         (413, "request body too large"),
         (422, "a field is missing, of the wrong type or out of bounds"),
-        (503, "the request took longer than the server's time limit"),
+        (503, ("the server is full: it could not start the request, or finish it, within its time limit; "
+               "the Retry-After header says in how many seconds to try again")),
     )
 }
 
@@ -140,6 +147,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     processes, one thread per process)."""
     threads = processes.count if processes is not None else (workers or os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xiaming")
+    admission = Admission(threads, timeout)  # at most `threads` calls are handed to the pool at once
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -152,6 +160,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
                                      "game, names from classical verse. Requests name models as listed by GET "
                                      "/api/models. Every error is JSON `{\"detail\": \"one line\"}`.")
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
+    app.state.admission = admission
 
     def library(name: str, args: list[Any]) -> Any:
         """`backend.<name>(*args)`, in a worker process when there are some."""
@@ -159,25 +168,50 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
             return processes.call(name, args)
         return getattr(backend, name)(*args)
 
-    async def run(response: Response, name: str, *args: Any) -> Any:
-        """`backend.<name>(*args)` on the pool within the time limit; the Server-Timing header says how
-        long the request waited for a thread (queue) and how long the library worked (work), in ms."""
+    async def run(request: Request, response: Response, req: BaseModel, name: str, *args: Any) -> Any:
+        """`backend.<name>(*args)` on the pool, once `admission` gives the request a thread, within the
+        time limit; the Server-Timing header says how long the request waited for a thread (queue) and
+        how long the library worked (work), in ms."""
         queued = time.perf_counter()
-        started: list[float] = []
+        lane, shape = admission.lane_of(name, req.model_dump(exclude_none=True))
+        ticket = admission.admit(lane, shape)  # Full: 503 at once
+        await _granted(ticket, request, timeout)
+        started = time.perf_counter()
+        work: list[float] = []
 
         def timed() -> Any:
-            started.append(time.perf_counter())
-            return library(name, list(args))
+            try:
+                return library(name, list(args))
+            finally:
+                work.append(time.perf_counter() - started)
 
         future = asyncio.get_running_loop().run_in_executor(pool, timed)
-        try:
-            result = await asyncio.wait_for(future, timeout)
+        future.add_done_callback(lambda _f: admission.release(ticket, work[0] if work else None))
+        try:  # shielded: the slot stays taken until the call really ends, even past the time limit
+            result = await asyncio.wait_for(asyncio.shield(future), max(0.0, timeout - (started - queued)))
         except asyncio.TimeoutError:
-            raise _Busy(timeout) from None
+            raise _Busy(timeout, admission.retry_after(lane)) from None
         done = time.perf_counter()
-        response.headers["Server-Timing"] = (f"queue;dur={1000 * (started[0] - queued):.1f}, "
-                                             f"work;dur={1000 * (done - started[0]):.1f}")
+        response.headers["Server-Timing"] = (f"queue;dur={1000 * (started - queued):.1f}, "
+                                             f"work;dur={1000 * (done - started):.1f}")
         return result
+
+    async def _granted(ticket: Ticket, request: Request, seconds: float) -> None:
+        """Wait until `ticket` may take a thread; _Busy after `seconds`, _Gone when the client leaves."""
+        if ticket.granted.done():
+            return
+        gone = asyncio.ensure_future(_disconnected(request))
+        try:
+            done, _ = await asyncio.wait({ticket.granted, gone}, timeout=seconds,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if ticket.granted.done():
+            return
+        ticket.leave()  # never started: it holds no thread
+        if gone in done:
+            raise _Gone()
+        raise _Busy(seconds, admission.retry_after(ticket.lane))
 
     @app.exception_handler(XiamingError)
     async def _library_error(_request: Request, exc: XiamingError) -> JSONResponse:
@@ -195,10 +229,22 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     async def _bug(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": f"internal error ({type(exc).__name__}); please report it"}, status_code=500)
 
+    @app.exception_handler(Full)
+    async def _full(_request: Request, exc: Full) -> JSONResponse:
+        what = "expensive requests" if exc.lane == "heavy" else "requests"
+        return JSONResponse({"detail": f"the server is full of {what}: this one could not start within "
+                                       f"{timeout:g} s; try again in {exc.retry_after} s"},
+                            status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
     @app.exception_handler(_Busy)
     async def _busy(_request: Request, exc: _Busy) -> JSONResponse:
         return JSONResponse({"detail": f"the request took longer than {exc.seconds:g} s; ask for fewer names "
-                                       "or loosen the constraints"}, status_code=503)
+                                       "or loosen the constraints"},
+                            status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(_Gone)
+    async def _gone(_request: Request, _exc: _Gone) -> Response:
+        return Response(status_code=499)  # nobody reads it: the client closed the connection
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -212,51 +258,61 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
                          features=backend.features(), styles=backend.styles if "who" in backend.features() else [])
 
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
-    async def generate(req: GenerateRequest, response: Response) -> NamesOut:
+    async def generate(req: GenerateRequest, request: Request, response: Response) -> NamesOut:
         settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
-        return await run(response, "generate", req.model, req.n, settings, req.novelty, req.seed, req.rank, req.style,
+        return await run(request, response, req, "generate", req.model, req.n, settings, req.novelty, req.seed, req.rank, req.style,
                          req.gender)
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
-    async def best(req: BestRequest, response: Response) -> NamesOut:
+    async def best(req: BestRequest, request: Request, response: Response) -> NamesOut:
         settings = _settings(req)
-        return await run(response, "best", req.model, req.n, settings, req.novelty, req.gender)
+        return await run(request, response, req, "best", req.model, req.n, settings, req.novelty, req.gender)
 
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
-    async def score(req: ScoreRequest, response: Response) -> ScoreOut:
-        return await run(response, "score", req.model, req.names, req.style)
+    async def score(req: ScoreRequest, request: Request, response: Response) -> ScoreOut:
+        return await run(request, response, req, "score", req.model, req.names, req.style)
 
     @app.post("/api/explain", response_model=ExplainOut, responses=ERRORS,
               summary="inside the model for one name: each step's alternatives, an LSTM's gates and units")
-    async def explain(req: ExplainRequest, response: Response) -> ExplainOut:
-        return await run(response, "explain", req.model, req.name, req.top, req.style)
+    async def explain(req: ExplainRequest, request: Request, response: Response) -> ExplainOut:
+        return await run(request, response, req, "explain", req.model, req.name, req.top, req.style)
 
     @app.post("/api/verse", response_model=VerseOut, responses=ERRORS,
               summary="given names taken from a line of classical verse, each with its line and poem")
-    async def verse(req: VerseRequest, response: Response) -> VerseOut:
-        return await run(response, "verse", req.model, req.n, req.surname, req.books, req.gender, req.seed,
+    async def verse(req: VerseRequest, request: Request, response: Response) -> VerseOut:
+        return await run(request, response, req, "verse", req.model, req.n, req.surname, req.books, req.gender, req.seed,
                          req.given_len)
 
     if "who" in backend.features():
         @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")
-        async def who(req: WhoRequest, response: Response) -> WhoOut:
-            return await run(response, "who", req.names, req.models)
+        async def who(req: WhoRequest, request: Request, response: Response) -> WhoOut:
+            return await run(request, response, req, "who", req.names, req.models)
 
     if "quiz" in backend.features():
         @app.post("/api/quiz", response_model=QuizOut, responses=ERRORS,
                   summary="rounds of the guessing game, each with its answer")
-        async def quiz(req: QuizRequest, response: Response) -> QuizOut:
-            return await run(response, "quiz", req.mode, req.rounds, req.size, req.seed, req.models)
+        async def quiz(req: QuizRequest, request: Request, response: Response) -> QuizOut:
+            return await run(request, response, req, "quiz", req.mode, req.rounds, req.size, req.seed, req.models)
 
     return app
 
 
 class _Busy(Exception):
-    """A request ran past the time limit."""
+    """A request ran past the time limit (waiting for a thread, or in the library)."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
+    def __init__(self, seconds: float, retry_after: int) -> None:
+        super().__init__(seconds, retry_after)
+        self.seconds, self.retry_after = seconds, retry_after
+
+
+class _Gone(Exception):
+    """The client closed the connection while its request waited for a thread."""
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client has closed the connection (the ASGI server's `http.disconnect`)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _version() -> str:

@@ -10,6 +10,11 @@ with the pinyin added; generating, searching and scoring are the library's. Work
 at most `SAMPLE_TRIES` candidates and `SEARCH_BUDGET` paths for the search that completes a short
 sample (`BEST_BUDGET` for a best request), so an impossible request gives up in a second or two
 (a few seconds for best) rather than the CLI's twelve.
+
+Work is bounded in time too: a generate or best request stops after `budget` seconds (`BUDGET`;
+`deadline.time_budget`) if its draws and paths have not run out first, and answers with the names
+found by then, `searched_all` false and the library's reason, which says that the budget ran out
+(`said_budget`): an answer, not an error, as the CLI reports a search that gave up.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..deadline import TimeBudget, time_budget
 from ..errors import ConfigError, DataError
 from ..evidence.gender import lean_of
 from ..namer import NameResult, Namer
@@ -34,6 +40,7 @@ SAMPLE_TRIES = 10_000  # candidates one generate request may draw at most
 SEARCH_BUDGET = 10_000  # model rows the search completing a short sample may compute (about 1 s)
 BEST_BUDGET = 20_000  # model rows a best request's search may compute (about 5 s on 2 busy cores)
 KEPT = 16  # style mixtures and attribution judges kept built, most recent first
+BUDGET = 2.0  # seconds of work one generate or best request may take (then it answers with what it found)
 
 
 @dataclass
@@ -72,7 +79,7 @@ def folder_checkpoints(folder: str | Path) -> dict[str, Path]:
 class Backend:
     """The loaded models and the library calls the API makes on them."""
 
-    def __init__(self, models: list[Loaded], default: str | None = None) -> None:
+    def __init__(self, models: list[Loaded], default: str | None = None, budget: float = BUDGET) -> None:
         if not models:
             raise DataError("no model to serve: the shipped models are missing and no --models folder was given")
         self.models = {m.name: m for m in models}
@@ -85,14 +92,17 @@ class Backend:
         self.styles = present if len(present) >= 2 else listed[:2]
         self._built: dict[tuple, object] = {}  # mixtures and judges by what they are built from
         self._lock = threading.Lock()
+        self.budget = budget  # seconds of work per generate or best request
 
     @classmethod
-    def load(cls, folder: str | Path | None = None, shipped: list[str] | None = None) -> "Backend":
-        """Every shipped model present (or those named in `shipped`) and every checkpoint in `folder`."""
+    def load(cls, folder: str | Path | None = None, shipped: list[str] | None = None,
+             budget: float = BUDGET) -> "Backend":
+        """Every shipped model present (or those named in `shipped`) and every checkpoint in `folder`;
+        `budget` seconds of work per generate or best request."""
         extra = folder_checkpoints(folder) if folder is not None else {}  # a bad folder fails before any loading
         models = [_load(name, SHIPPED[name], name) for name in (available() if shipped is None else shipped)]
         models += [_load(stem, f"{path.name} from {folder}", path) for stem, path in extra.items()]
-        return cls(models)
+        return cls(models, budget=budget)
 
     def get(self, name: str | None) -> Loaded:
         """The model loaded under `name` (None: the default); ConfigError naming the loaded ones otherwise."""
@@ -161,17 +171,19 @@ class Backend:
         from one model or from the mixture `style` of loaded models, of `gender` when given."""
         label, namer, reference = self._namer(model, style)
         steering = namer.steering(gender=gender) if gender else None
-        result = namer.generate(n, namer.options(**settings), novelty, seed,
-                                max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)), search_budget=SEARCH_BUDGET,
-                                steering=steering)
-        return self._names(label, reference, result, rank)
+        with time_budget(self.budget) as budget:
+            result = namer.generate(n, namer.options(**settings), novelty, seed,
+                                    max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)), search_budget=SEARCH_BUDGET,
+                                    steering=steering)
+        return self._names(label, reference, said_budget(result, budget), rank)
 
     def best(self, model: str | None, n: int, settings: dict, novelty: str | None, gender: str | None = None) -> NamesOut:
         """The `n` most likely new names under `settings` (of `gender` when given), likeliest first."""
         label, namer, reference = self._namer(model, None)
         steering = namer.steering(gender=gender) if gender else None
-        result = namer.best(n, namer.options(**settings), novelty, max_nodes=BEST_BUDGET, steering=steering)
-        return self._names(label, reference, result)
+        with time_budget(self.budget) as budget:
+            result = namer.best(n, namer.options(**settings), novelty, max_nodes=BEST_BUDGET, steering=steering)
+        return self._names(label, reference, said_budget(result, budget))
 
     def _styles(self, models: list[str] | None) -> list[str]:
         styles = list(models) if models else list(self.styles)
@@ -257,6 +269,14 @@ class Backend:
 
 
 VERSE_FIELDS = {"--book": "books", "--surname": "surname", "--given-len": "given_len", "--gender": "gender", "-n": "n"}
+
+
+def said_budget(result: NameResult, budget: TimeBudget) -> NameResult:
+    """`result`, its reason saying so when this server's time budget cut it short (the library's reason
+    names the draws and paths it took, not why they stopped there)."""
+    if budget.spent and result.exhausted:
+        result.reason = f"{result.reason} (the {budget.seconds:g} s of work this server gives a request ran out)"
+    return result
 
 
 def _round(value: float | None) -> float | None:

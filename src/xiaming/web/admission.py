@@ -1,0 +1,158 @@
+"""Which request runs next: a fair queue with two lanes, a cost estimate before admission, and a
+refusal (503 with Retry-After) only when a request could not start in time.
+
+The server makes `slots` library calls at once (one per worker process or thread). A burst of
+expensive requests (a generate whose `include` draws thousands of candidates, a search) used to
+take every slot for seconds while cheap requests queued behind them. `Admission` keeps them apart:
+
+- each request is estimated before it is queued (`Estimate.of`): *heavy* if the same request (its
+  body without the seed) took over `HEAVY_SECONDS` of library work before, else if it asks for what
+  is usually slow (`heavy_by_rule`: a search, `include`, `gender`, a style mixture, many names),
+  *light* otherwise;
+- heavy requests hold at most `slots - 1` slots (one slot when there is one), so a cheap request
+  always has a slot that no heavy one can take; a free slot goes to the request that came first
+  among those allowed to take it (first come, first served within that rule), so heavy requests are
+  never starved either;
+- a request is admitted only if it can be expected to start within the time limit (the requests
+  of its lane ahead of it, times the lane's mean work, over the slots the lane may use); if not, the
+  server is full for it, and it is refused at once with 503 and `Retry-After` (the seconds until the
+  queue ahead of it should have drained) rather than after waiting the whole limit;
+- a queued request whose client has gone away leaves the queue (`Ticket.leave`) and never runs.
+
+Everything runs on the event loop's thread, so no lock is needed: `admit` and `release` are
+plain calls, `wait` an await.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+HEAVY_SECONDS = 0.5  # library work above which a request is heavy (a plain n=20 generate: tens of ms)
+LIGHT, HEAVY = "light", "heavy"
+FIRST_GUESS = {LIGHT: 0.05, HEAVY: 2.0}  # seconds of work per lane before any was measured
+SMOOTHING = 0.2  # weight of the newest measurement in a lane's mean work
+SHAPES = 4096  # request shapes whose last work time is remembered
+MAX_RETRY_AFTER = 60  # seconds: the most Retry-After ever says
+MANY_NAMES = 50  # a generate for more names than this is heavy by rule
+
+
+class Full(Exception):
+    """The server cannot start this request within the time limit: answer 503 with Retry-After."""
+
+    def __init__(self, lane: str, retry_after: int) -> None:
+        super().__init__(lane, retry_after)
+        self.lane, self.retry_after = lane, retry_after
+
+
+@dataclass
+class Ticket:
+    """One admitted request: its lane, and the future that is set when it may take a slot."""
+
+    lane: str
+    shape: str
+    granted: asyncio.Future = field(repr=False)
+    running: bool = False
+    gone: bool = False
+
+    def leave(self) -> None:
+        """The client went away or the wait timed out: never start (the queue drops it)."""
+        self.gone = True
+
+
+def heavy_by_rule(path: str, body: dict[str, Any]) -> bool:
+    """Whether a request is usually slow, from its body alone: a search (best), a generate that keeps
+    only names with one of some characters (`include`, rejection sampling: often thousands of draws),
+    that reweights proposals by gender, mixes styles or asks for many names."""
+    if path == "best":
+        return True
+    if path == "generate":
+        return bool(body.get("include")) or bool(body.get("gender")) or bool(body.get("style")) \
+            or int(body.get("n", 0)) > MANY_NAMES
+    return False
+
+
+def shape_of(path: str, body: dict[str, Any]) -> str:
+    """What identifies a request for the cost estimate: its path and body without the seed (the same
+    request with another seed costs about the same)."""
+    kept = sorted((k, repr(v)) for k, v in body.items() if k != "seed")
+    return f"{path} {kept}"
+
+
+class Admission:
+    """The fair two-lane queue in front of `slots` library calls (see the module docstring)."""
+
+    def __init__(self, slots: int, limit: float) -> None:
+        if slots < 1:
+            raise ValueError("at least one slot")
+        self.slots, self.limit = slots, limit
+        self.caps = {LIGHT: slots, HEAVY: max(1, slots - 1)}  # slots each lane may hold at once
+        self.busy = {LIGHT: 0, HEAVY: 0}
+        self.work = dict(FIRST_GUESS)  # mean seconds of library work per lane
+        self.queue: deque[Ticket] = deque()  # in order of arrival
+        self.shapes: OrderedDict[str, float] = OrderedDict()  # shape -> last work seconds
+
+    def lane_of(self, path: str, body: dict[str, Any]) -> tuple[str, str]:
+        """(lane, shape) of a request: by its shape's last measured work when known, else by rule."""
+        shape = shape_of(path, body)
+        seconds = self.shapes.get(shape)
+        heavy = heavy_by_rule(path, body) if seconds is None else seconds > HEAVY_SECONDS
+        return (HEAVY if heavy else LIGHT), shape
+
+    def waiting(self, lane: str) -> int:
+        """Requests of `lane` queued and not yet started."""
+        return sum(1 for t in self.queue if t.lane == lane and not t.gone)
+
+    def expected_wait(self, lane: str) -> float:
+        """Seconds a new request of `lane` should wait for a slot: the work queued before it in its lane
+        (and, when every slot it may use is busy, half a request's work) over the slots it may hold."""
+        ahead = self.waiting(lane) + (0.5 if self.busy[lane] >= self.caps[lane] or self.free() == 0 else 0.0)
+        return ahead * self.work[lane] / self.caps[lane]
+
+    def free(self) -> int:
+        return self.slots - self.busy[LIGHT] - self.busy[HEAVY]
+
+    def retry_after(self, lane: str) -> int:
+        """Whole seconds (1 to MAX_RETRY_AFTER) until a request of `lane` should be admitted again: until
+        the queue ahead of it has drained enough for it to start and finish within the limit."""
+        late = self.expected_wait(lane) + self.work[lane] - self.limit
+        return min(MAX_RETRY_AFTER, max(1, math.ceil(late)))
+
+    def admit(self, lane: str, shape: str) -> Ticket:
+        """Queue a request of `lane`, or raise Full when it could not start and finish in time."""
+        if self.expected_wait(lane) + self.work[lane] > self.limit:
+            raise Full(lane, self.retry_after(lane))
+        ticket = Ticket(lane, shape, asyncio.get_running_loop().create_future())
+        self.queue.append(ticket)
+        self._dispatch()
+        return ticket
+
+    def release(self, ticket: Ticket, seconds: float | None) -> None:
+        """A request's library call ended after `seconds` of work (None: it failed before any):
+        free its slot, learn its cost, start the next."""
+        if ticket.running:
+            ticket.running = False
+            self.busy[ticket.lane] -= 1
+        if seconds is not None:
+            self.work[ticket.lane] += SMOOTHING * (seconds - self.work[ticket.lane])
+            self.shapes[ticket.shape] = seconds
+            self.shapes.move_to_end(ticket.shape)
+            while len(self.shapes) > SHAPES:
+                self.shapes.popitem(last=False)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Give each free slot to the first queued request allowed to take it (dropping those gone)."""
+        for ticket in list(self.queue):
+            if self.free() == 0:
+                break
+            if ticket.gone or self.busy[ticket.lane] >= self.caps[ticket.lane]:
+                continue
+            self.queue.remove(ticket)
+            ticket.running = True
+            self.busy[ticket.lane] += 1
+            ticket.granted.set_result(None)
+        self.queue = deque(t for t in self.queue if not t.gone)
