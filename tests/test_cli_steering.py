@@ -109,7 +109,7 @@ def test_impossible_requests_end_with_what_exists(capsys, tmp_path, model):
 @pytest.mark.parametrize("flags, message", [
     (["--top-p", "1.5"], r"--top-p 1.5: must be in \(0, 1\]"),
     (["--top-p", "0"], r"--top-p 0.0: must be in \(0, 1\]"),
-    (["--min-len", "5", "--max-len", "3"], "--min-len 5 is above --max-len 3"),
+    (["--min-len", "5", "--max-len", "3"], "--min-len 5: is above --max-len 3"),
     (["--prefix", "zz"], "--prefix 'zz': the model has never seen 'z'"),
     (["--charset", "/no/such/file.txt"], "--charset /no/such/file.txt: no such file"),
 ])

@@ -120,7 +120,7 @@ def test_steering_asks_for_a_larger_pool():
     steering = namer.steering(gender="male")
     assert steering.pool == POOL and [label for label, _, _ in steering.evidence] == ["gender male"]
     assert namer.steering(gender="male", gender_strength=0).active is False
-    with pytest.raises(ConfigError, match="--gender-strength"):
+    with pytest.raises(ConfigError, match="^gender_strength "):
         namer.steering(gender="female", gender_strength=-1)
 
 
@@ -200,7 +200,7 @@ def test_generate_best_and_style_take_gender(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--gender", "woman"], "--gender woman: choose female or male"),
+    (["--gender", "woman"], "--gender 'woman': choose female or male"),
     (["--gender-strength", "2"], "--gender-strength: give --gender female or male too"),
     (["--gender", "male", "--gender-strength", "11"], "--gender-strength 11.0: must be a number from 0"),
 ])

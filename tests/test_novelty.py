@@ -113,7 +113,7 @@ def test_filter_modes_and_rule_order():
 
 
 def test_unknown_mode_is_a_config_error():
-    with pytest.raises(ConfigError, match="--novelty 'loose'.*exact, strict, off"):
+    with pytest.raises(ConfigError, match="^novelty 'loose': choose one of exact, strict, off"):
         NoveltyFilter(TRAINING, "loose")
 
 

@@ -83,7 +83,7 @@ def test_end_of_input_stops_with_the_score_so_far(monkeypatch, capsys):
 
 def test_same_seed_same_game_and_bad_flags(capsys):
     assert make_rounds("real", 3, seed=9) == make_rounds("real", 3, seed=9)
-    with pytest.raises(ConfigError, match="--mode"):
+    with pytest.raises(ConfigError, match="^mode "):
         make_rounds("colour", 3, seed=1)
     assert main(["quiz", "--rounds", "0"]) == 1
     assert "--rounds" in capsys.readouterr().err

@@ -232,6 +232,6 @@ def test_a_failed_save_is_one_line_and_keeps_the_previous_file(lstm, tmp_path, m
 def test_models_limits_also_bound_what_a_user_asks_to_train():
     from xiaming.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"--n-hidden 100000: at most 8192"):
+    with pytest.raises(ConfigError, match=r"^n_hidden 100000: at most 8192"):
         models.make_config("lstm", {"vocab_size": 9}, "tiny", n_hidden=100_000)
     assert math.isfinite(validate.MAX_WEIGHT)

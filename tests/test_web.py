@@ -40,8 +40,9 @@ def _error(response, status: int) -> str:
     """The one-line message of an error response, after checking its status and shape."""
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"detail"} and isinstance(body["detail"], str) and body["detail"]
-    assert "\n" not in body["detail"]
+    assert set(body) <= {"detail", "field", "value", "reason", "refs"} and isinstance(body["detail"], str)
+    assert body["detail"] and "\n" not in body["detail"]
+    assert set(body) == {"detail"} or {"field", "reason", "refs"} <= set(body)  # a field comes with its reason
     return body["detail"]
 
 
@@ -275,7 +276,7 @@ BAD = [
     ("/api/generate", {"n": None}, 422, "n:"),
     ("/api/generate", {"temperature": -1}, 422, "temperature:"),
     ("/api/generate", {"temperature": 101}, 422, "temperature:"),
-    ("/api/generate", {"temperature": 0.001}, 400, "--temperature"),
+    ("/api/generate", {"temperature": 0.001}, 400, "temperature 0.001: must be 0 (greedy)"),
     ("/api/generate", {"top_k": 0}, 422, "top_k:"),
     ("/api/generate", {"top_p": 0}, 422, "top_p:"),
     ("/api/generate", {"top_p": 1.5}, 422, "top_p:"),
@@ -285,12 +286,12 @@ BAD = [
     ("/api/generate", {"min_len": 0}, 422, "min_len:"),
     ("/api/generate", {"min_len": 33}, 422, "min_len:"),
     ("/api/generate", {"max_len": 0}, 422, "max_len:"),
-    ("/api/generate", {"min_len": 5, "max_len": 3}, 400, "--min-len 5 is above --max-len 3"),
-    ("/api/generate", {"prefix": "欧阳", "max_len": 1}, 400, "--prefix"),
+    ("/api/generate", {"min_len": 5, "max_len": 3}, 400, "min_len 5: is above max_len 3"),
+    ("/api/generate", {"prefix": "欧阳", "max_len": 1}, 400, "prefix '欧阳': is longer than"),
     ("/api/generate", {"prefix": "x" * 17}, 422, "prefix:"),
     ("/api/generate", {"prefix": "ж"}, 400, "never seen"),
     ("/api/generate", {"prefix": 3}, 422, "prefix:"),
-    ("/api/generate", {"include": "ж"}, 400, "--include"),
+    ("/api/generate", {"include": "ж"}, 400, "include 'ж': none of these"),
     ("/api/generate", {"include": "x" * 201}, 422, "include:"),
     ("/api/generate", {"exclude": ["a"]}, 422, "exclude:"),
     ("/api/generate", {"charset": ""}, 422, "charset:"),
@@ -305,7 +306,7 @@ BAD = [
     ("/api/generate", "generate", 422, "JSON object"),
     ("/api/best", {"n": MAX_BEST + 1}, 422, "n:"),
     ("/api/best", {"temperature": 0.5}, 422, "temperature:"),
-    ("/api/best", {"min_len": 4, "max_len": 2}, 400, "--min-len"),
+    ("/api/best", {"min_len": 4, "max_len": 2}, 400, "min_len 4: is above max_len 2"),
     ("/api/score", {}, 422, "names:"),
     ("/api/score", {"names": []}, 422, "names:"),
     ("/api/score", {"names": "令狐冲"}, 422, "names:"),
@@ -321,7 +322,7 @@ BAD = [
     ("/api/generate", {"style": {}}, 422, "style:"),
     ("/api/generate", {"style": {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}}, 422, "style:"),
     ("/api/generate", {"style": {"../x": 1}}, 422, "style"),
-    ("/api/generate", {"style": {"jinyong": 1}, "model": "gulong"}, 400, "give one of them"),
+    ("/api/generate", {"style": {"jinyong": 1}, "model": "gulong"}, 400, "style: give style or model, not both"),
     ("/api/explain", {}, 422, "name:"),
     ("/api/explain", {"name": ""}, 422, "name:"),
     ("/api/explain", {"name": "令" * (MAX_NAME_CHARS + 1)}, 422, "name:"),
@@ -339,10 +340,10 @@ BAD = [
     ("/api/quiz", {"rounds": 21}, 422, "rounds:"),
     ("/api/quiz", {"size": 6}, 422, "size:"),
     ("/api/quiz", {"mode": "real", "models": ["base", "jinyong"], "seed": 0, "rounds": 6}, 400, "no training list"),
-    ("/api/verse", {"books": ["shijing", "odes"]}, 400, "books: odes: no such book; choose from shijing"),
+    ("/api/verse", {"books": ["shijing", "odes"]}, 400, "books 'odes': no such book; choose from shijing"),
     ("/api/verse", {"books": "shijing"}, 422, "books:"),
     ("/api/verse", {"gender": "other"}, 422, "gender:"),
-    ("/api/verse", {"surname": "ж"}, 400, "surname:"),
+    ("/api/verse", {"surname": "ж"}, 400, "surname 'ж': give a surname"),
     ("/api/verse", {"surname": "张无忌"}, 422, "surname:"),
     ("/api/verse", {"n": 51}, 422, "n:"),
     ("/api/verse", {"given_len": 3}, 422, "given_len:"),
@@ -353,6 +354,41 @@ BAD = [
 @pytest.mark.parametrize("path, body, status, fragment", BAD, ids=[f"{p}:{json.dumps(b)[:40]}" for p, b, _, _ in BAD])
 def test_a_bad_request_gets_a_4xx_with_a_message(client, path, body, status, fragment):
     assert fragment in _error(client.post(path, json=body), status)
+
+
+REFUSED_FIELDS = [  # a value the library refuses: the JSON body names the request field, as the CLI names its flag
+    ("/api/generate", {"temperature": 0.001}, "temperature", "0.001"),
+    ("/api/generate", {"prefix": "欧阳", "max_len": 1}, "prefix", "'欧阳'"),
+    ("/api/generate", {"min_len": 5, "max_len": 3}, "min_len", "5"),
+    ("/api/generate", {"prefix": "ж"}, "prefix", "'ж'"),
+    ("/api/generate", {"model": "nope"}, "model", "'nope'"),
+    ("/api/best", {"include": "ж"}, "include", "'ж'"),
+    ("/api/verse", {"books": ["odes"]}, "books", "'odes'"),
+    ("/api/verse", {"surname": "ж"}, "surname", "'ж'"),
+]
+
+
+@pytest.mark.parametrize("path, body, field, value", REFUSED_FIELDS,
+                         ids=[f"{p}:{json.dumps(b)[:40]}" for p, b, _, _ in REFUSED_FIELDS])
+def test_a_refused_value_names_its_request_field(client, path, body, field, value):
+    answer = client.post(path, json=body)
+    detail = _error(answer, 400)
+    got = answer.json()
+    assert got["field"] == field and got["value"] == value
+    assert detail.startswith(f"{field} {value}: ") and "--" not in detail  # the request's words, not the CLI's flags
+    reason = got["reason"]
+    for ref in got["refs"]:
+        reason = reason.replace("{" + ref + "}", ref)
+    assert detail.endswith(reason)
+
+
+def test_a_refusal_mentioning_another_field_lists_it():
+    from xiaming.errors import ConfigError
+    from xiaming.web.errors import error_body
+
+    body = error_body(ConfigError("lengths", [3], "choose 1, 2 or both, not {lengths} above {n}", refs=("lengths", "n")))
+    assert body == {"detail": "given_len 3: choose 1, 2 or both, not given_len above n", "field": "given_len",
+                    "value": "3", "reason": "choose 1, 2 or both, not {given_len} above {n}", "refs": ["given_len", "n"]}
 
 
 @pytest.mark.parametrize("raw, fragment", [(b"{bad json", "not valid JSON"), (b"", "body is required"),
@@ -535,8 +571,9 @@ def test_worker_messages_are_json_and_errors_keep_their_kind(backend):
     ok = json.loads(answer(backend, json.dumps({"call": "score", "args": [None, ["郭靖"], None]}).encode()))
     assert ok["ok"]["names"][0]["name"] == "郭靖"
     refused = answer(backend, json.dumps({"call": "score", "args": ["nowhere", ["郭靖"], None]}).encode())
-    with pytest.raises(XiamingError, match="'nowhere' is not loaded"):
+    with pytest.raises(XiamingError, match="model 'nowhere': is not loaded") as refusal:
         result_of(refused)
+    assert refusal.value.body["field"] == "model"  # the field at fault survives the trip from the worker
     for message in (b'{"call": "__init__", "args": []}', b'{"call": "score", "args": [1, 2, 3, 4, 5]}', b"[1"):
         with pytest.raises(WorkerBug, match="in a worker"):
             result_of(answer(backend, message))

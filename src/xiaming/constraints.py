@@ -3,9 +3,10 @@ search share.
 
 `SampleOptions` is the request (temperature, top-k/p, min-p, prefix, lengths, characters);
 `compile_constraints` validates it against a vocabulary and a model window and gives
-`Constraints`: the prefix ids, numpy masks over the vocabulary and the length bounds. Both
-`sample.py` and `search.py` read `Constraints`, so neither imports the other, and neither needs
-torch: the masks are numpy arrays over the same ids whatever engine computes the logits.
+`Constraints`: the prefix ids, numpy masks over the vocabulary and the length bounds. `sample.py`
+and `search.py` both read `Constraints` (the search reuses the sampler's prefix reading), and
+neither needs torch: the masks are numpy arrays over the same ids whatever engine computes the
+logits.
 
 Two fields exist for callers that steer a model with a marker it learned in training (the
 "kind" of a name, see `kinds.py`): `hidden_prefix` is read by the model before the prefix but is
@@ -20,11 +21,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import NO_VALUE, ConfigError
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 NEG_INF = float("-inf")
-MAX_NAME_LEN = 64  # longest name the sampler builds: bounds memory (batch x length) and time
+LONGEST_GENERATED = 64  # longest name the sampler builds: bounds memory (batch x length) and time
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # beyond these the logits overflow or every id ties
 SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "min_p")  # what a checkpoint may set as defaults
 
@@ -51,35 +52,35 @@ class SampleOptions:
         self.validate_ranges()
         unknown = vocab.unknown_chars(self.prefix)
         if unknown:
-            raise ConfigError(f"--prefix {self.prefix!r}: the model has never seen {''.join(unknown)!r}")
+            raise ConfigError("prefix", self.prefix, f"the model has never seen {''.join(unknown)!r}")
         unknown = vocab.unknown_chars(self.hidden_prefix)
         if unknown:
-            raise ConfigError(f"hidden prefix {self.hidden_prefix!r}: the model has never seen {''.join(unknown)!r}")
+            raise ConfigError("hidden_prefix", self.hidden_prefix, f"the model has never seen {''.join(unknown)!r}")
 
     def validate_ranges(self) -> None:
         """Raise ConfigError naming the first option out of range (what can be checked without a model)."""
         if not (self.temperature == 0 or MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE):
-            raise ConfigError(f"--temperature {self.temperature}: must be 0 (greedy) or between "
+            raise ConfigError("temperature", self.temperature, f"must be 0 (greedy) or between "
                               f"{MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
         if self.top_k is not None and self.top_k < 1:
-            raise ConfigError(f"--top-k {self.top_k}: must be at least 1")
+            raise ConfigError("top_k", self.top_k, "must be at least 1")
         if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ConfigError(f"--top-p {self.top_p}: must be in (0, 1]")
+            raise ConfigError("top_p", self.top_p, "must be in (0, 1]")
         if self.min_p is not None and not 0 <= self.min_p <= 1:
-            raise ConfigError(f"--min-p {self.min_p}: must be in [0, 1]")
+            raise ConfigError("min_p", self.min_p, "must be in [0, 1]")
         if self.min_len < 1:
-            raise ConfigError(f"--min-len {self.min_len}: must be at least 1")
-        for flag, value in (("--min-len", self.min_len), ("--max-len", self.max_len)):
-            if value is not None and value > MAX_NAME_LEN:
-                raise ConfigError(f"{flag} {value}: names are at most {MAX_NAME_LEN} characters")
+            raise ConfigError("min_len", self.min_len, "must be at least 1")
+        for name, value in (("min_len", self.min_len), ("max_len", self.max_len)):
+            if value is not None and value > LONGEST_GENERATED:
+                raise ConfigError(name, value, f"names are at most {LONGEST_GENERATED} characters")
         if self.max_len is not None and self.max_len < 1:
-            raise ConfigError(f"--max-len {self.max_len}: must be at least 1")
+            raise ConfigError("max_len", self.max_len, "must be at least 1")
         if self.max_len is not None and self.min_len > self.max_len:
-            raise ConfigError(f"--min-len {self.min_len} is above --max-len {self.max_len}")
+            raise ConfigError("min_len", self.min_len, f"is above {{max_len}} {self.max_len}", refs=("max_len",))
         if self.max_len is not None and len(self.prefix) > self.max_len:
-            raise ConfigError(f"--prefix {self.prefix!r} is longer than --max-len {self.max_len}")
+            raise ConfigError("prefix", self.prefix, f"is longer than {{max_len}} {self.max_len}", refs=("max_len",))
         if self.charset is not None and not self.charset:
-            raise ConfigError("--charset: no characters given")
+            raise ConfigError("charset", NO_VALUE, "no characters given")
 
     def sampling(self) -> dict:
         """The fields that shape the distribution (what a checkpoint's defaults may set), by name."""
@@ -87,6 +88,12 @@ class SampleOptions:
 
 
 OPTION_FIELDS = tuple(f.name for f in fields(SampleOptions))
+
+
+def check_settings(**settings) -> None:
+    """Raise ConfigError naming the first of `settings` (SampleOptions fields; None: not set) out of
+    range, on their own: what a front end checks before it loads a model."""
+    SampleOptions(**{k: v for k, v in settings.items() if v is not None}).validate_ranges()
 
 
 @dataclass(frozen=True)
@@ -171,13 +178,14 @@ def compile_constraints(vocab: Vocab, options: SampleOptions, window: int | None
     options.validate(vocab)
     max_len = default_max_len(window, train_info or {}, options)
     room = window - 1 - len(options.hidden_prefix) if window else None
-    fix = f"this model reads names of at most {room} characters" if room is not None and max_len == room else "set --max-len"
+    fix = f"this model reads names of at most {room} characters" if room is not None and max_len == room else "set {max_len}"
     if max_len < 1:
-        raise ConfigError(f"hidden prefix {options.hidden_prefix!r} leaves no room in this model's window of {window}")
+        raise ConfigError("hidden_prefix", options.hidden_prefix, f"leaves no room in this model's window of {window}")
     if options.min_len > max_len:
-        raise ConfigError(f"--min-len {options.min_len} is above the length cap {max_len} ({fix})")
+        raise ConfigError("min_len", options.min_len, f"is above the length cap {max_len} ({fix})", refs=("max_len",))
     if len(options.prefix) > max_len:
-        raise ConfigError(f"--prefix {options.prefix!r} is longer than the length cap {max_len} ({fix})")
+        raise ConfigError("prefix", options.prefix, f"is longer than the length cap {max_len} ({fix})",
+                          refs=("max_len",))
     allowed = allowed_mask(vocab, options)
     include = None
     prefix_included = any(c in options.include for c in options.prefix)
@@ -185,10 +193,8 @@ def compile_constraints(vocab: Vocab, options: SampleOptions, window: int | None
         include = char_mask(vocab, options.include) & allowed
         include[BOUNDARY] = False
         if not prefix_included and not include.any():
-            raise ConfigError(
-                f"--include {options.include!r}: none of these characters can appear "
-                "(unknown to the model, excluded, or outside --charset)"
-            )
+            raise ConfigError("include", options.include, "none of these characters can appear "
+                              "(unknown to the model, excluded, or outside {charset})", refs=("charset",))
     first_banned = char_mask(vocab, options.ban_first) if options.ban_first else None
     # A prefix is a start, not a name: at least one character follows it unless --max-len leaves no room.
     min_len = max(options.min_len, min(len(options.prefix) + 1, max_len)) if options.prefix else options.min_len

@@ -27,9 +27,9 @@ from typing import Iterator
 
 from . import corpora
 from .errors import ConfigError, DataError, XiamingWarning
+from .limits import DEFAULT_MAX_NAME_LEN, LONGEST_NAME
 
-MAX_NAME_LEN = 32  # default longest name, in characters, for training, evaluation and scoring
-LONGEST_NAME = 1 << 16  # the most --max-name-len may allow: a checkpoint's longest name (`validate`) and a model's row
+MAX_NAME_LEN = DEFAULT_MAX_NAME_LEN  # default longest name read, for training, evaluation and scoring (limits.py)
 _CHUNK = 1 << 20  # bytes read at a time
 _SLACK = 1024  # whitespace kept around a name before its line counts as too long anyway
 _SHOWN = 5  # line numbers listed in the too-long warning
@@ -46,9 +46,9 @@ class NameList:
 def check_max_len(max_len: int | None) -> None:
     """Raise ConfigError unless `max_len` is None (no limit) or in 1..`LONGEST_NAME`."""
     if max_len is not None and max_len < 1:
-        raise ConfigError(f"--max-name-len {max_len}: must be at least 1")
+        raise ConfigError("max_name_len", max_len, "must be at least 1")
     if max_len is not None and max_len > LONGEST_NAME:
-        raise ConfigError(f"--max-name-len {max_len}: at most {LONGEST_NAME} (a longer line is not a name; "
+        raise ConfigError("max_name_len", max_len, f"at most {LONGEST_NAME} (a longer line is not a name; "
                           f"lines over the limit are skipped with their line numbers)")
 
 
@@ -87,7 +87,7 @@ def _decoder(encoding: str) -> codecs.IncrementalDecoder:
     try:
         return codecs.getincrementaldecoder("utf-8-sig" if _is_utf8(encoding) else encoding)(errors="strict")
     except LookupError:
-        raise ConfigError(f"--encoding {encoding!r}: unknown encoding") from None
+        raise ConfigError("encoding", encoding, "unknown encoding") from None
 
 
 def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN, hint: str | None = None
@@ -231,7 +231,7 @@ def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2,
 def split(names: list[str], val_fraction: float = 0.1, seed: int = 0) -> tuple[list[str], list[str]]:
     """Seeded (train, validation) split; validation holds at least one name, train at least one."""
     if not 0.0 < val_fraction < 1.0:
-        raise ConfigError(f"--val-fraction {val_fraction}: must be between 0 and 1")
+        raise ConfigError("val_fraction", val_fraction, "must be between 0 and 1")
     order = list(range(len(names)))
     random.Random(seed).shuffle(order)
     n_val = min(max(1, round(len(names) * val_fraction)), len(names) - 1)

@@ -16,11 +16,11 @@ def pick_device(preference: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if preference not in ("cpu", "cuda", "mps") and not preference.startswith("cuda:"):
-        raise ConfigError(f"--device {preference!r}: choose auto, cpu, cuda or mps")
+        raise ConfigError("device", preference, "choose auto, cpu, cuda or mps")
     if preference.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"--device {preference}: CUDA is not available on this machine")
+        raise ConfigError("device", preference, "CUDA is not available on this machine")
     if preference == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ConfigError("--device mps: MPS is not available on this machine")
+        raise ConfigError("device", preference, "MPS is not available on this machine")
     return torch.device(preference)
 
 

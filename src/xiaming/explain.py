@@ -28,7 +28,7 @@ import numpy as np
 
 from .engine.protocol import log_softmax
 from .engine.rnn import RecurrentEngine
-from .errors import ConfigError
+from .errors import NO_VALUE, ConfigError
 from .kinds import EPITHET_MARK
 from .pinyin import is_chinese, split_surname
 from .pretrained import label
@@ -97,7 +97,7 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
     """Explain `name` under a loaded `Namer` (see the module docstring); `context` is a hidden prefix read first."""
     name = name.strip()
     if not name:
-        raise ConfigError("NAME: an empty name cannot be explained")
+        raise ConfigError("name", name, "an empty name cannot be explained")
     (score,) = namer.score([name], context=context)
     vocab, engine = namer.vocab, namer.engine
     ctx = vocab.encode(context)
@@ -220,7 +220,7 @@ def plot(e: Explanation, path: str | Path) -> Path:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ModuleNotFoundError:
-        raise ConfigError('-o: pictures need matplotlib; pip install "xiaming[plot]"') from None
+        raise ConfigError("output", NO_VALUE, 'pictures need matplotlib; pip install "xiaming[plot]"') from None
     from .atomic import atomic_path
 
     path = Path(path)

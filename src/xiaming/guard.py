@@ -48,7 +48,7 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def check_not_input(outputs: list[Path], inputs: list[str | Path], flag: str = "-o") -> None:
+def check_not_input(outputs: list[Path], inputs: list[str | Path], field: str = "out") -> None:
     """ConfigError when one of `outputs` is one of the `inputs` (a names file being read)."""
     for source in inputs:
         source_path = Path(source)
@@ -56,19 +56,19 @@ def check_not_input(outputs: list[Path], inputs: list[str | Path], flag: str = "
             continue  # a built-in corpus, or nothing to overwrite
         for out in outputs:
             if _same_file(out, source_path):
-                raise ConfigError(f"{flag} {out}: is the names file being trained on ({source}); "
+                raise ConfigError(field, str(out), f"is the names file being trained on ({source}); "
                                   f"writing there would destroy it; choose another output")
 
 
-def check_replace(paths: list[Path], force: bool, resume: bool, flag: str = "-o") -> None:
+def check_replace(paths: list[Path], force: bool, resume: bool, field: str = "out") -> None:
     """ConfigError when one of `paths` exists and neither `force` nor `resume` allows replacing it."""
     if force or resume:
         return
     existing = [p for p in paths if p.exists()]
     if existing:
         what = " and ".join(str(p) for p in existing)
-        raise ConfigError(f"{flag} {paths[0]}: {what} already exist{'s' if len(existing) == 1 else ''}; "
-                          f"pass --force to replace, or --resume to continue its run")
+        raise ConfigError(field, str(paths[0]), f"{what} already exist{'s' if len(existing) == 1 else ''}; "
+                          "pass {force} to replace, or {resume} to continue its run", refs=("force", "resume"))
 
 
 def lock_path(out: Path) -> Path:
@@ -134,7 +134,7 @@ class OutputLock:
         except FileExistsError:
             return None
         except OSError as exc:
-            raise ConfigError(f"-o {self.out}: cannot create the lock file {self.path} ({exc.strerror or exc})") from None
+            raise ConfigError("out", str(self.out), f"cannot create the lock file {self.path} ({exc.strerror or exc})") from None
 
     def _flock(self, fd: int) -> bool:
         if fcntl is None:

@@ -55,12 +55,12 @@ def kind_spec(kind: str | None, train_info: dict | None) -> KindSpec:
     """The hidden prefix and banned first characters for `kind` (None: the default, `name`)."""
     kind = DEFAULT_KIND if kind is None else kind
     if kind not in KINDS:
-        raise ConfigError(f"--kind {kind!r}: must be one of {', '.join(KINDS)}")
+        raise ConfigError("kind", kind, f"must be one of {', '.join(KINDS)}")
     marks = markers(train_info)
     if kind == "any" or not marks:
         if kind == "epithet":
-            raise ConfigError("--kind epithet: this model was not trained with name kinds "
-                              "(the shipped wuxia models are); use --kind any")
+            raise ConfigError("kind", kind, "this model was not trained with name kinds "
+                              "(the shipped wuxia models are); use {kind} any", refs=("kind",))
         return KindSpec(kind, "", "")
     # no marker may come first: a second marker after the hidden one would make an empty name
     return KindSpec(kind, marks.get(kind, ""), "".join(marks.values()))

@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from .engine.protocol import Engine, State, log_softmax
-from .errors import ConfigError
+from .errors import NO_VALUE, ConfigError
 from .kinds import METADATA_KEY, markers
 from .score import UnknownShares
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
@@ -46,7 +46,7 @@ class MixtureEngine:
         if not (len(engines) == len(vocabs) == len(weights)) or not engines:
             raise ConfigError("a mixture needs one weight and one vocabulary per model")
         if any(w < 0 for w in weights) or sum(weights) <= 0:
-            raise ConfigError("mixture weights must be 0 or more, and not all 0")
+            raise ConfigError("style", list(weights), "weights must be 0 or more, and not all 0")
         total = float(sum(weights))
         self.vocab = Vocab(tuple(sorted(set().union(*(v.chars for v in vocabs)))))
         self.vocab_size = self.vocab.size
@@ -126,7 +126,7 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     from .namer import Namer
 
     if not weights:
-        raise ConfigError("--style: name at least one model")
+        raise ConfigError("style", NO_VALUE, "name at least one model")
     namers = dict(namers or {})
     for model in weights:
         if model not in namers:

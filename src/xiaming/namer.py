@@ -36,9 +36,11 @@ import numpy as np
 from .constraints import (OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOptions, compile_constraints,
                           shortfall_reason)
 from .engine.protocol import Engine
-from .errors import ConfigError
+from .errors import NO_VALUE, ConfigError
 from .evidence.critic import Critic, check_strength
 from .evidence.steer import OFF, Steering, resample
+from .limits import (MIN_TRIES, SEARCH_BUDGET, SERVER_BEST_BUDGET, SERVER_SEARCH_BUDGET, SERVER_TRIES,
+                     TRIES_PER_NAME)
 from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
 from .sample import Draw, draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
@@ -48,7 +50,24 @@ from .vocab import Vocab
 LN2 = math.log(2)
 DEFAULT_POOL = 4  # proposals per name kept when evidence steers and none asks for more
 STEER_ROUND = 100  # names kept per round of steered sampling (a large request streams round by round)
-SEARCH_BUDGET = 200_000  # model rows a search may compute (an impossible query gives up in seconds)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The work one request may do, so that an impossible one gives up (the numbers are in limits.py)."""
+
+    tries: int | None = None  # most candidates generate draws (None: no cap on the per-name allowance)
+    search: int = SEARCH_BUDGET  # model rows the search completing a short sample may compute
+    best: int = SEARCH_BUDGET  # model rows a best search may compute
+
+    def tries_for(self, n: int) -> int:
+        """Candidates generate(n) may draw: `TRIES_PER_NAME` per name, at least `MIN_TRIES`, at most `tries`."""
+        allowance = max(MIN_TRIES, TRIES_PER_NAME * n)
+        return allowance if self.tries is None else min(self.tries, allowance)
+
+
+LIBRARY_BUDGET = Budget()  # the library's and the CLI's
+SERVER_BUDGET = Budget(SERVER_TRIES, SERVER_SEARCH_BUDGET, SERVER_BEST_BUDGET)  # one web request's
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,16 @@ class ScoredName:
     def bits_per_char(self) -> float:
         """Bits per prediction, the end token counted (comparable across lengths)."""
         return -self.log_prob / (len(self.name) + 1) / LN2
+
+    def to_dict(self) -> dict:
+        """The name as `--json` and the web API write it (README, "JSON output"): with its pinyin, rounded
+        scores, the critic's P(passable) and the gender lean."""
+        from .evidence.gender import lean_of
+        from .pinyin import name_pinyin
+
+        return {"name": self.name, "pinyin": name_pinyin(self.name), "log_prob": round(self.log_prob, 4),
+                "bits_per_char": round(self.bits_per_char, 4), "critic": self.critic,
+                "gender": lean_of(self.name).to_dict()}
 
 
 @dataclass
@@ -80,6 +109,7 @@ class NameResult:
     drawn: int = 0  # candidates sampled
     searched: int = 0  # paths the search extended
     steering: Steering = OFF  # the evidence that reweighted the proposals (see evidence/steer.py)
+    searched_only: bool = False  # from `best`: found by search, so the sampling settings did not apply
 
     @property
     def names(self) -> list[str]:
@@ -88,6 +118,34 @@ class NameResult:
     @property
     def log_probs(self) -> list[float]:
         return [item.log_prob for item in self.items]
+
+    def ranked(self) -> list[ScoredName]:
+        """The names from most to least likely."""
+        return sorted(self.items, key=lambda item: -item.log_prob)
+
+    def to_dict(self, model: str, rank: bool = False) -> dict:
+        """The result as `generate --json` writes it (README, "JSON output"; the web API's answers use the
+        same names): `model` is its label, `rank` lists the names most likely first."""
+        return {
+            "model": model, "novelty": self.novelty, "requested": self.requested, "found": len(self.items),
+            "exhausted": self.exhausted, "searched_all": self.complete, "reason": self.reason,
+            "drawn": self.drawn, "searched": self.searched,
+            "sampling": None if self.searched_only else self.options.sampling(),
+            "steering": {"evidence": {label: strength for label, _, strength in self.steering.evidence},
+                         "pool": self.steering.pool},
+            "names": [{**item.to_dict(), "novelty": "new"} for item in (self.ranked() if rank else self.items)],
+            "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name}
+                         for name, why in self.rejected],
+        }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request checked against a model (`Namer.prepare`): what `generate` and `best` are called with."""
+
+    options: SampleOptions  # the model's defaults under the caller's settings, checked and compilable
+    steering: Steering  # the evidence that reweights the proposals
+    novelty: str | None  # the novelty mode asked for (None: the model's default)
 
 
 @lru_cache(maxsize=1)
@@ -135,7 +193,7 @@ class Namer:
         from .pretrained import resolve
 
         if engine not in (None, "numpy", "torch"):
-            raise ConfigError(f"engine {engine!r}: choose numpy or torch")
+            raise ConfigError("engine", engine, "choose numpy or torch")
         path = resolve(model)
         if engine == "torch" or (engine is None and device not in ("cpu", "auto")):
             from .checkpoint import load_checkpoint
@@ -147,7 +205,7 @@ class Namer:
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
             return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling, _critic_of(path))
         if device not in ("cpu", "auto"):
-            raise ConfigError(f"--device {device}: the numpy engine runs on the CPU only (use the torch engine)")
+            raise ConfigError("device", device, "the numpy engine runs on the CPU only (use the torch engine)")
         from .engine import build_engine
 
         stored = read_checkpoint(path)
@@ -182,9 +240,25 @@ class Namer:
 
         unknown = set(settings) - set(OPTION_FIELDS)
         if unknown:
-            raise ConfigError(f"unknown sampling option(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(sorted(unknown)[0], settings[sorted(unknown)[0]],
+                              f"not a sampling option (options: {', '.join(OPTION_FIELDS)})")
         chosen = {k: v for k, v in settings.items() if v is not None}
         return SampleOptions(**{**self.sampling, **kind_settings(kind, self.train), **chosen})
+
+    def prepare(self, kind: str | None = None, novelty: str | None = None, critic: bool | None = None,
+                critic_strength: float | None = None, gender: str | None = None, gender_strength: float | None = None,
+                search: bool = False, **settings) -> Prepared:
+        """Every check of a request that can fail before any name is drawn, so a front end refuses a bad
+        one before it opens its output: the `settings` (SampleOptions fields, None: the model's default)
+        under the model's defaults and `kind` (see `options`), compiled against the model; the steering
+        (see `steering`); and, for sampling (`search` False), the prefix against the novelty rule."""
+        options = self.options(kind=kind, **settings)
+        options.validate_ranges()  # the model's defaults and the caller's settings together
+        self.compile(options)
+        steering = self.steering(critic, critic_strength, gender=gender, gender_strength=gender_strength)
+        if not search:
+            self.novelty_rule(options, novelty)
+        return Prepared(options, steering, novelty)
 
     def describe_sampling(self, options: SampleOptions) -> str:
         """One line saying which sampling settings were used and which came from the model."""
@@ -212,8 +286,9 @@ class Namer:
             inside = Contains(self.names, extra=0).check(options.prefix)
             if inside is not None:
                 what = "is itself" if inside == options.prefix else "contains"
-                raise ConfigError(f"--prefix {options.prefix!r} {what} the training name {inside}: under the strict "
-                                  "novelty rule every name starting with it is rejected (use --novelty exact)")
+                raise ConfigError("prefix", options.prefix, f"{what} the training name {inside}: under the strict "
+                                  "novelty rule every name starting with it is rejected (use {novelty} exact)",
+                                  refs=("novelty",))
         return mode, filt
 
     def steering(self, critic: bool | None = None, critic_strength: float | None = None,
@@ -235,7 +310,7 @@ class Namer:
             from .evidence.gender import POOL, check_gender, gender_evidence
 
             if check_gender(gender) is None:
-                raise ConfigError("--gender-strength: give --gender female or male too")
+                raise ConfigError("gender_strength", NO_VALUE, "give {gender} female or male too", refs=("gender",))
             item = gender_evidence(gender, gender_strength)
             gendered = item[2] > 0
             items += [item] if gendered else []
@@ -249,7 +324,7 @@ class Namer:
         if critic_strength is not None:
             check_strength(critic_strength)
         if critic and self.critic is None:
-            raise ConfigError("--critic on: this model carries no critic (only models with a NAME.critic.safetensors "
+            raise ConfigError("critic", NO_VALUE, "this model carries no critic (only models with a NAME.critic.safetensors "
                               "beside them do; the shipped wuxia models have one)")
         return self.critic is not None and critic is not False and (critic_strength is None or critic_strength > 0)
 
@@ -269,15 +344,16 @@ class Namer:
         novelty: str | None = None,
         seed: int | None = None,
         max_tries: int | None = None,
-        search_budget: int = SEARCH_BUDGET,
+        search_budget: int | None = None,
         on_names: Callable[[list[ScoredName]], None] | None = None,
         steering: Steering | None = None,
+        budget: Budget = LIBRARY_BUDGET,
     ) -> NameResult:
         """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
 
         `options` None uses `self.options()` (the model's defaults); `novelty` None the model's
-        default rule. `max_tries` bounds the candidates sampled; `search_budget` the model rows of
-        the closing search. `on_names` is called with each batch of names as soon as they are
+        default rule. `max_tries` bounds the candidates sampled, `search_budget` the model rows of
+        the closing search (None: those of `budget`, see `Budget`). `on_names` is called with each batch of names as soon as they are
         found (streaming), before the closing search adds any.
 
         `steering` None applies the model's default (its critic, when it carries one; see
@@ -286,14 +362,15 @@ class Namer:
         and `n` of them are kept in proportion to the evidence's weights.
         """
         if n < 1:
-            raise ConfigError(f"-n {n}: must be at least 1")
+            raise ConfigError("n", n, "must be at least 1")
         options = self.options() if options is None else options
         steering = self.steering() if steering is None else steering
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
         greedy = options.temperature == 0
         pooled = steering.active and not greedy
-        max_tries = 1 if greedy else (max_tries or max(5000, 500 * n))
+        max_tries = 1 if greedy else (max_tries or budget.tries_for(n))
+        search_budget = budget.search if search_budget is None else search_budget
         rng = np.random.default_rng(seed)
         stream = None if pooled else on_names
         emit = None if stream is None else (lambda found: stream(self._rated(dict(found))))
@@ -328,18 +405,21 @@ class Namer:
         return result
 
     def best(self, n: int = 20, options: SampleOptions | None = None, novelty: str | None = None,
-             max_nodes: int = SEARCH_BUDGET, steering: Steering | None = None) -> NameResult:
+             max_nodes: int | None = None, steering: Steering | None = None,
+             budget: Budget = LIBRARY_BUDGET) -> NameResult:
         """The `n` most likely names under `options` that are new under `novelty`, likeliest first
         (deterministic; temperature, top-k, top-p and min-p do not apply). With steering (None: the
         model's default, see `steering()`), the `pool * n` likeliest are ranked by log p plus the
-        evidence's log weights and the best `n` kept."""
+        evidence's log weights and the best `n` kept. `max_nodes` bounds the search's model rows (None:
+        `budget.best`)."""
         if n < 1:
-            raise ConfigError(f"--best {n}: must be at least 1")
+            raise ConfigError("best", n, "must be at least 1")
         options = self.options() if options is None else options
         steering = self.steering() if steering is None else steering
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
         want = n * steering.pool if steering.active else n
+        max_nodes = budget.best if max_nodes is None else max_nodes
         found = search_names(self.engine, self.vocab, want, c, options, filt, max_nodes=max_nodes)
         prefix_logp = read_prefix(self.engine, c, 1)[2]
         pairs = [(nm, lp + prefix_logp) for nm, lp in zip(found.names, found.log_probs)]
@@ -349,7 +429,7 @@ class Namer:
             pairs = [pairs[i] for i in order]
         result = NameResult(self._rated(dict(pairs[:n])), n, mode, options, complete=found.complete,
                             rejected=found.rejected, searched=found.expanded,
-                            steering=steering if steering.active else OFF)
+                            steering=steering if steering.active else OFF, searched_only=True)
         result.exhausted = len(result.items) < n
         if result.exhausted:
             result.reason = shortfall_reason(c, found.complete, mode, len(found.rejected),

@@ -242,7 +242,7 @@ class NoveltyFilter:
 
     def __init__(self, training_names: Iterable[str], mode: str = "exact", known: Iterable[str] = ()) -> None:
         if mode not in MODES:
-            raise ConfigError(f"--novelty {mode!r}: choose one of {', '.join(MODES)}")
+            raise ConfigError("novelty", mode, f"choose one of {', '.join(MODES)}")
         self.mode = mode
         names = list(dict.fromkeys(training_names))
         rules = {"off": (), "exact": (Exact,), "strict": STRICT_RULES}[mode]

@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Sequence, TextIO
 
-from .errors import ConfigError
+from .errors import NO_VALUE, ConfigError
 from .style import DEFAULT_STYLES
 
 MODES = ("author", "real")
@@ -68,14 +68,14 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
                 size: int = 3, namers: dict | None = None) -> list[Round]:
     """The rounds of a game; the same arguments always give the same rounds (`seed` None: new ones)."""
     if mode not in MODES:
-        raise ConfigError(f"--mode {mode!r}: choose one of {', '.join(MODES)}")
+        raise ConfigError("mode", mode, f"choose one of {', '.join(MODES)}")
     if rounds < 1:
-        raise ConfigError(f"--rounds {rounds}: must be at least 1")
+        raise ConfigError("rounds", rounds, "must be at least 1")
     if size < 1:
-        raise ConfigError(f"--size {size}: must be at least 1")
+        raise ConfigError("size", size, "must be at least 1")
     models = list(models)
     if len(models) < (2 if mode == "author" else 1):
-        raise ConfigError("--models: the author game needs at least two models")
+        raise ConfigError("models", NO_VALUE, "the author game needs at least two models")
     rng = random.Random(seed)
     namers = {**load_namers([m for m in models if m not in (namers or {})]), **(namers or {})}
     styles = [rng.randrange(len(models)) for _ in range(rounds)]
@@ -89,7 +89,7 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
         listed = set(real_names(namers[models[k]]))  # the list may have grown since the model was trained
         invented[k] = [n for n in result.names if n not in listed][:need]
         if len(invented[k]) < need:
-            raise ConfigError(f"model {models[k]} gave only {len(invented[k])} new names; fewer rounds")
+            raise ConfigError("rounds", rounds, f"model {models[k]} gave only {len(invented[k])} new names; fewer rounds")
     out = []
     for k in styles:
         names = tuple(invented[k][:per_round])
@@ -98,7 +98,7 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
             out.append(Round(names, tuple(models), k, models[k]))
             continue
         if not real_lists[k]:
-            raise ConfigError(f"model {models[k]} has no training list to take real names from")
+            raise ConfigError("models", models[k], "this model has no training list to take real names from")
         real = rng.choice(real_lists[k])
         pair = [real, names[0]]
         rng.shuffle(pair)

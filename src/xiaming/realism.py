@@ -156,7 +156,7 @@ def _classifier(kind: str, seed: int):
         from sklearn.ensemble import RandomForestClassifier
 
         return RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed, n_jobs=1)
-    raise ConfigError(f"unknown classifier {kind!r}; classifiers: {', '.join(CLASSIFIERS)}")
+    raise ConfigError("classifier", kind, f"unknown classifier; classifiers: {', '.join(CLASSIFIERS)}")
 
 
 def _balanced(samples: Sequence[str], real: Sequence[str], seed: int) -> tuple[list[str], list[str]]:
@@ -188,9 +188,9 @@ def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterab
     `name_features` (the character counts of a large list of names, from `char_counts`).
     """
     if classifier not in CLASSIFIERS:
-        raise ConfigError(f"unknown classifier {classifier!r}; classifiers: {', '.join(CLASSIFIERS)}")
+        raise ConfigError("classifier", classifier, f"unknown classifier; classifiers: {', '.join(CLASSIFIERS)}")
     if folds < 2:
-        raise ConfigError(f"folds {folds}: must be at least 2")
+        raise ConfigError("folds", folds, "must be at least 2")
     fake, true = _balanced(samples, real, seed)
     if len(fake) < folds:
         raise ConfigError(f"detectability needs at least {folds} names in each group "

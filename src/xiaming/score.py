@@ -138,7 +138,7 @@ def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int 
     window = engine.window
     longest = max(names, key=len)
     if window is not None and len(context) + len(longest) >= window:
-        raise ConfigError(f"{longest!r} has {len(longest)} characters; this model reads names of at most "
+        raise ConfigError("names", longest, f"has {len(longest)} characters; this model reads names of at most "
                           f"{window - 1 - len(context)}")
     shares: UnknownShares | None = None  # built on the first unknown character: it reads the whole vocabulary
     order = sorted(range(len(names)), key=lambda i: len(names[i]))  # similar lengths batch together

@@ -40,7 +40,8 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError
+from .atomic import atomic_path
+from .errors import NO_VALUE, CheckpointError, ConfigError
 
 DEFAULT_STYLES = ("jinyong", "gulong", "liangyusheng")  # the three masters of new-school wuxia
 FORMAT = "xiaming-style"
@@ -231,7 +232,7 @@ class StyleJudge:
 
     def __init__(self, namers: dict, calibration: Calibration | None = None) -> None:
         if len(namers) < 2:
-            raise ConfigError("--models: give at least two models to choose between")
+            raise ConfigError("models", NO_VALUE, "give at least two models to choose between")
         self.namers = dict(namers)
         self.styles = list(namers)
         cal = shipped_calibration() if calibration is None else calibration
@@ -261,7 +262,7 @@ class StyleJudge:
                 raise CheckpointError(f"--models: {exc}") from None
             style = style_name(namer.path if isinstance(m, Namer) else str(m))
             if style in loaded:
-                raise ConfigError(f"--models: {style} is given twice")
+                raise ConfigError("models", style, "is given twice")
             loaded[style] = namer
         return cls(loaded, calibration)
 
@@ -279,7 +280,7 @@ class StyleJudge:
         """The probability of each style for each name, with each character's pull."""
         names = [n.strip() for n in names]
         if not all(names):
-            raise ConfigError("NAME: an empty name cannot be attributed")
+            raise ConfigError("names", "", "an empty name cannot be attributed")
         if not names:
             return []
         cal = self.calibration
@@ -348,19 +349,19 @@ def parse_weights(text: str) -> dict[str, float]:
     for part in text.split(","):
         model, eq, value = part.strip().partition("=")
         if not model or not eq:
-            raise ConfigError(f"--style {text!r}: expected MODEL=WEIGHT pairs such as jinyong=0.7,gulong=0.3")
+            raise ConfigError("style", text, "expected MODEL=WEIGHT pairs such as jinyong=0.7,gulong=0.3")
         try:
             w = float(value)
         except ValueError:
-            raise ConfigError(f"--style {text!r}: {value!r} is not a number") from None
+            raise ConfigError("style", text, f"{value!r} is not a number") from None
         if not (w >= 0 and math.isfinite(w)):
-            raise ConfigError(f"--style {text!r}: weights must be 0 or more")
+            raise ConfigError("style", text, "weights must be 0 or more")
         if model in weights:
-            raise ConfigError(f"--style {text!r}: {model} is given twice")
+            raise ConfigError("style", text, f"{model} is given twice")
         weights[model] = w
     total = sum(weights.values())
     if total <= 0:
-        raise ConfigError(f"--style {text!r}: at least one weight must be above 0")
+        raise ConfigError("style", text, "at least one weight must be above 0")
     return {m: w / total for m, w in weights.items()}
 
 

@@ -39,8 +39,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .corpus import LONGEST_NAME
 from .errors import CheckpointError, ConfigError
+from .limits import LONGEST_NAME
 from .vocab import N_SPECIAL, Vocab
 
 MAX_HEADER = 8 << 20  # bytes of a safetensors header (tensor table and metadata); a shipped model's is 20 KB

@@ -15,7 +15,7 @@ import warnings
 from typing import Sequence
 
 from ..errors import XiamingError, XiamingWarning
-from .args import BadFlagValue, Parser
+from .args import BadFlagValue, Parser, render_error
 from .generate import add_generate
 from .inspect import add_corpora, add_eval, add_explain, add_models, add_score
 from .serve import add_serve
@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command line, 130 interrupted (a `train` stopped by Ctrl-C with its state saved included)."""
     parser = build_parser()
     command = "?"
+    typed = list(sys.argv[1:] if argv is None else argv)  # the flags as the user spelt them, for error messages
     with warnings.catch_warnings():
         warnings.simplefilter("always", XiamingWarning)
         try:
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{exc.prog}: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         except XiamingError as exc:
-            print(f"xiaming {command}: error: {exc}", file=sys.stderr)
+            print(f"xiaming {command}: error: {render_error(exc, typed)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         except KeyboardInterrupt:
             print(f"xiaming {command}: interrupted", file=sys.stderr)

@@ -1,12 +1,12 @@
 """What every command shares: the parser with the exit-code rule, flag types, --device, the sampling
-flags, and loading the generation object.
+flags, loading the generation object, and `FLAGS`: the library's field names as the CLI writes them.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
+from typing import Sequence
 
 from ..errors import ConfigError
 from ..pretrained import SHIPPED
@@ -104,20 +104,16 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
-def positive_number(text: str) -> float:
-    """A finite number above 0."""
-    value = number(text)
-    if not (value > 0 and math.isfinite(value)):
-        raise OutOfRange("must be a positive number")
-    return value
+DEVICE_HELP = {  # what --device means to a command that runs the numpy engine, and to one that runs torch
+    "numpy": "auto or cpu: the numpy engine on the CPU, no torch needed (default auto); cuda or mps: torch on that device",
+    "torch": "where to run: auto (cuda, then mps, then cpu), cpu, cuda or mps (default auto)",
+}
 
 
-DEVICE_HELP = "where to run: auto (cuda, then mps, then cpu), cpu, cuda or mps (default auto)"
-
-
-def add_device(parser: argparse.ArgumentParser) -> None:
-    """The one --device flag every command shares, with the one default (auto)."""
-    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
+def add_device(parser: argparse.ArgumentParser, engine: str = "torch") -> None:
+    """The one --device flag every command shares, with the one default (auto); `engine` says which help
+    applies: "numpy" for the generation commands (auto means the numpy engine), "torch" for train and eval."""
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP[engine])
 
 
 
@@ -146,15 +142,34 @@ def load_namer(model: str | None, device: str):
 
 
 
-def as_typed(exc: Exception, typed: dict[str, str]) -> None:
-    """Re-raise a ConfigError with flag names as the user typed them (e.g. --surname for --prefix)."""
-    from ..errors import ConfigError
+# The library's field names (ConfigError.field: SampleOptions fields, model config fields, function
+# arguments) and the flag each is set with. A field not listed is its own flag (`n_layer` is
+# `--n-layer`, convention 2); one listed here differs from that rule or has several spellings, the
+# first the usual one and the others aliases (shown when the user typed them).
+FLAGS: dict[str, tuple[str, ...]] = {
+    "n": ("-n",), "samples": ("-n",), "prefix": ("--prefix", "--surname"), "hidden_prefix": ("--kind",),
+    "lengths": ("--given-len",), "books": ("--book",), "out": ("-o", "--output"), "output": ("-o", "--output"),
+    "name": ("NAME",), "names": ("NAME",), "model": ("--model", "MODEL"), "file": ("--file", "-f"),
+}
 
-    message = str(exc)
-    for canonical, spelled in typed.items():
-        if message.startswith(canonical + " ") or message.startswith(canonical + ":"):
-            raise ConfigError(spelled + message[len(canonical):]) from None
-    raise exc
+
+def flag_of(field: str, argv: Sequence[str] = ()) -> str:
+    """The flag that sets `field`: the spelling of it the user typed in `argv`, else its usual one (an
+    environment variable, XIAMING_DIST_TIMEOUT, is written as it is)."""
+    if field.isupper():
+        return field
+    spellings = FLAGS.get(field) or ("--" + field.replace("_", "-"),)
+    for flag in spellings:
+        if any(token == flag or token.startswith(flag + "=") for token in argv):
+            return flag
+    return spellings[0]
+
+
+def render_error(exc: Exception, argv: Sequence[str] = ()) -> str:
+    """A library error's one-line message in the CLI's words: each field it names written as its flag."""
+    if isinstance(exc, ConfigError) and exc.field is not None:
+        return exc.render(lambda field: flag_of(field, argv))
+    return str(exc)
 
 
 def counted(n: int, noun: str) -> str:

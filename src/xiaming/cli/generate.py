@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..atomic import replace, temp_beside
-from .args import MODEL_HELP, add_sampling, as_typed, counted, integer, load_namer, positive_int
+from .args import MODEL_HELP, add_device, add_sampling, counted, integer, load_namer, positive_int
 from .style import style_namer
 
 
@@ -62,9 +63,7 @@ def add_generate(sub) -> None:
     p.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="write the names to FILE instead of stdout: written to a temporary file as they are found "
                         "and renamed onto FILE at the end, or on Ctrl-C with the names found so far (default stdout)")
-    p.add_argument("--device", default="auto",
-                   help="auto or cpu: the numpy engine on the CPU, no torch needed (default auto); cuda or mps: "
-                        "torch on that device")
+    add_device(p, "numpy")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object at the end: each name with its pinyin, score and novelty verdict, "
                         "the rejected candidates with the rule and training name that rejected them, whether fewer "
@@ -108,11 +107,11 @@ class _Sink:
             from ..errors import ConfigError
 
             if self.path.is_dir():
-                raise ConfigError(f"-o {output}: is a directory")
+                raise ConfigError("output", output, "is a directory")
             try:
                 self.tmp = temp_beside(self.path)
             except OSError as exc:
-                raise ConfigError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
+                raise ConfigError("output", output, f"cannot write there ({exc.strerror or exc})") from None
             self.stream = open(self.tmp, "w", encoding="utf-8")
 
     def write(self, lines: list[str]) -> None:
@@ -133,94 +132,99 @@ class _Sink:
             self.tmp.unlink(missing_ok=True)
             self.tmp = None
 
+    @contextmanager
+    def kept_on_interrupt(self):
+        """Ctrl-C keeps the names written so far (renamed onto FILE, with a note); any other error discards them."""
+        try:
+            yield self
+        except KeyboardInterrupt:
+            self.close()
+            if self.path is not None:
+                print(f"xiaming: interrupted; kept {counted(self.count, 'name')} in {self.path}", file=sys.stderr)
+            raise
+        except BaseException:
+            self.discard()
+            raise
+
 
 
 def _cmd_generate(args) -> int:
-    from ..errors import ConfigError
-    from ..evidence.gender import lean_of
-    from ..novelty import RULES
-    from ..pinyin import name_pinyin
+    from ..constraints import check_settings
     from ..pretrained import label
 
-    if args.prefix is not None and args.surname is not None:
-        raise ConfigError("--prefix and --surname: give one of them")
-    prefix_flag = "--surname" if args.surname is not None else "--prefix"
-    if args.model is not None and args.model_flag is not None:
-        raise ConfigError("MODEL and --model: give one of them")
-    settings = dict(
-        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
-        prefix=args.surname if args.surname is not None else (args.prefix or ""),
-        min_len=args.min_len, max_len=args.max_len, exclude=args.exclude, include=args.include,
-        charset=_read_charset(args.charset) if args.charset else None,
-    )
-    try:
-        from ..constraints import SampleOptions
-
-        SampleOptions(**{k: v for k, v in settings.items() if v is not None}).validate_ranges()
-        namer = (style_namer(args.style, args.model or args.model_flag, args.device) if args.style else
-                 load_namer(args.model if args.model is not None else args.model_flag, args.device))
-        options = namer.options(kind=args.kind, **settings)
-        options.validate_ranges()  # the model's defaults and the flags together
-        namer.compile(options)
-        steering = namer.steering(None if args.critic is None else args.critic == "on", args.critic_strength,
-                                  gender=args.gender, gender_strength=args.gender_strength)
-        if args.best is None:
-            namer.novelty_rule(options, args.novelty)
-    except ConfigError as exc:
-        as_typed(exc, {"--prefix": prefix_flag})
+    settings = _settings(args)
+    check_settings(**settings)  # a bad value fails before the model loads
+    namer = (style_namer(args.style, _model(args), args.device) if args.style else
+             load_namer(_model(args), args.device))
+    request = namer.prepare(args.kind, args.novelty, None if args.critic is None else args.critic == "on",
+                            args.critic_strength, args.gender, args.gender_strength, search=args.best is not None,
+                            **settings)
     if args.verbose:
-        print(namer.describe_sampling(options), file=sys.stderr)
-        print(steering.describe(), file=sys.stderr)
-    at_end = args.json or args.rank  # these need every name before printing
+        print(f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}", file=sys.stderr)
     sink = _Sink(args.output)
-
-    def line(item) -> str:
-        reading = name_pinyin(item.name) if args.pinyin else None
-        return f"{item.name}  {reading}" if reading else item.name
-
-    def stream(items) -> None:
-        if not at_end:
-            sink.write([line(item) for item in items])
-
-    try:
+    write = lambda items: sink.write([_line(item, args.pinyin) for item in items])  # noqa: E731
+    with sink.kept_on_interrupt():
         if args.best:
-            result = namer.best(args.best, options, args.novelty, steering=steering)
-            stream(result.items)
-        else:
-            result = namer.generate(args.n, options, args.novelty, args.seed, on_names=stream, steering=steering)
-    except KeyboardInterrupt:
-        sink.close()
-        if sink.path is not None:
-            print(f"xiaming: interrupted; kept {counted(sink.count, 'name')} in {sink.path}", file=sys.stderr)
-        raise
-    except BaseException:
-        sink.discard()
-        raise
-    items = sorted(result.items, key=lambda item: -item.log_prob) if args.rank else result.items
+            result = namer.best(args.best, request.options, request.novelty, steering=request.steering)
+        else:  # names are written as they are found, unless --json or --rank needs them all first
+            result = namer.generate(args.n, request.options, request.novelty, args.seed, steering=request.steering,
+                                    on_names=None if args.json or args.rank else write)
     if args.verbose:
-        for name, why in result.rejected:
-            print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)
-        counts = {rule: sum(1 for _, why in result.rejected if why.rule == rule) for rule in RULES}
-        detail = ", ".join(f"{rule} {count}" for rule, count in counts.items() if count)
-        print(f"novelty {result.novelty}: {counted(len(result.rejected), 'candidate')} rejected"
-              + (f" ({detail})" if detail else ""), file=sys.stderr)
+        _print_rejected(result)
     if args.json:
-        # the fields are documented in the README ("JSON output"); the web API's answers use the same names
-        sink.write([json.dumps({
-            "model": label(namer.path), "novelty": result.novelty, "requested": result.requested, "found": len(items),
-            "exhausted": result.exhausted, "searched_all": result.complete, "reason": result.reason,
-            "drawn": result.drawn, "searched": result.searched,
-            "sampling": None if args.best else options.sampling(), "steering": _steering_json(result.steering),
-            "names": [{"name": it.name, "pinyin": name_pinyin(it.name), "log_prob": round(it.log_prob, 4),
-                       "bits_per_char": round(it.bits_per_char, 4), "critic": it.critic,
-                       "gender": lean_of(it.name).to_dict(), "novelty": "new"}
-                      for it in items],
-            "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name}
-                         for name, why in result.rejected],
-        }, ensure_ascii=False)])
-    elif at_end:
-        sink.write([line(item) for item in items])
+        sink.write([json.dumps(result.to_dict(label(namer.path), args.rank), ensure_ascii=False)])
+    elif args.rank or args.best:
+        write(result.ranked() if args.rank else result.items)
     sink.close()
+    return _report(args, sink, result)
+
+
+def _settings(args) -> dict:
+    """The sampling settings of the flags, by SampleOptions field (None: the model's default)."""
+    from ..errors import NO_VALUE, ConfigError
+
+    if args.prefix is not None and args.surname is not None:
+        raise ConfigError("prefix", NO_VALUE, "give {prefix} or {surname}, not both", refs=("prefix", "surname"))
+    return dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
+                prefix=args.surname if args.surname is not None else (args.prefix or ""),
+                min_len=args.min_len, max_len=args.max_len, exclude=args.exclude, include=args.include,
+                charset=_read_charset(args.charset) if args.charset else None)
+
+
+def _model(args) -> str | None:
+    """The model named by the positional MODEL or by --model (not both)."""
+    from ..errors import NO_VALUE, ConfigError
+
+    if args.model is not None and args.model_flag is not None:
+        raise ConfigError("model", NO_VALUE, "give MODEL or --model, not both")
+    return args.model if args.model is not None else args.model_flag
+
+
+def _line(item, pinyin: bool) -> str:
+    """One name as plain output prints it, with its pinyin when asked."""
+    from ..pinyin import name_pinyin
+
+    reading = name_pinyin(item.name) if pinyin else None
+    return f"{item.name}  {reading}" if reading else item.name
+
+
+def _print_rejected(result) -> None:
+    """--verbose: each candidate the novelty rule rejected, and the count by rule."""
+    from ..novelty import RULES
+
+    for name, why in result.rejected:
+        print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)
+    counts = {rule: sum(1 for _, why in result.rejected if why.rule == rule) for rule in RULES}
+    detail = ", ".join(f"{rule} {count}" for rule, count in counts.items() if count)
+    print(f"novelty {result.novelty}: {counted(len(result.rejected), 'candidate')} rejected"
+          + (f" ({detail})" if detail else ""), file=sys.stderr)
+
+
+def _report(args, sink, result) -> int:
+    """The notes on stderr after the names, and the exit status: 1 when no name was found."""
+    from ..evidence.gender import lean_of
+
+    items = result.items
     if sink.path is not None:
         print(f"xiaming: wrote {counted(len(items), 'name')} to {sink.path}", file=sys.stderr)
     if args.gender and items and not any(lean_of(it.name).known for it in items):
@@ -232,8 +236,3 @@ def _cmd_generate(args) -> int:
     if result.exhausted:
         print(f"xiaming: found only {len(items)} of {result.requested} new names: {result.reason}", file=sys.stderr)
     return 0
-
-
-def _steering_json(steering) -> dict:
-    """The evidence that reweighted the proposals, for --json: {label: strength} and the pool size."""
-    return {"evidence": {label: strength for label, _, strength in steering.evidence}, "pool": steering.pool}

@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import NO_VALUE, ConfigError
 from .args import MODEL_HELP, add_device, add_sampling, integer, load_namer, non_negative_int, positive_int
 
 
@@ -25,16 +25,13 @@ def add_score(sub) -> None:
                    help="skip (with a warning) names longer than this many characters (default 32)")
     p.add_argument("--model", default=None, help=MODEL_HELP + " (default jinyong)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
-    p.add_argument("--device", default="auto",
-                   help="auto or cpu: the numpy engine on the CPU, no torch needed (default auto); cuda or mps: "
-                        "torch on that device")
+    add_device(p, "numpy")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_cmd_score)
 
 
 def _score_inputs(args) -> list[str]:
     """The names to score, in order: arguments, standard input for each -, then --file; ConfigError/DataError when none."""
-    from ..errors import ConfigError
 
     names: list[str] = []
     for arg in args.names:
@@ -42,7 +39,7 @@ def _score_inputs(args) -> list[str]:
             names.extend(line.strip() for line in sys.stdin.read().splitlines() if line.strip())
             continue
         if not arg.strip():
-            raise ConfigError("NAME: an empty name cannot be scored")
+            raise ConfigError("names", arg, "an empty name cannot be scored")
         names.append(arg.strip())
     if args.file is not None:
         from ..corpus import TooLong, check_names_file, iter_lines
@@ -57,7 +54,8 @@ def _score_inputs(args) -> list[str]:
                 names.append(name)
         too_long.warn()
     if not names:
-        raise ConfigError("NAME: no names to score (give names, - for standard input, or --file)")
+        raise ConfigError("names", NO_VALUE, "no names to score (give names, - for standard input, or {file})",
+                          refs=("file",))
     return names
 
 
@@ -72,7 +70,8 @@ def _cmd_score(args) -> int:
 
     names = drop_long(_score_inputs(args), args.max_name_len, "NAME")
     if not names:
-        raise ConfigError(f"NAME: every name is longer than --max-name-len {args.max_name_len}")
+        raise ConfigError("names", NO_VALUE, f"every name is longer than {{max_name_len}} {args.max_name_len}",
+                          refs=("max_name_len",))
     namer = load_namer(args.model, args.device)
     reference = namer.reference()
     rows = []
@@ -173,7 +172,7 @@ def _cmd_eval(args) -> int:
     from ..evaluate import evaluate, load_eval_names
 
     if args.samples < 0:
-        raise ConfigError(f"-n {args.samples}: must be 0 or more")
+        raise ConfigError("samples", args.samples, "must be 0 or more")
     model = load_model(args.model, device=args.device)
     names = load_eval_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
     options = model.options(kind=args.kind, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,

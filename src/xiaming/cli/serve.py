@@ -30,11 +30,12 @@ def _cmd_serve(args) -> int:
     import socket
 
     if not 1 <= args.port <= 65535:
-        raise ConfigError(f"--port {args.port}: must be between 1 and 65535")
+        raise ConfigError("port", args.port, "must be between 1 and 65535")
     if args.workers is not None and not 0 <= args.workers <= 64:
-        raise ConfigError(f"--workers {args.workers}: must be between 0 and 64")
+        raise ConfigError("workers", args.workers, "must be between 0 and 64")
     if args.workers and not hasattr(os, "fork"):
-        raise ConfigError(f"--workers {args.workers}: worker processes need os.fork (Linux, macOS); use --workers 0")
+        raise ConfigError("workers", args.workers, "worker processes need os.fork (Linux, macOS); use {workers} 0",
+                          refs=("workers",))
     try:
         from ..web.server import serve
     except ModuleNotFoundError as exc:
@@ -46,7 +47,8 @@ def _cmd_serve(args) -> int:
             pass
     except (OSError, OverflowError) as exc:
         why = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
-        raise ConfigError(f"--host {args.host} --port {args.port}: cannot listen there ({why})") from None
+        raise ConfigError("host", args.host, f"cannot listen there on {{port}} {args.port} ({why})",
+                          refs=("port",)) from None
     backend = Backend.load(args.models)
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
     print(f"xiaming: serving {', '.join(backend.models)} at {url} (API at {url}docs); Ctrl-C stops", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..errors import ConfigError
+from ..errors import NO_VALUE, ConfigError
 from ..style import DEFAULT_STYLES
 from .args import integer, load_namer, positive_int
 
@@ -16,7 +16,8 @@ def style_namer(style: str, model: str | None, device: str):
     from ..style import parse_weights
 
     if model is not None:
-        raise ConfigError("--style and MODEL: give one of them (--style names its models)")
+        raise ConfigError("style", NO_VALUE, "give {style} or MODEL, not both ({style} names its models)",
+                          refs=("style",))
     weights = parse_weights(style)
     return mixed_namer(weights, {m: load_namer(m, device) for m in weights})
 
@@ -25,7 +26,7 @@ def _models_list(text: str) -> list[str]:
     """`jinyong,gulong` -> ["jinyong", "gulong"] (shipped names or checkpoint paths)."""
     models = [m.strip() for m in text.split(",") if m.strip()]
     if len(models) < 2:
-        raise ConfigError(f"--models {text!r}: give at least two models, separated by commas")
+        raise ConfigError("models", text, "give at least two models, separated by commas")
     return models
 
 

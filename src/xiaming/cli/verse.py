@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .args import MODEL_HELP, integer, load_namer, positive_int
+from .args import MODEL_HELP, add_device, integer, load_namer, positive_int
 
 
 def add_verse(sub) -> None:
@@ -34,8 +34,7 @@ def add_verse(sub) -> None:
     p.add_argument("--critic", choices=("on", "off"), default=None,
                    help="use the model's realism critic (default on for models that carry one: the wuxia models)")
     p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
-    p.add_argument("--device", default="auto",
-                   help="auto or cpu: the numpy engine, no torch needed (default auto); cuda or mps: torch there")
+    add_device(p, "numpy")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: the surname, books, evidence used, and each name with its pinyin, "
                         "line (plain and marked), title, author, book, log-probability, the critic's P(passable) and "

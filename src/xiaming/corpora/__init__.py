@@ -98,7 +98,7 @@ def is_builtin(name: str) -> bool:
 def entries(corpus: str) -> tuple[Entry, ...]:
     """Every row of a built-in corpus, in file order."""
     if corpus not in DESCRIPTIONS:
-        raise ConfigError(f"unknown corpus {corpus!r}; built-in corpora: {', '.join(DESCRIPTIONS)}")
+        raise ConfigError("corpus", corpus, f"unknown corpus; built-in corpora: {', '.join(DESCRIPTIONS)}")
     text = resources.files(__package__).joinpath(f"{corpus}.tsv").read_text(encoding="utf-8")
     return tuple(_parse(text, f"{corpus}.tsv"))
 
@@ -122,12 +122,12 @@ def load(corpus: str, works: Iterable[str] | None = None, kinds: Iterable[str] |
         unknown = works - {e.work for e in rows}
         if unknown:
             known = ", ".join(dict.fromkeys(e.work for e in rows))
-            raise ConfigError(f"corpus {corpus!r} has no work {', '.join(sorted(unknown))}; its works: {known}")
+            raise ConfigError("works", sorted(unknown), f"corpus {corpus!r} has no work of that title; its works: {known}")
         rows = tuple(e for e in rows if e.work in works)
     if kinds is not None:
         kinds = set(kinds)
         if not kinds <= set(KINDS):
-            raise ConfigError(f"unknown kind {', '.join(sorted(kinds - set(KINDS)))}; kinds: {', '.join(KINDS)}")
+            raise ConfigError("kinds", sorted(kinds - set(KINDS)), f"unknown kind; kinds: {', '.join(KINDS)}")
         rows = tuple(e for e in rows if e.kind in kinds)
     return list(dict.fromkeys(e.name for e in rows))
 

@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import CheckpointError, ConfigError
+from ..errors import NO_VALUE, CheckpointError, ConfigError
 from ..tablefile import read_arrays, read_metadata, save_arrays, table_error
 from .features import split_name
 from .lexicon import Lexicon, shipped_lexicon
@@ -162,7 +162,7 @@ class Lean:
 def check_gender(value: str | None) -> str | None:
     """None, "female" or "male" (ConfigError naming the field otherwise)."""
     if value is not None and value not in GENDERS:
-        raise ConfigError(f"--gender {value}: choose female or male")
+        raise ConfigError("gender", value, "choose female or male")
     return value
 
 
@@ -170,7 +170,7 @@ def check_gender_strength(value: float) -> float:
     """A gender strength in [0, MAX_STRENGTH] (ConfigError naming the field otherwise)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
             or not 0 <= value <= MAX_STRENGTH:
-        raise ConfigError(f"--gender-strength {value!r}: must be a number from 0 (off) to {MAX_STRENGTH:g}")
+        raise ConfigError("gender_strength", value, f"must be a number from 0 (off) to {MAX_STRENGTH:g}")
     return float(value)
 
 
@@ -180,7 +180,7 @@ class GenderLean:
     def __init__(self, gender: str, table: GenderTable | None = None, lexicon: Lexicon | None = None) -> None:
         self.gender = check_gender(gender)
         if gender is None:
-            raise ConfigError("--gender: choose female or male")
+            raise ConfigError("gender", NO_VALUE, "choose female or male")
         self.table = table if table is not None else shipped_gender_table()
         self.lexicon = lexicon if lexicon is not None else shipped_lexicon()
         self.sign = 1.0 if gender == "female" else -1.0

@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import ConfigError
+from ..errors import NO_VALUE, ConfigError
 from .configs import RNNConfig, TransformerConfig, rnn_engine_floats, rnn_tensors, transformer_engine_floats, \
     transformer_tensors
 from .minchar import MinCharConfig, MinCharRNN, check_minchar_values, minchar_tensors
@@ -101,7 +101,7 @@ def spec(kind: str) -> ModelSpec:
     try:
         return MODELS[kind]
     except KeyError:
-        raise ConfigError(f"--model {kind!r}: unknown model kind; choose one of {', '.join(MODELS)}") from None
+        raise ConfigError("model", kind, f"unknown model kind; choose one of {', '.join(MODELS)}") from None
 
 
 def config_fields(kind: str) -> set[str]:
@@ -115,19 +115,18 @@ def make_config(kind: str, data_fields: dict, size: str | None = None, **overrid
     s = spec(kind)
     size = size or DEFAULT_SIZE
     if s.presets and size not in s.presets:
-        raise ConfigError(f"--size {size!r}: choose one of {', '.join(s.presets)}")
+        raise ConfigError("size", size, f"choose one of {', '.join(s.presets)}")
     overrides = {k: v for k, v in overrides.items() if v is not None}
     unknown = set(overrides) - config_fields(kind)
     if unknown:
-        flags = ", ".join("--" + u.replace("_", "-") for u in sorted(unknown))
-        raise ConfigError(f"{flags}: not a setting of the {kind} model")
+        raise ConfigError(sorted(unknown)[0], overrides[sorted(unknown)[0]], f"not a setting of the {kind} model")
     for key, value in overrides.items():
         if key == "dropout" and not 0.0 <= value < 1.0:
-            raise ConfigError(f"--dropout {value}: must be in [0, 1)")
+            raise ConfigError("dropout", value, "must be in [0, 1)")
         if key != "dropout" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
-            raise ConfigError(f"--{key.replace('_', '-')} {value}: must be at least 1")
+            raise ConfigError(key, value, "must be at least 1")
         if key in SIZE_LIMITS and isinstance(value, int) and value > SIZE_LIMITS[key][1]:
-            raise ConfigError(f"--{key.replace('_', '-')} {value}: at most {SIZE_LIMITS[key][1]}")
+            raise ConfigError(key, value, f"at most {SIZE_LIMITS[key][1]}")
     wanted = {f.name for f in dataclasses.fields(s.config_cls)}
     values = {**s.presets.get(size, {}), **s.fixed, **overrides, **data_fields}
     return s.config_cls(**{k: v for k, v in values.items() if k in wanted})
@@ -161,7 +160,8 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
     from ..vocab import N_SPECIAL
 
     if not hasattr(dst, "VOCAB_ROWS"):
-        raise ConfigError(f"--init: a {type(dst).__name__} model cannot be fine-tuned; use rnn, lstm, gru or transformer")
+        raise ConfigError("init", NO_VALUE, f"a {type(dst).__name__} model cannot be fine-tuned; use rnn, lstm, gru or "
+                          "transformer")
     index = {c: i + N_SPECIAL for i, c in enumerate(dst_chars)}
     old_ids = list(range(N_SPECIAL)) + [i + N_SPECIAL for i in range(len(src_chars))]
     new_ids = list(range(N_SPECIAL)) + [index[c] for c in src_chars]
@@ -176,5 +176,6 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
         elif target.shape == value.shape:
             target.copy_(value)
         else:
-            raise ConfigError(f"cannot fine-tune: {key} has shape {tuple(value.shape)} in the base, {tuple(target.shape)} here")
+            raise ConfigError("init", NO_VALUE, f"cannot fine-tune: {key} has shape {tuple(value.shape)} in the base, "
+                              f"{tuple(target.shape)} here")
     dst.load_state_dict(dst_state)

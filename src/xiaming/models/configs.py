@@ -34,7 +34,7 @@ class TransformerConfig:
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
-            raise ConfigError(f"--n-embd {self.n_embd} must be divisible by --n-head {self.n_head}")
+            raise ConfigError("n_embd", self.n_embd, f"must be divisible by {{n_head}} {self.n_head}", refs=("n_head",))
 
 
 # --- the tensors a config implies ----------------------------------------------------------------

@@ -156,11 +156,10 @@ class NGramLM(NumpyModel):
 
     def __init__(self, config: NGramConfig) -> None:
         if config.order < 1:
-            raise ConfigError(f"--order {config.order}: must be at least 1")
+            raise ConfigError("order", config.order, "must be at least 1")
         if config.vocab_size ** config.order >= 2**62:
-            raise ConfigError(
-                f"--order {config.order}: too high for a vocabulary of {config.vocab_size} (keys overflow); lower it"
-            )
+            raise ConfigError("order", config.order,
+                              f"too high for a vocabulary of {config.vocab_size} (keys overflow); lower it")
         self.config = config
         empty = np.zeros(0, dtype=np.int64)
         self.counts: list[tuple[np.ndarray, np.ndarray]] = [(empty, empty) for _ in range(config.order)]

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import NO_VALUE, ConfigError
 from ..pinyin import COMPOUND_SURNAMES, SURNAME_READINGS, as_word, is_han, tone
 from ..vocab import BOUNDARY, UNKNOWN
 from .table import VerseTable, candidates, shipped_table
@@ -213,7 +213,7 @@ def usual_surnames(namer, top: int = SURNAMES, table: VerseTable | None = None) 
     lp = _log_softmax(np.asarray(logits, dtype=np.float64))[0]
     chars = [(lp[namer.vocab.id(c)], c) for c in namer.vocab.chars if c in surnames and c not in AVOID_CHARS]
     if not chars:
-        raise ConfigError("--surname: this model knows none of the 百家姓 surnames; give one with --surname")
+        raise ConfigError("surname", NO_VALUE, "this model knows none of the 百家姓 surnames; give one")
     chars.sort(reverse=True)
     chosen = chars[:top]
     p = np.exp(np.array([x for x, _ in chosen]) - chosen[0][0])
@@ -224,11 +224,11 @@ def check_surname(namer, surname: str) -> str:
     """`surname` checked: one or two Chinese characters, each one the model has seen (ConfigError otherwise)."""
     surname = surname.strip()
     if not surname or len(surname) > 2 or not all(is_han(c) for c in surname):
-        raise ConfigError(f"--surname {surname!r}: give a surname of one or two Chinese characters")
+        raise ConfigError("surname", surname, "give a surname of one or two Chinese characters")
     unseen = [c for c in surname if c not in namer.vocab]
     if unseen:
-        raise ConfigError(f"--surname {surname}: this model never saw {''.join(unseen)} in a name, so it cannot "
-                          "judge names with it (try another surname or --model base)")
+        raise ConfigError("surname", surname, f"this model never saw {''.join(unseen)} in a name, so it cannot "
+                          "judge names with it (try another surname or {model} base)", refs=("model",))
     return surname
 
 
@@ -242,7 +242,7 @@ def propose(namer, books: str | Sequence[str] | None = None, surname: str | None
     chosen = table.resolve_books(books)
     lengths = tuple(sorted(set(lengths)))
     if not lengths or not set(lengths) <= {1, 2}:
-        raise ConfigError(f"--given-len {','.join(map(str, lengths))}: choose 1, 2 or both")
+        raise ConfigError("lengths", lengths, "choose 1, 2 or both")
     if surname is None:
         chars, p = usual_surnames(namer, table=table)
         surname = chars[int(rng.choice(len(chars), p=p))]
@@ -403,7 +403,7 @@ def rank(namer, proposal: Proposal, n: int = 10, gender: str | None = None, crit
     the gender lean, `critic` None uses the model's critic when it carries one (False: never); `pool`
     1 gives the best names (with the variety rules) instead of drawing them."""
     if n < 1:
-        raise ConfigError(f"-n {n}: must be at least 1")
+        raise ConfigError("n", n, "must be at least 1")
     rng = np.random.default_rng() if rng is None else rng
     scored = score(namer, proposal, gender, critic, max(FINALISTS, pool * n), rng)
     table, surname = proposal.table, proposal.surname
@@ -517,7 +517,7 @@ def verse_names(namer, n: int = 10, surname: str | None = None, books: str | Seq
     (None: all; keys such as "shijing,chuci" or names such as 诗经), leaning to `gender` when given;
     reproducible with `seed`. See the module docstring."""
     if n < 1:
-        raise ConfigError(f"-n {n}: must be at least 1")
+        raise ConfigError("n", n, "must be at least 1")
     namer.steering(critic=critic, gender=gender)  # a bad gender fails before any work
     rng = np.random.default_rng(seed)
     proposal = propose(namer, books, surname, lengths, rng, table)

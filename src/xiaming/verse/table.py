@@ -96,7 +96,7 @@ class VerseTable:
             found = [i for i, b in enumerate(self.books) if item.lower() == b.key or item == b.name]
             if not found:
                 valid = ", ".join(f"{b.key} ({b.name})" for b in self.books)
-                raise ConfigError(f"--book {item}: no such book; choose from {valid}")
+                raise ConfigError("books", item, f"no such book; choose from {valid}")
             out.extend(i for i in found if i not in out)
         return out
 

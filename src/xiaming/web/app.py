@@ -4,7 +4,8 @@
 generation logic. What it adds is the HTTP side of the library's contract:
 
 - every error is JSON `{"detail": "one line"}`: a bad field is 422 naming the field, a value the
-  library refuses is 400 with the CLI's own message (`XiamingError`), an unknown path 404, a body
+  library refuses is 400 with its message in the request's field names and, when the library says
+  which field is at fault, that field as `"field"` (`errors.error_body`), an unknown path 404, a body
   over `max_body` bytes 413, a request the server cannot start in time, or that
   takes longer than `timeout` seconds, 503 with `Retry-After` (and a bug, should one remain, a 500
   saying so rather than a bare page);
@@ -44,6 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import XiamingError
 from .admission import Admission, Full, Ticket
 from .backend import Backend
+from .errors import error_body
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
                       ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, VerseOut, VerseRequest, WhoOut,
                       WhoRequest, _Options)
@@ -53,7 +55,7 @@ STATIC = resources.files(__package__).joinpath("static")
 DOCS_ASSETS = "/docs-assets"  # where /docs and /redoc find Swagger UI's and ReDoc's files (fastapi-offline's)
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": what} for code, what in (
-        (400, "the library refused a value (the CLI's one-line message)"),
+        (400, "the library refused a value (one line; `field` names the request field at fault, when one is)"),
         (413, "request body too large"),
         (422, "a field is missing, of the wrong type or out of bounds"),
         (503, ("the server is full: it could not start the request, or finish it, within its time limit; "
@@ -215,7 +217,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
 
     @app.exception_handler(XiamingError)
     async def _library_error(_request: Request, exc: XiamingError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse(error_body(exc), status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

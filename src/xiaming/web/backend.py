@@ -6,10 +6,10 @@ given as a percentile. Requests then name a model only by that name: a name the 
 loaded is a `ConfigError` listing the loaded ones, so no request can reach the file system.
 
 Each call is one `Namer` call whose result is put into the API's response shapes (`schemas.py`),
-with the pinyin added; generating, searching and scoring are the library's. Work is bounded here:
-at most `SAMPLE_TRIES` candidates and `SEARCH_BUDGET` paths for the search that completes a short
-sample (`BEST_BUDGET` for a best request), so an impossible request gives up in a second or two
-(a few seconds for best) rather than the CLI's twelve.
+with the pinyin added; generating, searching and scoring are the library's. Work is bounded by the
+library's `SERVER_BUDGET` (limits.py: candidates drawn, and the paths of the search that completes a
+short sample or answers a best request), so an impossible request gives up in a second or two (a few
+seconds for best) rather than the CLI's twelve.
 
 Work is bounded in time too: a generate or best request stops after `budget` seconds (`BUDGET`;
 `deadline.time_budget`) if its draws and paths have not run out first, and answers with the names
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..deadline import TimeBudget, time_budget
-from ..errors import ConfigError, DataError
+from ..errors import NO_VALUE, ConfigError, DataError
 from ..evidence.gender import lean_of
-from ..namer import NameResult, Namer
+from ..namer import SERVER_BUDGET, NameResult, Namer
 from ..pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
@@ -36,9 +36,6 @@ from ..vocab import END_TEXT
 from .schemas import (Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
                       RoundOut, ScoredOut, ScoreOut, Step, UnitOut, VerseOut, WhoOut)
 
-SAMPLE_TRIES = 10_000  # candidates one generate request may draw at most
-SEARCH_BUDGET = 10_000  # model rows the search completing a short sample may compute (about 1 s)
-BEST_BUDGET = 20_000  # model rows a best request's search may compute (about 5 s on 2 busy cores)
 KEPT = 16  # style mixtures and attribution judges kept built, most recent first
 BUDGET = 2.0  # seconds of work one generate or best request may take (then it answers with what it found)
 
@@ -70,9 +67,10 @@ def folder_checkpoints(folder: str | Path) -> dict[str, Path]:
         raise DataError(f"--models {folder}: the folder holds no .safetensors checkpoint")
     for stem in found:
         if stem in SHIPPED:
-            raise ConfigError(f"--models {folder}: {stem}.safetensors has the name of a shipped model; rename it")
+            raise ConfigError("models", str(folder), f"{stem}.safetensors has the name of a shipped model; rename it")
         if not stem or not all(c.isalnum() and c.isascii() or c in "_-" for c in stem):
-            raise ConfigError(f"--models {folder}: {stem}.safetensors: name models with letters, digits, _ and - only")
+            raise ConfigError("models", str(folder), f"{stem}.safetensors: name models with letters, digits, _ and - "
+                              "only")
     return found
 
 
@@ -108,7 +106,7 @@ class Backend:
         """The model loaded under `name` (None: the default); ConfigError naming the loaded ones otherwise."""
         name = self.default if name is None else name
         if name not in self.models:
-            raise ConfigError(f"model {name!r} is not loaded (loaded: {', '.join(self.models)})")
+            raise ConfigError("model", name, f"is not loaded (loaded: {', '.join(self.models)})")
         return self.models[name]
 
     def features(self) -> list[str]:
@@ -143,7 +141,8 @@ class Backend:
             m = self.get(model)
             return m.name, m.namer, m.namer.reference()
         if model is not None:
-            raise ConfigError("style and model: give one of them (style names its models)")
+            raise ConfigError("style", NO_VALUE, "give {style} or {model}, not both ({style} names its models)",
+                              refs=("style", "model"))
         from ..mix import mixed_namer
 
         for name in style:
@@ -154,43 +153,37 @@ class Backend:
         return ",".join(f"{k}={w:g}" for k, w in weights.items()), namer, []
 
     def _names(self, label: str, reference: list[float], result: NameResult, rank: bool = False) -> NamesOut:
-        rows = [NameOut(name=item.name, pinyin=name_pinyin(item.name), log_prob=round(item.log_prob, 4),
-                        bits_per_char=round(item.bits_per_char, 4),
-                        percentile=_round(percentile(item.bits_per_char, reference)),
-                        gender=lean_of(item.name).to_dict(), critic=item.critic)
-                for item in result.items]
-        if rank:
-            rows.sort(key=lambda row: -row.log_prob)
-        return NamesOut(model=label, novelty=result.novelty, requested=result.requested, found=len(rows),
-                        exhausted=result.exhausted, searched_all=result.complete,
-                        reason=result.reason if result.exhausted else "", names=rows)
+        """The result as `generate --json` has it (`NameResult.to_dict`), each name with its percentile."""
+        body = result.to_dict(label, rank)
+        rows = [NameOut(**{key: row[key] for key in NameOut.model_fields if key in row},
+                        percentile=_round(percentile(row["bits_per_char"], reference))) for row in body["names"]]
+        return NamesOut(**{key: body[key] for key in NamesOut.model_fields if key != "names"}, names=rows)
 
     def generate(self, model: str | None, n: int, settings: dict, novelty: str | None, seed: int | None,
                  rank: bool = False, style: dict[str, float] | None = None, gender: str | None = None) -> NamesOut:
         """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
         from one model or from the mixture `style` of loaded models, of `gender` when given."""
         label, namer, reference = self._namer(model, style)
-        steering = namer.steering(gender=gender) if gender else None
+        request = namer.prepare(novelty=novelty, gender=gender, **settings)
         with time_budget(self.budget) as budget:
-            result = namer.generate(n, namer.options(**settings), novelty, seed,
-                                    max_tries=min(SAMPLE_TRIES, max(5000, 500 * n)), search_budget=SEARCH_BUDGET,
-                                    steering=steering)
+            result = namer.generate(n, request.options, request.novelty, seed, steering=request.steering,
+                                    budget=SERVER_BUDGET)
         return self._names(label, reference, said_budget(result, budget), rank)
 
     def best(self, model: str | None, n: int, settings: dict, novelty: str | None, gender: str | None = None) -> NamesOut:
         """The `n` most likely new names under `settings` (of `gender` when given), likeliest first."""
         label, namer, reference = self._namer(model, None)
-        steering = namer.steering(gender=gender) if gender else None
+        request = namer.prepare(novelty=novelty, gender=gender, search=True, **settings)
         with time_budget(self.budget) as budget:
-            result = namer.best(n, namer.options(**settings), novelty, max_nodes=BEST_BUDGET, steering=steering)
+            result = namer.best(n, request.options, request.novelty, steering=request.steering, budget=SERVER_BUDGET)
         return self._names(label, reference, said_budget(result, budget))
 
     def _styles(self, models: list[str] | None) -> list[str]:
         styles = list(models) if models else list(self.styles)
         if len(styles) < 2:
-            raise ConfigError("models: give at least two loaded models to choose between")
+            raise ConfigError("models", NO_VALUE, "give at least two loaded models to choose between")
         if len(set(styles)) != len(styles):
-            raise ConfigError(f"models {','.join(styles)}: a model is named twice")
+            raise ConfigError("models", styles, "a model is named twice")
         for name in styles:
             self.get(name)
         return styles
@@ -235,10 +228,8 @@ class Backend:
 
     def explain(self, model: str | None, name: str, top: int, style: dict[str, float] | None = None) -> ExplainOut:
         """What the model did at each step of `name` (see `xiaming.explain.explain`); values rounded for the wire."""
-        from ..explain import explain
-
         label, namer, _ = self._namer(model, style)
-        e = explain(namer, name, top=top)
+        e = namer.explain(name, top=top)
         return ExplainOut(
             name=e.name, pinyin=name_pinyin(e.name), model=label, kind=e.kind, log_prob=round(e.log_prob, 4),
             bits_per_char=round(e.bits_per_char, 4), inputs=e.inputs,
@@ -251,24 +242,13 @@ class Backend:
 
     def verse(self, model: str | None, n: int, surname: str | None, books: list[str] | None, gender: str | None,
               seed: int | None, given_len: int | None = None) -> VerseOut:
-        """`n` given names from classical verse (see `xiaming.verse.verse_names`), each with its line and poem;
-        the library's messages name the request's fields rather than the CLI's flags."""
+        """`n` given names from classical verse (see `xiaming.verse.verse_names`), each with its line and poem."""
         from ..verse import verse_names
 
         m = self.get(model)
-        try:
-            result = verse_names(m.namer, n, surname, books, gender, seed, (given_len,) if given_len else (1, 2))
-        except ConfigError as exc:
-            message = str(exc)
-            for flag, field in VERSE_FIELDS.items():
-                if message.startswith(flag + " "):
-                    message = f"{field}: {message[len(flag) + 1:]}"
-            raise ConfigError(message) from None
+        result = verse_names(m.namer, n, surname, books, gender, seed, (given_len,) if given_len else (1, 2))
         body = result.to_dict()
         return VerseOut(model=m.name, found=len(result.items), **body)
-
-
-VERSE_FIELDS = {"--book": "books", "--surname": "surname", "--given-len": "given_len", "--gender": "gender", "-n": "n"}
 
 
 def said_budget(result: NameResult, budget: TimeBudget) -> NameResult:

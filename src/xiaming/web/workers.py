@@ -15,7 +15,7 @@ its own threads, and one queue keeps every worker busy.
 
 Messages are JSON, never pickle: a call is `{"call": name, "args": [...]}` with `name` one of
 `CALLS` (the `Backend` methods the API uses); an answer is `{"ok": result}` (the response shape as
-a dict), `{"refused": message}` for a `XiamingError` (the app answers 400 with that message), or
+a dict), `{"refused": body}` for a `XiamingError` (its JSON error body; the app answers 400 with it), or
 `{"bug": type}` (the app answers 500). A worker that dies is not replaced (forking a server that
 runs threads is unsafe); the call it was making, and every later one, is made in the server process.
 Workers exit when the server closes their pipes or dies, and ignore Ctrl-C (the server stops them).
@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
 from ..errors import XiamingError
+from .errors import Refused, error_body
 from ..pinyin import name_pinyin
 from .backend import Backend
 
@@ -52,7 +53,7 @@ def answer(backend: Backend, message: bytes) -> bytes:
         result = getattr(backend, call["call"])(*call["args"])
         return json.dumps({"ok": result.model_dump()}).encode()
     except XiamingError as exc:
-        return json.dumps({"refused": str(exc)}).encode()
+        return json.dumps({"refused": error_body(exc)}).encode()
     except Exception as exc:  # noqa: BLE001 (a bug: reported as a 500 naming its type, the worker lives on)
         return json.dumps({"bug": type(exc).__name__}).encode()
 
@@ -73,7 +74,7 @@ def result_of(reply: bytes) -> Any:
     if "ok" in out:
         return out["ok"]
     if "refused" in out:
-        raise XiamingError(out["refused"])
+        raise Refused(out["refused"])
     raise WorkerBug(f"{out.get('bug', 'an error')} in a worker")
 
 

@@ -126,23 +126,41 @@
     }
     let data = null;
     try { data = await res.json(); } catch (err) { /* not JSON: fall through to the status line */ }
-    if (!res.ok) throw new Error((data && typeof data.detail === "string" && data.detail) || `${res.status} ${res.statusText}`);
+    if (!res.ok) {
+      const error = new Error((data && typeof data.detail === "string" && data.detail) || `${res.status} ${res.statusText}`);
+      Object.assign(error, data && typeof data.field === "string" ? data : {});  // field, value, reason, refs
+      throw error;
+    }
     return data;
   }
 
-  const FLAGS = { "--min-len": "min_len", "--max-len": "max_len", "--prefix": "surname", "--include": "include",
-                  "--exclude": "exclude", "--charset": "charset", "--temperature": "temperature", "--novelty": "novelty",
-                  "--seed": "seed", "-n": "count", "--best": "count" };
-
-  function forPage(message) {
-    // the server speaks in the CLI's flags; the page names its own fields instead
-    return message.replace(/(^|[\s(])(--[a-z-]+|-n)(?=[\s:,)]|$)/g, (all, before, flag) =>
-      (FLAGS[flag] ? `${before}“${t(FLAGS[flag])}”` : all));
+  function fieldControl(field) {
+    // the control of the visible panel that sets a request field: its name, or its data-field
+    const panel = document.querySelector(".panel:not([hidden])") || document;
+    return panel.querySelector(`[name="${field}"], [data-field="${field}"]`);
   }
 
-  function showError(message) {
-    $("error").textContent = message ? forPage(message) : "";
+  function fieldLabel(field) {
+    // a request field in the page's words: the label of its control (the field's own name without one)
+    const control = fieldControl(field);
+    const words = control && control.closest("label") && control.closest("label").querySelector("[data-i18n]");
+    return words ? `“${words.textContent.trim()}”` : field;
+  }
+
+  function errorText(err) {
+    // the server names the field at fault and the fields its reason mentions; the page writes each as its label
+    if (!err.field || typeof err.reason !== "string") return err.message;
+    const reason = (err.refs || []).reduce((text, f) => text.split(`{${f}}`).join(fieldLabel(f)), err.reason);
+    return `${fieldLabel(err.field)}${err.value === undefined ? "" : ` ${err.value}`}: ${reason}`;
+  }
+
+  function showError(error) {
+    document.querySelectorAll("[aria-invalid]").forEach((control) => control.removeAttribute("aria-invalid"));
+    const message = error instanceof Error ? errorText(error) : error;
+    $("error").textContent = message || "";
     $("error").hidden = !message;
+    const control = error instanceof Error && error.field ? fieldControl(error.field) : null;
+    if (control) control.setAttribute("aria-invalid", "true");
   }
 
   function setStatus(key, vars) {
@@ -277,7 +295,7 @@
         }
       }
     } catch (err) {
-      showError(err.message);
+      showError(err);
     }
   }
 
@@ -401,7 +419,7 @@
       ["copy", "download-txt", "download-csv"].forEach((id) => { $(id).disabled = data.found === 0; });
       if (window.matchMedia("(max-width: 759px)").matches) $("status").scrollIntoView({ behavior: "smooth", block: "start" });
     } catch (err) {
-      showError(err.message);
+      showError(err);
     } finally {
       button.disabled = false;
       button.classList.remove("busy");
@@ -420,7 +438,7 @@
       renderNames($("score-results"), data.names);
       if (data.names.length) showDetail(data.names[0]);
     } catch (err) {
-      showError(err.message);
+      showError(err);
     }
   }
 
@@ -456,7 +474,7 @@
       $("verse-status").textContent = t(data.exhausted ? "verse_short" : "verse_found",
         { found: data.found, requested: data.requested, reason: data.reason, surname: data.surname, model: data.model });
     } catch (err) {
-      showError(err.message);
+      showError(err);
     } finally {
       button.disabled = false;
     }
@@ -477,7 +495,7 @@
         box.append(card);
       });
     } catch (err) {
-      showError(err.message);
+      showError(err);
     }
   }
 
@@ -509,7 +527,7 @@
       });
     } catch (err) {
       $("quiz-feedback").textContent = "";
-      showError(err.message);
+      showError(err);
     }
   }
 
@@ -679,7 +697,7 @@
       fillStyleChoices();
       fillQuizStyles();
     } catch (err) {
-      showError(err.message);
+      showError(err);
     }
   }
 

@@ -1,0 +1,21 @@
+"""Every limit on the size of a name and on the work of one request, each defined once.
+
+The lengths are in characters; the budgets bound how long a request can run, so that an
+impossible query (constraints no name meets) gives up instead of hanging. The library and the
+CLI use the generous budgets; the web server, which answers many users on a few cores, the tight
+ones (`namer.Budget` groups them).
+"""
+
+from __future__ import annotations
+
+# --- names -----------------------------------------------------------------------------------------
+DEFAULT_MAX_NAME_LEN = 32  # names longer than this are skipped when a list is read (--max-name-len's default)
+LONGEST_NAME = 1 << 16  # the most --max-name-len may allow: a checkpoint's longest name and a model's row
+LONGEST_GENERATED = 64  # the longest name the sampler builds (--min-len/--max-len): bounds batch x length memory
+
+# --- the work of one request -----------------------------------------------------------------------
+TRIES_PER_NAME, MIN_TRIES = 500, 5000  # generate(n) draws at most max(MIN_TRIES, TRIES_PER_NAME * n) candidates
+SEARCH_BUDGET = 200_000  # model rows a search may compute (library and CLI; an impossible query gives up in seconds)
+SERVER_TRIES = 10_000  # candidates one web generate request may draw at most
+SERVER_SEARCH_BUDGET = 10_000  # model rows the search completing a web request's short sample may compute (about 1 s)
+SERVER_BEST_BUDGET = 20_000  # model rows a web best request's search may compute (about 5 s on 2 busy cores)
