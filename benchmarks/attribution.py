@@ -45,7 +45,8 @@ from xiaming import corpora  # noqa: E402
 from xiaming.atomic import atomic_path  # noqa: E402
 from xiaming.mix import mixed_namer  # noqa: E402
 from xiaming.namer import Namer  # noqa: E402
-from xiaming.style import Calibration, StyleJudge, balanced_accuracy, predict, shipped_calibration  # noqa: E402
+from xiaming.style import Calibration, StyleJudge, shipped_calibration  # noqa: E402
+from xiaming.style_build import balanced_accuracy, predict  # noqa: E402
 
 STYLES = ["jinyong", "gulong", "liangyusheng"]
 PAIR = ["jinyong", "gulong"]  # the unseen names and the mixing curve: the two authors with a public list

@@ -38,8 +38,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/: build_pretrained's stages
 
 from xiaming import corpora  # noqa: E402
-from xiaming.style import (Calibration, CrossScores, among, balanced_accuracy, cross_scores,  # noqa: E402
-                           fit_calibration, predict, shipped_calibration_path)
+from xiaming.style import Calibration, shipped_calibration_path  # noqa: E402
+from xiaming.style_build import (CrossScores, among, balanced_accuracy, cross_scores, fit_calibration,  # noqa: E402
+                                 predict)
 
 ALPHA = 0.5  # n-gram smoothing: 0.5 gave the best cross-validated accuracy of 0.1, 0.5 and 1
 SAMPLES = 200  # names each fold model invents, so the fit also knows what generated names look like

@@ -19,8 +19,9 @@ from xiaming.cli import main
 from xiaming.corpus import NameList
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.namer import Namer
-from xiaming.style import (Calibration, NgramStyles, StyleJudge, fit_calibration, name_features, parse_weights,
-                           shipped_calibration, who)
+from xiaming.style import (Calibration, NgramStyles, StyleJudge, name_features, parse_weights, shipped_calibration,
+                           who)
+from xiaming.style_build import fit_calibration
 from xiaming import TrainConfig, train
 from xiaming.score import UnknownShares
 from xiaming.vocab import BOUNDARY, UNKNOWN
@@ -317,7 +318,7 @@ def test_cross_scores_starts_each_fold_from_a_checkpoint_made_without_the_names_
     from pathlib import Path
 
     import xiaming
-    from xiaming.style import assign_folds, cross_scores
+    from xiaming.style_build import assign_folds, cross_scores
     from xiaming.training import sources
 
     lists = {"east": language("bdgk", "ae", 30, 1), "west": language("mnpt", "iou", 30, 2)}

@@ -41,6 +41,7 @@ from typing import Callable, Sequence, Union
 import numpy as np
 
 from .atomic import atomic_path
+from .atomic import atomic_path
 from .errors import NO_VALUE, CheckpointError, ConfigError
 
 DEFAULT_STYLES = ("jinyong", "gulong", "liangyusheng")  # the three masters of new-school wuxia
