@@ -375,3 +375,22 @@ def test_build_style_stage_of_a_fold_leaves_out_the_names_that_fold_scores(tmp_p
     assert out == written == tmp_path / "wuxia-stage-fold3.safetensors" and kw["init"] == "base"
     wuxia = set().union(*(corpora.load(c) for c in ("jinyong", "gulong", "liangyusheng")))
     assert set(kinds.strip_all(data.names)) == wuxia - held
+
+
+def test_attribution_panel_names_are_real_names_no_model_of_the_three_trained_on():
+    import importlib.util
+    from pathlib import Path
+
+    from xiaming import corpora
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "attribution.py"
+    spec = importlib.util.spec_from_file_location("attribution", path)
+    attribution = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(attribution)
+    namers = {s: Namer.load(s) for s in attribution.STYLES}
+    names, labels = attribution.panel_names(namers)
+    lists = [set(corpora.load(s)) for s in attribution.STYLES]
+    assert len(names) > 300 and sorted(set(labels.tolist())) == [0, 1, 2]
+    for name, k in zip(names, labels):
+        assert name in lists[k] and sum(name in listed for listed in lists) == 1
+        assert name in namers[attribution.STYLES[k]].train["panel_holdout"]["names"]
