@@ -756,25 +756,31 @@ def test_a_request_whose_client_left_never_runs(backend):
     assert [args[4] for name, args in gated.calls] == [1, 3]
 
 
-def test_the_queue_gives_expensive_requests_all_threads_but_one_first_come_first_served():
+def test_the_queue_gives_expensive_requests_all_threads_but_one_and_their_share_of_the_work():
     import asyncio
 
     from xiaming.web.admission import HEAVY, LIGHT, Admission
 
     async def scenario() -> None:
         queue = Admission(slots=2, limit=100)
-        heavy = [queue.admit(HEAVY, f"h{i}") for i in range(3)]
+        heavy = [queue.admit(HEAVY, "h") for _ in range(3)]
         light = queue.admit(LIGHT, "l")
         assert [t.granted.done() for t in heavy] == [True, False, False] and light.granted.done()
-        later = queue.admit(LIGHT, "l2")
+        later = queue.admit(LIGHT, "l")
         assert not later.granted.done()  # both threads busy
-        queue.release(heavy[0], 1.0)
-        assert heavy[1].granted.done() and not later.granted.done()  # the earlier arrival goes first
-        queue.release(light, 0.01)
-        assert later.granted.done() and not heavy[2].granted.done()  # one expensive request at a time
-        heavy[2].leave()
-        queue.release(heavy[1], 1.0)
-        assert queue.waiting(HEAVY) == 0 and queue.busy == {LIGHT: 1, HEAVY: 0}
+        queue.release(heavy[0], 1.0)  # expensive requests did all the work lately: the cheap one goes first
+        assert later.granted.done() and not heavy[1].granted.done()
+        queue.release(light, 0.05)  # no cheap request waits: an expensive one takes the thread
+        assert heavy[1].granted.done()
+        queue.used[LIGHT] += 10.0  # cheap requests did most of the work lately
+        last = queue.admit(LIGHT, "l")
+        queue.release(heavy[1], 1.0)  # below their share, expensive requests are not starved: one goes first
+        assert heavy[2].granted.done() and not last.granted.done()
+        gone = queue.admit(HEAVY, "h")
+        gone.leave()  # its client hung up
+        queue.release(heavy[2], 1.0)
+        assert last.granted.done() and not gone.granted.done() and queue.waiting(HEAVY) == 0
+        assert queue.busy == {LIGHT: 2, HEAVY: 0}
 
     asyncio.run(scenario())
 

@@ -10,9 +10,11 @@ take every slot for seconds while cheap requests queued behind them. `Admission`
   is usually slow (`heavy_by_rule`: a search, `include`, `gender`, a style mixture, many names),
   *light* otherwise;
 - heavy requests hold at most `slots - 1` slots (one slot when there is one), so a cheap request
-  always has a slot that no heavy one can take; a free slot goes to the request that came first
-  among those allowed to take it (first come, first served within that rule), so heavy requests are
-  never starved either;
+  always has a slot that no heavy one can take; when requests of both lanes wait, a free slot goes
+  to a heavy one only while heavy requests have had less than `HEAVY_SHARE` of the work done lately
+  (work seconds, decaying over `WINDOW` seconds), so ten clients sending seconds-long requests take
+  a quarter of the machine, not half of it, from forty sending cheap ones; and heavy requests are
+  never starved either (below their share they go first); within a lane, first come, first served;
 - a request is admitted only if it can be expected to start within the time limit (the requests
   of its lane ahead of it, times the lane's mean work, over the slots the lane may use); if not, the
   server is full for it, and it is refused at once with 503 and `Retry-After` (the seconds until the
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +41,8 @@ SMOOTHING = 0.2  # weight of the newest measurement in a lane's mean work
 SHAPES = 4096  # request shapes whose last work time is remembered
 MAX_RETRY_AFTER = 60  # seconds: the most Retry-After ever says
 MANY_NAMES = 50  # a generate for more names than this is heavy by rule
+HEAVY_SHARE = 0.25  # of the work done lately, what heavy requests get while cheap ones wait
+WINDOW = 10.0  # seconds over which past work counts (its weight falls by e every WINDOW seconds)
 
 
 class Full(Exception):
@@ -94,6 +99,8 @@ class Admission:
         self.work = dict(FIRST_GUESS)  # mean seconds of library work per lane
         self.queue: deque[Ticket] = deque()  # in order of arrival
         self.shapes: OrderedDict[str, float] = OrderedDict()  # shape -> last work seconds
+        self.used = {LIGHT: 0.0, HEAVY: 0.0}  # work seconds done lately per lane (decaying; see WINDOW)
+        self.stamp = time.monotonic()  # when `used` was last decayed
 
     def lane_of(self, path: str, body: dict[str, Any]) -> tuple[str, str]:
         """(lane, shape) of a request: by its shape's last measured work when known, else by rule."""
@@ -108,9 +115,25 @@ class Admission:
 
     def expected_wait(self, lane: str) -> float:
         """Seconds a new request of `lane` should wait for a slot: the work queued before it in its lane
-        (and, when every slot it may use is busy, half a request's work) over the slots it may hold."""
+        (and, when every slot it may use is busy, half a request's work) over the slots it may use
+        (for heavy requests while cheap ones wait: their share of the slots)."""
         ahead = self.waiting(lane) + (0.5 if self.busy[lane] >= self.caps[lane] or self.free() == 0 else 0.0)
-        return ahead * self.work[lane] / self.caps[lane]
+        slots = self.caps[lane]
+        if lane == HEAVY and self.waiting(LIGHT):
+            slots = min(slots, max(HEAVY_SHARE * self.slots, 0.25))
+        return ahead * self.work[lane] / slots
+
+    def heavy_share(self) -> float:
+        """The share of the work done lately that heavy requests did (0 when none was done)."""
+        self._decay()
+        total = self.used[LIGHT] + self.used[HEAVY]
+        return self.used[HEAVY] / total if total > 0 else 0.0
+
+    def _decay(self) -> None:
+        now = time.monotonic()
+        factor = math.exp(-(now - self.stamp) / WINDOW)
+        self.used = {lane: seconds * factor for lane, seconds in self.used.items()}
+        self.stamp = now
 
     def free(self) -> int:
         return self.slots - self.busy[LIGHT] - self.busy[HEAVY]
@@ -137,6 +160,8 @@ class Admission:
             ticket.running = False
             self.busy[ticket.lane] -= 1
         if seconds is not None:
+            self._decay()
+            self.used[ticket.lane] += seconds
             self.work[ticket.lane] += SMOOTHING * (seconds - self.work[ticket.lane])
             self.shapes[ticket.shape] = seconds
             self.shapes.move_to_end(ticket.shape)
@@ -145,14 +170,22 @@ class Admission:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        """Give each free slot to the first queued request allowed to take it (dropping those gone)."""
-        for ticket in list(self.queue):
-            if self.free() == 0:
-                break
-            if ticket.gone or self.busy[ticket.lane] >= self.caps[ticket.lane]:
-                continue
+        """Give each free slot to the next request (`_next`), dropping those gone."""
+        self.queue = deque(t for t in self.queue if not t.gone)
+        while self.free() > 0:
+            ticket = self._next()
+            if ticket is None:
+                return
             self.queue.remove(ticket)
             ticket.running = True
             self.busy[ticket.lane] += 1
             ticket.granted.set_result(None)
-        self.queue = deque(t for t in self.queue if not t.gone)
+
+    def _next(self) -> Ticket | None:
+        """The request that takes a free slot: the first of each lane allowed one (heavy below its cap);
+        of two, the heavy one only while heavy requests are below their share of the work."""
+        light = next((t for t in self.queue if t.lane == LIGHT), None)
+        heavy = next((t for t in self.queue if t.lane == HEAVY), None) if self.busy[HEAVY] < self.caps[HEAVY] else None
+        if light is None or heavy is None:
+            return light or heavy
+        return heavy if self.heavy_share() < HEAVY_SHARE else light
