@@ -1,8 +1,8 @@
 """The run plan: everything decided before the first step, for a fresh model, a fine-tuning run
 (`init`: the base's kind and shape, a vocabulary grown by the list's characters, a gentler rate)
 or a resumed one (the saved settings; only when to stop may change). The plan is the same for
-names in memory and streamed ones (`sources.py`); a run in stages (base -> genre -> author) is a
-sequence of plans, each fine-tuning the last one's checkpoint.
+names in memory and streamed ones (`sources.py`). A run in stages (base -> genre -> author) is a
+sequence of fine-tuning runs, each with `init` the last one's checkpoint (`scripts/build_pretrained.py`).
 """
 
 from __future__ import annotations
