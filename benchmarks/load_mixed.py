@@ -8,8 +8,8 @@ Starts `python -m xiaming serve --workers 2` on a free loopback port (benchmarks
 to back over one keep-alive connection: `--expensive` of them the issue's expensive request
 (`EXPENSIVE`: 100 names of four characters with 龙, seconds of sampling), the rest a cheap one
 (`{"n": 20}` with a random seed). A client told 503 or 429 waits the seconds its Retry-After header
-says (as a polite client does; the end of the run at most) and goes on; an answer without the
-header counts as an error. Every request has a 60 s client timeout.
+says (as a polite client does; the end of the run at most) and goes on over a new connection; an
+answer without the header counts as an error. Every request has a 60 s client timeout.
 
 Prints, for each kind: answers by status, latency p50/p95/p99 of the 200s, and for the expensive
 ones how many were cut short by the server's time budget (`searched_all` false with fewer names than
@@ -96,7 +96,10 @@ def client(port: int, stop_at: float, tally: Tally, kind: str, seed: int) -> Non
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             continue
         wait = record(tally, kind, status, payload, retry, time.perf_counter() - start)
-        time.sleep(max(0.0, min(wait, stop_at - time.monotonic())))
+        if wait > 0:  # a fresh connection after the pause (the server closes one idle for 5 s)
+            conn.close()
+            time.sleep(max(0.0, min(wait, stop_at - time.monotonic())))
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.close()
 
 
