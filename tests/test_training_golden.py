@@ -4,7 +4,7 @@ to the training code (issue 21: training as one package).
 Short runs of tiny models on CPU, each digested tensor by tensor (sha256 of the bytes of the
 last and the best weights in the resumable state): in one process, in two processes (gloo, the
 batch split across ranks), streamed from a file, fine-tuned from the first (`init`, a grown vocabulary), and a GRU run cut
-at step 6 and resumed. The digests were recorded on the code before
+at step 6 and resumed, and an LSTM with dropout cut and resumed. The digests were recorded on the code before
 the training package was merged; a run that computes anything differently (another batch draw,
 another noise stream, another order of operations) changes them.
 """
@@ -54,6 +54,8 @@ GOLDEN = {
     "two": "71f734ceec70773f35c86d40809b2e564887bc6937b8fc79cb22cfcb137cd42a",
     "finetuned": "03c27d5f0d40a775e3bd3ff7ed0bc3195a6702c7bd4f2aa3f8769548ffb00fed",
     "resumed": "c2f81a84c68dee1a3915da0e3981cb36f8d877082d495f0c5e59062e58ea791b",
+    # recorded on c8845d0 (the code before the package) after this golden test was first committed
+    "dropout": "a6e939b0520477d01a8e89a2c5e2febeeec38e1e36372dde8ccb85ddf810bca0",
     "streamed": "dbd8df18d267f766ee982c0003455f35cee89592da8932c8ab3c06d134525743",  # as one process
 }
 
@@ -82,6 +84,10 @@ def _run_all(tmp_path: Path) -> dict[str, str]:
     train(more, None, tmp_path / "finetuned.safetensors", _config(), init=tmp_path / "one.safetensors", **QUIET)
     train(more, "gru", tmp_path / "resumed.safetensors", _config(), size="tiny", should_stop=lambda s: s == 6, **QUIET)
     train(more, "gru", tmp_path / "resumed.safetensors", _config(), resume=True, **QUIET)
+    dropout = {"n_embd": 16, "n_hidden": 32, "dropout": 0.3}  # the global random stream, restored on resume
+    train(NameList(_names(), "made-up"), "lstm", tmp_path / "dropout.safetensors", _config(), size="small",
+          model_overrides=dropout, should_stop=lambda s: s == 6, **QUIET)
+    train(NameList(_names(), "made-up"), "lstm", tmp_path / "dropout.safetensors", _config(), resume=True, **QUIET)
     mp.spawn(_rank, args=(_free_port(), str(tmp_path)), nprocs=2)
     names = tmp_path / "names.txt"
     names.write_text("\n".join(_names()) + "\n", encoding="utf-8")
