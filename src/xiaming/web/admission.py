@@ -37,7 +37,7 @@ from typing import Any
 HEAVY_SECONDS = 0.5  # library work above which a request is heavy (a plain n=20 generate: tens of ms)
 LIGHT, HEAVY = "light", "heavy"
 FIRST_GUESS = {LIGHT: 0.05, HEAVY: 2.0}  # seconds of work per lane before any was measured
-SMOOTHING = 0.2  # weight of the newest measurement in a lane's mean work
+SMOOTHING = 0.05  # weight of the newest measurement in a lane's mean work (about the last 20 count)
 SHAPES = 4096  # request shapes whose last work time is remembered
 MAX_RETRY_AFTER = 60  # seconds: the most Retry-After ever says
 MANY_NAMES = 50  # a generate for more names than this is heavy by rule
