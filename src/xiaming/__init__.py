@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from .training.loop import TrainResult
 
 __version__ = "0.1.0"
-GenerateResult = NameResult  # the one result type of generate and best
 
 
 def load_model(model: str | Path | None = None, device: str = "auto", engine: str | None = None) -> Namer:
@@ -40,7 +39,7 @@ def load_model(model: str | Path | None = None, device: str = "auto", engine: st
     The numpy engine (device "auto" or "cpu") needs no torch; `engine="torch"` or a device such as
     "cuda" uses torch (see `Namer.load`).
     """
-    return Namer.load(model, engine=engine, device=device)
+    return Namer.load(model, device, engine)
 
 
 def generate(
@@ -88,7 +87,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Checkpoint", "CheckpointError", "ConfigError", "DataError", "GenerateResult", "NameList", "NameResult",
+    "Checkpoint", "CheckpointError", "ConfigError", "DataError", "NameList", "NameResult",
     "Namer", "SampleOptions", "ScoredName", "TrainConfig", "TrainResult", "XiamingError", "corpora", "generate",
     "load_checkpoint", "load_model", "load_names", "read_names", "train", "VerseName", "VerseResult", "verse_names",
 ]

@@ -30,6 +30,7 @@ import numpy as np
 from safetensors import SafetensorError
 
 from . import atomic, validate
+from .card import ModelCard, TrainingRecord
 from .errors import CheckpointError
 from .vocab import Vocab
 
@@ -50,7 +51,7 @@ class Checkpoint:
     config: Any  # the kind's frozen config dataclass
     vocab: Vocab
     model: Any  # the model, in eval mode
-    train: dict = field(default_factory=dict)  # training config, progress and data statistics
+    train: TrainingRecord = field(default_factory=TrainingRecord)  # training config, progress and data statistics
     names: list[str] = field(default_factory=list)  # the training list, for novelty checks
     path: str = ""
     sampling: dict = field(default_factory=dict)  # sampling defaults stored with the model
@@ -64,7 +65,7 @@ class StoredModel:
     config: dict  # the kind's config fields
     vocab: Vocab
     arrays: dict[str, np.ndarray]  # the weights as stored (float16 stays float16)
-    train: dict = field(default_factory=dict)  # training config, progress and data statistics
+    train: TrainingRecord = field(default_factory=TrainingRecord)  # training config, progress and data statistics
     names: list[str] = field(default_factory=list)  # the training list, for novelty checks
     path: str = ""
     sampling: dict = field(default_factory=dict)  # sampling defaults stored with the model
@@ -188,7 +189,7 @@ def save_checkpoint(
         "kind": kind,
         "model_config": json.dumps(asdict(model.config)),
         "vocab": json.dumps(vocab.to_dict(), ensure_ascii=False),
-        "train": json.dumps(train, ensure_ascii=False),
+        "train": json.dumps(dict(train), ensure_ascii=False),  # a TrainingRecord is written as it is stored
     }
     if sampling:
         metadata["sampling"] = json.dumps(check_sampling(sampling, "sampling"))
@@ -203,7 +204,7 @@ def check_sampling(sampling: dict, where: str) -> dict:
 def read_checkpoint(path: str | Path) -> StoredModel:
     """A checkpoint's arrays and metadata, every field and tensor checked before use, without torch (the
     inference path). Damage of any kind is a CheckpointError naming the file and the field (`validate`)."""
-    card: list[validate.Card] = []
+    card: list[ModelCard] = []
 
     def check(header: validate.Header) -> None:  # before any tensor is read
         card.append(validate.check_card(header))

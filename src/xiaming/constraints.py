@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .card import TrainingRecord
 from .errors import NO_VALUE, ConfigError
 from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
@@ -160,23 +161,25 @@ def allowed_mask(vocab: Vocab, options: SampleOptions) -> np.ndarray:
     return allowed
 
 
-def default_max_len(window: int | None, train_info: dict, options: SampleOptions) -> int:
-    """The length cap: the option, else the longest training name; never past the model's window.
+def default_max_len(window: int | None, train_info: TrainingRecord | dict | None, options: SampleOptions) -> int:
+    """The length cap: the option, else the longest training name (`train_info`, the training record;
+    a dict is read as one); never past the model's window.
 
     `window` is the most ids a model reads at once (None: no limit); the start token and the
     hidden prefix take their places in it.
     """
-    cap = options.max_len or max(train_info.get("max_name_len", 12), len(options.prefix) + 1, options.min_len)
+    longest = TrainingRecord.from_dict(train_info).max_name_len
+    cap = options.max_len or max(longest, len(options.prefix) + 1, options.min_len)
     if window:
         return min(cap, window - 1 - len(options.hidden_prefix))
     return cap
 
 
 def compile_constraints(vocab: Vocab, options: SampleOptions, window: int | None = None,
-                        train_info: dict | None = None) -> Constraints:
+                        train_info: TrainingRecord | dict | None = None) -> Constraints:
     """Validate `options` and turn them into masks for this model; ConfigError names what cannot work."""
     options.validate(vocab)
-    max_len = default_max_len(window, train_info or {}, options)
+    max_len = default_max_len(window, train_info, options)
     room = window - 1 - len(options.hidden_prefix) if window else None
     fix = f"this model reads names of at most {room} characters" if room is not None and max_len == room else "set {max_len}"
     if max_len < 1:

@@ -22,12 +22,3 @@ def pick_device(preference: str = "auto") -> torch.device:
     if preference == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ConfigError("device", preference, "MPS is not available on this machine")
     return torch.device(preference)
-
-
-def model_device(model) -> torch.device:
-    """Where a model's weights live (CPU for models without torch parameters)."""
-    params = getattr(model, "parameters", None)
-    if params is None:
-        return torch.device("cpu")
-    first = next(iter(params()), None)
-    return first.device if first is not None else torch.device("cpu")

@@ -177,10 +177,12 @@ def load_eval_names(source: str, encoding: str = "utf-8", max_len: int | None = 
     return NameList(names, str(source))
 
 
-def trained_names(names: Sequence[str], train_info: dict) -> list[str]:
+def trained_names(names: Sequence[str], train_info: "TrainingRecord | dict | None") -> list[str]:
     """The names a model was trained on: its name list (which novelty checks against) without the
     panel holdout that `scripts/build_pretrained.py` kept out of training and recorded."""
-    held = set((train_info.get("panel_holdout") or {}).get("names") or [])
+    from .card import TrainingRecord
+
+    held = set(TrainingRecord.from_dict(train_info).panel_holdout)
     return [n for n in names if n not in held]
 
 

@@ -113,7 +113,7 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
                           [(c, float(math.exp(logp[t, i]))) for c, i in zip(_chars(vocab, order), order)]))
     result = Explanation(name, label(namer.path), namer.kind, steps, score.log_prob, score.bits_per_char,
                          ["^"] + list(name))
-    if isinstance(engine, RecurrentEngine) and engine.cell == "lstm":
+    if namer.shows_gates:  # the model registry says the kind's numpy engine traces its gates
         trace = engine.lstm_trace(ids[0])
         keep = slice(len(ctx), None)  # the steps after the hidden prefix: the start token's state onward
         result.gates = {g: getattr(trace, g)[keep].tolist() for g in GATES}

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from .card import TrainingRecord
 from .errors import ConfigError
 
 EPITHET_MARK = "\ue000"  # private-use code point: marks an epithet during training, never shown (vocab.MARKERS)
@@ -42,7 +43,7 @@ class KindSpec:
 
 def markers(train_info: dict | None) -> dict[str, str]:
     """{kind: marker} recorded in a checkpoint's training metadata (empty: a model of one kind)."""
-    value = (train_info or {}).get(METADATA_KEY) or {}
+    value = TrainingRecord.from_dict(train_info).kinds
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 

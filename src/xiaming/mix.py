@@ -137,11 +137,11 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
         marks.update(markers(n.train))
     engine = MixtureEngine([n.engine for n in models], [n.vocab for n in models], list(weights.values()),
                            first_only="".join(marks.values()))
-    sources = [str(n.train.get("source", "")) for n in models]
+    sources = [n.train.source for n in models]
     builtin = all(s.startswith("builtin:") for s in sources)
     train = {
         "source": ("builtin:" if builtin else "mixture:") + "+".join(s.split(":", 1)[-1] for s in sources),
-        "max_name_len": max(int(n.train.get("max_name_len", 12)) for n in models),
+        "max_name_len": max(n.train.max_name_len for n in models),
         "mixture": {m: w for m, w in weights.items()},
     }
     if marks:

@@ -36,6 +36,7 @@ import numpy as np
 from .constraints import (OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOptions, compile_constraints,
                           shortfall_reason)
 from .engine.protocol import Engine
+from .card import TrainingRecord
 from .errors import NO_VALUE, ConfigError
 from .evidence.critic import Critic, check_strength
 from .evidence.steer import OFF, Steering, resample
@@ -167,22 +168,25 @@ def _critic_of(path: str | Path) -> Critic | None:
 class Namer:
     """A model, its vocabulary, training names, novelty rule and sampling defaults (see the module docstring)."""
 
-    def __init__(self, engine: Engine, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
-                 kind: str = "", path: str = "", sampling: dict | None = None, critic: Critic | None = None) -> None:
+    def __init__(self, engine: Engine, vocab: Vocab, names: list[str] | tuple[str, ...] = (),
+                 train: TrainingRecord | dict | None = None,
+                 kind: str = "", path: str = "", sampling: dict | None = None, critic: Critic | None = None,
+                 engine_kind: str = "numpy") -> None:
         self.engine = engine
         self.vocab = vocab
         self.names = list(names)  # the training list
-        self.train = dict(train or {})  # training metadata: source, max_name_len, parameters, ...
+        self.train = TrainingRecord.from_dict(train)  # the training record: source, max_name_len, parameters, ...
         self.kind = kind
         self.path = path
         self.sampling = dict(sampling or {})  # sampling defaults from the checkpoint
         self.critic = critic  # the realism critic stored beside the checkpoint, if any
+        self.engine_kind = engine_kind  # "numpy" (the engine the model registry names for `kind`) or "torch"
         self._reference: list[float] | None = None
 
     # --- building -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, model: str | Path | None = None, engine: str | None = None, device: str = "auto") -> "Namer":
+    def load(cls, model: str | Path | None = None, device: str = "auto", engine: str | None = None) -> "Namer":
         """From a shipped model name (None: the default) or a checkpoint path.
 
         The numpy engine computes on the CPU without torch; it serves `device` "cpu" and "auto"
@@ -203,7 +207,8 @@ class Namer:
 
             ckpt = load_checkpoint(path, device=pick_device(device))
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
-            return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling, _critic_of(path))
+            return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling, _critic_of(path),
+                       engine_kind="torch")
         if device not in ("cpu", "auto"):
             raise ConfigError("device", device, "the numpy engine runs on the CPU only (use the torch engine)")
         from .engine import build_engine
@@ -218,7 +223,7 @@ class Namer:
         """Around a torch model in memory (tests, training code); `window` is its block size, if any."""
         from .engine.torch_engine import TorchEngine
 
-        return cls(TorchEngine(model, vocab.size, window), vocab, names, train, kind)
+        return cls(TorchEngine(model, vocab.size, window), vocab, names, train, kind, engine_kind="torch")
 
     # --- what applies by default ----------------------------------------------------------------
 
@@ -228,9 +233,18 @@ class Namer:
         return default_mode(self.train)
 
     @property
+    def shows_gates(self) -> bool:
+        """Whether `explain` can show the model's gates: the registry says its kind's numpy engine traces
+        them (an LSTM), and that engine is the one in use."""
+        from .models import MODELS
+
+        spec = MODELS.get(self.kind)
+        return self.engine_kind == "numpy" and spec is not None and spec.gates
+
+    @property
     def parameters(self) -> int:
         """The model's parameter count as recorded at training."""
-        return int(self.train.get("parameters", 0))
+        return self.train.parameters
 
     def options(self, kind: str | None = None, **settings) -> SampleOptions:
         """SampleOptions from the model's sampling defaults, then `settings` (None values ignored);

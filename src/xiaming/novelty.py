@@ -61,10 +61,11 @@ class Rejection:
         return f"{RULE_TEXT.get(self.rule, self.rule)} {self.training_name}"
 
 
-def default_mode(train_info: dict | None) -> str:
+def default_mode(train_info: "TrainingRecord | dict | None") -> str:
     """`strict` for a model trained on a built-in corpus (its source is 'builtin:...'), else `exact`."""
-    source = str((train_info or {}).get("source", ""))
-    return "strict" if source.startswith("builtin:") else "exact"
+    from .card import TrainingRecord
+
+    return "strict" if TrainingRecord.from_dict(train_info).source.startswith("builtin:") else "exact"
 
 
 class Exact:

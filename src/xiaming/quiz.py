@@ -111,8 +111,7 @@ def real_names(namer, kinds: Sequence[str] | None = None) -> list[str]:
     `kinds` only, when given), else the training list inside the checkpoint."""
     from . import corpora
 
-    source = str(namer.train.get("source", ""))
-    corpus = source.split(":", 1)[1] if source.startswith("builtin:") else ""
+    corpus = namer.train.builtin_corpus
     return corpora.load(corpus, kinds=kinds) if corpora.is_builtin(corpus) else list(namer.names)
 
 

@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .card import ModelCard, TrainingRecord
 from .errors import CheckpointError, ConfigError
 from .limits import LONGEST_NAME
 from .vocab import N_SPECIAL, Vocab
@@ -276,17 +277,6 @@ def read_file(path: str | Path, expected_format: str, check: Callable[[Header], 
 
 # --- the metadata of a checkpoint ----------------------------------------------------------------
 
-@dataclass
-class Card:
-    """What a checkpoint's metadata says, every field checked (the arrays are checked against it)."""
-
-    kind: str
-    config: Any  # the kind's frozen config dataclass
-    vocab: Vocab
-    train: dict
-    sampling: dict
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -372,39 +362,6 @@ def check_vocab(data: Any, path: str | Path, field: str = "vocab") -> Vocab:
     return Vocab(tuple(chars))
 
 
-def _check_train(train: dict, vocab: Vocab, path: str) -> None:
-    """The fields of a training record that callers read, typed; other fields are kept as they are."""
-    def bad(key: str, words: str) -> CheckpointError:
-        return fail(path, f"train.{key}", f"{_short(train[key])} must be {words}")
-
-    rules: dict[str, tuple[Callable[[Any], bool], str]] = {
-        "source": (lambda v: isinstance(v, str), "a string"),
-        "init": (lambda v: v is None or isinstance(v, str), "a string or null"),
-        "kind": (lambda v: isinstance(v, str), "a string"),
-        "max_name_len": (lambda v: _is_int(v) and 1 <= v <= MAX_STORED_NAME_LEN, f"an integer in 1..{MAX_STORED_NAME_LEN}"),
-        "parameters": (lambda v: _is_int(v) and v >= 0, "a count (an integer of at least 0)"),
-        "step": (lambda v: _is_int(v) and v >= 0, "a count (an integer of at least 0)"),
-        "best_val_loss": (lambda v: v is None or _is_int(v) or isinstance(v, float), "a number"),
-        "best_val_bits": (lambda v: v is None or _is_int(v) or isinstance(v, float), "a number"),
-        "data": (lambda v: isinstance(v, dict) and (not isinstance(v.get("names"), bool)) and
-                 (v.get("names") is None or _is_int(v["names"])), "an object whose names is a count"),
-        "model_config": (lambda v: isinstance(v, dict), "an object"),
-        "train_config": (lambda v: isinstance(v, dict), "an object"),
-        "panel_holdout": (lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("names", []), list)
-                                                  and all(isinstance(n, str) for n in v.get("names", []))),
-                          "an object whose names are a list of strings"),
-        "kinds": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(m, str) and len(m) == 1
-                                                        for k, m in v.items()),
-                  "an object of kind names and one-character markers"),
-    }
-    for key, (test, words) in rules.items():
-        if key in train and not test(train[key]):
-            raise bad(key, words)
-    for kind, mark in (train.get("kinds") or {}).items():
-        if mark not in vocab:
-            raise fail(path, f"train.kinds.{kind}", f"marker {mark!r} is not in the vocabulary")
-
-
 def check_sampling(sampling: Any, path: str | Path, field: str = "sampling") -> dict:
     """`sampling` if it holds valid sampling defaults (typed, in `SampleOptions`' ranges); CheckpointError
     naming the field otherwise."""
@@ -423,11 +380,11 @@ def check_sampling(sampling: Any, path: str | Path, field: str = "sampling") -> 
         try:
             SampleOptions(**{name: value}).validate_ranges()
         except ConfigError as exc:
-            raise fail(path, f"{field}.{name}", f"{_short(value)} is out of range ({exc})") from None
+            raise fail(path, f"{field}.{name}", f"{_short(value)} is out of range ({exc.reason})") from None
     return dict(sampling)
 
 
-def check_card(header: Header) -> Card:
+def check_card(header: Header) -> ModelCard:
     """The checkpoint's metadata, checked field by field (step 3 of the module docstring)."""
     from . import models
 
@@ -446,10 +403,9 @@ def check_card(header: Header) -> Card:
     if fixed + spec.engine_floats(config) > models.MAX_PARAMETERS:
         raise fail(path, "model_config", f"a model of {fixed + spec.engine_floats(config):,} weights, more than "
                                          f"{models.MAX_PARAMETERS:,}")
-    train = _json_object(metadata, "train", path, required=False)
-    _check_train(train, vocab, path)
+    train = TrainingRecord.from_dict(_json_object(metadata, "train", path, required=False), path, vocab)
     sampling = check_sampling(_json_object(metadata, "sampling", path, required=False), path)
-    return Card(kind, config, vocab, train, sampling)
+    return ModelCard(kind, config, vocab, train, sampling)
 
 
 def check_tensors(header: Header, kind: str, config: Any, prefix: str = "", optional: tuple[str, ...] = ()) -> None:

@@ -251,9 +251,8 @@ def _model_row(name: str, path: Path) -> dict:
 
     card = check_card(read_metadata(path, FORMAT))
     train = card.train
-    return {"name": name, "path": str(path), "kind": card.kind, "parameters": train.get("parameters"),
-            "names": (train.get("data") or {}).get("names"), "data": train.get("source"), "base": train.get("init"),
-            "best_val_bits": train.get("best_val_bits")}
+    return {"name": name, "path": str(path), "kind": card.kind, "parameters": train.parameters,
+            "names": train.names, "data": train.source, "base": train.init, "best_val_bits": train.best_val_bits}
 
 
 def _cmd_models(args) -> int:

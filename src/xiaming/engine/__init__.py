@@ -4,7 +4,8 @@ Every engine honours `protocol.Engine`. The numpy engines (`rnn.py` for rnn/lstm
 `transformer.py`, `counts.py` for ngram and minchar) read the same safetensors checkpoints that
 torch trains, with `safetensors.numpy`, and never import torch; `torch_engine.py` puts a torch model
 behind the same contract (GPU inference, and the reference the numpy engines are tested against).
-`build_engine` picks the numpy engine of a stored checkpoint's kind from `ENGINES`.
+`build_engine` builds the numpy engine the model registry names for a stored checkpoint's kind
+(`models.ModelSpec.engine`; `ENGINES` is that column of the registry).
 """
 
 from __future__ import annotations
@@ -15,20 +16,12 @@ import numpy as np
 
 from ..checkpoint import StoredModel
 from ..errors import CheckpointError
+from ..models import MODELS
 from ..validate import OVERFLOW
-from .counts import MinCharEngine, NGramEngine
 from .protocol import Engine, State, log_softmax
-from .rnn import RecurrentEngine
-from .transformer import TransformerEngine
 
 ENGINES: dict[str, Callable[[dict, dict[str, np.ndarray]], Engine]] = {
-    "rnn": RecurrentEngine,
-    "lstm": RecurrentEngine,
-    "gru": RecurrentEngine,
-    "transformer": TransformerEngine,
-    "ngram": NGramEngine,
-    "minchar": MinCharEngine,
-}
+    kind: spec.engine for kind, spec in MODELS.items() if spec.engine is not None}  # the registry's engines, by kind
 
 
 def build_engine(stored: StoredModel) -> Engine:

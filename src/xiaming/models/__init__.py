@@ -1,9 +1,10 @@
-"""The model registry: every model kind by name, with its config class, size presets and defaults.
+"""The model registry: every model kind by name, with its config class, size presets, defaults and
+what it can do (`ModelSpec`: trains by gradient, its numpy inference engine, a view of its gates).
 
 All kinds share one contract: `forward(idx, targets=None) -> (logits, loss)` for training and
 scoring, `step(idx, state) -> (logits, state)` for one character at a time when sampling, and
 `select_state(state, index)` to keep some rows of a batch. Code outside this package never asks
-which kind a model is; it looks the kind up here.
+which kind a model is, nor probes a model for what it can do; it looks the kind up here.
 
 Importing this package does not import torch: the configs live apart from the torch models, which
 are imported when a model is built (training, the torch engine). The numpy inference engine
@@ -35,6 +36,31 @@ def _char_transformer(config: TransformerConfig):
     return CharTransformer(config)
 
 
+# The numpy inference engines (xiaming.engine), imported when one is built: a stored config and its arrays in
+def _recurrent_engine(config: dict, arrays: dict):
+    from ..engine.rnn import RecurrentEngine
+
+    return RecurrentEngine(config, arrays)
+
+
+def _transformer_engine(config: dict, arrays: dict):
+    from ..engine.transformer import TransformerEngine
+
+    return TransformerEngine(config, arrays)
+
+
+def _ngram_engine(config: dict, arrays: dict):
+    from ..engine.counts import NGramEngine
+
+    return NGramEngine(config, arrays)
+
+
+def _minchar_engine(config: dict, arrays: dict):
+    from ..engine.counts import MinCharEngine
+
+    return MinCharEngine(config, arrays)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """How to build one model kind."""
@@ -49,6 +75,11 @@ class ModelSpec:
     tensors: Callable[[Any], dict] = lambda config: {}  # config -> {name: (shape, "float" | "int")} it saves
     engine_floats: Callable[[Any], int] = lambda config: 0  # floats the numpy engine derives beyond the weights
     check_values: Callable[[Any, dict], tuple[str, str] | None] = lambda config, arrays: None  # (field, reason) of bad values
+    # what the kind can do, asked here rather than probed on a model or an engine:
+    gradient: bool = True  # trains by gradient (a torch module: any number of processes, streamed data); False:
+    # its own algorithm (`make_trainer`), in one process on names in memory, and no fine-tuning
+    engine: Callable[[dict, dict], Any] | None = None  # (stored config, arrays) -> its numpy inference engine
+    gates: bool = False  # its numpy engine traces LSTM gates and states (`explain` shows them)
 
 
 _RNN_PRESETS = {
@@ -64,19 +95,21 @@ _TRANSFORMER_PRESETS = {
     "large": {"n_embd": 256, "n_head": 8, "n_layer": 6, "dropout": 0.2},
 }
 
-_RNN = {"tensors": rnn_tensors, "engine_floats": rnn_engine_floats}
+_RNN = {"tensors": rnn_tensors, "engine_floats": rnn_engine_floats, "engine": _recurrent_engine}
 MODELS: dict[str, ModelSpec] = {
     "rnn": ModelSpec(RNNConfig, _char_rnn, "vanilla RNN (tanh)", _RNN_PRESETS, {"cell": "rnn"}, lr=2e-3, **_RNN),
-    "lstm": ModelSpec(RNNConfig, _char_rnn, "LSTM", _RNN_PRESETS, {"cell": "lstm"}, **_RNN),
+    "lstm": ModelSpec(RNNConfig, _char_rnn, "LSTM", _RNN_PRESETS, {"cell": "lstm"}, gates=True, **_RNN),
     "gru": ModelSpec(RNNConfig, _char_rnn, "GRU", _RNN_PRESETS, {"cell": "gru"}, **_RNN),
     "transformer": ModelSpec(
         TransformerConfig, _char_transformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3,
         window=lambda config: config.block_size, tensors=transformer_tensors, engine_floats=transformer_engine_floats,
+        engine=_transformer_engine,
     ),
     "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1,
-                         tensors=minchar_tensors, check_values=check_minchar_values),
+                         tensors=minchar_tensors, check_values=check_minchar_values, gradient=False,
+                         engine=_minchar_engine),
     "ngram": ModelSpec(NGramConfig, NGramLM, "interpolated Kneser-Ney character n-gram (counts, no training)",
-                       tensors=ngram_tensors, check_values=check_ngram_values),
+                       tensors=ngram_tensors, check_values=check_ngram_values, gradient=False, engine=_ngram_engine),
 }
 # The sizes any config may have, by field: (least, most). A user's flag and a checkpoint's config are held to
 # the same bounds (`make_config`, `xiaming.validate`); the largest preset is far inside them.
@@ -159,9 +192,9 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
     """
     from ..vocab import N_SPECIAL
 
-    if not hasattr(dst, "VOCAB_ROWS"):
-        raise ConfigError("init", NO_VALUE, f"a {type(dst).__name__} model cannot be fine-tuned; use rnn, lstm, gru or "
-                          "transformer")
+    if not hasattr(dst, "VOCAB_ROWS"):  # a kind without gradient training (ModelSpec.gradient); check_plan refuses it first
+        raise ConfigError("init", NO_VALUE, f"a {type(dst).__name__} model cannot be fine-tuned; use "
+                          f"{', '.join(k for k, s in MODELS.items() if s.gradient)}")
     index = {c: i + N_SPECIAL for i, c in enumerate(dst_chars)}
     old_ids = list(range(N_SPECIAL)) + [i + N_SPECIAL for i in range(len(src_chars))]
     new_ids = list(range(N_SPECIAL)) + [index[c] for c in src_chars]

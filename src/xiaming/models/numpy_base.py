@@ -1,7 +1,7 @@
 """What the numpy model kinds (`minchar`, `ngram`) share to honour the model contract: the
 training/eval mode flag, a `to()` that stays on the CPU, calling the model as `forward`, and
-batch-row selection of a numpy state. Subclasses hold no torch parameters, so callers treat
-them as CPU models (`devices.model_device`).
+batch-row selection of a numpy state. Subclasses hold no torch parameters: they stay on the CPU
+whatever device a run asks for.
 """
 
 from __future__ import annotations

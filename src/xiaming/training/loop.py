@@ -125,7 +125,7 @@ def build_trainer(plan: RunPlan, data, group: Group) -> Session:
     val_batches = validation_batches(plan.vocab, plan.val_names, group.device)
     shares = UnknownShares(plan.vocab)
     unknown_nats = -sum(shares.log_share(c) for name in plan.val_names for c in name if c not in plan.vocab)
-    if isinstance(model, torch.nn.Module):
+    if models.spec(plan.kind).gradient:
         trainer: Trainer = GradientTrainer(model, rows, plan.config, plan.peak_lr, group)
     else:  # a kind with its own algorithm, on names in memory (`check_plan`)
         trainer = model.make_trainer(rows.x, rows.y, plan.config, plan.peak_lr)
@@ -135,8 +135,7 @@ def build_trainer(plan: RunPlan, data, group: Group) -> Session:
 def check_plan(plan: RunPlan, source: DataSource, group: Group) -> None:
     """ConfigError for a run the loop cannot make: a kind with its own algorithm in several processes
     or streamed, a batch smaller than the number of processes."""
-    if (group.world > 1 or source.streamed) and not isinstance(models.build_model(plan.kind, plan.model_config),
-                                                                torch.nn.Module):
+    if (group.world > 1 or source.streamed) and not models.spec(plan.kind).gradient:
         how = f"split over {group.world} processes (run it in one)" if group.world > 1 else "streamed (drop {stream})"
         raise ConfigError("model", plan.kind, f"trains with its own algorithm, not gradients; it cannot be {how}",
                           refs=("stream",))

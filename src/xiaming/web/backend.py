@@ -116,7 +116,7 @@ class Backend:
     def describe(self) -> list[ModelOut]:
         """What each loaded model is, for the page's model list."""
         return [ModelOut(name=m.name, description=m.description, kind=m.namer.kind, training_names=len(m.namer.names),
-                         max_name_len=int(m.namer.train.get("max_name_len", 12)), novelty=m.namer.default_novelty)
+                         max_name_len=m.namer.train.max_name_len, novelty=m.namer.default_novelty)
                 for m in self.models.values()]
 
     def _kept(self, key: tuple, build):
