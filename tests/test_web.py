@@ -511,6 +511,8 @@ def test_serve_refuses_bad_flags_in_one_line(tmp_path, capsys):
     assert "--models" in capsys.readouterr().err
     assert main(["serve", "--port", str(port), "--workers", "-1"]) == 1
     assert "--workers -1: must be between 0 and 64" in capsys.readouterr().err
+    assert main(["serve", "--port", str(port), "--budget", "0"]) == 1
+    assert "--budget 0.0: must be above 0" in capsys.readouterr().err
 
 
 # --- worker processes -------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import os
 import sys
 
 from ..errors import ConfigError
-from .args import integer
+from .args import integer, number
+
+MAX_BUDGET = 60.0  # seconds: past the server's 10 s time limit a budget would never end a request anyway
 
 
 def add_serve(sub) -> None:
@@ -23,6 +25,10 @@ def add_serve(sub) -> None:
     p.add_argument("--workers", type=integer, default=None, metavar="N",
                    help="processes making the library calls, so they use more than one core "
                         "(default: one per core, none on a 1-core machine; 0: in the server process)")
+    p.add_argument("--budget", type=number, default=2.0, metavar="SECONDS",  # web.backend.BUDGET (not imported:
+                   # the web extra may be missing, which _cmd_serve reports in one line)
+                   help="seconds of work a generate or best request may take; then it answers with the names "
+                        "found so far, saying so (default 2)")
     p.set_defaults(run=_cmd_serve)
 
 
@@ -33,6 +39,8 @@ def _cmd_serve(args) -> int:
         raise ConfigError("port", args.port, "must be between 1 and 65535")
     if args.workers is not None and not 0 <= args.workers <= 64:
         raise ConfigError("workers", args.workers, "must be between 0 and 64")
+    if not 0 < args.budget <= MAX_BUDGET:
+        raise ConfigError("budget", args.budget, f"must be above 0 and at most {MAX_BUDGET:g} seconds")
     if args.workers and not hasattr(os, "fork"):
         raise ConfigError("workers", args.workers, "worker processes need os.fork (Linux, macOS); use {workers} 0",
                           refs=("workers",))
@@ -49,7 +57,7 @@ def _cmd_serve(args) -> int:
         why = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
         raise ConfigError("host", args.host, f"cannot listen there on {{port}} {args.port} ({why})",
                           refs=("port",)) from None
-    backend = Backend.load(args.models)
+    backend = Backend.load(args.models, budget=args.budget)
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
     print(f"xiaming: serving {', '.join(backend.models)} at {url} (API at {url}docs); Ctrl-C stops", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
