@@ -109,7 +109,9 @@ def test_a_refused_request_shows_its_message_not_a_blank_page(page):
     page.find_element(By.ID, "max_len").send_keys("3")
     page.find_element(By.ID, "generate").click()
     error = WebDriverWait(page, WAIT).until(EC.visibility_of_element_located((By.ID, "error")))
-    assert "“最短（字）” 5 is above “最长（字）” 3" in error.text  # the server's message, in the page's words
+    assert "“最短（字）” 5: is above “最长（字）” 3" in error.text  # the server's fields, in the page's words
+    assert page.find_element(By.ID, "min_len").get_attribute("aria-invalid") == "true"  # the field it names, marked
+    assert page.find_element(By.ID, "max_len").get_attribute("aria-invalid") is None
     assert page.find_element(By.ID, "generate").is_enabled()
     assert not _names(page)
 
@@ -119,6 +121,8 @@ def test_a_refused_request_shows_its_message_not_a_blank_page(page):
     page.find_element(By.ID, "surname").send_keys("ж")
     page.find_element(By.ID, "generate").click()
     WebDriverWait(page, WAIT).until(EC.text_to_be_present_in_element((By.ID, "error"), "never seen"))
+    assert page.find_element(By.ID, "surname").get_attribute("aria-invalid") == "true"
+    assert page.find_element(By.ID, "min_len").get_attribute("aria-invalid") is None  # the old mark is cleared
 
 
 def test_the_language_switch_changes_the_interface(page):

@@ -57,6 +57,8 @@ def test_the_cli_writes_the_field_as_the_flag_typed(capsys):
     assert code == 1 and "error: --surname '令狐': is longer than --max-len 1" in err
     code, _, err = run_cli(capsys, "generate", "--prefix", "令狐", "--max-len", "1")
     assert code == 1 and "error: --prefix '令狐': is longer than --max-len 1" in err
+    code, _, err = run_cli(capsys, "generate", "--surn=令狐", "--max-len", "1")  # a start of the flag, as argparse allows
+    assert code == 1 and "error: --surname '令狐': is longer than --max-len 1" in err
     code, _, err = run_cli(capsys, "generate", "--top-k=0")
     assert code == 1 and "--top-k 0: must be at least 1" in err
 

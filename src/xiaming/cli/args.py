@@ -160,8 +160,10 @@ def flag_of(field: str, argv: Sequence[str] = ()) -> str:
         return field
     spellings = FLAGS.get(field) or ("--" + field.replace("_", "-"),)
     for flag in spellings:
-        if any(token == flag or token.startswith(flag + "=") for token in argv):
-            return flag
+        for token in argv:
+            name = token.partition("=")[0]
+            if name == flag or (name.startswith("--") and len(name) > 2 and flag.startswith(name)):  # argparse
+                return flag  # accepts a unique start of a flag (--surn); the message writes the flag whole
     return spellings[0]
 
 
