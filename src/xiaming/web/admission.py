@@ -154,7 +154,7 @@ class Admission:
         return ticket
 
     def release(self, ticket: Ticket, seconds: float | None) -> None:
-        """A request's library call ended after `seconds` of work (None: it failed before any):
+        """A request ended after `seconds` of library work (None: it did none, or never started):
         free its slot, learn its cost, start the next."""
         if ticket.running:
             ticket.running = False

@@ -206,6 +206,10 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
         try:
             done, _ = await asyncio.wait({ticket.granted, gone}, timeout=seconds,
                                          return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the handler itself was cancelled: give back a thread granted meanwhile
+            ticket.leave()
+            admission.release(ticket, None)
+            raise
         finally:
             gone.cancel()
         if ticket.granted.done():
