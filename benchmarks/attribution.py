@@ -23,7 +23,8 @@ With `--models DIR` (a folder of jinyong/gulong/liangyusheng.safetensors, e.g. c
 `scripts/build_pretrained.py --out DIR`) and `--calibration FILE` it judges with those instead of the
 shipped ones; the cross-validated rows come from `--cache` either way (`scripts/build_style.py
 --stage wuxia --cache ...` for fold models made through the wuxia stage). It also attributes the
-models' panel holdouts: real names of the lists that none of the three models was trained on.
+models' panel holdouts by the models' likelihood ratio: real names of the lists that none of the
+three models was trained on.
 
 Then it mixes Jin Yong's and Gu Long's models at weights 0, 0.25, 0.5, 0.75 and 1 (`xiaming
 generate --style`), attributes the mixed names between the two, and plots the mean probability of
@@ -208,15 +209,17 @@ def main() -> None:
     labels[made_by] = np.array(gy)
     counts[made_by] = " / ".join(str(gy.count(k)) for k in range(len(STYLES)))
     held, hy = panel_names(namers)
-    columns["panel holdouts (real)"] = judged(judge, held)
-    labels["panel holdouts (real)"] = hy
-    counts["panel holdouts (real)"] = " / ".join(str(int((hy == k).sum())) for k in range(len(STYLES)))
+    held_bal, held_per = balanced_accuracy(hy, judged(judge, held)["likelihood ratio of the models"], len(STYLES))
 
     print(f"models: {args.models or 'shipped'}; calibration: neural {cal.neural:.3f}, n-gram {cal.ngram:.3f}, bias "
           + ", ".join(f"{s} {b:+.3f}" for s, b in cal.bias.items()) + f"; fitted on {cal.info.get('lists')}")
     print("lists now: " + ", ".join(f"{s} {len(corpora.load(s))}" for s in STYLES))
     print()
     table(columns, labels, counts, STYLES)
+    print(f"panel holdouts, real names none of the three models was trained on ("
+          + " / ".join(str(int((hy == k).sum())) for k in range(len(STYLES))) + "), likelihood ratio of the models: "
+          + " / ".join(f"{p:.1%}" for p in held_per) + f" / **{held_bal:.1%}** (the n-gram view counts the whole "
+          "lists, these names included, so only the models' view is a held-out figure)")
     print()
     print("pairs, lists' real names in 5-fold CV, judged between the two (the shipped calibration's fit; "
           "fitted on the pair alone in brackets):")
