@@ -637,6 +637,7 @@ def test_an_expensive_request_answers_with_what_it_found_when_its_budget_runs_ou
 
     tight = Backend(list(backend.models.values()), budget=0.3)
     with TestClient(create_app(tight)) as c:
+        assert c.get("/api/models").json()["limits"]["budget_s"] == 0.3  # what a client may expect
         began = time.monotonic()
         body = c.post("/api/generate", json={"n": 50, "min_len": 3, "max_len": 3, "include": "鼐"}).json()
         took = time.monotonic() - began

@@ -260,7 +260,8 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
 
     @app.get("/api/models", response_model=ModelsOut, summary="the loaded models and the request limits")
     async def models() -> ModelsOut:
-        return ModelsOut(default=backend.default, models=backend.describe(), limits=Limits(timeout_s=timeout),
+        return ModelsOut(default=backend.default, models=backend.describe(),
+                         limits=Limits(timeout_s=timeout, budget_s=backend.budget),
                          features=backend.features(), styles=backend.styles if "who" in backend.features() else [])
 
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")

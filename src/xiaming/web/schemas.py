@@ -308,6 +308,8 @@ class Limits(BaseModel):
     length: int = MAX_LEN
     prefix: int = MAX_PREFIX
     timeout_s: float = TIMEOUT
+    budget_s: float = Field(2.0, description="seconds of work a generate or best request may take; then it answers "
+                                            "with the names found, searched_all false and the reason")
 
 
 class ModelsOut(BaseModel):
