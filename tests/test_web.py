@@ -805,6 +805,10 @@ def test_a_request_is_heavy_by_rule_until_its_cost_is_known():
         slow = queue.admit(*queue.lane_of("score", {"names": ["郭靖"]}))
         queue.release(slow, 3.0)
         assert queue.lane_of("score", {"names": ["郭靖"]})[0] == HEAVY
+        queue.work[LIGHT] = 0.4  # a machine busy with other work: every request is slower
+        cheap = queue.admit(*queue.lane_of("generate", {"n": 20}))
+        queue.release(cheap, 0.6)
+        assert queue.lane_of("generate", {"n": 20, "seed": 3})[0] == LIGHT  # slow, but no slower than the others
 
     asyncio.run(scenario())
 

@@ -5,10 +5,11 @@ The server makes `slots` library calls at once (one per worker process or thread
 expensive requests (a generate whose `include` draws thousands of candidates, a search) used to
 take every slot for seconds while cheap requests queued behind them. `Admission` keeps them apart:
 
-- each request is estimated before it is queued (`Estimate.of`): *heavy* if the same request (its
-  body without the seed) took over `HEAVY_SECONDS` of library work before, else if it asks for what
-  is usually slow (`heavy_by_rule`: a search, `include`, `gender`, a style mixture, many names),
-  *light* otherwise;
+- each request is estimated before it is queued (`lane_of`): *heavy* if the same request (its
+  body without the seed) took, on average lately, over `HEAVY_FACTOR` times the mean work of light
+  requests and over `HEAVY_SECONDS` (relative, so that on a machine slowed by other work the
+  cheap requests, slowed too, stay light), else if it asks for what is usually slow
+  (`heavy_by_rule`: a search, `include`, `gender`, a style mixture, many names), *light* otherwise;
 - heavy requests hold at most `slots - 1` slots (one slot when there is one), so a cheap request
   always has a slot that no heavy one can take; when requests of both lanes wait, a free slot goes
   to a heavy one only while heavy requests have had less than `HEAVY_SHARE` of the work done lately
@@ -34,11 +35,13 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-HEAVY_SECONDS = 0.5  # library work above which a request is heavy (a plain n=20 generate: tens of ms)
+HEAVY_SECONDS = 0.5  # library work above which a request may be heavy (a plain n=20 generate: tens of ms)
+HEAVY_FACTOR = 5.0  # ... if it is also over this many times the mean work of light requests
 LIGHT, HEAVY = "light", "heavy"
 FIRST_GUESS = {LIGHT: 0.05, HEAVY: 2.0}  # seconds of work per lane before any was measured
 SMOOTHING = 0.05  # weight of the newest measurement in a lane's mean work (about the last 20 count)
-SHAPES = 4096  # request shapes whose last work time is remembered
+SHAPES = 4096  # request shapes whose mean work is remembered
+SHAPE_SMOOTHING = 0.3  # weight of the newest measurement in a shape's mean work
 MAX_RETRY_AFTER = 60  # seconds: the most Retry-After ever says
 MANY_NAMES = 50  # a generate for more names than this is heavy by rule
 HEAVY_SHARE = 0.25  # of the work done lately, what heavy requests get while cheap ones wait
@@ -98,15 +101,18 @@ class Admission:
         self.busy = {LIGHT: 0, HEAVY: 0}
         self.work = dict(FIRST_GUESS)  # mean seconds of library work per lane
         self.queue: deque[Ticket] = deque()  # in order of arrival
-        self.shapes: OrderedDict[str, float] = OrderedDict()  # shape -> last work seconds
+        self.shapes: OrderedDict[str, float] = OrderedDict()  # shape -> mean work seconds lately
         self.used = {LIGHT: 0.0, HEAVY: 0.0}  # work seconds done lately per lane (decaying; see WINDOW)
         self.stamp = time.monotonic()  # when `used` was last decayed
 
     def lane_of(self, path: str, body: dict[str, Any]) -> tuple[str, str]:
-        """(lane, shape) of a request: by its shape's last measured work when known, else by rule."""
+        """(lane, shape) of a request: by its shape's measured work when known, else by rule."""
         shape = shape_of(path, body)
         seconds = self.shapes.get(shape)
-        heavy = heavy_by_rule(path, body) if seconds is None else seconds > HEAVY_SECONDS
+        if seconds is None:
+            heavy = heavy_by_rule(path, body)
+        else:
+            heavy = seconds > max(HEAVY_SECONDS, HEAVY_FACTOR * self.work[LIGHT])
         return (HEAVY if heavy else LIGHT), shape
 
     def waiting(self, lane: str) -> int:
@@ -163,8 +169,8 @@ class Admission:
             self._decay()
             self.used[ticket.lane] += seconds
             self.work[ticket.lane] += SMOOTHING * (seconds - self.work[ticket.lane])
-            self.shapes[ticket.shape] = seconds
-            self.shapes.move_to_end(ticket.shape)
+            known = self.shapes.pop(ticket.shape, seconds)
+            self.shapes[ticket.shape] = known + SHAPE_SMOOTHING * (seconds - known)  # most recent last
             while len(self.shapes) > SHAPES:
                 self.shapes.popitem(last=False)
         self._dispatch()
