@@ -8,6 +8,7 @@ import json
 import pytest
 
 from safetensors_bytes import with_json_field
+from torch_leg import import_torch
 from xiaming import models
 from xiaming.card import DEFAULT_MAX_NAME_LEN, ModelCard, TrainingRecord
 from xiaming.checkpoint import read_checkpoint
@@ -76,7 +77,7 @@ def test_every_kind_names_its_numpy_engine_in_the_one_registry():
 
 
 def test_the_registry_says_which_kinds_train_by_gradient():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     from safetensors_bytes import small_checkpoint  # noqa: F401  (the helper asks the registry too)
 
     assert {k for k, s in models.MODELS.items() if not s.gradient} == {"minchar", "ngram"}
@@ -92,6 +93,6 @@ def test_explain_shows_gates_where_the_registry_says_the_engine_traces_them():
     assert {k for k, s in models.MODELS.items() if s.gates} == {"lstm"}
     lstm = Namer.load("jinyong")
     assert lstm.kind == "lstm" and lstm.shows_gates and lstm.explain("令狐冲").gates
-    pytest.importorskip("torch")
+    import_torch()
     on_torch = Namer.load("jinyong", engine="torch")
     assert not on_torch.shows_gates and on_torch.explain("令狐冲").gates is None  # the torch engine traces none
