@@ -37,9 +37,7 @@ from .vocab import Vocab
 if TYPE_CHECKING:
     import torch
 
-FORMAT = "xiaming-checkpoint"
-STATE_FORMAT = "xiaming-train-state"
-FORMAT_VERSION = 1
+FORMAT, STATE_FORMAT, FORMAT_VERSION = validate.FORMAT, validate.STATE_FORMAT, validate.FORMAT_VERSION
 NAMES_KEY = validate.NAMES_KEY  # tensor key of the training names, not a weight
 
 
@@ -227,6 +225,7 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
     import torch
 
     from . import models
+    from .engine.protocol import OVERFLOW
 
     stored = read_checkpoint(path)  # checked: the config is within limits and the tensors match it
     kind, vocab, train, names = stored.kind, stored.vocab, stored.train, stored.names
@@ -242,7 +241,7 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
     with torch.no_grad():  # finite weights can still overflow: one step shows it, before any real use
         logits, _ = model(torch.zeros((1, 1), dtype=torch.long))
     if not torch.isfinite(logits).all():
-        raise validate.fail(path, "weights", validate.OVERFLOW)
+        raise validate.fail(path, "weights", OVERFLOW)
     model = model.to(device)  # the numpy kinds stay on the CPU (NumpyModel.to)
     return Checkpoint(kind, config, vocab, model, train, names, str(path), stored.sampling)
 

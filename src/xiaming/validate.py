@@ -44,13 +44,15 @@ from .errors import CheckpointError, ConfigError
 from .limits import LONGEST_NAME
 from .vocab import N_SPECIAL, Vocab
 
+FORMAT = "xiaming-checkpoint"  # metadata "format" of a checkpoint (checkpoint.py writes it)
+STATE_FORMAT = "xiaming-train-state"  # ... of a training state beside it (training/loop.py)
+FORMAT_VERSION = 1  # the newest format version this xiaming reads and writes
 MAX_HEADER = 8 << 20  # bytes of a safetensors header (tensor table and metadata); a shipped model's is 20 KB
 MAX_DEPTH = 32  # nesting of any JSON in the header; xiaming writes at most 4
 MAX_TENSORS = 4096  # entries of the tensor table; a 64-layer transformer saves 776
 MAX_DIMS = 8  # dimensions of one tensor
 MAX_WEIGHT = 1e4  # largest magnitude of a stored float
 MAX_STORED_NAME_LEN = LONGEST_NAME  # `max_name_len` of a training record (the sampler allocates rows this long)
-OVERFLOW = "the model's first step gives NaN or infinite scores (damaged weights)"
 NAMES_KEY = "__names__"  # tensor of the training names (UTF-8, one per line), as in checkpoint.py
 
 # safetensors dtype -> numpy dtype it is read as (bfloat16 has none: it is read as raw 16-bit words)
@@ -229,8 +231,6 @@ def check_finite(path: str | Path, name: str, array: np.ndarray, bound: float | 
 
 
 def _check_format(header: Header, expected_format: str) -> None:
-    from .checkpoint import FORMAT, FORMAT_VERSION
-
     path = header.path
     if header.metadata.get("format") != expected_format:
         raise fail(path, "", f"not a xiaming {'checkpoint' if expected_format == FORMAT else 'training state'}")

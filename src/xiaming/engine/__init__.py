@@ -10,15 +10,16 @@ behind the same contract (GPU inference, and the reference the numpy engines are
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..checkpoint import StoredModel
 from ..errors import CheckpointError
 from ..models import MODELS
-from ..validate import OVERFLOW
-from .protocol import Engine, State, log_softmax
+from .protocol import OVERFLOW, Engine, State, log_softmax
+
+if TYPE_CHECKING:
+    from ..checkpoint import StoredModel
 
 ENGINES: dict[str, Callable[[dict, dict[str, np.ndarray]], Engine]] = {
     kind: spec.engine for kind, spec in MODELS.items() if spec.engine is not None}  # the registry's engines, by kind

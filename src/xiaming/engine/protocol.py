@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 State = Any  # an engine's own recurrent state (arrays); callers never look inside
+OVERFLOW = "the model's first step gives NaN or infinite scores (damaged weights)"  # why such weights are refused
 
 
 @runtime_checkable
