@@ -216,7 +216,7 @@ def main() -> None:
     print("lists now: " + ", ".join(f"{s} {len(corpora.load(s))}" for s in STYLES))
     print()
     table(columns, labels, counts, STYLES)
-    print(f"panel holdouts, real names none of the three models was trained on ("
+    print("panel holdouts, real names none of the three models was trained on ("
           + " / ".join(str(int((hy == k).sum())) for k in range(len(STYLES))) + "), likelihood ratio of the models: "
           + " / ".join(f"{p:.1%}" for p in held_per) + f" / **{held_bal:.1%}** (the n-gram view counts the whole "
           "lists, these names included, so only the models' view is a held-out figure)")

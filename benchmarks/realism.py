@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from collections import Counter

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from . import novelty
 from .constraints import SampleOptions
@@ -37,6 +37,9 @@ from .errors import DataError
 from .realism import Realism, length_tv, measure
 from .score import corpus_nll, score_names
 from .vocab import Vocab
+
+if TYPE_CHECKING:
+    from .card import TrainingRecord
 
 LN2 = math.log(2)
 

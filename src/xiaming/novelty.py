@@ -31,10 +31,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .errors import ConfigError
 from .pinyin import is_chinese, split_surname
+
+if TYPE_CHECKING:
+    from .card import TrainingRecord
 
 MODES = ("exact", "strict", "off")
 RULES = ("exact", "known", "glued", "contains", "contained", "surname", "edit")

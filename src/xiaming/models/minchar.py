@@ -23,11 +23,16 @@ training it never starts from zero after a newline.)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from .numpy_base import NumpyModel
+
+if TYPE_CHECKING:
+    import torch
 
 PAD_TARGET = -1  # padded targets, as data.PAD_TARGET (data.py needs torch; this module must not)
 WEIGHTS = ("Wxh", "Whh", "Why", "bh", "by")

@@ -27,6 +27,8 @@ counts); the discounts and per-context sums are recomputed from them when loaded
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,9 @@ import numpy as np
 from ..errors import ConfigError
 from .numpy_base import NumpyModel
 from ..vocab import BOUNDARY
+
+if TYPE_CHECKING:
+    import torch
 
 PAD_TARGET = -1  # padded targets, as data.PAD_TARGET (data.py needs torch; this module must not)
 

@@ -6,7 +6,12 @@ whatever device a run asks for.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 class NumpyModel:
