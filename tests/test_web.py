@@ -382,6 +382,19 @@ def test_a_refused_value_names_its_request_field(client, path, body, field, valu
     assert detail.endswith(reason)
 
 
+@pytest.mark.parametrize("body, field", [({"max_len": 40}, "max_len"), ({"n": 0}, "n"), ({"nn": 5}, "nn"),
+                                         ({"style": {"jinyong": -1}}, "style")])
+def test_a_field_out_of_bounds_is_named_for_the_page_too(client, body, field):
+    answer = client.post("/api/generate", json=body)
+    assert _error(answer, 422).startswith(f"{field}") and answer.json()["field"] == field
+
+
+def test_a_body_that_is_not_an_object_names_no_field(client):
+    for raw in (b"[1, 2]", b"{bad json", b""):
+        answer = client.post("/api/generate", content=raw, headers={"content-type": "application/json"})
+        assert "field" not in answer.json() and _error(answer, 422)
+
+
 def test_a_refusal_mentioning_another_field_lists_it():
     from xiaming.errors import ConfigError
     from xiaming.web.errors import error_body

@@ -45,7 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import XiamingError
 from .admission import Admission, Full, Ticket
 from .backend import Backend
-from .errors import error_body
+from .errors import error_body, invalid_field
 from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
                       ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, VerseOut, VerseRequest, WhoOut,
                       WhoRequest, _Options)
@@ -225,7 +225,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _one_line(exc)}, status_code=422)
+        return JSONResponse({"detail": _one_line(exc), **invalid_field(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

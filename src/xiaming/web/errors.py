@@ -36,6 +36,15 @@ def error_body(exc: XiamingError) -> dict:
     return {"detail": str(exc)}
 
 
+def invalid_field(errors: list[dict]) -> dict:
+    """For a request FastAPI refused (422): the request field its first error is about, with pydantic's
+    reason, as `error_body` gives them (nothing when the error is about the body as a whole)."""
+    loc = [part for part in (errors[0].get("loc", ()) if errors else ()) if part != "body"]
+    if not loc or not isinstance(loc[0], str) or errors[0].get("type") == "json_invalid":
+        return {}
+    return {"field": loc[0], "reason": str(errors[0].get("msg", "invalid")), "refs": []}
+
+
 class Refused(XiamingError):
     """A library error raised in a worker process, carried back as its JSON body."""
 
