@@ -323,8 +323,8 @@ class ModelsOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str = Field(description="one line saying what is wrong and, where it helps, what to do")
-    field: str | None = Field(None, description="the request field at fault, when the library names one "
-                                                "(e.g. max_len); absent otherwise")
+    field: str | None = Field(None, description="the request field at fault (e.g. max_len), for a value out of "
+                                                "bounds (422) or refused by the library (400); absent otherwise")
     value: str | None = Field(None, description="with field: the value refused, as detail shows it (absent when the "
                                                 "field as a whole is at fault)")
     reason: str | None = Field(None, description="with field: what is wrong, each other field it mentions written "
