@@ -125,3 +125,20 @@ def test_models_without_gates_still_explain_their_steps(tmp_path):
     e = explain(namer, "李三")
     (score,) = namer.score(["李三"])
     assert e.gates is None and e.units == [] and [s.p for s in e.steps] == pytest.approx(np.exp(score.char_log_probs))
+
+
+def test_explain_shows_what_the_critic_read():
+    from xiaming.explain import format_text
+    from xiaming.namer import Namer
+
+    namer = Namer.load("jinyong")
+    seen = namer.explain("李寒江")
+    assert seen.critic is not None and 0 <= seen.critic.appeal <= 1
+    assert seen.critic.passable == namer.rate(["李寒江"])[0]  # the value --json and score show
+    assert seen.critic.evidence and any(f == "char 寒" for f, _ in seen.critic.evidence)
+    effects = [abs(x) for _, x in seen.critic.evidence]
+    assert effects == sorted(effects, reverse=True)
+    assert "critic: passable" in format_text(seen) and seen.to_dict()["critic"]["passable"] == seen.critic.passable
+    # a character readers marked down lowers the chance of passing
+    assert namer.explain("李蛆江").critic.passable < seen.critic.passable
+    assert Namer.load("poets").explain("李白").critic is None  # a model without a critic explains as before

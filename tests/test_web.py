@@ -198,6 +198,10 @@ def test_explain_is_the_librarys_look_inside(client, backend):
         assert got == pytest.approx([v for row in rows for v in row], abs=6e-4)  # rounded to 3 decimals for the wire
     assert [(u["feature"], u["state"], u["unit"]) for u in body["units"]] == [(u.feature, u.state, u.unit) for u in e.units]
     assert "/" not in json.dumps(body)  # no file path leaks out: the model is named as loaded
+    assert body["critic"]["passable"] == e.critic.passable and body["critic"]["appeal"] == e.critic.appeal
+    assert [(x["feature"], x["effect"]) for x in body["critic"]["evidence"]] == [tuple(x) for x in e.critic.evidence]
+    base = client.post("/api/explain", json={"name": "令狐冲", "model": "base"}).json()
+    assert base["critic"] is None  # a model without a critic
 
 
 def test_who_is_the_librarys_attribution(client):

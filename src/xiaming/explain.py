@@ -14,6 +14,10 @@ complete). The unit with the largest |r| for each feature is reported with its v
 explained name. Correlation is not mechanism, but a unit at |r| 0.9 is plainly counting or
 watching for the surname's end.
 
+For a model with a realism critic (the shipped wuxia models), also what the critic read in the whole
+name: the chance a reader finds it passable (not rated 1-2), the chance of a 4-5, and the evidence
+that moved the first most (lexicon features and the given name's characters; `CriticView`).
+
 Output as text (`format_text`), a JSON-ready dict (`Explanation.to_dict`), or a heatmap picture
 (`plot`, needs matplotlib: pip install "xiaming[plot]").
 """
@@ -61,6 +65,15 @@ class Unit:
 
 
 @dataclass
+class CriticView:
+    """What the realism critic read in a whole name (`evidence.critic`)."""
+
+    passable: float  # P(not rated 1-2)
+    appeal: float | None  # P(rated 4-5); None when the critic has no appeal head
+    evidence: list[tuple[str, float]]  # (feature or "char X", change in the log-odds of passing), largest first
+
+
+@dataclass
 class Explanation:
     """What `explain` found for one name."""
 
@@ -74,6 +87,7 @@ class Explanation:
     gates: dict[str, list[list[float]]] | None = None  # LSTM only: each (steps, units), see GATES
     units: list[Unit] = field(default_factory=list)  # LSTM only
     unit_names: int = 0  # training names the correlations used
+    critic: CriticView | None = None  # what the model's realism critic read (None: the model has none)
 
     def to_dict(self) -> dict:
         """The JSON form (`xiaming explain --json`, the web API): the end of the name is `END_TEXT`."""
@@ -118,7 +132,16 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
         keep = slice(len(ctx), None)  # the steps after the hidden prefix: the start token's state onward
         result.gates = {g: getattr(trace, g)[keep].tolist() for g in GATES}
         result.units, result.unit_names = _nameable_units(namer, engine, trace, keep, context, unit_names)
+    if namer.critic is not None:
+        result.critic = critic_view(namer.critic, name)
     return result
+
+
+def critic_view(critic, name: str, top: int = 4) -> CriticView:
+    """The critic's two chances for `name` and the `top` pieces of evidence that moved the first most."""
+    appeal = critic.appeal_of([name])
+    return CriticView(round(float(critic.rate([name])[0]), 3), None if appeal is None else round(float(appeal[0]), 3),
+                      [(c.feature, round(c.effect, 3)) for c in critic.explain(name, top=top)])
 
 
 def _features(names: list[str]) -> dict[str, list[np.ndarray]]:
@@ -192,6 +215,10 @@ def format_text(e: Explanation) -> str:
         for u in e.units:
             trail = " ".join(f"{v:+.2f}" for v in u.values)
             lines.append(f"  {u.feature:<17} {u.state} unit {u.unit:>3}  r {u.r:+.2f}   along {e.name}: {trail}")
+    if e.critic is not None:
+        appeal = "" if e.critic.appeal is None else f", rated 4-5 {e.critic.appeal:.2f}"
+        moved = ", ".join(f"{f} {x:+.2f}" for f, x in e.critic.evidence) or "nothing stands out"
+        lines.append(f"critic: passable {e.critic.passable:.2f}{appeal}; log-odds of passing moved by: {moved}")
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ from ..pretrained import DEFAULT, SHIPPED, available
 from ..score import percentile
 from ..style import DEFAULT_STYLES
 from ..vocab import END_TEXT
-from .schemas import (Attribution, CharOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
+from .schemas import (Attribution, CharOut, CriticEvidenceOut, CriticOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
                       RoundOut, ScoredOut, ScoreOut, Step, UnitOut, VerseOut, WhoOut)
 
 KEPT = 16  # style mixtures and attribution judges kept built, most recent first
@@ -238,7 +238,10 @@ class Backend:
                                                 for g, rows in e.gates.items()},
             units=[UnitOut(feature=u.feature, state=u.state, unit=u.unit, r=round(u.r, 3),
                            values=[round(v, 3) for v in u.values]) for u in e.units],
-            unit_names=e.unit_names)
+            unit_names=e.unit_names,
+            critic=None if e.critic is None else CriticOut(
+                passable=e.critic.passable, appeal=e.critic.appeal,
+                evidence=[CriticEvidenceOut(feature=f, effect=x) for f, x in e.critic.evidence]))
 
     def verse(self, model: str | None, n: int, surname: str | None, books: list[str] | None, gender: str | None,
               seed: int | None, given_len: int | None = None) -> VerseOut:

@@ -275,6 +275,17 @@ class UnitOut(BaseModel):
     values: list[float] = Field(description="the unit after each input (the start first)")
 
 
+class CriticEvidenceOut(BaseModel):
+    feature: str = Field(description='a lexicon feature, or "char X" for a character of the given name')
+    effect: float = Field(description="how far it moved the log-odds of reading as passable (> 0: towards passable)")
+
+
+class CriticOut(BaseModel):
+    passable: float = Field(description="the chance (0-1) that a reader finds the name passable (not rated 1-2)")
+    appeal: float | None = Field(description="the chance (0-1) of a 4-5; null when the critic has no appeal head")
+    evidence: list[CriticEvidenceOut] = Field(description="the evidence that moved `passable` most, largest first")
+
+
 class ExplainOut(BaseModel):
     name: str
     pinyin: str | None
@@ -288,6 +299,8 @@ class ExplainOut(BaseModel):
         description="LSTM only: input_gate, forget_gate, output_gate, cell, each (steps, units)")
     units: list[UnitOut]
     unit_names: int = Field(description="training names the unit correlations were computed over")
+    critic: CriticOut | None = Field(None, description="what the model's realism critic read in the whole name; "
+                                                       "null for a model without a critic")
 
 
 class ModelOut(BaseModel):
