@@ -177,3 +177,13 @@ def test_cli_critic_flags_and_json():
     assert off["steering"]["evidence"] == {} and off["steering"]["pool"] == 1
     bad = subprocess.run(run + ["--critic-strength", "nan"], capture_output=True, text=True)
     assert bad.returncode == 1 and "--critic-strength" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_gender_lean_keeps_only_the_critics_failure_head():
+    namer = Namer.load("jinyong")
+    plain = dict((label, ev) for label, ev, _ in namer.steering().evidence)
+    gendered = dict((label, ev) for label, ev, _ in namer.steering(gender="female").evidence)
+    assert plain["critic"].flavour == namer.critic.flavour > 0  # the appeal head's genre flavour counts
+    assert gendered["critic"].flavour == 0  # it learned from mostly men's names and would pull against the lean
+    names = ["王寒鹤", "王秋芸"]
+    np.testing.assert_allclose(gendered["critic"].log_weights(names), np.log(namer.critic.rate(names)))
