@@ -7,7 +7,7 @@ share of each author's names attributed to him) for three methods on three kinds
 
 - methods: the shipped models' likelihood ratio (flat prior); naive Bayes on character unigrams
   and bigrams of the lists (with the lists' sizes as prior); and what `xiaming who` ships, the
-  calibrated combination of both (`xiaming.style`).
+  calibrated combination of both (`xiaming.style.attribution`).
 - names: the built-in lists in 5-fold cross-validation (models fine-tuned from `base` on four
   fifths, as `scripts/build_style.py` does; the calibration refitted without the fold scored),
   and the names those fold models invent (scored the same way);
@@ -50,10 +50,10 @@ from build_style import load_or_score, nested_predictions, subset_accuracy  # no
 
 from xiaming import corpora  # noqa: E402
 from xiaming.atomic import atomic_path  # noqa: E402
-from xiaming.mix import mixed_namer  # noqa: E402
-from xiaming.namer import Namer  # noqa: E402
-from xiaming.style import Calibration, StyleJudge, shipped_calibration  # noqa: E402
-from xiaming.style_build import balanced_accuracy, predict  # noqa: E402
+from xiaming.style.mix import mixed_namer  # noqa: E402
+from xiaming.generation.namer import Namer  # noqa: E402
+from xiaming.style.attribution import Calibration, StyleJudge, shipped_calibration  # noqa: E402
+from xiaming.style.build import balanced_accuracy, predict  # noqa: E402
 
 STYLES = ["jinyong", "gulong", "liangyusheng"]
 PAIR = ["jinyong", "gulong"]  # the unseen names and the mixing curve: the two authors with a public list

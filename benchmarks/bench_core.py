@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from xiaming import models
-from xiaming.corpus import load_names
+from xiaming.data.corpus import load_names
 from xiaming import TrainConfig, train
 
 

@@ -28,10 +28,10 @@ from collections import Counter  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from xiaming.constraints import SampleOptions  # noqa: E402
-from xiaming.namer import Namer  # noqa: E402
+from xiaming.generation.constraints import SampleOptions  # noqa: E402
+from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import available  # noqa: E402
-from xiaming.sample import sample_batch  # noqa: E402
+from xiaming.generation.sample import sample_batch  # noqa: E402
 
 
 def names_per_second(namer: Namer, options: SampleOptions, batch: int, seconds: float) -> tuple[float, float]:

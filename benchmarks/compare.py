@@ -11,7 +11,7 @@ Two modes:
 Each model kind in the registry (or those named with --models) is trained with `xiaming.train`
 for --budget seconds of wall clock per fold. `train` holds out its own validation names from the
 training names it gets (for early stopping and the best checkpoint); the fold's test names are
-never seen in training and are scored with `xiaming.score` (proper probabilities, end token
+never seen in training and are scored with `xiaming.generation.score` (proper probabilities, end token
 counted). Before the first fold a short probe measures each model's step rate, so the cosine
 learning-rate schedule ends when the budget does (`--max-steps` fixes the steps instead).
 
@@ -26,7 +26,7 @@ the fold's training names:
 
 Prints one table (model, parameters, steps, characters/s, held-out bits/char, novelty, fragments,
 glued, and detectability: the cross-validated accuracy of a classifier telling the run's samples
-from the fold's held-out names, see `xiaming.realism`; 50% = indistinguishable; needs scikit-learn,
+from the fold's held-out names, see `xiaming.generation.realism`; 50% = indistinguishable; needs scikit-learn,
 `--no-realism` skips it) and writes results.json and a PNG of held-out loss against time (matplotlib optional) to
 --out. The curve is the test loss of the best checkpoint so far, measured whenever it changes;
 that measurement runs inside the budget, so the figures are, if anything, slightly pessimistic.
@@ -55,9 +55,9 @@ from build_pretrained import STAGES, list_config, stage_entries  # noqa: E402  (
 
 from xiaming import models  # noqa: E402
 from xiaming.checkpoint import load_checkpoint  # noqa: E402
-from xiaming.corpus import NameList, load_names, read_names, split  # noqa: E402
+from xiaming.data.corpus import NameList, load_names, read_names, split  # noqa: E402
 from xiaming.errors import XiamingError  # noqa: E402
-from xiaming.evaluate import draw_samples, held_out, sample_stats  # noqa: E402
+from xiaming.generation.evaluate import draw_samples, held_out, sample_stats  # noqa: E402
 from xiaming import TrainConfig, train  # noqa: E402
 
 LN2 = math.log(2)
@@ -115,7 +115,7 @@ class Run:
     stopped: str
     chars_per_sec: float
     val_nats: float  # best loss on train()'s own validation names
-    test_nats: float  # the fold's held-out names, scored by xiaming.score
+    test_nats: float  # the fold's held-out names, scored by xiaming.generation.score
     novelty: float
     uniqueness: float
     fragments: float
@@ -239,7 +239,7 @@ def realism_of(samples: list[str], test: list[str], training: list[str], args) -
     """Detectability of `samples` against the held-out `test` names (None: skipped, or too few names)."""
     if not args.realism:
         return None
-    from xiaming.realism import detectability
+    from xiaming.generation.realism import detectability
 
     try:
         return detectability(samples, test, reference=training, seed=args.seed).accuracy
@@ -453,7 +453,7 @@ def load_splits(args) -> tuple[str, list[tuple[str, NameList, list[str]]]]:
 def report(runs: list[Run], kinds: list[str], label: str, args, targets: list[float], out_dir: Path) -> None:
     """Print the table and the times to reach `targets`; write results.json and the plot."""
     spread = " (mean ± standard deviation over folds)" if args.corpus else ""
-    print(f"\n{label}, budget {args.budget:g} s per model per fold, held-out names scored with xiaming.score{spread}")
+    print(f"\n{label}, budget {args.budget:g} s per model per fold, held-out names scored with xiaming.generation.score{spread}")
     print(table(runs, kinds, with_nats=not args.corpus))
     if runs:
         print(f"for reference, the real held-out names: {statistics.fmean(r.test_glued for r in runs):.1%} glued, "

@@ -31,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from xiaming.namer import Namer  # noqa: E402
+from xiaming.generation.namer import Namer  # noqa: E402
 
 
 def jieba_words() -> set[str]:

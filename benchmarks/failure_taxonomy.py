@@ -18,7 +18,7 @@ FAILURES below (English and Chinese, as the reviewers wrote). A reason may name 
 classes; the tables count reasons, and each class's count is the number of reasons that name it.
 Words that say only "odd", "awkward", "stiff", "meaningless" (怪, 不通, 生硬, 别扭 ...) are filed by
 what they point at: the characters the clause quotes, else the name's given name (the name less its
-surname, `xiaming.pinyin.split_surname`); one character is an odd character, two or more an awkward
+surname, `xiaming.data.pinyin.split_surname`); one character is an odd character, two or more an awkward
 given name, three or more after the surname a glued name. A reason that names no fault ("okay",
 "passable", 尚可) is filed as `no_fault`. The assignments were checked by reading every reason;
 where the map is wrong, critic/failure-overrides.tsv (round, author, reviewer, number, classes, note)
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xiaming.pinyin import split_surname  # noqa: E402  (after the sys.path line above)
+from xiaming.data.pinyin import split_surname  # noqa: E402  (after the sys.path line above)
 
 AUTHORS = ("jinyong", "gulong")
 REVIEWERS = ("r1", "r2")

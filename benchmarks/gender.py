@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from xiaming import corpora  # noqa: E402
 from xiaming.evidence.critic import critic_path, load_critic  # noqa: E402
 from xiaming.evidence.gender import lean_of  # noqa: E402
-from xiaming.namer import Namer  # noqa: E402
+from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import shipped_path  # noqa: E402
 
 LABELS = ROOT / "benchmarks" / "gender_labels.tsv"

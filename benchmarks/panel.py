@@ -75,7 +75,7 @@ def real_names(namer, n: int, seed: int, kind: str) -> list[str]:
 
 def holdout(args) -> int:
     """Print the model's panel holdout, one name per line (of --kind, default every kind)."""
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
 
     print("\n".join(held_out(Namer.load(args.model), args.kind)))
     return 0
@@ -83,7 +83,7 @@ def holdout(args) -> int:
 
 def build(args) -> int:
     """Write the panel file and its key."""
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
 
     namer = Namer.load(args.model)
     real = real_names(namer, args.n, args.seed, args.real_kind)

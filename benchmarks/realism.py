@@ -8,7 +8,7 @@ their whole list), so for each list this script trains fold models the way
 `scripts/build_pretrained.py` trains the shipped ones (fine-tuned from the shipped `base`, early
 stopping, the same seed) on a seeded (k-1)/k of the list, k times, so that every name of the list
 is held out exactly once. Two sets of fold models are trained: `plain` (the list as it is, as the
-models shipped before name kinds were) and `kinds` (epithets marked, see `xiaming.kinds`).
+models shipped before name kinds were) and `kinds` (epithets marked, see `xiaming.generation.kinds`).
 
 For each setting (model set, temperature, top-p, min-p, a character restriction, kind) every fold
 model generates `--per-fold` names as `xiaming generate` would (distinct, strict novelty against
@@ -16,8 +16,8 @@ its own training names); the names of all folds are pooled and compared with all
 names of the same kind (personal names for `--kind name`, every name for `any`):
 
 - detectability: cross-validated accuracy of a logistic regression telling the two apart
-  (`xiaming.realism.detectability`; mean ± sd over 5 folds of the classifier), 50% = chance;
-- variety (`xiaming.realism.variety`): character entropy (samples vs real, equal sizes), share
+  (`xiaming.generation.realism.detectability`; mean ± sd over 5 folds of the classifier), 50% = chance;
+- variety (`xiaming.generation.realism.variety`): character entropy (samples vs real, equal sizes), share
   of names with a character the model's training list never uses (real held-out names: the
   reference), length TV to the real names;
 - from `--raw` unfiltered draws per fold model (no novelty filter, repeats kept): the distinct
@@ -128,9 +128,9 @@ def kfold(names: list[str], k: int, seed: int) -> list[tuple[list[str], list[str
 def train_fold(corpus: str, variant: str, fold: int, train_names: list[str], kinds_of: dict[str, str],
                work: Path, seed: int) -> Path:
     """A fold model trained like the shipped ones; reused when the file holds the same training names."""
-    from xiaming import kinds
+    from xiaming.generation import kinds
     from xiaming.checkpoint import load_checkpoint
-    from xiaming.corpus import NameList
+    from xiaming.data.corpus import NameList
     from xiaming import TrainConfig, train
 
     strings = kinds.encode((n, kinds_of[n]) for n in train_names) if variant == "kinds" else list(train_names)
@@ -153,7 +153,7 @@ def surnames_of(general: list[str], least: int = 50) -> set[str] | None:
     surnames xiaming knows (None without a list)."""
     if not general:
         return None
-    from xiaming.pinyin import COMPOUND_SURNAMES
+    from xiaming.data.pinyin import COMPOUND_SURNAMES
 
     firsts = Counter(name[0] for name in general)
     return {c for c, k in firsts.items() if k >= least} | set(COMPOUND_SURNAMES)
@@ -171,8 +171,8 @@ def restrict_chars(rule: str, training: list[str]) -> str | None:
 def generate(path: Path, n: int, setting: Setting, training: list[str], seed: int, novelty: str) -> list[str]:
     """`n` names from a fold model as `xiaming generate` gives them (distinct, new under `novelty`),
     or with `novelty` "off" `n` raw draws (repeats kept, nothing filtered)."""
-    from xiaming.kinds import kind_spec
-    from xiaming.namer import Namer
+    from xiaming.generation.kinds import kind_spec
+    from xiaming.generation.namer import Namer
 
     namer = Namer.load(path)
     spec = kind_spec(setting.kind, namer.train)
@@ -185,9 +185,9 @@ def generate(path: Path, n: int, setting: Setting, training: list[str], seed: in
 
 def run_setting(corpus: str, setting: Setting, folds: list, models: dict, kinds_of: dict, args) -> Row:
     """Pool every fold model's names under `setting` and compare them with the held-out names."""
-    from xiaming.realism import detectability, variety
+    from xiaming.generation.realism import detectability, variety
 
-    from xiaming.realism import foreign_share, surname_share
+    from xiaming.generation.realism import foreign_share, surname_share
 
     samples, real, raw = [], [], []
     novel = foreign = real_foreign = 0.0
@@ -227,8 +227,8 @@ def run_shipped(corpus: str, args) -> Row:
     """The shipped model's default output against its panel holdout (real names it never saw, of
     the kind it generates by default), and `--raw` x folds unfiltered draws for distinct and novelty."""
     from xiaming import corpora
-    from xiaming.namer import Namer
-    from xiaming.realism import detectability, foreign_share, surname_share, variety
+    from xiaming.generation.namer import Namer
+    from xiaming.generation.realism import detectability, foreign_share, surname_share, variety
 
     namer = Namer.load(Path(args.models) / f"{corpus}.safetensors" if args.models else corpus)
     held = (namer.train.get("panel_holdout") or {}).get("names") or []
@@ -352,10 +352,10 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from xiaming import kinds
+    from xiaming.generation import kinds
 
-    from xiaming.corpus import read_names
-    from xiaming.realism import char_counts
+    from xiaming.data.corpus import read_names
+    from xiaming.generation.realism import char_counts
 
     general = read_names(args.general) if args.general else []
     args.general_counts = char_counts(general) if general else None

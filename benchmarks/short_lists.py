@@ -43,8 +43,8 @@ from pathlib import Path
 
 import torch
 
-from xiaming.corpus import NameList
-from xiaming.namer import Namer
+from xiaming.data.corpus import NameList
+from xiaming.generation.namer import Namer
 from xiaming import TrainConfig, train
 
 # 52 common English first names to train on, and 48 others to score the trained model on.
@@ -95,7 +95,7 @@ def cli_seconds(names: list[str], init: str | None, extra: list[str], tmp: Path)
 
 def mid_list() -> tuple[list[str], list[str], None]:
     """jinyong's names (as this checkout has them): every 10th held out for scoring, the rest to train on."""
-    from xiaming.corpus import load_names
+    from xiaming.data.corpus import load_names
 
     names = load_names("jinyong").names
     return [n for i, n in enumerate(names) if i % 10], names[::10], None
@@ -143,7 +143,7 @@ def short_lists(seeds: list[int], cli: bool, repeats: int, mid: bool) -> None:
 
 RECIPE_RUN = """
 import json, sys
-from xiaming.corpus import load_names
+from xiaming.data.corpus import load_names
 from xiaming import TrainConfig, train
 names_file, out, kind, size, fields = sys.argv[1:6]
 r = train(load_names(names_file), kind, out, TrainConfig(**json.loads(fields)), size=size or None,
@@ -171,7 +171,7 @@ def run_recipe(src: Path | None, names_file: Path, out: Path, kind: str, size: s
 
 
 def recipe_check(before: str, large: str | None) -> bool:
-    from xiaming.corpus import load_names
+    from xiaming.data.corpus import load_names
 
     repo = Path(__file__).resolve().parent.parent
     same = True

@@ -34,8 +34,8 @@ import torch
 from xiaming.checkpoint import load_checkpoint
 from xiaming.engine import as_engine
 from xiaming.models import spec
-from xiaming.score import UnknownShares, encode_batch, score_names
-from xiaming.vocab import UNKNOWN
+from xiaming.generation.score import UnknownShares, encode_batch, score_names
+from xiaming.data.vocab import UNKNOWN
 
 LN2 = math.log(2)
 sys.path.insert(0, str(Path(__file__).resolve().parent))

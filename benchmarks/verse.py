@@ -80,7 +80,7 @@ def build(args) -> int:
     """Write the panel, its key and the names' sources."""
     import numpy as np
 
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
     from xiaming.verse import shipped_table, usual_surnames, verse_names
     from xiaming.verse.rank import mark_line
     from xiaming.verse.table import candidates

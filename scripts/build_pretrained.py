@@ -9,7 +9,7 @@ With `--ancient` (the 253,589 historical names of shared/data, see README), it f
 `base` model on that corpus; otherwise it fine-tunes the shipped `base` (or `--base PATH`). Each
 built-in list is then fine-tuned from the base (`--init`), with:
 
-- name kinds (`xiaming.kinds`): epithets are written with a marker in front during training, so
+- name kinds (`xiaming.generation.kinds`): epithets are written with a marker in front during training, so
   the model can be asked for personal names (the default), epithets or either;
 - a panel holdout: a seeded `--holdout` share of the list (10%) is left out of training and its
   names recorded in the model's metadata (`panel_holdout`), so `benchmarks/panel.py` can show
@@ -52,9 +52,10 @@ from typing import Iterable
 
 import torch
 
-from xiaming import corpora, kinds
+from xiaming import corpora
+from xiaming.generation import kinds
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
-from xiaming.corpus import NameList, load_names, split
+from xiaming.data.corpus import NameList, load_names, split
 from xiaming import TrainConfig, train
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "xiaming" / "pretrained"

@@ -4,7 +4,7 @@
     python scripts/build_style.py --cache runs/style/cross.json   # reuse scores computed before
 
 `xiaming who` weighs each style model's log-probability of a name and the naive Bayes
-log-probability of its list's character unigrams and bigrams (see `xiaming.style`). The weights
+log-probability of its list's character unigrams and bigrams (see `xiaming.style.attribution`). The weights
 and per-style biases are fitted here on out-of-fold scores: for each of 5 folds, one model per
 style is fine-tuned from the shipped `base` on the other four fifths of its list as the shipped
 models are (name kinds included), and scores the fifth it never saw; each fold model also invents
@@ -38,8 +38,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/: build_pretrained's stages
 
 from xiaming import corpora  # noqa: E402
-from xiaming.style import Calibration, shipped_calibration_path  # noqa: E402
-from xiaming.style_build import (CrossScores, among, balanced_accuracy, cross_scores, fit_calibration,  # noqa: E402
+from xiaming.style.attribution import Calibration, shipped_calibration_path  # noqa: E402
+from xiaming.style.build import (CrossScores, among, balanced_accuracy, cross_scores, fit_calibration,  # noqa: E402
                                  predict)
 
 ALPHA = 0.5  # n-gram smoothing: 0.5 gave the best cross-validated accuracy of 0.1, 0.5 and 1

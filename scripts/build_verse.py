@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xiaming.pinyin import is_han  # noqa: E402
+from xiaming.data.pinyin import is_han  # noqa: E402
 from xiaming.verse.table import BOOK_FILES, FORMAT, MAX_HAN, VERSE_PATH, load_table, save_table  # noqa: E402
 
 SENTENCE = re.compile(r"[^。！？；!?;]*[。！？；!?;]+[”’」』）)]*|[^。！？；!?;]+$")
@@ -91,7 +91,7 @@ def readings(line: str) -> list[str]:
 def baijiaxing(path: Path) -> tuple[list[str], list[str]]:
     """(single-character surnames, compound surnames) of the 百家姓 file: four characters a line, single
     surnames up to 万俟司马, then pairs, a pair not a known compound being two single surnames."""
-    from xiaming.pinyin import COMPOUND_SURNAMES
+    from xiaming.data.pinyin import COMPOUND_SURNAMES
 
     singles: list[str] = []
     compounds: list[str] = []

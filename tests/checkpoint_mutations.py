@@ -48,7 +48,7 @@ def make_bases(folder: Path) -> list[Path]:
     """The valid checkpoints every case starts from, written into `folder`."""
     import torch
 
-    from xiaming import kinds
+    from xiaming.generation import kinds
     from xiaming.checkpoint import load_checkpoint, save_checkpoint
 
     paths = []
@@ -243,7 +243,7 @@ def outcome(path: Path, torch_too: bool = False, times: dict | None = None) -> s
     import time
 
     from xiaming.errors import CheckpointError
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
 
     times = {} if times is None else times
     start = time.perf_counter()

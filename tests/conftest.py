@@ -46,7 +46,7 @@ def names_file(tmp_path_factory, tiny_names) -> str:
 @pytest.fixture(scope="session")
 def tiny_lstm(tmp_path_factory, tiny_names):
     """A small LSTM trained for a few hundred steps; returns (checkpoint path, TrainResult)."""
-    from xiaming.corpus import NameList
+    from xiaming.data.corpus import NameList
     from xiaming import TrainConfig, train
 
     out = tmp_path_factory.mktemp("model") / "tiny.safetensors"

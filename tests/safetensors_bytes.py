@@ -20,9 +20,9 @@ def small_checkpoint(path: Path, kind: str = "lstm", **overrides) -> Path:
 
     from xiaming import models
     from xiaming.checkpoint import save_checkpoint
-    from xiaming.data import encode_names
+    from xiaming.data.batches import encode_names
     from xiaming import TrainConfig
-    from xiaming.vocab import Vocab
+    from xiaming.data.vocab import Vocab
 
     torch.manual_seed(0)
     vocab = Vocab.from_names(NAMES)

@@ -12,12 +12,12 @@ from torch_leg import import_torch
 from xiaming import models
 from xiaming.card import DEFAULT_MAX_NAME_LEN, ModelCard, TrainingRecord
 from xiaming.checkpoint import read_checkpoint
-from xiaming.constraints import SampleOptions, compile_constraints, default_max_len
+from xiaming.generation.constraints import SampleOptions, compile_constraints, default_max_len
 from xiaming.errors import CheckpointError
-from xiaming.namer import Namer
+from xiaming.generation.namer import Namer
 from xiaming.pretrained import shipped_path
 from xiaming.validate import check_card, read_metadata
-from xiaming.vocab import Vocab
+from xiaming.data.vocab import Vocab
 
 
 def test_a_shipped_checkpoint_reads_as_a_typed_card():

@@ -9,7 +9,7 @@ from safetensors.torch import save_file
 from xiaming import models
 from xiaming.checkpoint import load_checkpoint, read_tensors, save_checkpoint, state_path
 from xiaming.errors import CheckpointError
-from xiaming.vocab import Vocab
+from xiaming.data.vocab import Vocab
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru", "transformer"])

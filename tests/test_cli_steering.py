@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
-from xiaming.corpus import NameList
-from xiaming.novelty import NoveltyFilter
+from xiaming.data.corpus import NameList
+from xiaming.generation.novelty import NoveltyFilter
 from xiaming import TrainConfig, train
 from conftest import run_cli as run
 

@@ -1,6 +1,6 @@
 import pytest
 
-from xiaming.corpus import describe, load_names, read_names, split
+from xiaming.data.corpus import describe, load_names, read_names, split
 from xiaming.errors import ConfigError, DataError, XiamingWarning
 
 
@@ -83,7 +83,7 @@ def test_long_lines_are_skipped_with_one_warning_naming_them(tmp_path):
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
 def test_reading_in_chunks_gives_what_reading_whole_gives(tmp_path, monkeypatch, chunk):
-    import xiaming.corpus as corpus
+    import xiaming.data.corpus as corpus
 
     text = "\ufeff张三\r\n  李四 \r\n\r\n张三\rwang\n" + "长" * 50 + "\n  x y  \u2028end"
     p = tmp_path / "n.txt"

@@ -15,7 +15,7 @@ from xiaming.evidence.critic import critic_path, fit_critic, load_critic, save_c
 from xiaming.evidence.features import FEATURES, INDEX, name_features, split_name
 from xiaming.evidence.lexicon import LEXICON_PATH, load_lexicon, shipped_lexicon
 from xiaming.evidence.steer import Steering, resample
-from xiaming.namer import Namer
+from xiaming.generation.namer import Namer
 from xiaming.pretrained import shipped_path
 
 

@@ -17,7 +17,7 @@ from conftest import make_names
 
 from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 from xiaming.training.parallel import SOLO, Group, all_sum, main_first
 from xiaming.training.stream import StreamedNames
 

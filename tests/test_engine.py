@@ -12,13 +12,13 @@ torch = import_torch()  # skips this module without torch; fails it in CI's torc
 
 from xiaming import models  # noqa: E402
 from xiaming.checkpoint import save_checkpoint  # noqa: E402
-from xiaming.corpus import NameList  # noqa: E402
+from xiaming.data.corpus import NameList  # noqa: E402
 from xiaming.engine import ENGINES, Engine  # noqa: E402
 from xiaming.engine.protocol import log_softmax  # noqa: E402
-from xiaming.namer import Namer  # noqa: E402
+from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import available  # noqa: E402
 from xiaming import TrainConfig, train  # noqa: E402
-from xiaming.vocab import Vocab  # noqa: E402
+from xiaming.data.vocab import Vocab  # noqa: E402
 
 TOL = 1e-5
 NAMES = ["abcab", "bcd", "dab", "cabd", "aab", "ddca", "bacd", "cc"]

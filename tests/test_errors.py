@@ -41,7 +41,7 @@ def test_a_config_error_keeps_its_field_through_pickle():
 
 
 def test_the_library_names_the_field_it_refuses():
-    from xiaming.constraints import SampleOptions
+    from xiaming.generation.constraints import SampleOptions
 
     for options, field, value in ((SampleOptions(max_len=99), "max_len", 99), (SampleOptions(top_k=0), "top_k", 0),
                                   (SampleOptions(temperature=500), "temperature", 500),

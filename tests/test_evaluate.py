@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 from xiaming import cli, load_model, models
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 from xiaming.errors import DataError
-from xiaming.score import BLOCKS
-from xiaming.evaluate import (
+from xiaming.generation.score import BLOCKS
+from xiaming.generation.evaluate import (
     draw_samples,
     evaluate,
     held_out,
@@ -23,9 +23,9 @@ from xiaming.evaluate import (
     sample_stats,
 )
 from xiaming import TrainConfig, train
-from xiaming.realism import length_tv
+from xiaming.generation.realism import length_tv
 from xiaming.training.trainer import batches_nll, validation_batches
-from xiaming.vocab import Vocab
+from xiaming.data.vocab import Vocab
 
 TRAINING = ["令狐冲", "岳灵珊", "任盈盈", "林平之", "田伯光", "东方不败", "仪琳", "向问天", "风清扬", "岳不群"]
 
@@ -200,8 +200,8 @@ def test_eval_cli_plain_and_errors(tiny_checkpoint, tmp_path, capsys):
 
 
 def test_eval_reports_the_length_fit_to_the_evaluated_names(tiny_lstm, tmp_path):
-    from xiaming.corpus import NameList
-    from xiaming.evaluate import evaluate
+    from xiaming.data.corpus import NameList
+    from xiaming.generation.evaluate import evaluate
 
     ckpt = load_model(tiny_lstm[0])
     long_names = NameList(["bababababa", "dododododo"], "long")
@@ -236,7 +236,7 @@ def test_eval_realism_catches_a_broken_sampler(tiny_lstm, tiny_names, tmp_path, 
 
 
 def test_trained_names_leave_out_the_panel_holdout():
-    from xiaming.evaluate import trained_names
+    from xiaming.generation.evaluate import trained_names
 
     info = {"panel_holdout": {"names": ["段誉", "萧峰"]}}
     assert trained_names(["令狐冲", "段誉", "萧峰", "仪琳"], info) == ["令狐冲", "仪琳"]

@@ -11,9 +11,9 @@ from safetensors.numpy import save_file
 
 from xiaming.checkpoint import FORMAT, FORMAT_VERSION, NAMES_KEY
 from xiaming.cli import main
-from xiaming.explain import _features, explain
-from xiaming.namer import Namer
-from xiaming.vocab import Vocab
+from xiaming.generation.explain import _features, explain
+from xiaming.generation.namer import Namer
+from xiaming.data.vocab import Vocab
 
 NAMES = ["张无忌", "张三丰", "令狐冲", "令狐无忌", "王冲", "李无", "王三", "李冲忌", "张冲", "令狐三", "王无忌", "李三丰"]
 VOCAB = Vocab.from_names(NAMES)
@@ -128,8 +128,8 @@ def test_models_without_gates_still_explain_their_steps(tmp_path):
 
 
 def test_explain_shows_what_the_critic_read():
-    from xiaming.explain import format_text
-    from xiaming.namer import Namer
+    from xiaming.generation.explain import format_text
+    from xiaming.generation.namer import Namer
 
     namer = Namer.load("jinyong")
     seen = namer.explain("李寒江")

@@ -9,7 +9,7 @@ import pytest
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.evidence.gender import (GENDER_PATH, POOL, GenderLean, lean_of, load_gender_table, save_gender_table,
                                      shipped_gender_table)
-from xiaming.namer import Namer
+from xiaming.generation.namer import Namer
 from conftest import run_cli as run
 
 
@@ -139,7 +139,7 @@ def test_gender_steers_the_shipped_models(model):
 @pytest.fixture(scope="module")
 def made_up(tmp_path_factory) -> str:
     """An n-gram model of made-up Chinese names, surname + two characters of women's or men's names."""
-    from xiaming.corpus import NameList
+    from xiaming.data.corpus import NameList
     from xiaming import TrainConfig, train
 
     rng = random.Random(0)

@@ -17,9 +17,9 @@ import pytest
 
 from xiaming.checkpoint import load_checkpoint, read_tensors
 from xiaming.cli import main
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 from xiaming.errors import ConfigError
-from xiaming.guard import OutputBusy, OutputLock, check_not_input, check_replace, lock_path
+from xiaming.training.guard import OutputBusy, OutputLock, check_not_input, check_replace, lock_path
 from xiaming import TrainConfig, train
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
@@ -127,7 +127,7 @@ def test_a_stale_lock_of_a_killed_process_is_taken_over_with_a_note(tmp_path):
     out = tmp_path / "m.safetensors"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from xiaming.guard import OutputLock
+        from xiaming.training.guard import OutputLock
         lock = OutputLock({str(out)!r})
         lock.acquire()
         print("locked", flush=True)

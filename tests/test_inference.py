@@ -17,10 +17,10 @@ from safetensors.numpy import save_file
 
 from xiaming.checkpoint import FORMAT, FORMAT_VERSION, NAMES_KEY
 from xiaming.cli import main
-from xiaming.constraints import SampleOptions
+from xiaming.generation.constraints import SampleOptions
 from xiaming.errors import CheckpointError, ConfigError
-from xiaming.namer import Namer
-from xiaming.vocab import Vocab
+from xiaming.generation.namer import Namer
+from xiaming.data.vocab import Vocab
 
 CHARS = "abcd"
 VOCAB = Vocab(tuple(CHARS))  # 6 ids

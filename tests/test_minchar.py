@@ -8,11 +8,11 @@ import torch
 
 import xiaming
 from xiaming.checkpoint import load_checkpoint, read_tensors, save_checkpoint, state_path
-from xiaming.corpus import NameList
-from xiaming.data import encode_names
+from xiaming.data.corpus import NameList
+from xiaming.data.batches import encode_names
 from xiaming.models.minchar import MinCharConfig, MinCharRNN, loss_and_grads, priming_ids, stream_from_targets
 from xiaming import TrainConfig, train
-from xiaming.vocab import BOUNDARY, Vocab
+from xiaming.data.vocab import BOUNDARY, Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from xiaming import models
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 from xiaming.errors import ConfigError
 from xiaming import TrainConfig, train
-from xiaming.vocab import Vocab
+from xiaming.data.vocab import Vocab
 
 KINDS = list(models.MODELS)
 

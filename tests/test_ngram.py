@@ -11,12 +11,12 @@ import torch
 import xiaming
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
 from xiaming.cli import main
-from xiaming.corpus import NameList
-from xiaming.data import encode_names
+from xiaming.data.corpus import NameList
+from xiaming.data.batches import encode_names
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.models.ngram import NGramConfig, NGramLM
 from xiaming import TrainConfig, train
-from xiaming.vocab import UNKNOWN, Vocab
+from xiaming.data.vocab import UNKNOWN, Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xiaming.errors import ConfigError
-from xiaming.novelty import (
+from xiaming.generation.novelty import (
     Contained, Contains, Exact, Glued, NoveltyFilter, OneEdit, Rejection, SurnameSwap, default_mode, novelty_filter,
 )
 

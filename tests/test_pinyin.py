@@ -2,7 +2,7 @@
 
 import pytest
 
-from xiaming.pinyin import COMPOUND_SURNAMES, is_chinese, name_pinyin, name_syllables, split_surname
+from xiaming.data.pinyin import COMPOUND_SURNAMES, is_chinese, name_pinyin, name_syllables, split_surname
 
 
 @pytest.mark.parametrize("name, reading", [

@@ -1,4 +1,4 @@
-"""The guessing game (`xiaming.quiz`, `xiaming quiz`), played through a pipe.
+"""The guessing game (`xiaming.style.quiz`, `xiaming quiz`), played through a pipe.
 
 The seed fixes every round, so the test builds the rounds itself (`make_rounds`) and answers the
 command's questions with the right answers, the wrong ones, junk, or nothing at all.
@@ -14,7 +14,7 @@ import pytest
 from xiaming import corpora
 from xiaming.cli import main
 from xiaming.errors import ConfigError
-from xiaming.quiz import TRIES, make_rounds, parse_answer, play
+from xiaming.style.quiz import TRIES, make_rounds, parse_answer, play
 
 
 def _play_cli(monkeypatch, capsys, answers: list[str], *flags: str) -> tuple[int, str]:

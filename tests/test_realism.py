@@ -8,9 +8,10 @@ from collections import Counter
 
 import pytest
 
-from xiaming import corpora, kinds
+from xiaming import corpora
+from xiaming.generation import kinds
 from xiaming.errors import ConfigError
-from xiaming.realism import (
+from xiaming.generation.realism import (
     char_entropy,
     describe_telltales,
     detectability,
@@ -114,7 +115,7 @@ def test_kinds_encode_and_spec():
         kinds.kind_spec("epithet", {})
     with pytest.raises(ConfigError, match="^kind "):
         kinds.kind_spec("nickname", info)
-    from xiaming.vocab import Vocab
+    from xiaming.data.vocab import Vocab
 
     vocab = Vocab.from_names(strings)  # the marker is a character the model reads, never shown
     assert kinds.EPITHET_MARK in vocab and vocab.decode(vocab.encode(strings[0])) == "南海鳄神"
@@ -125,7 +126,7 @@ def test_kinds_encode_and_spec():
 def test_a_shipped_model_at_temperature_5_is_caught():
     """A broken sampler on the real task: the shipped Jin Yong model at temperature 5 (its
     characters nearly uniform over the base model's 5,000) against real Jin Yong names."""
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
 
     namer = Namer.load("jinyong")
     names = corpora.load("jinyong")
@@ -257,8 +258,8 @@ def test_build_pretrained_wuxia_stage_holds_every_wuxia_name_but_the_panel_holdo
 def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_names):
     """Epithets of a made-up language start with x (names never hold one): asked for epithets the
     model starts with x, asked for names it does not, and the marker never shows."""
-    from xiaming.corpus import NameList
-    from xiaming.namer import Namer
+    from xiaming.data.corpus import NameList
+    from xiaming.generation.namer import Namer
     from xiaming import TrainConfig, train
 
     epithets = ["x" + n for n in tiny_names[:150]]
@@ -282,8 +283,8 @@ def test_fine_tuning_a_model_with_kinds_keeps_them_also_on_resume(tmp_path, tiny
     """`--init gulong` on a list of plain names: the tuned model still has the epithet marker in its
     vocabulary, so it must keep the kinds record, or generation could print an empty name."""
     from xiaming.checkpoint import load_checkpoint
-    from xiaming.corpus import NameList
-    from xiaming.namer import Namer
+    from xiaming.data.corpus import NameList
+    from xiaming.generation.namer import Namer
     from xiaming import TrainConfig, train
 
     quiet = {"log": lambda _m: None, "progress_bar": False}

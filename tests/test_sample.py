@@ -9,12 +9,12 @@ import torch
 import numpy as np
 
 from xiaming import models
-from xiaming.constraints import SampleOptions, compile_constraints
+from xiaming.generation.constraints import SampleOptions, compile_constraints
 from xiaming.engine.torch_engine import TorchEngine
 from xiaming.errors import ConfigError
-from xiaming.namer import Namer
-from xiaming.sample import FIRST_BATCH, MAX_BATCH, STALE_ROWS, batch_size, outside_nucleus, pick, sample_batch
-from xiaming.vocab import Vocab
+from xiaming.generation.namer import Namer
+from xiaming.generation.sample import FIRST_BATCH, MAX_BATCH, STALE_ROWS, batch_size, outside_nucleus, pick, sample_batch
+from xiaming.data.vocab import Vocab
 
 VOCAB = Vocab(("a", "b", "c"))  # ids: 0 end, 1 unknown, 2 a, 3 b, 4 c
 # p(next | previous): rows are the previous id (0 = start), columns the next (0 = end).

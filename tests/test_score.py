@@ -6,10 +6,10 @@ import pytest
 from test_sample import PROBS, VOCAB, Bigram, name_prob
 
 from xiaming.engine.torch_engine import TorchEngine
-from xiaming.score import percentile
-from xiaming.score import reference_bits as _reference_bits
-from xiaming.score import score_names as _score_names
-from xiaming.vocab import Vocab
+from xiaming.generation.score import percentile
+from xiaming.generation.score import reference_bits as _reference_bits
+from xiaming.generation.score import score_names as _score_names
+from xiaming.data.vocab import Vocab
 
 
 def score_names(model, vocab, names, window=None):
@@ -54,7 +54,7 @@ def test_a_likely_name_ranks_above_an_unlikely_one():
 
 
 def test_unknown_shares_add_up_to_one_over_every_code_point():
-    from xiaming.score import BLOCKS, UNICODE_SIZE, UnknownShares
+    from xiaming.generation.score import BLOCKS, UNICODE_SIZE, UnknownShares
 
     vocab = Vocab.from_names(["令狐冲", "abc", "ж"])
     shares = UnknownShares(vocab)

@@ -8,13 +8,13 @@ import torch
 from test_sample import INFO, VOCAB, Bigram, name_prob
 
 from xiaming import models
-from xiaming.constraints import SampleOptions, compile_constraints
+from xiaming.generation.constraints import SampleOptions, compile_constraints
 from xiaming.engine.torch_engine import TorchEngine
-from xiaming.namer import Namer
-from xiaming.novelty import NoveltyFilter
-from xiaming.score import score_names
-from xiaming.search import search_names as _search_names
-from xiaming.vocab import Vocab
+from xiaming.generation.namer import Namer
+from xiaming.generation.novelty import NoveltyFilter
+from xiaming.generation.score import score_names
+from xiaming.generation.search import search_names as _search_names
+from xiaming.data.vocab import Vocab
 
 
 def best_names(model, vocab, n, options, training, novelty, info, window=None):
@@ -22,7 +22,7 @@ def best_names(model, vocab, n, options, training, novelty, info, window=None):
     namer = Namer.from_model(model, vocab, training, info, window)
     result = namer.best(n, options, novelty)
     c = namer.compile(options)
-    from xiaming.sample import read_prefix
+    from xiaming.generation.sample import read_prefix
 
     given = read_prefix(namer.engine, c, 1)[2]  # log p(prefix): best's log-probs cover the whole name
     result.cond_log_probs = [lp - given for lp in result.log_probs]

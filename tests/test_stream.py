@@ -7,12 +7,12 @@ import torch
 
 from conftest import make_names
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
-from xiaming.corpus import load_names, split
-from xiaming.data import encode_names
+from xiaming.data.corpus import load_names, split
+from xiaming.data.batches import encode_names
 from xiaming.errors import DataError
 from xiaming import TrainConfig, train
 from xiaming.training.stream import PackedSource, StreamedNames
-from xiaming.vocab import Vocab
+from xiaming.data.vocab import Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 pytestmark = pytest.mark.filterwarnings("ignore:.*longer than 32 characters")  # the fixture's long line, on purpose

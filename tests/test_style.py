@@ -1,4 +1,4 @@
-"""Attribution (`xiaming.style`) and style mixing (`xiaming.mix`).
+"""Attribution (`xiaming.style.attribution`) and style mixing (`xiaming.style.mix`).
 
 Two made-up languages that share no letter make attribution's answer known by construction: a
 name in one language's letters can only be that style's. Mixing is checked against the pure
@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 
 from xiaming.cli import main
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 from xiaming.errors import CheckpointError, ConfigError
-from xiaming.namer import Namer
-from xiaming.style import (Calibration, NgramStyles, StyleJudge, name_features, parse_weights, shipped_calibration,
+from xiaming.generation.namer import Namer
+from xiaming.style.attribution import (Calibration, NgramStyles, StyleJudge, name_features, parse_weights, shipped_calibration,
                            who)
-from xiaming.style_build import fit_calibration
+from xiaming.style.build import fit_calibration
 from xiaming import TrainConfig, train
-from xiaming.score import UnknownShares
-from xiaming.vocab import BOUNDARY, UNKNOWN
+from xiaming.generation.score import UnknownShares
+from xiaming.data.vocab import BOUNDARY, UNKNOWN
 
 QUIET = dict(log=lambda _m: None, progress_bar=False, device="cpu")
 
@@ -193,7 +193,7 @@ def _next_probs(namer, text: str) -> dict[str, float]:
 
 
 def test_mixing_weights_one_and_zero_give_the_pure_models(shipped):
-    from xiaming.mix import mixed_namer
+    from xiaming.style.mix import mixed_namer
 
     names = ["令狐冲", "西门吹雪", "陆小凤", "郭靖"]
     for pure, other in (("jinyong", "gulong"), ("gulong", "jinyong")):
@@ -209,8 +209,8 @@ def test_mixing_weights_one_and_zero_give_the_pure_models(shipped):
 
 
 def test_mixing_averages_the_next_character_distributions(shipped):
-    from xiaming.kinds import markers
-    from xiaming.mix import mixed_namer
+    from xiaming.generation.kinds import markers
+    from xiaming.style.mix import mixed_namer
 
     mixed = mixed_namer({"jinyong": 0.7, "gulong": 0.3}, shipped)
     pj, pg, pm = (_next_probs(n, "西门") for n in (shipped["jinyong"], shipped["gulong"], mixed))
@@ -234,7 +234,7 @@ def test_mixing_averages_the_next_character_distributions(shipped):
 
 
 def test_mixed_namer_checks_novelty_against_every_list(shipped):
-    from xiaming.mix import mixed_namer
+    from xiaming.style.mix import mixed_namer
 
     mixed = mixed_namer({"jinyong": 0.5, "gulong": 0.5}, shipped)
     assert set(shipped["jinyong"].names) | set(shipped["gulong"].names) <= set(mixed.names)
@@ -271,7 +271,7 @@ def test_generate_style_mixes_three_authors(capsys):
 @pytest.fixture(scope="module")
 def marked(two_styles, tmp_path_factory):
     """An n-gram model of the east language trained with name kinds (a quarter of it epithets)."""
-    from xiaming.kinds import encode, mark_checkpoint
+    from xiaming.generation.kinds import encode, mark_checkpoint
 
     _, lists = two_styles
     entries = [(n, "name") for n in lists["east"][:150]] + [(n, "epithet") for n in lists["east"][150:]]
@@ -282,8 +282,8 @@ def marked(two_styles, tmp_path_factory):
 
 
 def test_a_name_s_probability_counts_every_kind_reading(marked):
-    from xiaming.kinds import EPITHET_MARK
-    from xiaming.style import neural_parts_of
+    from xiaming.generation.kinds import EPITHET_MARK
+    from xiaming.style.attribution import neural_parts_of
 
     namer = Namer.load(marked)
     names = ["gabe", "kadaga"]
@@ -298,8 +298,8 @@ def test_a_name_s_probability_counts_every_kind_reading(marked):
 
 
 def test_mixture_keeps_the_name_kinds_of_its_models(two_styles, marked):
-    from xiaming.kinds import EPITHET_MARK
-    from xiaming.mix import mixed_namer
+    from xiaming.generation.kinds import EPITHET_MARK
+    from xiaming.style.mix import mixed_namer
 
     paths, _ = two_styles
     mixed = mixed_namer({str(marked): 0.5, paths["west"]: 0.5})
@@ -318,7 +318,7 @@ def test_cross_scores_starts_each_fold_from_a_checkpoint_made_without_the_names_
     from pathlib import Path
 
     import xiaming
-    from xiaming.style_build import assign_folds, cross_scores
+    from xiaming.style.build import assign_folds, cross_scores
     from xiaming.training import sources
 
     lists = {"east": language("bdgk", "ae", 30, 1), "west": language("mnpt", "iou", 30, 2)}
@@ -359,7 +359,8 @@ def test_build_style_stage_of_a_fold_leaves_out_the_names_that_fold_scores(tmp_p
     import importlib.util
     from pathlib import Path
 
-    from xiaming import corpora, kinds
+    from xiaming import corpora
+    from xiaming.generation import kinds
 
     path = Path(__file__).resolve().parent.parent / "scripts" / "build_style.py"
     spec = importlib.util.spec_from_file_location("build_style", path)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 from xiaming.errors import CheckpointError, ConfigError, DataError, XiamingWarning
 from xiaming import TrainConfig, train
 from xiaming.training.trainer import lr_at
@@ -89,7 +89,7 @@ def test_bad_training_values_name_their_field(field, value, flag):
 
 
 def test_fine_tuning_keeps_known_rows_and_grows_the_vocabulary(tiny_lstm, tmp_path):
-    from xiaming.vocab import N_SPECIAL
+    from xiaming.data.vocab import N_SPECIAL
 
     base = load_checkpoint(tiny_lstm[0])
     new_list = ["bazu", "kezu", "muzo", "zuzi", "tizu", "zolu", "pazi", "zeka"]  # 'z' is new
@@ -216,9 +216,9 @@ def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names)
     """One long name among short ones costs its own row: a single padded tensor made every row as
     long as the longest (8.9 GB for one 50 MB line under a raised --max-name-len)."""
     from xiaming import models
-    from xiaming.data import encode_names, length_batches
+    from xiaming.data.batches import encode_names, length_batches
     from xiaming.training.trainer import batches_nll
-    from xiaming.vocab import Vocab
+    from xiaming.data.vocab import Vocab
 
     names = tiny_names[:200] + ["ab" * 2500]
     vocab = Vocab.from_names(names)
@@ -237,7 +237,7 @@ def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names)
 
 
 def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, tmp_path):
-    from xiaming.corpus import LONGEST_NAME, load_names
+    from xiaming.data.corpus import LONGEST_NAME, load_names
     from xiaming.validate import MAX_STORED_NAME_LEN
 
     assert MAX_STORED_NAME_LEN == LONGEST_NAME

@@ -22,7 +22,7 @@ import torch.multiprocessing as mp
 
 from conftest import make_names
 from xiaming.checkpoint import read_tensors, state_path
-from xiaming.corpus import NameList
+from xiaming.data.corpus import NameList
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 STEPS, EVAL, BATCH, SEED = 12, 4, 15, 5  # a few steps; the once-seen characters exercise the unknown noise

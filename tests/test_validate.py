@@ -145,7 +145,7 @@ def test_weights_that_overflow_in_the_first_step_are_refused(tmp_path):
     b2, e2 = entry2["data_offsets"]
     data = data[:b2] + np.full((e2 - b2) // 4, 9e3, dtype="<f4").tobytes() + data[e2:]
     big = join(tmp_path / "o.safetensors", header, data)
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
 
     try:  # within ±MAX_WEIGHT each, so reading passes; whatever the step gives, loading either works or says why
         namer = Namer.load(big)
@@ -170,8 +170,8 @@ def test_files_that_are_not_regular_files_are_named(tmp_path):
 
 def test_every_door_refuses_a_damaged_file(lstm, tmp_path, capsys, names_file):
     from xiaming.cli import main
-    from xiaming.corpus import load_names
-    from xiaming.namer import Namer
+    from xiaming.data.corpus import load_names
+    from xiaming.generation.namer import Namer
     from xiaming import train
     from xiaming.web.backend import Backend
 
@@ -191,7 +191,7 @@ def test_every_door_refuses_a_damaged_file(lstm, tmp_path, capsys, names_file):
 
 
 def test_a_damaged_training_state_is_refused_on_resume(tmp_path, names_file):
-    from xiaming.corpus import load_names
+    from xiaming.data.corpus import load_names
     from xiaming import TrainConfig, train
 
     out = tmp_path / "m.safetensors"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from xiaming.errors import CheckpointError, ConfigError
-from xiaming.namer import Namer
-from xiaming.pinyin import is_han
+from xiaming.generation.namer import Namer
+from xiaming.data.pinyin import is_han
 from xiaming.verse import (
     AVOID_CHARS,
     load_table,

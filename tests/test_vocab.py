@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xiaming.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from xiaming.data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 
 def test_ids_are_sorted_chars_after_specials():

@@ -169,7 +169,7 @@ def test_api_docs_load_everything_from_the_app_itself(client, path, needs):
 
 
 def test_a_style_mixture_is_the_librarys_mixture(client, backend):
-    from xiaming.mix import mixed_namer
+    from xiaming.style.mix import mixed_namer
 
     body = client.post("/api/generate", json={"style": {"jinyong": 0.7, "gulong": 0.3}, "n": 6, "seed": 4,
                                               "prefix": "萧"}).json()
@@ -183,7 +183,7 @@ def test_a_style_mixture_is_the_librarys_mixture(client, backend):
 
 
 def test_explain_is_the_librarys_look_inside(client, backend):
-    from xiaming.explain import explain
+    from xiaming.generation.explain import explain
 
     body = client.post("/api/explain", json={"name": "令狐冲", "top": 3}).json()
     e = explain(backend.get("jinyong").namer, "令狐冲", top=3)
@@ -205,7 +205,7 @@ def test_explain_is_the_librarys_look_inside(client, backend):
 
 
 def test_who_is_the_librarys_attribution(client):
-    from xiaming.style import who
+    from xiaming.style.attribution import who
 
     body = client.post("/api/who", json={"names": ["韦小宝", "西门吹雪", "练霓裳"]}).json()
     expected = who(["韦小宝", "西门吹雪", "练霓裳"])
@@ -218,7 +218,7 @@ def test_who_is_the_librarys_attribution(client):
 
 
 def test_quiz_rounds_are_the_librarys_and_carry_their_answers(client, backend):
-    from xiaming.quiz import make_rounds, real_names
+    from xiaming.style.quiz import make_rounds, real_names
 
     body = client.post("/api/quiz", json={"mode": "author", "rounds": 3, "size": 2, "seed": 9}).json()
     styles = ["jinyong", "gulong", "liangyusheng"]
@@ -664,7 +664,7 @@ def test_an_expensive_request_answers_with_what_it_found_when_its_budget_runs_ou
 
 
 def test_a_time_budget_changes_nothing_it_does_not_cut(backend):
-    from xiaming.deadline import time_budget
+    from xiaming.generation.deadline import time_budget
 
     namer = backend.get("jinyong").namer
     plain = namer.generate(8, seed=4)

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import corpora
-from .constraints import SampleOptions
-from .corpus import NameList, load_names, read_names
+from .generation.constraints import SampleOptions
+from .data.corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
-from .namer import NameResult, Namer, ScoredName
+from .generation.namer import NameResult, Namer, ScoredName
 from .training.config import TrainConfig
 from .verse import VerseName, VerseResult, verse_names
 

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from .errors import CheckpointError
 from .limits import LONGEST_NAME
-from .vocab import Vocab
+from .data.vocab import Vocab
 
 DEFAULT_MAX_NAME_LEN = 12  # the longest training name of a record that does not say (a typical Chinese name's room)
 

@@ -32,7 +32,7 @@ from safetensors import SafetensorError
 from . import atomic, validate
 from .card import ModelCard, TrainingRecord
 from .errors import CheckpointError
-from .vocab import Vocab
+from .data.vocab import Vocab
 
 if TYPE_CHECKING:
     import torch

@@ -42,7 +42,7 @@ import numpy as np
 from .card import ModelCard, TrainingRecord
 from .errors import CheckpointError, ConfigError
 from .limits import LONGEST_NAME
-from .vocab import N_SPECIAL, Vocab
+from .data.vocab import N_SPECIAL, Vocab
 
 FORMAT = "xiaming-checkpoint"  # metadata "format" of a checkpoint (checkpoint.py writes it)
 STATE_FORMAT = "xiaming-train-state"  # ... of a training state beside it (training/loop.py)
@@ -365,7 +365,7 @@ def check_vocab(data: Any, path: str | Path, field: str = "vocab") -> Vocab:
 def check_sampling(sampling: Any, path: str | Path, field: str = "sampling") -> dict:
     """`sampling` if it holds valid sampling defaults (typed, in `SampleOptions`' ranges); CheckpointError
     naming the field otherwise."""
-    from .constraints import SAMPLING_FIELDS, SampleOptions
+    from .generation.constraints import SAMPLING_FIELDS, SampleOptions
 
     if not isinstance(sampling, dict):
         raise fail(path, field, "must be a JSON object of sampling defaults")

@@ -136,7 +136,7 @@ def add_sampling(p) -> None:
 
 def load_namer(model: str | None, device: str):
     """The generation object: the numpy engine for --device auto or cpu, torch on any other device."""
-    from ..namer import Namer
+    from ..generation.namer import Namer
 
     return Namer.load(model, device=device)
 

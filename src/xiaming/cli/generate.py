@@ -149,7 +149,7 @@ class _Sink:
 
 
 def _cmd_generate(args) -> int:
-    from ..constraints import check_settings
+    from ..generation.constraints import check_settings
     from ..pretrained import label
 
     settings = _settings(args)
@@ -202,7 +202,7 @@ def _model(args) -> str | None:
 
 def _line(item, pinyin: bool) -> str:
     """One name as plain output prints it, with its pinyin when asked."""
-    from ..pinyin import name_pinyin
+    from ..data.pinyin import name_pinyin
 
     reading = name_pinyin(item.name) if pinyin else None
     return f"{item.name}  {reading}" if reading else item.name
@@ -210,7 +210,7 @@ def _line(item, pinyin: bool) -> str:
 
 def _print_rejected(result) -> None:
     """--verbose: each candidate the novelty rule rejected, and the count by rule."""
-    from ..novelty import RULES
+    from ..generation.novelty import RULES
 
     for name, why in result.rejected:
         print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)

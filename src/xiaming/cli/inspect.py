@@ -42,7 +42,7 @@ def _score_inputs(args) -> list[str]:
             raise ConfigError("names", arg, "an empty name cannot be scored")
         names.append(arg.strip())
     if args.file is not None:
-        from ..corpus import TooLong, check_names_file, iter_lines
+        from ..data.corpus import TooLong, check_names_file, iter_lines
 
         # read line by line: a line over --max-name-len is skipped, with its line number, without being held
         path = check_names_file(args.file, f"--file {args.file}")  # not a directory, device or socket
@@ -60,11 +60,11 @@ def _score_inputs(args) -> list[str]:
 
 
 def _cmd_score(args) -> int:
-    from ..pinyin import name_pinyin
-    from ..score import percentile
-    from ..vocab import END_TEXT
+    from ..data.pinyin import name_pinyin
+    from ..generation.score import percentile
+    from ..data.vocab import END_TEXT
 
-    from ..corpus import drop_long
+    from ..data.corpus import drop_long
     from ..evidence.gender import lean_of
     from ..pretrained import label
 
@@ -121,9 +121,9 @@ def add_explain(sub) -> None:
 
 
 def _cmd_explain(args) -> int:
-    from ..explain import format_text, plot
-    from ..namer import Namer
-    from ..pinyin import name_pinyin
+    from ..generation.explain import format_text, plot
+    from ..generation.namer import Namer
+    from ..data.pinyin import name_pinyin
 
     namer = Namer.load(args.model)
     result = namer.explain(args.name, top=args.top)
@@ -169,7 +169,7 @@ def add_eval(sub) -> None:
 def _cmd_eval(args) -> int:
     from .. import load_model
     from ..errors import ConfigError
-    from ..evaluate import evaluate, load_eval_names
+    from ..generation.evaluate import evaluate, load_eval_names
 
     if args.samples < 0:
         raise ConfigError("samples", args.samples, "must be 0 or more")
@@ -200,7 +200,7 @@ def _cmd_eval(args) -> int:
 
 def _print_realism(r) -> None:
     """The realism figures of `xiaming eval --realism`, in a few lines."""
-    from ..realism import describe_telltales
+    from ..generation.realism import describe_telltales
 
     d, v = r.detectability, r.variety
     print(f"realism  {r.generated} names as generate prints them against {r.real} held-out names: a {d.classifier} "

@@ -6,14 +6,14 @@ import json
 import sys
 
 from ..errors import NO_VALUE, ConfigError
-from ..style import DEFAULT_STYLES
+from ..style.attribution import DEFAULT_STYLES
 from .args import integer, load_namer, positive_int
 
 
 def style_namer(style: str, model: str | None, device: str):
-    """The Namer of `generate --style`: the models' weighted per-step mixture (see `xiaming.mix`)."""
-    from ..mix import mixed_namer
-    from ..style import parse_weights
+    """The Namer of `generate --style`: the models' weighted per-step mixture (see `xiaming.style.mix`)."""
+    from ..style.mix import mixed_namer
+    from ..style.attribution import parse_weights
 
     if model is not None:
         raise ConfigError("style", NO_VALUE, "give {style} or MODEL, not both ({style} names its models)",
@@ -47,9 +47,9 @@ def add_who(sub) -> None:
 
 
 def _cmd_who(args) -> int:
-    from ..pinyin import name_pinyin
-    from ..style import StyleJudge
-    from ..vocab import END_TEXT
+    from ..data.pinyin import name_pinyin
+    from ..style.attribution import StyleJudge
+    from ..data.vocab import END_TEXT
 
     judge = StyleJudge.load(_models_list(args.models))
     found = judge.who(args.names)
@@ -76,7 +76,7 @@ def _cmd_who(args) -> int:
 
 
 def add_quiz(sub) -> None:
-    from ..quiz import MODES
+    from ..style.quiz import MODES
 
     p = sub.add_parser("quiz", help="the guessing game: whose style, or which name is real",
                        description="Rounds of names to judge, answered on standard input (so it can be played "
@@ -96,8 +96,8 @@ def add_quiz(sub) -> None:
 
 
 def _cmd_quiz(args) -> int:
-    from ..quiz import load_namers, make_rounds, play
-    from ..style import StyleJudge, style_name
+    from ..style.quiz import load_namers, make_rounds, play
+    from ..style.attribution import StyleJudge, style_name
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.mode == "author":

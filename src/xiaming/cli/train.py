@@ -15,7 +15,7 @@ _TRAIN_FLAGS = ("max_steps", "max_time", "batch_size", "lr", "weight_decay", "gr
 
 
 def add_train(sub) -> None:
-    from ..corpus import MAX_NAME_LEN
+    from ..data.corpus import MAX_NAME_LEN
     from ..models import MODELS, SIZES
     from ..training.config import (EVAL_INTERVAL_MAX, EVAL_INTERVAL_MIN, FINE_TUNE_DROPOUT, PATIENCE_MAX, PATIENCE_MIN,
                                 TrainConfig)
@@ -80,7 +80,7 @@ def add_train(sub) -> None:
 
 
 def _cmd_train(args) -> int:
-    from ..corpus import load_names
+    from ..data.corpus import load_names
     from ..training.loop import train
     from ..training.parallel import is_main_process
     from ..training.plan import TrainConfig, resume_config

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..models.minchar import PRIME_KEY
 from ..models.ngram import NGramConfig, NGramLM, contexts_of
-from ..vocab import BOUNDARY
+from ..data.vocab import BOUNDARY
 from .protocol import State
 
 

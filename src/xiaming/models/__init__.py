@@ -190,7 +190,7 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
     to the model start at the mean of the copied rows, so a new character begins as an average
     character rather than as noise. Every other tensor must have the same shape in both models.
     """
-    from ..vocab import N_SPECIAL
+    from ..data.vocab import N_SPECIAL
 
     if not hasattr(dst, "VOCAB_ROWS"):  # a kind without gradient training (ModelSpec.gradient); check_plan refuses it first
         raise ConfigError("init", NO_VALUE, f"a {type(dst).__name__} model cannot be fine-tuned; use "

@@ -34,7 +34,7 @@ from .numpy_base import NumpyModel
 if TYPE_CHECKING:
     import torch
 
-PAD_TARGET = -1  # padded targets, as data.PAD_TARGET (data.py needs torch; this module must not)
+PAD_TARGET = -1  # padded targets, as data.batches.PAD_TARGET (batches.py needs torch; this module must not)
 WEIGHTS = ("Wxh", "Whh", "Why", "bh", "by")
 PRIME_KEY = "prime"  # state_dict key of the priming ids
 

@@ -35,12 +35,12 @@ import numpy as np
 
 from ..errors import ConfigError
 from .numpy_base import NumpyModel
-from ..vocab import BOUNDARY
+from ..data.vocab import BOUNDARY
 
 if TYPE_CHECKING:
     import torch
 
-PAD_TARGET = -1  # padded targets, as data.PAD_TARGET (data.py needs torch; this module must not)
+PAD_TARGET = -1  # padded targets, as data.batches.PAD_TARGET (batches.py needs torch; this module must not)
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def hide_rare(
     """Show a seeded share `rate` of the characters seen once as UNKNOWN, as targets and as inputs."""
     import torch
 
-    from ..data import hide_targets, once_seen_ids
+    from ..data.batches import hide_targets, once_seen_ids
 
     rare = once_seen_ids(train_y).cpu().numpy()
     hidden = rare[np.random.default_rng(seed).random(len(rare)) < rate]
@@ -173,7 +173,7 @@ class NGramLM(NumpyModel):
     # --- counting -----------------------------------------------------------------------------
 
     def fit(self, train_x: torch.Tensor, train_y: torch.Tensor) -> None:
-        """Count every n-gram of the training names (inputs and targets as in data.py)."""
+        """Count every n-gram of the training names (inputs and targets as in data/batches.py)."""
         x, y = train_x.cpu().numpy().astype(np.int64), train_y.cpu().numpy().astype(np.int64)
         mask = y != PAD_TARGET
         ctx = contexts_of(x, self.config.order - 1)[mask]  # (M, N - 1)

@@ -9,6 +9,7 @@
 | `trainer.py` | one update: `GradientTrainer` (sharded over ranks), the schedule, the held-out loss |
 | `parallel.py` | the group of processes (one, or torchrun's ranks) and its collectives |
 | `loop.py` | `train()`: the loop, validation, early stopping, checkpoints, the resumable state |
+| `guard.py` | before the first write: the output is not the input list, is replaced only when asked, one run per output (a lock) |
 
 Importing this package does not import torch; `xiaming.train` is `loop.train`.
 """

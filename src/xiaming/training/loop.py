@@ -30,10 +30,11 @@ import torch
 import torch.distributed as dist
 
 from .. import checkpoint as ckpt
-from .. import guard, models, validate
-from ..corpus import describe
+from . import guard
+from .. import models, validate
+from ..data.corpus import describe
 from ..errors import CheckpointError, ConfigError, TrainingDiverged
-from ..score import UnknownShares
+from ..generation.score import UnknownShares
 from .config import TrainConfig
 from .parallel import (
     Group,

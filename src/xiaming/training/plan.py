@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .. import checkpoint as ckpt
-from .. import kinds, models, validate
-from ..corpus import check_longest
+from ..generation import kinds
+from .. import models, validate
+from ..data.corpus import check_longest
 from ..errors import NO_VALUE, CheckpointError, ConfigError, DataError, XiamingWarning
-from ..vocab import Vocab
+from ..data.vocab import Vocab
 from .config import FINE_TUNE_DROPOUT, TrainConfig
 from .sources import DataSource, as_source
 

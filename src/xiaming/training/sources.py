@@ -12,9 +12,9 @@ from typing import Protocol
 
 import torch
 
-from ..corpus import NameList, split
-from ..data import PAD_TARGET, encode_names, once_seen_ids
-from ..vocab import Vocab
+from ..data.corpus import NameList, split
+from ..data.batches import PAD_TARGET, encode_names, once_seen_ids
+from ..data.vocab import Vocab
 
 
 @dataclass

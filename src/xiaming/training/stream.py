@@ -41,9 +41,9 @@ import numpy as np
 import torch
 
 from .. import corpora
-from ..corpus import MAX_NAME_LEN, TooLong, check_max_len, check_names_file, iter_lines
+from ..data.corpus import MAX_NAME_LEN, TooLong, check_max_len, check_names_file, iter_lines
 from ..errors import ConfigError, DataError
-from ..vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 from .sources import Split
 
 _FLUSH = 1 << 20  # code points buffered before a write

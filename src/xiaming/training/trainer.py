@@ -19,8 +19,8 @@ from typing import Protocol
 import torch
 
 from .. import checkpoint as ckpt
-from ..data import PAD_TARGET, crop, hide_targets, length_batches
-from ..vocab import Vocab
+from ..data.batches import PAD_TARGET, crop, hide_targets, length_batches
+from ..data.vocab import Vocab
 from .config import TrainConfig
 from .parallel import Group
 from .sources import BatchSource

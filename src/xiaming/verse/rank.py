@@ -1,6 +1,6 @@
 """Names drawn from classical verse: propose a book's candidate given names, rank them as names, keep variety.
 
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
     from xiaming.verse import verse_names
     result = verse_names(Namer.load("base"), n=10, surname="李", books="shijing,chuci", gender="female", seed=1)
     for item in result.items:
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NO_VALUE, ConfigError
-from ..pinyin import COMPOUND_SURNAMES, SURNAME_READINGS, as_word, is_han, tone
-from ..vocab import BOUNDARY, UNKNOWN
+from ..data.pinyin import COMPOUND_SURNAMES, SURNAME_READINGS, as_word, is_han, tone
+from ..data.vocab import BOUNDARY, UNKNOWN
 from .table import VerseTable, candidates, shipped_table
 
 # Characters a namer avoids whatever the line: their plain meaning is bad (death, illness, grief,
@@ -295,7 +295,7 @@ def _surname_syllables(table: VerseTable, surname: str) -> list[str]:
         return [SURNAME_READINGS[surname]]
     if all(c in table.readings for c in surname):
         return [table.readings[c] for c in surname]
-    from ..pinyin import surname_syllables
+    from ..data.pinyin import surname_syllables
 
     return surname_syllables(surname)
 

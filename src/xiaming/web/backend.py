@@ -24,15 +24,15 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..deadline import TimeBudget, time_budget
+from ..generation.deadline import TimeBudget, time_budget
 from ..errors import NO_VALUE, ConfigError, DataError
 from ..evidence.gender import lean_of
-from ..namer import SERVER_BUDGET, NameResult, Namer
-from ..pinyin import name_pinyin
+from ..generation.namer import SERVER_BUDGET, NameResult, Namer
+from ..data.pinyin import name_pinyin
 from ..pretrained import DEFAULT, SHIPPED, available
-from ..score import percentile
-from ..style import DEFAULT_STYLES
-from ..vocab import END_TEXT
+from ..generation.score import percentile
+from ..style.attribution import DEFAULT_STYLES
+from ..data.vocab import END_TEXT
 from .schemas import (Attribution, CharOut, CriticEvidenceOut, CriticOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
                       RoundOut, ScoredOut, ScoreOut, Step, UnitOut, VerseOut, WhoOut)
 
@@ -143,7 +143,7 @@ class Backend:
         if model is not None:
             raise ConfigError("style", NO_VALUE, "give {style} or {model}, not both ({style} names its models)",
                               refs=("style", "model"))
-        from ..mix import mixed_namer
+        from ..style.mix import mixed_namer
 
         for name in style:
             self.get(name)
@@ -189,8 +189,8 @@ class Backend:
         return styles
 
     def who(self, names: list[str], models: list[str] | None) -> WhoOut:
-        """Whose style each name is in, among loaded models (see `xiaming.style.StyleJudge`)."""
-        from ..style import StyleJudge
+        """Whose style each name is in, among loaded models (see `xiaming.style.attribution.StyleJudge`)."""
+        from ..style.attribution import StyleJudge
 
         styles = self._styles(models)
         judge = self._kept(("who",) + tuple(styles), lambda: StyleJudge({s: self.models[s].namer for s in styles}))
@@ -202,8 +202,8 @@ class Backend:
         return WhoOut(styles=styles, names=rows)
 
     def quiz(self, mode: str, rounds: int, size: int, seed: int | None, models: list[str] | None) -> QuizOut:
-        """Rounds of the guessing game among loaded models (see `xiaming.quiz.make_rounds`)."""
-        from ..quiz import make_rounds
+        """Rounds of the guessing game among loaded models (see `xiaming.style.quiz.make_rounds`)."""
+        from ..style.quiz import make_rounds
 
         styles = self._styles(models) if mode == "author" or models else list(self.styles)
         made = make_rounds(mode, rounds, seed, styles, size, {s: self.models[s].namer for s in styles})
@@ -227,7 +227,7 @@ class Backend:
 
 
     def explain(self, model: str | None, name: str, top: int, style: dict[str, float] | None = None) -> ExplainOut:
-        """What the model did at each step of `name` (see `xiaming.explain.explain`); values rounded for the wire."""
+        """What the model did at each step of `name` (see `xiaming.generation.explain.explain`); values rounded for the wire."""
         label, namer, _ = self._namer(model, style)
         e = namer.explain(name, top=top)
         return ExplainOut(

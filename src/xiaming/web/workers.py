@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import XiamingError
 from .errors import Refused, error_body
-from ..pinyin import name_pinyin
+from ..data.pinyin import name_pinyin
 from .backend import Backend
 
 CALLS = frozenset({"generate", "best", "score", "explain", "who", "quiz", "verse"})  # Backend methods a worker makes

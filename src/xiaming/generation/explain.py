@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine.protocol import log_softmax
-from .engine.rnn import RecurrentEngine
-from .errors import NO_VALUE, ConfigError
+from ..engine.protocol import log_softmax
+from ..engine.rnn import RecurrentEngine
+from ..errors import NO_VALUE, ConfigError
 from .kinds import EPITHET_MARK
-from .pinyin import is_chinese, split_surname
-from .pretrained import label
-from .vocab import BOUNDARY, END_TEXT, N_SPECIAL
+from ..data.pinyin import is_chinese, split_surname
+from ..pretrained import label
+from ..data.vocab import BOUNDARY, END_TEXT, N_SPECIAL
 
 TOP = 5  # alternatives shown per step
 UNIT_NAMES = 2000  # training names the unit correlations are computed over, at most
@@ -248,7 +248,7 @@ def plot(e: Explanation, path: str | Path) -> Path:
         import matplotlib.pyplot as plt
     except ModuleNotFoundError:
         raise ConfigError("output", NO_VALUE, 'pictures need matplotlib; pip install "xiaming[plot]"') from None
-    from .atomic import atomic_path
+    from ..atomic import atomic_path
 
     path = Path(path)
     font = _cjk_font()

@@ -21,8 +21,8 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Sequence, TextIO
 
-from .errors import NO_VALUE, ConfigError
-from .style import DEFAULT_STYLES
+from ..errors import NO_VALUE, ConfigError
+from .attribution import DEFAULT_STYLES
 
 MODES = ("author", "real")
 TRIES = 3  # answers asked for per round before an unusable one counts as wrong
@@ -52,8 +52,8 @@ class Score:
 
 def load_namers(models: Sequence[str]) -> dict:
     """A `Namer` per model (shipped name or checkpoint path); a missing one is an error naming --models."""
-    from .errors import CheckpointError
-    from .namer import Namer
+    from ..errors import CheckpointError
+    from ..generation.namer import Namer
 
     out = {}
     for m in models:
@@ -109,7 +109,7 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
 def real_names(namer, kinds: Sequence[str] | None = None) -> list[str]:
     """The real names of a model's style: its built-in corpus as it is now for a model of one (of
     `kinds` only, when given), else the training list inside the checkpoint."""
-    from . import corpora
+    from .. import corpora
 
     corpus = namer.train.builtin_corpus
     return corpora.load(corpus, kinds=kinds) if corpora.is_builtin(corpus) else list(namer.names)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.protocol import Engine
-from .errors import ConfigError
-from .vocab import BOUNDARY, Vocab
+from ..engine.protocol import Engine
+from ..errors import ConfigError
+from ..data.vocab import BOUNDARY, Vocab
 
 # Unicode blocks that names are commonly written in: (first, last) code points.
 BLOCKS: tuple[tuple[int, int], ...] = (

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .card import TrainingRecord
-from .errors import ConfigError
+from ..card import TrainingRecord
+from ..errors import ConfigError
 
 EPITHET_MARK = "\ue000"  # private-use code point: marks an epithet during training, never shown (vocab.MARKERS)
 KINDS = ("name", "epithet", "any")  # what `--kind` accepts
@@ -109,7 +109,7 @@ def strip_all(names: Sequence[str]) -> list[str]:
 
 def corpus_entries(corpus: str) -> list[tuple[str, str]]:
     """(name, kind) pairs of a built-in corpus, in file order."""
-    from . import corpora
+    from .. import corpora
 
     return [(e.name, e.kind) for e in corpora.entries(corpus)]
 
@@ -119,7 +119,7 @@ def mark_checkpoint(path, names: Sequence[str] | None = None) -> None:
     record goes into its training metadata and its name list (used for novelty and percentiles)
     becomes the visible names, markers stripped (`names`, when given, replaces it: e.g. the whole
     list when part of it was held out of training)."""
-    from .checkpoint import load_checkpoint, save_checkpoint
+    from ..checkpoint import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(path)
     visible = list(dict.fromkeys(strip_all(ckpt.names if names is None else names)))

@@ -1,6 +1,6 @@
 """The one generation object: a model with everything needed to use it, behind every front end.
 
-    from xiaming.namer import Namer
+    from xiaming.generation.namer import Namer
     namer = Namer.load("jinyong")                    # a shipped name or a checkpoint path
     result = namer.generate(10, namer.options(prefix="令狐"), seed=1)
     for item in result.items:
@@ -33,20 +33,18 @@ from typing import Callable
 
 import numpy as np
 
-from .constraints import (OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOptions, compile_constraints,
-                          shortfall_reason)
-from .engine.protocol import Engine
-from .card import TrainingRecord
-from .errors import NO_VALUE, ConfigError
-from .evidence.critic import Critic, check_strength
-from .evidence.steer import OFF, Steering, resample
-from .limits import (MIN_TRIES, SEARCH_BUDGET, SERVER_BEST_BUDGET, SERVER_SEARCH_BUDGET, SERVER_TRIES,
-                     TRIES_PER_NAME)
+from .constraints import OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOptions, compile_constraints, shortfall_reason
+from ..engine.protocol import Engine
+from ..card import TrainingRecord
+from ..errors import NO_VALUE, ConfigError
+from ..evidence.critic import Critic, check_strength
+from ..evidence.steer import OFF, Steering, resample
+from ..limits import MIN_TRIES, SEARCH_BUDGET, SERVER_BEST_BUDGET, SERVER_SEARCH_BUDGET, SERVER_TRIES, TRIES_PER_NAME
 from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
 from .sample import Draw, draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
 from .search import search_names
-from .vocab import Vocab
+from ..data.vocab import Vocab
 
 LN2 = math.log(2)
 DEFAULT_POOL = 4  # proposals per name kept when evidence steers and none asks for more
@@ -87,8 +85,8 @@ class ScoredName:
     def to_dict(self) -> dict:
         """The name as `--json` and the web API write it (README, "JSON output"): with its pinyin, rounded
         scores, the critic's P(passable) and the gender lean."""
-        from .evidence.gender import lean_of
-        from .pinyin import name_pinyin
+        from ..evidence.gender import lean_of
+        from ..data.pinyin import name_pinyin
 
         return {"name": self.name, "pinyin": name_pinyin(self.name), "log_prob": round(self.log_prob, 4),
                 "bits_per_char": round(self.bits_per_char, 4), "critic": self.critic,
@@ -152,14 +150,14 @@ class Prepared:
 @lru_cache(maxsize=1)
 def _builtin_names() -> tuple[str, ...]:
     """Every name of every built-in corpus (the `known` novelty rule of models of the built-in corpora)."""
-    from . import corpora
+    from .. import corpora
 
     return tuple(sorted({name for corpus in corpora.names() for name in corpora.load(corpus)}))
 
 
 def _critic_of(path: str | Path) -> Critic | None:
     """The critic stored beside the checkpoint at `path`, validated; None when there is none."""
-    from .evidence.critic import critic_path, load_critic
+    from ..evidence.critic import critic_path, load_critic
 
     beside = critic_path(path)
     return load_critic(beside) if beside.is_file() else None
@@ -193,17 +191,17 @@ class Namer:
         (for names, the numpy engine on one CPU thread outruns torch). Any other device ("cuda",
         "mps", "cuda:1") or `engine="torch"` builds the torch model there.
         """
-        from .checkpoint import read_checkpoint
-        from .pretrained import resolve
+        from ..checkpoint import read_checkpoint
+        from ..pretrained import resolve
 
         if engine not in (None, "numpy", "torch"):
             raise ConfigError("engine", engine, "choose numpy or torch")
         path = resolve(model)
         if engine == "torch" or (engine is None and device not in ("cpu", "auto")):
-            from .checkpoint import load_checkpoint
-            from .devices import pick_device
-            from .engine.torch_engine import TorchEngine
-            from .models import spec
+            from ..checkpoint import load_checkpoint
+            from ..devices import pick_device
+            from ..engine.torch_engine import TorchEngine
+            from ..models import spec
 
             ckpt = load_checkpoint(path, device=pick_device(device))
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
@@ -211,7 +209,7 @@ class Namer:
                        engine_kind="torch")
         if device not in ("cpu", "auto"):
             raise ConfigError("device", device, "the numpy engine runs on the CPU only (use the torch engine)")
-        from .engine import build_engine
+        from ..engine import build_engine
 
         stored = read_checkpoint(path)
         return cls(build_engine(stored), stored.vocab, stored.names, stored.train, stored.kind, stored.path,
@@ -221,7 +219,7 @@ class Namer:
     def from_model(cls, model, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
                    window: int | None = None, kind: str = "") -> "Namer":
         """Around a torch model in memory (tests, training code); `window` is its block size, if any."""
-        from .engine.torch_engine import TorchEngine
+        from ..engine.torch_engine import TorchEngine
 
         return cls(TorchEngine(model, vocab.size, window), vocab, names, train, kind, engine_kind="torch")
 
@@ -236,7 +234,7 @@ class Namer:
     def shows_gates(self) -> bool:
         """Whether `explain` can show the model's gates: the registry says its kind's numpy engine traces
         them (an LSTM), and that engine is the one in use."""
-        from .models import MODELS
+        from ..models import MODELS
 
         spec = MODELS.get(self.kind)
         return self.engine_kind == "numpy" and spec is not None and spec.gates
@@ -318,7 +316,7 @@ class Namer:
         pools = [self.critic.pool if judged else DEFAULT_POOL]  # the critic's own pool replaces the default
         gendered = False
         if gender is not None or gender_strength is not None:
-            from .evidence.gender import POOL, check_gender, gender_evidence
+            from ..evidence.gender import POOL, check_gender, gender_evidence
 
             if check_gender(gender) is None:
                 raise ConfigError("gender_strength", NO_VALUE, "give {gender} female or male too", refs=("gender",))

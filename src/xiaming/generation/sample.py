@@ -29,9 +29,9 @@ import numpy as np
 
 from .constraints import NEG_INF, Constraints, SampleOptions
 from .deadline import out_of_time
-from .engine.protocol import Engine, State
+from ..engine.protocol import Engine, State
 from .novelty import NoveltyFilter, Rejection
-from .vocab import BOUNDARY, Vocab
+from ..data.vocab import BOUNDARY, Vocab
 
 BLOCK = 64  # ids per block of the two-level inverse-CDF draw
 CHUNK = 512  # rows per engine call: (CHUNK, V) arrays stay in cache and in the allocator's reused memory

@@ -1,5 +1,5 @@
 """Fitting the style calibration: a build step (`scripts/build_style.py`, `benchmarks/attribution.py`),
-never imported by attribution itself (`style.py`, which reads the fitted `Calibration`).
+never imported by attribution itself (`attribution.py`, which reads the fitted `Calibration`).
 
 `cross_scores` fine-tunes one model per style and fold on the other folds of its list and scores
 the held-out names (and names those models invent) under every style; `fit_calibration` fits the
@@ -15,7 +15,7 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from .style import Calibration, NgramStyles, neural_parts_of
+from .attribution import Calibration, NgramStyles, neural_parts_of
 
 
 def fit_calibration(neural: np.ndarray, ngram: np.ndarray, labels: np.ndarray, styles: Sequence[str],
@@ -103,10 +103,11 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     have seen before its own training (the fold's held-out names of every list and each model's
     validation names) and gives the checkpoint that fold's models start from. Minutes on a CPU;
     torch needed."""
-    from . import corpora, kinds, train
-    from .corpus import NameList, split
-    from .namer import Namer
-    from .training import TrainConfig
+    from .. import corpora, train
+    from ..generation import kinds
+    from ..data.corpus import NameList, split
+    from ..generation.namer import Namer
+    from ..training import TrainConfig
 
     styles = list(lists)
     kind_of: dict[str, dict[str, str]] = {}  # built-in lists train with name kinds, as the shipped models do

@@ -30,16 +30,16 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from . import novelty
 from .constraints import SampleOptions
-from .corpus import NameList, load_names, read_names
-from .engine import as_engine
-from .pretrained import label
-from .errors import DataError
+from ..data.corpus import NameList, load_names, read_names
+from ..engine import as_engine
+from ..pretrained import label
+from ..errors import DataError
 from .realism import Realism, length_tv, measure
 from .score import corpus_nll, score_names
-from .vocab import Vocab
+from ..data.vocab import Vocab
 
 if TYPE_CHECKING:
-    from .card import TrainingRecord
+    from ..card import TrainingRecord
 
 LN2 = math.log(2)
 
@@ -183,7 +183,7 @@ def load_eval_names(source: str, encoding: str = "utf-8", max_len: int | None = 
 def trained_names(names: Sequence[str], train_info: "TrainingRecord | dict | None") -> list[str]:
     """The names a model was trained on: its name list (which novelty checks against) without the
     panel holdout that `scripts/build_pretrained.py` kept out of training and recorded."""
-    from .card import TrainingRecord
+    from ..card import TrainingRecord
 
     held = set(TrainingRecord.from_dict(train_info).panel_holdout)
     return [n for n in names if n not in held]

@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterable, Sequence
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 CLASSIFIERS = ("logistic", "bayes", "forest")  # logistic regression; naive Bayes and random forest as other families
 MAX_LEN_FEATURE = 6  # lengths from this on share one feature ("len:6+")

@@ -21,9 +21,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .card import TrainingRecord
-from .errors import NO_VALUE, ConfigError
-from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from ..card import TrainingRecord
+from ..errors import NO_VALUE, ConfigError
+from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 NEG_INF = float("-inf")
 LONGEST_GENERATED = 64  # longest name the sampler builds: bounds memory (batch x length) and time

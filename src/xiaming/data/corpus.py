@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from . import corpora
-from .errors import ConfigError, DataError, XiamingWarning
-from .limits import DEFAULT_MAX_NAME_LEN, LONGEST_NAME
+from .. import corpora
+from ..errors import ConfigError, DataError, XiamingWarning
+from ..limits import DEFAULT_MAX_NAME_LEN, LONGEST_NAME
 
 MAX_NAME_LEN = DEFAULT_MAX_NAME_LEN  # default longest name read, for training, evaluation and scoring (limits.py)
 _CHUNK = 1 << 20  # bytes read at a time

@@ -1,6 +1,6 @@
 """Style mixing: several models as one, mixing their next-character distributions step by step.
 
-    from xiaming.mix import mixed_namer
+    from xiaming.style.mix import mixed_namer
     namer = mixed_namer({"jinyong": 0.7, "gulong": 0.3})
     namer.generate(10, namer.options(prefix="令狐"), seed=1)
 
@@ -31,11 +31,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .engine.protocol import Engine, State, log_softmax
-from .errors import NO_VALUE, ConfigError
-from .kinds import METADATA_KEY, markers
-from .score import UnknownShares
-from .vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from ..engine.protocol import Engine, State, log_softmax
+from ..errors import NO_VALUE, ConfigError
+from ..generation.kinds import METADATA_KEY, markers
+from ..generation.score import UnknownShares
+from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 
 class MixtureEngine:
@@ -123,7 +123,7 @@ class MixtureEngine:
 def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     """A `Namer` sampling the weighted mixture of the models named in `weights` (shipped names or
     checkpoint paths; `namers` may supply them already loaded)."""
-    from .namer import Namer
+    from ..generation.namer import Namer
 
     if not weights:
         raise ConfigError("style", NO_VALUE, "name at least one model")

@@ -30,10 +30,10 @@ import numpy as np
 
 from .constraints import NEG_INF, Constraints
 from .deadline import out_of_time
-from .engine.protocol import Engine, State
+from ..engine.protocol import Engine, State
 from .novelty import NoveltyFilter, Rejection
 from .sample import SampleOptions, read_prefix, truncate
-from .vocab import BOUNDARY, Vocab
+from ..data.vocab import BOUNDARY, Vocab
 
 BLOCK = 1024  # paths per model call: (BLOCK, V) arrays small enough for the allocator to reuse
 FIRST_BOUND = 6.0  # nats: the first listing's bound

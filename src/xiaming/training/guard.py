@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-from .errors import ConfigError, XiamingError, XiamingWarning
+from ..errors import ConfigError, XiamingError, XiamingWarning
 
 try:  # POSIX only; elsewhere a lock's owner is judged by its pid alone
     import fcntl

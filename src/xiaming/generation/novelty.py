@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
-from .errors import ConfigError
-from .pinyin import is_chinese, split_surname
+from ..errors import ConfigError
+from ..data.pinyin import is_chinese, split_surname
 
 if TYPE_CHECKING:
-    from .card import TrainingRecord
+    from ..card import TrainingRecord
 
 MODES = ("exact", "strict", "off")
 RULES = ("exact", "known", "glued", "contains", "contained", "surname", "edit")
@@ -66,7 +66,7 @@ class Rejection:
 
 def default_mode(train_info: "TrainingRecord | dict | None") -> str:
     """`strict` for a model trained on a built-in corpus (its source is 'builtin:...'), else `exact`."""
-    from .card import TrainingRecord
+    from ..card import TrainingRecord
 
     return "strict" if TrainingRecord.from_dict(train_info).source.startswith("builtin:") else "exact"
 

@@ -1,6 +1,6 @@
 """Whose style is a name? Attribution among style models, and the weights it is calibrated with.
 
-    from xiaming.style import who
+    from xiaming.style.attribution import who
     for a in who(["令狐冲", "西门吹雪", "金世遗"]):     # shipped jinyong, gulong and liangyusheng by default
         print(a.name, a.best, a.probs, a.evidence)
 
@@ -22,7 +22,7 @@ against 80%); only the combination does well on both (benchmarks/attribution.py)
 Each character's share of every z_k is kept as evidence: the characters that pull a name towards
 one style or the other. The shipped calibration (pretrained/style.safetensors) is fitted by
 `scripts/build_style.py` on out-of-fold scores (models fine-tuned on four fifths of each list,
-scoring the fifth they did not see, and names those models invent) with `style_build.py`, a build
+scoring the fifth they did not see, and names those models invent) with `style/build.py`, a build
 step that attribution never imports: a weighted logistic regression by Newton's method. Models with no training list inside (such as `base`) leave the
 n-gram view out and fall back to the plain likelihood ratio.
 """
@@ -38,8 +38,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import NO_VALUE, CheckpointError, ConfigError
+from ..atomic import atomic_path
+from ..errors import NO_VALUE, CheckpointError, ConfigError
 
 DEFAULT_STYLES = ("jinyong", "gulong", "liangyusheng")  # the three masters of new-school wuxia
 FORMAT = "xiaming-style"
@@ -205,7 +205,7 @@ class StyleJudge:
     @classmethod
     def load(cls, models: Sequence = DEFAULT_STYLES, calibration: Calibration | None = None) -> "StyleJudge":
         """From shipped model names, checkpoint paths or loaded `Namer`s (each style is named after its model)."""
-        from .namer import Namer
+        from ..generation.namer import Namer
 
         loaded = {}
         for m in models:
@@ -261,7 +261,7 @@ def neural_parts_of(namer, names: list[str]) -> list[np.ndarray]:
     characters' parts come from the likelier reading; what the other readings add (and the
     marker's own probability) goes to the end's part, so the parts still add up.
     """
-    from .kinds import markers
+    from ..generation.kinds import markers
 
     plain = [np.array(s.char_log_probs) for s in namer.score(names)]
     marks = list(markers(namer.train).values())
