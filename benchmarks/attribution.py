@@ -50,10 +50,10 @@ from build_style import load_or_score, nested_predictions, subset_accuracy  # no
 
 from xiaming import corpora  # noqa: E402
 from xiaming.atomic import atomic_path  # noqa: E402
-from xiaming.style.mix import mixed_namer  # noqa: E402
 from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.style.attribution import Calibration, StyleJudge, shipped_calibration  # noqa: E402
 from xiaming.style.build import balanced_accuracy, predict  # noqa: E402
+from xiaming.style.mix import mixed_namer  # noqa: E402
 
 STYLES = ["jinyong", "gulong", "liangyusheng"]
 PAIR = ["jinyong", "gulong"]  # the unseen names and the mixing curve: the two authors with a public list
@@ -126,13 +126,17 @@ def mixing_curve(judge: StyleJudge, n: int, seed: int) -> tuple[list[float], lis
         p = np.array([a.probs["jinyong"] for a in judge.who(names)])
         mean.append(float(p.mean()))
         share.append(float((p > 0.5).mean()))
-        print(f"  jinyong={w:g},gulong={1 - w:g}: {len(names)} names, mean P(jinyong) {mean[-1]:.3f}, "
-              f"attributed to jinyong {share[-1]:.1%}, e.g. {' '.join(names[:6])}", file=sys.stderr)
+        print(
+            f"  jinyong={w:g},gulong={1 - w:g}: {len(names)} names, mean P(jinyong) {mean[-1]:.3f}, "
+            f"attributed to jinyong {share[-1]:.1%}, e.g. {' '.join(names[:6])}",
+            file=sys.stderr,
+        )
     return mean, share
 
 
-def table(columns: dict[str, dict[str, np.ndarray]], labels: dict[str, np.ndarray], counts: dict[str, str],
-          styles: list[str]) -> None:
+def table(
+    columns: dict[str, dict[str, np.ndarray]], labels: dict[str, np.ndarray], counts: dict[str, str], styles: list[str]
+) -> None:
     """One Markdown table: a row per method, a column per kind of names, each cell the share of each
     style's names attributed to it and the balanced accuracy."""
     short = " / ".join(ABBREV.get(s, s) for s in styles)
@@ -172,16 +176,22 @@ def plot(mean: list[float], share: list[float], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wuxia", default=None,
-                        help="folder of jinyong_hylxsfh.tsv and gulong_hylxsfh.tsv (work<TAB>name) for unseen real names")
+    parser.add_argument(
+        "--wuxia",
+        default=None,
+        help="folder of jinyong_hylxsfh.tsv and gulong_hylxsfh.tsv (work<TAB>name) for unseen real names",
+    )
     parser.add_argument("--cache", default=None, help="JSON of out-of-fold scores (as scripts/build_style.py writes)")
     parser.add_argument("--work", default="runs/style", help="folder for the fold models")
     parser.add_argument("--reuse", action="store_true", help="use --cache even if the lists have changed since")
     parser.add_argument("-n", type=int, default=300, help="generated names per model and per mixing weight")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default=str(ROOT / "docs" / "style-mixing.png"))
-    parser.add_argument("--models", default=None,
-                        help="folder of jinyong/gulong/liangyusheng.safetensors to judge with (default: the shipped models)")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="folder of jinyong/gulong/liangyusheng.safetensors to judge with (default: the shipped models)",
+    )
     parser.add_argument("--calibration", default=None, help="style calibration file (default: the shipped one)")
     args = parser.parse_args()
 
@@ -211,39 +221,58 @@ def main() -> None:
     held, hy = panel_names(namers)
     held_bal, held_per = balanced_accuracy(hy, judged(judge, held)["likelihood ratio of the models"], len(STYLES))
 
-    print(f"models: {args.models or 'shipped'}; calibration: neural {cal.neural:.3f}, n-gram {cal.ngram:.3f}, bias "
-          + ", ".join(f"{s} {b:+.3f}" for s, b in cal.bias.items()) + f"; fitted on {cal.info.get('lists')}")
+    print(
+        f"models: {args.models or 'shipped'}; calibration: neural {cal.neural:.3f}, n-gram {cal.ngram:.3f}, bias "
+        + ", ".join(f"{s} {b:+.3f}" for s, b in cal.bias.items())
+        + f"; fitted on {cal.info.get('lists')}"
+    )
     print("lists now: " + ", ".join(f"{s} {len(corpora.load(s))}" for s in STYLES))
     print()
     table(columns, labels, counts, STYLES)
-    print("panel holdouts, real names none of the three models was trained on ("
-          + " / ".join(str(int((hy == k).sum())) for k in range(len(STYLES))) + "), likelihood ratio of the models: "
-          + " / ".join(f"{p:.1%}" for p in held_per) + f" / **{held_bal:.1%}** (the n-gram view counts the whole "
-          "lists, these names included, so only the models' view is a held-out figure)")
+    print(
+        "panel holdouts, real names none of the three models was trained on ("
+        + " / ".join(str(int((hy == k).sum())) for k in range(len(STYLES)))
+        + "), likelihood ratio of the models: "
+        + " / ".join(f"{p:.1%}" for p in held_per)
+        + f" / **{held_bal:.1%}** (the n-gram view counts the whole "
+        "lists, these names included, so only the models' view is a held-out figure)"
+    )
     print()
-    print("pairs, lists' real names in 5-fold CV, judged between the two (the shipped calibration's fit; "
-          "fitted on the pair alone in brackets):")
+    print(
+        "pairs, lists' real names in 5-fold CV, judged between the two (the shipped calibration's fit; "
+        "fitted on the pair alone in brackets):"
+    )
     for i, a in enumerate(STYLES):
-        for b in STYLES[i + 1:]:
+        for b in STYLES[i + 1 :]:
             shared, own, per = subset_accuracy(scores, [a, b], 5, args.seed)
             print(f"  {ABBREV[a]} vs {ABBREV[b]}: {per[0]:.1%} / {per[1]:.1%} / **{shared:.1%}** ({own:.1%})")
     if args.wuxia:
         names, y = unseen_names(Path(args.wuxia))
         print()
         print("Jin Yong against Gu Long, real names not in the lists (shipped models and calibration):")
-        table({"real names not in the lists": judged(pair_judge, names)}, {"real names not in the lists": y},
-              {"real names not in the lists": " / ".join(str(int((y == k).sum())) for k in range(len(PAIR)))}, PAIR)
+        table(
+            {"real names not in the lists": judged(pair_judge, names)},
+            {"real names not in the lists": y},
+            {"real names not in the lists": " / ".join(str(int((y == k).sum())) for k in range(len(PAIR)))},
+            PAIR,
+        )
     print()
     equal = mixed_namer({s: 1 / len(STYLES) for s in STYLES}, namers).generate(args.n, seed=args.seed).names
     found = judge.who(equal)
     mean3 = {s: float(np.mean([a.probs[s] for a in found])) for s in STYLES}
-    print(f"three models mixed at equal weights: {len(equal)} names, mean attributed P "
-          + ", ".join(f"{s} {p:.3f}" for s, p in mean3.items()) + f", e.g. {' '.join(equal[:8])}")
+    print(
+        f"three models mixed at equal weights: {len(equal)} names, mean attributed P "
+        + ", ".join(f"{s} {p:.3f}" for s, p in mean3.items())
+        + f", e.g. {' '.join(equal[:8])}"
+    )
     print("mixing (mean P(jinyong) of generated names by weight):", file=sys.stderr)
     mean, share = mixing_curve(pair_judge, args.n, args.seed)
     monotone = all(b > a for a, b in zip(mean, mean[1:]))
-    print("mixing, mean P(jinyong): " + ", ".join(f"w={w:g}: {c:.3f}" for w, c in zip(WEIGHTS, mean))
-          + f"; {'monotone' if monotone else 'NOT monotone'}")
+    print(
+        "mixing, mean P(jinyong): "
+        + ", ".join(f"w={w:g}: {c:.3f}" for w, c in zip(WEIGHTS, mean))
+        + f"; {'monotone' if monotone else 'NOT monotone'}"
+    )
     print("mixing, share attributed to jinyong: " + ", ".join(f"w={w:g}: {c:.1%}" for w, c in zip(WEIGHTS, share)))
     plot(mean, share, Path(args.plot))
     print(f"plot: {args.plot}")

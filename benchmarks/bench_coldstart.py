@@ -39,8 +39,10 @@ def main() -> None:
     print(f"cpu: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, {args.runs} runs each, medians")
     generate = run_seconds([sys.executable, "-m", "xiaming", "generate", "-n", "20"], args.runs)
     bare = run_seconds([sys.executable, "-c", "pass"], args.runs)
-    print(f"{'xiaming generate -n 20 (numpy engine)':<42} {statistics.median(generate):8.3f} s"
-          f"   (min {min(generate):.3f}, max {max(generate):.3f})")
+    print(
+        f"{'xiaming generate -n 20 (numpy engine)':<42} {statistics.median(generate):8.3f} s"
+        f"   (min {min(generate):.3f}, max {max(generate):.3f})"
+    )
     print(f"{'python -c pass (interpreter start-up)':<42} {statistics.median(bare):8.3f} s")
     try:
         torch = run_seconds([sys.executable, "-c", "import torch"], args.runs)

@@ -20,9 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from xiaming import models
+from xiaming import TrainConfig, models, train
 from xiaming.data.corpus import load_names
-from xiaming import TrainConfig, train
 
 
 def bench_training(corpus: str, kinds: list[str], budget: float, seed: int) -> list[dict]:
@@ -32,9 +31,18 @@ def bench_training(corpus: str, kinds: list[str], budget: float, seed: int) -> l
         for kind in kinds:
             config = TrainConfig(max_steps=100_000, max_time=budget, eval_interval=50, patience=10, seed=seed)
             r = train(data, kind, Path(tmp) / f"{kind}.safetensors", config, log=lambda _m: None, progress_bar=False)
-            rows.append({"model": kind, "params": r.parameters, "steps": r.step, "stopped": r.stopped,
-                         "seconds": r.elapsed, "chars_per_sec": r.chars_per_sec,
-                         "val_nats": r.best_val, "val_bits": r.best_val_bits})
+            rows.append(
+                {
+                    "model": kind,
+                    "params": r.parameters,
+                    "steps": r.step,
+                    "stopped": r.stopped,
+                    "seconds": r.elapsed,
+                    "chars_per_sec": r.chars_per_sec,
+                    "val_nats": r.best_val,
+                    "val_bits": r.best_val_bits,
+                }
+            )
             print(f"  {kind}: done in {r.elapsed:.0f}s", file=sys.stderr, flush=True)
     return rows
 
@@ -43,8 +51,11 @@ def bench_generate(model: str, repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "xiaming", "generate", model, "-n", "20", "--seed", "1"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "xiaming", "generate", model, "-n", "20", "--seed", "1"],
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - t)
     return times
 
@@ -66,11 +77,15 @@ def main() -> None:
     print("| model | params | steps | stopped | seconds | chars/s | val nats/char | val bits/char |")
     print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['model']} | {r['params']:,} | {r['steps']} | {r['stopped']} | {r['seconds']:.0f} | "
-              f"{r['chars_per_sec']:,.0f} | {r['val_nats']:.3f} | {r['val_bits']:.3f} |")
+        print(
+            f"| {r['model']} | {r['params']:,} | {r['steps']} | {r['stopped']} | {r['seconds']:.0f} | "
+            f"{r['chars_per_sec']:,.0f} | {r['val_nats']:.3f} | {r['val_bits']:.3f} |"
+        )
     times = bench_generate(args.generate_model, args.repeats)
-    print(f"\n`xiaming generate {args.generate_model} -n 20` from a cold start: median {statistics.median(times):.2f}s "
-          f"(min {min(times):.2f}s, max {max(times):.2f}s, {args.repeats} runs)")
+    print(
+        f"\n`xiaming generate {args.generate_model} -n 20` from a cold start: median {statistics.median(times):.2f}s "
+        f"(min {min(times):.2f}s, max {max(times):.2f}s, {args.repeats} runs)"
+    )
 
 
 if __name__ == "__main__":

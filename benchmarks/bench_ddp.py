@@ -42,8 +42,10 @@ def write_names(path: Path, count: int, seed: int) -> None:
     given = [chr(0x4E00 + i * 7) for i in range(3000)]  # 3,000 distinct CJK characters
     with open(path, "w", encoding="utf-8") as f:
         for start in range(0, count, 100_000):
-            lines = [rng.choice(SURNAMES) + "".join(rng.choices(given, k=rng.choice((1, 2, 2, 2))))
-                     for _ in range(min(100_000, count - start))]
+            lines = [
+                rng.choice(SURNAMES) + "".join(rng.choices(given, k=rng.choice((1, 2, 2, 2))))
+                for _ in range(min(100_000, count - start))
+            ]
             f.write("\n".join(lines) + "\n")
 
 
@@ -58,8 +60,8 @@ def worker(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from xiaming.training.stream import StreamedNames
     from xiaming import TrainConfig, train
+    from xiaming.training.stream import StreamedNames
 
     stamps: list[float] = []
     cpu: list[float] = []  # this process's CPU seconds (all its threads) at the same moments
@@ -70,22 +72,38 @@ def worker(args: argparse.Namespace) -> None:
         return False
 
     t0 = time.perf_counter()
-    config = TrainConfig(max_steps=1_000_000, max_time=args.seconds, batch_size=args.batch_size,
-                         eval_interval=args.eval_interval, val_fraction=args.val_fraction, seed=0)
+    config = TrainConfig(
+        max_steps=1_000_000,
+        max_time=args.seconds,
+        batch_size=args.batch_size,
+        eval_interval=args.eval_interval,
+        val_fraction=args.val_fraction,
+        seed=0,
+    )
     rank = int(os.environ.get("RANK", "0"))
     log = (lambda m: print(m, file=sys.stderr)) if rank == 0 else (lambda m: None)
     with StreamedNames(args.file) as streamed:
-        result = train(streamed, "lstm", args.out, config, size=args.size, log=log, progress_bar=False,
-                       should_stop=note)
+        result = train(
+            streamed, "lstm", args.out, config, size=args.size, log=log, progress_bar=False, should_stop=note
+        )
     # the interval ending at step k + 2 includes the validation of step k + 1 when that one validated
     plain = [i for i in range(len(stamps) - 1) if (i + 1) % args.eval_interval != 0]
-    print(json.dumps({
-        "rank": rank, "steps": result.step, "elapsed": result.elapsed, "setup": stamps[0] - t0 if stamps else None,
-        "plain_steps": len(plain), "plain_seconds": sum(stamps[i + 1] - stamps[i] for i in plain),
-        "plain_cpu_seconds": sum(cpu[i + 1] - cpu[i] for i in plain),
-        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "best_val_bits": result.best_val_bits,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "rank": rank,
+                "steps": result.step,
+                "elapsed": result.elapsed,
+                "setup": stamps[0] - t0 if stamps else None,
+                "plain_steps": len(plain),
+                "plain_seconds": sum(stamps[i + 1] - stamps[i] for i in plain),
+                "plain_cpu_seconds": sum(cpu[i + 1] - cpu[i] for i in plain),
+                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "best_val_bits": result.best_val_bits,
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_config(world: int, args: argparse.Namespace, folder: Path) -> list[dict]:
@@ -95,12 +113,32 @@ def run_config(world: int, args: argparse.Namespace, folder: Path) -> list[dict]
     for rank in range(world):
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         if world > 1:
-            env.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                       MASTER_PORT=str(port))
-        cmd = [sys.executable, __file__, "--worker", "--file", str(folder / "names.txt"),
-               "--out", str(folder / f"world{world}.safetensors"), "--seconds", str(args.seconds),
-               "--batch-size", str(args.batch_size), "--size", args.size, "--eval-interval", str(args.eval_interval),
-               "--val-fraction", str(args.val_fraction)]
+            env.update(
+                RANK=str(rank),
+                WORLD_SIZE=str(world),
+                LOCAL_RANK=str(rank),
+                MASTER_ADDR="127.0.0.1",
+                MASTER_PORT=str(port),
+            )
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--file",
+            str(folder / "names.txt"),
+            "--out",
+            str(folder / f"world{world}.safetensors"),
+            "--seconds",
+            str(args.seconds),
+            "--batch-size",
+            str(args.batch_size),
+            "--size",
+            args.size,
+            "--eval-interval",
+            str(args.eval_interval),
+            "--val-fraction",
+            str(args.val_fraction),
+        ]
         procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True))
     reports = []
     for proc in procs:
@@ -132,8 +170,10 @@ def main() -> None:
         t = time.perf_counter()
         write_names(folder / "names.txt", args.names, seed=0)
         size_mb = (folder / "names.txt").stat().st_size / 2**20
-        print(f"{args.names:,} synthetic names ({size_mb:.1f} MB) written in {time.perf_counter() - t:.1f} s; "
-              f"lstm {args.size}, batch {args.batch_size} names in total, {args.seconds:g} s per configuration")
+        print(
+            f"{args.names:,} synthetic names ({size_mb:.1f} MB) written in {time.perf_counter() - t:.1f} s; "
+            f"lstm {args.size}, batch {args.batch_size} names in total, {args.seconds:g} s per configuration"
+        )
         results = {}
         for world in (1, 2):
             reports = run_config(world, args, folder)
@@ -144,14 +184,18 @@ def main() -> None:
             # CPU seconds per step of the busiest rank: the step time each process would take on a core of its own
             cpu_rate = min(r["plain_steps"] * args.batch_size / max(1e-9, r["plain_cpu_seconds"]) for r in reports)
             results[world] = (step_rate, overall, cpu_rate)
-            print(f"{world} process{'es' if world > 1 else ''} x 1 thread: {step_rate:,.0f} names/s over the steps, "
-                  f"{overall:,.0f} names/s over the whole run, {cpu_rate:,.0f} names per CPU-second of the busiest "
-                  f"process ({main_rank['steps']} steps, setup "
-                  f"{main_rank['setup']:.1f} s, best validation {main_rank['best_val_bits']:.3f} bits/char); "
-                  f"peak memory {' + '.join(f'{m:.0f}' for m in rss)} = {sum(rss):.0f} MB")
-        print(f"ratio 2 processes / 1 process: {results[2][0] / results[1][0]:.2f} over the steps "
-              f"(goal >= 1.6), {results[2][1] / results[1][1]:.2f} over the whole run; "
-              f"{results[2][2] / results[1][2]:.2f} if each process had a core to itself (by CPU time per step)")
+            print(
+                f"{world} process{'es' if world > 1 else ''} x 1 thread: {step_rate:,.0f} names/s over the steps, "
+                f"{overall:,.0f} names/s over the whole run, {cpu_rate:,.0f} names per CPU-second of the busiest "
+                f"process ({main_rank['steps']} steps, setup "
+                f"{main_rank['setup']:.1f} s, best validation {main_rank['best_val_bits']:.3f} bits/char); "
+                f"peak memory {' + '.join(f'{m:.0f}' for m in rss)} = {sum(rss):.0f} MB"
+            )
+        print(
+            f"ratio 2 processes / 1 process: {results[2][0] / results[1][0]:.2f} over the steps "
+            f"(goal >= 1.6), {results[2][1] / results[1][1]:.2f} over the whole run; "
+            f"{results[2][2] / results[1][2]:.2f} if each process had a core to itself (by CPU time per step)"
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

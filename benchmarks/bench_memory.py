@@ -32,8 +32,9 @@ def made_up_names(count: int = 200, seed: int = 0) -> list[str]:
 def peak_rss_mb(argv: list[str]) -> tuple[float, int, str]:
     """(peak resident MB, exit code, last stderr line) of one `xiaming` command in a fresh process."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "xiaming", *argv], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xiaming", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -51,8 +52,19 @@ def main() -> None:
         clean, dirty = Path(tmp) / "clean.txt", Path(tmp) / "longline.txt"
         clean.write_text("\n".join(names) + "\n", encoding="utf-8")
         dirty.write_text("\n".join(names[:100] + ["长" * args.length] + names[100:]) + "\n", encoding="utf-8")
-        train = ["train", "--size", "small", "--max-steps", str(args.steps), "--eval-interval", str(args.steps),
-                 "--quiet", "--device", "cpu", "--force"]
+        train = [
+            "train",
+            "--size",
+            "small",
+            "--max-steps",
+            str(args.steps),
+            "--eval-interval",
+            str(args.steps),
+            "--quiet",
+            "--device",
+            "cpu",
+            "--force",
+        ]
         rows = []
         for label, argv in (
             ("train", lambda f: [*train, str(f), "-o", str(Path(tmp) / f"{f.stem}.safetensors")]),
@@ -61,11 +73,15 @@ def main() -> None:
             base, code_b, _ = peak_rss_mb(argv(clean))
             peak, code, note = peak_rss_mb(argv(dirty))
             rows.append((label, peak, base, code, code_b, note))
-        print(f"names file: {len(names)} names + one line of {args.length:,} characters ({dirty.stat().st_size:,} bytes)")
+        print(
+            f"names file: {len(names)} names + one line of {args.length:,} characters ({dirty.stat().st_size:,} bytes)"
+        )
         for label, peak, base, code, code_b, note in rows:
             verdict = "under 1 GB" if peak < 1024 else "OVER 1 GB"
-            print(f"xiaming {label:<5}  peak RSS {peak:7.1f} MB with the long line, {base:7.1f} MB without "
-                  f"(ratio {peak / base:.2f}), exit {code}/{code_b}: {verdict}")
+            print(
+                f"xiaming {label:<5}  peak RSS {peak:7.1f} MB with the long line, {base:7.1f} MB without "
+                f"(ratio {peak / base:.2f}), exit {code}/{code_b}: {verdict}"
+            )
             if note:
                 print(f"    {note}")
 

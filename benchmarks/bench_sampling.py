@@ -30,8 +30,8 @@ import numpy as np  # noqa: E402
 
 from xiaming.generation.constraints import SampleOptions  # noqa: E402
 from xiaming.generation.namer import Namer  # noqa: E402
-from xiaming.pretrained import available  # noqa: E402
 from xiaming.generation.sample import sample_batch  # noqa: E402
+from xiaming.pretrained import available  # noqa: E402
 
 
 def names_per_second(namer: Namer, options: SampleOptions, batch: int, seconds: float) -> tuple[float, float]:
@@ -68,11 +68,14 @@ def measure(namer: Namer, steered: SampleOptions, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", nargs="?", default=None,
-                        help="checkpoint path (default: the shipped jinyong model when present)")
+    parser.add_argument(
+        "model", nargs="?", default=None, help="checkpoint path (default: the shipped jinyong model when present)"
+    )
     parser.add_argument("--batch", type=int, default=4096, help="names per sample_batch call (default 4096)")
     parser.add_argument("--seconds", type=float, default=3.0, help="time per sampling figure (default 3)")
-    parser.add_argument("--prefix", default=None, help="prefix of the constrained run (default: commonest first character)")
+    parser.add_argument(
+        "--prefix", default=None, help="prefix of the constrained run (default: commonest first character)"
+    )
     parser.add_argument("--min-len", type=int, default=3)
     parser.add_argument("--max-len", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5, help="runs of generate and best (median; default 5)")
@@ -91,16 +94,25 @@ def main() -> None:
     namer = engines["numpy"]
     prefix = args.prefix if args.prefix is not None else Counter(n[0] for n in namer.names).most_common(1)[0][0]
     steered = SampleOptions(prefix=prefix, min_len=args.min_len, max_len=args.max_len)
-    print(f"model {namer.path}: {namer.kind}, vocabulary {namer.vocab.size}, {len(namer.names)} training names, "
-          f"novelty {namer.default_novelty}")
-    print(f"cpu: {os.cpu_count()} cores, one thread per engine, load average {os.getloadavg()[0]:.2f}, "
-          f"batch {args.batch}")
+    print(
+        f"model {namer.path}: {namer.kind}, vocabulary {namer.vocab.size}, {len(namer.names)} training names, "
+        f"novelty {namer.default_novelty}"
+    )
+    print(
+        f"cpu: {os.cpu_count()} cores, one thread per engine, load average {os.getloadavg()[0]:.2f}, batch {args.batch}"
+    )
     figures = {name: measure(eng, steered, args) for name, eng in engines.items()}
-    rows = [("sampling, no constraint (names/s)", "free", ",.0f"),
-            (f"sampling, --prefix {prefix} --min-len {args.min_len} --max-len {args.max_len} (names/s)", "bound", ",.0f"),
-            ("generate -n 20, in process (s)", "generate", ".3f"),
-            ("generate --best 20, in process (s)", "best", ".3f")]
-    print(f"{'figure':<62} " + " ".join(f"{name:>10}" for name in figures) + ("  numpy/torch" if len(figures) == 2 else ""))
+    rows = [
+        ("sampling, no constraint (names/s)", "free", ",.0f"),
+        (f"sampling, --prefix {prefix} --min-len {args.min_len} --max-len {args.max_len} (names/s)", "bound", ",.0f"),
+        ("generate -n 20, in process (s)", "generate", ".3f"),
+        ("generate --best 20, in process (s)", "best", ".3f"),
+    ]
+    print(
+        f"{'figure':<62} "
+        + " ".join(f"{name:>10}" for name in figures)
+        + ("  numpy/torch" if len(figures) == 2 else "")
+    )
     for label, key, fmt in rows:
         values = [figures[name][key] for name in figures]
         ratio = f"  {values[0] / values[1]:10.2f}" if len(values) == 2 else ""

@@ -24,14 +24,20 @@ def tree_size(path: Path) -> int:
 
 
 def site_packages(venv: Path) -> Path:
-    out = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return Path(out.stdout.strip())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", default=None, help="create the environment here and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--keep", default=None, help="create the environment here and keep it (default: a temporary one)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         venv = Path(args.keep or Path(tmp) / "venv")

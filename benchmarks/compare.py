@@ -53,12 +53,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from build_pretrained import STAGES, list_config, stage_entries  # noqa: E402  (scripts/ is on sys.path)
 
-from xiaming import models  # noqa: E402
+from xiaming import (  # noqa: E402
+    TrainConfig,
+    models,  # noqa: E402
+    train,
+)
 from xiaming.checkpoint import load_checkpoint  # noqa: E402
 from xiaming.data.corpus import NameList, load_names, read_names, split  # noqa: E402
 from xiaming.errors import XiamingError  # noqa: E402
 from xiaming.generation.evaluate import draw_samples, held_out, sample_stats  # noqa: E402
-from xiaming import TrainConfig, train  # noqa: E402
 
 LN2 = math.log(2)
 
@@ -142,12 +145,20 @@ def kfold(names: list[str], k: int, seed: int) -> list[tuple[list[str], list[str
     return folds
 
 
-def train_config(setting: Setting, args, max_steps: int, max_time: float, eval_interval: int, n_names: int) -> TrainConfig:
+def train_config(
+    setting: Setting, args, max_steps: int, max_time: float, eval_interval: int, n_names: int
+) -> TrainConfig:
     val_fraction = args.val_fraction or min(0.1, 2000 / n_names)  # enough names for a steady estimate
     config = TrainConfig(
-        max_steps=max_steps, max_time=max_time, batch_size=setting.batch_size, lr=setting.lr,
-        warmup_steps=min(100, max(1, max_steps // 20)), eval_interval=eval_interval, patience=args.patience,
-        val_fraction=val_fraction, seed=args.seed,
+        max_steps=max_steps,
+        max_time=max_time,
+        batch_size=setting.batch_size,
+        lr=setting.lr,
+        warmup_steps=min(100, max(1, max_steps // 20)),
+        eval_interval=eval_interval,
+        patience=args.patience,
+        val_fraction=val_fraction,
+        seed=args.seed,
     )
     return replace(config, **setting.train)
 
@@ -158,9 +169,18 @@ def plan_steps(kind: str, data: NameList, setting: Setting, args, workdir: Path)
         return args.max_steps, max(1, args.max_steps // args.evals)
     probe_time = min(20.0, max(2.0, 0.1 * args.budget))
     config = train_config(setting, args, 10**9, probe_time, 10**9, len(data.names))
-    result = train(data, None if setting.init else kind, workdir / f"probe-{kind}.safetensors", config,
-                   size=setting.size, model_overrides=setting.shape, device=args.device, log=lambda _m: None,
-                   progress_bar=False, init=setting.init)
+    result = train(
+        data,
+        None if setting.init else kind,
+        workdir / f"probe-{kind}.safetensors",
+        config,
+        size=setting.size,
+        model_overrides=setting.shape,
+        device=args.device,
+        log=lambda _m: None,
+        progress_bar=False,
+        init=setting.init,
+    )
     if result.stopped == "finished":  # the model is complete after these steps (e.g. counts)
         return 10**9, max(1, result.step)
     step, before_val = result.history[-1][0], result.history[-1][1]
@@ -182,13 +202,23 @@ def train_stage(setting: Setting, fold: str, leave_out: Iterable[str], args, wor
     validation names), as build_pretrained trains its stage (`list_config`: early-stopped, its steps
     fixed, not its time)."""
     out = workdir / f"stage-{setting.stage}-{fold}.safetensors"
-    train(stage_names(setting.stage, leave_out), None, out, list_config(args.seed), init=setting.init,
-          device=args.device, log=lambda _m: None, progress_bar=False, force=True)
+    train(
+        stage_names(setting.stage, leave_out),
+        None,
+        out,
+        list_config(args.seed),
+        init=setting.init,
+        device=args.device,
+        log=lambda _m: None,
+        progress_bar=False,
+        force=True,
+    )
     return out
 
 
-def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Setting, plan: tuple[int, int],
-            args, workdir: Path) -> Run:
+def run_one(
+    kind: str, fold: str, data: NameList, test: list[str], setting: Setting, plan: tuple[int, int], args, workdir: Path
+) -> Run:
     """Train `kind` on `data` within the budget (from the fold's stage model when `setting.stage`),
     then score `test` and draw samples."""
     max_steps, eval_interval = plan
@@ -209,28 +239,53 @@ def run_one(kind: str, fold: str, data: NameList, test: list[str], setting: Sett
         if key != seen[0]:
             seen[0] = key
             ckpt = load_checkpoint(out, device=args.device)
-            curve.append([round(time.perf_counter() - start, 2), step,
-                          held_out(ckpt.model, ckpt.vocab, test).nats_per_char])
+            curve.append(
+                [round(time.perf_counter() - start, 2), step, held_out(ckpt.model, ckpt.vocab, test).nats_per_char]
+            )
 
     def watch(step: int) -> bool:
         if args.curve and step % eval_interval == 0 and out.exists():
             record(step)
         return False
 
-    result = train(data, None if setting.init else kind, out, config, size=setting.size,
-                   model_overrides=setting.shape, device=args.device, log=lambda _m: None, progress_bar=False,
-                   should_stop=watch, init=init)
+    result = train(
+        data,
+        None if setting.init else kind,
+        out,
+        config,
+        size=setting.size,
+        model_overrides=setting.shape,
+        device=args.device,
+        log=lambda _m: None,
+        progress_bar=False,
+        should_stop=watch,
+        init=init,
+    )
     record(result.step)
     ckpt = load_checkpoint(out, device=args.device)
     score = held_out(ckpt.model, ckpt.vocab, test, ckpt.names)
     samples = draw_samples(ckpt.model, ckpt.vocab, args.samples, args.seed, ckpt.train)
     stats = sample_stats(samples, ckpt.names)
     return Run(
-        kind=kind, fold=fold, setting=asdict(setting), parameters=models.count_parameters(ckpt.model), steps=result.step,
-        max_steps=max_steps, seconds=round(result.elapsed, 2), stopped=result.stopped,
-        chars_per_sec=result.chars_per_sec, val_nats=result.best_val, test_nats=score.nats_per_char,
-        novelty=stats.novelty, uniqueness=stats.uniqueness, fragments=stats.fragments, glued=stats.glued,
-        length_tv=stats.length_tv, test_glued=score.glued, test_in_training=score.in_training, curve=curve,
+        kind=kind,
+        fold=fold,
+        setting=asdict(setting),
+        parameters=models.count_parameters(ckpt.model),
+        steps=result.step,
+        max_steps=max_steps,
+        seconds=round(result.elapsed, 2),
+        stopped=result.stopped,
+        chars_per_sec=result.chars_per_sec,
+        val_nats=result.best_val,
+        test_nats=score.nats_per_char,
+        novelty=stats.novelty,
+        uniqueness=stats.uniqueness,
+        fragments=stats.fragments,
+        glued=stats.glued,
+        length_tv=stats.length_tv,
+        test_glued=score.glued,
+        test_in_training=score.in_training,
+        curve=curve,
         detect=realism_of(samples, test, data.names, args),
     )
 
@@ -266,21 +321,35 @@ def _detect(runs: list[Run], spread: bool) -> str:
 
 def table(runs: list[Run], kinds: list[str], with_nats: bool) -> str:
     """One row per model kind: means over folds, ± the standard deviation where there are several."""
-    head = ["model", "params", "steps", "chars/s", "bits/char"] + (["nats/char"] if with_nats else []) + [
-        "novelty", "fragments", "glued", "uniq", "len TV", "detect", "stopped"]
+    head = (
+        ["model", "params", "steps", "chars/s", "bits/char"]
+        + (["nats/char"] if with_nats else [])
+        + ["novelty", "fragments", "glued", "uniq", "len TV", "detect", "stopped"]
+    )
     rows = [head]
     for kind in kinds:
         rs = [r for r in runs if r.kind == kind]
         if not rs:
             continue
         spread = len(rs) > 1
-        row = [kind, f"{rs[0].parameters:,}", f"{statistics.fmean(r.steps for r in rs):,.0f}",
-               f"{statistics.fmean(r.chars_per_sec for r in rs):,.0f}", _fmt([r.test_bits for r in rs], ".3f", spread)]
+        row = [
+            kind,
+            f"{rs[0].parameters:,}",
+            f"{statistics.fmean(r.steps for r in rs):,.0f}",
+            f"{statistics.fmean(r.chars_per_sec for r in rs):,.0f}",
+            _fmt([r.test_bits for r in rs], ".3f", spread),
+        ]
         if with_nats:
             row.append(_fmt([r.test_nats for r in rs], ".3f", spread))
-        row += [f"{statistics.fmean(r.novelty for r in rs):.1%}", f"{statistics.fmean(r.fragments for r in rs):.1%}",
-                f"{statistics.fmean(r.glued for r in rs):.1%}", f"{statistics.fmean(r.uniqueness for r in rs):.1%}",
-                f"{statistics.fmean(r.length_tv for r in rs):.3f}", _detect(rs, spread), ",".join(sorted({r.stopped for r in rs}))]
+        row += [
+            f"{statistics.fmean(r.novelty for r in rs):.1%}",
+            f"{statistics.fmean(r.fragments for r in rs):.1%}",
+            f"{statistics.fmean(r.glued for r in rs):.1%}",
+            f"{statistics.fmean(r.uniqueness for r in rs):.1%}",
+            f"{statistics.fmean(r.length_tv for r in rs):.3f}",
+            _detect(rs, spread),
+            ",".join(sorted({r.stopped for r in rs})),
+        ]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
@@ -331,7 +400,9 @@ def _per_kind(kind_values: list[str], convert, flag: str) -> dict:
             continue
         kind, sep, value = item.partition("=")
         if not sep or kind not in models.MODELS:
-            raise SystemExit(f"compare.py: error: {flag} {item!r}: expected KIND=VALUE with KIND one of {', '.join(models.MODELS)}")
+            raise SystemExit(
+                f"compare.py: error: {flag} {item!r}: expected KIND=VALUE with KIND one of {', '.join(models.MODELS)}"
+            )
         try:
             out[kind] = convert(value)
         except ValueError:
@@ -358,7 +429,9 @@ def _shapes(items: list[str]) -> dict:
     for item in items:
         kind, _, rest = item.partition(":")
         if kind not in models.MODELS or not rest:
-            raise SystemExit(f"compare.py: error: --shape {item!r}: expected KIND:FIELD=VALUE, e.g. transformer:n_layer=4")
+            raise SystemExit(
+                f"compare.py: error: --shape {item!r}: expected KIND:FIELD=VALUE, e.g. transformer:n_layer=4"
+            )
         for pair in rest.split(";"):
             key, _, value = pair.partition("=")
             out.setdefault(kind, {})[key.strip()] = _value(value.strip(), item)
@@ -375,24 +448,35 @@ def settings(args, kinds: list[str], n_chars: int) -> dict[str, Setting]:
     out = {}
     for kind in kinds:
         base = defaults.get(kind, Setting())
-        out[kind] = Setting(sizes.get(kind, base.size), lrs.get(kind, base.lr), batches.get(kind, base.batch_size),
-                            {**base.shape, **shapes.get(kind, {})})
+        out[kind] = Setting(
+            sizes.get(kind, base.size),
+            lrs.get(kind, base.lr),
+            batches.get(kind, base.batch_size),
+            {**base.shape, **shapes.get(kind, {})},
+        )
     return out
 
 
 def _describe_defaults() -> str:
     lines = []
-    for title, table in ((f"lists under {LARGE_LIST:,} training characters", SMALL_LISTS),
-                         ("larger lists", LARGE_LISTS)):
+    for title, table in (
+        (f"lists under {LARGE_LIST:,} training characters", SMALL_LISTS),
+        ("larger lists", LARGE_LISTS),
+    ):
         lines.append(f"defaults for {title}:")
-        lines += [f"  {k}: size={s.size} lr={s.lr:g} batch={s.batch_size} " + " ".join(f"{f}={v}" for f, v in s.shape.items())
-                  for k, s in table.items()]
+        lines += [
+            f"  {k}: size={s.size} lr={s.lr:g} batch={s.batch_size} " + " ".join(f"{f}={v}" for f, v in s.shape.items())
+            for k, s in table.items()
+        ]
     return "\n".join(lines + ["other kinds: their registry defaults"])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=_describe_defaults())
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_describe_defaults(),
+    )
     data = p.add_argument_group("data (one of)")
     data.add_argument("--corpus", help="built-in corpus or names file for k-fold cross-validation")
     data.add_argument("--folds", type=int, default=5, help="folds of the cross-validation (default 5)")
@@ -402,29 +486,55 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=60.0, help="wall-clock seconds per model per fold (default 60)")
     p.add_argument("--max-steps", type=int, default=0, help="fixed step count instead of the timed probe (0: probe)")
     p.add_argument("--evals", type=int, default=40, help="validations per run (default 40)")
-    p.add_argument("--patience", type=int, default=10, help="validations without improvement before stopping (default 10)")
-    p.add_argument("--val-fraction", type=float, default=None,
-                   help="share of the training names train() holds out (default: 10%%, at most 2,000 names)")
+    p.add_argument(
+        "--patience", type=int, default=10, help="validations without improvement before stopping (default 10)"
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=None,
+        help="share of the training names train() holds out (default: 10%%, at most 2,000 names)",
+    )
     p.add_argument("--size", action="append", default=[], help="KIND=PRESET, e.g. lstm=medium (repeatable)")
     p.add_argument("--lr", action="append", default=[], help="KIND=RATE, e.g. transformer=5e-4")
     p.add_argument("--batch-size", action="append", default=[], help="KIND=NAMES, e.g. transformer=32")
-    p.add_argument("--shape", action="append", default=[], help="KIND:FIELD=VALUE[;FIELD=VALUE], e.g. transformer:n_layer=4")
+    p.add_argument(
+        "--shape", action="append", default=[], help="KIND:FIELD=VALUE[;FIELD=VALUE], e.g. transformer:n_layer=4"
+    )
     p.add_argument("--samples", type=int, default=1000, help="names drawn per run for the sample statistics")
-    p.add_argument("--no-realism", dest="realism", action="store_false",
-                   help="skip the detectability column (it needs scikit-learn: pip install 'xiaming[eval]')")
-    p.add_argument("--reach", default="", help="comma-separated test losses in nats: report when each was first reached")
+    p.add_argument(
+        "--no-realism",
+        dest="realism",
+        action="store_false",
+        help="skip the detectability column (it needs scikit-learn: pip install 'xiaming[eval]')",
+    )
+    p.add_argument(
+        "--reach", default="", help="comma-separated test losses in nats: report when each was first reached"
+    )
     p.add_argument("--no-curve", dest="curve", action="store_false", help="do not score the test names during training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0,
-                   help="torch CPU threads (default: torch's choice); use 1 on a busy machine, where threads "
-                        "competing for cores can make each step many times slower")
-    p.add_argument("--init", action="append", default=[],
-                   help="also fine-tune this pretrained checkpoint (path or 'base') on each fold, as the model "
-                        "'finetuned' (repeatable: one row 'finetuned:STEM' per checkpoint)")
-    p.add_argument("--stage", choices=sorted(STAGES), default=None,
-                   help="fine-tune each --init first on every name of the stage's lists but the fold's test names "
-                        "(scripts/build_pretrained.py's STAGES; needs --corpus and --init); rows 'finetuned+STAGE'")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads (default: torch's choice); use 1 on a busy machine, where threads "
+        "competing for cores can make each step many times slower",
+    )
+    p.add_argument(
+        "--init",
+        action="append",
+        default=[],
+        help="also fine-tune this pretrained checkpoint (path or 'base') on each fold, as the model "
+        "'finetuned' (repeatable: one row 'finetuned:STEM' per checkpoint)",
+    )
+    p.add_argument(
+        "--stage",
+        choices=sorted(STAGES),
+        default=None,
+        help="fine-tune each --init first on every name of the stage's lists but the fold's test names "
+        "(scripts/build_pretrained.py's STAGES; needs --corpus and --init); rows 'finetuned+STAGE'",
+    )
     p.add_argument("--out", default=None, help="folder for results.json and the plot (default runs/compare-<data>)")
     args = p.parse_args(argv)
     if bool(args.corpus) == bool(args.train) or bool(args.train) != bool(args.test):
@@ -447,28 +557,41 @@ def load_splits(args) -> tuple[str, list[tuple[str, NameList, list[str]]]]:
         return label, [(f"fold{i + 1}", NameList(tr, names.source), te) for i, (tr, te) in enumerate(folds)]
     train_names = read_names(args.train, dedupe=False)  # repeats kept: name frequency is data too
     test_names = read_names(args.test, dedupe=False)
-    return f"{Path(args.train).name} -> {Path(args.test).name}", [("test", NameList(train_names, args.train), test_names)]
+    return f"{Path(args.train).name} -> {Path(args.test).name}", [
+        ("test", NameList(train_names, args.train), test_names)
+    ]
 
 
 def report(runs: list[Run], kinds: list[str], label: str, args, targets: list[float], out_dir: Path) -> None:
     """Print the table and the times to reach `targets`; write results.json and the plot."""
     spread = " (mean ± standard deviation over folds)" if args.corpus else ""
-    print(f"\n{label}, budget {args.budget:g} s per model per fold, held-out names scored with xiaming.generation.score{spread}")
+    print(
+        f"\n{label}, budget {args.budget:g} s per model per fold, held-out names scored with xiaming.generation.score{spread}"
+    )
     print(table(runs, kinds, with_nats=not args.corpus))
     if runs:
-        print(f"for reference, the real held-out names: {statistics.fmean(r.test_glued for r in runs):.1%} glued, "
-              f"{statistics.fmean(r.test_in_training for r in runs):.1%} also in the training list")
+        print(
+            f"for reference, the real held-out names: {statistics.fmean(r.test_glued for r in runs):.1%} glued, "
+            f"{statistics.fmean(r.test_in_training for r in runs):.1%} also in the training list"
+        )
     for target in targets:
         reached = []
         for kind in kinds:
             times = [first_time_below(r, target) for r in runs if r.kind == kind]
             done = [t for t in times if t is not None]
-            reached.append(f"{kind} {statistics.fmean(done):.0f} s" if len(done) == len(times) else
-                           f"{kind} not reached" + (f" in {len(times) - len(done)} of {len(times)} folds" if done else ""))
+            reached.append(
+                f"{kind} {statistics.fmean(done):.0f} s"
+                if len(done) == len(times)
+                else f"{kind} not reached" + (f" in {len(times) - len(done)} of {len(times)} folds" if done else "")
+            )
         print(f"first at or below {target} nats: " + ", ".join(reached))
-    (out_dir / "results.json").write_text(json.dumps(
-        {"data": label, "args": vars(args), "runs": [{**asdict(r), "test_bits": r.test_bits} for r in runs]},
-        indent=1, ensure_ascii=False))
+    (out_dir / "results.json").write_text(
+        json.dumps(
+            {"data": label, "args": vars(args), "runs": [{**asdict(r), "test_bits": r.test_bits} for r in runs]},
+            indent=1,
+            ensure_ascii=False,
+        )
+    )
     note = plot(runs, kinds, out_dir / "loss_vs_time.png", f"{label}, {args.budget:g} s per run", targets)
     print(f"results: {out_dir / 'results.json'}; {note}")
 
@@ -484,17 +607,26 @@ def main(argv=None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     setting_of = settings(args, kinds, sum(len(n) for n in splits[0][1].names))
     for init in args.init:
-        row = FINETUNED + (f"+{args.stage}" if args.stage else "") + ("" if len(args.init) == 1 else f":{Path(init).stem}")
+        row = (
+            FINETUNED
+            + (f"+{args.stage}" if args.stage else "")
+            + ("" if len(args.init) == 1 else f":{Path(init).stem}")
+        )
         kinds.append(row)
         setting_of[row] = Setting(init=init, stage=args.stage)
     if args.threads:
         torch.set_num_threads(args.threads)
     load, cores, threads = os.getloadavg()[0], os.cpu_count() or 1, torch.get_num_threads()
     busy = "; the machine is busy: timings are not comparable" + (" (try --threads 1)" if threads > 1 else "")
-    print(f"torch threads {threads}, {cores} cores, load average {load:.1f}" + (busy if load > cores / 2 else ""),
-          file=sys.stderr)
-    print(f"{label}: {len(kinds)} models x {len(splits)} fold(s) x {args.budget:g} s = about "
-          f"{len(kinds) * len(splits) * args.budget / 60:.0f} min of training (plus a probe per model)", file=sys.stderr)
+    print(
+        f"torch threads {threads}, {cores} cores, load average {load:.1f}" + (busy if load > cores / 2 else ""),
+        file=sys.stderr,
+    )
+    print(
+        f"{label}: {len(kinds)} models x {len(splits)} fold(s) x {args.budget:g} s = about "
+        f"{len(kinds) * len(splits) * args.budget / 60:.0f} min of training (plus a probe per model)",
+        file=sys.stderr,
+    )
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="xiaming-compare-") as tmp:
         workdir = Path(tmp)
@@ -503,8 +635,11 @@ def main(argv=None) -> int:
             for fold, data, test in splits:
                 run = run_one(kind, fold, data, test, setting_of[kind], plan, args, workdir)
                 runs.append(run)
-                print(f"{kind:<12} {fold}: {run.steps:,} steps (planned {plan[0]:,}) in {run.seconds:.0f} s, "
-                      f"{run.stopped}; test {run.test_nats:.4f} nats = {run.test_bits:.4f} bits/char", file=sys.stderr)
+                print(
+                    f"{kind:<12} {fold}: {run.steps:,} steps (planned {plan[0]:,}) in {run.seconds:.0f} s, "
+                    f"{run.stopped}; test {run.test_nats:.4f} nats = {run.test_bits:.4f} bits/char",
+                    file=sys.stderr,
+                )
     report(runs, kinds, label, args, targets, out_dir)
     return 0
 

@@ -83,8 +83,9 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models.split(","):
         namer = Namer.load(model)
-        held = personal_names(model, [h for h in (namer.train.get("panel_holdout") or {}).get("names", [])
-                                      if not h.startswith("<")])
+        held = personal_names(
+            model, [h for h in (namer.train.get("panel_holdout") or {}).get("names", []) if not h.startswith("<")]
+        )
         listed = word_share(personal_names(model, list(namer.names)), words)
         for strength in [float(s) for s in args.strengths.split(",")]:
             steering = namer.steering(critic_strength=strength)
@@ -98,9 +99,11 @@ def main() -> int:
                 times.append((time.perf_counter() - t) * 1000)
             real = held[: len(names)]
             k = min(len(real), len(names))
-            print(f"| {model} | {strength:g} | {word_share(names, words):.1%} ({listed:.1%} / {word_share(held, words):.1%}) "
-                  f"| {statistics.mean(namer.rate(names)):.2f} | {repeats:.1%} | {entropy(names[:k]):.2f} ({entropy(real[:k]):.2f}) "
-                  f"| {length_tv(names, held):.3f} | {statistics.median(times):.0f} |")
+            print(
+                f"| {model} | {strength:g} | {word_share(names, words):.1%} ({listed:.1%} / {word_share(held, words):.1%}) "
+                f"| {statistics.mean(namer.rate(names)):.2f} | {repeats:.1%} | {entropy(names[:k]):.2f} ({entropy(real[:k]):.2f}) "
+                f"| {length_tv(names, held):.3f} | {statistics.median(times):.0f} |"
+            )
     return 0
 
 

@@ -21,8 +21,11 @@ ORDER = ("real", "llm", "critic-v6", "critic-v6a", "critic-v5", "critic-v4", "cr
 
 
 def read_key(path: Path) -> dict[int, tuple[str, str]]:
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
-            if line and not line.startswith("#") and not line.startswith("number")]
+    rows = [
+        line.split("\t")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#") and not line.startswith("number")
+    ]
     return {int(n): (g, name) for n, g, name in rows}
 
 
@@ -56,8 +59,11 @@ def main() -> int:
                     cells.append(f"{statistics.fmean(r):.2f} ({sum(x <= 2 for x in r) / len(r):.0%})" if r else "")
                 reviewer = answers_file.stem.rsplit("-", 1)[1]
                 print(f"| {folder.name} | {author} | {reviewer} | " + " | ".join(cells) + " |")
-                low += [(folder.name, author, reviewer, key[n][1], rating, why) for n, (rating, why) in answers.items()
-                        if key.get(n, ("", ""))[0] in ("critic-v5",) and rating <= 2]
+                low += [
+                    (folder.name, author, reviewer, key[n][1], rating, why)
+                    for n, (rating, why) in answers.items()
+                    if key.get(n, ("", ""))[0] in ("critic-v5",) and rating <= 2
+                ]
     print("\ncells: mean rating (share rated 1-2); 40 names a group")
     if args.reasons:
         for row in low:

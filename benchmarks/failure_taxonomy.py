@@ -50,68 +50,116 @@ HAN = re.compile(r"[\u3400-\u9fff]+")
 # `None`: filed only by the rules in `classify` (the generic words below) or by hand.
 FAILURES: list[tuple[str, str, str | None]] = [
     ("awkward_pair", "awkward given name: characters that do not belong together", None),
-    ("odd_char", "odd or unnamelike character",
-     (r"odd character|rare char|variant char|name char|unfit|unsuitable|negative|odd in (a|the)? ?(female |given )?name"
-      r"|bad name|字(作名|作法名)?(怪|生硬|不合|不妥|罕僻|少见|不像)"
-      r"|作名(怪|太|不)|作法名|罕僻")),
-    ("word", "common word, term or place name as a given name",
-     (r"common (word|noun)|\bis a word|= a word|a word \(|word \+|\bword$|modern word|\bword-like|reads as .*word"
-      r"|reads? like a phrase|^phrase|place|geographic|province|weather word|material|(?<!address )\bterm\b|technical"
-      r"|smallpox|starfish|tomorrow|常用词|词语|术语|地名|成语|描述词|是词|像词")),
-    ("title", "title, epithet, nickname or religious name instead of a personal name",
-     (r"title|epithet|nickname|sobriquet|address term|servant|maid|\bnun\b|monk|taoist|daoist|religious|hermit"
-      r"|lama|generation|diminutive|numeral|numbered|number name|\bmr\b|boss|generic (elder|阿|taoist|title)"
-      r"|comic name|称号|称呼|称谓|绰号|别号|道号|法号|法名|尊称|泛称|封号|字辈|排行")),
-    ("glued", "fragment or glued names (a surname, title or number stuck on)",
-     (r"glue|粘|fragment|片段|残缺|incomplete|\balone\b|surnames|两姓|surname.*(inside|\bin\b|at end|as given|glued)"
-      r"|ends in surname|\bis a surname|(?<!not )\ba surname$|surname-like glued|surname\+surname|surname repeated|\+")),
+    (
+        "odd_char",
+        "odd or unnamelike character",
+        (
+            r"odd character|rare char|variant char|name char|unfit|unsuitable|negative|odd in (a|the)? ?(female |given )?name"
+            r"|bad name|字(作名|作法名)?(怪|生硬|不合|不妥|罕僻|少见|不像)"
+            r"|作名(怪|太|不)|作法名|罕僻"
+        ),
+    ),
+    (
+        "word",
+        "common word, term or place name as a given name",
+        (
+            r"common (word|noun)|\bis a word|= a word|a word \(|word \+|\bword$|modern word|\bword-like|reads as .*word"
+            r"|reads? like a phrase|^phrase|place|geographic|province|weather word|material|(?<!address )\bterm\b|technical"
+            r"|smallpox|starfish|tomorrow|常用词|词语|术语|地名|成语|描述词|是词|像词"
+        ),
+    ),
+    (
+        "title",
+        "title, epithet, nickname or religious name instead of a personal name",
+        (
+            r"title|epithet|nickname|sobriquet|address term|servant|maid|\bnun\b|monk|taoist|daoist|religious|hermit"
+            r"|lama|generation|diminutive|numeral|numbered|number name|\bmr\b|boss|generic (elder|阿|taoist|title)"
+            r"|comic name|称号|称呼|称谓|绰号|别号|道号|法号|法名|尊称|泛称|封号|字辈|排行"
+        ),
+    ),
+    (
+        "glued",
+        "fragment or glued names (a surname, title or number stuck on)",
+        (
+            r"glue|粘|fragment|片段|残缺|incomplete|\balone\b|surnames|两姓|surname.*(inside|\bin\b|at end|as given|glued)"
+            r"|ends in surname|\bis a surname|(?<!not )\ba surname$|surname-like glued|surname\+surname|surname repeated|\+"
+        ),
+    ),
     ("gibberish", "gibberish: no reading at all", r"gibberish|garbled|乱"),
-    ("foreign", "transliteration-like or foreign-sounding string",
-     r"foreign|transliteration|译名|japanese|western|marco|\bmatt\b"),
-    ("surname", "bad, rare or missing surname",
-     (r"not (a )?surname|非姓|odd surname|surname (odd|unusual|rare)|(rare|unusual) surname|姓(罕见|少见)"
-      r"|no surname|不是姓|手非姓")),
-    ("redup", "odd reduplication or repetition",
-     r"doubl|reduplicat|repetit|叠"),
+    (
+        "foreign",
+        "transliteration-like or foreign-sounding string",
+        r"foreign|transliteration|译名|japanese|western|marco|\bmatt\b",
+    ),
+    (
+        "surname",
+        "bad, rare or missing surname",
+        (
+            r"not (a )?surname|非姓|odd surname|surname (odd|unusual|rare)|(rare|unusual) surname|姓(罕见|少见)"
+            r"|no surname|不是姓|手非姓"
+        ),
+    ),
+    ("redup", "odd reduplication or repetition", r"doubl|reduplicat|repetit|叠"),
     ("long", "too long", r"too long|过长|太长"),
-    ("plain", "plain, bland, thin",
-     r"plain|bland|\bthin\b|\bweak\b|flat|terse|blunt|generic|ordinary|\bbare\b|平淡|单名平|偏弱|弱|直白|泛|俗，|俗$"),
+    (
+        "plain",
+        "plain, bland, thin",
+        r"plain|bland|\bthin\b|\bweak\b|flat|terse|blunt|generic|ordinary|\bbare\b|平淡|单名平|偏弱|弱|直白|泛|俗，|俗$",
+    ),
     ("modern", "modern feel", r"modern|现代|口语"),
-    ("other", "other (a famous person's name, an era name ...)",
-     r"historical|poet's name|era-name|crude but"),
+    ("other", "other (a famous person's name, an era name ...)", r"historical|poet's name|era-name|crude but"),
 ]
 LABEL = {key: label for key, label, _ in FAILURES}
 ORDER = [key for key, _, _ in FAILURES] + ["no_fault"]
-LABEL["no_fault"] = "no fault named (\"okay\", \"passable\", 尚可)"
+LABEL["no_fault"] = 'no fault named ("okay", "passable", 尚可)'
 PATTERN = {key: re.compile(p) for key, _, p in FAILURES if p}
 
 # Words that say only that something is wrong, not what: filed by what they point at (see classify).
 GENERIC = re.compile(
     r"odd|awkward|stiff|meaningless|nonsense|unusual|clumsy|clunky|strained|mismatch|unclear|not a name|not name-like"
     r"|not a given name|as given"
-    r"|not a person|combo|\bmix\b|word order|怪|不通|生硬|别扭|不成|无意义|勉强|搭配|拼凑|不合|不妥|不像|非人名|语义|差")
+    r"|not a person|combo|\bmix\b|word order|怪|不通|生硬|别扭|不成|无意义|勉强|搭配|拼凑|不合|不妥|不像|非人名|语义|差"
+)
 NO_FAULT = re.compile(r"okay|\bok\b|passable|possible|plausible|acceptable|\bfine\b|usable|尚可")
 
 # What the reasons for ratings 4-5 praised (a reason may praise two things).
 PRAISE: list[tuple[str, str, str]] = [
-    ("classical", "classical, elegant, literary, scholarly",
-     r"classic|elegant|literary|refined|scholar|古雅|雅|古意|文人|史书|书卷"),
-    ("wuxia", "wuxia or jianghu flavour, the author's style",
-     r"wuxia|jianghu|flavou?r|gu long|jin yong|evocative|江湖|豪侠|侠|金庸|古龙|武侠|味"),
-    ("martial", "martial, rough, strong (fits a fighter or villain)",
-     r"rough|tough|villain|sturdy|strong|heroic|有力|粗豪|武人|豪|硬朗|霸气"),
+    (
+        "classical",
+        "classical, elegant, literary, scholarly",
+        r"classic|elegant|literary|refined|scholar|古雅|雅|古意|文人|史书|书卷",
+    ),
+    (
+        "wuxia",
+        "wuxia or jianghu flavour, the author's style",
+        r"wuxia|jianghu|flavou?r|gu long|jin yong|evocative|江湖|豪侠|侠|金庸|古龙|武侠|味",
+    ),
+    (
+        "martial",
+        "martial, rough, strong (fits a fighter or villain)",
+        r"rough|tough|villain|sturdy|strong|heroic|有力|粗豪|武人|豪|硬朗|霸气",
+    ),
     ("female", "a natural woman's name", r"female|girl|heroine|woman|女名|女子|少女|姑娘"),
-    ("religious", "a monk's, nun's or Taoist's name (with its generation character)",
-     r"monk|nun|taoist|daoist|buddhist|shaolin|generation|religious|lama|法名|字辈|道人|僧|尼|道号|少林|辈"),
-    ("nickname", "a nickname, rank or servant's name",
-     r"nickname|numeral|number|servant|maid|title|rank|排行|绰号|称呼|丫鬟|仆"),
-    ("surname", "a compound or family surname used well",
-     r"compound surname|surname, fine|surname fine|段氏|宗室|复姓"),
+    (
+        "religious",
+        "a monk's, nun's or Taoist's name (with its generation character)",
+        r"monk|nun|taoist|daoist|buddhist|shaolin|generation|religious|lama|法名|字辈|道人|僧|尼|道号|少林|辈",
+    ),
+    (
+        "nickname",
+        "a nickname, rank or servant's name",
+        r"nickname|numeral|number|servant|maid|title|rank|排行|绰号|称呼|丫鬟|仆",
+    ),
+    (
+        "surname",
+        "a compound or family surname used well",
+        r"compound surname|surname, fine|surname fine|段氏|宗室|复姓",
+    ),
     ("simple", "simple, terse, plain but fine", r"simple|terse|short|plain|ordinary|简洁|简朴|简单|朴实|普通|单名"),
 ]
 PRAISE_PATTERN = {key: re.compile(p) for key, _, p in PRAISE}
 PRAISE_LABEL = {key: label for key, label, _ in PRAISE}
-PRAISE_LABEL["plausible"] = "only \"plausible\", \"natural\" (自然可信)"
+PRAISE_LABEL["plausible"] = 'only "plausible", "natural" (自然可信)'
 PRAISE_ORDER = [key for key, _, _ in PRAISE] + ["plausible"]
 
 
@@ -181,7 +229,9 @@ def load(ratings: Path) -> list[dict]:
             if not names_file.exists():
                 continue
             names = names_file.read_text(encoding="utf-8").split()
-            listed = re.findall(r"^(\d+)\. (\S+)$", (round_dir / f"{author}-rate.txt").read_text(encoding="utf-8"), re.MULTILINE)
+            listed = re.findall(
+                r"^(\d+)\. (\S+)$", (round_dir / f"{author}-rate.txt").read_text(encoding="utf-8"), re.MULTILINE
+            )
             if [n for _, n in listed] != names or [int(i) for i, _ in listed] != list(range(1, len(names) + 1)):
                 raise SystemExit(f"{round_dir}/{author}-rate.txt does not list {names_file.name} in order")
             for reviewer in REVIEWERS:
@@ -195,9 +245,17 @@ def load(ratings: Path) -> list[dict]:
                     if not 1 <= number <= len(names) or number in seen:
                         raise SystemExit(f"{path}:{line_no}: number {number} out of range or repeated")
                     seen.add(number)
-                    rows.append({"round": round_dir.name, "author": author, "reviewer": reviewer,
-                                 "number": number, "name": names[number - 1], "rating": int(parts[1]),
-                                 "reason": parts[2].strip()})
+                    rows.append(
+                        {
+                            "round": round_dir.name,
+                            "author": author,
+                            "reviewer": reviewer,
+                            "number": number,
+                            "name": names[number - 1],
+                            "rating": int(parts[1]),
+                            "reason": parts[2].strip(),
+                        }
+                    )
                 if len(seen) != len(names):
                     raise SystemExit(f"{path}: rates {len(seen)} of {len(names)} names")
     if not rows:
@@ -235,7 +293,10 @@ def pearson(x: list[float], y: list[float]) -> float:
 
 
 def md_table(header: list[str], body: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
     return "\n".join(lines)
 
@@ -251,9 +312,21 @@ def ratings_table(rows: list[dict]) -> str:
             vals = groups[key] if key in groups else [v for k in keys for v in groups[k]]
             n = len(vals)
             dist = [sum(v == s for v in vals) for s in range(1, 6)]
-            body.append([author, key[1], key[2], n, f"{sum(vals) / n:.2f}", *dist,
-                         f"{100 * (dist[0] + dist[1]) / n:.0f}%", f"{100 * (dist[3] + dist[4]) / n:.0f}%"])
-    return md_table(["author", "round", "reviewer", "names", "mean", "1", "2", "3", "4", "5", "rated 1-2", "rated 4-5"], body)
+            body.append(
+                [
+                    author,
+                    key[1],
+                    key[2],
+                    n,
+                    f"{sum(vals) / n:.2f}",
+                    *dist,
+                    f"{100 * (dist[0] + dist[1]) / n:.0f}%",
+                    f"{100 * (dist[3] + dist[4]) / n:.0f}%",
+                ]
+            )
+    return md_table(
+        ["author", "round", "reviewer", "names", "mean", "1", "2", "3", "4", "5", "rated 1-2", "rated 4-5"], body
+    )
 
 
 def agreement_table(rows: list[dict], classes: dict) -> str:
@@ -275,14 +348,37 @@ def agreement_table(rows: list[dict], classes: dict) -> str:
             both_low = sum(x and y for x, y in zip(low_a, low_b))
             either_low = sum(x or y for x, y in zip(low_a, low_b))
             both_fail = [p for p in pairs if p["r1"]["rating"] <= 3 and p["r2"]["rating"] <= 3]
-            faults = [(set(classes[_key(p["r1"])]) - {"no_fault"}, set(classes[_key(p["r2"])]) - {"no_fault"}) for p in both_fail]
+            faults = [
+                (set(classes[_key(p["r1"])]) - {"no_fault"}, set(classes[_key(p["r2"])]) - {"no_fault"})
+                for p in both_fail
+            ]
             faults = [(x, y) for x, y in faults if x and y]
             shared = sum(bool(x & y) for x, y in faults) / len(faults) if faults else float("nan")
-            body.append([author, rnd, n, f"{pearson(a, b):.2f}", f"{100 * exact:.0f}%", f"{100 * within:.0f}%",
-                         f"{100 * both_low / either_low:.0f}%" if either_low else "-",
-                         f"{100 * shared:.0f}% of {len(faults)}"])
-    return md_table(["author", "round", "names", "Pearson r", "same rating", "within one point",
-                     "rated 1-2 by both, of those by either", "same fault class named (both rated it 1-3)"], body)
+            body.append(
+                [
+                    author,
+                    rnd,
+                    n,
+                    f"{pearson(a, b):.2f}",
+                    f"{100 * exact:.0f}%",
+                    f"{100 * within:.0f}%",
+                    f"{100 * both_low / either_low:.0f}%" if either_low else "-",
+                    f"{100 * shared:.0f}% of {len(faults)}",
+                ]
+            )
+    return md_table(
+        [
+            "author",
+            "round",
+            "names",
+            "Pearson r",
+            "same rating",
+            "within one point",
+            "rated 1-2 by both, of those by either",
+            "same fault class named (both rated it 1-3)",
+        ],
+        body,
+    )
 
 
 def _key(row: dict) -> tuple:
@@ -313,8 +409,11 @@ def class_table(rows: list[dict], classes: dict) -> str:
         row = [c] + [counts[(c, a, i)] for a, i in cols]
         row += [counts[(c, "band", "12")], counts[(c, "band", "3")], counts[(c, "all", "all")]]
         body.append(row)
-    body.append(["reasons (ratings 1-3)"] + [totals[(a, i)] for a, i in cols]
-                + [totals[("band", "12")], totals[("band", "3")], totals[("all", "all")]])
+    body.append(
+        ["reasons (ratings 1-3)"]
+        + [totals[(a, i)] for a, i in cols]
+        + [totals[("band", "12")], totals[("band", "3")], totals[("all", "all")]]
+    )
     return md_table(header, body)
 
 
@@ -335,9 +434,19 @@ def share_table(rows: list[dict], classes: dict) -> str:
         lengths = collections.Counter(min(len(n), 4) for n in distinct.values())
         row += [len(distinct), " / ".join(str(lengths[k]) for k in (2, 3, 4))]
         body.append(row)
-    return md_table(["class", "JY: of reasons for 1-2", "JY: of reasons for 1-3",
-                     "GL: of reasons for 1-2", "GL: of reasons for 1-3", "mean rating of those reasons",
-                     "names", "of 2 / 3 / 4+ characters"], body)
+    return md_table(
+        [
+            "class",
+            "JY: of reasons for 1-2",
+            "JY: of reasons for 1-3",
+            "GL: of reasons for 1-2",
+            "GL: of reasons for 1-3",
+            "mean rating of those reasons",
+            "names",
+            "of 2 / 3 / 4+ characters",
+        ],
+        body,
+    )
 
 
 def examples(rows: list[dict], classes: dict, per_class: int = 5) -> str:
@@ -367,8 +476,10 @@ def examples(rows: list[dict], classes: dict, per_class: int = 5) -> str:
         if not picked:
             lines.append(f"- **{c}**: none")
             continue
-        shown = "; ".join(f"{r['name']} ({'JY' if r['author'] == 'jinyong' else 'GL'}, {r['rating']}: {r['reason']})"
-                          for *_, r in picked)
+        shown = "; ".join(
+            f"{r['name']} ({'JY' if r['author'] == 'jinyong' else 'GL'}, {r['rating']}: {r['reason']})"
+            for *_, r in picked
+        )
         lines.append(f"- **{c}**: {shown}")
     return "\n".join(lines)
 
@@ -419,22 +530,62 @@ def features_table(rows: list[dict], classes: dict) -> str:
             continue
         x = name_features(lex, names)
         x2 = name_features(lex, two) if two else np.zeros((0, len(INDEX)))
+
         def share(col, m=x2):
             return f"{100 * m[:, INDEX[col]].mean():.0f}%" if len(m) else "-"
-        any_pair = ((x2[:, INDEX["given_attested"]] > 0) | (x2[:, INDEX["word"]] > 0) | (x2[:, INDEX["verse_seen"]] > 0)) if len(x2) else []
+
+        any_pair = (
+            ((x2[:, INDEX["given_attested"]] > 0) | (x2[:, INDEX["word"]] > 0) | (x2[:, INDEX["verse_seen"]] > 0))
+            if len(x2)
+            else []
+        )
         short = [n for n in names if len(n) == 2]
-        whole_word = (lex.pair_table("word_keys", np.array([index.get(n[0], -1) for n in short]),
-                                     np.array([index.get(n[1], -1) for n in short])) > 0) if short else np.zeros(0)
+        whole_word = (
+            (
+                lex.pair_table(
+                    "word_keys",
+                    np.array([index.get(n[0], -1) for n in short]),
+                    np.array([index.get(n[1], -1) for n in short]),
+                )
+                > 0
+            )
+            if short
+            else np.zeros(0)
+        )
         surname_inside = np.mean([any(ch in top_surnames for ch in split_name(lex, n)[1]) for n in names])
-        body.append([c, len(names), len(two), share("given_attested"), f"{100 * (x2[:, INDEX['word']] > 0).mean():.0f}%" if len(x2) else "-",
-                     share("verse_seen"), f"{100 * np.mean(any_pair):.0f}%" if len(x2) else "-",
-                     f"{x[:, INDEX['weakest']].mean():.2f}", f"{100 * x[:, INDEX['rare_surname']].mean():.0f}%",
-                     f"{100 * (x[:, INDEX['len4']] + x[:, INDEX['len5+']]).mean():.0f}%",
-                     f"{int(whole_word.sum())} of {len(short)}", f"{100 * surname_inside:.0f}%"])
-    return md_table(["class", "names", "with a 2-char given name", "of those: given name attested", "a dictionary word",
-                     "a verse bigram", "any of the three", "weakest given char (mean log count)", "rare surname",
-                     "4+ characters", "2-char names that are a dictionary word whole", "a top-100 surname inside the given name"],
-                    body)
+        body.append(
+            [
+                c,
+                len(names),
+                len(two),
+                share("given_attested"),
+                f"{100 * (x2[:, INDEX['word']] > 0).mean():.0f}%" if len(x2) else "-",
+                share("verse_seen"),
+                f"{100 * np.mean(any_pair):.0f}%" if len(x2) else "-",
+                f"{x[:, INDEX['weakest']].mean():.2f}",
+                f"{100 * x[:, INDEX['rare_surname']].mean():.0f}%",
+                f"{100 * (x[:, INDEX['len4']] + x[:, INDEX['len5+']]).mean():.0f}%",
+                f"{int(whole_word.sum())} of {len(short)}",
+                f"{100 * surname_inside:.0f}%",
+            ]
+        )
+    return md_table(
+        [
+            "class",
+            "names",
+            "with a 2-char given name",
+            "of those: given name attested",
+            "a dictionary word",
+            "a verse bigram",
+            "any of the three",
+            "weakest given char (mean log count)",
+            "rare surname",
+            "4+ characters",
+            "2-char names that are a dictionary word whole",
+            "a top-100 surname inside the given name",
+        ],
+        body,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -463,22 +614,44 @@ def main(argv: list[str] | None = None) -> int:
         w.writerow(["round", "author", "reviewer", "number", "name", "rating", "reason", "classes", "by"])
         for r in rows:
             by = "hand" if _key(r) in overrides else "map"
-            w.writerow([r["round"], r["author"], r["reviewer"], r["number"], r["name"], r["rating"], r["reason"],
-                        ",".join(classes[_key(r)]) if r["rating"] <= 3 else ",".join(praise(r["reason"])), by])
+            w.writerow(
+                [
+                    r["round"],
+                    r["author"],
+                    r["reviewer"],
+                    r["number"],
+                    r["name"],
+                    r["rating"],
+                    r["reason"],
+                    ",".join(classes[_key(r)]) if r["rating"] <= 3 else ",".join(praise(r["reason"])),
+                    by,
+                ]
+            )
         return 0
     if args.show:
         if args.show not in ORDER:
             raise SystemExit(f"unknown class {args.show!r}; one of {', '.join(ORDER)}")
         for r in rows:
             if r["rating"] <= 3 and args.show in classes[_key(r)]:
-                print(r["round"], r["author"], r["reviewer"], r["number"], r["name"], r["rating"], r["reason"],
-                      ",".join(classes[_key(r)]), sep="\t")
+                print(
+                    r["round"],
+                    r["author"],
+                    r["reviewer"],
+                    r["number"],
+                    r["name"],
+                    r["rating"],
+                    r["reason"],
+                    ",".join(classes[_key(r)]),
+                    sep="\t",
+                )
         return 0
 
     n_names = len({(r["round"], r["author"], r["number"]) for r in rows})
     low = [r for r in rows if r["rating"] <= 3]
-    print(f"# {len(rows)} ratings of {n_names} names ({args.ratings}); "
-          f"{len(overrides)} of {len(low)} reasons for 1-3 classed by hand ({args.overrides.name})\n")
+    print(
+        f"# {len(rows)} ratings of {n_names} names ({args.ratings}); "
+        f"{len(overrides)} of {len(low)} reasons for 1-3 classed by hand ({args.overrides.name})\n"
+    )
     print("## Ratings per author and reviewer\n")
     print(ratings_table(rows), "\n")
     print("## Agreement between the two reviewers of each list\n")
@@ -489,7 +662,9 @@ def main(argv: list[str] | None = None) -> int:
     print(share_table(rows, classes), "\n")
     for key in ORDER:
         print(f"- {key}: {LABEL[key]}")
-    print("\n## Examples (names both reviewers filed there and only there first, lowest rated first; one reviewer's reason shown)\n")
+    print(
+        "\n## Examples (names both reviewers filed there and only there first, lowest rated first; one reviewer's reason shown)\n"
+    )
     print(examples(rows, classes, args.examples), "\n")
     print("## What the reasons for ratings 4-5 praised\n")
     print(praise_table(rows), "\n")

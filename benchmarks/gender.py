@@ -44,7 +44,9 @@ CLEAR = 0.5
 
 def steering_table(models: list[str], n: int, seeds: list[int]) -> None:
     judge = load_critic(critic_path(shipped_path("jinyong")))
-    print(f"{'model':<8} {'--gender':<8} {'female':>7} {'male':>6} {'clearly':>8} {'passable':>8} {'chars':>6} {'s/run':>6}")
+    print(
+        f"{'model':<8} {'--gender':<8} {'female':>7} {'male':>6} {'clearly':>8} {'passable':>8} {'chars':>6} {'s/run':>6}"
+    )
     for model in models:
         namer = Namer.load(model)
         for gender in (None, "female", "male"):
@@ -61,11 +63,15 @@ def steering_table(models: list[str], n: int, seeds: list[int]) -> None:
                 clear += (asked >= CLEAR).mean() / len(seeds)
                 ratings.append(float(judge.rate(result.names).mean()))
                 chars.append(len({c.char for name in result.names for c in lean_of(name).chars}))
-            print(f"{model:<8} {gender or '-':<8} {female:>7.1%} {male:>6.1%} {clear:>8.1%} "
-                  f"{np.mean(ratings):>8.2f} {np.mean(chars):>6.0f} {np.mean(seconds):>6.1f}")
-    print(f"(share of {n} names x {len(seeds)} seeds; clearly: |lean| >= {CLEAR} the asked way, or either way "
-          "with no gender asked; passable: jinyong's critic's mean P(not rated 1-2); chars: distinct given-name "
-          "characters)")
+            print(
+                f"{model:<8} {gender or '-':<8} {female:>7.1%} {male:>6.1%} {clear:>8.1%} "
+                f"{np.mean(ratings):>8.2f} {np.mean(chars):>6.0f} {np.mean(seconds):>6.1f}"
+            )
+    print(
+        f"(share of {n} names x {len(seeds)} seeds; clearly: |lean| >= {CLEAR} the asked way, or either way "
+        "with no gender asked; passable: jinyong's critic's mean P(not rated 1-2); chars: distinct given-name "
+        "characters)"
+    )
 
 
 def agreement() -> None:
@@ -90,7 +96,9 @@ def agreement() -> None:
     for name in dict.fromkeys(row["list"] for row in rows):
         names = corpora.load(name)
         leans = np.array([lean_of(n).lean for n in names])
-        print(f"{name} list, all {len(names)} entries: {(leans > 0).mean():.0%} lean female, {(leans < 0).mean():.0%} male")
+        print(
+            f"{name} list, all {len(names)} entries: {(leans > 0).mean():.0%} lean female, {(leans < 0).mean():.0%} male"
+        )
 
 
 def main() -> None:

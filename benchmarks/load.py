@@ -39,8 +39,28 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-SCORE_NAMES = ["令狐冲", "郭靖", "黄蓉", "张无忌", "韦小宝", "乔峰", "段誉", "虚竹", "杨过", "小龙女", "欧阳锋",
-               "洪七公", "东方不败", "任盈盈", "岳不群", "周伯通", "王重阳", "李莫愁", "程英", "陆无双"]
+SCORE_NAMES = [
+    "令狐冲",
+    "郭靖",
+    "黄蓉",
+    "张无忌",
+    "韦小宝",
+    "乔峰",
+    "段誉",
+    "虚竹",
+    "杨过",
+    "小龙女",
+    "欧阳锋",
+    "洪七公",
+    "东方不败",
+    "任盈盈",
+    "岳不群",
+    "周伯通",
+    "王重阳",
+    "李莫愁",
+    "程英",
+    "陆无双",
+]
 
 
 @dataclass
@@ -124,8 +144,11 @@ def load_average() -> str:
 def start_server(port: int, workers: int | None) -> subprocess.Popen:
     """`xiaming serve` on 127.0.0.1:port (with `--workers` unless None), once it answers /api/models."""
     command = [sys.executable, "-m", "xiaming", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command + ([] if workers is None else ["--workers", str(workers)]),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        command + ([] if workers is None else ["--workers", str(workers)]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -141,7 +164,9 @@ def start_server(port: int, workers: int | None) -> subprocess.Popen:
     raise SystemExit("the server did not answer within 120 s")
 
 
-def client(port: int, stop_at: float, tally: Tally, share_generate: float, n: int, max_requests: int, seed: int) -> None:
+def client(
+    port: int, stop_at: float, tally: Tally, share_generate: float, n: int, max_requests: int, seed: int
+) -> None:
     """Send requests back to back until `stop_at` or the shared request cap."""
     rng = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -162,7 +187,9 @@ def client(port: int, stop_at: float, tally: Tally, share_generate: float, n: in
             payload = response.read()
             elapsed = time.perf_counter() - start
             ok = response.status == 200 and (kind != "generate" or json.loads(payload)["found"] == n)
-            timing = dict(p.strip().split(";dur=") for p in (response.getheader("Server-Timing") or "").split(",") if ";dur=" in p)
+            timing = dict(
+                p.strip().split(";dur=") for p in (response.getheader("Server-Timing") or "").split(",") if ";dur=" in p
+            )
             error = None if ok else f"{kind}: HTTP {response.status} {payload[:120]!r}"
         except (OSError, http.client.HTTPException, ValueError) as exc:
             elapsed, error, timing = time.perf_counter() - start, f"{kind}: {type(exc).__name__} {exc}", {}
@@ -196,8 +223,12 @@ def main() -> int:
     parser.add_argument("--generate", type=float, default=0.5, help="share of generate requests (default 0.5)")
     parser.add_argument("-n", type=int, default=20, help="names per generate request (default 20)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests in all")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="the server's --workers (default: its own default, one worker process per core)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="the server's --workers (default: its own default, one worker process per core)",
+    )
     args = parser.parse_args()
     if not (1 <= args.clients <= 500 and 0 < args.duration <= 3600 and 0 <= args.generate <= 1):
         parser.error("--clients 1-500, --duration up to 3600 s, --generate in [0, 1]")
@@ -207,8 +238,10 @@ def main() -> int:
     try:
         warm = Tally()
         stop = time.monotonic() + args.warmup
-        threads = [threading.Thread(target=client, args=(port, stop, warm, args.generate, args.n, args.max_requests, i))
-                   for i in range(args.clients)]
+        threads = [
+            threading.Thread(target=client, args=(port, stop, warm, args.generate, args.n, args.max_requests, i))
+            for i in range(args.clients)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -220,8 +253,12 @@ def main() -> int:
         cpu_start, loads, own_start = cpu_seconds(server.pid), [load_average()], time.process_time()
         tally = Tally()
         stop = time.monotonic() + args.duration
-        threads = [threading.Thread(target=client, args=(port, stop, tally, args.generate, args.n, args.max_requests,
-                                                         1000 + i)) for i in range(args.clients)]
+        threads = [
+            threading.Thread(
+                target=client, args=(port, stop, tally, args.generate, args.n, args.max_requests, 1000 + i)
+            )
+            for i in range(args.clients)
+        ]
         began = time.monotonic()
         for t in threads:
             t.start()
@@ -245,26 +282,47 @@ def main() -> int:
             server.kill()
 
     done = sum(len(v) for v in tally.latencies.values())
-    print(f"one client alone for {args.baseline:g} s (service time, no queueing): " + "  ".join(
-        f"{kind} p50 {quantile(v, 0.5):.1f} ms p95 {quantile(v, 0.95):.1f} ms" for kind, v in alone.latencies.items())
-        + (f"  errors {len(alone.errors)}" if alone.errors else ""))
-    print(f"load: {args.clients} clients for {args.duration:g} s (closed loop), {args.generate:.0%} generate (n={args.n}), "
-          f"the rest score; {os.cpu_count()} CPU cores")
-    print(f"requests {done + len(tally.errors)}  ok {done}  errors {len(tally.errors)}  {done / elapsed:.1f} requests/s")
-    print(f"server CPU {cpu / elapsed:.2f} cores on average, {1000 * cpu / max(1, done + len(tally.errors)):.2f} ms per "
-          f"request; the clients (this process) {own / elapsed:.2f} cores; machine load average (1 min) "
-          f"{', '.join(loads)} at the start, every 20 s and at the end")
+    print(
+        f"one client alone for {args.baseline:g} s (service time, no queueing): "
+        + "  ".join(
+            f"{kind} p50 {quantile(v, 0.5):.1f} ms p95 {quantile(v, 0.95):.1f} ms"
+            for kind, v in alone.latencies.items()
+        )
+        + (f"  errors {len(alone.errors)}" if alone.errors else "")
+    )
+    print(
+        f"load: {args.clients} clients for {args.duration:g} s (closed loop), {args.generate:.0%} generate (n={args.n}), "
+        f"the rest score; {os.cpu_count()} CPU cores"
+    )
+    print(
+        f"requests {done + len(tally.errors)}  ok {done}  errors {len(tally.errors)}  {done / elapsed:.1f} requests/s"
+    )
+    print(
+        f"server CPU {cpu / elapsed:.2f} cores on average, {1000 * cpu / max(1, done + len(tally.errors)):.2f} ms per "
+        f"request; the clients (this process) {own / elapsed:.2f} cores; machine load average (1 min) "
+        f"{', '.join(loads)} at the start, every 20 s and at the end"
+    )
     every = tally.latencies["generate"] + tally.latencies["score"]
-    for kind, values in (("generate", tally.latencies["generate"]), ("score", tally.latencies["score"]), ("all", every)):
-        print(f"{kind:<9} {len(values):>6} ok  p50 {quantile(values, 0.5):7.1f} ms  p95 {quantile(values, 0.95):7.1f} ms  "
-              f"p99 {quantile(values, 0.99):7.1f} ms")
+    for kind, values in (
+        ("generate", tally.latencies["generate"]),
+        ("score", tally.latencies["score"]),
+        ("all", every),
+    ):
+        print(
+            f"{kind:<9} {len(values):>6} ok  p50 {quantile(values, 0.5):7.1f} ms  p95 {quantile(values, 0.95):7.1f} ms  "
+            f"p99 {quantile(values, 0.99):7.1f} ms"
+        )
     for kind in ("generate", "score"):
-        print(f"{kind:<9} in the server: waiting for a thread p50 {quantile(tally.queue[kind], 0.5):7.1f} ms  "
-              f"p95 {quantile(tally.queue[kind], 0.95):7.1f} ms; library work p50 {quantile(tally.work[kind], 0.5):6.1f} ms  "
-              f"p95 {quantile(tally.work[kind], 0.95):6.1f} ms")
-    print(f"server memory (PSS of its {processes} process{'es' if processes > 1 else ''}) {mem_start:.1f} MiB after "
-          f"warm-up, {mem_end:.1f} MiB at the end, peak {max(peak):.1f} MiB; RSS of each "
-          f"{' '.join(f'{a:.0f}' for a in rss_start)} MiB after warm-up, {' '.join(f'{b:.0f}' for b in rss_end)} at the end")
+        print(
+            f"{kind:<9} in the server: waiting for a thread p50 {quantile(tally.queue[kind], 0.5):7.1f} ms  "
+            f"p95 {quantile(tally.queue[kind], 0.95):7.1f} ms; library work p50 {quantile(tally.work[kind], 0.5):6.1f} ms  "
+            f"p95 {quantile(tally.work[kind], 0.95):6.1f} ms"
+        )
+    print(
+        f"server memory (PSS of its {processes} process{'es' if processes > 1 else ''}) {mem_start:.1f} MiB after "
+        f"warm-up, {mem_end:.1f} MiB at the end, peak {max(peak):.1f} MiB; RSS of each "
+        f"{' '.join(f'{a:.0f}' for a in rss_start)} MiB after warm-up, {' '.join(f'{b:.0f}' for b in rss_end)} at the end"
+    )
     for error in tally.errors[:5]:
         print(f"error: {error}")
     return 0

@@ -106,8 +106,10 @@ def client(port: int, stop_at: float, tally: Tally, kind: str, seed: int) -> Non
 def run_clients(port: int, seconds: float, clients: int, expensive: int, tally: Tally, seed: int) -> float:
     """`clients` threads for `seconds`, the first `expensive` of them expensive; the seconds it took."""
     stop = time.monotonic() + seconds
-    threads = [threading.Thread(target=client, args=(port, stop, tally, "expensive" if i < expensive else "cheap",
-                                                      seed + i)) for i in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(port, stop, tally, "expensive" if i < expensive else "cheap", seed + i))
+        for i in range(clients)
+    ]
     began = time.monotonic()
     for t in threads:
         t.start()
@@ -118,24 +120,32 @@ def run_clients(port: int, seconds: float, clients: int, expensive: int, tally: 
 
 def report(tally: Tally, args: argparse.Namespace, elapsed: float, cpu: float, loads: list[str]) -> None:
     """Print the figures and the goals."""
-    print(f"mixed load: {args.clients} clients for {args.duration:g} s, {args.expensive} sending {json.dumps(EXPENSIVE, ensure_ascii=False)}, "
-          f"the rest {{\"n\": {CHEAP_N}}}; server --workers {args.workers}; {os.cpu_count()} CPU cores; "
-          f"machine load average (1 min) {', '.join(loads)} at the start and the end")
+    print(
+        f"mixed load: {args.clients} clients for {args.duration:g} s, {args.expensive} sending {json.dumps(EXPENSIVE, ensure_ascii=False)}, "
+        f'the rest {{"n": {CHEAP_N}}}; server --workers {args.workers}; {os.cpu_count()} CPU cores; '
+        f"machine load average (1 min) {', '.join(loads)} at the start and the end"
+    )
     print(f"server CPU {cpu / elapsed:.2f} cores on average")
     for kind in KINDS:
         values = tally.latencies[kind]
         statuses = ", ".join(f"{s}: {c}" for s, c in sorted(tally.statuses[kind].items(), key=str))
-        print(f"{kind:<9} answers {statuses or 'none'}; 200s p50 {quantile(values, 0.5):7.1f} ms  "
-              f"p95 {quantile(values, 0.95):7.1f} ms  p99 {quantile(values, 0.99):7.1f} ms")
+        print(
+            f"{kind:<9} answers {statuses or 'none'}; 200s p50 {quantile(values, 0.5):7.1f} ms  "
+            f"p95 {quantile(values, 0.95):7.1f} ms  p99 {quantile(values, 0.99):7.1f} ms"
+        )
     if tally.found:
-        print(f"expensive 200s cut short by the time budget (searched_all false, fewer names): {tally.cut} of "
-              f"{len(tally.found)}; names found p50 {sorted(tally.found)[len(tally.found) // 2]} of {EXPENSIVE['n']}")
+        print(
+            f"expensive 200s cut short by the time budget (searched_all false, fewer names): {tally.cut} of "
+            f"{len(tally.found)}; names found p50 {sorted(tally.found)[len(tally.found) // 2]} of {EXPENSIVE['n']}"
+        )
     for (status, carried), count in sorted(tally.refusals.items()):
         print(f"{status} answers {carried} Retry-After: {count}")
     cheap_p95 = quantile(tally.latencies["cheap"], 0.95)
     print(f"goal: cheap p95 <= 500 ms: {cheap_p95:.1f} ms, {'met' if cheap_p95 <= 500 else 'NOT met'}")
-    print(f"goal: no error but 503/429 with Retry-After: {len(tally.errors)} errors, "
-          f"{'met' if not tally.errors else 'NOT met'}")
+    print(
+        f"goal: no error but 503/429 with Retry-After: {len(tally.errors)} errors, "
+        f"{'met' if not tally.errors else 'NOT met'}"
+    )
     for error in tally.errors[:5]:
         print(f"error: {error}")
 
@@ -145,7 +155,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     parser.add_argument("--expensive", type=int, default=10, help="of which send the expensive request (default 10)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of cheap load first, not counted (default 3)")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of cheap load first, not counted (default 3)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="the server's --workers (default 2)")
     args = parser.parse_args()
     if not (1 <= args.clients <= 500 and 0 <= args.expensive <= args.clients and 0 < args.duration <= 3600):

@@ -54,8 +54,10 @@ def held_out(namer, kind: str) -> list[str]:
 
     held = (namer.train.get("panel_holdout") or {}).get("names") or []
     if not held:
-        raise SystemExit("panel.py: error: the model records no panel holdout (rebuild it with "
-                         "scripts/build_pretrained.py, which keeps one out of training)")
+        raise SystemExit(
+            "panel.py: error: the model records no panel holdout (rebuild it with "
+            "scripts/build_pretrained.py, which keeps one out of training)"
+        )
     corpus = str(namer.train.get("source", "")).removeprefix("builtin:")
     if kind != "any" and corpora.is_builtin(corpus):
         of_kind = set(corpora.load(corpus, kinds=[kind]))
@@ -114,17 +116,22 @@ def build(args) -> int:
     label = Path(str(args.model)).stem
     what = QUESTION.get(label, "a character's name")
     out = Path(args.out)
-    panel = [f"How well would each name below pass as {what}?",
-             f"Rate each from 1 to 5 ({SCALE}).",
-             "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
-             "(for ratings 1-3 say what is wrong).", ""]
+    panel = [
+        f"How well would each name below pass as {what}?",
+        f"Rate each from 1 to 5 ({SCALE}).",
+        "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
+        "(for ratings 1-3 say what is wrong).",
+        "",
+    ]
     panel += [f"{i}. {name}" for i, (_, name) in enumerate(items, 1)]
     write_readable(out / f"{label}-panel.txt", "\n".join(panel) + "\n")
-    key = [f"# model {args.model}; seed {args.seed}; real: {args.n} of the model's panel holdout "
-           f"(kind {args.real_kind}); generated: xiaming generate {label} -n {args.n} --seed {args.seed} "
-           f"({namer.describe_sampling(options)}; {namer.steering().describe()}); critic-off: --critic off, "
-           f"seed {args.seed + 7}; llm: {args.llm}; extra: {' '.join(args.extra) or 'none'}; {args.about}",
-           "number\tgroup\tname"]
+    key = [
+        f"# model {args.model}; seed {args.seed}; real: {args.n} of the model's panel holdout "
+        f"(kind {args.real_kind}); generated: xiaming generate {label} -n {args.n} --seed {args.seed} "
+        f"({namer.describe_sampling(options)}; {namer.steering().describe()}); critic-off: --critic off, "
+        f"seed {args.seed + 7}; llm: {args.llm}; extra: {' '.join(args.extra) or 'none'}; {args.about}",
+        "number\tgroup\tname",
+    ]
     key += [f"{i}\t{group}\t{name}" for i, (group, name) in enumerate(items, 1)]
     write_readable(out / f"{label}-key.tsv", "\n".join(key) + "\n")
     print(f"wrote {out / f'{label}-panel.txt'} and {out / f'{label}-key.tsv'} ({len(items)} names)")
@@ -163,8 +170,10 @@ def table(key: dict[int, tuple[str, str]], ratings: dict[int, int]) -> tuple[str
     lines = ["| names | mean | rated 4-5 | rated 1-2 | rated |", "| --- | ---: | ---: | ---: | ---: |"]
     for group in sorted(groups, key=lambda g: g != "real"):
         r = groups[group]
-        lines.append(f"| {group} | {statistics.fmean(r):.2f} | {sum(x >= 4 for x in r) / len(r):.0%} | "
-                     f"{sum(x <= 2 for x in r) / len(r):.0%} | {len(r)} |")
+        lines.append(
+            f"| {group} | {statistics.fmean(r):.2f} | {sum(x >= 4 for x in r) / len(r):.0%} | "
+            f"{sum(x <= 2 for x in r) / len(r):.0%} | {len(r)} |"
+        )
     return "\n".join(lines), groups
 
 
@@ -176,35 +185,57 @@ def score(args) -> int:
     text, groups = table(key, ratings)
     print(text)
     if missing:
-        print(f"not rated: {len(missing)} names ({', '.join(map(str, missing[:10]))}{'...' if len(missing) > 10 else ''})",
-              file=sys.stderr)
+        print(
+            f"not rated: {len(missing)} names ({', '.join(map(str, missing[:10]))}{'...' if len(missing) > 10 else ''})",
+            file=sys.stderr,
+        )
     if "real" in groups and "generated" in groups:
         real, gen = groups["real"], groups["generated"]
         ratio = statistics.fmean(gen) / statistics.fmean(real)
         low = sum(x <= 2 for x in gen) / len(gen) - sum(x <= 2 for x in real) / len(real)
-        print(f"generated mean / real mean = {ratio:.2f} (goal >= 0.95); rated 1-2: {low * 100:+.0f} points "
-              f"against the real names (goal <= +5)")
+        print(
+            f"generated mean / real mean = {ratio:.2f} (goal >= 0.95); rated 1-2: {low * 100:+.0f} points "
+            f"against the real names (goal <= +5)"
+        )
     return 0
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write a panel file and its key")
-    b.add_argument("model", help="shipped model or checkpoint with a panel holdout (jinyong, gulong, liangyusheng, poets)")
+    b.add_argument(
+        "model", help="shipped model or checkpoint with a panel holdout (jinyong, gulong, liangyusheng, poets)"
+    )
     b.add_argument("-n", type=int, default=40, help="real names and generated names, each (default 40)")
     b.add_argument("--seed", type=int, default=1)
-    b.add_argument("--real-kind", choices=("name", "epithet", "any"), default="name",
-                   help="which held-out names to show (default name: the kind generate prints by default)")
+    b.add_argument(
+        "--real-kind",
+        choices=("name", "epithet", "any"),
+        default="name",
+        help="which held-out names to show (default name: the kind generate prints by default)",
+    )
     b.add_argument("--out", default="runs/panel", help="folder for MODEL-panel.txt and MODEL-key.tsv")
-    b.add_argument("--before", action="store_true",
-                   help="add N names of the same model with the critic off (group critic-off)")
+    b.add_argument(
+        "--before", action="store_true", help="add N names of the same model with the critic off (group critic-off)"
+    )
     b.add_argument("--label", default="generated", help="the generated group's label in the key (default generated)")
-    b.add_argument("--extra", action="append", default=[], metavar="LABEL=FILE",
-                   help="one more group: the first N new names of FILE (e.g. another version's output); repeatable")
+    b.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="LABEL=FILE",
+        help="one more group: the first N new names of FILE (e.g. another version's output); repeatable",
+    )
     b.add_argument("--about", default="", help="a note for the key's first line (how the groups were made)")
-    b.add_argument("--llm", default=None, metavar="FILE",
-                   help="add N names of FILE (one a line: names a chat model invented), none in a built-in list (group llm)")
+    b.add_argument(
+        "--llm",
+        default=None,
+        metavar="FILE",
+        help="add N names of FILE (one a line: names a chat model invented), none in a built-in list (group llm)",
+    )
     b.set_defaults(run=build)
     h = sub.add_parser("holdout", help="print the names a model's panel holdout kept out of its training")
     h.add_argument("model", help="shipped model or checkpoint with a panel holdout")

@@ -115,8 +115,16 @@ class Runner:
             return self._curl(ex.command)
         script = f'xiaming() {{ {shlex.quote(sys.executable)} -m xiaming "$@"; }}\n{ex.command}\n'
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "100", "NO_COLOR": "1"}
-        done = subprocess.run(["bash", "-c", script], cwd=self.folder, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=self.folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
         return done.returncode, done.stdout
 
     def _curl(self, command: str) -> tuple[int, str]:
@@ -136,8 +144,11 @@ class Runner:
                 return 1, f"cannot check a web example here: {exc} (pip install '.[web]')"
             self._client = TestClient(create_app(Backend.load(), workers=0), base_url="http://localhost:8000")
         path = url.split("localhost:8000", 1)[1] or "/"
-        response = (self._client.post(path, content=body, headers={"content-type": "application/json"})
-                    if body is not None else self._client.get(path))
+        response = (
+            self._client.post(path, content=body, headers={"content-type": "application/json"})
+            if body is not None
+            else self._client.get(path)
+        )
         return 0, response.text + "\n"
 
 
@@ -163,7 +174,7 @@ def update(text: str, fresh: dict[int, list[str]]) -> str:
     for ex in sorted(examples(text), key=lambda e: -e.line):  # from the bottom, so line numbers stay valid
         if ex.number in fresh:
             start = ex.line + 1
-            lines[start:start + len(ex.expected)] = fresh[ex.number]
+            lines[start : start + len(ex.expected)] = fresh[ex.number]
     return "\n".join(lines)
 
 
@@ -179,9 +190,13 @@ def readme_test_count(text: str) -> int | None:
 def collected_tests() -> int:
     """How many tests `pytest` collects in this checkout (as `python3 -m pytest` runs them: those that skip
     themselves where a tool is missing, such as the browser tests without Chromium, count)."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-o", "addopts=", "-p",
-                           "no:cacheprovider", "tests"],
-                          cwd=README.parent, capture_output=True, text=True, timeout=TIMEOUT)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-o", "addopts=", "-p", "no:cacheprovider", "tests"],
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     found = re.search(r"(\d+) tests? collected", done.stdout)
     if found is None:
         raise RuntimeError(f"pytest --collect-only printed no count:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -192,11 +207,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme", default=str(README), help="the README to check (default: this checkout's)")
     parser.add_argument("--update", action="store_true", help="rewrite the shown outputs with the fresh ones")
-    parser.add_argument("--show", type=int, action="append", default=[], metavar="N",
-                        help="print example N's fresh output (may be repeated)")
-    parser.add_argument("--only", type=int, action="append", default=[], metavar="N",
-                        help="check (or update) example N alone, with the examples before it in its block "
-                             "(may be repeated; default: every example, and the test count)")
+    parser.add_argument(
+        "--show",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="print example N's fresh output (may be repeated)",
+    )
+    parser.add_argument(
+        "--only",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="check (or update) example N alone, with the examples before it in its block "
+        "(may be repeated; default: every example, and the test count)",
+    )
     args = parser.parse_args()
     path = Path(args.readme)
     text = path.read_text(encoding="utf-8")
@@ -204,8 +231,13 @@ def main() -> None:
     failures, fresh = 0, {}
     with tempfile.TemporaryDirectory() as tmp:
         runner = Runner(Path(tmp))
-        wanted = {ex.number for ex in found for n in args.only for only in found
-                  if only.number == n and ex.block == only.block and ex.number <= n}
+        wanted = {
+            ex.number
+            for ex in found
+            for n in args.only
+            for only in found
+            if only.number == n and ex.block == only.block and ex.number <= n
+        }
         for ex in found:
             if args.only and ex.number not in wanted:
                 continue
@@ -224,7 +256,9 @@ def main() -> None:
                 print("    " + problem.replace("\n", "\n    "))
     said, count = readme_test_count(text), (None if args.only else collected_tests())
     if count is not None and said != count:
-        print(f"{'updated' if args.update else 'DIFFERS':8} the test count: the README says {said}, pytest collects {count}")
+        print(
+            f"{'updated' if args.update else 'DIFFERS':8} the test count: the README says {said}, pytest collects {count}"
+        )
         failures += not args.update
     elif count is not None:
         print(f"ok       the test count: {count}")

@@ -125,13 +125,14 @@ def kfold(names: list[str], k: int, seed: int) -> list[tuple[list[str], list[str
     return out
 
 
-def train_fold(corpus: str, variant: str, fold: int, train_names: list[str], kinds_of: dict[str, str],
-               work: Path, seed: int) -> Path:
+def train_fold(
+    corpus: str, variant: str, fold: int, train_names: list[str], kinds_of: dict[str, str], work: Path, seed: int
+) -> Path:
     """A fold model trained like the shipped ones; reused when the file holds the same training names."""
-    from xiaming.generation import kinds
+    from xiaming import TrainConfig, train
     from xiaming.checkpoint import load_checkpoint
     from xiaming.data.corpus import NameList
-    from xiaming import TrainConfig, train
+    from xiaming.generation import kinds
 
     strings = kinds.encode((n, kinds_of[n]) for n in train_names) if variant == "kinds" else list(train_names)
     out = work / f"{corpus}-{variant}-fold{fold}.safetensors"
@@ -139,12 +140,23 @@ def train_fold(corpus: str, variant: str, fold: int, train_names: list[str], kin
         return out
     config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
     start = time.perf_counter()
-    result = train(NameList(strings, f"builtin:{corpus}"), "lstm", out, config, init="base",
-                   log=lambda _m: None, progress_bar=False, force=True)
+    result = train(
+        NameList(strings, f"builtin:{corpus}"),
+        "lstm",
+        out,
+        config,
+        init="base",
+        log=lambda _m: None,
+        progress_bar=False,
+        force=True,
+    )
     if variant == "kinds":
         kinds.mark_checkpoint(out)
-    print(f"  trained {out.name}: {result.step} steps, best {result.best_val_bits:.3f} bits/char, "
-          f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
+    print(
+        f"  trained {out.name}: {result.step} steps, best {result.best_val_bits:.3f} bits/char, "
+        f"{time.perf_counter() - start:.0f} s",
+        file=sys.stderr,
+    )
     return out
 
 
@@ -176,8 +188,12 @@ def generate(path: Path, n: int, setting: Setting, training: list[str], seed: in
 
     namer = Namer.load(path)
     spec = kind_spec(setting.kind, namer.train)
-    options = namer.options(**setting.options(), charset=restrict_chars(setting.restrict, training),
-                            hidden_prefix=spec.hidden_prefix, ban_first=spec.banned_first)
+    options = namer.options(
+        **setting.options(),
+        charset=restrict_chars(setting.restrict, training),
+        hidden_prefix=spec.hidden_prefix,
+        ban_first=spec.banned_first,
+    )
     if novelty == "off":
         return namer.sample(n, seed, options)
     return namer.generate(n, options, novelty=novelty, seed=seed).names
@@ -185,9 +201,7 @@ def generate(path: Path, n: int, setting: Setting, training: list[str], seed: in
 
 def run_setting(corpus: str, setting: Setting, folds: list, models: dict, kinds_of: dict, args) -> Row:
     """Pool every fold model's names under `setting` and compare them with the held-out names."""
-    from xiaming.generation.realism import detectability, variety
-
-    from xiaming.generation.realism import foreign_share, surname_share
+    from xiaming.generation.realism import detectability, foreign_share, surname_share, variety
 
     samples, real, raw = [], [], []
     novel = foreign = real_foreign = 0.0
@@ -206,20 +220,35 @@ def run_setting(corpus: str, setting: Setting, folds: list, models: dict, kinds_
             novel += sum(d not in kinds_of for d in draws)
     # Frequency features count the whole list, leave-one-out: real names are described by the others.
     det = detectability(samples, real, reference=list(kinds_of), seed=args.seed, general=args.general_counts)
-    other = (detectability(samples, real, reference=list(kinds_of), seed=args.seed, classifier="bayes",
-                           general=args.general_counts) if args.other else None)
+    other = (
+        detectability(
+            samples, real, reference=list(kinds_of), seed=args.seed, classifier="bayes", general=args.general_counts
+        )
+        if args.other
+        else None
+    )
     SAMPLES[(corpus, setting.label)] = {"samples": samples, "real": real}
     var = variety(samples, real, seed=args.seed)
     surnames = args.surnames
     return Row(
-        corpus=corpus, setting=asdict(setting), samples=len(samples), real=len(real), detect=det.accuracy,
-        detect_sd=det.sd, detect_other=other.accuracy if other else None, entropy=var.char_entropy,
-        real_entropy=var.real_char_entropy, foreign=foreign / max(1, len(samples)), real_foreign=real_foreign / max(1, len(real)),
+        corpus=corpus,
+        setting=asdict(setting),
+        samples=len(samples),
+        real=len(real),
+        detect=det.accuracy,
+        detect_sd=det.sd,
+        detect_other=other.accuracy if other else None,
+        entropy=var.char_entropy,
+        real_entropy=var.real_char_entropy,
+        foreign=foreign / max(1, len(samples)),
+        real_foreign=real_foreign / max(1, len(real)),
         surname=surname_share(samples, surnames) if surnames else None,
         real_surname=surname_share(real, surnames) if surnames else None,
-        length_tv=var.length_tv, distinct_raw=len(set(raw)) / len(raw) if raw else float("nan"),
+        length_tv=var.length_tv,
+        distinct_raw=len(set(raw)) / len(raw) if raw else float("nan"),
         novelty_raw=novel / len(raw) if raw else float("nan"),
-        telltales=[asdict(t) for t in det.telltales[:6]], examples=random.Random(args.seed).sample(samples, min(12, len(samples))),
+        telltales=[asdict(t) for t in det.telltales[:6]],
+        examples=random.Random(args.seed).sample(samples, min(12, len(samples))),
     )
 
 
@@ -242,20 +271,36 @@ def run_shipped(corpus: str, args) -> Row:
     trained = [n for n in namer.names if n not in set(held)]
     listed = set(namer.names)
     det = detectability(samples, real, reference=namer.names, seed=args.seed, general=args.general_counts)
-    other = (detectability(samples, real, reference=namer.names, seed=args.seed, classifier="bayes",
-                           general=args.general_counts) if args.other else None)
+    other = (
+        detectability(
+            samples, real, reference=namer.names, seed=args.seed, classifier="bayes", general=args.general_counts
+        )
+        if args.other
+        else None
+    )
     var = variety(samples, real, seed=args.seed)
     SAMPLES[(corpus, "shipped default")] = {"samples": samples, "real": real}
-    setting = Setting(f"shipped model, defaults ({namer.describe_sampling(options).removeprefix('sampling: ')})",
-                      models="shipped", **{k: v for k, v in namer.sampling.items() if k in ("temperature", "top_p", "min_p")})
+    setting = Setting(
+        f"shipped model, defaults ({namer.describe_sampling(options).removeprefix('sampling: ')})",
+        models="shipped",
+        **{k: v for k, v in namer.sampling.items() if k in ("temperature", "top_p", "min_p")},
+    )
     return Row(
-        corpus=corpus, setting=asdict(setting), samples=len(samples), real=len(real), detect=det.accuracy,
-        detect_sd=det.sd, detect_other=other.accuracy if other else None, entropy=var.char_entropy,
-        real_entropy=var.real_char_entropy, foreign=foreign_share(samples, trained),
+        corpus=corpus,
+        setting=asdict(setting),
+        samples=len(samples),
+        real=len(real),
+        detect=det.accuracy,
+        detect_sd=det.sd,
+        detect_other=other.accuracy if other else None,
+        entropy=var.char_entropy,
+        real_entropy=var.real_char_entropy,
+        foreign=foreign_share(samples, trained),
         real_foreign=foreign_share(real, trained),
         surname=surname_share(samples, args.surnames) if args.surnames else None,
         real_surname=surname_share(real, args.surnames) if args.surnames else None,
-        length_tv=var.length_tv, distinct_raw=len(set(raw)) / len(raw) if raw else float("nan"),
+        length_tv=var.length_tv,
+        distinct_raw=len(set(raw)) / len(raw) if raw else float("nan"),
         novelty_raw=sum(r not in listed for r in raw) / len(raw) if raw else float("nan"),
         telltales=[asdict(t) for t in det.telltales[:6]],
         examples=random.Random(args.seed).sample(samples, min(12, len(samples))),
@@ -268,15 +313,19 @@ def _share(x: float | None) -> str:
 
 def markdown(rows: list[Row]) -> str:
     """The table printed and pasted into the README."""
-    head = ("| list | setting | detectability | naive Bayes | char entropy (real) | new chars (real) | "
-            "surname first (real) | length TV | distinct | novelty |")
+    head = (
+        "| list | setting | detectability | naive Bayes | char entropy (real) | new chars (real) | "
+        "surname first (real) | length TV | distinct | novelty |"
+    )
     lines = [head, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         bayes = f"{r.detect_other:.1%}" if r.detect_other is not None else ""
-        lines.append(f"| {r.corpus} | {r.setting['label']} | {r.detect:.1%} ± {r.detect_sd:.1%} | {bayes} | "
-                     f"{r.entropy:.2f} ({r.real_entropy:.2f}) | {r.foreign:.1%} ({r.real_foreign:.1%}) | "
-                     f"{_share(r.surname)} ({_share(r.real_surname)}) | "
-                     f"{r.length_tv:.3f} | {r.distinct_raw:.1%} | {r.novelty_raw:.1%} |")
+        lines.append(
+            f"| {r.corpus} | {r.setting['label']} | {r.detect:.1%} ± {r.detect_sd:.1%} | {bayes} | "
+            f"{r.entropy:.2f} ({r.real_entropy:.2f}) | {r.foreign:.1%} ({r.real_foreign:.1%}) | "
+            f"{_share(r.surname)} ({_share(r.real_surname)}) | "
+            f"{r.length_tv:.3f} | {r.distinct_raw:.1%} | {r.novelty_raw:.1%} |"
+        )
     return "\n".join(lines)
 
 
@@ -294,13 +343,19 @@ def plot(rows: list[Row], path: Path) -> str:
     for ax, corpus in zip(axes[0], corpora):
         rs = [r for r in rows if r.corpus == corpus]
         for r in rs:
-            colour = {"plain": "tab:red", "shipped": "black"}.get(r.setting["models"],
-                                                                 "tab:green" if r.setting["restrict"] else "tab:blue")
+            colour = {"plain": "tab:red", "shipped": "black"}.get(
+                r.setting["models"], "tab:green" if r.setting["restrict"] else "tab:blue"
+            )
             if "default" in r.setting["label"] and r.setting["models"] == "kinds":
                 colour = "black"
             ax.errorbar(r.entropy - r.real_entropy, r.detect, yerr=r.detect_sd, fmt="o", color=colour, capsize=2)
-            ax.annotate(r.setting["label"], (r.entropy - r.real_entropy, r.detect), fontsize=6,
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                r.setting["label"],
+                (r.entropy - r.real_entropy, r.detect),
+                fontsize=6,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
         ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
         ax.axvline(0.0, color="grey", linestyle=":", linewidth=1)
         ax.set_title(f"{corpus}: samples vs held-out real names")
@@ -314,21 +369,36 @@ def plot(rows: list[Row], path: Path) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--corpora", default="jinyong,gulong,poets", help="built-in lists (default all three)")
     p.add_argument("--folds", type=int, default=5, help="fold models per list (default 5)")
     p.add_argument("--per-fold", type=int, default=300, help="names generated per fold model and setting (default 300)")
-    p.add_argument("--raw", type=int, default=200, help="unfiltered draws per fold model for distinct/novelty (0: skip)")
+    p.add_argument(
+        "--raw", type=int, default=200, help="unfiltered draws per fold model for distinct/novelty (0: skip)"
+    )
     p.add_argument("--settings", default="", help="labels of the settings to run, separated by ';' (default: all)")
     p.add_argument("--other", action="store_true", help="also report a naive Bayes classifier's accuracy")
-    p.add_argument("--general", default=None, metavar="FILE",
-                   help="a large list of real names of any style (e.g. ../shared/data/ancient_names.txt): the "
-                        "classifier also sees how common each character is in names at all")
-    p.add_argument("--shipped", action="store_true",
-                   help="measure the shipped models' default output against their panel holdout instead of a sweep "
-                        "(--per-fold x --folds names generated, --raw x --folds raw draws)")
-    p.add_argument("--models", default=None, metavar="DIR",
-                   help="with --shipped: take DIR/LIST.safetensors instead of the shipped models (e.g. a trial build)")
+    p.add_argument(
+        "--general",
+        default=None,
+        metavar="FILE",
+        help="a large list of real names of any style (e.g. ../shared/data/ancient_names.txt): the "
+        "classifier also sees how common each character is in names at all",
+    )
+    p.add_argument(
+        "--shipped",
+        action="store_true",
+        help="measure the shipped models' default output against their panel holdout instead of a sweep "
+        "(--per-fold x --folds names generated, --raw x --folds raw draws)",
+    )
+    p.add_argument(
+        "--models",
+        default=None,
+        metavar="DIR",
+        help="with --shipped: take DIR/LIST.safetensors instead of the shipped models (e.g. a trial build)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads for training (default 1)")
     p.add_argument("--work", default="runs/realism-models", help="folder of the fold models (reused between runs)")
@@ -340,10 +410,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 def save(rows: list[Row], args, out: Path) -> None:
     """Write results.json (the rows) and samples.json (the pooled names of each setting)."""
     shown = {k: v for k, v in vars(args).items() if k not in ("general_counts", "surnames")}
-    (out / "results.json").write_text(json.dumps({"args": shown, "rows": [asdict(r) for r in rows]},
-                                                 ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "samples.json").write_text(json.dumps([{"list": c, "setting": s, **v} for (c, s), v in SAMPLES.items()],
-                                                 ensure_ascii=False), encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps({"args": shown, "rows": [asdict(r) for r in rows]}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    (out / "samples.json").write_text(
+        json.dumps([{"list": c, "setting": s, **v} for (c, s), v in SAMPLES.items()], ensure_ascii=False),
+        encoding="utf-8",
+    )
 
 
 def main(argv=None) -> int:
@@ -352,9 +425,8 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from xiaming.generation import kinds
-
     from xiaming.data.corpus import read_names
+    from xiaming.generation import kinds
     from xiaming.generation.realism import char_counts
 
     general = read_names(args.general) if args.general else []
@@ -375,20 +447,29 @@ def main(argv=None) -> int:
         if args.shipped:
             row = run_shipped(corpus, args)
             rows.append(row)
-            print(f"  shipped: detectability {row.detect:.1%} ± {row.detect_sd:.1%} against {row.real} held-out "
-                  f"names, e.g. {' '.join(row.examples[:6])}", file=sys.stderr)
+            print(
+                f"  shipped: detectability {row.detect:.1%} ± {row.detect_sd:.1%} against {row.real} held-out "
+                f"names, e.g. {' '.join(row.examples[:6])}",
+                file=sys.stderr,
+            )
             continue
-        models = {v: [train_fold(corpus, v, i, tr, kinds_of, work, args.seed) for i, (tr, _) in enumerate(folds)]
-                  for v in sorted({s.models for s in settings})}
+        models = {
+            v: [train_fold(corpus, v, i, tr, kinds_of, work, args.seed) for i, (tr, _) in enumerate(folds)]
+            for v in sorted({s.models for s in settings})
+        }
         for setting in settings:
             want = ("name", "epithet") if setting.kind == "any" else (setting.kind,)
-            if (setting.kind == "epithet" and setting.models == "plain") or \
-                    sum(k in want for k in kinds_of.values()) < 10 * args.folds:
+            if (setting.kind == "epithet" and setting.models == "plain") or sum(
+                k in want for k in kinds_of.values()
+            ) < 10 * args.folds:
                 continue  # plain models know no kinds; too few real names of the kind to compare
             row = run_setting(corpus, setting, folds, models, kinds_of, args)
             rows.append(row)
-            print(f"  {setting.label}: detectability {row.detect:.1%} ± {row.detect_sd:.1%}, entropy "
-                  f"{row.entropy:.2f} ({row.real_entropy:.2f}), e.g. {' '.join(row.examples[:6])}", file=sys.stderr)
+            print(
+                f"  {setting.label}: detectability {row.detect:.1%} ± {row.detect_sd:.1%}, entropy "
+                f"{row.entropy:.2f} ({row.real_entropy:.2f}), e.g. {' '.join(row.examples[:6])}",
+                file=sys.stderr,
+            )
         save(rows, args, out)  # after each list, so a long run keeps what it measured
     print(markdown(rows))
     save(rows, args, out)

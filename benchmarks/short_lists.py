@@ -43,9 +43,9 @@ from pathlib import Path
 
 import torch
 
+from xiaming import TrainConfig, train
 from xiaming.data.corpus import NameList
 from xiaming.generation.namer import Namer
-from xiaming import TrainConfig, train
 
 # 52 common English first names to train on, and 48 others to score the trained model on.
 EN_TRAIN = """james mary robert patricia john jennifer michael linda david elizabeth william barbara richard susan
@@ -57,7 +57,9 @@ stephen anna larry brenda justin pamela scott emma brandon nicole benjamin helen
 alexander christine frank debra patrick rachel raymond carolyn jack janet dennis catherine jerry maria tyler heather
 aaron""".split()
 # 20 common modern Chinese names to fine-tune the shipped base on, and 20 others to score it on.
-ZH_TRAIN = "王建国 李秀英 张伟 刘洋 陈静 杨帆 赵磊 黄敏 周杰 吴婷 徐明 孙丽 胡军 朱琳 高峰 林晓 何勇 郭芳 马超 罗娟".split()
+ZH_TRAIN = (
+    "王建国 李秀英 张伟 刘洋 陈静 杨帆 赵磊 黄敏 周杰 吴婷 徐明 孙丽 胡军 朱琳 高峰 林晓 何勇 郭芳 马超 罗娟".split()
+)
 ZH_HELD = "梁斌 宋佳 郑浩 谢颖 韩冰 唐宁 冯磊 于洋 董洁 萧然 程刚 曹雪 袁博 邓丽 许强 傅敏 沈阳 曾凡 彭涛 吕薇".split()
 
 BEFORE = {"eval_interval": 100, "patience": 10}  # the defaults before issue 25, given explicitly
@@ -78,8 +80,15 @@ def one_run(names: list[str], held: list[str], init: str | None, config: TrainCo
     t = time.perf_counter()
     r = train(NameList(names, "short list"), None, out, config, init=init, force=True, **QUIET)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "steps": r.step, "best_step": r.best_step, "stopped": r.stopped, "reason": r.reason,
-            "val": r.best_val, "held": held_out_nats(out, held)}
+    return {
+        "seconds": seconds,
+        "steps": r.step,
+        "best_step": r.best_step,
+        "stopped": r.stopped,
+        "reason": r.reason,
+        "val": r.best_val,
+        "held": held_out_nats(out, held),
+    }
 
 
 def cli_seconds(names: list[str], init: str | None, extra: list[str], tmp: Path) -> float:
@@ -116,16 +125,23 @@ def short_lists(seeds: list[int], cli: bool, repeats: int, mid: bool) -> None:
                         flags = [f"--{k.replace('_', '-')}={v}" for k, v in fields.items()] + [f"--seed={seed}"]
                         r["cli"] = min(cli_seconds(names, init, flags, Path(tmp)) for _ in range(repeats))
                     rows.append({"list": label, "seed": seed, "side": side, **r})
-                    print(f"  {label} seed {seed} {side}: {r['seconds']:.2f} s, {r['reason']}", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"  {label} seed {seed} {side}: {r['seconds']:.2f} s, {r['reason']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     print(f"\nload average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, torch threads {torch.get_num_threads()}")
-    print("| list | seed | cadence | train() s | `xiaming train` s | steps | best step | stopped | "
-          "validation nats/char | held-out nats/char |")
+    print(
+        "| list | seed | cadence | train() s | `xiaming train` s | steps | best step | stopped | "
+        "validation nats/char | held-out nats/char |"
+    )
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     for r in rows:
         cli = f"{r['cli']:.2f}" if "cli" in r else ""
-        print(f"| {r['list']} | {r['seed']} | {r['side']} | {r['seconds']:.2f} | {cli} | {r['steps']} | {r['best_step']} "
-              f"| {r['stopped']} | {r['val']:.4f} | {r['held']:.4f} |")
+        print(
+            f"| {r['list']} | {r['seed']} | {r['side']} | {r['seconds']:.2f} | {cli} | {r['steps']} | {r['best_step']} "
+            f"| {r['stopped']} | {r['val']:.4f} | {r['held']:.4f} |"
+        )
     print("\nmean over seeds (before -> after):")
     for label in lists:
         side = {s: [r for r in rows if r["list"] == label and r["side"] == s] for s in ("before", "after")}
@@ -133,10 +149,12 @@ def short_lists(seeds: list[int], cli: bool, repeats: int, mid: bool) -> None:
         def mean(s: str, key: str) -> float:
             return statistics.mean(r[key] for r in side[s])
 
-        print(f"  {label}: train() {mean('before', 'seconds'):.2f} -> {mean('after', 'seconds'):.2f} s, "
-              f"steps {mean('before', 'steps'):.0f} -> {mean('after', 'steps'):.0f}, "
-              f"validation {mean('before', 'val'):.4f} -> {mean('after', 'val'):.4f}, "
-              f"held-out {mean('before', 'held'):.4f} -> {mean('after', 'held'):.4f} nats/char")
+        print(
+            f"  {label}: train() {mean('before', 'seconds'):.2f} -> {mean('after', 'seconds'):.2f} s, "
+            f"steps {mean('before', 'steps'):.0f} -> {mean('after', 'steps'):.0f}, "
+            f"validation {mean('before', 'val'):.4f} -> {mean('after', 'val'):.4f}, "
+            f"held-out {mean('before', 'held'):.4f} -> {mean('after', 'held'):.4f} nats/char"
+        )
 
 
 # --- the explicit recipes give what they gave before ---------------------------------------------------------
@@ -154,8 +172,14 @@ print(json.dumps({"step": r.step, "best_step": r.best_step, "best_val": r.best_v
 
 # (what, kind, size, TrainConfig fields): build_pretrained's list recipe (validation every 25 steps, patience
 # 10) with a short schedule, from scratch so that it does not hang on the base's size
-RECIPES = [("build_pretrained's list recipe, 300 steps", "lstm", "small",
-            {"max_steps": 300, "eval_interval": 25, "patience": 10, "seed": 1})]
+RECIPES = [
+    (
+        "build_pretrained's list recipe, 300 steps",
+        "lstm",
+        "small",
+        {"max_steps": 300, "eval_interval": 25, "patience": 10, "seed": 1},
+    )
+]
 LARGE_RECIPE = ("the default config, 300 steps", "lstm", "tiny", {"max_steps": 300, "seed": 1})
 
 
@@ -163,8 +187,13 @@ def run_recipe(src: Path | None, names_file: Path, out: Path, kind: str, size: s
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    done = subprocess.run([sys.executable, "-c", RECIPE_RUN, str(names_file), str(out), kind, size, json.dumps(fields)],
-                          capture_output=True, text=True, env=env, cwd=out.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", RECIPE_RUN, str(names_file), str(out), kind, size, json.dumps(fields)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=out.parent,
+    )
     if done.returncode != 0:
         raise SystemExit(f"the run with {src or 'this checkout'} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -191,10 +220,12 @@ def recipe_check(before: str, large: str | None) -> bool:
             b = run_recipe(repo / "src", names_file, tmp_path / f"{i}-now.safetensors", kind, size, fields)
             equal = a == b
             same &= equal
-            print(f"{what} on {names_file.name} ({sum(1 for _ in open(names_file, encoding='utf-8')):,} lines): "
-                  f"{before} step {a['step']} best {a['best_val']:.6f} at {a['best_step']} ({a['stopped']}); "
-                  f"this checkout step {b['step']} best {b['best_val']:.6f} at {b['best_step']} ({b['stopped']}); "
-                  f"{'identical' if equal else 'DIFFERENT'} ({len(a['history'])} validations compared)")
+            print(
+                f"{what} on {names_file.name} ({sum(1 for _ in open(names_file, encoding='utf-8')):,} lines): "
+                f"{before} step {a['step']} best {a['best_val']:.6f} at {a['best_step']} ({a['stopped']}); "
+                f"this checkout step {b['step']} best {b['best_val']:.6f} at {b['best_step']} ({b['stopped']}); "
+                f"{'identical' if equal else 'DIFFERENT'} ({len(a['history'])} validations compared)"
+            )
     return same
 
 
@@ -203,16 +234,28 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--cli", action="store_true", help="also time `xiaming train` in a fresh process (first seed)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="run each training this many times and time the fastest (default 1; the runs are "
-                             "identical, only the machine's other work differs)")
-    parser.add_argument("--mid", action="store_true",
-                        help="also a mid-size list: jinyong's names, every 10th held out (its default cadence "
-                             "changes too: a validation about once per pass, 20 steps, patience 6)")
-    parser.add_argument("--recipe-check", action="store_true",
-                        help="instead: explicit recipes on a mid-size list give the same losses as --before")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="run each training this many times and time the fastest (default 1; the runs are "
+        "identical, only the machine's other work differs)",
+    )
+    parser.add_argument(
+        "--mid",
+        action="store_true",
+        help="also a mid-size list: jinyong's names, every 10th held out (its default cadence "
+        "changes too: a validation about once per pass, 20 steps, patience 6)",
+    )
+    parser.add_argument(
+        "--recipe-check",
+        action="store_true",
+        help="instead: explicit recipes on a mid-size list give the same losses as --before",
+    )
     parser.add_argument("--before", default="HEAD", help="the commit to compare with for --recipe-check (default HEAD)")
-    parser.add_argument("--large", default=None, help="for --recipe-check: a list of 6,400+ names for the default config")
+    parser.add_argument(
+        "--large", default=None, help="for --recipe-check: a list of 6,400+ names for the default config"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -32,10 +32,10 @@ import numpy as np
 import torch
 
 from xiaming.checkpoint import load_checkpoint
-from xiaming.engine import as_engine
-from xiaming.models import spec
-from xiaming.generation.score import UnknownShares, encode_batch, score_names
 from xiaming.data.vocab import UNKNOWN
+from xiaming.engine import as_engine
+from xiaming.generation.score import UnknownShares, encode_batch, score_names
+from xiaming.models import spec
 
 LN2 = math.log(2)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,8 +48,11 @@ def train_fold(kind: str, data, test: list[str], args, work: Path, setting) -> s
     run_dir.mkdir()
     plan = compare.plan_steps(kind, data, setting, args, run_dir)
     run = compare.run_one(kind, "fold", data, test, setting, plan, args, run_dir)
-    print(f"  trained {kind}{' from ' + Path(setting.init).name if setting.init else ''}: {run.steps} steps, "
-          f"{run.stopped}, {run.test_bits:.3f} bits/char", file=sys.stderr)
+    print(
+        f"  trained {kind}{' from ' + Path(setting.init).name if setting.init else ''}: {run.steps} steps, "
+        f"{run.stopped}, {run.test_bits:.3f} bits/char",
+        file=sys.stderr,
+    )
     return str(run_dir / f"{kind}-fold.safetensors")
 
 
@@ -61,8 +64,15 @@ def breakdown(path: str, test: list[str], listed: set[str]) -> tuple[float, dict
     for name, s in zip(test, scores):
         for j, lp in enumerate(s.char_log_probs):
             c = name[j] if j < len(name) else None
-            group = "end" if c is None else "in the list" if c in listed else \
-                "new, in the vocabulary" if c in ck.vocab else "unknown"
+            group = (
+                "end"
+                if c is None
+                else "in the list"
+                if c in listed
+                else "new, in the vocabulary"
+                if c in ck.vocab
+                else "unknown"
+            )
             groups[group].append(-lp / LN2)
     total = sum(sum(v) for v in groups.values())
     return total / sum(len(v) for v in groups.values()), groups
@@ -78,9 +88,9 @@ def probabilities(path: str, names: list[str], vocab) -> np.ndarray:
     if ck.vocab == vocab:
         return p
     out = np.zeros(p.shape[:2] + (vocab.size,))
-    out[..., :UNKNOWN + 1] = p[..., :UNKNOWN + 1]
+    out[..., : UNKNOWN + 1] = p[..., : UNKNOWN + 1]
     ids = [vocab.encode(c)[0] for c in ck.vocab.chars]
-    out[..., ids] = p[..., UNKNOWN + 1:]
+    out[..., ids] = p[..., UNKNOWN + 1 :]
     return out
 
 
@@ -108,7 +118,7 @@ def keep_the_base(tuned: str, base: str, test: list[str], listed: set[str]) -> d
     for share in (0.1, 0.2, 0.3):
         out[f"mixed with {share:.0%} of the base"] = bits((1 - share) * pt + share * pb, 1.0)
     backed = pt.copy()
-    backed[..., lacking] += 0.8 * pt[..., UNKNOWN:UNKNOWN + 1] * q
+    backed[..., lacking] += 0.8 * pt[..., UNKNOWN : UNKNOWN + 1] * q
     out["unknown mass to the base's choice (80%)"] = bits(backed, 0.2)
     return out
 
@@ -116,25 +126,43 @@ def keep_the_base(tuned: str, base: str, test: list[str], listed: set[str]) -> d
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="jinyong", help="built-in list or names file (default jinyong)")
-    parser.add_argument("--base", required=True, help="the base checkpoint (e.g. src/xiaming/pretrained/base.safetensors)")
+    parser.add_argument(
+        "--base", required=True, help="the base checkpoint (e.g. src/xiaming/pretrained/base.safetensors)"
+    )
     parser.add_argument("--fold", type=int, default=1, help="which of compare.py's 5 folds (default 1)")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per model, as compare.py (default 60)")
     parser.add_argument("--variants", action="store_true", help="also four fine-tuning recipes")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    cargs = compare.parse_args(["--corpus", args.corpus, "--budget", str(args.budget), "--threads", "1",
-                                "--no-realism", "--no-curve", "--samples", "10"])
+    cargs = compare.parse_args(
+        [
+            "--corpus",
+            args.corpus,
+            "--budget",
+            str(args.budget),
+            "--threads",
+            "1",
+            "--no-realism",
+            "--no-curve",
+            "--samples",
+            "10",
+        ]
+    )
     _, splits = compare.load_splits(cargs)
     _, data, test = splits[args.fold - 1]
     listed = {c for n in data.names for c in n}
     with tempfile.TemporaryDirectory(prefix="xiaming-transfer-") as tmp:
         work = Path(tmp)
         scratch = compare.settings(cargs, ["transformer"], sum(len(n) for n in data.names))["transformer"]
-        models = {"list only (transformer)": train_fold("transformer", data, test, cargs, work, scratch),
-                  "fine-tuned from the base": train_fold("lstm", data, test, cargs, work, compare.Setting(init=args.base)),
-                  "the base alone": args.base}
-        print(f"{args.corpus}, fold {args.fold} of 5: {len(test)} held-out names, "
-              f"{sum(c not in listed for n in test for c in n)} of {sum(map(len, test))} characters not in the list")
+        models = {
+            "list only (transformer)": train_fold("transformer", data, test, cargs, work, scratch),
+            "fine-tuned from the base": train_fold("lstm", data, test, cargs, work, compare.Setting(init=args.base)),
+            "the base alone": args.base,
+        }
+        print(
+            f"{args.corpus}, fold {args.fold} of 5: {len(test)} held-out names, "
+            f"{sum(c not in listed for n in test for c in n)} of {sum(map(len, test))} characters not in the list"
+        )
         print("| model | bits/char | in the list | new, in the vocabulary | unknown | end |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for label, path in models.items():
@@ -147,10 +175,12 @@ def main() -> int:
         if args.variants:
             print("\nfine-tuning recipes (bits/char):")
             rate = spec("lstm").lr / 3  # train()'s fine-tuning rate
-            for label, setting in (("a third of the fine-tuning rate", compare.Setting(init=args.base, lr=rate / 3)),
-                                   ("dropout 0.5", compare.Setting(init=args.base, shape={"dropout": 0.5})),
-                                   ("no weight decay", compare.Setting(init=args.base, train={"weight_decay": 0.0})),
-                                   ("no unknown noise", compare.Setting(init=args.base, train={"unk_rate": 0.0}))):
+            for label, setting in (
+                ("a third of the fine-tuning rate", compare.Setting(init=args.base, lr=rate / 3)),
+                ("dropout 0.5", compare.Setting(init=args.base, shape={"dropout": 0.5})),
+                ("no weight decay", compare.Setting(init=args.base, train={"weight_decay": 0.0})),
+                ("no unknown noise", compare.Setting(init=args.base, train={"unk_rate": 0.0})),
+            ):
                 path = train_fold("lstm", data, test, cargs, work, setting)
                 print(f"  {label}: {breakdown(path, test, listed)[0]:.3f}")
     return 0

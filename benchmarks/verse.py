@@ -44,9 +44,11 @@ from panel import write_readable  # benchmarks/ is on sys.path when this script 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Would you give this name to a child?"
 SCALE = "5 = yes, gladly; 4 = yes; 3 = perhaps; 2 = hardly; 1 = never (odd, ugly or a joke)"
-RUN = ("import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
-       "code = main(['verse', '-n', '20', '--seed', '{seed}']); assert 'torch' not in sys.modules or "
-       "sys.modules['torch'] is None; sys.exit(code)")
+RUN = (
+    "import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
+    "code = main(['verse', '-n', '20', '--seed', '{seed}']); assert 'torch' not in sys.modules or "
+    "sys.modules['torch'] is None; sys.exit(code)"
+)
 
 
 def speed(args) -> int:
@@ -66,9 +68,11 @@ def speed(args) -> int:
         if run == 0:
             print(proc.stdout.splitlines()[0])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"xiaming verse -n 20, cold start, torch blocked, {args.runs} runs on {os.cpu_count()} CPUs "
-          f"(load average {load:.1f}): wall median {statistics.median(walls):.2f} s (min {min(walls):.2f}), "
-          f"CPU median {statistics.median(cpus):.2f} s (min {min(cpus):.2f}); goal <= 1 s")
+    print(
+        f"xiaming verse -n 20, cold start, torch blocked, {args.runs} runs on {os.cpu_count()} CPUs "
+        f"(load average {load:.1f}): wall median {statistics.median(walls):.2f} s (min {min(walls):.2f}), "
+        f"CPU median {statistics.median(cpus):.2f} s (min {min(cpus):.2f}); goal <= 1 s"
+    )
     folder = ROOT / "src" / "xiaming" / "verse"
     data = sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".safetensors", ".md"))
     code = sum(p.stat().st_size for p in folder.glob("*.py")) + (ROOT / "src/xiaming/cli/verse.py").stat().st_size
@@ -101,8 +105,9 @@ def build(args) -> int:
         lines = sorted(line_of)
         for _ in range(count):
             surname = chars[int(rng.choice(len(chars), p=p))]
-            shown = verse_names(namer, 10, surname, table.books[book].key, seed=int(rng.integers(1 << 31)),
-                                lengths=(2,)).items
+            shown = verse_names(
+                namer, 10, surname, table.books[book].key, seed=int(rng.integers(1 << 31)), lengths=(2,)
+            ).items
             mine = next((item for item in shown if item.given not in used), shown[0])  # the best not yet in the panel
             used.add(mine.given)
             items.append(("xiaming", mine.name, mine.book, mine.title, mine.author, mine.marked, f"{mine.score:.2f}"))
@@ -110,18 +115,27 @@ def build(args) -> int:
             k = line_of[line][int(rng.integers(len(line_of[line])))]
             given = chr(int(table.han[found.first[k]])) + chr(int(table.han[found.second[k]]))
             poem = table.poem_of(line)
-            marked = mark_line(table.lines[line], [int(table.han_pos[found.first[k]]), int(table.han_pos[found.second[k]])])
+            marked = mark_line(
+                table.lines[line], [int(table.han_pos[found.first[k]]), int(table.han_pos[found.second[k]])]
+            )
             items.append(("anchor", surname + given, poem.book, poem.title, poem.author, marked, ""))
     random.Random(args.seed + 1).shuffle(items)
     out = Path(args.out)
-    panel = [f"{QUESTION} (你会给孩子起这个名字吗？)", f"Rate each name from 1 to 5 ({SCALE}).",
-             "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
-             "(for ratings 1-3 say what is wrong).", ""]
+    panel = [
+        f"{QUESTION} (你会给孩子起这个名字吗？)",
+        f"Rate each name from 1 to 5 ({SCALE}).",
+        "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
+        "(for ratings 1-3 say what is wrong).",
+        "",
+    ]
     panel += [f"{i}. {name}" for i, (_, name, *_) in enumerate(items, 1)]
     write_readable(out / "verse-panel.txt", "\n".join(panel) + "\n")
-    key = [f"# benchmarks/verse.py build -n {args.n} --seed {args.seed} --model {args.model}: xiaming = xiaming verse "
-           "--surname S --book B --given-len 2 -n 10, the first given name not yet in the panel (defaults otherwise); anchor = two CJK characters of one line "
-           "of the same book in order, at random, same surname", "number\tgroup\tname"]
+    key = [
+        f"# benchmarks/verse.py build -n {args.n} --seed {args.seed} --model {args.model}: xiaming = xiaming verse "
+        "--surname S --book B --given-len 2 -n 10, the first given name not yet in the panel (defaults otherwise); anchor = two CJK characters of one line "
+        "of the same book in order, at random, same surname",
+        "number\tgroup\tname",
+    ]
     key += [f"{i}\t{group}\t{name}" for i, (group, name, *_) in enumerate(items, 1)]
     write_readable(out / "verse-key.tsv", "\n".join(key) + "\n")
     sources = ["number\tgroup\tname\tbook\ttitle\tauthor\tline\tscore"]
@@ -156,8 +170,10 @@ def score(args) -> int:
                 groups.setdefault(group, []).append(ratings[number])
     print("| names | mean | rated 4-5 | rated 1-2 | ratings |\n| --- | ---: | ---: | ---: | ---: |")
     for group, r in sorted(groups.items()):
-        print(f"| {group} | {statistics.fmean(r):.2f} | {sum(x >= 4 for x in r) / len(r):.0%} | "
-              f"{sum(x <= 2 for x in r) / len(r):.0%} | {len(r)} |")
+        print(
+            f"| {group} | {statistics.fmean(r):.2f} | {sum(x >= 4 for x in r) / len(r):.0%} | "
+            f"{sum(x <= 2 for x in r) / len(r):.0%} | {len(r)} |"
+        )
     if "xiaming" in groups and "anchor" in groups:
         gap = statistics.fmean(groups["xiaming"]) - statistics.fmean(groups["anchor"])
         low = sum(x <= 2 for x in groups["xiaming"]) / len(groups["xiaming"])

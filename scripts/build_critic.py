@@ -29,13 +29,22 @@ from xiaming.pretrained import shipped_path  # noqa: E402
 RATINGS = ROOT / "critic" / "ratings"
 BAD = 2.5  # a name whose centred mean rating is below this was marked 1-2: the critic learns to spot it
 GOOD = 3.5  # at least this: marked 4-5, what the appeal head learns
-ROUNDS = ("rate1", "rate2", "rate3", "rate5", "rate6", "rate7", "rate8")  # rate4 mixed real list names in: its real names are rated for fame
+ROUNDS = (
+    "rate1",
+    "rate2",
+    "rate3",
+    "rate5",
+    "rate6",
+    "rate7",
+    "rate8",
+)  # rate4 mixed real list names in: its real names are rated for fame
 # (recognised characters get 5) that lexicon features cannot see, and fitting on it lowered the
 # cross-validated fit on the other rounds' names from r 0.61 to 0.53 (see critic/README.md)
 
 
-def read_ratings(folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS
-                 ) -> tuple[list[str], np.ndarray, list[str], list[str]]:
+def read_ratings(
+    folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS
+) -> tuple[list[str], np.ndarray, list[str], list[str]]:
     """(names, mean rating, author, round) over the rating `rounds` under `folder`.
 
     Reviewers use the scale differently (one rates most names 3, another spreads them), so each
@@ -80,8 +89,9 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def cross_fit(names: list[str], bad: np.ndarray, good: np.ndarray, folds: int = 5, seed: int = 0,
-              **settings) -> tuple[np.ndarray, np.ndarray]:
+def cross_fit(
+    names: list[str], bad: np.ndarray, good: np.ndarray, folds: int = 5, seed: int = 0, **settings
+) -> tuple[np.ndarray, np.ndarray]:
     """Held-out (P(passable), P(4-5)) of every name from `folds` critics, none of which saw it."""
     fold = np.random.default_rng(seed).integers(0, folds, len(names))
     passable, appeal = np.zeros(len(names)), np.zeros(len(names))
@@ -93,8 +103,17 @@ def cross_fit(names: list[str], bad: np.ndarray, good: np.ndarray, folds: int = 
     return passable, appeal
 
 
-def offline_keep(y: np.ndarray, passable: np.ndarray, appeal: np.ndarray, plain: np.ndarray, strength: float,
-                 flavour: float, pool: int, repeats: int = 200, seed: int = 0) -> tuple[float, float, float]:
+def offline_keep(
+    y: np.ndarray,
+    passable: np.ndarray,
+    appeal: np.ndarray,
+    plain: np.ndarray,
+    strength: float,
+    flavour: float,
+    pool: int,
+    repeats: int = 200,
+    seed: int = 0,
+) -> tuple[float, float, float]:
     """What sampling would keep, estimated on rated proposals without drawing anything. The names of
     the `plain` rounds (plain `--critic off` output: a sample of the proposals) are cut at random into
     groups of `pool`, and each group keeps one name with probability proportional to the sampler's
@@ -117,32 +136,47 @@ def offline_keep(y: np.ndarray, passable: np.ndarray, appeal: np.ndarray, plain:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="jinyong,gulong,liangyusheng",
-                        help="shipped models to write a critic beside (those present; default jinyong,gulong,liangyusheng)")
+    parser.add_argument(
+        "--models",
+        default="jinyong,gulong,liangyusheng",
+        help="shipped models to write a critic beside (those present; default jinyong,gulong,liangyusheng)",
+    )
     parser.add_argument("--ridge", type=float, default=10.0, help="L2 penalty on standardised features (default 10)")
     parser.add_argument("--char-ridge", type=float, default=1.0, help="L2 penalty on character weights (default 1)")
-    parser.add_argument("--min-count", type=int, default=3, help="names a character must be in to get a weight (default 3)")
+    parser.add_argument(
+        "--min-count", type=int, default=3, help="names a character must be in to get a weight (default 3)"
+    )
     parser.add_argument("--strength", type=float, default=4.0, help="default sampling strength stored (default 4)")
     parser.add_argument("--flavour", type=float, default=1.0, help="weight of the appeal head stored (default 1)")
     parser.add_argument("--pool", type=int, default=4, help="candidates drawn per name kept when sampling (default 4)")
     parser.add_argument("--cv", action="store_true", help="print the 5-fold cross-validated AUC of both heads")
     parser.add_argument("--flavours", default="", help="with --cv: flavours to compare offline on the plain rounds")
     parser.add_argument("--plain", default="rate6,rate7", help="rounds of plain --critic off output (for --flavours)")
-    parser.add_argument("--rounds", default=",".join(ROUNDS), help=f"rating rounds to fit on (default {','.join(ROUNDS)})")
-    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=True,
-                        help="write the critics beside the models (default on; --no-write only measures)")
+    parser.add_argument(
+        "--rounds", default=",".join(ROUNDS), help=f"rating rounds to fit on (default {','.join(ROUNDS)})"
+    )
+    parser.add_argument(
+        "--write",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write the critics beside the models (default on; --no-write only measures)",
+    )
     args = parser.parse_args(argv)
 
     names, y, authors, rounds = read_ratings(rounds=tuple(args.rounds.split(",")))
-    print(f"{len(names)} rated names ({', '.join(f'{a} {authors.count(a)}' for a in sorted(set(authors)))}); "
-          f"mean rating {y.mean():.2f}")
+    print(
+        f"{len(names)} rated names ({', '.join(f'{a} {authors.count(a)}' for a in sorted(set(authors)))}); "
+        f"mean rating {y.mean():.2f}"
+    )
     bad, good = y < BAD, y >= GOOD
     print(f"bad (centred mean rating below {BAD}): {bad.mean():.1%}; good (at least {GOOD}): {good.mean():.1%}")
     settings = dict(ridge=args.ridge, char_ridge=args.char_ridge, min_count=args.min_count)
     if args.cv:
         passable, appeal = cross_fit(names, bad, good, **settings)
-        print(f"5-fold cross-validated AUC: P(passable) passable against bad {auc(passable, ~bad):.3f}; "
-              f"P(4-5) good against the rest {auc(appeal, good):.3f}")
+        print(
+            f"5-fold cross-validated AUC: P(passable) passable against bad {auc(passable, ~bad):.3f}; "
+            f"P(4-5) good against the rest {auc(appeal, good):.3f}"
+        )
         plain = np.isin(np.array(rounds), args.plain.split(","))
         if args.flavours and plain.any():
             print(f"\nOffline, on the {plain.sum()} names of the plain rounds ({args.plain}), held-out predictions:")
@@ -150,16 +184,19 @@ def main(argv: list[str] | None = None) -> int:
             print("| ---: | ---: | ---: | ---: | ---: | ---: |")
             for pool in sorted({args.pool, 2 * args.pool}):
                 for strength in (0.0, args.strength):
-                    for flavour in ([0.0] if strength == 0 else [float(f) for f in args.flavours.split(",")]):
+                    for flavour in [0.0] if strength == 0 else [float(f) for f in args.flavours.split(",")]:
                         m, b, g = offline_keep(y, passable, appeal, plain, strength, flavour, pool)
                         print(f"| {pool} | {strength:g} | {flavour:g} | {m:.2f} | {b:.1%} | {g:.1%} |")
     if not args.write:
         return 0
-    about = (f"two logistic regressions ('rated 1-2', 'rated 4-5') of {len(names)} names' blind ratings "
-             f"(critic/ratings) on lexicon features and given-name characters; strength {args.strength:g}, "
-             f"flavour {args.flavour:g}, pool {args.pool}")
-    critic = fit_critic(names, bad, good, strength=args.strength, flavour=args.flavour, pool=args.pool, about=about,
-                        **settings)
+    about = (
+        f"two logistic regressions ('rated 1-2', 'rated 4-5') of {len(names)} names' blind ratings "
+        f"(critic/ratings) on lexicon features and given-name characters; strength {args.strength:g}, "
+        f"flavour {args.flavour:g}, pool {args.pool}"
+    )
+    critic = fit_critic(
+        names, bad, good, strength=args.strength, flavour=args.flavour, pool=args.pool, about=about, **settings
+    )
     for model in args.models.split(","):
         checkpoint = shipped_path(model.strip())
         if checkpoint.is_file():

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xiaming.evidence.gender import GENDER_PATH, CLIP, PRIOR, load_gender_table, save_gender_table  # noqa: E402
+from xiaming.evidence.gender import CLIP, GENDER_PATH, PRIOR, load_gender_table, save_gender_table  # noqa: E402
 
 
 def read_counts(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -68,15 +68,24 @@ def main() -> None:
     lean = log_odds(female, male)
     if max(female.max(), male.max()) >= 2**32:
         raise SystemExit("counts do not fit uint32")
-    about = {"source": "ngender charfreq.csv (MIT)", "chars": len(chars), "female_total": int(female.sum()),
-             "male_total": int(male.sum()), "prior": PRIOR, "clip": CLIP}
-    save_gender_table(args.output, chars, lean.astype(np.float32), female.astype(np.uint32), male.astype(np.uint32),
-                      about)
+    about = {
+        "source": "ngender charfreq.csv (MIT)",
+        "chars": len(chars),
+        "female_total": int(female.sum()),
+        "male_total": int(male.sum()),
+        "prior": PRIOR,
+        "clip": CLIP,
+    }
+    save_gender_table(
+        args.output, chars, lean.astype(np.float32), female.astype(np.uint32), male.astype(np.uint32), about
+    )
     table = load_gender_table(args.output)  # the file as the package will read it
     size = args.output.stat().st_size
-    print(f"{args.output}: {len(table.chars):,} characters, {size / 1024:.0f} kB; "
-          f"female {about['female_total']:,} / male {about['male_total']:,} name-characters; "
-          f"lean from {lean.min():+.2f} to {lean.max():+.2f}")
+    print(
+        f"{args.output}: {len(table.chars):,} characters, {size / 1024:.0f} kB; "
+        f"female {about['female_total']:,} / male {about['male_total']:,} name-characters; "
+        f"lean from {lean.min():+.2f} to {lean.max():+.2f}"
+    )
     for c in "蓉婉燕霞芳英玉小龙峰刚强雄靖":
         print(f"  {c} {table.char_lean(c):+.2f}")
 

@@ -69,7 +69,7 @@ def compound_surnames(path: Path) -> set[str]:
     text = "".join(read_lines(path))
     start = text.index("万俟")
     tail = text[start:]
-    pairs = {tail[i:i + 2] for i in range(0, len(tail) - 1, 2)}
+    pairs = {tail[i : i + 2] for i in range(0, len(tail) - 1, 2)}
     known_single_tail = set("第五言福百家姓终")  # the closing line mixes single surnames and words
     return {p for p in pairs if len(p) == 2 and not (set(p) & known_single_tail)}
 
@@ -84,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bigrams", type=Path, required=True, help="poetry_bigrams.tsv (bigram<TAB>count)")
     parser.add_argument("--surnames", type=Path, required=True, help="baijiaxing.txt")
     parser.add_argument("--modern", type=Path, required=True, help="gender/charfreq.csv (char,male,female)")
-    parser.add_argument("--jieba-dict", type=Path, default=None, help="jieba's dict.txt (default: the installed jieba's)")
-    parser.add_argument("--min-bigram", type=int, default=3, help="keep verse pairs seen at least this often (default 3)")
+    parser.add_argument(
+        "--jieba-dict", type=Path, default=None, help="jieba's dict.txt (default: the installed jieba's)"
+    )
+    parser.add_argument(
+        "--min-bigram", type=int, default=3, help="keep verse pairs seen at least this often (default 3)"
+    )
     parser.add_argument("--out", type=Path, default=LEXICON_PATH)
     args = parser.parse_args(argv)
 
@@ -175,19 +179,34 @@ def main(argv: list[str] | None = None) -> int:
     wpos = np.array([p for _, p in words.values()], dtype=np.uint8)[order]
     vk, vv = table(verse)
     arrays = {
-        "surname": log_counts(surname), "given1": log_counts(given1), "given2": log_counts(given2),
-        "single": log_counts(single), "verse_char": log_counts(verse_char / 2),
-        "wuxia": log_counts(wuxia), "modern": log_counts(modern),
-        "given_pair_keys": gk, "given_pair_counts": gv,
-        "word_keys": wk, "word_freq": wfreq, "word_pos": wpos,
-        "verse_keys": vk, "verse_counts": vv,
+        "surname": log_counts(surname),
+        "given1": log_counts(given1),
+        "given2": log_counts(given2),
+        "single": log_counts(single),
+        "verse_char": log_counts(verse_char / 2),
+        "wuxia": log_counts(wuxia),
+        "modern": log_counts(modern),
+        "given_pair_keys": gk,
+        "given_pair_counts": gv,
+        "word_keys": wk,
+        "word_freq": wfreq,
+        "word_pos": wpos,
+        "verse_keys": vk,
+        "verse_counts": vv,
     }
-    sources = {"ancient_names": len(ancient), "jieba_words": len(words), "verse_pairs": len(verse),
-               "given_pairs": len(given_pairs), "min_bigram": args.min_bigram}
+    sources = {
+        "ancient_names": len(ancient),
+        "jieba_words": len(words),
+        "verse_pairs": len(verse),
+        "given_pairs": len(given_pairs),
+        "min_bigram": args.min_bigram,
+    }
     save_lexicon(args.out, chars, sorted(compounds), arrays, sources)
     size = args.out.stat().st_size
-    print(f"wrote {args.out}: {n} characters, {len(given_pairs):,} given names, {len(words):,} two-character words, "
-          f"{len(verse):,} verse pairs, {len(compounds)} compound surnames; {size / 1e6:.2f} MB")
+    print(
+        f"wrote {args.out}: {n} characters, {len(given_pairs):,} given names, {len(words):,} two-character words, "
+        f"{len(verse):,} verse pairs, {len(compounds)} compound surnames; {size / 1e6:.2f} MB"
+    )
     return 0
 
 

@@ -52,11 +52,10 @@ from typing import Iterable
 
 import torch
 
-from xiaming import corpora
-from xiaming.generation import kinds
+from xiaming import TrainConfig, corpora, train
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
 from xiaming.data.corpus import NameList, load_names, split
-from xiaming import TrainConfig, train
+from xiaming.generation import kinds
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "xiaming" / "pretrained"
 BASE_SHAPE = {"n_embd": 96, "n_hidden": 256, "n_layer": 1, "dropout": 0.1, "tie_weights": True}
@@ -65,8 +64,11 @@ HOLDOUT = 0.1  # share of each list kept out of training for the blind panel
 # other author bridge the gap between the base's historical persons and the list's invented characters
 # (Liang Yusheng's list, the third author's, is bridged through both others; jinyong's and gulong's bridges stay
 # as benchmarks/compare.py measured them)
-BRIDGES: dict[str, tuple[str, ...]] = {"jinyong": ("gulong",), "gulong": ("jinyong",),
-                                       "liangyusheng": ("jinyong", "gulong")}
+BRIDGES: dict[str, tuple[str, ...]] = {
+    "jinyong": ("gulong",),
+    "gulong": ("jinyong",),
+    "liangyusheng": ("jinyong", "gulong"),
+}
 # Training stages between the base and the lists (`--stage`): one fine-tuning of the base on every name of
 # these lists (panel holdouts left out), from which each of them is then fine-tuned
 STAGES: dict[str, tuple[str, ...]] = {"wuxia": ("jinyong", "gulong", "liangyusheng")}
@@ -88,8 +90,15 @@ DEFAULTS: dict[str, dict] = {
 }
 
 
-def ship(trained: Path, name: str, keep_names: bool = True, names: list[str] | None = None,
-         sampling: dict | None = None, extra: dict | None = None, package: Path = PACKAGE) -> Path:
+def ship(
+    trained: Path,
+    name: str,
+    keep_names: bool = True,
+    names: list[str] | None = None,
+    sampling: dict | None = None,
+    extra: dict | None = None,
+    package: Path = PACKAGE,
+) -> Path:
     """Copy a trained checkpoint into the package in float16; `names` replaces its name list (the
     visible names, for novelty), `sampling` sets its sampling defaults, `extra` adds metadata."""
     ckpt = load_checkpoint(trained)
@@ -104,7 +113,9 @@ def ship(trained: Path, name: str, keep_names: bool = True, names: list[str] | N
         info["init"] = "base" + "".join(f" via {b}" for b in via)  # e.g. "base via gulong", "base via the wuxia stage"
     listed = (ckpt.names if names is None else names) if keep_names else []
     save_checkpoint(out, ckpt.model, ckpt.kind, ckpt.vocab, info, listed, dtype=torch.float16, sampling=sampling)
-    print(f"shipped {out} ({out.stat().st_size / 1e6:.2f} MB), best validation {ckpt.train['best_val_bits']:.3f} bits/char")
+    print(
+        f"shipped {out} ({out.stat().st_size / 1e6:.2f} MB), best validation {ckpt.train['best_val_bits']:.3f} bits/char"
+    )
     return out
 
 
@@ -141,8 +152,15 @@ def bridge(corpus: str, base: Path | str, work: Path, seed: int) -> Path | str:
     entries = [(n, k) for other in through for n, k in kinds_of(other).items() if n not in own]
     out = work / f"{corpus}-bridge.safetensors"
     work.mkdir(parents=True, exist_ok=True)
-    train(NameList(kinds.encode(entries), "builtin:" + "+".join(through)), "lstm", out, list_config(seed),
-          init=base, force=True, progress_bar=False)
+    train(
+        NameList(kinds.encode(entries), "builtin:" + "+".join(through)),
+        "lstm",
+        out,
+        list_config(seed),
+        init=base,
+        force=True,
+        progress_bar=False,
+    )
     return out
 
 
@@ -181,21 +199,38 @@ def stage_leave_out(stage: str, holdout: float, seed: int) -> set[str]:
     return out
 
 
-def train_stage(stage: str, base: Path | str, work: Path, leave_out: Iterable[str], seed: int, tag: str = "",
-                log=print) -> Path:
+def train_stage(
+    stage: str, base: Path | str, work: Path, leave_out: Iterable[str], seed: int, tag: str = "", log=print
+) -> Path:
     """The base fine-tuned on every name of the lists of `stage` (name kinds marked) but `leave_out` (see
     `stage_leave_out`, or a fold's held-out and validation names), like a list (`list_config`): the model
     those lists are then fine-tuned from, written as WORK/STAGE-stageTAG.safetensors."""
     entries = stage_entries(stage, leave_out)
     out = work / f"{stage}-stage{tag}.safetensors"
     work.mkdir(parents=True, exist_ok=True)
-    train(NameList(kinds.encode(entries), "builtin:" + "+".join(STAGES[stage])), "lstm", out, list_config(seed),
-          init=base, force=True, progress_bar=False, log=log)
+    train(
+        NameList(kinds.encode(entries), "builtin:" + "+".join(STAGES[stage])),
+        "lstm",
+        out,
+        list_config(seed),
+        init=base,
+        force=True,
+        progress_bar=False,
+        log=log,
+    )
     return out
 
 
-def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: int, package: Path = PACKAGE,
-              bridged: bool = False, stage: tuple[str, Path] | None = None) -> Path:
+def fine_tune(
+    corpus: str,
+    base: Path | str,
+    work: Path,
+    holdout: float,
+    seed: int,
+    package: Path = PACKAGE,
+    bridged: bool = False,
+    stage: tuple[str, Path] | None = None,
+) -> Path:
     """Fine-tune `base` (through the list's bridge when `bridged`; from the model of a `stage`, given as
     (stage name, its model from `train_stage`), when given) on a built-in list with name kinds and a
     panel holdout; ship it."""
@@ -203,10 +238,20 @@ def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: i
     strings, held = list_strings(corpus, holdout, seed)
     out = work / f"{corpus}.safetensors"
     init = stage[1] if stage else bridge(corpus, base, work, seed) if bridged else base
-    train(NameList(strings, f"builtin:{corpus}"), "lstm", out, list_config(seed), init=init, force=True,
-          progress_bar=False)
-    extra = {**kinds.metadata(), "panel_holdout": {"fraction": holdout, "seed": seed, "names": held},
-             "bridge": list(BRIDGES.get(corpus, ())) if bridged and not stage else []}
+    train(
+        NameList(strings, f"builtin:{corpus}"),
+        "lstm",
+        out,
+        list_config(seed),
+        init=init,
+        force=True,
+        progress_bar=False,
+    )
+    extra = {
+        **kinds.metadata(),
+        "panel_holdout": {"fraction": holdout, "seed": seed, "names": held},
+        "bridge": list(BRIDGES.get(corpus, ())) if bridged and not stage else [],
+    }
     if stage:
         extra["stage"] = stage[0]
         extra["stage_lists"] = list(STAGES[stage[0]])
@@ -216,23 +261,45 @@ def fine_tune(corpus: str, base: Path | str, work: Path, holdout: float, seed: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ancient", help="path of ancient_names.txt: pretrain a new base on it first")
-    parser.add_argument("--base", default=str(PACKAGE / "base.safetensors"),
-                        help="the base checkpoint to fine-tune when --ancient is not given (default: the shipped base)")
+    parser.add_argument(
+        "--base",
+        default=str(PACKAGE / "base.safetensors"),
+        help="the base checkpoint to fine-tune when --ancient is not given (default: the shipped base)",
+    )
     parser.add_argument("--work", default="runs/pretrained", help="folder for training runs")
-    parser.add_argument("--base-minutes", type=float, default=45.0, help="wall-clock budget of the base model (minutes)")
-    parser.add_argument("--base-steps", type=int, default=30_000,
-                        help="steps of the base model (the learning-rate schedule ends there; default 30,000)")
-    parser.add_argument("--holdout", type=float, default=HOLDOUT,
-                        help=f"share of each list kept out of training for the blind panel (default {HOLDOUT}; 0: none)")
+    parser.add_argument(
+        "--base-minutes", type=float, default=45.0, help="wall-clock budget of the base model (minutes)"
+    )
+    parser.add_argument(
+        "--base-steps",
+        type=int,
+        default=30_000,
+        help="steps of the base model (the learning-rate schedule ends there; default 30,000)",
+    )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=HOLDOUT,
+        help=f"share of each list kept out of training for the blind panel (default {HOLDOUT}; 0: none)",
+    )
     parser.add_argument("--corpora", default=",".join(corpora.names()), help="lists to fine-tune (default all)")
     parser.add_argument("--out", default=str(PACKAGE), help="folder to ship into (default: the package's pretrained/)")
-    parser.add_argument("--bridges", action="store_true",
-                        help="fine-tune each wuxia list through the other authors' lists first (see BRIDGES)")
-    parser.add_argument("--bridges-only", action="store_true",
-                        help="write only the bridges (WORK/LIST-bridge.safetensors), for benchmarks/compare.py --init")
-    parser.add_argument("--stage", choices=sorted(STAGES),
-                        help="fine-tune the base on every name of the stage's lists first (panel holdouts left out), "
-                             "then each of those lists from it (see STAGES)")
+    parser.add_argument(
+        "--bridges",
+        action="store_true",
+        help="fine-tune each wuxia list through the other authors' lists first (see BRIDGES)",
+    )
+    parser.add_argument(
+        "--bridges-only",
+        action="store_true",
+        help="write only the bridges (WORK/LIST-bridge.safetensors), for benchmarks/compare.py --init",
+    )
+    parser.add_argument(
+        "--stage",
+        choices=sorted(STAGES),
+        help="fine-tune the base on every name of the stage's lists first (panel holdouts left out), "
+        "then each of those lists from it (see STAGES)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
@@ -243,8 +310,16 @@ def main() -> None:
     base: Path | str = Path(args.base)
     if args.ancient:
         base = work / "base.safetensors"
-        config = TrainConfig(max_steps=args.base_steps, max_time=args.base_minutes * 60, batch_size=128, lr=3e-3,
-                             eval_interval=500, patience=6, val_fraction=0.02, seed=args.seed)
+        config = TrainConfig(
+            max_steps=args.base_steps,
+            max_time=args.base_minutes * 60,
+            batch_size=128,
+            lr=3e-3,
+            eval_interval=500,
+            patience=6,
+            val_fraction=0.02,
+            seed=args.seed,
+        )
         train(load_names(args.ancient), "lstm", base, config, model_overrides=BASE_SHAPE, force=True)
         ship(base, "base", keep_names=False, package=Path(args.out))
     elif Path(base).resolve().parent == PACKAGE.resolve():

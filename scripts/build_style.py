@@ -39,8 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/: build_pret
 
 from xiaming import corpora  # noqa: E402
 from xiaming.style.attribution import Calibration, shipped_calibration_path  # noqa: E402
-from xiaming.style.build import (CrossScores, among, balanced_accuracy, cross_scores, fit_calibration,  # noqa: E402
-                                 predict)
+from xiaming.style.build import CrossScores, among, balanced_accuracy, cross_scores, fit_calibration, predict  # noqa: E402
 
 ALPHA = 0.5  # n-gram smoothing: 0.5 gave the best cross-validated accuracy of 0.1, 0.5 and 1
 SAMPLES = 200  # names each fold model invents, so the fit also knows what generated names look like
@@ -61,16 +60,27 @@ def fold_stage(stage: str, work: Path, seed: int, base: str = "base") -> Callabl
     return start
 
 
-def load_or_score(styles: list[str], cache: Path | None, work: Path, folds: int, seed: int,
-                  any_lists: bool = False, stage: str | None = None) -> CrossScores:
+def load_or_score(
+    styles: list[str],
+    cache: Path | None,
+    work: Path,
+    folds: int,
+    seed: int,
+    any_lists: bool = False,
+    stage: str | None = None,
+) -> CrossScores:
     """Out-of-fold scores from `cache` when it was made from these lists (or from any, with
     `any_lists`) and the same `stage`, else computed (and cached)."""
     lists = {s: corpora.load(s) for s in styles}
     key = {s: len(v) for s, v in lists.items()}
     if cache and cache.is_file():
         data = json.loads(cache.read_text(encoding="utf-8"))
-        same = (data.get("folds") == folds and data.get("seed") == seed and data.get("samples") == SAMPLES
-                and data.get("stage") == stage)
+        same = (
+            data.get("folds") == folds
+            and data.get("seed") == seed
+            and data.get("samples") == SAMPLES
+            and data.get("stage") == stage
+        )
         if (data.get("lists") == key or any_lists) and same:
             print(f"out-of-fold scores from {cache} (lists of {data.get('lists')})", file=sys.stderr)
             return CrossScores.from_dict(data["scores"])
@@ -79,14 +89,26 @@ def load_or_score(styles: list[str], cache: Path | None, work: Path, folds: int,
     torch.set_num_threads(1)
     start = time.time()
     init = fold_stage(stage, work, seed) if stage else "base"
-    scores = cross_scores(lists, work, folds, seed, init=init, alpha=ALPHA, samples=SAMPLES,
-                          log=lambda m: print(m, file=sys.stderr))
+    scores = cross_scores(
+        lists, work, folds, seed, init=init, alpha=ALPHA, samples=SAMPLES, log=lambda m: print(m, file=sys.stderr)
+    )
     print(f"out-of-fold scores in {time.time() - start:.0f} s", file=sys.stderr)
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"lists": key, "folds": folds, "seed": seed, "samples": SAMPLES, "stage": stage,
-                                     "scores": scores.to_dict()},
-                                    ensure_ascii=False), encoding="utf-8")
+        cache.write_text(
+            json.dumps(
+                {
+                    "lists": key,
+                    "folds": folds,
+                    "seed": seed,
+                    "samples": SAMPLES,
+                    "stage": stage,
+                    "scores": scores.to_dict(),
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
     return scores
 
 
@@ -95,8 +117,11 @@ def name_weights(scores: CrossScores, share: float = GENERATED_SHARE) -> np.ndar
     ones, with the generated names holding `share` of the total (when there are any)."""
     k = len(scores.styles)
     w = np.zeros(len(scores.names))
-    groups = [(~scores.generated, 1 - share), (scores.generated, share)] if scores.generated.any() else [
-        (~scores.generated, 1.0)]
+    groups = (
+        [(~scores.generated, 1 - share), (scores.generated, share)]
+        if scores.generated.any()
+        else [(~scores.generated, 1.0)]
+    )
     for rows, weight in groups:
         for j in range(k):
             sel = rows & (scores.labels == j)
@@ -107,8 +132,9 @@ def name_weights(scores: CrossScores, share: float = GENERATED_SHARE) -> np.ndar
 
 def fit(scores: CrossScores, info: dict | None = None) -> Calibration:
     """The calibration fitted on `scores` with `name_weights`."""
-    return fit_calibration(scores.neural, scores.ngram, scores.labels, scores.styles, ALPHA, info=info,
-                           weights=name_weights(scores))
+    return fit_calibration(
+        scores.neural, scores.ngram, scores.labels, scores.styles, ALPHA, info=info, weights=name_weights(scores)
+    )
 
 
 def nested_predictions(scores: CrossScores) -> np.ndarray:
@@ -151,37 +177,55 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default="runs/style", help="folder for the fold models")
     parser.add_argument("--cache", default=None, help="JSON file of out-of-fold scores to reuse or write")
-    parser.add_argument("--stage", choices=["wuxia"], default=None,
-                        help="fold models through build_pretrained's training stage, as the shipped models are built")
+    parser.add_argument(
+        "--stage",
+        choices=["wuxia"],
+        default=None,
+        help="fold models through build_pretrained's training stage, as the shipped models are built",
+    )
     parser.add_argument("-o", "--output", default=str(shipped_calibration_path()))
     args = parser.parse_args()
     styles = args.styles.split(",")
-    scores = load_or_score(styles, Path(args.cache) if args.cache else None, Path(args.work), args.folds, args.seed,
-                           stage=args.stage)
+    scores = load_or_score(
+        styles, Path(args.cache) if args.cache else None, Path(args.work), args.folds, args.seed, stage=args.stage
+    )
     bal, per = nested_accuracy(scores)
     gbal, gper = nested_accuracy(scores, generated=True) if scores.generated.any() else (float("nan"), [])
     real = ~scores.generated
-    info = {"styles": styles, "lists": {s: int((scores.labels[real] == j).sum()) for j, s in enumerate(styles)},
-            "generated": int(scores.generated.sum()), "generated_share": GENERATED_SHARE,
-            "folds": args.folds, "seed": args.seed, "init": "base" + (f" via the {args.stage} stage" if args.stage else ""),
-            "cv_balanced_accuracy": round(bal, 4), "cv_per_style": {s: round(a, 4) for s, a in zip(styles, per)},
-            "cv_generated_balanced_accuracy": round(gbal, 4)}
+    info = {
+        "styles": styles,
+        "lists": {s: int((scores.labels[real] == j).sum()) for j, s in enumerate(styles)},
+        "generated": int(scores.generated.sum()),
+        "generated_share": GENERATED_SHARE,
+        "folds": args.folds,
+        "seed": args.seed,
+        "init": "base" + (f" via the {args.stage} stage" if args.stage else ""),
+        "cv_balanced_accuracy": round(bal, 4),
+        "cv_per_style": {s: round(a, 4) for s, a in zip(styles, per)},
+        "cv_generated_balanced_accuracy": round(gbal, 4),
+    }
     if len(styles) > 2:
-        pairs = [[a, b] for i, a in enumerate(styles) for b in styles[i + 1:]]
+        pairs = [[a, b] for i, a in enumerate(styles) for b in styles[i + 1 :]]
         info["cv_pairs"] = {}
         for pair in pairs:
             shared, own, pair_per = subset_accuracy(scores, pair, args.folds, args.seed)
             info["cv_pairs"][",".join(pair)] = round(shared, 4)
-            print(f"{' vs '.join(pair)}: balanced accuracy on real names {shared:.1%} ("
-                  + ", ".join(f"{s} {a:.1%}" for s, a in zip(pair, pair_per))
-                  + f"); a calibration fitted on the pair alone: {own:.1%}")
+            print(
+                f"{' vs '.join(pair)}: balanced accuracy on real names {shared:.1%} ("
+                + ", ".join(f"{s} {a:.1%}" for s, a in zip(pair, pair_per))
+                + f"); a calibration fitted on the pair alone: {own:.1%}"
+            )
     cal = fit(scores, info)
     cal.save(args.output)
-    print(f"wrote {args.output}: neural {cal.neural:.4f}, ngram {cal.ngram:.4f}, bias "
-          + ", ".join(f"{s} {b:+.3f}" for s, b in cal.bias.items())
-          + f"; cross-validated balanced accuracy on real names {bal:.1%} ("
-          + ", ".join(f"{s} {a:.1%}" for s, a in zip(styles, per)) + f"), on the fold models' own names {gbal:.1%} ("
-          + ", ".join(f"{s} {a:.1%}" for s, a in zip(styles, gper)) + ")")
+    print(
+        f"wrote {args.output}: neural {cal.neural:.4f}, ngram {cal.ngram:.4f}, bias "
+        + ", ".join(f"{s} {b:+.3f}" for s, b in cal.bias.items())
+        + f"; cross-validated balanced accuracy on real names {bal:.1%} ("
+        + ", ".join(f"{s} {a:.1%}" for s, a in zip(styles, per))
+        + f"), on the fold models' own names {gbal:.1%} ("
+        + ", ".join(f"{s} {a:.1%}" for s, a in zip(styles, gper))
+        + ")"
+    )
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def baijiaxing(path: Path) -> tuple[list[str], list[str]]:
             singles.extend(chars)
             continue
         for i in range(0, len(chars), 2):
-            pair = "".join(chars[i:i + 2])
+            pair = "".join(chars[i : i + 2])
             if pair in COMPOUND_SURNAMES:
                 compounds.append(pair)
             else:
@@ -127,8 +127,12 @@ def base_vocab() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="the shared data's verse/ folder")
-    parser.add_argument("--surnames", type=Path, default=None,
-                        help="百家姓 file, one phrase a line (default: ../surnames/baijiaxing.txt beside the folder)")
+    parser.add_argument(
+        "--surnames",
+        type=Path,
+        default=None,
+        help="百家姓 file, one phrase a line (default: ../surnames/baijiaxing.txt beside the folder)",
+    )
     parser.add_argument("-o", "--output", type=Path, default=VERSE_PATH)
     args = parser.parse_args()
     import pypinyin
@@ -176,20 +180,28 @@ def main() -> None:
     print(f"{surnames_file}: {len(singles)} single and {len(compounds)} compound surnames")
     chars = sorted({chr(cp) for cp in han} | set(singles) | {c for c in base_vocab() if is_han(c)})
     default = {c: full_tone(c, lazy_pinyin(c, style=Style.TONE)[0]) for c in chars}
-    about = {"source": "chinese-poetry (JackeyGao/chinese-poetry, package 2.0.1), MIT",
-             "surnames": "百家姓 (chinese-poetry), MIT", "pypinyin": pypinyin.__version__, "max_han": MAX_HAN}
+    about = {
+        "source": "chinese-poetry (JackeyGao/chinese-poetry, package 2.0.1), MIT",
+        "surnames": "百家姓 (chinese-poetry), MIT",
+        "pypinyin": pypinyin.__version__,
+        "max_han": MAX_HAN,
+    }
     codes, han_char = np.unique(np.array(han, dtype=np.uint32), return_inverse=True)
-    arrays = {"line_poem": np.array(line_poem, dtype=np.uint16),
-              "line_start": np.array(line_start, dtype=np.uint32),
-              "chars": codes.astype(np.uint32),
-              "han_char": han_char.astype(np.uint16),
-              "han_pos": np.array(han_pos, dtype=np.uint16),
-              "han_reading": np.array([index[s] for s in han_reading], dtype=np.uint16)}
+    arrays = {
+        "line_poem": np.array(line_poem, dtype=np.uint16),
+        "line_start": np.array(line_start, dtype=np.uint32),
+        "chars": codes.astype(np.uint32),
+        "han_char": han_char.astype(np.uint16),
+        "han_pos": np.array(han_pos, dtype=np.uint16),
+        "han_reading": np.array([index[s] for s in han_reading], dtype=np.uint16),
+    }
     save_table(args.output, books, poems, lines, syllables, default, arrays, about, "".join(singles))
     table = load_table(args.output)  # read back through the loader's checks
     pairs = sum(int(k) * (int(k) - 1) // 2 for k in np.diff(table.line_start))
-    print(f"{args.output}: {len(lines):,} lines, {len(han):,} characters, {pairs:,} ordered pairs, "
-          f"{args.output.stat().st_size / 1e6:.2f} MB ({FORMAT})")
+    print(
+        f"{args.output}: {len(lines):,} lines, {len(han):,} characters, {pairs:,} ordered pairs, "
+        f"{args.output.stat().st_size / 1e6:.2f} MB ({FORMAT})"
+    )
 
 
 if __name__ == "__main__":

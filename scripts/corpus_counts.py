@@ -63,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unknown = [c for c in args.corpus if not corpora.is_builtin(c)]
     if unknown:
-        print(f"error: unknown corpus {', '.join(unknown)}; built-in corpora: {', '.join(corpora.names())}",
-              file=sys.stderr)
+        print(
+            f"error: unknown corpus {', '.join(unknown)}; built-in corpora: {', '.join(corpora.names())}",
+            file=sys.stderr,
+        )
         return 1
     blocks = [corpus_table(c) for c in (args.corpus or corpora.names())]
     if args.notes is not None:

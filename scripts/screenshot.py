@@ -31,8 +31,15 @@ def driver(width: int, height: int, lang: str) -> webdriver.Chrome:
     """Headless Chromium of the given window size and interface language."""
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 f"--window-size={width},{height}", f"--lang={lang}", "--hide-scrollbars"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--window-size={width},{height}",
+        f"--lang={lang}",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": lang})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)

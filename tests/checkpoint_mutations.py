@@ -18,7 +18,6 @@ import struct
 from pathlib import Path
 
 from hypothesis import strategies as st
-
 from safetensors_bytes import NAMES, join, small_checkpoint, split
 
 BASES = [  # (file stem, kind, model overrides, stored as float16, with name kinds)
@@ -33,11 +32,33 @@ BASES = [  # (file stem, kind, model overrides, stored as float16, with name kin
 METADATA_KEYS = ["format", "format_version", "kind", "model_config", "vocab", "train", "sampling"]
 JSON_KEYS = ["model_config", "vocab", "train", "sampling"]
 FIELDS = {  # fields worth aiming at, per JSON metadata key
-    "model_config": ["vocab_size", "n_embd", "n_hidden", "n_layer", "n_head", "block_size", "cell", "dropout",
-                     "tie_weights", "order", "seq_length", "clip", "prime_length"],
+    "model_config": [
+        "vocab_size",
+        "n_embd",
+        "n_hidden",
+        "n_layer",
+        "n_head",
+        "block_size",
+        "cell",
+        "dropout",
+        "tie_weights",
+        "order",
+        "seq_length",
+        "clip",
+        "prime_length",
+    ],
     "vocab": ["chars"],
-    "train": ["max_name_len", "parameters", "kinds", "source", "init", "data", "panel_holdout", "step",
-              "best_val_bits"],
+    "train": [
+        "max_name_len",
+        "parameters",
+        "kinds",
+        "source",
+        "init",
+        "data",
+        "panel_holdout",
+        "step",
+        "best_val_bits",
+    ],
     "sampling": ["temperature", "top_k", "top_p", "min_p"],
 }
 DTYPES = ["F64", "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL", "F8_E4M3", "X", ""]
@@ -48,8 +69,8 @@ def make_bases(folder: Path) -> list[Path]:
     """The valid checkpoints every case starts from, written into `folder`."""
     import torch
 
-    from xiaming.generation import kinds
     from xiaming.checkpoint import load_checkpoint, save_checkpoint
+    from xiaming.generation import kinds
 
     paths = []
     for stem, kind, overrides, half, marked in BASES:
@@ -66,16 +87,28 @@ def make_bases(folder: Path) -> list[Path]:
             else:
                 model = ckpt.model
             train = {**ckpt.train, **(kinds.metadata() if marked else {})}
-            save_checkpoint(path, model, kind, vocab, train, NAMES, dtype=torch.float16 if half else None,
-                            sampling={"top_p": 0.9, "top_k": 5})
+            save_checkpoint(
+                path,
+                model,
+                kind,
+                vocab,
+                train,
+                NAMES,
+                dtype=torch.float16 if half else None,
+                sampling={"top_p": 0.9, "top_k": 5},
+            )
         paths.append(path)
     return paths
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
     | st.sampled_from([0, 1, -1, 2, 3, 5, 7, 16, 64, 2**16 + 1, 2**31, 10**9, 10**18])
-    | st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(SPECIAL_FLOATS) | st.text(max_size=12),
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(SPECIAL_FLOATS)
+    | st.text(max_size=12),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=8,
 )
@@ -125,9 +158,16 @@ def _mutate_metadata(data, header: dict) -> None:
 
 
 def _mutate_table(data, header: dict) -> None:
-    names = [k for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)
-             and isinstance(v.get("shape"), list) and isinstance(v.get("data_offsets"), list)
-             and len(v["data_offsets"]) == 2 and all(isinstance(o, int) for o in v["data_offsets"])]
+    names = [
+        k
+        for k, v in header.items()
+        if k != "__metadata__"
+        and isinstance(v, dict)
+        and isinstance(v.get("shape"), list)
+        and isinstance(v.get("data_offsets"), list)
+        and len(v["data_offsets"]) == 2
+        and all(isinstance(o, int) for o in v["data_offsets"])
+    ]
     if not names:
         return
     name = data.draw(st.sampled_from(sorted(names)))
@@ -135,15 +175,21 @@ def _mutate_table(data, header: dict) -> None:
     action = data.draw(st.sampled_from(["shape", "dtype", "offsets", "rename", "delete", "duplicate", "entry"]))
     if action == "shape":
         dims = [d for d in entry["shape"] if isinstance(d, int)]
-        entry["shape"] = data.draw(st.lists(st.integers(0, 40) | st.sampled_from([2**31, 2**40, -1]), max_size=4)
-                                   | st.just([dim * 2 for dim in dims]) | st.just(list(reversed(dims))))
+        entry["shape"] = data.draw(
+            st.lists(st.integers(0, 40) | st.sampled_from([2**31, 2**40, -1]), max_size=4)
+            | st.just([dim * 2 for dim in dims])
+            | st.just(list(reversed(dims)))
+        )
     elif action == "dtype":
         entry["dtype"] = data.draw(st.sampled_from(DTYPES))
     elif action == "offsets":
         begin, end = entry["data_offsets"]
-        entry["data_offsets"] = data.draw(st.sampled_from([[begin, end + 4], [begin + 4, end], [end, begin],
-                                                           [0, end - begin], [begin, 2**62], [-4, end]])
-                                          | st.lists(json_values, max_size=3))
+        entry["data_offsets"] = data.draw(
+            st.sampled_from(
+                [[begin, end + 4], [begin + 4, end], [end, begin], [0, end - begin], [begin, 2**62], [-4, end]]
+            )
+            | st.lists(json_values, max_size=3)
+        )
     elif action == "rename":
         header[name + data.draw(st.sampled_from(["x", "_l9", ".weight"]))] = header.pop(name)
     elif action == "delete":
@@ -155,10 +201,17 @@ def _mutate_table(data, header: dict) -> None:
 
 
 def _mutate_values(data, header: dict, body: bytearray) -> None:
-    entries = [(k, v) for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)
-               and v.get("dtype") in ("F32", "F16", "F64", "I64", "U8") and isinstance(v.get("data_offsets"), list)
-               and len(v["data_offsets"]) == 2 and all(isinstance(o, int) for o in v["data_offsets"])
-               and 0 <= v["data_offsets"][0] <= v["data_offsets"][1] <= len(body)]
+    entries = [
+        (k, v)
+        for k, v in header.items()
+        if k != "__metadata__"
+        and isinstance(v, dict)
+        and v.get("dtype") in ("F32", "F16", "F64", "I64", "U8")
+        and isinstance(v.get("data_offsets"), list)
+        and len(v["data_offsets"]) == 2
+        and all(isinstance(o, int) for o in v["data_offsets"])
+        and 0 <= v["data_offsets"][0] <= v["data_offsets"][1] <= len(body)
+    ]
     if not entries:
         return
     name, entry = data.draw(st.sampled_from(sorted(entries, key=lambda kv: kv[0])))
@@ -196,8 +249,13 @@ def mutate(data, raw: bytes) -> bytes:
             parsed = isinstance(header, dict)
         except (ValueError, UnicodeDecodeError, RecursionError):
             parsed = False
-        kind = data.draw(st.sampled_from(["metadata", "table", "values", "header-bytes", "length", "truncate"]
-                                         if parsed else ["header-bytes", "length", "truncate"]))
+        kind = data.draw(
+            st.sampled_from(
+                ["metadata", "table", "values", "header-bytes", "length", "truncate"]
+                if parsed
+                else ["header-bytes", "length", "truncate"]
+            )
+        )
         if kind == "metadata":
             _mutate_metadata(data, header)
             raw = _bytes(header, body)
@@ -215,8 +273,10 @@ def mutate(data, raw: bytes) -> bytes:
                     edit[at] = data.draw(st.integers(0, 255))
             raw = bytes(edit)
         elif kind == "length":
-            value = data.draw(st.sampled_from([0, 1, 7, length - 1, length + 1, length * 2, 2**32, 2**63, 2**64 - 1])
-                              | st.integers(0, 2**64 - 1))
+            value = data.draw(
+                st.sampled_from([0, 1, 7, length - 1, length + 1, length * 2, 2**32, 2**63, 2**64 - 1])
+                | st.integers(0, 2**64 - 1)
+            )
             raw = struct.pack("<Q", value % 2**64) + raw[8:]
         else:
             raw = raw[: data.draw(st.integers(0, max(0, len(raw) - 1)))]
@@ -232,7 +292,7 @@ SEARCH_BUDGET = 2_000  # model rows the closing search of a fuzzed model's gener
 
 
 def outcome(path: Path, torch_too: bool = False, times: dict | None = None) -> str:
-    """"loaded" if the file loads and the model generates and scores, "refused" if loading raises a
+    """ "loaded" if the file loads and the model generates and scores, "refused" if loading raises a
     CheckpointError; any other exception escapes (what the fuzz tests look for). With `torch_too`, a
     file that loads is also loaded and used through the torch engine (which may refuse it, typed).
     `times`, when given, gets the seconds of loading (or refusing) and of using the model.

@@ -46,13 +46,14 @@ def names_file(tmp_path_factory, tiny_names) -> str:
 @pytest.fixture(scope="session")
 def tiny_lstm(tmp_path_factory, tiny_names):
     """A small LSTM trained for a few hundred steps; returns (checkpoint path, TrainResult)."""
-    from xiaming.data.corpus import NameList
     from xiaming import TrainConfig, train
+    from xiaming.data.corpus import NameList
 
     out = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     config = TrainConfig(max_steps=300, eval_interval=50, batch_size=32, seed=1)
-    result = train(NameList(tiny_names, "made-up"), "lstm", out, config, size="tiny",
-                   log=lambda _m: None, progress_bar=False)
+    result = train(
+        NameList(tiny_names, "made-up"), "lstm", out, config, size="tiny", log=lambda _m: None, progress_bar=False
+    )
     return str(out), result
 
 

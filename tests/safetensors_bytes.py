@@ -18,10 +18,9 @@ def small_checkpoint(path: Path, kind: str = "lstm", **overrides) -> Path:
     """A tiny model of `kind` saved at `path` as `xiaming train` would save it (names, vocabulary, record)."""
     import torch
 
-    from xiaming import models
+    from xiaming import TrainConfig, models
     from xiaming.checkpoint import save_checkpoint
     from xiaming.data.batches import encode_names
-    from xiaming import TrainConfig
     from xiaming.data.vocab import Vocab
 
     torch.manual_seed(0)

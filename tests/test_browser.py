@@ -11,8 +11,10 @@ import pytest
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(f"headless Chromium is not installed ({CHROMIUM}, {CHROMEDRIVER}: apt-get install chromium "
-                "chromium-driver)", allow_module_level=True)
+    pytest.skip(
+        f"headless Chromium is not installed ({CHROMIUM}, {CHROMEDRIVER}: apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
 pytest.importorskip("fastapi", reason="the web extra (fastapi, uvicorn) is not installed")
 pytest.importorskip("selenium", reason="selenium is not installed (the dev extra)")
 
@@ -44,8 +46,14 @@ def downloads(tmp_path_factory):
 def browser(downloads):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--window-size=390,844", "--lang=zh-CN"):  # a phone-sized window
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=390,844",
+        "--lang=zh-CN",
+    ):  # a phone-sized window
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -65,7 +73,9 @@ def page(browser, url):
 
 
 def _names(browser) -> list[str]:
-    return [li.find_element(By.CLASS_NAME, "name-text").text for li in browser.find_elements(By.CSS_SELECTOR, "#results li")]
+    return [
+        li.find_element(By.CLASS_NAME, "name-text").text for li in browser.find_elements(By.CSS_SELECTOR, "#results li")
+    ]
 
 
 def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
@@ -80,7 +90,9 @@ def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
     assert all(page.find_element(By.ID, b).is_enabled() for b in ("copy", "download-txt", "download-csv"))
     # a phone-sized window: nothing wider than the screen
     assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    assert all(p.text.startswith("Ōuyáng") or not p.text for p in page.find_elements(By.CSS_SELECTOR, "#results .pinyin"))
+    assert all(
+        p.text.startswith("Ōuyáng") or not p.text for p in page.find_elements(By.CSS_SELECTOR, "#results .pinyin")
+    )
 
     first = page.find_element(By.CSS_SELECTOR, "#results li")
     page.execute_script("arguments[0].scrollIntoView()", first)
@@ -94,10 +106,14 @@ def test_generate_with_a_surname_then_look_inside_a_name(page, tmp_path):
     assert "selected" in first.get_attribute("class")
     # whose style it is, under the probabilities
     WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")) == 2)
-    shares = [r.find_element(By.CLASS_NAME, "p").text for r in page.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")]
+    shares = [
+        r.find_element(By.CLASS_NAME, "p").text for r in page.find_elements(By.CSS_SELECTOR, "#detail .who .style-row")
+    ]
     assert sum(int(x.rstrip("%")) for x in shares) in (99, 100, 101)
     # and the view inside the model: each step's rank and alternatives, the LSTM's four gates
-    WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#detail .inside .step")) == len(names[0]) + 1)
+    WebDriverWait(page, WAIT).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#detail .inside .step")) == len(names[0]) + 1
+    )
     assert len(page.find_elements(By.CSS_SELECTOR, "#detail .inside canvas.heat")) == 4
     page.save_screenshot(str(tmp_path / "web.png"))
     assert (tmp_path / "web.png").stat().st_size > 10_000
@@ -140,7 +156,10 @@ def test_scoring_typed_names_shows_their_probabilities(page):
     page.find_element(By.ID, "score-names").send_keys("令狐冲\n郭靖")
     page.find_element(By.ID, "score").click()
     WebDriverWait(page, WAIT).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#score-results li")) == 2)
-    texts = [li.find_element(By.CLASS_NAME, "name-text").text for li in page.find_elements(By.CSS_SELECTOR, "#score-results li")]
+    texts = [
+        li.find_element(By.CLASS_NAME, "name-text").text
+        for li in page.find_elements(By.CSS_SELECTOR, "#score-results li")
+    ]
     assert texts == ["令狐冲", "郭靖"]
     WebDriverWait(page, WAIT).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#detail h3"), "令狐冲"))
     assert len(page.find_elements(By.CSS_SELECTOR, "#detail .char-row")) == 4
@@ -172,8 +191,17 @@ def test_female_on_the_generate_form_sends_the_gender(page, url):
     assert len(names) == 12
 
     def ask(**extra):
-        body = {"prefix": "", "include": "", "exclude": "", "n": 12, "min_len": 2, "temperature": 1, "rank": False,
-                "seed": 5, **extra}
+        body = {
+            "prefix": "",
+            "include": "",
+            "exclude": "",
+            "n": 12,
+            "min_len": 2,
+            "temperature": 1,
+            "rank": False,
+            "seed": 5,
+            **extra,
+        }
         request = Request(url + "/api/generate", json.dumps(body).encode(), {"Content-Type": "application/json"})
         return [row["name"] for row in json.load(urlopen(request))["names"]]
 
@@ -210,8 +238,9 @@ def test_the_guessing_game_plays_a_round(page):
     assert len(page.find_elements(By.CSS_SELECTOR, "#quiz-choices button.right")) == 1
     assert page.find_element(By.ID, "quiz-feedback").text
     page.find_element(By.ID, "quiz-next").click()
-    WebDriverWait(page, WAIT).until(lambda b: len([x for x in b.find_elements(By.CSS_SELECTOR, "#quiz-choices button")
-                                                   if x.is_enabled()]) == 2)  # a fresh round, not yet answered
+    WebDriverWait(page, WAIT).until(
+        lambda b: len([x for x in b.find_elements(By.CSS_SELECTOR, "#quiz-choices button") if x.is_enabled()]) == 2
+    )  # a fresh round, not yet answered
 
 
 def test_the_guessing_game_plays_the_three_authors_or_two(browser):

@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from safetensors_bytes import with_json_field
 from torch_leg import import_torch
+
 from xiaming import models
 from xiaming.card import DEFAULT_MAX_NAME_LEN, ModelCard, TrainingRecord
 from xiaming.checkpoint import read_checkpoint
-from xiaming.generation.constraints import SampleOptions, compile_constraints, default_max_len
+from xiaming.data.vocab import Vocab
 from xiaming.errors import CheckpointError
+from xiaming.generation.constraints import SampleOptions, compile_constraints, default_max_len
 from xiaming.generation.namer import Namer
 from xiaming.pretrained import shipped_path
 from xiaming.validate import check_card, read_metadata
-from xiaming.data.vocab import Vocab
 
 
 def test_a_shipped_checkpoint_reads_as_a_typed_card():
@@ -51,9 +51,18 @@ def test_the_record_keeps_every_stored_key_for_writing_back():
     assert json.loads(json.dumps(dict(record))) == stored
 
 
-@pytest.mark.parametrize("field, value", [("max_name_len", 0), ("max_name_len", "12"), ("source", 3), ("step", -1),
-                                          ("kinds", {"epithet": "ab"}), ("data", {"names": True}),
-                                          ("panel_holdout", {"names": [1]})])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("max_name_len", 0),
+        ("max_name_len", "12"),
+        ("source", 3),
+        ("step", -1),
+        ("kinds", {"epithet": "ab"}),
+        ("data", {"names": True}),
+        ("panel_holdout", {"names": [1]}),
+    ],
+)
 def test_a_checkpoint_with_a_bad_card_field_is_refused_naming_the_field(tmp_path, field, value):
     bad = with_json_field(shipped_path("poets"), tmp_path / "bad.safetensors", "train", field, value)
     with pytest.raises(CheckpointError, match=rf"damaged train\.{field}") as refused:
@@ -69,6 +78,7 @@ def test_a_marker_outside_the_vocabulary_is_refused():
 
 
 # --- the registry says what each kind can do --------------------------------------------------------
+
 
 def test_every_kind_names_its_numpy_engine_in_the_one_registry():
     from xiaming.engine import ENGINES

@@ -8,8 +8,8 @@ from safetensors.torch import save_file
 
 from xiaming import models
 from xiaming.checkpoint import load_checkpoint, read_tensors, save_checkpoint, state_path
-from xiaming.errors import CheckpointError
 from xiaming.data.vocab import Vocab
+from xiaming.errors import CheckpointError
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru", "transformer"])

@@ -12,10 +12,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from checkpoint_mutations import make_bases, mutate, outcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from checkpoint_mutations import make_bases, mutate, outcome
 
 EXAMPLES = 60  # per test; the benchmark runs 2,000 and more
 

@@ -25,8 +25,22 @@ def run(capsys, *argv):
 
 def test_train_then_generate_new_names(capsys, names_file, tmp_path, tiny_names):
     out = tmp_path / "m.safetensors"
-    code, stdout, err = run(capsys, "train", names_file, "--model", "gru", "--size", "tiny", "-o", str(out),
-                            "--max-steps", "150", "--eval-interval", "50", "--json")
+    code, stdout, err = run(
+        capsys,
+        "train",
+        names_file,
+        "--model",
+        "gru",
+        "--size",
+        "tiny",
+        "-o",
+        str(out),
+        "--max-steps",
+        "150",
+        "--eval-interval",
+        "50",
+        "--json",
+    )
     assert code == 0, err
     report = json.loads(stdout)
     assert report["steps"] == 150 and report["best_val_bits"] > 0 and out.is_file()
@@ -60,11 +74,14 @@ def test_corpora_listing(capsys):
     assert all(r["names"] > 0 for r in rows.values())
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "no names"),
-    (b"only\n", "at least 2"),
-    (b"ok\n\xc4\xe3\xba\xc3\n", "line 2: .*--encoding"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "no names"),
+        (b"only\n", "at least 2"),
+        (b"ok\n\xc4\xe3\xba\xc3\n", "line 2: .*--encoding"),
+    ],
+)
 def test_bad_names_files(capsys, tmp_path, content, message):
     p = tmp_path / "n.txt"
     p.write_bytes(content)
@@ -84,16 +101,19 @@ def test_failed_training_leaves_an_existing_checkpoint_untouched(capsys, tmp_pat
     assert code == 1 and out.read_bytes() == before
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "MISSING.txt", "-o", "x.safetensors"], "no such file"),
-    (["train", "NAMES", "--model", "lsmt", "-o", "x.safetensors"], "choose one of"),
-    (["train", "NAMES", "--max-steps", "0", "-o", "x.safetensors"], "must be at least 1"),
-    (["train", "NAMES", "--val-fraction", "2", "-o", "x.safetensors"], "--val-fraction"),
-    (["generate", "MISSING.safetensors"], "no such checkpoint"),
-    (["generate", "NAMES"], "not a xiaming checkpoint"),
-    (["generate", "MODEL", "--temperature", "-1"], "--temperature"),
-    (["generate", "MODEL", "-n", "abc"], "not a whole number"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "MISSING.txt", "-o", "x.safetensors"], "no such file"),
+        (["train", "NAMES", "--model", "lsmt", "-o", "x.safetensors"], "choose one of"),
+        (["train", "NAMES", "--max-steps", "0", "-o", "x.safetensors"], "must be at least 1"),
+        (["train", "NAMES", "--val-fraction", "2", "-o", "x.safetensors"], "--val-fraction"),
+        (["generate", "MISSING.safetensors"], "no such checkpoint"),
+        (["generate", "NAMES"], "not a xiaming checkpoint"),
+        (["generate", "MODEL", "--temperature", "-1"], "--temperature"),
+        (["generate", "MODEL", "-n", "abc"], "not a whole number"),
+    ],
+)
 def test_errors_are_one_line_without_traceback(capsys, tmp_path, names_file, tiny_lstm, argv, message):
     argv = [{"NAMES": names_file, "MODEL": tiny_lstm[0]}.get(a, a) for a in argv]
     argv = [str(tmp_path / a) if a.endswith((".txt", ".safetensors")) and "/" not in a else a for a in argv]
@@ -103,33 +123,69 @@ def test_errors_are_one_line_without_traceback(capsys, tmp_path, names_file, tin
 
 
 def test_console_entry_point_runs_as_a_module(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "xiaming", "generate", str(tmp_path / "none.safetensors")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "xiaming", "generate", str(tmp_path / "none.safetensors")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "no such checkpoint" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_builtin_corpus_name_is_accepted_where_a_file_is(capsys, tmp_path):
-    code, _, err = run(capsys, "train", "poets", "--size", "tiny", "-o", str(tmp_path / "p.safetensors"),
-                       "--max-steps", "5", "--eval-interval", "5", "--quiet")
+    code, _, err = run(
+        capsys,
+        "train",
+        "poets",
+        "--size",
+        "tiny",
+        "-o",
+        str(tmp_path / "p.safetensors"),
+        "--max-steps",
+        "5",
+        "--eval-interval",
+        "5",
+        "--quiet",
+    )
     assert code == 0, err
     from xiaming.checkpoint import load_checkpoint
+
     ckpt = load_checkpoint(tmp_path / "p.safetensors")
     assert ckpt.train["source"] == "builtin:poets" and "李白" in ckpt.names
 
 
 def test_a_closed_pipe_ends_quietly(tiny_lstm):
-    proc = subprocess.run(f"'{sys.executable}' -m xiaming generate '{tiny_lstm[0]}' -n 2000 --novelty off | head -1",
-                          shell=True, capture_output=True, text=True)
+    proc = subprocess.run(
+        f"'{sys.executable}' -m xiaming generate '{tiny_lstm[0]}' -n 2000 --novelty off | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
     assert len(proc.stdout.split()) == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
 def test_ctrl_c_stops_cleanly_and_resume_continues(names_file, tmp_path):
     out = tmp_path / "m.safetensors"
-    cmd = [sys.executable, "-m", "xiaming", "train", names_file, "--size", "tiny", "-o", str(out),
-           "--max-steps", "1000000", "--eval-interval", "20", "--patience", "100000"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "xiaming",
+        "train",
+        names_file,
+        "--size",
+        "tiny",
+        "-o",
+        str(out),
+        "--max-steps",
+        "1000000",
+        "--eval-interval",
+        "20",
+        "--patience",
+        "100000",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     state = tmp_path / "m.state.safetensors"
     deadline = time.time() + 60
     while not state.exists() and time.time() < deadline:
@@ -138,8 +194,9 @@ def test_ctrl_c_stops_cleanly_and_resume_continues(names_file, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted; continue with --resume" in err and "Traceback" not in err
     stopped_at = int(re.search(r"at step (\d+)", err).group(1))
-    resumed = subprocess.run(cmd[:-6] + ["--max-steps", str(stopped_at + 10), "--resume", "--json"],
-                             capture_output=True, text=True)
+    resumed = subprocess.run(
+        cmd[:-6] + ["--max-steps", str(stopped_at + 10), "--resume", "--json"], capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["steps"] == stopped_at + 10
 
@@ -153,32 +210,38 @@ def test_unwritable_output_fails_before_training(capsys, names_file, tmp_path):
     assert code == 1 and "cannot write there" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--min-len", "100000"], "at most 64"),
-    (["--temperature", "inf"], "between 0.01 and 100"),
-    (["--temperature", "1e-40"], "between 0.01 and 100"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--min-len", "100000"], "at most 64"),
+        (["--temperature", "inf"], "between 0.01 and 100"),
+        (["--temperature", "1e-40"], "between 0.01 and 100"),
+    ],
+)
 def test_extreme_generation_values_are_refused(capsys, tiny_lstm, argv, message):
     code, _, err = run(capsys, "generate", tiny_lstm[0], *argv)
     assert code == 1 and message in err
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (["generate", "MODEL", "-n", "0"], 1, "-n 0: must be at least 1"),
-    (["generate", "MODEL", "--top-k", "0"], 1, "--top-k 0: must be at least 1"),
-    (["generate", "MODEL", "--top-k=0"], 1, "--top-k 0: must be at least 1"),
-    (["generate", "MODEL", "--best", "0"], 1, "--best 0: must be at least 1"),
-    (["train", "NAMES", "-o", "x.safetensors", "--batch-size", "0"], 1, "--batch-size 0: must be at least 1"),
-    (["train", "NAMES", "-o", "x.safetensors", "--lr", "-1"], 1, "--lr -1.0: must be positive"),
-    (["train", "NAMES", "-o", "x.safetensors", "--max-name-len", "0"], 1, "--max-name-len 0: must be at least 1"),
-    (["train", "NAMES", "-o", "x.safetensors", "--size", "huge"], 1, "--size 'huge': choose one of"),
-    (["train", "NAMES", "-o", "x.safetensors", "--init", "MODEL", "--dropout", "1.5"], 1, "--dropout 1.5"),
-    (["generate", "MODEL", "-n", "abc"], 2, "not a whole number"),
-    (["train", "NAMES", "-o", "x.safetensors", "--batch-size", "many"], 2, "not a whole number"),
-    (["train", "NAMES"], 2, "required"),
-    (["train", "NAMES", "-o", "x.safetensors", "--no-such-flag"], 2, "unrecognized arguments"),
-    (["frobnicate"], 2, "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (["generate", "MODEL", "-n", "0"], 1, "-n 0: must be at least 1"),
+        (["generate", "MODEL", "--top-k", "0"], 1, "--top-k 0: must be at least 1"),
+        (["generate", "MODEL", "--top-k=0"], 1, "--top-k 0: must be at least 1"),
+        (["generate", "MODEL", "--best", "0"], 1, "--best 0: must be at least 1"),
+        (["train", "NAMES", "-o", "x.safetensors", "--batch-size", "0"], 1, "--batch-size 0: must be at least 1"),
+        (["train", "NAMES", "-o", "x.safetensors", "--lr", "-1"], 1, "--lr -1.0: must be positive"),
+        (["train", "NAMES", "-o", "x.safetensors", "--max-name-len", "0"], 1, "--max-name-len 0: must be at least 1"),
+        (["train", "NAMES", "-o", "x.safetensors", "--size", "huge"], 1, "--size 'huge': choose one of"),
+        (["train", "NAMES", "-o", "x.safetensors", "--init", "MODEL", "--dropout", "1.5"], 1, "--dropout 1.5"),
+        (["generate", "MODEL", "-n", "abc"], 2, "not a whole number"),
+        (["train", "NAMES", "-o", "x.safetensors", "--batch-size", "many"], 2, "not a whole number"),
+        (["train", "NAMES"], 2, "required"),
+        (["train", "NAMES", "-o", "x.safetensors", "--no-such-flag"], 2, "unrecognized arguments"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
 def test_one_exit_code_rule(capsys, tmp_path, names_file, tiny_lstm, argv, code, message):
     argv = [{"NAMES": names_file, "MODEL": tiny_lstm[0]}.get(a, a) for a in argv]
     argv = [str(tmp_path / a) if a.endswith(".safetensors") and "/" not in a else a for a in argv]
@@ -211,8 +274,21 @@ def test_long_lines_are_skipped_with_their_line_numbers(capsys, tmp_path, tiny_n
     assert "warning: " in err and "skipped 2 lines longer than 32 characters (lines 4, 11)" in err
     saved = load_checkpoint(out)
     assert saved.train["data"]["names"] == 50 and saved.train["max_name_len"] <= 32
-    code, _, err = run(capsys, "train", str(p), "-o", str(out), "--size", "tiny", "--max-steps", "2", "--quiet",
-                       "--force", "--max-name-len", "40")
+    code, _, err = run(
+        capsys,
+        "train",
+        str(p),
+        "-o",
+        str(out),
+        "--size",
+        "tiny",
+        "--max-steps",
+        "2",
+        "--quiet",
+        "--force",
+        "--max-name-len",
+        "40",
+    )
     assert code == 0 and "skipped 1 line longer than 40 characters (line 4)" in err
 
 
@@ -281,21 +357,25 @@ def test_every_command_defaults_to_the_same_device():
 
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    defaults = {name: action.default for name, sub in commands.items() for action in sub._actions
-                if action.dest == "device"}
+    defaults = {
+        name: action.default for name, sub in commands.items() for action in sub._actions if action.dest == "device"
+    }
     assert {"train", "generate", "score", "eval"} <= set(defaults)
     assert set(defaults.values()) == {"auto"}, defaults
 
 
 def test_streams_devices_and_unreadable_files_are_one_line(capsys, tmp_path, tiny_lstm):
-    cases = [(["train", "-", "--stream", "-o", str(tmp_path / "m.safetensors")], "-: --stream reads its file twice"),
-             (["train", "/dev/zero", "-o", str(tmp_path / "m.safetensors")], "/dev/zero: is a device or socket"),
-             (["score", "--model", tiny_lstm[0], "--file", str(tmp_path)], f"--file {tmp_path}: is a directory"),
-             (["score", "--model", tiny_lstm[0], "--file", "/dev/zero"], "--file /dev/zero: is a device or socket"),
-             (["generate", "/dev/zero"], "/dev/zero: not a regular file")]
+    cases = [
+        (["train", "-", "--stream", "-o", str(tmp_path / "m.safetensors")], "-: --stream reads its file twice"),
+        (["train", "/dev/zero", "-o", str(tmp_path / "m.safetensors")], "/dev/zero: is a device or socket"),
+        (["score", "--model", tiny_lstm[0], "--file", str(tmp_path)], f"--file {tmp_path}: is a directory"),
+        (["score", "--model", tiny_lstm[0], "--file", "/dev/zero"], "--file /dev/zero: is a device or socket"),
+        (["generate", "/dev/zero"], "/dev/zero: not a regular file"),
+    ]
     if os.path.exists("/proc/self/mem"):
-        cases.append((["score", "--model", tiny_lstm[0], "--file", "/proc/self/mem"],
-                      "/proc/self/mem line 1: cannot read it ("))
+        cases.append(
+            (["score", "--model", tiny_lstm[0], "--file", "/proc/self/mem"], "/proc/self/mem line 1: cannot read it (")
+        )
     for argv, words in cases:
         code, _, err = run(capsys, *argv)
         assert code == 1 and err.count("\n") == 1 and words in err and "Traceback" not in err, (argv, err)

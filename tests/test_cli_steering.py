@@ -6,12 +6,12 @@ import re
 
 import pytest
 import torch
+from conftest import run_cli as run
 
+from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
 from xiaming.data.corpus import NameList
 from xiaming.generation.novelty import NoveltyFilter
-from xiaming import TrainConfig, train
-from conftest import run_cli as run
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,9 @@ def model(tmp_path_factory, tiny_names) -> str:
     try:
         out = tmp_path_factory.mktemp("steer") / "tiny.safetensors"
         config = TrainConfig(max_steps=300, eval_interval=50, batch_size=32, seed=1)
-        train(NameList(tiny_names, "made-up"), "lstm", out, config, size="tiny", log=lambda _m: None,
-              progress_bar=False)
+        train(
+            NameList(tiny_names, "made-up"), "lstm", out, config, size="tiny", log=lambda _m: None, progress_bar=False
+        )
     finally:
         torch.set_num_threads(threads)
     return str(out)
@@ -37,8 +38,7 @@ def generate_json(capsys, model, *flags):
 
 
 def test_prefix_and_length_bounds(capsys, model, tiny_names):
-    data = generate_json(capsys, model, "-n", "12", "--seed", "1", "--prefix", "ba", "--min-len", "5",
-                         "--max-len", "5")
+    data = generate_json(capsys, model, "-n", "12", "--seed", "1", "--prefix", "ba", "--min-len", "5", "--max-len", "5")
     names = [row["name"] for row in data["names"]]
     assert len(names) == len(set(names)) == 12
     assert all(n.startswith("ba") and len(n) == 5 for n in names)
@@ -61,8 +61,10 @@ def test_json_gives_scores_verdicts_and_rejections(capsys, model, tiny_names):
     assert all(row["novelty"] == "new" and row["pinyin"] is None for row in rows)  # Latin names have no pinyin
     log_probs = [row["log_prob"] for row in rows]
     assert log_probs == sorted(log_probs, reverse=True)  # --rank: most likely first
-    assert all(row["bits_per_char"] == pytest.approx(-row["log_prob"] / (len(row["name"]) + 1) / math.log(2),
-                                                     abs=1e-3) for row in rows)
+    assert all(
+        row["bits_per_char"] == pytest.approx(-row["log_prob"] / (len(row["name"]) + 1) / math.log(2), abs=1e-3)
+        for row in rows
+    )
     strict = NoveltyFilter(tiny_names, "strict")
     assert data["rejected"], "a tiny model repeats its training names; strict novelty must reject some"
     for rejected in data["rejected"]:
@@ -72,8 +74,7 @@ def test_json_gives_scores_verdicts_and_rejections(capsys, model, tiny_names):
 
 
 def test_verbose_prints_rejections_to_stderr(capsys, model):
-    code, out, err = run(capsys, "generate", model, "-n", "30", "--seed", "0", "--novelty", "strict",
-                         "--verbose")
+    code, out, err = run(capsys, "generate", model, "-n", "30", "--seed", "0", "--novelty", "strict", "--verbose")
     assert code == 0 and len(out.split()) == 30
     assert re.search(r"^rejected \S+: .* \((exact|glued|contains|contained|surname|edit)\)$", err, re.M), err
     assert re.search(r"^novelty strict: \d+ candidates rejected", err, re.M)
@@ -106,13 +107,16 @@ def test_impossible_requests_end_with_what_exists(capsys, tmp_path, model):
     assert "found no new names" in err and "--charset" in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--top-p", "1.5"], r"--top-p 1.5: must be in \(0, 1\]"),
-    (["--top-p", "0"], r"--top-p 0.0: must be in \(0, 1\]"),
-    (["--min-len", "5", "--max-len", "3"], "--min-len 5: is above --max-len 3"),
-    (["--prefix", "zz"], "--prefix 'zz': the model has never seen 'z'"),
-    (["--charset", "/no/such/file.txt"], "--charset /no/such/file.txt: no such file"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--top-p", "1.5"], r"--top-p 1.5: must be in \(0, 1\]"),
+        (["--top-p", "0"], r"--top-p 0.0: must be in \(0, 1\]"),
+        (["--min-len", "5", "--max-len", "3"], "--min-len 5: is above --max-len 3"),
+        (["--prefix", "zz"], "--prefix 'zz': the model has never seen 'z'"),
+        (["--charset", "/no/such/file.txt"], "--charset /no/such/file.txt: no such file"),
+    ],
+)
 def test_errors_are_one_line(capsys, model, flags, message):
     code, out, err = run(capsys, "generate", model, *flags)
     assert code == 1 and out == ""

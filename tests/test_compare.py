@@ -15,8 +15,28 @@ compare = importlib.util.module_from_spec(spec)
 sys.modules["compare"] = compare  # dataclasses look their module up while the script loads
 spec.loader.exec_module(compare)
 
-NAMES = ["令狐冲", "岳灵珊", "任盈盈", "林平之", "田伯光", "东方不败", "仪琳", "向问天", "风清扬", "岳不群",
-         "杨过", "小龙女", "郭靖", "黄蓉", "张无忌", "赵敏", "周芷若", "段誉", "萧峰", "虚竹"]
+NAMES = [
+    "令狐冲",
+    "岳灵珊",
+    "任盈盈",
+    "林平之",
+    "田伯光",
+    "东方不败",
+    "仪琳",
+    "向问天",
+    "风清扬",
+    "岳不群",
+    "杨过",
+    "小龙女",
+    "郭靖",
+    "黄蓉",
+    "张无忌",
+    "赵敏",
+    "周芷若",
+    "段誉",
+    "萧峰",
+    "虚竹",
+]
 
 
 def test_kfold_tests_every_name_once():
@@ -29,8 +49,20 @@ def test_kfold_tests_every_name_once():
 
 
 def test_flags_override_the_defaults():
-    args = compare.parse_args(["--corpus", "x", "--lr", "lstm=1e-3", "--size", "gru=medium,rnn=tiny",
-                               "--shape", "lstm:n_hidden=64;tie_weights=false", "--batch-size", "transformer=16"])
+    args = compare.parse_args(
+        [
+            "--corpus",
+            "x",
+            "--lr",
+            "lstm=1e-3",
+            "--size",
+            "gru=medium,rnn=tiny",
+            "--shape",
+            "lstm:n_hidden=64;tie_weights=false",
+            "--batch-size",
+            "transformer=16",
+        ]
+    )
     small = compare.settings(args, ["lstm", "gru", "rnn", "transformer", "ngram"], n_chars=1000)
     assert small["lstm"].lr == 1e-3 and small["lstm"].shape == {"tie_weights": False, "n_hidden": 64}
     assert small["gru"].size == "medium" and small["rnn"].size == "tiny"
@@ -46,18 +78,48 @@ def test_end_to_end_tiny(tmp_path, capsys):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(NAMES) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    code = compare.main(["--corpus", str(names), "--folds", "2", "--budget", "5", "--models", "ngram,lstm",
-                         "--size", "lstm=tiny", "--max-steps", "6", "--evals", "3", "--samples", "20",
-                         "--reach", "99", "--out", str(out)])
+    code = compare.main(
+        [
+            "--corpus",
+            str(names),
+            "--folds",
+            "2",
+            "--budget",
+            "5",
+            "--models",
+            "ngram,lstm",
+            "--size",
+            "lstm=tiny",
+            "--max-steps",
+            "6",
+            "--evals",
+            "3",
+            "--samples",
+            "20",
+            "--reach",
+            "99",
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "ngram" in text and "lstm" in text and "bits/char" in text and "±" in text
     assert "first at or below 99.0 nats: ngram" in text
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     runs = results["runs"]
-    assert [(r["kind"], r["fold"]) for r in runs] == [("ngram", "fold1"), ("ngram", "fold2"), ("lstm", "fold1"), ("lstm", "fold2")]
+    assert [(r["kind"], r["fold"]) for r in runs] == [
+        ("ngram", "fold1"),
+        ("ngram", "fold2"),
+        ("lstm", "fold1"),
+        ("lstm", "fold2"),
+    ]
     for r in runs:
-        assert 0 < r["test_nats"] < 20 and r["curve"] and r["test_bits"] == pytest.approx(r["test_nats"] / 0.6931471805599453)
+        assert (
+            0 < r["test_nats"] < 20
+            and r["curve"]
+            and r["test_bits"] == pytest.approx(r["test_nats"] / 0.6931471805599453)
+        )
     assert all(r["steps"] == 6 for r in runs if r["kind"] == "lstm")
     assert "detect" in text and all(r["detect"] is None or 0 <= r["detect"] <= 1 for r in runs)
 
@@ -66,9 +128,30 @@ def test_init_adds_a_fine_tuned_row(tmp_path, capsys, tiny_lstm):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(NAMES) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    code = compare.main(["--corpus", str(names), "--folds", "2", "--budget", "5", "--models", "lstm",
-                         "--size", "lstm=tiny", "--max-steps", "4", "--evals", "2", "--samples", "10",
-                         "--init", tiny_lstm[0], "--out", str(out)])
+    code = compare.main(
+        [
+            "--corpus",
+            str(names),
+            "--folds",
+            "2",
+            "--budget",
+            "5",
+            "--models",
+            "lstm",
+            "--size",
+            "lstm=tiny",
+            "--max-steps",
+            "4",
+            "--evals",
+            "2",
+            "--samples",
+            "10",
+            "--init",
+            tiny_lstm[0],
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0 and "finetuned" in capsys.readouterr().out
     runs = json.loads((out / "results.json").read_text(encoding="utf-8"))["runs"]
     tuned = [r for r in runs if r["kind"] == "finetuned"]
@@ -83,9 +166,33 @@ def test_several_inits_give_one_row_each(tmp_path, capsys, tiny_lstm):
     other = tmp_path / "other.safetensors"
     other.write_bytes(Path(tiny_lstm[0]).read_bytes())
     out = tmp_path / "out"
-    code = compare.main(["--corpus", str(names), "--folds", "2", "--budget", "5", "--models", "lstm",
-                         "--size", "lstm=tiny", "--max-steps", "2", "--evals", "1", "--samples", "5", "--no-realism",
-                         "--init", tiny_lstm[0], "--init", str(other), "--out", str(out)])
+    code = compare.main(
+        [
+            "--corpus",
+            str(names),
+            "--folds",
+            "2",
+            "--budget",
+            "5",
+            "--models",
+            "lstm",
+            "--size",
+            "lstm=tiny",
+            "--max-steps",
+            "2",
+            "--evals",
+            "1",
+            "--samples",
+            "5",
+            "--no-realism",
+            "--init",
+            tiny_lstm[0],
+            "--init",
+            str(other),
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0 and "finetuned:tiny" in text and "finetuned:other" in text
     assert f"{names.stem}, 2-fold cross-validation" in text  # the data's label, not a row's
@@ -94,8 +201,9 @@ def test_several_inits_give_one_row_each(tmp_path, capsys, tiny_lstm):
     assert [r["setting"]["init"] for r in runs if r["kind"] == "finetuned:other"] == [str(other)] * 2
 
 
-def test_wuxia_stage_of_each_fold_leaves_out_exactly_that_folds_test_and_validation_names(tmp_path, capsys,
-                                                                                          monkeypatch, tiny_lstm):
+def test_wuxia_stage_of_each_fold_leaves_out_exactly_that_folds_test_and_validation_names(
+    tmp_path, capsys, monkeypatch, tiny_lstm
+):
     """--stage wuxia: per fold, --init is fine-tuned on every name of the three wuxia lists except the
     fold's test names (the folds are the benchmark's own) and the names the fold's run then validates
     on (as train() itself splits them), and the fold's model from that stage model."""
@@ -118,9 +226,30 @@ def test_wuxia_stage_of_each_fold_leaves_out_exactly_that_folds_test_and_validat
 
     monkeypatch.setattr(compare, "train", short_train)
     monkeypatch.setattr(sources, "split", recorded_split)
-    code = compare.main(["--corpus", "jinyong", "--folds", "5", "--max-steps", "2", "--evals", "1", "--models", "",
-                         "--samples", "5", "--no-realism", "--no-curve", "--init", tiny_lstm[0], "--stage", "wuxia",
-                         "--out", str(tmp_path / "out")])
+    code = compare.main(
+        [
+            "--corpus",
+            "jinyong",
+            "--folds",
+            "5",
+            "--max-steps",
+            "2",
+            "--evals",
+            "1",
+            "--models",
+            "",
+            "--samples",
+            "5",
+            "--no-realism",
+            "--no-curve",
+            "--init",
+            tiny_lstm[0],
+            "--stage",
+            "wuxia",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0 and "finetuned+wuxia" in capsys.readouterr().out
     wuxia = set().union(*(corpora.load(c) for c in ("jinyong", "gulong", "liangyusheng")))
     folds = compare.kfold(corpora.load("jinyong"), 5, seed=0)

@@ -8,16 +8,41 @@ import pytest
 from xiaming import corpora
 from xiaming.errors import ConfigError
 
-JINYONG_NOVELS = ["飞狐外传", "雪山飞狐", "连城诀", "天龙八部", "射雕英雄传", "白马啸西风", "鹿鼎记", "笑傲江湖",
-                  "书剑恩仇录", "神雕侠侣", "侠客行", "倚天屠龙记", "碧血剑", "鸳鸯刀", "越女剑"]
+JINYONG_NOVELS = [
+    "飞狐外传",
+    "雪山飞狐",
+    "连城诀",
+    "天龙八部",
+    "射雕英雄传",
+    "白马啸西风",
+    "鹿鼎记",
+    "笑傲江湖",
+    "书剑恩仇录",
+    "神雕侠侣",
+    "侠客行",
+    "倚天屠龙记",
+    "碧血剑",
+    "鸳鸯刀",
+    "越女剑",
+]
 # Characters that keep a traditional component (言, 韋, 賁, 賓 ...) and whose standard simplified form is a
 # rare extension character: names with them are left out (DATASHEET.md), e.g. 向子諲, 耿湋, 于濆, 张蠙.
 KEEPS_TRADITIONAL_COMPONENT = set("諲湋濆蠙")
 # Characters OpenCC's t2s changes that are nonetheless standard in simplified names (通用规范汉字表, 2013):
 # 乾 (乾隆, 公冶乾), 於 as a surname (刘於义), 昇 in personal names (黄昇).
 STANDARD_IN_NAMES = set("乾於昇")
-LONG_NOVELS = ["飞狐外传", "天龙八部", "射雕英雄传", "鹿鼎记", "笑傲江湖", "书剑恩仇录", "神雕侠侣", "侠客行",
-               "倚天屠龙记", "碧血剑"]
+LONG_NOVELS = [
+    "飞狐外传",
+    "天龙八部",
+    "射雕英雄传",
+    "鹿鼎记",
+    "笑傲江湖",
+    "书剑恩仇录",
+    "神雕侠侣",
+    "侠客行",
+    "倚天屠龙记",
+    "碧血剑",
+]
 MIDDLE_DOT = "·"
 
 
@@ -42,12 +67,19 @@ def test_only_cjk_characters_and_no_traditional_forms(corpus):
     traditional = [e.name for e in rows if hanzidentifier.identify(e.name) == hanzidentifier.TRADITIONAL]
     assert traditional == []
     # Character by character too: a name can mix forms without being classed traditional as a whole.
-    mixed = [e.name for e in rows for c in e.name if c != MIDDLE_DOT and hanzidentifier.identify(c) == hanzidentifier.TRADITIONAL]
+    mixed = [
+        e.name
+        for e in rows
+        for c in e.name
+        if c != MIDDLE_DOT and hanzidentifier.identify(c) == hanzidentifier.TRADITIONAL
+    ]
     assert mixed == []
 
 
 def test_no_character_keeping_a_traditional_component():
-    bad = [(c, e.name) for c in corpora.names() for e in corpora.entries(c) if set(e.name) & KEEPS_TRADITIONAL_COMPONENT]
+    bad = [
+        (c, e.name) for c in corpora.names() for e in corpora.entries(c) if set(e.name) & KEEPS_TRADITIONAL_COMPONENT
+    ]
     assert bad == []
 
 
@@ -57,8 +89,9 @@ def test_every_character_is_its_own_simplified_form(corpus):
     opencc = pytest.importorskip("opencc")
     t2s = opencc.OpenCC("t2s")
     assert t2s.convert("向子諲耿湋于濆张蠙") != "向子諲耿湋于濆张蠙"  # the check can see the rule's examples
-    bad = sorted({e.name for e in corpora.entries(corpus) for c in e.name
-                  if c not in STANDARD_IN_NAMES and t2s.convert(c) != c})
+    bad = sorted(
+        {e.name for e in corpora.entries(corpus) for c in e.name if c not in STANDARD_IN_NAMES and t2s.convert(c) != c}
+    )
     assert bad == []
 
 
@@ -85,8 +118,24 @@ def test_rows_removed_as_wrong_are_not_back():
     ludingji = set(corpora.load("jinyong", works=["鹿鼎记"]))
     assert "胡德第" in ludingji and "胡德帝" not in ludingji
     gulong = set(corpora.load("gulong"))
-    assert gulong & {"凌如芸", "孙不空", "心鉴大师", "张承勋", "江鱼", "胡得扬", "王云梦", "胡佬佬", "欧天矫",
-                     "谢玉仑", "吕长乐", "谭肃风"} == set()
+    assert (
+        gulong
+        & {
+            "凌如芸",
+            "孙不空",
+            "心鉴大师",
+            "张承勋",
+            "江鱼",
+            "胡得扬",
+            "王云梦",
+            "胡佬佬",
+            "欧天矫",
+            "谢玉仑",
+            "吕长乐",
+            "谭肃风",
+        }
+        == set()
+    )
     assert "不空" in corpora.load("gulong", works=["桃花传奇"])
     assert gulong & {"金弓银丸斩虎刀", "追云捉月水上飘"} == set()  # pieces of one nickname
 
@@ -108,8 +157,17 @@ def test_gulong_size_and_big_series():
     assert {"楚留香", "陆小凤", "李寻欢", "萧十一郎", "傅红雪"} <= names
 
 
-LIANGYUSHENG_CHECKED = ["侠骨丹心", "剑网尘丝", "幻剑灵旗", "弹指惊雷", "武当一剑", "游剑江湖", "牧野流星", "绝塞传烽录",
-                        "风雷震九州"]
+LIANGYUSHENG_CHECKED = [
+    "侠骨丹心",
+    "剑网尘丝",
+    "幻剑灵旗",
+    "弹指惊雷",
+    "武当一剑",
+    "游剑江湖",
+    "牧野流星",
+    "绝塞传烽录",
+    "风雷震九州",
+]
 
 
 def test_liangyusheng_size_and_text_checked_novels():

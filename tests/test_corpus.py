@@ -132,8 +132,11 @@ def test_names_come_from_files_and_pipes_never_from_devices_or_directories(tmp_p
     writer.start()
     assert read_names(fifo) == ["ab", "cd"]  # a pipe is read once, from start to end
     writer.join()
-    for path, words in ((tmp_path, "is a directory"), ("/dev/zero", "is a device or socket"),
-                        (tmp_path / "none.txt", "no such file")):
+    for path, words in (
+        (tmp_path, "is a directory"),
+        ("/dev/zero", "is a device or socket"),
+        (tmp_path / "none.txt", "no such file"),
+    ):
         with pytest.raises(DataError, match=f"^{path}: {words}"):
             read_names(path)
     if os.path.exists("/proc/self/mem"):  # a regular file whose reading fails (EIO)

@@ -74,8 +74,16 @@ def test_build_critic_auc_and_labels():
 
 def test_critic_round_trip_and_damaged_files(tmp_path):
     names = ["张建国", "张蝠粉", "李文华", "李仞嗤", "王建华", "王蝠明"]
-    critic = fit_critic(names, [False, True, False, True, False, True], [True, False, False, False, True, False],
-                        ridge=1.0, min_count=2, strength=2.5, pool=6, flavour=0.5)
+    critic = fit_critic(
+        names,
+        [False, True, False, True, False, True],
+        [True, False, False, False, True, False],
+        ridge=1.0,
+        min_count=2,
+        strength=2.5,
+        pool=6,
+        flavour=0.5,
+    )
     path = tmp_path / "m.critic.safetensors"
     save_critic(critic, path)
     again = load_critic(path)
@@ -87,8 +95,13 @@ def test_critic_round_trip_and_damaged_files(tmp_path):
 
     bad = tmp_path / "bad.critic.safetensors"
     f = len(FEATURES)
-    meta = {"format": "xiaming-critic", "version": "2", "features": json.dumps(list(FEATURES)), "intercept": "3.0",
-            "chars": json.dumps("寒蛆", ensure_ascii=False)}
+    meta = {
+        "format": "xiaming-critic",
+        "version": "2",
+        "features": json.dumps(list(FEATURES)),
+        "intercept": "3.0",
+        "chars": json.dumps("寒蛆", ensure_ascii=False),
+    }
     ok = {**{k: np.ones(f, np.float32) for k in ("mean", "scale", "weights")}, "char_weights": np.ones(2, np.float32)}
     save_file(ok, str(bad), metadata=meta)
     assert load_critic(bad).chars == "寒蛆"  # the valid file the cases below damage
@@ -118,8 +131,12 @@ def test_damaged_lexicon_is_refused(tmp_path):
 
     arrays = load_file(str(LEXICON_PATH))
     lex = shipped_lexicon()
-    meta = {"format": "xiaming-lexicon", "chars": json.dumps(list(lex.chars), ensure_ascii=False),
-            "compounds": json.dumps(sorted(lex.compounds), ensure_ascii=False), "sources": "{}"}
+    meta = {
+        "format": "xiaming-lexicon",
+        "chars": json.dumps(list(lex.chars), ensure_ascii=False),
+        "compounds": json.dumps(sorted(lex.compounds), ensure_ascii=False),
+        "sources": "{}",
+    }
     path = tmp_path / "lex.safetensors"
     arrays["word_keys"] = arrays["word_keys"][::-1].copy()
     save_file(arrays, str(path), metadata=meta)

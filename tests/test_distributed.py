@@ -50,16 +50,29 @@ def _rank(rank: int, job: str, port: int, folder: str) -> None:
     """One of two ranks of one run (a fresh process per run, one process group each, as under torchrun):
     `straight` trains on names in memory; `cut` and `resume` train streamed, stopped and continued."""
     torch.set_num_threads(1)
-    os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port), XIAMING_DIST_TIMEOUT="60")
+    os.environ.update(
+        RANK=str(rank),
+        WORLD_SIZE="2",
+        LOCAL_RANK=str(rank),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        XIAMING_DIST_TIMEOUT="60",
+    )
     d = Path(folder)
     if job == "straight":
         train(NameList(_names(), "made-up"), "lstm", d / "ddp.safetensors", CONFIG, size="tiny", **QUIET)
         return
     with StreamedNames(d / "names.txt") as streamed:
         if job == "cut":
-            cut = train(streamed, "lstm", d / "cut.safetensors", CONFIG, size="tiny",
-                        should_stop=lambda step: step == STOP_AT, **QUIET)
+            cut = train(
+                streamed,
+                "lstm",
+                d / "cut.safetensors",
+                CONFIG,
+                size="tiny",
+                should_stop=lambda step: step == STOP_AT,
+                **QUIET,
+            )
             assert cut.stopped == "interrupted" and cut.step == STOP_AT
         else:
             resumed = train(streamed, "lstm", d / "cut.safetensors", CONFIG, resume=True, **QUIET)
@@ -77,12 +90,22 @@ def test_two_ranks_match_one_process_and_resume_exactly(tmp_path):
         # gradients summed in another order: equal up to float rounding, and far from the start
         torch.testing.assert_close(ddp[key], one[key], rtol=1e-4, atol=1e-5, msg=key)
         assert torch.equal(resumed[key], ddp[key]), key  # streamed, cut and resumed: bit for bit
-    assert load_checkpoint(tmp_path / "ddp.safetensors").train["step"] == load_checkpoint(
-        tmp_path / "one.safetensors").train["step"]
+    assert (
+        load_checkpoint(tmp_path / "ddp.safetensors").train["step"]
+        == load_checkpoint(tmp_path / "one.safetensors").train["step"]
+    )
     # only rank 0 wrote, and nothing is left behind (no lock, no temporary file)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["names.txt", "one.safetensors", "one.state.safetensors", "ddp.safetensors", "ddp.state.safetensors",
-         "cut.safetensors", "cut.state.safetensors"])
+        [
+            "names.txt",
+            "one.safetensors",
+            "one.state.safetensors",
+            "ddp.safetensors",
+            "ddp.state.safetensors",
+            "cut.safetensors",
+            "cut.state.safetensors",
+        ]
+    )
 
 
 CRASHING_RANK = textwrap.dedent("""
@@ -113,10 +136,34 @@ def test_a_rank_that_dies_ends_the_run_with_one_line_and_a_resumable_state(tmp_p
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:  # a file, not a pipe: a hung worker cannot keep the test waiting on it
         proc = subprocess.Popen(
-            [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-             str(_free_ports(1)[0]), str(script), "train", str(names), "-o", str(out), "--size", "tiny",
-             "--max-steps", "60", "--eval-interval", "10", "--batch-size", "16", "--quiet"],
-            stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nproc_per_node",
+                "2",
+                "--master_port",
+                str(_free_ports(1)[0]),
+                str(script),
+                "train",
+                str(names),
+                "-o",
+                str(out),
+                "--size",
+                "tiny",
+                "--max-steps",
+                "60",
+                "--eval-interval",
+                "10",
+                "--batch-size",
+                "16",
+                "--quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            start_new_session=True,
+        )
         try:
             returncode = proc.wait(timeout=120)
         finally:

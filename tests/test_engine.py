@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from torch_leg import import_torch
 
 torch = import_torch()  # skips this module without torch; fails it in CI's torch leg (XIAMING_REQUIRE_TORCH=1)
 
-from xiaming import models  # noqa: E402
+from xiaming import (  # noqa: E402
+    TrainConfig,
+    models,  # noqa: E402
+    train,
+)
 from xiaming.checkpoint import save_checkpoint  # noqa: E402
 from xiaming.data.corpus import NameList  # noqa: E402
+from xiaming.data.vocab import Vocab  # noqa: E402
 from xiaming.engine import ENGINES, Engine  # noqa: E402
 from xiaming.engine.protocol import log_softmax  # noqa: E402
 from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import available  # noqa: E402
-from xiaming import TrainConfig, train  # noqa: E402
-from xiaming.data.vocab import Vocab  # noqa: E402
 
 TOL = 1e-5
 NAMES = ["abcab", "bcd", "dab", "cabd", "aab", "ddca", "bacd", "cc"]
@@ -33,8 +35,14 @@ def random_checkpoint(kind: str, path, **shape) -> str:
     vocab = Vocab.from_names(NAMES)
     torch.manual_seed(3)
     if kind in ("ngram", "minchar"):  # counts and the primed state come from training
-        train(NameList(NAMES * 3, "made-up"), kind, path, TrainConfig(max_steps=30, eval_interval=10, seed=0),
-              log=lambda _m: None, progress_bar=False)
+        train(
+            NameList(NAMES * 3, "made-up"),
+            kind,
+            path,
+            TrainConfig(max_steps=30, eval_interval=10, seed=0),
+            log=lambda _m: None,
+            progress_bar=False,
+        )
         return str(path)
     config = models.make_config(kind, {"vocab_size": vocab.size, "block_size": 10}, "tiny", **shape)
     model = models.build_model(kind, config).eval()
@@ -71,8 +79,16 @@ def test_every_kind_gives_torch_probabilities(kind, tmp_path):
     assert_same_engines(path, ids)
 
 
-@pytest.mark.parametrize("kind, shape", [("lstm", {"n_layer": 2}), ("gru", {"n_layer": 2}), ("rnn", {"n_layer": 3}),
-                                         ("lstm", {"tie_weights": True}), ("transformer", {"n_layer": 2})])
+@pytest.mark.parametrize(
+    "kind, shape",
+    [
+        ("lstm", {"n_layer": 2}),
+        ("gru", {"n_layer": 2}),
+        ("rnn", {"n_layer": 3}),
+        ("lstm", {"tie_weights": True}),
+        ("transformer", {"n_layer": 2}),
+    ],
+)
 def test_stacked_and_tied_shapes(kind, shape, tmp_path):
     overrides = {k: v for k, v in shape.items() if k != "tie_weights"}
     path = tmp_path / "m.safetensors"

@@ -9,10 +9,9 @@ import pickle
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from xiaming.errors import NO_VALUE, ConfigError
-
-from conftest import run_cli
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "xiaming"
 # fields a library function takes that no command sets (the Python API's own arguments)
@@ -43,9 +42,12 @@ def test_a_config_error_keeps_its_field_through_pickle():
 def test_the_library_names_the_field_it_refuses():
     from xiaming.generation.constraints import SampleOptions
 
-    for options, field, value in ((SampleOptions(max_len=99), "max_len", 99), (SampleOptions(top_k=0), "top_k", 0),
-                                  (SampleOptions(temperature=500), "temperature", 500),
-                                  (SampleOptions(prefix="张三", max_len=1), "prefix", "张三")):
+    for options, field, value in (
+        (SampleOptions(max_len=99), "max_len", 99),
+        (SampleOptions(top_k=0), "top_k", 0),
+        (SampleOptions(temperature=500), "temperature", 500),
+        (SampleOptions(prefix="张三", max_len=1), "prefix", "张三"),
+    ):
         with pytest.raises(ConfigError) as refused:
             options.validate_ranges()
         assert (refused.value.field, refused.value.value) == (field, value)
@@ -57,7 +59,9 @@ def test_the_cli_writes_the_field_as_the_flag_typed(capsys):
     assert code == 1 and "error: --surname '令狐': is longer than --max-len 1" in err
     code, _, err = run_cli(capsys, "generate", "--prefix", "令狐", "--max-len", "1")
     assert code == 1 and "error: --prefix '令狐': is longer than --max-len 1" in err
-    code, _, err = run_cli(capsys, "generate", "--surn=令狐", "--max-len", "1")  # a start of the flag, as argparse allows
+    code, _, err = run_cli(
+        capsys, "generate", "--surn=令狐", "--max-len", "1"
+    )  # a start of the flag, as argparse allows
     assert code == 1 and "error: --surname '令狐': is longer than --max-len 1" in err
     code, _, err = run_cli(capsys, "generate", "--top-k=0")
     assert code == 1 and "--top-k 0: must be at least 1" in err
@@ -76,8 +80,13 @@ def test_the_cli_and_the_api_name_the_same_bad_value_in_their_own_words(capsys):
     with TestClient(create_app(Backend.load(shipped=["jinyong"]), workers=0)) as client:
         answer = client.post("/api/generate", json={"min_len": 5, "max_len": 3})
     assert answer.status_code == 400
-    assert answer.json() == {"detail": "min_len 5: is above max_len 3", "field": "min_len", "value": "5",
-                             "reason": "is above {max_len} 3", "refs": ["max_len"]}
+    assert answer.json() == {
+        "detail": "min_len 5: is above max_len 3",
+        "field": "min_len",
+        "value": "5",
+        "reason": "is above {max_len} 3",
+        "refs": ["max_len"],
+    }
 
 
 def _raised_fields() -> dict[str, str]:
@@ -91,7 +100,9 @@ def _raised_fields() -> dict[str, str]:
                 found.setdefault(node.args[0].value, str(path.relative_to(SRC)))
             for kw in node.keywords:
                 if kw.arg == "refs" and isinstance(kw.value, ast.Tuple):
-                    found.update({e.value: str(path.relative_to(SRC)) for e in kw.value.elts if isinstance(e, ast.Constant)})
+                    found.update(
+                        {e.value: str(path.relative_to(SRC)) for e in kw.value.elts if isinstance(e, ast.Constant)}
+                    )
     return found
 
 
@@ -106,6 +117,7 @@ def test_every_field_the_library_names_is_a_flag_of_the_cli():
             flags.update(action.option_strings)
     fields = _raised_fields()
     assert {"max_len", "prefix", "top_k", "temperature", "lengths", "n"} <= set(fields)  # the scan finds them
-    missing = {field: where for field, where in fields.items()
-               if field not in LIBRARY_ONLY and flag_of(field) not in flags}
+    missing = {
+        field: where for field, where in fields.items() if field not in LIBRARY_ONLY and flag_of(field) not in flags
+    }
     assert not missing, f"fields the CLI cannot write as a flag (add them to cli/args.py FLAGS): {missing}"

@@ -10,10 +10,10 @@ import pytest
 import torch
 from torch import nn
 
-from xiaming import cli, load_model, models
+from xiaming import TrainConfig, cli, load_model, models, train
 from xiaming.data.corpus import NameList
+from xiaming.data.vocab import Vocab
 from xiaming.errors import DataError
-from xiaming.generation.score import BLOCKS
 from xiaming.generation.evaluate import (
     draw_samples,
     evaluate,
@@ -22,10 +22,9 @@ from xiaming.generation.evaluate import (
     load_eval_names,
     sample_stats,
 )
-from xiaming import TrainConfig, train
 from xiaming.generation.realism import length_tv
+from xiaming.generation.score import BLOCKS
 from xiaming.training.trainer import batches_nll, validation_batches
-from xiaming.data.vocab import Vocab
 
 TRAINING = ["令狐冲", "岳灵珊", "任盈盈", "林平之", "田伯光", "东方不败", "仪琳", "向问天", "风清扬", "岳不群"]
 
@@ -115,7 +114,9 @@ def test_held_out_matches_training_loss_when_all_chars_known():
     config = models.make_config("lstm", {"vocab_size": vocab.size, "block_size": 32}, "tiny")
     model = models.build_model("lstm", config).eval()
     result = held_out(model, vocab, TRAINING)
-    assert result.nats_per_char == pytest.approx(batches_nll(model, validation_batches(vocab, TRAINING, "cpu")), rel=1e-5)
+    assert result.nats_per_char == pytest.approx(
+        batches_nll(model, validation_batches(vocab, TRAINING, "cpu")), rel=1e-5
+    )
     # repeats count as often as they appear
     twice = held_out(model, vocab, TRAINING[:1] * 2 + TRAINING[1:2])
     once = held_out(model, vocab, TRAINING[:2])
@@ -221,8 +222,9 @@ def test_eval_realism_catches_a_broken_sampler(tiny_lstm, tiny_names, tmp_path, 
     path.write_text("\n".join(held) + "\n", encoding="utf-8")
     runs = {}
     for temperature in ("5", "1"):
-        code = cli.main(["eval", tiny_lstm[0], str(path), "--realism", "-n", "300", "--temperature", temperature,
-                         "--json"])
+        code = cli.main(
+            ["eval", tiny_lstm[0], str(path), "--realism", "-n", "300", "--temperature", temperature, "--json"]
+        )
         assert code == 0
         runs[temperature] = json.loads(capsys.readouterr().out)
     broken, plain = runs["5"]["realism"]["detectability"], runs["1"]["realism"]["detectability"]

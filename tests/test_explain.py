@@ -11,11 +11,24 @@ from safetensors.numpy import save_file
 
 from xiaming.checkpoint import FORMAT, FORMAT_VERSION, NAMES_KEY
 from xiaming.cli import main
+from xiaming.data.vocab import Vocab
 from xiaming.generation.explain import _features, explain
 from xiaming.generation.namer import Namer
-from xiaming.data.vocab import Vocab
 
-NAMES = ["张无忌", "张三丰", "令狐冲", "令狐无忌", "王冲", "李无", "王三", "李冲忌", "张冲", "令狐三", "王无忌", "李三丰"]
+NAMES = [
+    "张无忌",
+    "张三丰",
+    "令狐冲",
+    "令狐无忌",
+    "王冲",
+    "李无",
+    "王三",
+    "李冲忌",
+    "张冲",
+    "令狐三",
+    "王无忌",
+    "李三丰",
+]
 VOCAB = Vocab.from_names(NAMES)
 
 
@@ -23,15 +36,34 @@ def write_lstm(path, hidden: int = 6, embd: int = 5, seed: int = 1, cell: str = 
     """A random LSTM (or GRU) checkpoint over NAMES, written without torch; returns its weights."""
     rng = np.random.default_rng(seed)
     V, H, E, G = VOCAB.size, hidden, embd, {"lstm": 4, "gru": 3}[cell]
-    w = {"wte.weight": rng.normal(0, 1, (V, E)), "rnn.weight_ih_l0": rng.normal(0, 0.8, (G * H, E)),
-         "rnn.weight_hh_l0": rng.normal(0, 0.8, (G * H, H)), "rnn.bias_ih_l0": rng.normal(0, 0.3, G * H),
-         "rnn.bias_hh_l0": rng.normal(0, 0.3, G * H), "head.weight": rng.normal(0, 1.5, (V, H)),
-         "head.bias": rng.normal(0, 0.5, V)}
+    w = {
+        "wte.weight": rng.normal(0, 1, (V, E)),
+        "rnn.weight_ih_l0": rng.normal(0, 0.8, (G * H, E)),
+        "rnn.weight_hh_l0": rng.normal(0, 0.8, (G * H, H)),
+        "rnn.bias_ih_l0": rng.normal(0, 0.3, G * H),
+        "rnn.bias_hh_l0": rng.normal(0, 0.3, G * H),
+        "head.weight": rng.normal(0, 1.5, (V, H)),
+        "head.bias": rng.normal(0, 0.5, V),
+    }
     w = {k: v.astype(np.float32) for k, v in w.items()}
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "kind": cell,
-            "model_config": json.dumps({"vocab_size": V, "cell": cell, "n_embd": E, "n_hidden": H, "n_layer": 1,
-                                        "dropout": 0.0, "tie_weights": False}),
-            "vocab": json.dumps(VOCAB.to_dict(), ensure_ascii=False), "train": json.dumps({"max_name_len": 4})}
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "kind": cell,
+        "model_config": json.dumps(
+            {
+                "vocab_size": V,
+                "cell": cell,
+                "n_embd": E,
+                "n_hidden": H,
+                "n_layer": 1,
+                "dropout": 0.0,
+                "tie_weights": False,
+            }
+        ),
+        "vocab": json.dumps(VOCAB.to_dict(), ensure_ascii=False),
+        "train": json.dumps({"max_name_len": 4}),
+    }
     save_file({**w, NAMES_KEY: np.frombuffer("\n".join(NAMES).encode(), dtype=np.uint8)}, str(path), metadata=meta)
     return w
 
@@ -43,7 +75,12 @@ def textbook_gates(w: dict, ids: list[int]) -> dict[str, np.ndarray]:
     sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     out = {"input_gate": [], "forget_gate": [], "output_gate": [], "cell": []}
     for i in ids:
-        g = w["rnn.weight_ih_l0"] @ w["wte.weight"][i] + w["rnn.bias_ih_l0"] + w["rnn.weight_hh_l0"] @ h + w["rnn.bias_hh_l0"]
+        g = (
+            w["rnn.weight_ih_l0"] @ w["wte.weight"][i]
+            + w["rnn.bias_ih_l0"]
+            + w["rnn.weight_hh_l0"] @ h
+            + w["rnn.bias_hh_l0"]
+        )
         ig, fg, gg, og = sig(g[:H]), sig(g[H : 2 * H]), np.tanh(g[2 * H : 3 * H]), sig(g[3 * H :])
         c = fg * c + ig * gg
         h = og * np.tanh(c)
@@ -99,7 +136,9 @@ def test_nameable_units_have_the_largest_correlation(lstm):
             rs = [np.corrcoef(x[:, k], y)[0, 1] for k in range(x.shape[1])]
             best = max(best, max(abs(r) for r in rs))
         x = np.concatenate([states[i, : len(n) + 1, unit.unit] for i, n in enumerate(NAMES)])
-        assert unit.r == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-5) and abs(unit.r) == pytest.approx(best, abs=1e-6)
+        assert unit.r == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-5) and abs(unit.r) == pytest.approx(
+            best, abs=1e-6
+        )
         assert unit.values == pytest.approx(states[2, :4, unit.unit].tolist(), abs=1e-6)  # along 令狐冲
 
 

@@ -5,12 +5,19 @@ import random
 
 import numpy as np
 import pytest
+from conftest import run_cli as run
 
 from xiaming.errors import CheckpointError, ConfigError
-from xiaming.evidence.gender import (GENDER_PATH, POOL, GenderLean, lean_of, load_gender_table, save_gender_table,
-                                     shipped_gender_table)
+from xiaming.evidence.gender import (
+    GENDER_PATH,
+    POOL,
+    GenderLean,
+    lean_of,
+    load_gender_table,
+    save_gender_table,
+    shipped_gender_table,
+)
 from xiaming.generation.namer import Namer
-from conftest import run_cli as run
 
 
 def female_share(names):
@@ -22,6 +29,7 @@ def male_share(names):
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 def test_the_shipped_table_loads_and_is_small():
     table = shipped_gender_table()
@@ -45,12 +53,15 @@ def test_a_round_trip_gives_the_same_table(tmp_path):
     assert copy.chars == shipped_gender_table().chars and np.array_equal(copy.lean, shipped_gender_table().lean)
 
 
-@pytest.mark.parametrize("change, field", [
-    (dict(lean=np.full(9442, np.nan, np.float32)), "lean"),
-    (dict(lean=np.full(9442, 9.0, np.float32)), "lean"),
-    (dict(female=np.zeros(5, np.uint32)), "female"),
-    (dict(chars=["b", "a"] + list(shipped_gender_table().chars[2:])), "chars"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (dict(lean=np.full(9442, np.nan, np.float32)), "lean"),
+        (dict(lean=np.full(9442, 9.0, np.float32)), "lean"),
+        (dict(female=np.zeros(5, np.uint32)), "female"),
+        (dict(chars=["b", "a"] + list(shipped_gender_table().chars[2:])), "chars"),
+    ],
+)
 def test_a_damaged_table_is_refused_naming_the_field(tmp_path, change, field):
     path = _copy(tmp_path, **change)
     with pytest.raises(CheckpointError, match=f"gender table field {field}"):
@@ -71,12 +82,14 @@ def test_a_truncated_or_foreign_file_is_refused(tmp_path):
         load_gender_table(tmp_path / "missing.safetensors")
     lexicon = tmp_path / "lexicon.safetensors"  # another of the package's tables is not a gender table
     from xiaming.evidence.lexicon import LEXICON_PATH
+
     lexicon.write_bytes(LEXICON_PATH.read_bytes())
     with pytest.raises(CheckpointError, match="format|header"):
         load_gender_table(lexicon)
 
 
 # --- a name's lean ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["黄蓉", "王语嫣", "周芷若", "任盈盈", "李秋水", "程英", "殷素素", "赵敏"])
 def test_women_lean_female(name):
@@ -95,8 +108,12 @@ def test_the_surname_never_counts_and_the_evidence_is_each_given_character():
     assert compound.surname == "令狐" and [c.char for c in compound.chars] == ["婉"]
     two = lean_of("王芳刚")
     assert two.lean == pytest.approx(np.mean([c.lean for c in two.chars]))
-    assert two.to_dict()["chars"][0] == {"char": "芳", "lean": round(two.chars[0].lean, 3),
-                                         "female": two.chars[0].female, "male": two.chars[0].male}
+    assert two.to_dict()["chars"][0] == {
+        "char": "芳",
+        "lean": round(two.chars[0].lean, 3),
+        "female": two.chars[0].female,
+        "male": two.chars[0].male,
+    }
     assert lean_of("bada").verdict == "unknown" and lean_of("王").verdict == "unknown"
 
 
@@ -108,6 +125,7 @@ def test_the_evidence_object_weighs_each_way():
 
 
 # --- steering -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["x", "Female", "f", ""])
 def test_other_values_are_refused(value):
@@ -139,12 +157,16 @@ def test_gender_steers_the_shipped_models(model):
 @pytest.fixture(scope="module")
 def made_up(tmp_path_factory) -> str:
     """An n-gram model of made-up Chinese names, surname + two characters of women's or men's names."""
-    from xiaming.data.corpus import NameList
     from xiaming import TrainConfig, train
+    from xiaming.data.corpus import NameList
 
     rng = random.Random(0)
-    names = sorted({rng.choice("张王李赵陈刘杨周吴徐") + "".join(rng.choice("芳娟婷燕霞刚强勇军峰") for _ in range(2))
-                    for _ in range(400)})
+    names = sorted(
+        {
+            rng.choice("张王李赵陈刘杨周吴徐") + "".join(rng.choice("芳娟婷燕霞刚强勇军峰") for _ in range(2))
+            for _ in range(400)
+        }
+    )
     out = tmp_path_factory.mktemp("gender") / "made.safetensors"
     train(NameList(names, "made-up"), "ngram", out, TrainConfig(seed=0), log=lambda _m: None, progress_bar=False)
     return str(out)
@@ -160,9 +182,30 @@ def test_a_model_the_user_trained_is_steered_too(made_up):
 def test_constraints_hold_under_gender(capsys, made_up):
     shares = {}
     for gender in ("male", "female"):
-        code, out, err = run(capsys, "generate", made_up, "--gender", gender, "-n", "8", "--seed", "2", "--json",
-                             "--prefix", "张", "--min-len", "3", "--max-len", "3", "--include", "刚强",
-                             "--exclude", "燕", "--novelty", "off")
+        code, out, err = run(
+            capsys,
+            "generate",
+            made_up,
+            "--gender",
+            gender,
+            "-n",
+            "8",
+            "--seed",
+            "2",
+            "--json",
+            "--prefix",
+            "张",
+            "--min-len",
+            "3",
+            "--max-len",
+            "3",
+            "--include",
+            "刚强",
+            "--exclude",
+            "燕",
+            "--novelty",
+            "off",
+        )
         assert code == 0, err
         names = [row["name"] for row in json.loads(out)["names"]]
         assert len(set(names)) == 8
@@ -173,9 +216,30 @@ def test_constraints_hold_under_gender(capsys, made_up):
 
 # --- the command line -----------------------------------------------------------------------------------
 
+
 def test_generate_json_reports_each_names_lean(capsys):
-    code, out, err = run(capsys, "generate", "jinyong", "--gender", "female", "-n", "20", "--seed", "4", "--json",
-                         "--surname", "王", "--min-len", "3", "--max-len", "3", "--exclude", "霞", "--novelty", "strict")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "jinyong",
+        "--gender",
+        "female",
+        "-n",
+        "20",
+        "--seed",
+        "4",
+        "--json",
+        "--surname",
+        "王",
+        "--min-len",
+        "3",
+        "--max-len",
+        "3",
+        "--exclude",
+        "霞",
+        "--novelty",
+        "strict",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["steering"]["pool"] == POOL and "gender female" in data["steering"]["evidence"]
@@ -193,17 +257,21 @@ def test_generate_best_and_style_take_gender(capsys):
     code, out, err = run(capsys, "generate", "--gender", "male", "--best", "5", "--verbose")
     assert code == 0 and "gender male 4" in err
     assert male_share(out.split()) == 1.0
-    code, out, err = run(capsys, "generate", "--style", "jinyong=0.5,gulong=0.5", "--gender", "female", "-n", "10",
-                         "--seed", "2")
+    code, out, err = run(
+        capsys, "generate", "--style", "jinyong=0.5,gulong=0.5", "--gender", "female", "-n", "10", "--seed", "2"
+    )
     assert code == 0, err
     assert female_share(out.split()) >= 0.8
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--gender", "woman"], "--gender 'woman': choose female or male"),
-    (["--gender-strength", "2"], "--gender-strength: give --gender female or male too"),
-    (["--gender", "male", "--gender-strength", "11"], "--gender-strength 11.0: must be a number from 0"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--gender", "woman"], "--gender 'woman': choose female or male"),
+        (["--gender-strength", "2"], "--gender-strength: give --gender female or male too"),
+        (["--gender", "male", "--gender-strength", "11"], "--gender-strength 11.0: must be a number from 0"),
+    ],
+)
 def test_bad_values_get_one_line(capsys, argv, message):
     code, out, err = run(capsys, "generate", "base", "-n", "3", *argv)
     assert code == 1 and not out

@@ -10,17 +10,17 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 import time
+from pathlib import Path
 
 import pytest
 
+from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, read_tensors
 from xiaming.cli import main
 from xiaming.data.corpus import NameList
 from xiaming.errors import ConfigError
 from xiaming.training.guard import OutputBusy, OutputLock, check_not_input, check_replace, lock_path
-from xiaming import TrainConfig, train
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -44,8 +44,24 @@ def _wait_for(path, proc, seconds=120):
 
 
 def _train_cmd(names_file, out, *extra):
-    return [sys.executable, "-m", "xiaming", "train", str(names_file), "--size", "tiny", "-o", str(out),
-            "--max-steps", "1000000", "--eval-interval", "20", "--patience", "100000", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "xiaming",
+        "train",
+        str(names_file),
+        "--size",
+        "tiny",
+        "-o",
+        str(out),
+        "--max-steps",
+        "1000000",
+        "--eval-interval",
+        "20",
+        "--patience",
+        "100000",
+        *extra,
+    ]
 
 
 def test_output_that_is_the_input_is_refused_after_resolving(tmp_path, monkeypatch):
@@ -68,8 +84,9 @@ def test_train_into_its_own_names_file_keeps_the_file(capsys, tmp_path, tiny_nam
     assert code == 1 and "is the names file being trained on" in err and err.count("\n") == 1
     assert names.read_bytes() == before
     with pytest.raises(ConfigError, match="names file"):
-        train(NameList(tiny_names, str(names)), "lstm", names, TrainConfig(max_steps=1), size="tiny", force=True,
-              **QUIET)
+        train(
+            NameList(tiny_names, str(names)), "lstm", names, TrainConfig(max_steps=1), size="tiny", force=True, **QUIET
+        )
     assert names.read_bytes() == before
 
 
@@ -80,8 +97,21 @@ def test_an_existing_output_is_replaced_only_with_force_or_resume(capsys, tmp_pa
     code, _, err = run(capsys, "train", names_file, "-o", out, "--size", "tiny", "--max-steps", "2")
     assert code == 1 and "already exists" in err and "--force" in err and err.count("\n") == 1
     assert out.read_bytes() == before
-    code, _, err = run(capsys, "train", names_file, "-o", out, "--size", "tiny", "--max-steps", "2",
-                       "--eval-interval", "1", "--force", "--quiet")
+    code, _, err = run(
+        capsys,
+        "train",
+        names_file,
+        "-o",
+        out,
+        "--size",
+        "tiny",
+        "--max-steps",
+        "2",
+        "--eval-interval",
+        "1",
+        "--force",
+        "--quiet",
+    )
     assert code == 0, err
     assert out.read_bytes() != before and load_checkpoint(out).train["step"] <= 2
     code, _, err = run(capsys, "train", names_file, "-o", out, "--max-steps", "4", "--resume", "--quiet")
@@ -91,12 +121,14 @@ def test_an_existing_output_is_replaced_only_with_force_or_resume(capsys, tmp_pa
 
 def test_a_second_writer_fails_at_once_while_the_first_holds_the_lock(tmp_path, names_file):
     out = tmp_path / "m.safetensors"
-    first = subprocess.Popen(_train_cmd(names_file, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=ENV)
+    first = subprocess.Popen(
+        _train_cmd(names_file, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
     try:
         _wait_for(lock_path(out), first)
-        second = subprocess.run(_train_cmd(names_file, out, "--force"), capture_output=True, text=True, env=ENV,
-                                timeout=120)
+        second = subprocess.run(
+            _train_cmd(names_file, out, "--force"), capture_output=True, text=True, env=ENV, timeout=120
+        )
         assert second.returncode == 1, second.stderr
         assert "another training run is writing it" in second.stderr and f"pid {first.pid}" in second.stderr
         assert second.stderr.count("\n") == 1
@@ -125,14 +157,23 @@ def test_lock_is_exclusive_in_one_process_and_released_on_error(tmp_path):
 
 def test_a_stale_lock_of_a_killed_process_is_taken_over_with_a_note(tmp_path):
     out = tmp_path / "m.safetensors"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from xiaming.training.guard import OutputLock
         lock = OutputLock({str(out)!r})
         lock.acquire()
         print("locked", flush=True)
         time.sleep(600)
-    """)], stdout=subprocess.PIPE, text=True, env=ENV)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(OutputBusy, match=f"pid {holder.pid}"):
         OutputLock(out).acquire()
@@ -154,16 +195,22 @@ def _saved_step(state) -> int:
 def test_kill_9_during_training_keeps_the_checkpoint_and_the_run_resumes(tmp_path, names_file):
     out = tmp_path / "m.safetensors"
     state = tmp_path / "m.state.safetensors"
-    proc = subprocess.Popen(_train_cmd(names_file, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV)
+    proc = subprocess.Popen(
+        _train_cmd(names_file, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
     _wait_for(state, proc)
     time.sleep(0.5)  # let it write a few more times, so the kill may land in the middle of one
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     assert load_checkpoint(out).train["step"] >= 20  # intact: every write is a temp file + rename
     step = _saved_step(state)
-    resumed = subprocess.run([*_train_cmd(names_file, out)[:-6], "--max-steps", str(step + 40), "--resume", "--json"],
-                             capture_output=True, text=True, env=ENV, timeout=300)
+    resumed = subprocess.run(
+        [*_train_cmd(names_file, out)[:-6], "--max-steps", str(step + 40), "--resume", "--json"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "taking over the lock" in resumed.stderr and "Traceback" not in resumed.stderr
     assert json.loads(resumed.stdout)["steps"] == step + 40
@@ -172,8 +219,9 @@ def test_kill_9_during_training_keeps_the_checkpoint_and_the_run_resumes(tmp_pat
 @pytest.mark.parametrize("moment", ["lock", "state"])
 def test_ctrl_c_at_any_point_exits_130_with_a_resumable_state(tmp_path, names_file, moment):
     out = tmp_path / "m.safetensors"
-    proc = subprocess.Popen(_train_cmd(names_file, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV)
+    proc = subprocess.Popen(
+        _train_cmd(names_file, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
     _wait_for(lock_path(out) if moment == "lock" else tmp_path / "m.state.safetensors", proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -181,8 +229,13 @@ def test_ctrl_c_at_any_point_exits_130_with_a_resumable_state(tmp_path, names_fi
     assert "Traceback" not in err and not lock_path(out).exists()
     if out.exists():  # interrupted after setup: a model and a state to continue from
         step = _saved_step(tmp_path / "m.state.safetensors")
-        resumed = subprocess.run([*_train_cmd(names_file, out)[:-6], "--max-steps", str(step + 20), "--resume",
-                                  "--json"], capture_output=True, text=True, env=ENV, timeout=300)
+        resumed = subprocess.run(
+            [*_train_cmd(names_file, out)[:-6], "--max-steps", str(step + 20), "--resume", "--json"],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=300,
+        )
         assert resumed.returncode == 0, resumed.stderr
     else:  # interrupted before anything was written: nothing to lose, and a fresh run may start
         assert moment == "lock" and not (tmp_path / "m.state.safetensors").exists()

@@ -17,10 +17,10 @@ from safetensors.numpy import save_file
 
 from xiaming.checkpoint import FORMAT, FORMAT_VERSION, NAMES_KEY
 from xiaming.cli import main
-from xiaming.generation.constraints import SampleOptions
-from xiaming.errors import CheckpointError, ConfigError
-from xiaming.generation.namer import Namer
 from xiaming.data.vocab import Vocab
+from xiaming.errors import CheckpointError, ConfigError
+from xiaming.generation.constraints import SampleOptions
+from xiaming.generation.namer import Namer
 
 CHARS = "abcd"
 VOCAB = Vocab(tuple(CHARS))  # 6 ids
@@ -31,18 +31,33 @@ def write_lstm(path, sampling: dict | None = None, hidden: int = 5, embd: int = 
     rng = np.random.default_rng(seed)
     V, H, E = VOCAB.size, hidden, embd
     w = {
-        "wte.weight": rng.normal(0, 1, (V, E)), "rnn.weight_ih_l0": rng.normal(0, 0.7, (4 * H, E)),
-        "rnn.weight_hh_l0": rng.normal(0, 0.7, (4 * H, H)), "rnn.bias_ih_l0": rng.normal(0, 0.3, 4 * H),
-        "rnn.bias_hh_l0": rng.normal(0, 0.3, 4 * H), "head.weight": rng.normal(0, 1.5, (V, H)),
+        "wte.weight": rng.normal(0, 1, (V, E)),
+        "rnn.weight_ih_l0": rng.normal(0, 0.7, (4 * H, E)),
+        "rnn.weight_hh_l0": rng.normal(0, 0.7, (4 * H, H)),
+        "rnn.bias_ih_l0": rng.normal(0, 0.3, 4 * H),
+        "rnn.bias_hh_l0": rng.normal(0, 0.3, 4 * H),
+        "head.weight": rng.normal(0, 1.5, (V, H)),
         "head.bias": rng.normal(0, 0.5, V),
     }
     w = {k: v.astype(np.float32) for k, v in w.items()}
     names = ["ab", "cd", "abc"]
     meta = {
-        "format": FORMAT, "format_version": str(FORMAT_VERSION), "kind": "lstm",
-        "model_config": json.dumps({"vocab_size": V, "cell": "lstm", "n_embd": E, "n_hidden": H, "n_layer": 1,
-                                    "dropout": 0.0, "tie_weights": False}),
-        "vocab": json.dumps(VOCAB.to_dict()), "train": json.dumps({"max_name_len": 4, "parameters": 1}),
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "kind": "lstm",
+        "model_config": json.dumps(
+            {
+                "vocab_size": V,
+                "cell": "lstm",
+                "n_embd": E,
+                "n_hidden": H,
+                "n_layer": 1,
+                "dropout": 0.0,
+                "tie_weights": False,
+            }
+        ),
+        "vocab": json.dumps(VOCAB.to_dict()),
+        "train": json.dumps({"max_name_len": 4, "parameters": 1}),
     }
     if sampling is not None:
         meta["sampling"] = json.dumps(sampling)
@@ -57,7 +72,12 @@ def reference_lstm(w: dict, ids: list[int]) -> np.ndarray:
     sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     out = []
     for i in ids:
-        g = w["rnn.weight_ih_l0"] @ w["wte.weight"][i] + w["rnn.bias_ih_l0"] + w["rnn.weight_hh_l0"] @ h + w["rnn.bias_hh_l0"]
+        g = (
+            w["rnn.weight_ih_l0"] @ w["wte.weight"][i]
+            + w["rnn.bias_ih_l0"]
+            + w["rnn.weight_hh_l0"] @ h
+            + w["rnn.bias_hh_l0"]
+        )
         ig, fg, gg, og = sig(g[:H]), sig(g[H : 2 * H]), np.tanh(g[2 * H : 3 * H]), sig(g[3 * H :])
         c = fg * c + ig * gg
         h = og * np.tanh(c)
@@ -73,8 +93,10 @@ def lstm(tmp_path):
 
 
 def test_importing_and_generating_never_imports_torch(tmp_path):
-    code = ("import sys, xiaming, xiaming.cli; n = xiaming.load_model(); n.generate(3, seed=0); n.best(2); "
-            "n.score(['令狐冲']); assert 'torch' not in sys.modules, 'torch was imported'")
+    code = (
+        "import sys, xiaming, xiaming.cli; n = xiaming.load_model(); n.generate(3, seed=0); n.best(2); "
+        "n.score(['令狐冲']); assert 'torch' not in sys.modules, 'torch was imported'"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
@@ -84,8 +106,10 @@ def test_every_shipped_author_generates_from_the_command_line_without_torch():
     from xiaming import corpora
 
     for model in ("jinyong", "gulong", "liangyusheng"):
-        code = ("import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
-                f"sys.exit(main(['generate', '{model}', '-n', '5', '--seed', '0']))")
+        code = (
+            "import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
+            f"sys.exit(main(['generate', '{model}', '-n', '5', '--seed', '0']))"
+        )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         names = done.stdout.split()
@@ -238,8 +262,10 @@ def test_cli_score_reads_a_file_and_stdin(capsys, tmp_path, monkeypatch):
 
 
 def test_train_without_torch_says_how_to_add_it(tmp_path):
-    code = ("import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
-            f"sys.exit(main(['train', 'jinyong', '-o', {str(tmp_path / 'm.safetensors')!r}]))")
+    code = (
+        "import sys; sys.modules['torch'] = None; from xiaming.cli import main; "
+        f"sys.exit(main(['train', 'jinyong', '-o', {str(tmp_path / 'm.safetensors')!r}]))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and 'pip install "xiaming[train]"' in done.stderr
 
@@ -265,8 +291,13 @@ def _interrupt_after_output(argv: list[str], ready) -> tuple[int, str, str]:
     import threading
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "xiaming", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xiaming", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
     first = proc.stdout.readline() if ready is None else ""
     deadline = time.time() + 60
     while ready is not None and not ready() and time.time() < deadline:
@@ -293,8 +324,9 @@ def test_ctrl_c_with_output_file_keeps_what_was_found(tmp_path):
     target = tmp_path / "names.txt"
     target.write_text("old\n", encoding="utf-8")
     partial = lambda: any(p.stat().st_size > 0 for p in tmp_path.glob(".names.txt.*.tmp"))  # noqa: E731
-    code, out, err = _interrupt_after_output(["generate", "-n", "1000000", "--novelty", "off", "-o", str(target)],
-                                             partial)
+    code, out, err = _interrupt_after_output(
+        ["generate", "-n", "1000000", "--novelty", "off", "-o", str(target)], partial
+    )
     kept = target.read_text(encoding="utf-8").split()
     assert code == 130 and out == "" and kept and kept != ["old"] and f"kept {len(kept)} names" in err
     assert not list(tmp_path.glob(".names.txt.*.tmp"))  # the temporary file became the output

@@ -70,8 +70,11 @@ def test_the_readme_tables_are_read():
 def test_generate_and_best_speak_as_the_api_does(capsys, client):
     docs = documented()["generate"]
     for argv, path, body in (
-        (["generate", "-n", "2", "--surname", "欧阳", "--seed", "1", "--json"], "/api/generate",
-         {"n": 2, "prefix": "欧阳", "seed": 1}),
+        (
+            ["generate", "-n", "2", "--surname", "欧阳", "--seed", "1", "--json"],
+            "/api/generate",
+            {"n": 2, "prefix": "欧阳", "seed": 1},
+        ),
         (["generate", "--best", "3", "--surname", "欧阳", "--json"], "/api/best", {"n": 3, "prefix": "欧阳"}),
     ):
         cli = _cli(capsys, *argv)
@@ -91,10 +94,26 @@ def test_generate_and_best_speak_as_the_api_does(capsys, client):
 def test_searched_all_says_when_no_more_names_exist(capsys, client, tmp_path):
     charset = tmp_path / "charset.txt"
     charset.write_text("冲虚", encoding="utf-8")  # 令狐冲 is a training name: 令狐虚 is the one new name left
-    cli = _cli(capsys, "generate", "-n", "5", "--prefix", "令狐", "--max-len", "3", "--charset", str(charset),
-               "--novelty", "exact", "--seed", "1", "--json")
-    api = client.post("/api/generate", json={"n": 5, "prefix": "令狐", "max_len": 3, "charset": "冲虚",
-                                             "novelty": "exact", "seed": 1}).json()
+    cli = _cli(
+        capsys,
+        "generate",
+        "-n",
+        "5",
+        "--prefix",
+        "令狐",
+        "--max-len",
+        "3",
+        "--charset",
+        str(charset),
+        "--novelty",
+        "exact",
+        "--seed",
+        "1",
+        "--json",
+    )
+    api = client.post(
+        "/api/generate", json={"n": 5, "prefix": "令狐", "max_len": 3, "charset": "冲虚", "novelty": "exact", "seed": 1}
+    ).json()
     for answer in (cli, api):
         assert [n["name"] for n in answer["names"]] == ["令狐虚"]
         assert answer["exhausted"] and answer["searched_all"] and answer["reason"]
@@ -136,8 +155,11 @@ def test_who_speaks_as_the_api_does(capsys, client):
 
 def test_model_is_the_path_for_a_checkpoint_of_ones_own(capsys, tiny_lstm):
     path, _ = tiny_lstm
-    for argv in (["generate", "--model", str(path), "-n", "1", "--seed", "0", "--novelty", "off", "--json"],
-                 ["score", "ab", "--model", str(path), "--json"], ["explain", "ab", "--model", str(path), "--json"]):
+    for argv in (
+        ["generate", "--model", str(path), "-n", "1", "--seed", "0", "--novelty", "off", "--json"],
+        ["score", "ab", "--model", str(path), "--json"],
+        ["explain", "ab", "--model", str(path), "--json"],
+    ):
         assert _cli(capsys, *argv)["model"] == str(path)
 
 
@@ -149,5 +171,8 @@ def test_counts_are_in_the_right_number(capsys):
     assert ("1 candidate rejected" in line) if count == 1 else (f"{count} candidates rejected" in line)
     from xiaming.cli.args import counted
 
-    assert (counted(1, "candidate"), counted(0, "name"), counted(1234, "name")) == ("1 candidate", "0 names",
-                                                                                    "1,234 names")
+    assert (counted(1, "candidate"), counted(0, "name"), counted(1234, "name")) == (
+        "1 candidate",
+        "0 names",
+        "1,234 names",
+    )

@@ -7,20 +7,23 @@ import pytest
 import torch
 
 import xiaming
-from xiaming.checkpoint import load_checkpoint, read_tensors, save_checkpoint, state_path
-from xiaming.data.corpus import NameList
-from xiaming.data.batches import encode_names
-from xiaming.models.minchar import MinCharConfig, MinCharRNN, loss_and_grads, priming_ids, stream_from_targets
 from xiaming import TrainConfig, train
+from xiaming.checkpoint import load_checkpoint, read_tensors, save_checkpoint, state_path
+from xiaming.data.batches import encode_names
+from xiaming.data.corpus import NameList
 from xiaming.data.vocab import BOUNDARY, Vocab
+from xiaming.models.minchar import MinCharConfig, MinCharRNN, loss_and_grads, priming_ids, stream_from_targets
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 
 
 def _random_params(V, H, rng, scale=0.5):
     return {
-        "Wxh": rng.normal(0, scale, (H, V)), "Whh": rng.normal(0, scale, (H, H)), "Why": rng.normal(0, scale, (V, H)),
-        "bh": rng.normal(0, scale, H), "by": rng.normal(0, scale, V),
+        "Wxh": rng.normal(0, scale, (H, V)),
+        "Whh": rng.normal(0, scale, (H, H)),
+        "Why": rng.normal(0, scale, (V, H)),
+        "bh": rng.normal(0, scale, H),
+        "by": rng.normal(0, scale, V),
     }
 
 

@@ -5,11 +5,10 @@ import math
 import pytest
 import torch
 
-from xiaming import models
+from xiaming import TrainConfig, models, train
 from xiaming.data.corpus import NameList
-from xiaming.errors import ConfigError
-from xiaming import TrainConfig, train
 from xiaming.data.vocab import Vocab
+from xiaming.errors import ConfigError
 
 KINDS = list(models.MODELS)
 
@@ -55,9 +54,15 @@ def test_step_matches_forward(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_learns_a_tiny_corpus(kind, tiny_names, tmp_path):
     steps = 800 if kind == "minchar" else 250  # a minchar step is one 25-character window, not a batch
-    result = train(NameList(tiny_names, "made-up"), kind, tmp_path / "m.safetensors",
-                   TrainConfig(max_steps=steps, eval_interval=50, batch_size=32, seed=0),
-                   size="tiny", log=lambda _m: None, progress_bar=False)
+    result = train(
+        NameList(tiny_names, "made-up"),
+        kind,
+        tmp_path / "m.safetensors",
+        TrainConfig(max_steps=steps, eval_interval=50, batch_size=32, seed=0),
+        size="tiny",
+        log=lambda _m: None,
+        progress_bar=False,
+    )
     uniform = math.log(Vocab.from_names(tiny_names).size)
     assert result.best_val < 0.8 * uniform, (kind, result.best_val, uniform)
 

@@ -9,14 +9,14 @@ import pytest
 import torch
 
 import xiaming
+from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, save_checkpoint
 from xiaming.cli import main
-from xiaming.data.corpus import NameList
 from xiaming.data.batches import encode_names
+from xiaming.data.corpus import NameList
+from xiaming.data.vocab import UNKNOWN, Vocab
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.models.ngram import NGramConfig, NGramLM
-from xiaming import TrainConfig, train
-from xiaming.data.vocab import UNKNOWN, Vocab
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 
@@ -81,11 +81,15 @@ def test_matches_the_textbook_estimate(order, tiny_names):
 def test_distributions_are_proper_for_any_context():
     rng = random.Random(0)
     letters = [chr(0x4E00 + i) for i in range(300)]
-    names = ["".join(rng.choice(letters[: rng.randrange(20, 300)]) for _ in range(rng.choice((2, 3, 3, 4))))
-             for _ in range(800)]
+    names = [
+        "".join(rng.choice(letters[: rng.randrange(20, 300)]) for _ in range(rng.choice((2, 3, 3, 4))))
+        for _ in range(800)
+    ]
     model, vocab = _fit(names, 4)
-    contexts = np.array([[rng.randrange(vocab.size) for _ in range(3)] for _ in range(300)]
-                        + [[0, 0, 0], [0, 0, UNKNOWN], [0, vocab.id(names[0][0]), vocab.id(names[0][1])]])
+    contexts = np.array(
+        [[rng.randrange(vocab.size) for _ in range(3)] for _ in range(300)]
+        + [[0, 0, 0], [0, 0, UNKNOWN], [0, vocab.id(names[0][0]), vocab.id(names[0][1])]]
+    )
     p = model.probs(contexts)
     assert p.shape == (len(contexts), vocab.size) and (p > 0).all()
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
@@ -166,8 +170,9 @@ def _swap_config(config_from, weights_from, out):
 def test_once_seen_characters_teach_the_unknown_id():
     rng = random.Random(0)
     common, rare = "abcdefgh", [chr(0x4E00 + i) for i in range(200)]
-    names = [rng.choice(common) + rng.choice(rare if rng.random() < 0.3 else common) + rng.choice(common)
-             for _ in range(400)]
+    names = [
+        rng.choice(common) + rng.choice(rare if rng.random() < 0.3 else common) + rng.choice(common) for _ in range(400)
+    ]
     vocab = Vocab.from_names(names)
     x, y = encode_names(vocab, names)
     once = [vocab.id(c) for c, n in Counter("".join(names)).items() if n == 1]

@@ -6,7 +6,16 @@ from hypothesis import strategies as st
 
 from xiaming.errors import ConfigError
 from xiaming.generation.novelty import (
-    Contained, Contains, Exact, Glued, NoveltyFilter, OneEdit, Rejection, SurnameSwap, default_mode, novelty_filter,
+    Contained,
+    Contains,
+    Exact,
+    Glued,
+    NoveltyFilter,
+    OneEdit,
+    Rejection,
+    SurnameSwap,
+    default_mode,
+    novelty_filter,
 )
 
 TRAINING = ["林平之", "张无忌", "令狐冲", "郭靖", "黄蓉", "欧阳锋", "东方不败", "阿紫"]

@@ -5,18 +5,21 @@ import pytest
 from xiaming.data.pinyin import COMPOUND_SURNAMES, is_chinese, name_pinyin, name_syllables, split_surname
 
 
-@pytest.mark.parametrize("name, reading", [
-    ("单正", "Shàn Zhèng"),  # 单 as a surname is shàn, not dān
-    ("仇神", "Qiú Shén"),  # not chóu
-    ("曾阿牛", "Zēng Āniú"),  # not céng
-    ("令狐冲", "Línghú Chōng"),
-    ("尉迟恭", "Yùchí Gōng"),
-    ("单于飞", "Chányú Fēi"),  # the compound 单于 reads chán, unlike the single 单
-    ("张无忌", "Zhāng Wújì"),
-    ("欧阳锋", "Ōuyáng Fēng"),
-    ("解风", "Xiè Fēng"),
-    ("查良镛", "Zhā Liángyōng"),
-])
+@pytest.mark.parametrize(
+    "name, reading",
+    [
+        ("单正", "Shàn Zhèng"),  # 单 as a surname is shàn, not dān
+        ("仇神", "Qiú Shén"),  # not chóu
+        ("曾阿牛", "Zēng Āniú"),  # not céng
+        ("令狐冲", "Línghú Chōng"),
+        ("尉迟恭", "Yùchí Gōng"),
+        ("单于飞", "Chányú Fēi"),  # the compound 单于 reads chán, unlike the single 单
+        ("张无忌", "Zhāng Wújì"),
+        ("欧阳锋", "Ōuyáng Fēng"),
+        ("解风", "Xiè Fēng"),
+        ("查良镛", "Zhā Liángyōng"),
+    ],
+)
 def test_surname_readings(name, reading):
     assert name_pinyin(name) == reading
 

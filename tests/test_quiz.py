@@ -38,8 +38,11 @@ def test_right_answers_score_full_marks_and_wrong_ones_none(monkeypatch, capsys,
 
 def test_author_answers_by_name_and_in_chinese(monkeypatch, capsys):
     rounds = make_rounds("author", 3, seed=11)
-    spelled = {"jinyong": ["jinyong", "金庸", "J"], "gulong": ["gulong", "古龙", "G"],
-               "liangyusheng": ["liangyusheng", "梁羽生", "L"]}
+    spelled = {
+        "jinyong": ["jinyong", "金庸", "J"],
+        "gulong": ["gulong", "古龙", "G"],
+        "liangyusheng": ["liangyusheng", "梁羽生", "L"],
+    }
     answers = [spelled[r.style][i] for i, r in enumerate(rounds)]
     code, out = _play_cli(monkeypatch, capsys, answers, "--rounds", "3", "--seed", "11")
     assert code == 0 and out.rstrip().endswith("score: 3/3")
@@ -53,7 +56,9 @@ def test_the_author_game_is_over_the_three_authors_or_any_two(monkeypatch, capsy
     pair = make_rounds("author", 4, seed=4, models=["gulong", "liangyusheng"])
     assert {r.choices for r in pair} == {("gulong", "liangyusheng")}
     answers = [str(r.answer + 1) for r in pair]
-    code, out = _play_cli(monkeypatch, capsys, answers, "--rounds", "4", "--seed", "4", "--models", "gulong,liangyusheng")
+    code, out = _play_cli(
+        monkeypatch, capsys, answers, "--rounds", "4", "--seed", "4", "--models", "gulong,liangyusheng"
+    )
     assert code == 0 and out.rstrip().endswith("score: 4/4")
     assert "3) " not in out and "Liang Yusheng (梁羽生)" in out
 

@@ -52,12 +52,15 @@ def test_the_readme_has_examples_and_the_parser_reads_them():
     assert readme_check.update(TEXT, {}) == TEXT
 
 
-@pytest.mark.parametrize("ex", EXAMPLES, ids=[f"{ex.number}:{ex.command.split('#')[0].strip()[:60]}" for ex in EXAMPLES])
+@pytest.mark.parametrize(
+    "ex", EXAMPLES, ids=[f"{ex.number}:{ex.command.split('#')[0].strip()[:60]}" for ex in EXAMPLES]
+)
 def test_readme_example(ex, runner):
     status, output = _run(runner, ex)
     problem = readme_check.compare(ex, status, output)
-    assert problem is None, (f"{ex.label()}\n{problem}\n(if the change is intended: "
-                             "python benchmarks/readme_check.py --update)")
+    assert problem is None, (
+        f"{ex.label()}\n{problem}\n(if the change is intended: python benchmarks/readme_check.py --update)"
+    )
 
 
 def test_the_readme_test_count(request):
@@ -66,7 +69,10 @@ def test_the_readme_test_count(request):
     said = readme_check.readme_test_count(TEXT)
     assert said is not None, "the README no longer says how many tests the suite runs"
     items = request.session.items
-    whole = ({Path(str(item.fspath)).name for item in items} >= {p.name for p in (ROOT / "tests").glob("test_*.py")}
-             and not request.config.option.keyword and not request.config.getoption("deselect", None))
+    whole = (
+        {Path(str(item.fspath)).name for item in items} >= {p.name for p in (ROOT / "tests").glob("test_*.py")}
+        and not request.config.option.keyword
+        and not request.config.getoption("deselect", None)
+    )
     count = len(items) if whole else readme_check.collected_tests()
     assert said == count, f"the README says {said} tests, the suite collects {count}: run readme_check.py --update"

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from xiaming import corpora
-from xiaming.generation import kinds
 from xiaming.errors import ConfigError
+from xiaming.generation import kinds
 from xiaming.generation.realism import (
     char_entropy,
     describe_telltales,
@@ -26,7 +26,7 @@ pytest.importorskip("sklearn")
 def halves(names: list[str], seed: int = 0) -> tuple[list[str], list[str]]:
     order = list(names)
     random.Random(seed).shuffle(order)
-    return order[: len(order) // 2], order[len(order) // 2:]
+    return order[: len(order) // 2], order[len(order) // 2 :]
 
 
 def uniform_names(chars: list[str], count: int, seed: int, lengths=(1, 7)) -> list[str]:
@@ -156,9 +156,12 @@ def test_panel_build_is_blind_and_scored_by_group(tiny_lstm, tiny_names, tmp_pat
     ckpt = load_checkpoint(tiny_lstm[0])
     held = tiny_names[:12]  # pretend these were kept out of training
     model = tmp_path / "m.safetensors"
-    save_checkpoint(model, ckpt.model, ckpt.kind, ckpt.vocab, {**ckpt.train, "panel_holdout": {"names": held}},
-                    ckpt.names)
-    assert panel.main(["build", str(model), "-n", "5", "--real-kind", "any", "--seed", "3", "--out", str(tmp_path)]) == 0
+    save_checkpoint(
+        model, ckpt.model, ckpt.kind, ckpt.vocab, {**ckpt.train, "panel_holdout": {"names": held}}, ckpt.names
+    )
+    assert (
+        panel.main(["build", str(model), "-n", "5", "--real-kind", "any", "--seed", "3", "--out", str(tmp_path)]) == 0
+    )
     text = (tmp_path / "m-panel.txt").read_text(encoding="utf-8")
     assert "real" not in text and "generated" not in text and "1. " in text and "10. " in text
     key = panel.read_key(tmp_path / "m-key.tsv")
@@ -211,7 +214,7 @@ def test_build_pretrained_bridges_wuxia_lists_through_the_other_author_without_t
     runs = []
     monkeypatch.setattr(build, "train", lambda data, kind, out, config, **kw: runs.append((data, out, kw["init"])))
     out = build.bridge("jinyong", "BASE", tmp_path, seed=0)
-    (data, written, init), = runs
+    ((data, written, init),) = runs
     assert out == written == tmp_path / "jinyong-bridge.safetensors" and init == "BASE"
     trained = set(kinds.strip_all(data.names))
     gulong, jinyong = set(build.kinds_of("gulong")), set(build.kinds_of("jinyong"))
@@ -220,8 +223,9 @@ def test_build_pretrained_bridges_wuxia_lists_through_the_other_author_without_t
     assert build.bridge("poets", "BASE", tmp_path, seed=0) == "BASE" and len(runs) == 1  # no bridge: the base
 
 
-def test_build_pretrained_wuxia_stage_holds_every_wuxia_name_but_the_panel_holdouts_and_validation(tmp_path,
-                                                                                                   monkeypatch):
+def test_build_pretrained_wuxia_stage_holds_every_wuxia_name_but_the_panel_holdouts_and_validation(
+    tmp_path, monkeypatch
+):
     """The shipped lists' stage sees no panel holdout name and none of the names each list's own
     fine-tuning validates on (as train() itself splits them), and every other wuxia name."""
     import importlib.util
@@ -234,10 +238,12 @@ def test_build_pretrained_wuxia_stage_holds_every_wuxia_name_but_the_panel_holdo
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     runs = []
-    monkeypatch.setattr(build, "train", lambda data, kind, out, config, **kw: runs.append((data, out, config, kw["init"])))
+    monkeypatch.setattr(
+        build, "train", lambda data, kind, out, config, **kw: runs.append((data, out, config, kw["init"]))
+    )
     leave_out = build.stage_leave_out("wuxia", 0.1, seed=0)
     out = build.train_stage("wuxia", "BASE", tmp_path, leave_out, seed=0)
-    (data, written, _, init), = runs
+    ((data, written, _, init),) = runs
     assert out == written == tmp_path / "wuxia-stage.safetensors" and init == "BASE"
     trained = set(kinds.strip_all(data.names))
     assert sum(n.startswith(kinds.EPITHET_MARK) for n in data.names) > 100  # epithets keep their marker
@@ -258,20 +264,29 @@ def test_build_pretrained_wuxia_stage_holds_every_wuxia_name_but_the_panel_holdo
 def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_names):
     """Epithets of a made-up language start with x (names never hold one): asked for epithets the
     model starts with x, asked for names it does not, and the marker never shows."""
+    from xiaming import TrainConfig, train
     from xiaming.data.corpus import NameList
     from xiaming.generation.namer import Namer
-    from xiaming import TrainConfig, train
 
     epithets = ["x" + n for n in tiny_names[:150]]
     strings = kinds.encode([(n, "name") for n in tiny_names[150:]] + [(e, "epithet") for e in epithets])
     out = tmp_path / "kinds.safetensors"
-    train(NameList(strings, "made-up"), "lstm", out, TrainConfig(max_steps=300, eval_interval=50, batch_size=32, seed=1),
-          size="tiny", log=lambda _m: None, progress_bar=False)
+    train(
+        NameList(strings, "made-up"),
+        "lstm",
+        out,
+        TrainConfig(max_steps=300, eval_interval=50, batch_size=32, seed=1),
+        size="tiny",
+        log=lambda _m: None,
+        progress_bar=False,
+    )
     kinds.mark_checkpoint(out)
     namer = Namer.load(out)
     assert kinds.EPITHET_MARK not in "".join(namer.names) and "x" + tiny_names[0] in namer.names
-    got = {kind: namer.generate(60, namer.options(kind=kind), novelty="exact", seed=2).names
-           for kind in ("name", "epithet", "any")}
+    got = {
+        kind: namer.generate(60, namer.options(kind=kind), novelty="exact", seed=2).names
+        for kind in ("name", "epithet", "any")
+    }
     share = {kind: sum(n.startswith("x") for n in names) / len(names) for kind, names in got.items()}
     assert all(kinds.EPITHET_MARK not in n for names in got.values() for n in names)
     assert share["epithet"] >= 0.8 and share["name"] <= 0.1 and 0.2 <= share["any"] <= 0.8, share
@@ -282,16 +297,22 @@ def test_a_model_trained_with_kinds_gives_the_kind_asked_for(tmp_path, tiny_name
 def test_fine_tuning_a_model_with_kinds_keeps_them_also_on_resume(tmp_path, tiny_names):
     """`--init gulong` on a list of plain names: the tuned model still has the epithet marker in its
     vocabulary, so it must keep the kinds record, or generation could print an empty name."""
+    from xiaming import TrainConfig, train
     from xiaming.checkpoint import load_checkpoint
     from xiaming.data.corpus import NameList
     from xiaming.generation.namer import Namer
-    from xiaming import TrainConfig, train
 
     quiet = {"log": lambda _m: None, "progress_bar": False}
     strings = kinds.encode([(n, "name") for n in tiny_names[150:]] + [("x" + n, "epithet") for n in tiny_names[:150]])
     base = tmp_path / "base.safetensors"
-    train(NameList(strings, "made-up"), "lstm", base, TrainConfig(max_steps=200, eval_interval=50, batch_size=32, seed=1),
-          size="tiny", **quiet)
+    train(
+        NameList(strings, "made-up"),
+        "lstm",
+        base,
+        TrainConfig(max_steps=200, eval_interval=50, batch_size=32, seed=1),
+        size="tiny",
+        **quiet,
+    )
     kinds.mark_checkpoint(base)
     tuned = tmp_path / "tuned.safetensors"
     plain = NameList(tiny_names[:100], "plain")

@@ -3,28 +3,37 @@
 from collections import Counter
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
-import numpy as np
-
 from xiaming import models
-from xiaming.generation.constraints import SampleOptions, compile_constraints
+from xiaming.data.vocab import Vocab
 from xiaming.engine.torch_engine import TorchEngine
 from xiaming.errors import ConfigError
+from xiaming.generation.constraints import SampleOptions, compile_constraints
 from xiaming.generation.namer import Namer
-from xiaming.generation.sample import FIRST_BATCH, MAX_BATCH, STALE_ROWS, batch_size, outside_nucleus, pick, sample_batch
-from xiaming.data.vocab import Vocab
+from xiaming.generation.sample import (
+    FIRST_BATCH,
+    MAX_BATCH,
+    STALE_ROWS,
+    batch_size,
+    outside_nucleus,
+    pick,
+    sample_batch,
+)
 
 VOCAB = Vocab(("a", "b", "c"))  # ids: 0 end, 1 unknown, 2 a, 3 b, 4 c
 # p(next | previous): rows are the previous id (0 = start), columns the next (0 = end).
-PROBS = torch.tensor([
-    [1e-9, 1e-9, 0.6, 0.3, 0.1],  # start: a name cannot be empty
-    [0.2, 1e-9, 0.3, 0.3, 0.2],  # after an unknown character (never sampled)
-    [0.4, 1e-9, 0.2, 0.3, 0.1],  # after a
-    [0.4, 1e-9, 0.3, 0.1, 0.2],  # after b
-    [0.7, 1e-9, 0.1, 0.1, 0.1],  # after c
-])
+PROBS = torch.tensor(
+    [
+        [1e-9, 1e-9, 0.6, 0.3, 0.1],  # start: a name cannot be empty
+        [0.2, 1e-9, 0.3, 0.3, 0.2],  # after an unknown character (never sampled)
+        [0.4, 1e-9, 0.2, 0.3, 0.1],  # after a
+        [0.4, 1e-9, 0.3, 0.1, 0.2],  # after b
+        [0.7, 1e-9, 0.1, 0.1, 0.1],  # after c
+    ]
+)
 INFO = {"max_name_len": 6}
 
 
@@ -101,13 +110,16 @@ def test_charset_limits_what_follows_the_prefix():
     assert all(n[0] == "c" and set(n[1:]) <= {"a"} for n in names)
 
 
-@pytest.mark.parametrize("options, firsts", [
-    (SampleOptions(top_k=1, max_len=1), {"a"}),
-    (SampleOptions(top_p=0.5, max_len=1), {"a"}),
-    (SampleOptions(top_p=0.85, max_len=1), {"a", "b"}),  # c lies beyond the 0.85 nucleus
-    (SampleOptions(top_p=1.0, max_len=1), {"a", "b", "c"}),
-    (SampleOptions(temperature=0, max_len=1), {"a"}),
-])
+@pytest.mark.parametrize(
+    "options, firsts",
+    [
+        (SampleOptions(top_k=1, max_len=1), {"a"}),
+        (SampleOptions(top_p=0.5, max_len=1), {"a"}),
+        (SampleOptions(top_p=0.85, max_len=1), {"a", "b"}),  # c lies beyond the 0.85 nucleus
+        (SampleOptions(top_p=1.0, max_len=1), {"a", "b", "c"}),
+        (SampleOptions(temperature=0, max_len=1), {"a"}),
+    ],
+)
 def test_top_k_top_p_and_greedy(options, firsts):
     assert set(draw(options, n=3000)) == firsts
 
@@ -192,15 +204,15 @@ def test_a_small_request_draws_a_small_batch():
 
 
 def test_sampling_gives_up_after_a_run_of_names_already_seen():
-    result = generate(Bigram(), VOCAB, 10, SampleOptions(charset="a", max_len=2), [], "exact", seed=0,
-                      train_info=INFO)
+    result = generate(Bigram(), VOCAB, 10, SampleOptions(charset="a", max_len=2), [], "exact", seed=0, train_info=INFO)
     assert sorted(result.names) == ["a", "aa"] and result.complete  # the search proves there are no others
     assert STALE_ROWS <= result.drawn <= FIRST_BATCH + 4 * STALE_ROWS  # stopped early, well short of max_tries
 
 
 def test_generate_gives_all_that_exist_and_says_so():
-    result = generate(Bigram(), VOCAB, 10, SampleOptions(charset="a", max_len=3), ["a"], "exact", seed=0,
-                      train_info=INFO)
+    result = generate(
+        Bigram(), VOCAB, 10, SampleOptions(charset="a", max_len=3), ["a"], "exact", seed=0, train_info=INFO
+    )
     assert sorted(result.names) == ["aa", "aaa"]  # a, aa and aaa are all there are; a is a training name
     assert result.exhausted and result.complete and "no other names" in result.reason
     assert "exact novelty rule, which rejected 1" in result.reason
@@ -224,17 +236,20 @@ def test_default_novelty_follows_the_training_source():
     assert generate(Bigram(), VOCAB, 5, SampleOptions(), ["abc"], None, 0, INFO).novelty == "exact"
 
 
-@pytest.mark.parametrize("options, message", [
-    (SampleOptions(prefix="az"), "^prefix 'az'.*never seen 'z'"),
-    (SampleOptions(min_len=4, max_len=3), "^min_len 4: is above max_len 3"),
-    (SampleOptions(top_p=0.0), r"^top_p 0.0: must be in \(0, 1\]"),
-    (SampleOptions(top_p=1.5), r"^top_p 1.5: must be in \(0, 1\]"),
-    (SampleOptions(temperature=-1), "^temperature "),
-    (SampleOptions(top_k=0), "^top_k "),
-    (SampleOptions(prefix="abc", max_len=2), "^prefix 'abc': is longer than max_len 2"),
-    (SampleOptions(include="z"), "^include 'z': none of these characters can appear"),
-    (SampleOptions(include="c", exclude="c"), "^include 'c'"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (SampleOptions(prefix="az"), "^prefix 'az'.*never seen 'z'"),
+        (SampleOptions(min_len=4, max_len=3), "^min_len 4: is above max_len 3"),
+        (SampleOptions(top_p=0.0), r"^top_p 0.0: must be in \(0, 1\]"),
+        (SampleOptions(top_p=1.5), r"^top_p 1.5: must be in \(0, 1\]"),
+        (SampleOptions(temperature=-1), "^temperature "),
+        (SampleOptions(top_k=0), "^top_k "),
+        (SampleOptions(prefix="abc", max_len=2), "^prefix 'abc': is longer than max_len 2"),
+        (SampleOptions(include="z"), "^include 'z': none of these characters can appear"),
+        (SampleOptions(include="c", exclude="c"), "^include 'c'"),
+    ],
+)
 def test_options_that_cannot_work_are_config_errors(options, message):
     with pytest.raises(ConfigError, match=message):
         generate(Bigram(), VOCAB, 5, options, [], "exact", 0, INFO)

@@ -5,11 +5,11 @@ import math
 import pytest
 from test_sample import PROBS, VOCAB, Bigram, name_prob
 
+from xiaming.data.vocab import Vocab
 from xiaming.engine.torch_engine import TorchEngine
 from xiaming.generation.score import percentile
 from xiaming.generation.score import reference_bits as _reference_bits
 from xiaming.generation.score import score_names as _score_names
-from xiaming.data.vocab import Vocab
 
 
 def score_names(model, vocab, names, window=None):
@@ -23,7 +23,8 @@ def reference_bits(model, vocab, names, **kwargs):
 def test_scores_are_the_model_probabilities_of_each_character_and_the_end():
     (score,) = score_names(Bigram(), VOCAB, ["abc"])
     assert [math.exp(lp) for lp in score.char_log_probs] == pytest.approx(
-        [float(PROBS[0, 2]), float(PROBS[2, 3]), float(PROBS[3, 4]), float(PROBS[4, 0])], rel=1e-4)
+        [float(PROBS[0, 2]), float(PROBS[2, 3]), float(PROBS[3, 4]), float(PROBS[4, 0])], rel=1e-4
+    )
     assert score.log_prob == pytest.approx(math.log(name_prob("abc")), abs=1e-5)
     assert score.bits_per_char == pytest.approx(-score.log_prob / 4 / math.log(2))
 
@@ -63,7 +64,7 @@ def test_unknown_shares_add_up_to_one_over_every_code_point():
         unknown = sum(1 for cp in range(first, last + 1) if chr(cp) not in vocab)
         total += unknown * math.exp(shares.log_share(chr(first if chr(first) not in vocab else last)))
     other = UNICODE_SIZE - sum(last - first + 1 for first, last in BLOCKS)
-    total += other * math.exp(shares.log_share("\U0001F600"))  # an emoji: outside every listed block
+    total += other * math.exp(shares.log_share("\U0001f600"))  # an emoji: outside every listed block
     assert total == pytest.approx(1.0, rel=1e-9)
     # a block holding more of the vocabulary gets more of the mass: CJK (3 known) over Katakana (none)
     cjk = (0x9FFF - 0x4E00 + 1 - 3) * math.exp(shares.log_share("张"))
@@ -76,7 +77,9 @@ def test_names_longer_than_a_transformer_window_are_a_clear_error(tmp_path):
     from xiaming.errors import ConfigError
 
     vocab = Vocab.from_names(["ab"])
-    model = models.build_model("transformer", models.make_config("transformer", {"vocab_size": vocab.size, "block_size": 6}, "tiny"))
+    model = models.build_model(
+        "transformer", models.make_config("transformer", {"vocab_size": vocab.size, "block_size": 6}, "tiny")
+    )
     assert len(score_names(model, vocab, ["ababa"], window=6)) == 1
     with pytest.raises(ConfigError, match="at most 5"):
         score_names(model, vocab, ["ababab"], window=6)

@@ -8,13 +8,13 @@ import torch
 from test_sample import INFO, VOCAB, Bigram, name_prob
 
 from xiaming import models
-from xiaming.generation.constraints import SampleOptions, compile_constraints
+from xiaming.data.vocab import Vocab
 from xiaming.engine.torch_engine import TorchEngine
+from xiaming.generation.constraints import SampleOptions, compile_constraints
 from xiaming.generation.namer import Namer
 from xiaming.generation.novelty import NoveltyFilter
 from xiaming.generation.score import score_names
 from xiaming.generation.search import search_names as _search_names
-from xiaming.data.vocab import Vocab
 
 
 def best_names(model, vocab, n, options, training, novelty, info, window=None):
@@ -44,26 +44,31 @@ def brute_force(options: SampleOptions, n: int, training=(), max_len: int = 6) -
     """The n likeliest names meeting the options, by listing them all."""
     max_len = options.max_len or max_len
     names = [
-        name for name in every_name("abc", max_len)
-        if name.startswith(options.prefix) and len(name) >= options.min_len
+        name
+        for name in every_name("abc", max_len)
+        if name.startswith(options.prefix)
+        and len(name) >= options.min_len
         and (not options.prefix or len(name) > len(options.prefix) or max_len == len(options.prefix))
         and not set(name) & set(options.exclude)
-        and (options.charset is None or set(name[len(options.prefix):]) <= set(options.charset))
+        and (options.charset is None or set(name[len(options.prefix) :]) <= set(options.charset))
         and (not options.include or set(name) & set(options.include))
         and name not in training
     ]
     return sorted(names, key=lambda name: -name_prob(name))[:n]
 
 
-@pytest.mark.parametrize("options", [
-    SampleOptions(),
-    SampleOptions(min_len=2),
-    SampleOptions(prefix="b", max_len=3),
-    SampleOptions(exclude="a"),
-    SampleOptions(include="c"),
-    SampleOptions(include="c", max_len=2),
-    SampleOptions(charset="ab", prefix="c"),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        SampleOptions(),
+        SampleOptions(min_len=2),
+        SampleOptions(prefix="b", max_len=3),
+        SampleOptions(exclude="a"),
+        SampleOptions(include="c"),
+        SampleOptions(include="c", max_len=2),
+        SampleOptions(charset="ab", prefix="c"),
+    ],
+)
 def test_best_names_are_the_likeliest_under_the_constraints(options):
     result = best_names(Bigram(), VOCAB, 12, options, [], "exact", INFO)
     expected = brute_force(options, 12)

@@ -4,15 +4,15 @@ import random
 
 import pytest
 import torch
-
 from conftest import make_names
-from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
-from xiaming.data.corpus import load_names, split
-from xiaming.data.batches import encode_names
-from xiaming.errors import DataError
+
 from xiaming import TrainConfig, train
-from xiaming.training.stream import PackedSource, StreamedNames
+from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
+from xiaming.data.batches import encode_names
+from xiaming.data.corpus import load_names, split
 from xiaming.data.vocab import Vocab
+from xiaming.errors import DataError
+from xiaming.training.stream import PackedSource, StreamedNames
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
 pytestmark = pytest.mark.filterwarnings("ignore:.*longer than 32 characters")  # the fixture's long line, on purpose
@@ -79,7 +79,10 @@ def test_a_streamed_run_trains_exactly_as_a_run_on_the_whole_file(messy_file, tm
     for key in a:
         if key.startswith(("model.", "best.")):
             assert torch.equal(a[key], b[key]), key
-    saved, whole_saved = load_checkpoint(tmp_path / "streamed.safetensors"), load_checkpoint(tmp_path / "whole.safetensors")
+    saved, whole_saved = (
+        load_checkpoint(tmp_path / "streamed.safetensors"),
+        load_checkpoint(tmp_path / "whole.safetensors"),
+    )
     assert saved.vocab == whole_saved.vocab and saved.names == whole_saved.names
     assert saved.train["data"] == whole_saved.train["data"]
 
@@ -110,8 +113,19 @@ def test_the_cli_streams_with_one_flag(messy_file, tmp_path):
     from xiaming.cli import main
 
     out = tmp_path / "m.safetensors"
-    args = ["train", str(messy_file), "-o", str(out), "--size", "tiny", "--max-steps", "20", "--eval-interval", "10",
-            "--quiet"]
+    args = [
+        "train",
+        str(messy_file),
+        "-o",
+        str(out),
+        "--size",
+        "tiny",
+        "--max-steps",
+        "20",
+        "--eval-interval",
+        "10",
+        "--quiet",
+    ]
     assert main(args + ["--stream"]) == 0
     assert main(args + ["--stream", "--resume", "--max-steps", "30"]) == 0
     assert load_checkpoint(out).train["data"]["names"] == len(load_names(messy_file).names)

@@ -15,16 +15,23 @@ import random
 import numpy as np
 import pytest
 
+from xiaming import TrainConfig, train
 from xiaming.cli import main
 from xiaming.data.corpus import NameList
+from xiaming.data.vocab import BOUNDARY, UNKNOWN
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.generation.namer import Namer
-from xiaming.style.attribution import (Calibration, NgramStyles, StyleJudge, name_features, parse_weights, shipped_calibration,
-                           who)
-from xiaming.style.build import fit_calibration
-from xiaming import TrainConfig, train
 from xiaming.generation.score import UnknownShares
-from xiaming.data.vocab import BOUNDARY, UNKNOWN
+from xiaming.style.attribution import (
+    Calibration,
+    NgramStyles,
+    StyleJudge,
+    name_features,
+    parse_weights,
+    shipped_calibration,
+    who,
+)
+from xiaming.style.build import fit_calibration
 
 QUIET = dict(log=lambda _m: None, progress_bar=False, device="cpu")
 
@@ -60,7 +67,9 @@ def test_names_in_one_style_s_letters_are_attributed_to_it(two_styles):
         assert found[0].probs["east"] > 0.99 and found[1].probs["west"] > 0.99
         assert math.isclose(sum(found[0].probs.values()), 1.0)
         pulls = found[0].pulls(limit=10)
-        assert [a.best for a in who([east_new], [Namer.load(paths["east"]), Namer.load(paths["west"])], calibration)] == ["east"]
+        assert [
+            a.best for a in who([east_new], [Namer.load(paths["east"]), Namer.load(paths["west"])], calibration)
+        ] == ["east"]
         assert {c for c, _ in pulls["east"]} == set(east_new) and not pulls["west"]
 
 
@@ -189,7 +198,9 @@ def _next_probs(namer, text: str) -> dict[str, float]:
         logits, state = engine.step(np.array([i], dtype=np.int64), state)
     p = np.exp(logits[0].astype(np.float64) - logits[0].max())
     p /= p.sum()
-    return {("" if i == BOUNDARY else "<unk>" if i == UNKNOWN else namer.vocab.texts[i]): float(p[i]) for i in range(len(p))}
+    return {
+        ("" if i == BOUNDARY else "<unk>" if i == UNKNOWN else namer.vocab.texts[i]): float(p[i]) for i in range(len(p))
+    }
 
 
 def test_mixing_weights_one_and_zero_give_the_pure_models(shipped):
@@ -245,8 +256,26 @@ def test_mixed_namer_checks_novelty_against_every_list(shipped):
 
 
 def test_generate_style_flag_keeps_every_control(capsys):
-    code = main(["generate", "--style", "jinyong=0.7,gulong=0.3", "-n", "6", "--seed", "1", "--surname", "令狐",
-                 "--min-len", "3", "--max-len", "4", "--exclude", "冲", "--json"])
+    code = main(
+        [
+            "generate",
+            "--style",
+            "jinyong=0.7,gulong=0.3",
+            "-n",
+            "6",
+            "--seed",
+            "1",
+            "--surname",
+            "令狐",
+            "--min-len",
+            "3",
+            "--max-len",
+            "4",
+            "--exclude",
+            "冲",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["novelty"] == "strict" and out["model"] == "jinyong=0.7,gulong=0.3"
     names = [row["name"] for row in out["names"]]
@@ -309,8 +338,9 @@ def test_mixture_keeps_the_name_kinds_of_its_models(two_styles, marked):
     assert epithets and not any(EPITHET_MARK in n for n in epithets)
 
 
-def test_cross_scores_starts_each_fold_from_a_checkpoint_made_without_the_names_it_scores(tmp_path, monkeypatch,
-                                                                                           tiny_lstm):
+def test_cross_scores_starts_each_fold_from_a_checkpoint_made_without_the_names_it_scores(
+    tmp_path, monkeypatch, tiny_lstm
+):
     """A callable `init` (a training stage per fold) is asked once per fold with exactly the names that
     fold scores, of every list, and those its models validate on (as train() splits them); that
     fold's models start from what it returns."""
@@ -372,7 +402,7 @@ def test_build_style_stage_of_a_fold_leaves_out_the_names_that_fold_scores(tmp_p
     monkeypatch.setattr(build_pretrained, "train", lambda data, kind, out, config, **kw: runs.append((data, out, kw)))
     held = set(corpora.load("jinyong")[::5]) | set(corpora.load("liangyusheng")[1::5])
     out = build_style.fold_stage("wuxia", tmp_path, seed=0)(3, held)
-    (data, written, kw), = runs
+    ((data, written, kw),) = runs
     assert out == written == tmp_path / "wuxia-stage-fold3.safetensors" and kw["init"] == "base"
     wuxia = set().union(*(corpora.load(c) for c in ("jinyong", "gulong", "liangyusheng")))
     assert set(kinds.strip_all(data.names)) == wuxia - held

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
+from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
 from xiaming.data.corpus import NameList
 from xiaming.errors import CheckpointError, ConfigError, DataError, XiamingWarning
-from xiaming import TrainConfig, train
 from xiaming.training.trainer import lr_at
 
 QUIET = {"log": lambda _m: None, "progress_bar": False}
@@ -67,8 +67,14 @@ def test_resume_needs_a_state_and_the_same_names(tiny_names, tmp_path):
         train(NameList(tiny_names, "x"), "lstm", out, resume=True, **QUIET)
     train(NameList(tiny_names, "x"), "lstm", out, TrainConfig(max_steps=2, eval_interval=1), size="tiny", **QUIET)
     with pytest.raises(DataError, match="differ"):
-        train(NameList(["zzz", "qqq", "xxx"], "y"), "lstm", out, TrainConfig(max_steps=4, eval_interval=1), resume=True,
-              **QUIET)
+        train(
+            NameList(["zzz", "qqq", "xxx"], "y"),
+            "lstm",
+            out,
+            TrainConfig(max_steps=4, eval_interval=1),
+            resume=True,
+            **QUIET,
+        )
 
 
 def test_schedule_warms_up_then_decays_to_the_floor():
@@ -79,8 +85,15 @@ def test_schedule_warms_up_then_decays_to_the_floor():
     assert lr_at(1000, 1.0, config) == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("field, value, flag", [("max_steps", 0, "--max-steps"), ("val_fraction", 1.5, "--val-fraction"),
-                                                ("lr", -1.0, "--lr"), ("batch_size", 0, "--batch-size")])
+@pytest.mark.parametrize(
+    "field, value, flag",
+    [
+        ("max_steps", 0, "--max-steps"),
+        ("val_fraction", 1.5, "--val-fraction"),
+        ("lr", -1.0, "--lr"),
+        ("batch_size", 0, "--batch-size"),
+    ],
+)
 def test_bad_training_values_name_their_field(field, value, flag):
     with pytest.raises(ConfigError) as err:
         TrainConfig(**{field: value}).validate()
@@ -94,8 +107,14 @@ def test_fine_tuning_keeps_known_rows_and_grows_the_vocabulary(tiny_lstm, tmp_pa
     base = load_checkpoint(tiny_lstm[0])
     new_list = ["bazu", "kezu", "muzo", "zuzi", "tizu", "zolu", "pazi", "zeka"]  # 'z' is new
     out = tmp_path / "ft.safetensors"
-    result = train(NameList(new_list, "new"), None, out, TrainConfig(max_steps=1, eval_interval=1, lr=1e-9),
-                   init=tiny_lstm[0], **QUIET)
+    result = train(
+        NameList(new_list, "new"),
+        None,
+        out,
+        TrainConfig(max_steps=1, eval_interval=1, lr=1e-9),
+        init=tiny_lstm[0],
+        **QUIET,
+    )
     tuned = load_checkpoint(out)
     assert tuned.kind == base.kind and tuned.config.n_hidden == base.config.n_hidden
     assert tuned.vocab.chars == tuple(sorted(set(base.vocab.chars) | {"z"}))
@@ -124,14 +143,29 @@ def test_resume_lists_every_flag_it_cannot_honour_and_force_keeps_the_saved_ones
     with pytest.raises(ConfigError) as info:
         train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, **QUIET)
     message = info.value.render(lambda name: "--" + name.replace("_", "-"))  # as the CLI shows it
-    for expected in ("--model gru (saved lstm)", "--batch-size 32 (saved 16)", "--lr 0.1 (saved 0.01)",
-                     "--unk-rate 0.2 (saved 0.5)", "--n-hidden 99 (saved 32)", "--force"):
+    for expected in (
+        "--model gru (saved lstm)",
+        "--batch-size 32 (saved 16)",
+        "--lr 0.1 (saved 0.01)",
+        "--unk-rate 0.2 (saved 0.5)",
+        "--n-hidden 99 (saved 32)",
+        "--force",
+    ):
         assert expected in message, message
     assert "--max-steps" not in message  # changeable: applied, not refused
     notes: list[str] = []
     with pytest.warns(XiamingWarning, match="--force: continuing with the saved values"):
-        result = train(data, "gru", out, changed, model_overrides={"n_hidden": 99}, resume=True, force=True,
-                       log=notes.append, progress_bar=False)
+        result = train(
+            data,
+            "gru",
+            out,
+            changed,
+            model_overrides={"n_hidden": 99},
+            resume=True,
+            force=True,
+            log=notes.append,
+            progress_bar=False,
+        )
     assert result.step == 8  # the new --max-steps is applied
     assert any("--max-steps 8 (was 4)" in n for n in notes)
     tuned = load_checkpoint(out)
@@ -143,16 +177,25 @@ def test_resume_with_a_damaged_state_names_the_file(tiny_names, tmp_path):
     from xiaming.checkpoint import atomic_write_tensors
 
     out = tmp_path / "m.safetensors"
-    atomic_write_tensors(state_path(out), {"x": torch.zeros(1)},
-                         {"format": "xiaming-train-state", "format_version": "1", "run": '{"kind": "bogus"}'})
+    atomic_write_tensors(
+        state_path(out),
+        {"x": torch.zeros(1)},
+        {"format": "xiaming-train-state", "format_version": "1", "run": '{"kind": "bogus"}'},
+    )
     with pytest.raises(CheckpointError, match=r"m\.state\.safetensors: damaged run\.kind"):
         train(NameList(tiny_names, "x"), None, out, resume=True, **QUIET)
 
 
 def test_fine_tuning_checks_dropout_like_every_other_value(tiny_lstm, tiny_names, tmp_path):
     with pytest.raises(ConfigError, match=r"dropout 1\.5: must be in \[0, 1\)"):
-        train(NameList(tiny_names, "x"), None, tmp_path / "ft.safetensors", init=tiny_lstm[0],
-              model_overrides={"dropout": 1.5}, **QUIET)
+        train(
+            NameList(tiny_names, "x"),
+            None,
+            tmp_path / "ft.safetensors",
+            init=tiny_lstm[0],
+            model_overrides={"dropout": 1.5},
+            **QUIET,
+        )
     assert not (tmp_path / "ft.safetensors").exists()
 
 
@@ -173,8 +216,10 @@ def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
     loss, chars = session.trainer.step(0)
     assert math.isfinite(loss) and chars > 0
     loop = TrainingLoop(fresh, session, data, out, Progress(), {}, SOLO)
+
     class Never:
         requested = False
+
     assert loop.run(Never(), progress_bar=False) == "max_steps"
     result = loop.finish("max_steps")
     assert result.step == 3 and load_checkpoint(out).kind == "gru"
@@ -185,8 +230,8 @@ def test_the_steps_of_train_work_alone(tiny_lstm, tiny_names, tmp_path):
 def test_a_diverging_run_stops_and_keeps_the_last_good_files(tiny_names, tmp_path, monkeypatch, capsys):
     """Weights turned NaN at step 7 make the loss NaN: the run stops naming the step, and neither the
     checkpoint nor the resumable state is overwritten with the broken weights."""
-    from xiaming.training import trainer as training
     from xiaming.errors import TrainingDiverged
+    from xiaming.training import trainer as training
 
     original = training.GradientTrainer.step
 
@@ -199,16 +244,25 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_files(tiny_names, tmp_pat
     monkeypatch.setattr(training.GradientTrainer, "step", poisoned)
     out = tmp_path / "m.safetensors"
     config = TrainConfig(max_steps=20, eval_interval=5, batch_size=16, seed=1)
-    with pytest.raises(TrainingDiverged, match=r"^step 7: the training loss is nan, so the run stopped .*"
-                                               r"m\.safetensors keeps the best model so far, from step 5"):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"^step 7: the training loss is nan, so the run stopped .*"
+        r"m\.safetensors keeps the best model so far, from step 5",
+    ):
         train(NameList(tiny_names, "x"), "gru", out, config, size="tiny", **QUIET)
     kept = load_checkpoint(out)  # loads, so every weight is finite (validate refuses NaN)
     assert kept.train["step"] == 5
     _, metadata = read_tensors(state_path(out), expected_format="xiaming-train-state")
     assert '"step": 5' in metadata["progress"]
     with pytest.raises(TrainingDiverged, match="no model was saved"):  # before the first validation
-        train(NameList(tiny_names, "x"), "gru", tmp_path / "early.safetensors",
-              TrainConfig(max_steps=20, eval_interval=10, batch_size=16), size="tiny", **QUIET)
+        train(
+            NameList(tiny_names, "x"),
+            "gru",
+            tmp_path / "early.safetensors",
+            TrainConfig(max_steps=20, eval_interval=10, batch_size=16),
+            size="tiny",
+            **QUIET,
+        )
     assert not (tmp_path / "early.safetensors").exists()
 
 
@@ -217,8 +271,8 @@ def test_validation_batches_follow_the_names_lengths_not_the_longest(tiny_names)
     long as the longest (8.9 GB for one 50 MB line under a raised --max-name-len)."""
     from xiaming import models
     from xiaming.data.batches import encode_names, length_batches
-    from xiaming.training.trainer import batches_nll
     from xiaming.data.vocab import Vocab
+    from xiaming.training.trainer import batches_nll
 
     names = tiny_names[:200] + ["ab" * 2500]
     vocab = Vocab.from_names(names)
@@ -246,8 +300,14 @@ def test_max_name_len_has_a_ceiling_that_every_checkpoint_can_load(tiny_names, t
     with pytest.raises(ConfigError, match=rf"^max_name_len 100000000: at most {LONGEST_NAME}"):
         load_names(names, max_len=100_000_000)
     with pytest.raises(DataError, match=r"a name of 65,537 characters"):  # the API reads with no limit
-        train(NameList(tiny_names + ["a" * (LONGEST_NAME + 1)], "x"), "gru", tmp_path / "m.safetensors",
-              TrainConfig(max_steps=1), size="tiny", **QUIET)
+        train(
+            NameList(tiny_names + ["a" * (LONGEST_NAME + 1)], "x"),
+            "gru",
+            tmp_path / "m.safetensors",
+            TrainConfig(max_steps=1),
+            size="tiny",
+            **QUIET,
+        )
 
 
 def test_validation_cadence_is_scaled_to_the_list_unless_given():
@@ -262,18 +322,32 @@ def test_validation_cadence_is_scaled_to_the_list_unless_given():
 
 
 def test_a_short_list_stops_soon_and_saves_its_cadence_and_why(tmp_path):
-    names = NameList([n + s for n in ("anna", "bob", "carl", "dora", "emil", "fred", "gina", "hugo", "ida", "jan")
-                      for s in ("", "o")], "short")  # 20 names: 18 to train on
+    names = NameList(
+        [
+            n + s
+            for n in ("anna", "bob", "carl", "dora", "emil", "fred", "gina", "hugo", "ida", "jan")
+            for s in ("", "o")
+        ],
+        "short",
+    )  # 20 names: 18 to train on
     out = tmp_path / "m.safetensors"
     result = train(names, "lstm", out, TrainConfig(lr=0.05, warmup_steps=0, seed=1), size="tiny", **QUIET)
     saved = load_checkpoint(out).train["train_config"]
     assert (saved["eval_interval"], saved["patience"]) == (10, 5)
     assert [h[0] for h in result.history][:3] == [10, 20, 30]
     assert result.stopped == "early_stop" and result.step == result.best_step + 50
-    assert result.reason == ("stopped early: no better validation loss in 5 validations (--patience), "
-                             "one every 10 steps (--eval-interval)")
+    assert result.reason == (
+        "stopped early: no better validation loss in 5 validations (--patience), one every 10 steps (--eval-interval)"
+    )
     # resuming with the defaults keeps the saved cadence, with no difference to refuse
-    again = train(names, "lstm", out, TrainConfig(lr=0.05, warmup_steps=0, seed=1, max_steps=result.step + 10),
-                  size="tiny", resume=True, **QUIET)
+    again = train(
+        names,
+        "lstm",
+        out,
+        TrainConfig(lr=0.05, warmup_steps=0, seed=1, max_steps=result.step + 10),
+        size="tiny",
+        resume=True,
+        **QUIET,
+    )
     assert again.step == result.step + 10  # one more validation, and it is patience's sixth: stop
     assert load_checkpoint(out).train["train_config"]["eval_interval"] == 10

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
-
 from conftest import make_names
+
 from xiaming.checkpoint import read_tensors, state_path
 from xiaming.data.corpus import NameList
 
@@ -70,8 +70,14 @@ def _rank(rank: int, port: int, folder: str) -> None:
     from xiaming import train
 
     torch.set_num_threads(1)
-    os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port), XIAMING_DIST_TIMEOUT="60")
+    os.environ.update(
+        RANK=str(rank),
+        WORLD_SIZE="2",
+        LOCAL_RANK=str(rank),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        XIAMING_DIST_TIMEOUT="60",
+    )
     train(NameList(_names(), "made-up"), "lstm", Path(folder) / "two.safetensors", _config(), size="tiny", **QUIET)
 
 
@@ -85,8 +91,16 @@ def _run_all(tmp_path: Path) -> dict[str, str]:
     train(more, "gru", tmp_path / "resumed.safetensors", _config(), size="tiny", should_stop=lambda s: s == 6, **QUIET)
     train(more, "gru", tmp_path / "resumed.safetensors", _config(), resume=True, **QUIET)
     dropout = {"n_embd": 16, "n_hidden": 32, "dropout": 0.3}  # the global random stream, restored on resume
-    train(NameList(_names(), "made-up"), "lstm", tmp_path / "dropout.safetensors", _config(), size="small",
-          model_overrides=dropout, should_stop=lambda s: s == 6, **QUIET)
+    train(
+        NameList(_names(), "made-up"),
+        "lstm",
+        tmp_path / "dropout.safetensors",
+        _config(),
+        size="small",
+        model_overrides=dropout,
+        should_stop=lambda s: s == 6,
+        **QUIET,
+    )
     train(NameList(_names(), "made-up"), "lstm", tmp_path / "dropout.safetensors", _config(), resume=True, **QUIET)
     mp.spawn(_rank, args=(_free_port(), str(tmp_path)), nprocs=2)
     names = tmp_path / "names.txt"

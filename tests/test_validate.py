@@ -13,8 +13,8 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-
 from safetensors_bytes import join, small_checkpoint, split, with_json_field, with_metadata
+
 from xiaming import models, validate
 from xiaming.checkpoint import atomic_write_tensors, load_checkpoint, read_checkpoint, state_path
 from xiaming.errors import CheckpointError
@@ -65,8 +65,18 @@ def test_a_config_that_disagrees_with_the_tensors_names_the_tensor(lstm, tmp_pat
     assert "(128, 16)" in str(error) and "(256, 16)" in str(error)
 
 
-@pytest.mark.parametrize("field, value", [("n_layer", 2.0), ("tie_weights", "yes"), ("cell", "gru"), ("dropout", 1.5),
-                                          ("n_embd", -1), ("bogus", 1), ("vocab_size", True)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("n_layer", 2.0),
+        ("tie_weights", "yes"),
+        ("cell", "gru"),
+        ("dropout", 1.5),
+        ("n_embd", -1),
+        ("bogus", 1),
+        ("vocab_size", True),
+    ],
+)
 def test_every_config_field_is_typed_and_bounded(lstm, tmp_path, field, value):
     refused(with_json_field(lstm, tmp_path / "c.safetensors", "model_config", field, value), f"model_config.{field}")
 
@@ -75,15 +85,22 @@ def test_every_config_field_is_typed_and_bounded(lstm, tmp_path, field, value):
 def test_non_finite_or_absurd_weights_are_refused(lstm, tmp_path, value):
     header, data = split(lstm)
     begin = header["wte.weight"]["data_offsets"][0]
-    data = data[:begin] + struct.pack("<f", value) + data[begin + 4:]
+    data = data[:begin] + struct.pack("<f", value) + data[begin + 4 :]
     assert header["wte.weight"]["dtype"] == "F32"
     refused(join(tmp_path / "nan.safetensors", header, data), "tensor wte.weight")
 
 
-@pytest.mark.parametrize("sampling, field", [({"top_k": 2.5}, "sampling.top_k"), ({"top_k": True}, "sampling.top_k"),
-                                             ({"temperature": "hot"}, "sampling.temperature"),
-                                             ({"top_p": 0}, "sampling.top_p"), ({"min_p": None, "beam": 2}, "sampling.beam"),
-                                             ([1, 2], "sampling")])
+@pytest.mark.parametrize(
+    "sampling, field",
+    [
+        ({"top_k": 2.5}, "sampling.top_k"),
+        ({"top_k": True}, "sampling.top_k"),
+        ({"temperature": "hot"}, "sampling.temperature"),
+        ({"top_p": 0}, "sampling.top_p"),
+        ({"min_p": None, "beam": 2}, "sampling.beam"),
+        ([1, 2], "sampling"),
+    ],
+)
 def test_sampling_defaults_are_typed_and_in_range(lstm, tmp_path, sampling, field):
     refused(with_metadata(lstm, tmp_path / "s.safetensors", "sampling", sampling), field)
 
@@ -101,20 +118,23 @@ def test_a_huge_header_length_is_refused_from_its_first_eight_bytes(lstm, tmp_pa
     refused(bad, "header")
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda h: h["wte.weight"].update(dtype="I64"), "tensor wte.weight"),
-    (lambda h: h["wte.weight"].update(dtype="Q9"), "tensor wte.weight"),
-    (lambda h: h["head.bias"].update(shape=[3, 3]), "tensor head.bias"),
-    (lambda h: h.pop("head.bias"), "tensor head.bias"),
-    (lambda h: h.update(extra={"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}), "tensor extra"),
-    (lambda h: h["__metadata__"].update(kind="lstmm"), "kind"),
-    (lambda h: h["__metadata__"].update(format_version="1e3"), "format_version"),
-    (lambda h: h["__metadata__"].update(vocab='{"chars": "aab"}'), "vocab.chars"),
-    (lambda h: h["__metadata__"].update(vocab='{"chars": "abcde"}'), "model_config.vocab_size"),
-    (lambda h: h["__metadata__"].update(train='{"max_name_len": 100000000}'), "train.max_name_len"),
-    (lambda h: h["__metadata__"].update(train='{"kinds": {"epithet": "z"}}'), "train.kinds.epithet"),
-    (lambda h: h["__metadata__"].update(train='{"panel_holdout": {"names": [[1]]}}'), "train.panel_holdout"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda h: h["wte.weight"].update(dtype="I64"), "tensor wte.weight"),
+        (lambda h: h["wte.weight"].update(dtype="Q9"), "tensor wte.weight"),
+        (lambda h: h["head.bias"].update(shape=[3, 3]), "tensor head.bias"),
+        (lambda h: h.pop("head.bias"), "tensor head.bias"),
+        (lambda h: h.update(extra={"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}), "tensor extra"),
+        (lambda h: h["__metadata__"].update(kind="lstmm"), "kind"),
+        (lambda h: h["__metadata__"].update(format_version="1e3"), "format_version"),
+        (lambda h: h["__metadata__"].update(vocab='{"chars": "aab"}'), "vocab.chars"),
+        (lambda h: h["__metadata__"].update(vocab='{"chars": "abcde"}'), "model_config.vocab_size"),
+        (lambda h: h["__metadata__"].update(train='{"max_name_len": 100000000}'), "train.max_name_len"),
+        (lambda h: h["__metadata__"].update(train='{"kinds": {"epithet": "z"}}'), "train.kinds.epithet"),
+        (lambda h: h["__metadata__"].update(train='{"panel_holdout": {"names": [[1]]}}'), "train.panel_holdout"),
+    ],
+)
 def test_each_part_of_the_header_is_checked(lstm, tmp_path, change, field):
     header, data = split(lstm)
     change(header)
@@ -125,12 +145,12 @@ def test_integer_tensors_follow_their_kind_rules(tmp_path):
     minchar = small_checkpoint(tmp_path / "minchar.safetensors", "minchar")
     header, data = split(minchar)
     begin = header["prime"]["data_offsets"][0]
-    bad = join(tmp_path / "p.safetensors", header, data[:begin] + struct.pack("<q", -1) + data[begin + 8:])
+    bad = join(tmp_path / "p.safetensors", header, data[:begin] + struct.pack("<q", -1) + data[begin + 8 :])
     refused(bad, "tensor prime")
     ngram = small_checkpoint(tmp_path / "ngram.safetensors", "ngram")
     header, data = split(ngram)
     begin = header["counts.2"]["data_offsets"][0]
-    bad = join(tmp_path / "c.safetensors", header, data[:begin] + struct.pack("<q", 0) + data[begin + 8:])
+    bad = join(tmp_path / "c.safetensors", header, data[:begin] + struct.pack("<q", 0) + data[begin + 8 :])
     refused(bad, "tensor counts.2")
 
 
@@ -158,8 +178,12 @@ def test_weights_that_overflow_in_the_first_step_are_refused(tmp_path):
 def test_files_that_are_not_regular_files_are_named(tmp_path):
     fifo = tmp_path / "pipe.safetensors"
     os.mkfifo(fifo)
-    for path, words in [(tmp_path, "is a directory"), (fifo, "not a regular file"), ("/dev/null", "not a regular file"),
-                        (tmp_path / "none.safetensors", "no such")]:
+    for path, words in [
+        (tmp_path, "is a directory"),
+        (fifo, "not a regular file"),
+        ("/dev/null", "not a regular file"),
+        (tmp_path / "none.safetensors", "no such"),
+    ]:
         with pytest.raises(CheckpointError, match=words) as info:
             read_checkpoint(path)
         assert str(info.value).startswith(f"{path}: ")
@@ -169,19 +193,25 @@ def test_files_that_are_not_regular_files_are_named(tmp_path):
 
 
 def test_every_door_refuses_a_damaged_file(lstm, tmp_path, capsys, names_file):
+    from xiaming import train
     from xiaming.cli import main
     from xiaming.data.corpus import load_names
     from xiaming.generation.namer import Namer
-    from xiaming import train
     from xiaming.web.backend import Backend
 
     folder = tmp_path / "models"
     folder.mkdir()
     bad = with_json_field(lstm, folder / "bad.safetensors", "model_config", "n_hidden", 10**9)
-    for load in (read_checkpoint, load_checkpoint, Namer.load, lambda p: Namer.load(p, engine="torch"),
-                 lambda p: train(load_names(names_file), None, tmp_path / "ft.safetensors", init=p, log=lambda _: None,
-                                 progress_bar=False),
-                 lambda p: Backend.load(folder, shipped=[])):
+    for load in (
+        read_checkpoint,
+        load_checkpoint,
+        Namer.load,
+        lambda p: Namer.load(p, engine="torch"),
+        lambda p: train(
+            load_names(names_file), None, tmp_path / "ft.safetensors", init=p, log=lambda _: None, progress_bar=False
+        ),
+        lambda p: Backend.load(folder, shipped=[]),
+    ):
         with pytest.raises(CheckpointError, match=r"bad\.safetensors: damaged model_config\.n_hidden"):
             load(bad)
     for argv in (["generate", str(bad)], ["score", "--model", str(bad), "abc"], ["models", str(bad)]):
@@ -191,8 +221,8 @@ def test_every_door_refuses_a_damaged_file(lstm, tmp_path, capsys, names_file):
 
 
 def test_a_damaged_training_state_is_refused_on_resume(tmp_path, names_file):
-    from xiaming.data.corpus import load_names
     from xiaming import TrainConfig, train
+    from xiaming.data.corpus import load_names
 
     out = tmp_path / "m.safetensors"
     config = TrainConfig(max_steps=2, eval_interval=1, batch_size=8)
@@ -219,11 +249,14 @@ def test_a_failed_save_is_one_line_and_keeps_the_previous_file(lstm, tmp_path, m
     target.write_bytes(lstm.read_bytes())
 
     def full(*args, **kwargs):
-        raise SafetensorError('Error while serializing: I/O error: No space left on device (os error 28)')
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
 
     monkeypatch.setattr(safetensors.torch, "save_file", full)
-    with pytest.raises(CheckpointError, match=r"kept\.safetensors: could not save it \(No space left on device; "
-                                              r"free some space"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"kept\.safetensors: could not save it \(No space left on device; "
+        r"free some space",
+    ):
         atomic_write_tensors(target, {"x": torch.zeros(1)}, {"format": "x"})
     assert target.read_bytes() == lstm.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["kept.safetensors"]  # no temporary file left behind

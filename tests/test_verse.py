@@ -5,10 +5,11 @@ import re
 
 import numpy as np
 import pytest
+from conftest import run_cli as run
 
+from xiaming.data.pinyin import is_han
 from xiaming.errors import CheckpointError, ConfigError
 from xiaming.generation.namer import Namer
-from xiaming.data.pinyin import is_han
 from xiaming.verse import (
     AVOID_CHARS,
     load_table,
@@ -19,7 +20,6 @@ from xiaming.verse import (
 )
 from xiaming.verse.rank import AVOID_WORDS, NEGATIONS, score
 from xiaming.verse.table import VERSE_PATH, candidates, save_table
-from conftest import run_cli as run
 
 BOOKS = ("shijing", "chuci", "tangshi300", "songci300", "lunyu")
 
@@ -45,16 +45,31 @@ def tiny_table(tmp_path, lines, title="测试", author="无名"):
                 pos.append(i)
         start.append(len(han))
     codes, han_char = np.unique(np.array(han, dtype=np.uint32), return_inverse=True)
-    arrays = {"line_poem": np.zeros(len(lines), np.uint16), "line_start": np.array(start, np.uint32),
-              "chars": codes, "han_char": han_char.astype(np.uint16), "han_pos": np.array(pos, np.uint16),
-              "han_reading": np.zeros(len(han), np.uint16)}
+    arrays = {
+        "line_poem": np.zeros(len(lines), np.uint16),
+        "line_start": np.array(start, np.uint32),
+        "chars": codes,
+        "han_char": han_char.astype(np.uint16),
+        "han_pos": np.array(pos, np.uint16),
+        "han_reading": np.zeros(len(han), np.uint16),
+    }
     path = tmp_path / "verse.safetensors"
-    save_table(path, [{"key": "test", "name": "测试集", "poems": 1, "lines": len(lines)}],
-               [[0, title, author, ""]], list(lines), ["ā"], {}, arrays, {}, "李王")
+    save_table(
+        path,
+        [{"key": "test", "name": "测试集", "poems": 1, "lines": len(lines)}],
+        [[0, title, author, ""]],
+        list(lines),
+        ["ā"],
+        {},
+        arrays,
+        {},
+        "李王",
+    )
     return load_table(path)
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 def test_the_shipped_table_holds_the_five_books_and_is_small():
     table = shipped_table()
@@ -96,17 +111,32 @@ def test_a_damaged_table_is_refused_in_one_line(tmp_path):
 
 def test_a_position_that_does_not_hold_its_character_is_refused(tmp_path):
     table = tiny_table(tmp_path, ["明月松间照。"])
-    arrays = {"line_poem": np.zeros(1, np.uint16), "line_start": table.line_start.astype(np.uint32),
-              "chars": table.chars, "han_char": table.han_char.astype(np.uint16),
-              "han_pos": (table.han_pos + 1).astype(np.uint16), "han_reading": table.han_reading}
+    arrays = {
+        "line_poem": np.zeros(1, np.uint16),
+        "line_start": table.line_start.astype(np.uint32),
+        "chars": table.chars,
+        "han_char": table.han_char.astype(np.uint16),
+        "han_pos": (table.han_pos + 1).astype(np.uint16),
+        "han_reading": table.han_reading,
+    }
     path = tmp_path / "shifted.safetensors"
-    save_table(path, [{"key": "test", "name": "测试集", "poems": 1, "lines": 1}], [[0, "t", "a", ""]],
-               list(table.lines), ["ā"], {}, arrays, {}, "李")
+    save_table(
+        path,
+        [{"key": "test", "name": "测试集", "poems": 1, "lines": 1}],
+        [[0, "t", "a", ""]],
+        list(table.lines),
+        ["ā"],
+        {},
+        arrays,
+        {},
+        "李",
+    )
     with pytest.raises(CheckpointError, match="han_pos"):
         load_table(path)
 
 
 # --- what is shown --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("book", BOOKS)
 def test_each_shown_line_really_contains_the_name_in_order(base, book):
@@ -138,6 +168,7 @@ def test_no_name_holds_a_character_or_word_a_namer_avoids(base):
 
 
 # --- ranking --------------------------------------------------------------------------------------
+
 
 def test_ranking_prefers_names_that_read_as_names_over_random_pairs(base, tmp_path):
     # one line of the 诗经 each, about 25 ordered pairs: the best is the pair that reads as a given
@@ -230,6 +261,7 @@ def test_a_compound_surname_reads_as_one(base):
 
 # --- bad input ------------------------------------------------------------------------------------
 
+
 def test_bad_values_are_config_errors(base):
     with pytest.raises(ConfigError, match="no such book; choose from shijing"):
         verse_names(base, books="tang")
@@ -245,13 +277,16 @@ def _unseen(namer) -> str:
     return next(chr(cp) for cp in range(0x4E00, 0x9FFF) if chr(cp) not in namer.vocab)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--book", "tang"], "--book 'tang': no such book; choose from shijing (诗经), chuci (楚辞)"),
-    (["--book", "shijing,songci"], "--book 'songci': no such book"),
-    (["--gender", "other"], "--gender 'other': choose one of female, male"),
-    (["--surname", "ab"], "--surname 'ab': give a surname of one or two Chinese characters"),
-    (["-n", "0"], "-n 0: must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--book", "tang"], "--book 'tang': no such book; choose from shijing (诗经), chuci (楚辞)"),
+        (["--book", "shijing,songci"], "--book 'songci': no such book"),
+        (["--gender", "other"], "--gender 'other': choose one of female, male"),
+        (["--surname", "ab"], "--surname 'ab': give a surname of one or two Chinese characters"),
+        (["-n", "0"], "-n 0: must be at least 1"),
+    ],
+)
 def test_bad_input_gets_one_line_and_exit_1(capsys, argv, message):
     code, out, err = run(capsys, "verse", *argv)
     assert code == 1 and out == ""
@@ -267,6 +302,7 @@ def test_a_surname_the_model_never_saw_says_so(capsys):
 
 # --- the command ----------------------------------------------------------------------------------
 
+
 def test_the_command_prints_name_pinyin_line_and_source(capsys):
     code, out, err = run(capsys, "verse", "--surname", "李", "--book", "shijing", "-n", "5", "--seed", "1")
     assert code == 0 and err == ""
@@ -279,14 +315,38 @@ def test_the_command_prints_name_pinyin_line_and_source(capsys):
 
 
 def test_json_gives_every_field(capsys):
-    code, out, _ = run(capsys, "verse", "--surname", "王", "--book", "chuci,lunyu", "-n", "4", "--seed", "2",
-                       "--gender", "female", "--json")
+    code, out, _ = run(
+        capsys,
+        "verse",
+        "--surname",
+        "王",
+        "--book",
+        "chuci,lunyu",
+        "-n",
+        "4",
+        "--seed",
+        "2",
+        "--gender",
+        "female",
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0 and data["surname"] == "王" and data["books"] == ["chuci", "lunyu"]
     assert data["gender"] == "female" and len(data["names"]) == 4
     for item in data["names"]:
-        assert set(item) >= {"name", "pinyin", "line", "marked", "title", "author", "book", "log_prob", "critic",
-                             "gender_lean", "score"}
+        assert set(item) >= {
+            "name",
+            "pinyin",
+            "line",
+            "marked",
+            "title",
+            "author",
+            "book",
+            "log_prob",
+            "critic",
+            "gender_lean",
+            "score",
+        }
         assert item["book"] in ("楚辞", "论语") and in_order(item["given"], item["line"])
 
 

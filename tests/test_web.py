@@ -48,6 +48,7 @@ def _error(response, status: int) -> str:
 
 # --- answers ------------------------------------------------------------------------------------
 
+
 def test_models_lists_what_was_loaded_and_the_limits(client):
     body = client.get("/api/models").json()
     assert body["default"] == "jinyong"
@@ -68,7 +69,9 @@ def test_generate_obeys_surname_lengths_and_novelty(client, backend):
     assert all(name.startswith("令狐") and len(name) == 4 for name in names)
     training = set(backend.get("jinyong").namer.names)
     assert not training.intersection(names)
-    assert all(row["pinyin"] is None or row["pinyin"].startswith("Línghú ") for row in body["names"])  # None: a rare character
+    assert all(
+        row["pinyin"] is None or row["pinyin"].startswith("Línghú ") for row in body["names"]
+    )  # None: a rare character
 
 
 def test_generate_is_reproducible_with_a_seed(client):
@@ -130,8 +133,9 @@ def test_score_marks_a_character_the_model_never_saw(client):
 
 
 def test_a_shortfall_is_an_answer_with_its_reason(client):
-    body = client.post("/api/generate", json={"n": 30, "prefix": "郭", "charset": "靖", "max_len": 3,
-                                              "novelty": "off"}).json()
+    body = client.post(
+        "/api/generate", json={"n": 30, "prefix": "郭", "charset": "靖", "max_len": 3, "novelty": "off"}
+    ).json()
     assert body["exhausted"] and body["found"] < 30 and body["reason"]
     assert all(set(r["name"][1:]) <= {"靖"} for r in body["names"])
 
@@ -146,10 +150,13 @@ def test_page_static_files_and_docs_are_served(client):
     assert {"/api/generate", "/api/best", "/api/score", "/api/models"} <= set(schema["paths"])
 
 
-@pytest.mark.parametrize("path, needs", [
-    ("/docs", {"swagger-ui-bundle.js": "SwaggerUIBundle", "swagger-ui.css": ".swagger-ui"}),
-    ("/redoc", {"redoc.standalone.js": "Redoc"}),
-])
+@pytest.mark.parametrize(
+    "path, needs",
+    [
+        ("/docs", {"swagger-ui-bundle.js": "SwaggerUIBundle", "swagger-ui.css": ".swagger-ui"}),
+        ("/redoc", {"redoc.standalone.js": "Redoc"}),
+    ],
+)
 def test_api_docs_load_everything_from_the_app_itself(client, path, needs):
     """/docs and /redoc work offline: every script, style and icon they reference is a local path the app
     serves, and no URL of another site appears in the page."""
@@ -171,8 +178,9 @@ def test_api_docs_load_everything_from_the_app_itself(client, path, needs):
 def test_a_style_mixture_is_the_librarys_mixture(client, backend):
     from xiaming.style.mix import mixed_namer
 
-    body = client.post("/api/generate", json={"style": {"jinyong": 0.7, "gulong": 0.3}, "n": 6, "seed": 4,
-                                              "prefix": "萧"}).json()
+    body = client.post(
+        "/api/generate", json={"style": {"jinyong": 0.7, "gulong": 0.3}, "n": 6, "seed": 4, "prefix": "萧"}
+    ).json()
     namer = mixed_namer({"gulong": 0.3, "jinyong": 0.7}, {m: backend.get(m).namer for m in ("jinyong", "gulong")})
     expected = namer.generate(6, namer.options(prefix="萧"), None, 4, max_tries=5000, search_budget=10_000)
     assert [r["name"] for r in body["names"]] == expected.names
@@ -196,7 +204,9 @@ def test_explain_is_the_librarys_look_inside(client, backend):
     for gate, rows in e.gates.items():
         got = [v for row in body["gates"][gate] for v in row]
         assert got == pytest.approx([v for row in rows for v in row], abs=6e-4)  # rounded to 3 decimals for the wire
-    assert [(u["feature"], u["state"], u["unit"]) for u in body["units"]] == [(u.feature, u.state, u.unit) for u in e.units]
+    assert [(u["feature"], u["state"], u["unit"]) for u in body["units"]] == [
+        (u.feature, u.state, u.unit) for u in e.units
+    ]
     assert "/" not in json.dumps(body)  # no file path leaks out: the model is named as loaded
     assert body["critic"]["passable"] == e.critic.passable and body["critic"]["appeal"] == e.critic.appeal
     assert [(x["feature"], x["effect"]) for x in body["critic"]["evidence"]] == [tuple(x) for x in e.critic.evidence]
@@ -224,11 +234,13 @@ def test_quiz_rounds_are_the_librarys_and_carry_their_answers(client, backend):
     styles = ["jinyong", "gulong", "liangyusheng"]
     namers = {m: backend.get(m).namer for m in styles}
     expected = make_rounds("author", 3, 9, styles, 2, namers)
-    assert [(r["names"], r["choices"], r["answer"]) for r in body["rounds"]] == \
-        [(list(e.names), list(e.choices), e.answer) for e in expected]
+    assert [(r["names"], r["choices"], r["answer"]) for r in body["rounds"]] == [
+        (list(e.names), list(e.choices), e.answer) for e in expected
+    ]
     assert all(r["choices"] == styles for r in body["rounds"])
-    pair = client.post("/api/quiz", json={"mode": "author", "rounds": 2, "seed": 9,
-                                          "models": ["gulong", "liangyusheng"]}).json()["rounds"]
+    pair = client.post(
+        "/api/quiz", json={"mode": "author", "rounds": 2, "seed": 9, "models": ["gulong", "liangyusheng"]}
+    ).json()["rounds"]
     assert all(r["choices"] == ["gulong", "liangyusheng"] for r in pair)
     real = client.post("/api/quiz", json={"mode": "real", "rounds": 4, "seed": 1}).json()["rounds"]
     for r in real:
@@ -244,9 +256,16 @@ def test_verse_is_the_librarys_result(client, backend):
     body = client.post("/api/verse", json=ask).json()
     expected = verse_names(backend.get("base").namer, 8, "李", ["shijing", "chuci"], "female", 3).to_dict()
     assert body["names"] == expected["names"] and len(body["names"]) == body["found"] == 8
-    assert (body["model"], body["surname"], body["books"], body["gender"]) == ("base", "李", ["shijing", "chuci"], "female")
+    assert (body["model"], body["surname"], body["books"], body["gender"]) == (
+        "base",
+        "李",
+        ["shijing", "chuci"],
+        "female",
+    )
     assert client.post("/api/verse", json={**ask, "seed": 4}).json()["names"] != body["names"]
-    jinyong = client.post("/api/verse", json={"n": 5, "seed": 1, "books": ["诗经"]}).json()  # the default model, its critic
+    jinyong = client.post(
+        "/api/verse", json={"n": 5, "seed": 1, "books": ["诗经"]}
+    ).json()  # the default model, its critic
     assert jinyong["model"] == "jinyong" and all(0 <= row["critic"] <= 1 for row in jinyong["names"])
 
 
@@ -372,8 +391,9 @@ REFUSED_FIELDS = [  # a value the library refuses: the JSON body names the reque
 ]
 
 
-@pytest.mark.parametrize("path, body, field, value", REFUSED_FIELDS,
-                         ids=[f"{p}:{json.dumps(b)[:40]}" for p, b, _, _ in REFUSED_FIELDS])
+@pytest.mark.parametrize(
+    "path, body, field, value", REFUSED_FIELDS, ids=[f"{p}:{json.dumps(b)[:40]}" for p, b, _, _ in REFUSED_FIELDS]
+)
 def test_a_refused_value_names_its_request_field(client, path, body, field, value):
     answer = client.post(path, json=body)
     detail = _error(answer, 400)
@@ -386,8 +406,10 @@ def test_a_refused_value_names_its_request_field(client, path, body, field, valu
     assert detail.endswith(reason)
 
 
-@pytest.mark.parametrize("body, field", [({"max_len": 40}, "max_len"), ({"n": 0}, "n"), ({"nn": 5}, "nn"),
-                                         ({"style": {"jinyong": -1}}, "style")])
+@pytest.mark.parametrize(
+    "body, field",
+    [({"max_len": 40}, "max_len"), ({"n": 0}, "n"), ({"nn": 5}, "nn"), ({"style": {"jinyong": -1}}, "style")],
+)
 def test_a_field_out_of_bounds_is_named_for_the_page_too(client, body, field):
     answer = client.post("/api/generate", json=body)
     assert _error(answer, 422).startswith(f"{field}") and answer.json()["field"] == field
@@ -403,15 +425,29 @@ def test_a_refusal_mentioning_another_field_lists_it():
     from xiaming.errors import ConfigError
     from xiaming.web.errors import error_body
 
-    body = error_body(ConfigError("lengths", [3], "choose 1, 2 or both, not {lengths} above {n}", refs=("lengths", "n")))
-    assert body == {"detail": "given_len 3: choose 1, 2 or both, not given_len above n", "field": "given_len",
-                    "value": "3", "reason": "choose 1, 2 or both, not {given_len} above {n}", "refs": ["given_len", "n"]}
+    body = error_body(
+        ConfigError("lengths", [3], "choose 1, 2 or both, not {lengths} above {n}", refs=("lengths", "n"))
+    )
+    assert body == {
+        "detail": "given_len 3: choose 1, 2 or both, not given_len above n",
+        "field": "given_len",
+        "value": "3",
+        "reason": "choose 1, 2 or both, not {given_len} above {n}",
+        "refs": ["given_len", "n"],
+    }
 
 
-@pytest.mark.parametrize("raw, fragment", [(b"{bad json", "not valid JSON"), (b"", "body is required"),
-                                           (b"null", "JSON object"), (b'{"n": NaN}', "n:"),
-                                           (b'{"temperature": Infinity}', "temperature: Input should be a finite"),
-                                           (b"\xff\xfe", "not valid JSON")])
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        (b"{bad json", "not valid JSON"),
+        (b"", "body is required"),
+        (b"null", "JSON object"),
+        (b'{"n": NaN}', "n:"),
+        (b'{"temperature": Infinity}', "temperature: Input should be a finite"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
 def test_a_body_that_is_not_a_json_object_is_refused(client, raw, fragment):
     response = client.post("/api/generate", content=raw, headers={"content-type": "application/json"})
     assert fragment in _error(response, 422)
@@ -428,9 +464,11 @@ def test_a_large_body_is_refused_declared_or_streamed(client):
 
     def chunks():  # no Content-Length: the server counts as it reads
         for i in range(0, len(big), 4096):
-            yield big[i:i + 4096]
+            yield big[i : i + 4096]
 
-    assert "bytes" in _error(client.post("/api/score", content=chunks(), headers={"content-type": "application/json"}), 413)
+    assert "bytes" in _error(
+        client.post("/api/score", content=chunks(), headers={"content-type": "application/json"}), 413
+    )
 
 
 def test_unknown_paths_and_methods_answer_json(client):
@@ -447,8 +485,9 @@ def test_a_local_server_answers_only_to_local_host_names(backend):
         assert local.get("/api/models", headers={"host": "localhost:8000"}).status_code == 200
         assert local.get("/api/models", headers={"host": "[::1]:8000"}).status_code == 200
         # a page elsewhere whose name was pointed at 127.0.0.1 (DNS rebinding) is refused
-        assert "not served here" in _error(local.post("/api/generate", json={"n": 1},
-                                                      headers={"host": "evil.example:8000"}), 400)
+        assert "not served here" in _error(
+            local.post("/api/generate", json={"n": 1}, headers={"host": "evil.example:8000"}), 400
+        )
 
 
 def test_a_full_server_refuses_at_once_with_retry_after(backend):
@@ -461,16 +500,25 @@ def test_a_full_server_refuses_at_once_with_retry_after(backend):
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.fixed_dictionaries({}, optional={
-    "n": st.one_of(st.integers(-3, 8), st.text(max_size=3), st.none()),
-    "prefix": st.one_of(st.text(max_size=4), st.sampled_from(["令狐", "张", "欧阳", "x"])),
-    "min_len": st.integers(-2, 8), "max_len": st.one_of(st.none(), st.integers(-2, 8)),
-    "temperature": st.one_of(st.floats(-1, 3, allow_nan=False), st.just(0)),
-    "top_k": st.one_of(st.none(), st.integers(-1, 50)), "top_p": st.one_of(st.none(), st.floats(-0.5, 1.5)),
-    "include": st.text(max_size=3), "exclude": st.text(max_size=3),
-    "novelty": st.sampled_from(["exact", "strict", "off", "x", None]),
-    "seed": st.one_of(st.none(), st.integers(-2, 2**64)), "model": st.sampled_from(["jinyong", "base", "x", "../a"]),
-}))
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "n": st.one_of(st.integers(-3, 8), st.text(max_size=3), st.none()),
+            "prefix": st.one_of(st.text(max_size=4), st.sampled_from(["令狐", "张", "欧阳", "x"])),
+            "min_len": st.integers(-2, 8),
+            "max_len": st.one_of(st.none(), st.integers(-2, 8)),
+            "temperature": st.one_of(st.floats(-1, 3, allow_nan=False), st.just(0)),
+            "top_k": st.one_of(st.none(), st.integers(-1, 50)),
+            "top_p": st.one_of(st.none(), st.floats(-0.5, 1.5)),
+            "include": st.text(max_size=3),
+            "exclude": st.text(max_size=3),
+            "novelty": st.sampled_from(["exact", "strict", "off", "x", None]),
+            "seed": st.one_of(st.none(), st.integers(-2, 2**64)),
+            "model": st.sampled_from(["jinyong", "base", "x", "../a"]),
+        },
+    )
+)
 def test_no_request_gets_a_500(client, body):
     """Any mix of values: an answer, or a 4xx naming what is wrong (503 only if the machine is too busy)."""
     response = client.post("/api/generate", json=body)
@@ -483,6 +531,7 @@ def test_no_request_gets_a_500(client, body):
 
 
 # --- models from a folder, and the command ----------------------------------------------------
+
 
 def test_a_folder_of_checkpoints_is_served_by_file_name(tmp_path, tiny_lstm, tiny_names):
     shutil.copy(tiny_lstm[0], tmp_path / "made-up.safetensors")
@@ -611,19 +660,29 @@ def test_serve_with_workers_stops_them_on_ctrl_c(tmp_path):
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "xiaming", "serve", "--port", str(port), "--workers", "2"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "xiaming", "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     try:
         deadline, answered = time.monotonic() + 120, None
         while answered is None and time.monotonic() < deadline and server.poll() is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/generate", method="POST",
-                                                 data=b'{"n": 4, "seed": 1}', headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/generate",
+                    method="POST",
+                    data=b'{"n": 4, "seed": 1}',
+                    headers={"Content-Type": "application/json"},
+                )
                 answered = json.loads(urllib.request.urlopen(request, timeout=30).read())
             except OSError:
                 time.sleep(0.3)
         assert answered is not None and answered["found"] == 4, server.stderr.read1().decode()
-        workers = [int(p) for path in glob.glob(f"/proc/{server.pid}/task/*/children") for p in open(path).read().split()]
+        workers = [
+            int(p) for path in glob.glob(f"/proc/{server.pid}/task/*/children") for p in open(path).read().split()
+        ]
         assert len(workers) == 2
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
@@ -646,6 +705,7 @@ def test_generate_carries_the_critics_judgement(client, backend):
 
 
 # --- the cost of a request: time budget, fair queue, refusal when full --------------------------
+
 
 def test_an_expensive_request_answers_with_what_it_found_when_its_budget_runs_out(backend):
     """A generate whose names are rare (鼐 in three characters) stops when its time budget is spent and
@@ -704,8 +764,12 @@ def _post(base: str, body: dict) -> tuple[int, dict, dict]:
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(f"{base}/api/generate", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/generate",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
@@ -763,8 +827,10 @@ def test_a_request_whose_client_left_never_runs(backend):
         address = urlsplit(base)
         body = json.dumps({"n": 2, "seed": 2}).encode()
         with socket.create_connection((address.hostname, address.port)) as leaving:
-            leaving.sendall(b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            leaving.sendall(
+                b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
             deadline = time.monotonic() + 30
             while app.state.admission.waiting("light") < 1 and time.monotonic() < deadline:
                 time.sleep(0.02)

@@ -15,14 +15,13 @@ The Python API mirrors the command line:
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 from . import corpora
-from .generation.constraints import SampleOptions
 from .data.corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
-from .generation.namer import NameResult, Namer, ScoredName
+from .generation.constraints import SampleOptions
+from .generation.namer import Namer, NameResult, ScoredName
 from .training.config import TrainConfig
 from .verse import VerseName, VerseResult, verse_names
 
@@ -87,7 +86,26 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Checkpoint", "CheckpointError", "ConfigError", "DataError", "NameList", "NameResult",
-    "Namer", "SampleOptions", "ScoredName", "TrainConfig", "TrainResult", "XiamingError", "corpora", "generate",
-    "load_checkpoint", "load_model", "load_names", "read_names", "train", "VerseName", "VerseResult", "verse_names",
+    "Checkpoint",
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "NameList",
+    "NameResult",
+    "Namer",
+    "SampleOptions",
+    "ScoredName",
+    "TrainConfig",
+    "TrainResult",
+    "XiamingError",
+    "corpora",
+    "generate",
+    "load_checkpoint",
+    "load_model",
+    "load_names",
+    "read_names",
+    "train",
+    "VerseName",
+    "VerseResult",
+    "verse_names",
 ]

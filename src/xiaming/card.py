@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .data.vocab import Vocab
 from .errors import CheckpointError
 from .limits import LONGEST_NAME
-from .data.vocab import Vocab
 
 DEFAULT_MAX_NAME_LEN = 12  # the longest training name of a record that does not say (a typical Chinese name's room)
 
@@ -63,14 +63,19 @@ RULES: dict[str, tuple[Any, str]] = {
     "step": (_is_count, "a count (an integer of at least 0)"),
     "best_val_loss": (_is_number, "a number"),
     "best_val_bits": (_is_number, "a number"),
-    "data": (lambda v: isinstance(v, dict) and (v.get("names") is None or _is_count(v["names"])),
-             "an object whose names is a count"),
+    "data": (
+        lambda v: isinstance(v, dict) and (v.get("names") is None or _is_count(v["names"])),
+        "an object whose names is a count",
+    ),
     "model_config": (lambda v: isinstance(v, dict), "an object"),
     "train_config": (lambda v: isinstance(v, dict), "an object"),
     "panel_holdout": (_holdout, "an object whose names are a list of strings"),
-    "kinds": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(m, str) and len(m) == 1
-                                                    for k, m in v.items()),
-              "an object of kind names and one-character markers"),
+    "kinds": (
+        lambda v: (
+            isinstance(v, dict) and all(isinstance(k, str) and isinstance(m, str) and len(m) == 1 for k, m in v.items())
+        ),
+        "an object of kind names and one-character markers",
+    ),
 }
 
 
@@ -91,8 +96,9 @@ class TrainingRecord(Mapping):
     stored: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)  # every key as stored
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, path: str | Path = "", vocab: Vocab | None = None
-                  ) -> "TrainingRecord":
+    def from_dict(
+        cls, data: Mapping[str, Any] | None, path: str | Path = "", vocab: Vocab | None = None
+    ) -> "TrainingRecord":
         """The record stored as `data` (None: an empty one), each field callers read checked; a
         CheckpointError naming `train.<field>` of the file at `path` otherwise. With `vocab`, each
         name-kind marker must be one of its characters."""
@@ -107,10 +113,18 @@ class TrainingRecord(Mapping):
             if vocab is not None and mark not in vocab:
                 raise _fail(path, f"train.kinds.{kind}", f"marker {mark!r} is not in the vocabulary")
         held = data.get("panel_holdout") or {}
-        present = {key: data[key] for key in ("source", "init", "max_name_len", "parameters", "step", "best_val_loss",
-                                               "best_val_bits") if data.get(key) is not None}
-        return cls(**present, names=(data.get("data") or {}).get("names"), kinds=kinds,
-                   panel_holdout=tuple(held.get("names", [])), stored=data)
+        present = {
+            key: data[key]
+            for key in ("source", "init", "max_name_len", "parameters", "step", "best_val_loss", "best_val_bits")
+            if data.get(key) is not None
+        }
+        return cls(
+            **present,
+            names=(data.get("data") or {}).get("names"),
+            kinds=kinds,
+            panel_holdout=tuple(held.get("names", [])),
+            stored=data,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The record as it is stored (every key, those no field reads included)."""

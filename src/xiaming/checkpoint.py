@@ -31,8 +31,8 @@ from safetensors import SafetensorError
 
 from . import atomic, validate
 from .card import ModelCard, TrainingRecord
-from .errors import CheckpointError
 from .data.vocab import Vocab
+from .errors import CheckpointError
 
 if TYPE_CHECKING:
     import torch
@@ -98,8 +98,10 @@ def atomic_write_tensors(path: str | Path, tensors: dict[str, "torch.Tensor"], m
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, (OSError, SafetensorError)):
-            raise CheckpointError(f"{path}: could not save it ({_io_reason(exc)}); the file there before, if any, "
-                                  f"is unchanged", path=str(path)) from None
+            raise CheckpointError(
+                f"{path}: could not save it ({_io_reason(exc)}); the file there before, if any, is unchanged",
+                path=str(path),
+            ) from None
         raise
 
 
@@ -115,9 +117,13 @@ def _io_reason(exc: BaseException) -> str:
         code = int(found.group(1)) if found else None
     if code is None:
         return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-    hint = {errno.ENOSPC: "; free some space and run again", errno.EDQUOT: "; free some space and run again",
-            errno.EACCES: "; choose a folder you can write to", errno.EROFS: "; choose a folder you can write to",
-            errno.EIO: "; the disk may be failing"}.get(code, "")
+    hint = {
+        errno.ENOSPC: "; free some space and run again",
+        errno.EDQUOT: "; free some space and run again",
+        errno.EACCES: "; choose a folder you can write to",
+        errno.EROFS: "; choose a folder you can write to",
+        errno.EIO: "; the disk may be failing",
+    }.get(code, "")
     return os.strerror(code) + hint
 
 
@@ -209,8 +215,13 @@ def read_checkpoint(path: str | Path) -> StoredModel:
         validate.check_tensors(header, card[0].kind, card[0].config, optional=(NAMES_KEY,))
 
     arrays, _ = validate.read_file(path, FORMAT, check=check, bound=validate.MAX_WEIGHT)
-    kind, config, vocab, train, sampling = (card[0].kind, card[0].config, card[0].vocab, card[0].train,
-                                            card[0].sampling)
+    kind, config, vocab, train, sampling = (
+        card[0].kind,
+        card[0].config,
+        card[0].vocab,
+        card[0].train,
+        card[0].sampling,
+    )
     names_bytes = arrays.pop(NAMES_KEY, None)
     validate.check_values(path, kind, config, arrays)
     try:
@@ -231,8 +242,10 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
     kind, vocab, train, names = stored.kind, stored.vocab, stored.train, stored.names
     config = models.config_from_dict(kind, stored.config)
     model = models.build_model(kind, config)
-    weights = {k: torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
-               for k, v in stored.arrays.items()}
+    weights = {
+        k: torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
+        for k, v in stored.arrays.items()
+    }
     try:
         model.load_state_dict(weights)
     except (RuntimeError, KeyError, ValueError) as exc:

@@ -56,8 +56,9 @@ class ConfigError(XiamingError):
     `ConfigError(message)` (one argument) is an error about no particular field: `field` is None.
     """
 
-    def __init__(self, field: str, value: object = NO_VALUE, reason: str | None = None, *,
-                 refs: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, field: str, value: object = NO_VALUE, reason: str | None = None, *, refs: tuple[str, ...] = ()
+    ) -> None:
         if reason is None:  # ConfigError(message): about no one field
             if value is not NO_VALUE:
                 raise TypeError("ConfigError(field, value, reason) needs a reason")

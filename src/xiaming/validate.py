@@ -40,9 +40,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .card import ModelCard, TrainingRecord
+from .data.vocab import N_SPECIAL, Vocab
 from .errors import CheckpointError, ConfigError
 from .limits import LONGEST_NAME
-from .data.vocab import N_SPECIAL, Vocab
 
 FORMAT = "xiaming-checkpoint"  # metadata "format" of a checkpoint (checkpoint.py writes it)
 STATE_FORMAT = "xiaming-train-state"  # ... of a training state beside it (training/loop.py)
@@ -56,16 +56,30 @@ MAX_STORED_NAME_LEN = LONGEST_NAME  # `max_name_len` of a training record (the s
 NAMES_KEY = "__names__"  # tensor of the training names (UTF-8, one per line), as in checkpoint.py
 
 # safetensors dtype -> numpy dtype it is read as (bfloat16 has none: it is read as raw 16-bit words)
-DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
-          "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
+DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "BF16": "<u2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
 FLOATS = frozenset({"F16", "F32", "F64"})
 CLASSES = {"float": FLOATS, "int": frozenset({"I64"}), "u8": frozenset({"U8"})}  # a spec's dtype class -> dtypes
 
 
 def fail(path: str | Path, field: str, reason: str) -> CheckpointError:
     """The one-line error for `field` of the checkpoint at `path`."""
-    return CheckpointError(f"{path}: damaged {field}: {reason}" if field else f"{path}: {reason}", path=str(path),
-                           field=field or None)
+    return CheckpointError(
+        f"{path}: damaged {field}: {reason}" if field else f"{path}: {reason}", path=str(path), field=field or None
+    )
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ class Header:
 
 
 # --- the file and its header ---------------------------------------------------------------------
+
 
 def _open(path: Path) -> int:
     """A descriptor of `path` once it is known to be a regular file (a pipe would block an open)."""
@@ -128,7 +143,7 @@ def json_depth(text: str) -> int:
     """How deep arrays and objects nest in JSON `text` (brackets inside strings do not count)."""
     bare = np.frombuffer(_STRING.sub("", text).encode("utf-8", "surrogatepass"), dtype=np.uint8)
     step = ((bare == ord("[")) | (bare == ord("{"))).astype(np.int32)
-    step -= ((bare == ord("]")) | (bare == ord("}")))
+    step -= (bare == ord("]")) | (bare == ord("}"))
     return int(np.cumsum(step).max(initial=0))
 
 
@@ -149,17 +164,27 @@ def _entry(path: Path, name: str, value: Any, data_size: int, data_start: int) -
     dtype, shape, offsets = value["dtype"], value["shape"], value["data_offsets"]
     if dtype not in DTYPES:
         raise fail(path, field, f"unknown dtype {str(dtype)[:20]!r}")
-    if (not isinstance(shape, list) or len(shape) > MAX_DIMS
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_DIMS
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
         raise fail(path, field, f"shape must be a list of at most {MAX_DIMS} sizes")
-    if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+    ):
         raise fail(path, field, "data_offsets must be two byte offsets")
     begin, end = offsets
     itemsize = np.dtype(DTYPES[dtype]).itemsize
     if not 0 <= begin <= end <= data_size or end - begin != math.prod(shape) * itemsize:
-        raise fail(path, field, f"its bytes ({begin}..{end}) do not fit its shape {tuple(shape)} and dtype "
-                                f"{dtype} inside the file (damaged or truncated)")
+        raise fail(
+            path,
+            field,
+            f"its bytes ({begin}..{end}) do not fit its shape {tuple(shape)} and dtype "
+            f"{dtype} inside the file (damaged or truncated)",
+        )
     return Entry(dtype, tuple(shape), data_start + begin, data_start + end)
 
 
@@ -177,8 +202,12 @@ def read_header(path: str | Path, fd: int | None = None) -> Header:
                 raise fail(path, "", f"not a xiaming checkpoint ({size} bytes: too short for a safetensors file)")
             length = int.from_bytes(_read_exactly(f, 8, path, "the header length"), "little")
             if length > MAX_HEADER:
-                raise fail(path, "header", f"{length:,} bytes, more than the {MAX_HEADER:,} a checkpoint may have "
-                                           f"(not a xiaming checkpoint, or damaged)")
+                raise fail(
+                    path,
+                    "header",
+                    f"{length:,} bytes, more than the {MAX_HEADER:,} a checkpoint may have "
+                    f"(not a xiaming checkpoint, or damaged)",
+                )
             if 8 + length > size:
                 raise fail(path, "", "not a xiaming checkpoint (unreadable or truncated safetensors file)")
             raw = _read_exactly(f, length, path, "the header")
@@ -248,8 +277,13 @@ def read_metadata(path: str | Path, expected_format: str) -> Header:
     return header
 
 
-def read_file(path: str | Path, expected_format: str, check: Callable[[Header], None] | None = None,
-              framework: str = "np", bound: float | None = None) -> tuple[dict, dict[str, str]]:
+def read_file(
+    path: str | Path,
+    expected_format: str,
+    check: Callable[[Header], None] | None = None,
+    framework: str = "np",
+    bound: float | None = None,
+) -> tuple[dict, dict[str, str]]:
     """The tensors (numpy arrays, or torch tensors with `framework="pt"`) and metadata of a xiaming
     safetensors file, every step checked; `check(header)` runs after the header is read and before
     any tensor is; floats beyond ±`bound` (None: any finite value) are refused."""
@@ -270,12 +304,15 @@ def read_file(path: str | Path, expected_format: str, check: Callable[[Header], 
     if framework == "pt":
         import torch
 
-        arrays = {k: torch.from_numpy(v).view(torch.bfloat16) if header.tensors[k].dtype == "BF16"
-                  else torch.from_numpy(v) for k, v in arrays.items()}
+        arrays = {
+            k: torch.from_numpy(v).view(torch.bfloat16) if header.tensors[k].dtype == "BF16" else torch.from_numpy(v)
+            for k, v in arrays.items()
+        }
     return arrays, header.metadata
 
 
 # --- the metadata of a checkpoint ----------------------------------------------------------------
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
@@ -301,9 +338,12 @@ def _json_object(metadata: dict[str, str], key: str, path: str, required: bool =
     return value
 
 
-_TYPES = {"int": (_is_int, "an integer"),
-          "float": (lambda v: _is_int(v) or (isinstance(v, float) and not math.isnan(v)), "a number"),
-          "bool": (lambda v: isinstance(v, bool), "true or false"), "str": (lambda v: isinstance(v, str), "a string")}
+_TYPES = {
+    "int": (_is_int, "an integer"),
+    "float": (lambda v: _is_int(v) or (isinstance(v, float) and not math.isnan(v)), "a number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+}
 
 
 def check_fields(cls: type, data: Any, path: str | Path, field: str) -> dict:
@@ -321,8 +361,11 @@ def check_fields(cls: type, data: Any, path: str | Path, field: str) -> dict:
         test, words = _TYPES.get(declared[0], (lambda v: True, "any value"))
         if not test(value):
             raise fail(path, f"{field}.{name}", f"{_short(value)} must be {words}")
-    missing = [f.name for f in fields.values()
-               if f.name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [
+        f.name
+        for f in fields.values()
+        if f.name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     if missing:
         raise fail(path, f"{field}.{missing[0]}", "missing")
     return data
@@ -396,13 +439,20 @@ def check_card(header: Header) -> ModelCard:
     config = check_config(kind, config_data, path)
     vocab = check_vocab(_json_object(metadata, "vocab", path), path)
     if config.vocab_size != vocab.size:
-        raise fail(path, "model_config.vocab_size", f"{config.vocab_size}, but the vocabulary has {vocab.size} ids "
-                                                    f"({len(vocab.chars)} characters + {N_SPECIAL})")
+        raise fail(
+            path,
+            "model_config.vocab_size",
+            f"{config.vocab_size}, but the vocabulary has {vocab.size} ids "
+            f"({len(vocab.chars)} characters + {N_SPECIAL})",
+        )
     spec = models.MODELS[kind]
     fixed = sum(math.prod(shape) for shape, _ in spec.tensors(config).values() if None not in shape)
     if fixed + spec.engine_floats(config) > models.MAX_PARAMETERS:
-        raise fail(path, "model_config", f"a model of {fixed + spec.engine_floats(config):,} weights, more than "
-                                         f"{models.MAX_PARAMETERS:,}")
+        raise fail(
+            path,
+            "model_config",
+            f"a model of {fixed + spec.engine_floats(config):,} weights, more than {models.MAX_PARAMETERS:,}",
+        )
     train = TrainingRecord.from_dict(_json_object(metadata, "train", path, required=False), path, vocab)
     sampling = check_sampling(_json_object(metadata, "sampling", path, required=False), path)
     return ModelCard(kind, config, vocab, train, sampling)
@@ -416,10 +466,12 @@ def check_tensors(header: Header, kind: str, config: Any, prefix: str = "", opti
     path = header.path
     expected = dict(models.MODELS[kind].tensors(config))
     extras = {NAMES_KEY: ((None,), "u8")}
-    stored = {name[len(prefix):]: entry for name, entry in header.tensors.items() if name.startswith(prefix)}
+    stored = {name[len(prefix) :]: entry for name, entry in header.tensors.items() if name.startswith(prefix)}
     unknown = [name for name in stored if name not in expected and name not in optional]
     if unknown:
-        raise fail(path, f"tensor {prefix}{unknown[0]}", f"not among the tensors of a {kind} model with this model_config")
+        raise fail(
+            path, f"tensor {prefix}{unknown[0]}", f"not among the tensors of a {kind} model with this model_config"
+        )
     for name, (shape, cls) in {**expected, **{k: extras[k] for k in optional}}.items():  # in the model's order
         entry = stored.get(name)
         if entry is None:
@@ -427,8 +479,12 @@ def check_tensors(header: Header, kind: str, config: Any, prefix: str = "", opti
                 raise fail(path, f"tensor {prefix}{name}", f"missing (a {kind} model with this model_config has it)")
             continue
         if entry.dtype not in CLASSES[cls]:
-            raise fail(path, f"tensor {prefix}{name}", f"dtype {entry.dtype}, expected {'/'.join(sorted(CLASSES[cls]))}")
-        if len(shape) != len(entry.shape) or any(want is not None and want != got for want, got in zip(shape, entry.shape)):
+            raise fail(
+                path, f"tensor {prefix}{name}", f"dtype {entry.dtype}, expected {'/'.join(sorted(CLASSES[cls]))}"
+            )
+        if len(shape) != len(entry.shape) or any(
+            want is not None and want != got for want, got in zip(shape, entry.shape)
+        ):
             want = tuple("any" if s is None else s for s in shape)
             raise fail(path, f"tensor {prefix}{name}", f"shape {entry.shape}, but model_config implies {want}")
 

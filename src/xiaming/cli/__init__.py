@@ -31,8 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="xiaming", description="侠名: a character-level neural name generator")
     parser.add_argument("--version", action="version", version=f"xiaming {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for add in (add_generate, add_score, add_explain, add_train, add_eval, add_corpora, add_serve, add_who, add_quiz,
-                add_verse):
+    for add in (
+        add_generate,
+        add_score,
+        add_explain,
+        add_train,
+        add_eval,
+        add_corpora,
+        add_serve,
+        add_who,
+        add_quiz,
+        add_verse,
+    ):
         add(sub)
     add_models(sub)
     return parser
@@ -88,8 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ModuleNotFoundError as exc:
             if exc.name != "torch":
                 raise
-            print(f"xiaming {command}: error: this command needs PyTorch; install it with "
-                  f"pip install \"xiaming[train]\"", file=sys.stderr)
+            print(
+                f'xiaming {command}: error: this command needs PyTorch; install it with pip install "xiaming[train]"',
+                file=sys.stderr,
+            )
             return EXIT_BAD_INPUT
         except OSError as exc:  # a disk that fills up, a file that vanishes: a failure, in one line
             where = f"{exc.filename}: " if exc.filename else ""

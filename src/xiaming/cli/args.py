@@ -116,22 +116,37 @@ def add_device(parser: argparse.ArgumentParser, engine: str = "torch") -> None:
     parser.add_argument("--device", default="auto", help=DEVICE_HELP[engine])
 
 
-
 def add_sampling(p) -> None:
     """The sampling flags of generate and eval (None: the model's own default applies)."""
-    p.add_argument("--temperature", type=number, default=None,
-                   help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)")
-    p.add_argument("--top-k", type=positive_int, default=None,
-                   help="sample among the K likeliest characters, K >= 1 (default off)")
-    p.add_argument("--top-p", type=number, default=None,
-                   help="sample among the likeliest characters holding this mass, in (0, 1] (default off, or the "
-                        "model's own default)")
-    p.add_argument("--kind", choices=("name", "epithet", "any"), default=None,
-                   help="personal names (default), epithets such as 南海鳄神, or any, as the list mixes them "
-                        "(models trained with name kinds: the shipped wuxia and poets models)")
-    p.add_argument("--min-p", type=number, default=None,
-                   help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)")
-
+    p.add_argument(
+        "--temperature",
+        type=number,
+        default=None,
+        help="0 is greedy, else 0.01 to 100; higher is wilder (default 1, or the model's own default)",
+    )
+    p.add_argument(
+        "--top-k", type=positive_int, default=None, help="sample among the K likeliest characters, K >= 1 (default off)"
+    )
+    p.add_argument(
+        "--top-p",
+        type=number,
+        default=None,
+        help="sample among the likeliest characters holding this mass, in (0, 1] (default off, or the "
+        "model's own default)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=("name", "epithet", "any"),
+        default=None,
+        help="personal names (default), epithets such as 南海鳄神, or any, as the list mixes them "
+        "(models trained with name kinds: the shipped wuxia and poets models)",
+    )
+    p.add_argument(
+        "--min-p",
+        type=number,
+        default=None,
+        help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)",
+    )
 
 
 def load_namer(model: str | None, device: str):
@@ -141,15 +156,23 @@ def load_namer(model: str | None, device: str):
     return Namer.load(model, device=device)
 
 
-
 # The library's field names (ConfigError.field: SampleOptions fields, model config fields, function
 # arguments) and the flag each is set with. A field not listed is its own flag (`n_layer` is
 # `--n-layer`, convention 2); one listed here differs from that rule or has several spellings, the
 # first the usual one and the others aliases (shown when the user typed them).
 FLAGS: dict[str, tuple[str, ...]] = {
-    "n": ("-n",), "samples": ("-n",), "prefix": ("--prefix", "--surname"), "hidden_prefix": ("--kind",),
-    "lengths": ("--given-len",), "books": ("--book",), "out": ("-o", "--output"), "output": ("-o", "--output"),
-    "name": ("NAME",), "names": ("NAME",), "model": ("--model", "MODEL"), "file": ("--file", "-f"),
+    "n": ("-n",),
+    "samples": ("-n",),
+    "prefix": ("--prefix", "--surname"),
+    "hidden_prefix": ("--kind",),
+    "lengths": ("--given-len",),
+    "books": ("--book",),
+    "out": ("-o", "--output"),
+    "output": ("-o", "--output"),
+    "name": ("NAME",),
+    "names": ("NAME",),
+    "model": ("--model", "MODEL"),
+    "file": ("--file", "-f"),
 }
 
 

@@ -15,64 +15,124 @@ from .style import style_namer
 
 
 def add_generate(sub) -> None:
-    p = sub.add_parser("generate", help="generate new names with a trained or shipped model",
-                       description="Print N distinct names that are not in the model's training list, each as soon "
-                                   "as it is found. Every constraint is applied inside the sampler; when fewer names "
-                                   "exist than asked for, those found are printed with the reason. Exit status: 0 "
-                                   "when all or some names were found (a note on stderr says how many), 1 when none "
-                                   "were or a value is bad, 130 when interrupted (what was printed or written stays).")
+    p = sub.add_parser(
+        "generate",
+        help="generate new names with a trained or shipped model",
+        description="Print N distinct names that are not in the model's training list, each as soon "
+        "as it is found. Every constraint is applied inside the sampler; when fewer names "
+        "exist than asked for, those found are printed with the reason. Exit status: 0 "
+        "when all or some names were found (a note on stderr says how many), 1 when none "
+        "were or a value is bad, 130 when interrupted (what was printed or written stays).",
+    )
     p.add_argument("model", nargs="?", default=None, help=MODEL_HELP + " (default jinyong; same as --model)")
     p.add_argument("--model", dest="model_flag", default=None, metavar="MODEL", help="the same as the positional MODEL")
-    p.add_argument("--style", default=None, metavar="MODEL=W,...",
-                   help="mix models' styles, e.g. jinyong=0.7,gulong=0.3 (weights are normalised; novelty is "
-                        "checked against every list involved; instead of MODEL; default: none)")
+    p.add_argument(
+        "--style",
+        default=None,
+        metavar="MODEL=W,...",
+        help="mix models' styles, e.g. jinyong=0.7,gulong=0.3 (weights are normalised; novelty is "
+        "checked against every list involved; instead of MODEL; default: none)",
+    )
     p.add_argument("-n", type=positive_int, default=20, help="how many names, at least 1 (default 20)")
     add_sampling(p)
-    p.add_argument("--prefix", dest="prefix", default=None,
-                   help="every name starts with this; the model continues it (default none)")
-    p.add_argument("--surname", dest="surname", default=None,
-                   help="the same as --prefix, for a surname such as 令狐 (default none)")
-    p.add_argument("--min-len", type=integer, default=1, help="shortest name in characters, prefix included, 1 to 64 (default 1)")
-    p.add_argument("--max-len", type=integer, default=None,
-                   help="longest name in characters, prefix included, 1 to 64 (default: the longest training name)")
+    p.add_argument(
+        "--prefix",
+        dest="prefix",
+        default=None,
+        help="every name starts with this; the model continues it (default none)",
+    )
+    p.add_argument(
+        "--surname",
+        dest="surname",
+        default=None,
+        help="the same as --prefix, for a surname such as 令狐 (default none)",
+    )
+    p.add_argument(
+        "--min-len", type=integer, default=1, help="shortest name in characters, prefix included, 1 to 64 (default 1)"
+    )
+    p.add_argument(
+        "--max-len",
+        type=integer,
+        default=None,
+        help="longest name in characters, prefix included, 1 to 64 (default: the longest training name)",
+    )
     p.add_argument("--include", default="", help="at least one of these characters appears (default: no such rule)")
     p.add_argument("--exclude", default="", help="none of these characters appears after the prefix (default none)")
-    p.add_argument("--charset", default=None,
-                   help="UTF-8 file of the only characters allowed after the prefix (default: every character)")
-    p.add_argument("--novelty", choices=("exact", "strict", "off"), default=None,
-                   help="which names count as new: exact (not a training name), strict (also not part of, "
-                        "containing, glued from, a surname swap of, or one edit from a training name) or off; "
-                        "default strict for models of the built-in corpora, else exact")
-    p.add_argument("--best", type=positive_int, default=None, metavar="N",
-                   help="the N most likely new names under the constraints, by search, N >= 1 (deterministic; "
-                        "ignores -n, --seed, --temperature, --top-k, --top-p, --min-p; default off)")
-    p.add_argument("--critic", choices=("on", "off"), default=None,
-                   help="the realism critic: keep, of several proposals per name, those it rates as reading more "
-                        "like real names, in proportion (default on for models that carry one: the shipped wuxia "
-                        "models; off elsewhere)")
-    p.add_argument("--critic-strength", type=float, default=None, metavar="S",
-                   help="how strongly the critic reweights proposals, 0 (off) to 10 (default: the critic's own, 2)")
-    p.add_argument("--gender", default=None, metavar="female|male",
-                   help="names of women or of men: keep, of 16 proposals per name, those whose given-name characters "
-                        "lean that way in modern names, in proportion (any model; default: no preference)")
-    p.add_argument("--gender-strength", type=float, default=None, metavar="S",
-                   help="how strongly --gender reweights proposals, 0 (off) to 10 (default 4)")
+    p.add_argument(
+        "--charset",
+        default=None,
+        help="UTF-8 file of the only characters allowed after the prefix (default: every character)",
+    )
+    p.add_argument(
+        "--novelty",
+        choices=("exact", "strict", "off"),
+        default=None,
+        help="which names count as new: exact (not a training name), strict (also not part of, "
+        "containing, glued from, a surname swap of, or one edit from a training name) or off; "
+        "default strict for models of the built-in corpora, else exact",
+    )
+    p.add_argument(
+        "--best",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="the N most likely new names under the constraints, by search, N >= 1 (deterministic; "
+        "ignores -n, --seed, --temperature, --top-k, --top-p, --min-p; default off)",
+    )
+    p.add_argument(
+        "--critic",
+        choices=("on", "off"),
+        default=None,
+        help="the realism critic: keep, of several proposals per name, those it rates as reading more "
+        "like real names, in proportion (default on for models that carry one: the shipped wuxia "
+        "models; off elsewhere)",
+    )
+    p.add_argument(
+        "--critic-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        help="how strongly the critic reweights proposals, 0 (off) to 10 (default: the critic's own, 2)",
+    )
+    p.add_argument(
+        "--gender",
+        default=None,
+        metavar="female|male",
+        help="names of women or of men: keep, of 16 proposals per name, those whose given-name characters "
+        "lean that way in modern names, in proportion (any model; default: no preference)",
+    )
+    p.add_argument(
+        "--gender-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        help="how strongly --gender reweights proposals, 0 (off) to 10 (default 4)",
+    )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
-    p.add_argument("-o", "--output", default=None, metavar="FILE",
-                   help="write the names to FILE instead of stdout: written to a temporary file as they are found "
-                        "and renamed onto FILE at the end, or on Ctrl-C with the names found so far (default stdout)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="write the names to FILE instead of stdout: written to a temporary file as they are found "
+        "and renamed onto FILE at the end, or on Ctrl-C with the names found so far (default stdout)",
+    )
     add_device(p, "numpy")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object at the end: each name with its pinyin, score and novelty verdict, "
-                        "the rejected candidates with the rule and training name that rejected them, whether fewer "
-                        "names were found than asked for and why (every field: README, 'JSON output')")
-    p.add_argument("--verbose", action="store_true",
-                   help="print the sampling settings used and each rejected candidate, with its rule and training "
-                        "name, to stderr")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object at the end: each name with its pinyin, score and novelty verdict, "
+        "the rejected candidates with the rule and training name that rejected them, whether fewer "
+        "names were found than asked for and why (every field: README, 'JSON output')",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the sampling settings used and each rejected candidate, with its rule and training name, to stderr",
+    )
     p.set_defaults(run=_cmd_generate)
-
 
 
 def _read_charset(path: str) -> str:
@@ -88,7 +148,6 @@ def _read_charset(path: str) -> str:
     if not chars:
         raise DataError(f"--charset {path}: the file holds no characters")
     return chars
-
 
 
 class _Sink:
@@ -147,18 +206,23 @@ class _Sink:
             raise
 
 
-
 def _cmd_generate(args) -> int:
     from ..generation.constraints import check_settings
     from ..pretrained import label
 
     settings = _settings(args)
     check_settings(**settings)  # a bad value fails before the model loads
-    namer = (style_namer(args.style, _model(args), args.device) if args.style else
-             load_namer(_model(args), args.device))
-    request = namer.prepare(args.kind, args.novelty, None if args.critic is None else args.critic == "on",
-                            args.critic_strength, args.gender, args.gender_strength, search=args.best is not None,
-                            **settings)
+    namer = style_namer(args.style, _model(args), args.device) if args.style else load_namer(_model(args), args.device)
+    request = namer.prepare(
+        args.kind,
+        args.novelty,
+        None if args.critic is None else args.critic == "on",
+        args.critic_strength,
+        args.gender,
+        args.gender_strength,
+        search=args.best is not None,
+        **settings,
+    )
     if args.verbose:
         print(f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}", file=sys.stderr)
     sink = _Sink(args.output)
@@ -167,8 +231,14 @@ def _cmd_generate(args) -> int:
         if args.best:
             result = namer.best(args.best, request.options, request.novelty, steering=request.steering)
         else:  # names are written as they are found, unless --json or --rank needs them all first
-            result = namer.generate(args.n, request.options, request.novelty, args.seed, steering=request.steering,
-                                    on_names=None if args.json or args.rank else write)
+            result = namer.generate(
+                args.n,
+                request.options,
+                request.novelty,
+                args.seed,
+                steering=request.steering,
+                on_names=None if args.json or args.rank else write,
+            )
     if args.verbose:
         _print_rejected(result)
     if args.json:
@@ -185,10 +255,18 @@ def _settings(args) -> dict:
 
     if args.prefix is not None and args.surname is not None:
         raise ConfigError("prefix", NO_VALUE, "give {prefix} or {surname}, not both", refs=("prefix", "surname"))
-    return dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
-                prefix=args.surname if args.surname is not None else (args.prefix or ""),
-                min_len=args.min_len, max_len=args.max_len, exclude=args.exclude, include=args.include,
-                charset=_read_charset(args.charset) if args.charset else None)
+    return dict(
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        min_p=args.min_p,
+        prefix=args.surname if args.surname is not None else (args.prefix or ""),
+        min_len=args.min_len,
+        max_len=args.max_len,
+        exclude=args.exclude,
+        include=args.include,
+        charset=_read_charset(args.charset) if args.charset else None,
+    )
 
 
 def _model(args) -> str | None:
@@ -216,8 +294,11 @@ def _print_rejected(result) -> None:
         print(f"rejected {name}: {why.describe()} ({why.rule})", file=sys.stderr)
     counts = {rule: sum(1 for _, why in result.rejected if why.rule == rule) for rule in RULES}
     detail = ", ".join(f"{rule} {count}" for rule, count in counts.items() if count)
-    print(f"novelty {result.novelty}: {counted(len(result.rejected), 'candidate')} rejected"
-          + (f" ({detail})" if detail else ""), file=sys.stderr)
+    print(
+        f"novelty {result.novelty}: {counted(len(result.rejected), 'candidate')} rejected"
+        + (f" ({detail})" if detail else ""),
+        file=sys.stderr,
+    )
 
 
 def _report(args, sink, result) -> int:
@@ -228,8 +309,11 @@ def _report(args, sink, result) -> int:
     if sink.path is not None:
         print(f"xiaming: wrote {counted(len(items), 'name')} to {sink.path}", file=sys.stderr)
     if args.gender and items and not any(lean_of(it.name).known for it in items):
-        print(f"xiaming: --gender {args.gender}: the gender table knows none of these names' given-name characters "
-              "(it holds Chinese characters), so it could not steer them", file=sys.stderr)
+        print(
+            f"xiaming: --gender {args.gender}: the gender table knows none of these names' given-name characters "
+            "(it holds Chinese characters), so it could not steer them",
+            file=sys.stderr,
+        )
     if not items:
         print(f"xiaming generate: error: found no new names: {result.reason}", file=sys.stderr)
         return 1

@@ -10,35 +10,60 @@ from .args import MODEL_HELP, add_device, integer, load_namer, positive_int
 
 
 def add_verse(sub) -> None:
-    p = sub.add_parser("verse", help="names drawn from classical verse, with the line each comes from",
-                       description="Propose given names of one or two characters taken in order from one line of "
-                                   "the 诗经, 楚辞, 唐诗三百首, 宋词三百首 or 论语, and rank them by how real they read as a "
-                                   "name: the model's probability of the whole name, its critic when it carries one, "
-                                   "the gender lean when asked, the tone pattern; characters with bad meanings are "
-                                   "never used. Names are drawn from the best in proportion to their score, one per "
-                                   "line and few per character, so each seed gives different ones; shown best first.")
-    p.add_argument("--model", default="base",
-                   help=MODEL_HELP + " (default base: historical names; poets judges by poets' names)")
-    p.add_argument("--surname", default=None,
-                   help="the surname, one or two characters the model knows (default: drawn from the model's "
-                        "usual surnames)")
-    p.add_argument("--book", default=None, metavar="BOOK,...",
-                   help="books to draw from, comma-separated: shijing (诗经), chuci (楚辞), tangshi300 (唐诗三百首), "
-                        "songci300 (宋词三百首), lunyu (论语) (default: all)")
-    p.add_argument("--gender", default=None, choices=("female", "male"),
-                   help="prefer names whose characters lean female or male in modern given names (default: "
-                        "no preference)")
-    p.add_argument("--given-len", type=int, default=None, choices=(1, 2),
-                   help="given names of 1 or 2 characters only (default: both, in the model's own mix)")
+    p = sub.add_parser(
+        "verse",
+        help="names drawn from classical verse, with the line each comes from",
+        description="Propose given names of one or two characters taken in order from one line of "
+        "the 诗经, 楚辞, 唐诗三百首, 宋词三百首 or 论语, and rank them by how real they read as a "
+        "name: the model's probability of the whole name, its critic when it carries one, "
+        "the gender lean when asked, the tone pattern; characters with bad meanings are "
+        "never used. Names are drawn from the best in proportion to their score, one per "
+        "line and few per character, so each seed gives different ones; shown best first.",
+    )
+    p.add_argument(
+        "--model", default="base", help=MODEL_HELP + " (default base: historical names; poets judges by poets' names)"
+    )
+    p.add_argument(
+        "--surname",
+        default=None,
+        help="the surname, one or two characters the model knows (default: drawn from the model's usual surnames)",
+    )
+    p.add_argument(
+        "--book",
+        default=None,
+        metavar="BOOK,...",
+        help="books to draw from, comma-separated: shijing (诗经), chuci (楚辞), tangshi300 (唐诗三百首), "
+        "songci300 (宋词三百首), lunyu (论语) (default: all)",
+    )
+    p.add_argument(
+        "--gender",
+        default=None,
+        choices=("female", "male"),
+        help="prefer names whose characters lean female or male in modern given names (default: no preference)",
+    )
+    p.add_argument(
+        "--given-len",
+        type=int,
+        default=None,
+        choices=(1, 2),
+        help="given names of 1 or 2 characters only (default: both, in the model's own mix)",
+    )
     p.add_argument("-n", type=positive_int, default=10, help="how many names, at least 1 (default 10)")
-    p.add_argument("--critic", choices=("on", "off"), default=None,
-                   help="use the model's realism critic (default on for models that carry one: the wuxia models)")
+    p.add_argument(
+        "--critic",
+        choices=("on", "off"),
+        default=None,
+        help="use the model's realism critic (default on for models that carry one: the wuxia models)",
+    )
     p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
     add_device(p, "numpy")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object: the surname, books, evidence used, and each name with its pinyin, "
-                        "line (plain and marked), title, author, book, log-probability, the critic's P(passable) and "
-                        "the gender lean")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: the surname, books, evidence used, and each name with its pinyin, "
+        "line (plain and marked), title, author, book, log-probability, the critic's P(passable) and "
+        "the gender lean",
+    )
     p.add_argument("--verbose", action="store_true", help="print the surname, books and evidence used to stderr")
     p.set_defaults(run=_cmd_verse)
 
@@ -59,8 +84,11 @@ def _cmd_verse(args) -> int:
     critic = None if args.critic is None else args.critic == "on"
     result = verse_names(namer, args.n, args.surname, args.book, args.gender, args.seed, lengths, critic)
     if args.verbose:
-        print(f"surname {result.surname}; books {', '.join(result.books)}; {result.candidates:,} candidates, "
-              f"{result.scored:,} scored in full; {result.steering}", file=sys.stderr)
+        print(
+            f"surname {result.surname}; books {', '.join(result.books)}; {result.candidates:,} candidates, "
+            f"{result.scored:,} scored in full; {result.steering}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps({"model": args.model, **result.to_dict()}, ensure_ascii=False))
     else:

@@ -28,8 +28,9 @@ def encode_names(vocab: Vocab, names: list[str]) -> tuple[torch.Tensor, torch.Te
     return x, y
 
 
-def length_batches(vocab: Vocab, names: list[str], logits: int, max_rows: int = 512
-                   ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def length_batches(
+    vocab: Vocab, names: list[str], logits: int, max_rows: int = 512
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """`encode_names` of `names` in batches for evaluation: sorted by length, each batch padded to its own
     longest name and holding at most `max_rows` names and about `logits` logits (rows x positions x
     vocabulary; one name alone may pass it). Memory then follows the names' own lengths: one long name
@@ -38,7 +39,11 @@ def length_batches(vocab: Vocab, names: list[str], logits: int, max_rows: int = 
     batches, start = [], 0
     while start < len(order):
         end = start + 1
-        while end < len(order) and end - start < max_rows and (end - start + 1) * (len(order[end]) + 1) * vocab.size <= logits:
+        while (
+            end < len(order)
+            and end - start < max_rows
+            and (end - start + 1) * (len(order[end]) + 1) * vocab.size <= logits
+        ):
             end += 1
         batches.append(encode_names(vocab, order[start:end]))
         start = end

@@ -48,15 +48,21 @@ def check_max_len(max_len: int | None) -> None:
     if max_len is not None and max_len < 1:
         raise ConfigError("max_name_len", max_len, "must be at least 1")
     if max_len is not None and max_len > LONGEST_NAME:
-        raise ConfigError("max_name_len", max_len, f"at most {LONGEST_NAME} (a longer line is not a name; "
-                          f"lines over the limit are skipped with their line numbers)")
+        raise ConfigError(
+            "max_name_len",
+            max_len,
+            f"at most {LONGEST_NAME} (a longer line is not a name; "
+            f"lines over the limit are skipped with their line numbers)",
+        )
 
 
 def check_longest(longest: int, source: str) -> None:
     """DataError if the longest of `source`'s names (read with no length limit) is over `LONGEST_NAME`."""
     if longest > LONGEST_NAME:
-        raise DataError(f"{source}: a name of {longest:,} characters; a model reads names of at most "
-                        f"{LONGEST_NAME:,} (read the list with a --max-name-len to skip longer lines)")
+        raise DataError(
+            f"{source}: a name of {longest:,} characters; a model reads names of at most "
+            f"{LONGEST_NAME:,} (read the list with a --max-name-len to skip longer lines)"
+        )
 
 
 def check_names_file(path: str | Path, label: str | None = None) -> Path:
@@ -90,8 +96,9 @@ def _decoder(encoding: str) -> codecs.IncrementalDecoder:
         raise ConfigError("encoding", encoding, "unknown encoding") from None
 
 
-def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN, hint: str | None = None
-               ) -> Iterator[tuple[int, str | None]]:
+def iter_lines(
+    path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN, hint: str | None = None
+) -> Iterator[tuple[int, str | None]]:
     """(line number, stripped line) for every line of a file, read in bounded memory.
 
     A line whose stripped text is longer than `max_len` characters comes back as None, and is
@@ -122,7 +129,9 @@ def iter_lines(path: str | Path, encoding: str = "utf-8", max_len: int | None = 
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
                 line = newlines + chunk[: max(0, exc.start - pending)].count(b"\n") + 1
-                hint = hint or ("pass --encoding (e.g. --encoding gbk)" if _is_utf8(encoding) else "is it another encoding?")
+                hint = hint or (
+                    "pass --encoding (e.g. --encoding gbk)" if _is_utf8(encoding) else "is it another encoding?"
+                )
                 raise DataError(f"{path} line {line}: bytes that are not valid {encoding}; {hint}") from None
             newlines += chunk.count(b"\n")
             if after_cr and text.startswith("\n"):  # the LF of a CRLF split between two chunks
@@ -165,12 +174,15 @@ class TooLong:
         """One XiamingWarning listing the first few lines (or names) and how many there were in all."""
         if not self.count:
             return
-        where = ", ".join(map(str, self.lines)) + (f" and {self.count - len(self.lines)} more" if self.count > len(self.lines) else "")
+        where = ", ".join(map(str, self.lines)) + (
+            f" and {self.count - len(self.lines)} more" if self.count > len(self.lines) else ""
+        )
         units = unit + ("s" if self.count > 1 else "")
         warnings.warn(
             f"{self.source}: skipped {self.count} {units} longer than {self.max_len} "
             f"characters ({units} {where}); raise --max-name-len to keep them",
-            XiamingWarning, stacklevel=3,
+            XiamingWarning,
+            stacklevel=3,
         )
 
 
@@ -191,8 +203,9 @@ def drop_long(names: list[str], max_len: int | None, source: str = "NAME") -> li
     return kept
 
 
-def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True,
-               max_len: int | None = MAX_NAME_LEN) -> list[str]:
+def read_names(
+    path: str | Path, encoding: str = "utf-8", dedupe: bool = True, max_len: int | None = MAX_NAME_LEN
+) -> list[str]:
     """Stripped, non-blank lines of a file, in order; repeats dropped unless `dedupe` is False
     (a held-out test file is scored line by line, repeats included, as other tools score it).
     Lines longer than `max_len` characters are skipped with one warning naming their lines."""
@@ -207,8 +220,9 @@ def read_names(path: str | Path, encoding: str = "utf-8", dedupe: bool = True,
     return list(dict.fromkeys(names)) if dedupe else names
 
 
-def load_names(source: str | Path, encoding: str = "utf-8", min_names: int = 2,
-               max_len: int | None = MAX_NAME_LEN) -> NameList:
+def load_names(
+    source: str | Path, encoding: str = "utf-8", min_names: int = 2, max_len: int | None = MAX_NAME_LEN
+) -> NameList:
     """Names from a file, or from a built-in corpus when `source` names one and no such file exists;
     names longer than `max_len` characters are skipped with a warning (see `read_names`)."""
     path = Path(source)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ..checkpoint import StoredModel
 
 ENGINES: dict[str, Callable[[dict, dict[str, np.ndarray]], Engine]] = {
-    kind: spec.engine for kind, spec in MODELS.items() if spec.engine is not None}  # the registry's engines, by kind
+    kind: spec.engine for kind, spec in MODELS.items() if spec.engine is not None
+}  # the registry's engines, by kind
 
 
 def build_engine(stored: StoredModel) -> Engine:
@@ -34,7 +35,9 @@ def build_engine(stored: StoredModel) -> Engine:
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise CheckpointError(f"{stored.path}: weights do not match the stored config ({exc})") from None
     if engine.vocab_size != stored.vocab.size:
-        raise CheckpointError(f"{stored.path}: the model has {engine.vocab_size} ids but the vocabulary {stored.vocab.size}")
+        raise CheckpointError(
+            f"{stored.path}: the model has {engine.vocab_size} ids but the vocabulary {stored.vocab.size}"
+        )
     # finite weights (checked at reading) can still overflow: one step from the start shows it, before any real use
     with np.errstate(all="ignore"):
         logits, _ = engine.step(np.zeros(1, dtype=np.int64), engine.initial_state(1))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.vocab import BOUNDARY
 from ..models.minchar import PRIME_KEY
 from ..models.ngram import NGramConfig, NGramLM, contexts_of
-from ..data.vocab import BOUNDARY
 from .protocol import State
 
 
@@ -38,7 +38,9 @@ class NGramEngine:
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
         B, T = ids.shape
-        return self.model.log_probs(contexts_of(ids.astype(np.int64), self.context).reshape(B * T, -1)).reshape(B, T, -1)
+        return self.model.log_probs(contexts_of(ids.astype(np.int64), self.context).reshape(B * T, -1)).reshape(
+            B, T, -1
+        )
 
 
 class MinCharEngine:

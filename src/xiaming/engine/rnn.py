@@ -69,8 +69,14 @@ class RecurrentEngine:
         self.layers = []
         for k in range(self.n_layer):
             w_ih, b_ih, b_hh = f32(f"rnn.weight_ih_l{k}"), f32(f"rnn.bias_ih_l{k}"), f32(f"rnn.bias_hh_l{k}")
-            self.layers.append(Layer(None if k == 0 else np.ascontiguousarray(w_ih.T),
-                                     np.ascontiguousarray(f32(f"rnn.weight_hh_l{k}").T), b_ih, b_hh))
+            self.layers.append(
+                Layer(
+                    None if k == 0 else np.ascontiguousarray(w_ih.T),
+                    np.ascontiguousarray(f32(f"rnn.weight_hh_l{k}").T),
+                    b_ih,
+                    b_hh,
+                )
+            )
         # Layer 0's input projection of every id, biases folded in (for the GRU, not the hidden bias of n,
         # which the reset gate multiplies).
         first = self.layers[0]
@@ -78,9 +84,12 @@ class RecurrentEngine:
         if self.cell == "gru":
             folded[2 * H :] = first.b_ih[2 * H :]
         self.table = (wte @ f32("rnn.weight_ih_l0").T + folded).astype(np.float32)  # (V, G*H)
-        self.hidden_bias = [np.zeros(G * H, dtype=np.float32) if self.cell != "gru" else
-                            np.concatenate([np.zeros(2 * H, dtype=np.float32), layer.b_hh[2 * H :]])
-                            for layer in self.layers]
+        self.hidden_bias = [
+            np.zeros(G * H, dtype=np.float32)
+            if self.cell != "gru"
+            else np.concatenate([np.zeros(2 * H, dtype=np.float32), layer.b_hh[2 * H :]])
+            for layer in self.layers
+        ]
         # The output layer with its bias as one more input row, so the bias is added inside the matmul.
         if config.get("tie_weights"):
             self.proj_t = np.ascontiguousarray(f32("proj.weight").T)  # (H, E)
@@ -147,8 +156,9 @@ class RecurrentEngine:
         h_stack = np.stack(new_h)
         return x, ((h_stack, np.stack(new_c)) if lstm else h_stack)
 
-    def _lstm(self, pre_in: np.ndarray, h: np.ndarray, c: np.ndarray, layer: Layer,
-              trace: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _lstm(
+        self, pre_in: np.ndarray, h: np.ndarray, c: np.ndarray, layer: Layer, trace: list | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         H = self.n_hidden
         gates = h @ layer.w_hh_t  # (B, 4H)
         gates += pre_in

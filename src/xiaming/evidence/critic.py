@@ -122,9 +122,13 @@ class Critic:
         """The evidence that moved `name`'s odds of reading as passable most, largest effect first
         (positive: towards passable): lexicon features and the given name's own characters."""
         z, present = self._inputs([name])
-        effects = [(FEATURES[i], float(z[0, i] * self.scale[i] + self.mean[i]), float(-z[0, i] * self.failure.weights[i]))
-                   for i in range(len(FEATURES))]
-        effects += [(f"char {self.chars[j]}", 1.0, float(-self.failure.char_weights[j])) for j in np.flatnonzero(present[0])]
+        effects = [
+            (FEATURES[i], float(z[0, i] * self.scale[i] + self.mean[i]), float(-z[0, i] * self.failure.weights[i]))
+            for i in range(len(FEATURES))
+        ]
+        effects += [
+            (f"char {self.chars[j]}", 1.0, float(-self.failure.char_weights[j])) for j in np.flatnonzero(present[0])
+        ]
         effects.sort(key=lambda item: -abs(item[2]))
         return [Contribution(f, v, e) for f, v, e in effects[:top] if abs(e) >= 0.01]
 
@@ -147,8 +151,12 @@ def char_indicators(lexicon: Lexicon, names: Sequence[str], chars: str) -> np.nd
 
 def check_strength(value: float) -> float:
     """A critic strength in [0, MAX_STRENGTH] (ConfigError naming the field otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-            or not 0 <= value <= MAX_STRENGTH:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not np.isfinite(value)
+        or not 0 <= value <= MAX_STRENGTH
+    ):
         raise ConfigError("critic_strength", value, f"must be a number from 0 (off) to {MAX_STRENGTH:g}")
     return float(value)
 
@@ -202,8 +210,11 @@ def load_critic(path: str | Path) -> Critic:
     except (KeyError, ValueError, TypeError, RecursionError, ConfigError) as exc:
         raise _fail(path, "metadata", f"unreadable ({exc})") from None
     if version != VERSION:
-        raise _fail(path, "version", f"{version} is not this version's critic format {VERSION} "
-                                     "(rebuild it with scripts/build_critic.py)")
+        raise _fail(
+            path,
+            "version",
+            f"{version} is not this version's critic format {VERSION} (rebuild it with scripts/build_critic.py)",
+        )
     if features != list(FEATURES):
         raise _fail(path, "features", "do not match this version's features (rebuild it with scripts/build_critic.py)")
     chars = _check_chars(path, chars)
@@ -220,20 +231,44 @@ def load_critic(path: str | Path) -> Critic:
     appeal = None
     if appeal_intercept is not None:
         _check_number(path, "appeal_intercept", appeal_intercept, -1e3, 1e3)
-        appeal = Head(_check_array(path, arrays, "appeal_weights", f),
-                      _check_array(path, arrays, "appeal_char_weights", c), appeal_intercept)
-    return Critic(mean, scale, chars, failure, appeal, flavour if appeal is not None else 0.0, strength, pool,
-                  str(meta.get("about", "")), str(path))
+        appeal = Head(
+            _check_array(path, arrays, "appeal_weights", f),
+            _check_array(path, arrays, "appeal_char_weights", c),
+            appeal_intercept,
+        )
+    return Critic(
+        mean,
+        scale,
+        chars,
+        failure,
+        appeal,
+        flavour if appeal is not None else 0.0,
+        strength,
+        pool,
+        str(meta.get("about", "")),
+        str(path),
+    )
 
 
 def save_critic(critic: Critic, path: str | Path) -> None:
     """Write `critic` atomically (temporary file, then rename)."""
-    meta = {"format": FORMAT, "version": str(VERSION), "features": json.dumps(list(FEATURES)),
-            "chars": json.dumps(critic.chars, ensure_ascii=False), "intercept": repr(float(critic.failure.intercept)),
-            "flavour": repr(float(critic.flavour)), "strength": repr(float(critic.strength)),
-            "pool": str(int(critic.pool)), "about": critic.about}
-    arrays = {"mean": critic.mean, "scale": critic.scale, "weights": critic.failure.weights,
-              "char_weights": critic.failure.char_weights}
+    meta = {
+        "format": FORMAT,
+        "version": str(VERSION),
+        "features": json.dumps(list(FEATURES)),
+        "chars": json.dumps(critic.chars, ensure_ascii=False),
+        "intercept": repr(float(critic.failure.intercept)),
+        "flavour": repr(float(critic.flavour)),
+        "strength": repr(float(critic.strength)),
+        "pool": str(int(critic.pool)),
+        "about": critic.about,
+    }
+    arrays = {
+        "mean": critic.mean,
+        "scale": critic.scale,
+        "weights": critic.failure.weights,
+        "char_weights": critic.failure.char_weights,
+    }
     if critic.appeal is not None:
         meta["appeal_intercept"] = repr(float(critic.appeal.intercept))
         arrays |= {"appeal_weights": critic.appeal.weights, "appeal_char_weights": critic.appeal.char_weights}
@@ -246,8 +281,9 @@ def char_table(lexicon: Lexicon, names: Sequence[str], min_count: int) -> str:
     return "".join(sorted(c for c, k in counts.items() if k >= min_count))
 
 
-def fit_head(z: np.ndarray, present: np.ndarray, target: np.ndarray, ridge: float, char_ridge: float,
-             iterations: int = 50) -> Head:
+def fit_head(
+    z: np.ndarray, present: np.ndarray, target: np.ndarray, ridge: float, char_ridge: float, iterations: int = 50
+) -> Head:
     """L2-penalised logistic regression of `target` by Newton's method: features shrunk by `ridge`,
     character weights (sparse, each seen in a few names) by `char_ridge`; the intercept is not shrunk."""
     x = np.hstack([z, present, np.ones((len(z), 1))])
@@ -266,8 +302,16 @@ def fit_head(z: np.ndarray, present: np.ndarray, target: np.ndarray, ridge: floa
     return Head(w[:f], w[f:-1], float(w[-1]))
 
 
-def fit_critic(names: Sequence[str], bad: Sequence[bool], good: Sequence[bool] | None = None, ridge: float = 10.0,
-               char_ridge: float = 1.0, min_count: int = 3, lexicon: Lexicon | None = None, **settings) -> Critic:
+def fit_critic(
+    names: Sequence[str],
+    bad: Sequence[bool],
+    good: Sequence[bool] | None = None,
+    ridge: float = 10.0,
+    char_ridge: float = 1.0,
+    min_count: int = 3,
+    lexicon: Lexicon | None = None,
+    **settings,
+) -> Critic:
     """Fit the failure head (`bad`: rated 1-2) and, given `good` (rated 4-5), the appeal head on the
     standardised lexicon features and the given-name characters seen in at least `min_count` of
     `names` (the build step; numpy only)."""

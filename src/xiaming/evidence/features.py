@@ -18,8 +18,15 @@ import numpy as np
 from .lexicon import POS_CLASSES, Lexicon
 
 FEATURES: tuple[str, ...] = (
-    "len1", "len2", "len3", "len4", "len5+",  # the name's length, one-hot
-    "given0", "given1", "given2", "given3+",  # the given name's length, one-hot
+    "len1",
+    "len2",
+    "len3",
+    "len4",
+    "len5+",  # the name's length, one-hot
+    "given0",
+    "given1",
+    "given2",
+    "given3+",  # the given name's length, one-hot
     "compound",  # the surname is a two-character 百家姓 surname
     "surname",  # log(1 + times its first character starts a historical name)
     "rare_surname",  # that count is below 20
@@ -73,7 +80,7 @@ def name_features(lexicon: Lexicon, names: Sequence[str]) -> np.ndarray:
         x[row, INDEX["compound"]] = float(len(surname) == 2)
         sur_id[row] = index.get(surname[0], -1)
         ids = [index.get(c, -1) for c in given]
-        g[row, :min(3, len(ids))] = ids[:3]
+        g[row, : min(3, len(ids))] = ids[:3]
         x[row, INDEX["unknown_char"]] = float(sur_id[row] < 0 or min(ids, default=0) < 0)
         x[row, INDEX["redup"]] = float(len(given) == 2 and given[0] == given[1])
     surname = lexicon.char_table("surname", sur_id)
@@ -88,10 +95,14 @@ def name_features(lexicon: Lexicon, names: Sequence[str]) -> np.ndarray:
     x[:, INDEX["second"]] = np.where(two, second, 0.0)
     weakest = np.where(two, np.minimum(first, second), np.where(one, x[:, INDEX["single"]], 0.0))
     x[:, INDEX["weakest"]] = weakest
-    x[:, INDEX["weakest_sq"]] = weakest ** 2 / 10.0
-    any_position = [np.logaddexp(np.logaddexp(lexicon.char_table("given1", g[:, k]),
-                                              lexicon.char_table("given2", g[:, k])),
-                                 lexicon.char_table("single", g[:, k])) for k in range(3)]
+    x[:, INDEX["weakest_sq"]] = weakest**2 / 10.0
+    any_position = [
+        np.logaddexp(
+            np.logaddexp(lexicon.char_table("given1", g[:, k]), lexicon.char_table("given2", g[:, k])),
+            lexicon.char_table("single", g[:, k]),
+        )
+        for k in range(3)
+    ]
     present = [glen > k for k in range(3)]
     char_min = np.min(np.stack([np.where(p, a, np.inf) for p, a in zip(present, any_position)]), axis=0)
     x[:, INDEX["char_min"]] = np.where(glen > 0, char_min, 0.0)
@@ -106,11 +117,13 @@ def name_features(lexicon: Lexicon, names: Sequence[str]) -> np.ndarray:
     x[:, INDEX["verse_seen"]] = (two & (pair["verse"] > 0)).astype(float)
     whole = lexicon.pair_table("word_keys", sur_id, g[:, 0])
     x[:, INDEX["whole_word"]] = np.where(one & (x[:, INDEX["compound"]] == 0), whole / 10000.0, 0.0)
-    x[:, INDEX["surname_inside"]] = np.where(glen >= 2, np.maximum(lexicon.char_table("surname", g[:, 0]) - first, 0.0),
-                                             0.0)
+    x[:, INDEX["surname_inside"]] = np.where(
+        glen >= 2, np.maximum(lexicon.char_table("surname", g[:, 0]) - first, 0.0), 0.0
+    )
     x[:, INDEX["pair_lm"]] = np.where(two, _pair_lm(lexicon, g[:, 0], g[:, 1], pair["given"]), 0.0)
-    verse_chars = np.stack([np.where(p, lexicon.char_table("verse_char", g[:, k]), np.nan)
-                            for k, p in enumerate(present)])
+    verse_chars = np.stack(
+        [np.where(p, lexicon.char_table("verse_char", g[:, k]), np.nan) for k, p in enumerate(present)]
+    )
     has = glen > 0
     x[:, INDEX["verse_min"]] = np.where(has, np.nanmin(np.where(has, verse_chars, 0.0), axis=0), 0.0)
     x[:, INDEX["verse_mean"]] = np.where(has, np.nanmean(np.where(has, verse_chars, 0.0), axis=0), 0.0)
@@ -123,10 +136,12 @@ def name_features(lexicon: Lexicon, names: Sequence[str]) -> np.ndarray:
 
 
 def _pair_evidence(lexicon: Lexicon, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-    return {"given": lexicon.pair_table("given_pair_keys", a, b),
-            "word": lexicon.pair_table("word_keys", a, b),
-            "pos": lexicon.word_pos(a, b),
-            "verse": lexicon.pair_table("verse_keys", a, b)}
+    return {
+        "given": lexicon.pair_table("given_pair_keys", a, b),
+        "word": lexicon.pair_table("word_keys", a, b),
+        "pos": lexicon.word_pos(a, b),
+        "verse": lexicon.pair_table("verse_keys", a, b),
+    }
 
 
 def _flavour(lexicon: Lexicon, g: np.ndarray, present: list[np.ndarray]) -> np.ndarray:
@@ -150,8 +165,11 @@ def _modern(lexicon: Lexicon, g: np.ndarray, present: list[np.ndarray]) -> np.nd
     """The largest, over the given name's characters, of log(share among modern given-name characters /
     share among historical ones), smoothed: 健, 琳, 曼 read as today's names, 之, 甫, 卿 as old ones."""
     modern = np.expm1(lexicon.arrays["modern"].astype(np.float64))
-    hist = np.expm1(lexicon.arrays["given1"].astype(np.float64)) + np.expm1(lexicon.arrays["given2"].astype(np.float64)) \
+    hist = (
+        np.expm1(lexicon.arrays["given1"].astype(np.float64))
+        + np.expm1(lexicon.arrays["given2"].astype(np.float64))
         + np.expm1(lexicon.arrays["single"].astype(np.float64))
+    )
     total_m, total_h = max(modern.sum(), 1.0), max(hist.sum(), 1.0)
     out = np.full(len(g), -np.inf)
     for k, p in enumerate(present):

@@ -82,8 +82,11 @@ def load_gender_table(path: str | Path = GENDER_PATH) -> GenderTable:
         about = json.loads(meta.get("about", "{}"))
     except (ValueError, KeyError, TypeError, RecursionError):
         raise _fail(path, "metadata", "missing or not valid JSON") from None
-    if (not chars or not all(isinstance(c, str) and len(c) == 1 for c in chars)
-            or any(a >= b for a, b in zip(chars, chars[1:]))):
+    if (
+        not chars
+        or not all(isinstance(c, str) and len(c) == 1 for c in chars)
+        or any(a >= b for a, b in zip(chars, chars[1:]))
+    ):
         raise _fail(path, "chars", "must be single characters, sorted, each once")
     arrays = read_arrays(path, "gender table")
     for name, dtype in (("lean", np.float32), ("female", np.uint32), ("male", np.uint32)):
@@ -92,7 +95,9 @@ def load_gender_table(path: str | Path = GENDER_PATH) -> GenderTable:
             raise _fail(path, name, f"expected {np.dtype(dtype)} of shape ({len(chars)},)")
     if not np.isfinite(arrays["lean"]).all() or (np.abs(arrays["lean"]) > CLIP).any():
         raise _fail(path, "lean", f"holds numbers that are not finite or beyond +-{CLIP:g}")
-    return GenderTable(chars, arrays["lean"], arrays["female"], arrays["male"], about if isinstance(about, dict) else {})
+    return GenderTable(
+        chars, arrays["lean"], arrays["female"], arrays["male"], about if isinstance(about, dict) else {}
+    )
 
 
 @lru_cache(maxsize=1)
@@ -101,12 +106,20 @@ def shipped_gender_table() -> GenderTable:
     return load_gender_table(GENDER_PATH)
 
 
-def save_gender_table(path: str | Path, chars: list[str], lean: np.ndarray, female: np.ndarray, male: np.ndarray,
-                      about: dict) -> None:
+def save_gender_table(
+    path: str | Path, chars: list[str], lean: np.ndarray, female: np.ndarray, male: np.ndarray, about: dict
+) -> None:
     """Write a gender table atomically (temporary file in the same folder, then rename)."""
     meta = {"format": FORMAT, "chars": json.dumps(list(chars), ensure_ascii=False), "about": json.dumps(about)}
-    save_arrays(path, {"lean": np.asarray(lean, dtype=np.float32), "female": np.asarray(female, dtype=np.uint32),
-                       "male": np.asarray(male, dtype=np.uint32)}, meta)
+    save_arrays(
+        path,
+        {
+            "lean": np.asarray(lean, dtype=np.float32),
+            "female": np.asarray(female, dtype=np.uint32),
+            "male": np.asarray(male, dtype=np.uint32),
+        },
+        meta,
+    )
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,7 @@ class Lean:
 
     @property
     def verdict(self) -> str:
-        """"female", "male", "neutral" (lean 0) or "unknown" (no character in the table)."""
+        """ "female", "male", "neutral" (lean 0) or "unknown" (no character in the table)."""
         if not self.known:
             return "unknown"
         return "female" if self.lean > 0 else "male" if self.lean < 0 else "neutral"
@@ -155,8 +168,12 @@ class Lean:
         return f"{self.verdict} {self.lean:+.2f} ({chars})"
 
     def to_dict(self) -> dict:
-        return {"lean": round(self.lean, 3), "verdict": self.verdict, "surname": self.surname,
-                "chars": [c.to_dict() for c in self.chars]}
+        return {
+            "lean": round(self.lean, 3),
+            "verdict": self.verdict,
+            "surname": self.surname,
+            "chars": [c.to_dict() for c in self.chars],
+        }
 
 
 def check_gender(value: str | None) -> str | None:
@@ -168,8 +185,12 @@ def check_gender(value: str | None) -> str | None:
 
 def check_gender_strength(value: float) -> float:
     """A gender strength in [0, MAX_STRENGTH] (ConfigError naming the field otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-            or not 0 <= value <= MAX_STRENGTH:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not np.isfinite(value)
+        or not 0 <= value <= MAX_STRENGTH
+    ):
         raise ConfigError("gender_strength", value, f"must be a number from 0 (off) to {MAX_STRENGTH:g}")
     return float(value)
 
@@ -197,8 +218,9 @@ class GenderLean:
         """How far the given name's least fitting character leans toward the asked gender: every
         character must read that way (with the mean, one strongly male character passed in a woman's
         name, 王士瑛, 姚凤翱, and a blind reader took half of the base model's female names for men's)."""
-        return np.array([min((self.sign * c.lean for c in self.lean(name).chars), default=0.0) for name in names],
-                        dtype=np.float64)
+        return np.array(
+            [min((self.sign * c.lean for c in self.lean(name).chars), default=0.0) for name in names], dtype=np.float64
+        )
 
 
 # Characters whose lean in today's names (women's names hold 侠 three times as often as men's) the
@@ -216,9 +238,13 @@ def lean_of(name: str, table: GenderTable | None = None, lexicon: Lexicon | None
     chars = []
     for c in given:
         i = index.get(c)
-        chars.append(CharLean(c, 0.0, 0, 0) if i is None else
-                     CharLean(c, 0.0 if c in GENRE_NEUTRAL else float(table.lean[i]), int(table.female[i]),
-                              int(table.male[i])))
+        chars.append(
+            CharLean(c, 0.0, 0, 0)
+            if i is None
+            else CharLean(
+                c, 0.0 if c in GENRE_NEUTRAL else float(table.lean[i]), int(table.female[i]), int(table.male[i])
+            )
+        )
     return Lean(name, surname, tuple(chars))
 
 

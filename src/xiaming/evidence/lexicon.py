@@ -28,10 +28,15 @@ LEXICON_PATH = Path(__file__).with_name("lexicon.safetensors")
 FORMAT = "xiaming-lexicon"
 SHIFT = 14  # bits of the second character's id in a pair key (alphabet < 16,384 characters)
 POS_CLASSES = ("person", "proper", "noun", "verb", "adjective", "idiom", "other")  # jieba tags, coarsened
-CHAR_TABLES = ("surname", "given1", "given2", "single",  # log(1 + count) in the historical names
-               "verse_char",  # log(1 + count) of the character in the verse pairs (how classical it is)
-               "wuxia",  # log(1 + count) of the character in the given names of the built-in wuxia lists
-               "modern")  # log(1 + count) of the character in modern given names (ngender's charfreq)
+CHAR_TABLES = (
+    "surname",
+    "given1",
+    "given2",
+    "single",  # log(1 + count) in the historical names
+    "verse_char",  # log(1 + count) of the character in the verse pairs (how classical it is)
+    "wuxia",  # log(1 + count) of the character in the given names of the built-in wuxia lists
+    "modern",
+)  # log(1 + count) of the character in modern given names (ngender's charfreq)
 PAIR_TABLES = {  # keys table -> (values table, dtype)
     "given_pair_keys": ("given_pair_counts", np.uint16),
     "word_keys": ("word_freq", np.uint16),
@@ -123,8 +128,12 @@ def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
         if array is None:
             raise _fail(path, name, "missing")
         if array.dtype != dtype or array.ndim != 1 or (length is not None and len(array) != length):
-            raise _fail(path, name, f"{array.dtype} of shape {array.shape}, expected {np.dtype(dtype)}"
-                        f"{'' if length is None else f' of length {length}'}")
+            raise _fail(
+                path,
+                name,
+                f"{array.dtype} of shape {array.shape}, expected {np.dtype(dtype)}"
+                f"{'' if length is None else f' of length {length}'}",
+            )
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise _fail(path, name, "holds non-finite numbers")
     for keys, (values, _) in PAIR_TABLES.items():
@@ -144,6 +153,10 @@ def shipped_lexicon() -> Lexicon:
 
 def save_lexicon(path: str | Path, chars: list[str], compounds: list[str], arrays: dict, sources: dict) -> None:
     """Write a lexicon atomically (temporary file in the same folder, then rename)."""
-    meta = {"format": FORMAT, "chars": json.dumps(chars, ensure_ascii=False),
-            "compounds": json.dumps(compounds, ensure_ascii=False), "sources": json.dumps(sources)}
+    meta = {
+        "format": FORMAT,
+        "chars": json.dumps(chars, ensure_ascii=False),
+        "compounds": json.dumps(compounds, ensure_ascii=False),
+        "sources": json.dumps(sources),
+    }
     save_arrays(path, arrays, meta)

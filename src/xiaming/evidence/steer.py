@@ -55,8 +55,7 @@ class Steering:
 OFF = Steering()
 
 
-def resample(log_weights: np.ndarray, n: int, rng: np.random.Generator,
-             strata: np.ndarray | None = None) -> np.ndarray:
+def resample(log_weights: np.ndarray, n: int, rng: np.random.Generator, strata: np.ndarray | None = None) -> np.ndarray:
     """Indices of `n` items drawn without replacement with probability proportional to exp(log_weights)
     (Gumbel top-k). With `strata` (one label per item, e.g. the name's length), each stratum keeps
     its share of the pool (largest remainders), so evidence that prefers one stratum (the critic
@@ -69,7 +68,10 @@ def resample(log_weights: np.ndarray, n: int, rng: np.random.Generator,
     quota = np.floor(exact).astype(int)
     for i in np.argsort(-(exact - quota), kind="stable")[: n - quota.sum()]:
         quota[i] += 1
-    chosen = [idx[np.argsort(-keys[idx], kind="stable")[:q]]
-              for label, q in zip(labels, quota) for idx in [np.flatnonzero(strata == label)]]
+    chosen = [
+        idx[np.argsort(-keys[idx], kind="stable")[:q]]
+        for label, q in zip(labels, quota)
+        for idx in [np.flatnonzero(strata == label)]
+    ]
     picked = np.concatenate(chosen) if chosen else np.zeros(0, dtype=int)
     return picked[np.argsort(-keys[picked], kind="stable")]

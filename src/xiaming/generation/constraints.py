@@ -22,8 +22,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..card import TrainingRecord
-from ..errors import NO_VALUE, ConfigError
 from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from ..errors import NO_VALUE, ConfigError
 
 NEG_INF = float("-inf")
 LONGEST_GENERATED = 64  # longest name the sampler builds: bounds memory (batch x length) and time
@@ -61,8 +61,11 @@ class SampleOptions:
     def validate_ranges(self) -> None:
         """Raise ConfigError naming the first option out of range (what can be checked without a model)."""
         if not (self.temperature == 0 or MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE):
-            raise ConfigError("temperature", self.temperature, f"must be 0 (greedy) or between "
-                              f"{MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
+            raise ConfigError(
+                "temperature",
+                self.temperature,
+                f"must be 0 (greedy) or between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}",
+            )
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError("top_k", self.top_k, "must be at least 1")
         if self.top_p is not None and not 0 < self.top_p <= 1:
@@ -175,20 +178,26 @@ def default_max_len(window: int | None, train_info: TrainingRecord | dict | None
     return cap
 
 
-def compile_constraints(vocab: Vocab, options: SampleOptions, window: int | None = None,
-                        train_info: TrainingRecord | dict | None = None) -> Constraints:
+def compile_constraints(
+    vocab: Vocab, options: SampleOptions, window: int | None = None, train_info: TrainingRecord | dict | None = None
+) -> Constraints:
     """Validate `options` and turn them into masks for this model; ConfigError names what cannot work."""
     options.validate(vocab)
     max_len = default_max_len(window, train_info, options)
     room = window - 1 - len(options.hidden_prefix) if window else None
-    fix = f"this model reads names of at most {room} characters" if room is not None and max_len == room else "set {max_len}"
+    fix = (
+        f"this model reads names of at most {room} characters"
+        if room is not None and max_len == room
+        else "set {max_len}"
+    )
     if max_len < 1:
         raise ConfigError("hidden_prefix", options.hidden_prefix, f"leaves no room in this model's window of {window}")
     if options.min_len > max_len:
         raise ConfigError("min_len", options.min_len, f"is above the length cap {max_len} ({fix})", refs=("max_len",))
     if len(options.prefix) > max_len:
-        raise ConfigError("prefix", options.prefix, f"is longer than the length cap {max_len} ({fix})",
-                          refs=("max_len",))
+        raise ConfigError(
+            "prefix", options.prefix, f"is longer than the length cap {max_len} ({fix})", refs=("max_len",)
+        )
     allowed = allowed_mask(vocab, options)
     include = None
     prefix_included = any(c in options.include for c in options.prefix)
@@ -196,13 +205,24 @@ def compile_constraints(vocab: Vocab, options: SampleOptions, window: int | None
         include = char_mask(vocab, options.include) & allowed
         include[BOUNDARY] = False
         if not prefix_included and not include.any():
-            raise ConfigError("include", options.include, "none of these characters can appear "
-                              "(unknown to the model, excluded, or outside {charset})", refs=("charset",))
+            raise ConfigError(
+                "include",
+                options.include,
+                "none of these characters can appear (unknown to the model, excluded, or outside {charset})",
+                refs=("charset",),
+            )
     first_banned = char_mask(vocab, options.ban_first) if options.ban_first else None
     # A prefix is a start, not a name: at least one character follows it unless --max-len leaves no room.
     min_len = max(options.min_len, min(len(options.prefix) + 1, max_len)) if options.prefix else options.min_len
-    return Constraints(tuple(vocab.encode(options.hidden_prefix)), tuple(vocab.encode(options.prefix)), allowed,
-                       None if prefix_included else include, first_banned, min_len, max_len)
+    return Constraints(
+        tuple(vocab.encode(options.hidden_prefix)),
+        tuple(vocab.encode(options.prefix)),
+        allowed,
+        None if prefix_included else include,
+        first_banned,
+        min_len,
+        max_len,
+    )
 
 
 def shortfall_reason(constraints: Constraints, complete: bool, novelty: str, rejected: int, effort: str) -> str:
@@ -213,6 +233,8 @@ def shortfall_reason(constraints: Constraints, complete: bool, novelty: str, rej
         return f"no more turned up in {effort}; loosen the constraints"
     if rejected:
         looser = "--novelty exact or off" if novelty == "strict" else "--novelty off"
-        return (f"no other names satisfy the constraints and the {novelty} novelty rule, which rejected "
-                f"{rejected} (see --verbose; {looser} allows more)")
+        return (
+            f"no other names satisfy the constraints and the {novelty} novelty rule, which rejected "
+            f"{rejected} (see --verbose; {looser} allows more)"
+        )
     return "no other names satisfy the constraints"

@@ -28,15 +28,15 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from ..data.corpus import NameList, load_names, read_names
+from ..data.vocab import Vocab
+from ..engine import as_engine
+from ..errors import DataError
+from ..pretrained import label
 from . import novelty
 from .constraints import SampleOptions
-from ..data.corpus import NameList, load_names, read_names
-from ..engine import as_engine
-from ..pretrained import label
-from ..errors import DataError
 from .realism import Realism, length_tv, measure
 from .score import corpus_nll, score_names
-from ..data.vocab import Vocab
 
 if TYPE_CHECKING:
     from ..card import TrainingRecord
@@ -68,7 +68,9 @@ class SampleStats:
     glued: float  # share that are new but glued from training names (see `GluedTest`)
     length_tv: float  # total-variation distance between the sample and the training length distributions
     mean_length: float  # mean sample length in characters
-    names_length_tv: float | None = None  # the same distance to the evaluated names (e.g. a list a base model never saw)
+    names_length_tv: float | None = (
+        None  # the same distance to the evaluated names (e.g. a list a base model never saw)
+    )
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,15 @@ def held_out(model, vocab: Vocab, names: Sequence[str], training_names: Iterable
     )
 
 
-def draw_samples(model, vocab: Vocab, n: int, seed: int = 0, train_info: dict | None = None,
-                 batch: int = 1000, options: SampleOptions | None = None) -> list[str]:
+def draw_samples(
+    model,
+    vocab: Vocab,
+    n: int,
+    seed: int = 0,
+    train_info: dict | None = None,
+    batch: int = 1000,
+    options: SampleOptions | None = None,
+) -> list[str]:
     """`Namer.sample` of a bare model (an inference engine, or a torch model) and its vocabulary: `n`
     names drawn with `options` (None: temperature 1, no constraint), no novelty filter, repeats kept."""
     from .namer import Namer
@@ -189,8 +198,15 @@ def trained_names(names: Sequence[str], train_info: "TrainingRecord | dict | Non
     return [n for n in names if n not in held]
 
 
-def evaluate(checkpoint, names: NameList, n_samples: int = 1000, seed: int = 0, options: SampleOptions | None = None,
-             realism: bool = False, classifier: str = "logistic") -> Evaluation:
+def evaluate(
+    checkpoint,
+    names: NameList,
+    n_samples: int = 1000,
+    seed: int = 0,
+    options: SampleOptions | None = None,
+    realism: bool = False,
+    classifier: str = "logistic",
+) -> Evaluation:
     """Score `names` with a loaded model (a `Namer`) and draw `n_samples` names with `options` (None:
     the model's defaults) for the sample statistics and, with `realism`, the realism figures."""
     model, vocab = checkpoint.engine, checkpoint.vocab

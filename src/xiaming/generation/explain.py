@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.pinyin import is_chinese, split_surname
+from ..data.vocab import BOUNDARY, END_TEXT, N_SPECIAL
 from ..engine.protocol import log_softmax
 from ..engine.rnn import RecurrentEngine
 from ..errors import NO_VALUE, ConfigError
-from .kinds import EPITHET_MARK
-from ..data.pinyin import is_chinese, split_surname
 from ..pretrained import label
-from ..data.vocab import BOUNDARY, END_TEXT, N_SPECIAL
+from .kinds import EPITHET_MARK
 
 TOP = 5  # alternatives shown per step
 UNIT_NAMES = 2000  # training names the unit correlations are computed over, at most
@@ -92,8 +92,15 @@ class Explanation:
     def to_dict(self) -> dict:
         """The JSON form (`xiaming explain --json`, the web API): the end of the name is `END_TEXT`."""
         out = asdict(self)
-        out["steps"] = [{"char": s.char or END_TEXT, "p": s.p, "rank": s.rank,
-                         "top": [{"char": c or END_TEXT, "p": p} for c, p in s.top]} for s in self.steps]
+        out["steps"] = [
+            {
+                "char": s.char or END_TEXT,
+                "p": s.p,
+                "rank": s.rank,
+                "top": [{"char": c or END_TEXT, "p": p} for c, p in s.top],
+            }
+            for s in self.steps
+        ]
         return out
 
 
@@ -116,17 +123,24 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
     vocab, engine = namer.vocab, namer.engine
     ctx = vocab.encode(context)
     ids = np.array([[BOUNDARY] + ctx + vocab.encode(name)], dtype=np.int64)  # (1, T)
-    logp = log_softmax(engine.logits(ids))[0, len(ctx):]  # (len(name) + 1, V): one row per prediction
+    logp = log_softmax(engine.logits(ids))[0, len(ctx) :]  # (len(name) + 1, V): one row per prediction
     steps = []
     for t, lp in enumerate(score.char_log_probs):
         order = np.argsort(-logp[t], kind="stable")
         order = order[order != 1][:top]  # the unknown id is no alternative a user can write
         target = vocab.id(name[t]) if t < len(name) else BOUNDARY
         rank = int((logp[t] > logp[t, target]).sum() - (logp[t, 1] > logp[t, target])) + 1  # the unknown id not counted
-        steps.append(Step(name[t] if t < len(name) else "", math.exp(lp), rank,
-                          [(c, float(math.exp(logp[t, i]))) for c, i in zip(_chars(vocab, order), order)]))
-    result = Explanation(name, label(namer.path), namer.kind, steps, score.log_prob, score.bits_per_char,
-                         ["^"] + list(name))
+        steps.append(
+            Step(
+                name[t] if t < len(name) else "",
+                math.exp(lp),
+                rank,
+                [(c, float(math.exp(logp[t, i]))) for c, i in zip(_chars(vocab, order), order)],
+            )
+        )
+    result = Explanation(
+        name, label(namer.path), namer.kind, steps, score.log_prob, score.bits_per_char, ["^"] + list(name)
+    )
     if namer.shows_gates:  # the model registry says the kind's numpy engine traces its gates
         trace = engine.lstm_trace(ids[0])
         keep = slice(len(ctx), None)  # the steps after the hidden prefix: the start token's state onward
@@ -140,8 +154,11 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
 def critic_view(critic, name: str, top: int = 4) -> CriticView:
     """The critic's two chances for `name` and the `top` pieces of evidence that moved the first most."""
     appeal = critic.appeal_of([name])
-    return CriticView(round(float(critic.rate([name])[0]), 3), None if appeal is None else round(float(appeal[0]), 3),
-                      [(c.feature, round(c.effect, 3)) for c in critic.explain(name, top=top)])
+    return CriticView(
+        round(float(critic.rate([name])[0]), 3),
+        None if appeal is None else round(float(appeal[0]), 3),
+        [(c.feature, round(c.effect, 3)) for c in critic.explain(name, top=top)],
+    )
 
 
 def _features(names: list[str]) -> dict[str, list[np.ndarray]]:
@@ -156,8 +173,9 @@ def _features(names: list[str]) -> dict[str, list[np.ndarray]]:
     return out
 
 
-def _nameable_units(namer, engine: RecurrentEngine, trace, keep: slice, context: str,
-                    limit: int) -> tuple[list[Unit], int]:
+def _nameable_units(
+    namer, engine: RecurrentEngine, trace, keep: slice, context: str, limit: int
+) -> tuple[list[Unit], int]:
     """The unit with the largest |r| for each feature, over an even spread of the training names."""
     names = [n for n in namer.names if n]
     if len(names) > limit:
@@ -229,8 +247,13 @@ def _cjk_font():
     for entry in font_manager.fontManager.ttflist:
         if any(key in entry.name for key in ("CJK", "WenQuanYi", "SimHei", "PingFang", "YaHei")):
             return font_manager.FontProperties(fname=entry.fname)
-    for folder in ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"), "/Library/Fonts",
-                   "C:/Windows/Fonts"):
+    for folder in (
+        "/usr/share/fonts",
+        "/usr/local/share/fonts",
+        str(Path.home() / ".fonts"),
+        "/Library/Fonts",
+        "C:/Windows/Fonts",
+    ):
         for pattern in ("*CJK*Regular*", "*CJK*", "wqy*", "simhei*", "msyh*"):
             for path in sorted(Path(folder).rglob(pattern)) if Path(folder).is_dir() else []:
                 if path.suffix.lower() in (".ttf", ".ttc", ".otf"):
@@ -263,18 +286,31 @@ def plot(e: Explanation, path: str | Path) -> Path:
     ax.set_xticklabels([label(s.char) or "end" for s in e.steps], fontproperties=font)
     ax.set_ylim(0, 1)
     ax.set_ylabel("p")
-    ax.set_title(f"{label(e.name) if font is None else e.name}: probability of each character, "
-                 f"{e.bits_per_char:.2f} bits/char", fontproperties=font)
+    ax.set_title(
+        f"{label(e.name) if font is None else e.name}: probability of each character, {e.bits_per_char:.2f} bits/char",
+        fontproperties=font,
+    )
     for t, s in enumerate(e.steps):
         alts = "\n".join(f"{label(c) or 'end'} {p:.2f}" for c, p in s.top[:3])
         ax.text(t, min(0.97, s.p + 0.02), alts, ha="center", va="bottom", fontsize=7, fontproperties=font)
     if e.gates is not None:
-        titles = {"input_gate": "input gate", "forget_gate": "forget gate", "output_gate": "output gate", "cell": "cell state"}
+        titles = {
+            "input_gate": "input gate",
+            "forget_gate": "forget gate",
+            "output_gate": "output gate",
+            "cell": "cell state",
+        }
         for ax, g in zip(axes[1:5], GATES):
             data = np.array(e.gates[g]).T  # (units, steps)
             lim = float(np.abs(data).max()) if g == "cell" else 1.0
-            im = ax.imshow(data, aspect="auto", interpolation="nearest", cmap="RdBu_r" if g == "cell" else "viridis",
-                           vmin=-lim if g == "cell" else 0.0, vmax=lim)
+            im = ax.imshow(
+                data,
+                aspect="auto",
+                interpolation="nearest",
+                cmap="RdBu_r" if g == "cell" else "viridis",
+                vmin=-lim if g == "cell" else 0.0,
+                vmax=lim,
+            )
             ax.set_xticks(range(len(inputs)))
             ax.set_xticklabels([f"after {c}" for c in inputs], fontproperties=font)
             ax.set_ylabel("unit")
@@ -283,7 +319,9 @@ def plot(e: Explanation, path: str | Path) -> Path:
     if e.units:
         ax = axes[-1]
         for u in e.units:
-            ax.plot(range(len(u.values)), u.values, marker="o", label=f"{u.feature}: {u.state} unit {u.unit} (r {u.r:+.2f})")
+            ax.plot(
+                range(len(u.values)), u.values, marker="o", label=f"{u.feature}: {u.state} unit {u.unit} (r {u.r:+.2f})"
+            )
         ax.set_xticks(range(len(inputs)))
         ax.set_xticklabels([f"after {c}" for c in inputs], fontproperties=font)
         ax.legend(fontsize=7)

@@ -60,8 +60,12 @@ def kind_spec(kind: str | None, train_info: dict | None) -> KindSpec:
     marks = markers(train_info)
     if kind == "any" or not marks:
         if kind == "epithet":
-            raise ConfigError("kind", kind, "this model was not trained with name kinds "
-                              "(the shipped wuxia models are); use {kind} any", refs=("kind",))
+            raise ConfigError(
+                "kind",
+                kind,
+                "this model was not trained with name kinds (the shipped wuxia models are); use {kind} any",
+                refs=("kind",),
+            )
         return KindSpec(kind, "", "")
     # no marker may come first: a second marker after the hidden one would make an empty name
     return KindSpec(kind, marks.get(kind, ""), "".join(marks.values()))

@@ -33,18 +33,25 @@ from typing import Callable
 
 import numpy as np
 
-from .constraints import OPTION_FIELDS, SAMPLING_FIELDS, Constraints, SampleOptions, compile_constraints, shortfall_reason
-from ..engine.protocol import Engine
 from ..card import TrainingRecord
+from ..data.vocab import Vocab
+from ..engine.protocol import Engine
 from ..errors import NO_VALUE, ConfigError
 from ..evidence.critic import Critic, check_strength
 from ..evidence.steer import OFF, Steering, resample
 from ..limits import MIN_TRIES, SEARCH_BUDGET, SERVER_BEST_BUDGET, SERVER_SEARCH_BUDGET, SERVER_TRIES, TRIES_PER_NAME
+from .constraints import (
+    OPTION_FIELDS,
+    SAMPLING_FIELDS,
+    Constraints,
+    SampleOptions,
+    compile_constraints,
+    shortfall_reason,
+)
 from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
 from .sample import Draw, draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
 from .search import search_names
-from ..data.vocab import Vocab
 
 LN2 = math.log(2)
 DEFAULT_POOL = 4  # proposals per name kept when evidence steers and none asks for more
@@ -75,7 +82,9 @@ class ScoredName:
 
     name: str
     log_prob: float  # natural log p(name, then the end | the hidden prefix), under the model's own distribution
-    critic: float | None = None  # the critic's chance that a reader finds it passable, 0-1 (None: the model has no critic)
+    critic: float | None = (
+        None  # the critic's chance that a reader finds it passable, 0-1 (None: the model has no critic)
+    )
 
     @property
     def bits_per_char(self) -> float:
@@ -85,12 +94,17 @@ class ScoredName:
     def to_dict(self) -> dict:
         """The name as `--json` and the web API write it (README, "JSON output"): with its pinyin, rounded
         scores, the critic's P(passable) and the gender lean."""
-        from ..evidence.gender import lean_of
         from ..data.pinyin import name_pinyin
+        from ..evidence.gender import lean_of
 
-        return {"name": self.name, "pinyin": name_pinyin(self.name), "log_prob": round(self.log_prob, 4),
-                "bits_per_char": round(self.bits_per_char, 4), "critic": self.critic,
-                "gender": lean_of(self.name).to_dict()}
+        return {
+            "name": self.name,
+            "pinyin": name_pinyin(self.name),
+            "log_prob": round(self.log_prob, 4),
+            "bits_per_char": round(self.bits_per_char, 4),
+            "critic": self.critic,
+            "gender": lean_of(self.name).to_dict(),
+        }
 
 
 @dataclass
@@ -126,15 +140,24 @@ class NameResult:
         """The result as `generate --json` writes it (README, "JSON output"; the web API's answers use the
         same names): `model` is its label, `rank` lists the names most likely first."""
         return {
-            "model": model, "novelty": self.novelty, "requested": self.requested, "found": len(self.items),
-            "exhausted": self.exhausted, "searched_all": self.complete, "reason": self.reason,
-            "drawn": self.drawn, "searched": self.searched,
+            "model": model,
+            "novelty": self.novelty,
+            "requested": self.requested,
+            "found": len(self.items),
+            "exhausted": self.exhausted,
+            "searched_all": self.complete,
+            "reason": self.reason,
+            "drawn": self.drawn,
+            "searched": self.searched,
             "sampling": None if self.searched_only else self.options.sampling(),
-            "steering": {"evidence": {label: strength for label, _, strength in self.steering.evidence},
-                         "pool": self.steering.pool},
+            "steering": {
+                "evidence": {label: strength for label, _, strength in self.steering.evidence},
+                "pool": self.steering.pool,
+            },
             "names": [{**item.to_dict(), "novelty": "new"} for item in (self.ranked() if rank else self.items)],
-            "rejected": [{"name": name, "rule": why.rule, "training_name": why.training_name}
-                         for name, why in self.rejected],
+            "rejected": [
+                {"name": name, "rule": why.rule, "training_name": why.training_name} for name, why in self.rejected
+            ],
         }
 
 
@@ -166,10 +189,18 @@ def _critic_of(path: str | Path) -> Critic | None:
 class Namer:
     """A model, its vocabulary, training names, novelty rule and sampling defaults (see the module docstring)."""
 
-    def __init__(self, engine: Engine, vocab: Vocab, names: list[str] | tuple[str, ...] = (),
-                 train: TrainingRecord | dict | None = None,
-                 kind: str = "", path: str = "", sampling: dict | None = None, critic: Critic | None = None,
-                 engine_kind: str = "numpy") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        vocab: Vocab,
+        names: list[str] | tuple[str, ...] = (),
+        train: TrainingRecord | dict | None = None,
+        kind: str = "",
+        path: str = "",
+        sampling: dict | None = None,
+        critic: Critic | None = None,
+        engine_kind: str = "numpy",
+    ) -> None:
         self.engine = engine
         self.vocab = vocab
         self.names = list(names)  # the training list
@@ -205,19 +236,43 @@ class Namer:
 
             ckpt = load_checkpoint(path, device=pick_device(device))
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
-            return cls(eng, ckpt.vocab, ckpt.names, ckpt.train, ckpt.kind, ckpt.path, ckpt.sampling, _critic_of(path),
-                       engine_kind="torch")
+            return cls(
+                eng,
+                ckpt.vocab,
+                ckpt.names,
+                ckpt.train,
+                ckpt.kind,
+                ckpt.path,
+                ckpt.sampling,
+                _critic_of(path),
+                engine_kind="torch",
+            )
         if device not in ("cpu", "auto"):
             raise ConfigError("device", device, "the numpy engine runs on the CPU only (use the torch engine)")
         from ..engine import build_engine
 
         stored = read_checkpoint(path)
-        return cls(build_engine(stored), stored.vocab, stored.names, stored.train, stored.kind, stored.path,
-                   stored.sampling, _critic_of(path))
+        return cls(
+            build_engine(stored),
+            stored.vocab,
+            stored.names,
+            stored.train,
+            stored.kind,
+            stored.path,
+            stored.sampling,
+            _critic_of(path),
+        )
 
     @classmethod
-    def from_model(cls, model, vocab: Vocab, names: list[str] | tuple[str, ...] = (), train: dict | None = None,
-                   window: int | None = None, kind: str = "") -> "Namer":
+    def from_model(
+        cls,
+        model,
+        vocab: Vocab,
+        names: list[str] | tuple[str, ...] = (),
+        train: dict | None = None,
+        window: int | None = None,
+        kind: str = "",
+    ) -> "Namer":
         """Around a torch model in memory (tests, training code); `window` is its block size, if any."""
         from ..engine.torch_engine import TorchEngine
 
@@ -252,14 +307,25 @@ class Namer:
 
         unknown = set(settings) - set(OPTION_FIELDS)
         if unknown:
-            raise ConfigError(sorted(unknown)[0], settings[sorted(unknown)[0]],
-                              f"not a sampling option (options: {', '.join(OPTION_FIELDS)})")
+            raise ConfigError(
+                sorted(unknown)[0],
+                settings[sorted(unknown)[0]],
+                f"not a sampling option (options: {', '.join(OPTION_FIELDS)})",
+            )
         chosen = {k: v for k, v in settings.items() if v is not None}
         return SampleOptions(**{**self.sampling, **kind_settings(kind, self.train), **chosen})
 
-    def prepare(self, kind: str | None = None, novelty: str | None = None, critic: bool | None = None,
-                critic_strength: float | None = None, gender: str | None = None, gender_strength: float | None = None,
-                search: bool = False, **settings) -> Prepared:
+    def prepare(
+        self,
+        kind: str | None = None,
+        novelty: str | None = None,
+        critic: bool | None = None,
+        critic_strength: float | None = None,
+        gender: str | None = None,
+        gender_strength: float | None = None,
+        search: bool = False,
+        **settings,
+    ) -> Prepared:
         """Every check of a request that can fail before any name is drawn, so a front end refuses a bad
         one before it opens its output: the `settings` (SampleOptions fields, None: the model's default)
         under the model's defaults and `kind` (see `options`), compiled against the model; the steering
@@ -298,14 +364,23 @@ class Namer:
             inside = Contains(self.names, extra=0).check(options.prefix)
             if inside is not None:
                 what = "is itself" if inside == options.prefix else "contains"
-                raise ConfigError("prefix", options.prefix, f"{what} the training name {inside}: under the strict "
-                                  "novelty rule every name starting with it is rejected (use {novelty} exact)",
-                                  refs=("novelty",))
+                raise ConfigError(
+                    "prefix",
+                    options.prefix,
+                    f"{what} the training name {inside}: under the strict "
+                    "novelty rule every name starting with it is rejected (use {novelty} exact)",
+                    refs=("novelty",),
+                )
         return mode, filt
 
-    def steering(self, critic: bool | None = None, critic_strength: float | None = None,
-                 extra: tuple[tuple[str, object, float], ...] = (), gender: str | None = None,
-                 gender_strength: float | None = None) -> Steering:
+    def steering(
+        self,
+        critic: bool | None = None,
+        critic_strength: float | None = None,
+        extra: tuple[tuple[str, object, float], ...] = (),
+        gender: str | None = None,
+        gender_strength: float | None = None,
+    ) -> Steering:
         """The evidence that reweights sampling: the model's critic (`critic` None: on when the model
         carries one; True without one is a ConfigError) at `critic_strength` (None: the critic's own
         default; 0 turns it off), `gender` ("female" or "male"; evidence/gender.py) at `gender_strength`
@@ -339,8 +414,12 @@ class Namer:
         if critic_strength is not None:
             check_strength(critic_strength)
         if critic and self.critic is None:
-            raise ConfigError("critic", NO_VALUE, "this model carries no critic (only models with a NAME.critic.safetensors "
-                              "beside them do; the shipped wuxia models have one)")
+            raise ConfigError(
+                "critic",
+                NO_VALUE,
+                "this model carries no critic (only models with a NAME.critic.safetensors "
+                "beside them do; the shipped wuxia models have one)",
+            )
         return self.critic is not None and critic is not False and (critic_strength is None or critic_strength > 0)
 
     def rate(self, names: list[str]) -> list[float | None]:
@@ -394,14 +473,24 @@ class Namer:
         else:
             drawn = draw_new(self.engine, self.vocab, n, c, options, filt, rng, max_tries, emit)
             found = dict(drawn.found)
-        result = NameResult([], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn,
-                            steering=steering if pooled else OFF)
+        result = NameResult(
+            [], n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn, steering=steering if pooled else OFF
+        )
         if len(found) < n and greedy:
             why = f", {drawn.rejected[0][0]}, which {drawn.rejected[0][1].describe()}" if drawn.rejected else ""
             result.reason = f"greedy decoding (--temperature 0) gives one name{why}; use --best N for the N most likely"
         elif len(found) < n:
-            more = search_names(self.engine, self.vocab, n - len(found), c, options, filt, skip=drawn.seen,
-                                max_nodes=search_budget, sampling_support=True)
+            more = search_names(
+                self.engine,
+                self.vocab,
+                n - len(found),
+                c,
+                options,
+                filt,
+                skip=drawn.seen,
+                max_nodes=search_budget,
+                sampling_support=True,
+            )
             prefix_logp = read_prefix(self.engine, c, 1)[2]
             extra = self._rated({nm: lp + prefix_logp for nm, lp in zip(more.names, more.log_probs)})
             for item in extra:
@@ -411,17 +500,28 @@ class Namer:
             result.rejected.extend(more.rejected)
             result.complete = more.complete
             result.searched = more.expanded
-            result.reason = shortfall_reason(c, more.complete, mode, len(result.rejected),
-                                             f"{drawn.drawn} draws and a search of {more.expanded:,} paths")
+            result.reason = shortfall_reason(
+                c,
+                more.complete,
+                mode,
+                len(result.rejected),
+                f"{drawn.drawn} draws and a search of {more.expanded:,} paths",
+            )
         result.items = self._rated(found)
         result.exhausted = len(found) < n
         if not result.exhausted:
             result.reason = ""
         return result
 
-    def best(self, n: int = 20, options: SampleOptions | None = None, novelty: str | None = None,
-             max_nodes: int | None = None, steering: Steering | None = None,
-             budget: Budget = LIBRARY_BUDGET) -> NameResult:
+    def best(
+        self,
+        n: int = 20,
+        options: SampleOptions | None = None,
+        novelty: str | None = None,
+        max_nodes: int | None = None,
+        steering: Steering | None = None,
+        budget: Budget = LIBRARY_BUDGET,
+    ) -> NameResult:
         """The `n` most likely names under `options` that are new under `novelty`, likeliest first
         (deterministic; temperature, top-k, top-p and min-p do not apply). With steering (None: the
         model's default, see `steering()`), the `pool * n` likeliest are ranked by log p plus the
@@ -442,18 +542,35 @@ class Namer:
             weights = steering.log_weights([nm for nm, _ in pairs])
             order = np.argsort(-(np.array([lp for _, lp in pairs]) + weights), kind="stable")[:n]
             pairs = [pairs[i] for i in order]
-        result = NameResult(self._rated(dict(pairs[:n])), n, mode, options, complete=found.complete,
-                            rejected=found.rejected, searched=found.expanded,
-                            steering=steering if steering.active else OFF, searched_only=True)
+        result = NameResult(
+            self._rated(dict(pairs[:n])),
+            n,
+            mode,
+            options,
+            complete=found.complete,
+            rejected=found.rejected,
+            searched=found.expanded,
+            steering=steering if steering.active else OFF,
+            searched_only=True,
+        )
         result.exhausted = len(result.items) < n
         if result.exhausted:
-            result.reason = shortfall_reason(c, found.complete, mode, len(found.rejected),
-                                             f"a search of {found.expanded:,} paths")
+            result.reason = shortfall_reason(
+                c, found.complete, mode, len(found.rejected), f"a search of {found.expanded:,} paths"
+            )
         return result
 
-    def _draw_steered(self, n: int, c: Constraints, options: SampleOptions, filt: NoveltyFilter,
-                      rng: np.random.Generator, max_tries: int, steering: Steering,
-                      on_names: Callable[[list[ScoredName]], None] | None) -> tuple[Draw, dict[str, float]]:
+    def _draw_steered(
+        self,
+        n: int,
+        c: Constraints,
+        options: SampleOptions,
+        filt: NoveltyFilter,
+        rng: np.random.Generator,
+        max_tries: int,
+        steering: Steering,
+        on_names: Callable[[list[ScoredName]], None] | None,
+    ) -> tuple[Draw, dict[str, float]]:
         """Steered sampling in rounds of at most STEER_ROUND names: each round draws one batch of
         `pool` candidates per name (more only when too few of them pass the options and the novelty
         rule), keeps its names in proportion to the evidence and hands them to `on_names`, so a large
@@ -463,8 +580,17 @@ class Namer:
         while len(found) < n and total.drawn < max_tries:
             k = min(STEER_ROUND, n - len(found))
             budget = max_tries - total.drawn
-            round_ = draw_new(self.engine, self.vocab, k * steering.pool, c, options, filt, rng,
-                              min(budget, k * steering.pool), into=Draw(seen=total.seen))
+            round_ = draw_new(
+                self.engine,
+                self.vocab,
+                k * steering.pool,
+                c,
+                options,
+                filt,
+                rng,
+                min(budget, k * steering.pool),
+                into=Draw(seen=total.seen),
+            )
             if len(round_.found) < k:
                 round_ = draw_new(self.engine, self.vocab, k, c, options, filt, rng, budget, into=round_)
             total.rejected += round_.rejected
@@ -493,8 +619,9 @@ class Namer:
         ratings = self.rate(list(found))
         return [ScoredName(nm, lp, r) for (nm, lp), r in zip(found.items(), ratings)]
 
-    def sample(self, n: int, seed: int | None = 0, options: SampleOptions | None = None,
-               batch: int = 1000) -> list[str]:
+    def sample(
+        self, n: int, seed: int | None = 0, options: SampleOptions | None = None, batch: int = 1000
+    ) -> list[str]:
         """`n` names drawn with no novelty filter, repeats kept (what `eval` describes); plain
         temperature-1 sampling unless `options` say otherwise."""
         options = SampleOptions() if options is None else options

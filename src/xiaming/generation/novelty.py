@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
-from ..errors import ConfigError
 from ..data.pinyin import is_chinese, split_surname
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..card import TrainingRecord
@@ -228,8 +228,10 @@ def _sound(char: str) -> frozenset[str]:
     readings = _pinyin_table().get(ord(char))
     if readings is None:
         return frozenset({char})
-    plain = ("".join(c for c in unicodedata.normalize("NFD", r).replace("u\u0308", "v") if not unicodedata.combining(c))
-             for r in readings.split(","))
+    plain = (
+        "".join(c for c in unicodedata.normalize("NFD", r).replace("u\u0308", "v") if not unicodedata.combining(c))
+        for r in readings.split(",")
+    )
     return frozenset(plain)
 
 

@@ -110,8 +110,9 @@ def _general_bucket(count: int) -> int:
     return max(b for b in GENERAL_BUCKETS if count >= b)
 
 
-def name_features(name: str, counts: Counter | None = None, own: Counter | None = None,
-                  general: Counter | None = None) -> list[str]:
+def name_features(
+    name: str, counts: Counter | None = None, own: Counter | None = None, general: Counter | None = None
+) -> list[str]:
     """The features of one name: its characters, its bigrams with start and end marks, its length,
     and, given the character counts of a reference list (the model's training names), how common
     each character is there ("f:0" never seen, "f:1" once, "f:2" 2-4 times, ...), for the first
@@ -122,7 +123,7 @@ def name_features(name: str, counts: Counter | None = None, own: Counter | None 
     how a reader tells a rare but name-worthy character from an obscure one."""
     padded = START + name + END
     feats = [f"c:{c}" for c in name]
-    feats += [f"b:{padded[i:i + 2]}" for i in range(len(padded) - 1)]
+    feats += [f"b:{padded[i : i + 2]}" for i in range(len(padded) - 1)]
     feats.append(f"len:{len(name)}" if len(name) < MAX_LEN_FEATURE else f"len:{MAX_LEN_FEATURE}+")
     if counts is not None and name:
         buckets = [_bucket(counts[c] - (own[c] if own else 0)) for c in name]
@@ -176,9 +177,16 @@ def _weights(model, kind: str, vocabulary: list[str]) -> list[float]:
     return [float(w) for w in model.feature_importances_]  # forest: importance, no direction
 
 
-def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
-                  folds: int = 5, seed: int = 0, classifier: str = "logistic", top: int = 8,
-                  general: Counter | None = None) -> Detectability:
+def detectability(
+    samples: Sequence[str],
+    real: Sequence[str],
+    reference: Iterable[str] | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    classifier: str = "logistic",
+    top: int = 8,
+    general: Counter | None = None,
+) -> Detectability:
     """Cross-validated accuracy of a `classifier` telling `samples` from `real` names.
 
     Both groups are cut to the same size, so 50% is chance. Needs at least `folds` names per group.
@@ -193,8 +201,10 @@ def detectability(samples: Sequence[str], real: Sequence[str], reference: Iterab
         raise ConfigError("folds", folds, "must be at least 2")
     fake, true = _balanced(samples, real, seed)
     if len(fake) < folds:
-        raise ConfigError(f"detectability needs at least {folds} names in each group "
-                          f"(got {len(samples)} samples and {len(real)} real names)")
+        raise ConfigError(
+            f"detectability needs at least {folds} names in each group "
+            f"(got {len(samples)} samples and {len(real)} real names)"
+        )
     _require_sklearn()
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -268,8 +278,9 @@ def surname_share(names: Sequence[str], surnames: set[str]) -> float:
     return sum(name[:2] in surnames or name[:1] in surnames for name in names) / len(names)
 
 
-def variety(samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
-            seed: int = 0) -> Variety:
+def variety(
+    samples: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None, seed: int = 0
+) -> Variety:
     """Variety of `samples` against `real` names; `reference` is the list whose characters count as
     known (the model's training list; None: the real names themselves)."""
     own = reference is None
@@ -307,12 +318,23 @@ class Realism:
 
     def to_dict(self) -> dict:
         """JSON-ready, flat enough to read."""
-        return {"generated": self.generated, "real": self.real, "detectability": self.detectability.to_dict(),
-                "variety": self.variety.to_dict(), "examples": list(self.examples)}
+        return {
+            "generated": self.generated,
+            "real": self.real,
+            "detectability": self.detectability.to_dict(),
+            "variety": self.variety.to_dict(),
+            "examples": list(self.examples),
+        }
 
 
-def measure(generated: Sequence[str], real: Sequence[str], reference: Iterable[str] | None = None,
-            classifier: str = "logistic", seed: int = 0, general: Counter | None = None) -> Realism:
+def measure(
+    generated: Sequence[str],
+    real: Sequence[str],
+    reference: Iterable[str] | None = None,
+    classifier: str = "logistic",
+    seed: int = 0,
+    general: Counter | None = None,
+) -> Realism:
     """`detectability` and `variety` of `generated` against `real`; `reference` is the model's
     training list (character frequencies, and which characters count as new)."""
     reference = None if reference is None else list(reference)

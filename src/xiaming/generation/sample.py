@@ -27,11 +27,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..data.vocab import BOUNDARY, Vocab
+from ..engine.protocol import Engine, State
 from .constraints import NEG_INF, Constraints, SampleOptions
 from .deadline import out_of_time
-from ..engine.protocol import Engine, State
 from .novelty import NoveltyFilter, Rejection
-from ..data.vocab import BOUNDARY, Vocab
 
 BLOCK = 64  # ids per block of the two-level inverse-CDF draw
 CHUNK = 512  # rows per engine call: (CHUNK, V) arrays stay in cache and in the allocator's reused memory
@@ -74,7 +74,7 @@ def _head(logits: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:
     for width in HEADS:
         if V <= 2 * width:
             break
-        head = -np.sort(-np.partition(logits, V - width, axis=-1)[:, V - width:], axis=-1)  # (A, W) descending
+        head = -np.sort(-np.partition(logits, V - width, axis=-1)[:, V - width :], axis=-1)  # (A, W) descending
         if total is None:
             total = np.exp(logits - logits.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)  # (A, 1)
         p = np.exp(head - head[:, :1]) / total
@@ -104,9 +104,12 @@ def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
     width = min(values.shape[1], 64)
     mass = np.cumsum(p[:, :width], axis=-1)  # (A, width): the full running sum's first columns, exactly
     while width < values.shape[1] and not (mass[:, -1] >= top_p + 1e-6).all():
-        more = min(values.shape[1], 4 * width)  # the running sum goes on from its last column, one addition at a time as before
-        mass = np.concatenate([mass, np.cumsum(np.concatenate([mass[:, -1:], p[:, width:more]], axis=1),
-                                               axis=1)[:, 1:]], axis=1)
+        more = min(
+            values.shape[1], 4 * width
+        )  # the running sum goes on from its last column, one addition at a time as before
+        mass = np.concatenate(
+            [mass, np.cumsum(np.concatenate([mass[:, -1:], p[:, width:more]], axis=1), axis=1)[:, 1:]], axis=1
+        )
         width = more
     kept = (mass - p[:, :width]) < top_p  # (A, width) the mass of the more likely ids is below top_p
     m = kept.sum(axis=1)  # (A,) ids in the nucleus
@@ -196,8 +199,9 @@ def lse(logits: np.ndarray) -> np.ndarray:
     return top + np.log(np.exp(logits - top[:, None]).sum(axis=-1, dtype=np.float64))
 
 
-def choose(logits: np.ndarray, banned: np.ndarray, options: SampleOptions,
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def choose(
+    logits: np.ndarray, banned: np.ndarray, options: SampleOptions, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Next ids (A,) for logits (A, V) with the ids `banned` excluded, which rows could choose (A,),
     and the log-probability of each chosen id under the model's own distribution (A,).
 
@@ -213,7 +217,9 @@ def choose(logits: np.ndarray, banned: np.ndarray, options: SampleOptions,
         norm = top[:, 0] + np.log(blocks.sum(axis=1, dtype=np.float64))  # (A,) before any mask
         if len(banned):
             p[:, banned] = 0.0
-            for blk in sorted(set((banned // BLOCK).tolist())):  # (np.unique would import numpy.ma: 40 ms of cold start)
+            for blk in sorted(
+                set((banned // BLOCK).tolist())
+            ):  # (np.unique would import numpy.ma: 40 ms of cold start)
                 blocks[:, blk] = p[:, blk * BLOCK : (blk + 1) * BLOCK].sum(axis=1)
         ids, ok = _invert(p, blocks, rng)
         lost = ~ok  # allowed mass that underflowed next to a banned likeliest id: draw again, exactly
@@ -234,8 +240,9 @@ def choose(logits: np.ndarray, banned: np.ndarray, options: SampleOptions,
     return ids, ok, np.where(ok, logits[rows, ids] - norm, 0.0)
 
 
-def choose_shared(logits: np.ndarray, banned: np.ndarray, options: SampleOptions, rng: np.random.Generator,
-                  batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def choose_shared(
+    logits: np.ndarray, banned: np.ndarray, options: SampleOptions, rng: np.random.Generator, batch: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`choose` for `batch` rows that all have the same logits (1, V): one distribution, many draws."""
     norm = float(lse(logits)[0])
     masked = logits.copy()
@@ -353,8 +360,15 @@ class Draw:
 
 
 def draw_new(
-    engine: Engine, vocab: Vocab, n: int, c: Constraints, options: SampleOptions, filt: NoveltyFilter,
-    rng: np.random.Generator, max_tries: int, on_names: Callable[[list[tuple[str, float]]], None] | None = None,
+    engine: Engine,
+    vocab: Vocab,
+    n: int,
+    c: Constraints,
+    options: SampleOptions,
+    filt: NoveltyFilter,
+    rng: np.random.Generator,
+    max_tries: int,
+    on_names: Callable[[list[tuple[str, float]]], None] | None = None,
     into: Draw | None = None,
 ) -> Draw:
     """Sample until `n` distinct names pass `include` and `filt`, `max_tries` candidates were drawn,

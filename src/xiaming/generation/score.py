@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.vocab import BOUNDARY, Vocab
 from ..engine.protocol import Engine
 from ..errors import ConfigError
-from ..data.vocab import BOUNDARY, Vocab
 
 # Unicode blocks that names are commonly written in: (first, last) code points.
 BLOCKS: tuple[tuple[int, int], ...] = (
@@ -70,7 +70,11 @@ class UnknownShares:
     def log_share(self, char: str) -> float:
         """log of the share of the unknown-character probability that `char` gets."""
         block = block_of(char)
-        size = UNICODE_SIZE - sum(last - first + 1 for first, last in BLOCKS) if block == OTHER else block[1] - block[0] + 1
+        size = (
+            UNICODE_SIZE - sum(last - first + 1 for first, last in BLOCKS)
+            if block == OTHER
+            else block[1] - block[0] + 1
+        )
         p_block = (self.known[block] + 1) / self.total
         return math.log(p_block) - math.log(max(1, size - self.known[block]))
 
@@ -125,8 +129,9 @@ def target_log_probs(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return picked - np.log(logits.sum(axis=-1).astype(np.float64))  # (B, T)
 
 
-def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int = 512,
-                context: str = "") -> list[NameScore]:
+def score_names(
+    engine: Engine, vocab: Vocab, names: list[str], batch_size: int = 512, context: str = ""
+) -> list[NameScore]:
     """Per-character log-probabilities of each name under `engine`, the end token counted.
 
     `context` is a hidden prefix read before each name and not scored (see `constraints.py`).
@@ -138,8 +143,11 @@ def score_names(engine: Engine, vocab: Vocab, names: list[str], batch_size: int 
     window = engine.window
     longest = max(names, key=len)
     if window is not None and len(context) + len(longest) >= window:
-        raise ConfigError("names", longest, f"has {len(longest)} characters; this model reads names of at most "
-                          f"{window - 1 - len(context)}")
+        raise ConfigError(
+            "names",
+            longest,
+            f"has {len(longest)} characters; this model reads names of at most {window - 1 - len(context)}",
+        )
     shares: UnknownShares | None = None  # built on the first unknown character: it reads the whole vocabulary
     order = sorted(range(len(names)), key=lambda i: len(names[i]))  # similar lengths batch together
     scores: dict[int, NameScore] = {}
@@ -171,7 +179,9 @@ def corpus_nll(scores: list[NameScore]) -> float:
 REFERENCE_NAMES = 2000  # training names scored at most for percentiles (evenly spread over the list)
 
 
-def reference_bits(engine: Engine, vocab: Vocab, training_names: list[str], limit: int = REFERENCE_NAMES) -> list[float]:
+def reference_bits(
+    engine: Engine, vocab: Vocab, training_names: list[str], limit: int = REFERENCE_NAMES
+) -> list[float]:
     """Sorted bits per character of the training names (an evenly spread `limit` of them on long lists)."""
     names = list(training_names)
     if len(names) > limit:

@@ -28,12 +28,12 @@ from math import log as math_log
 
 import numpy as np
 
+from ..data.vocab import BOUNDARY, Vocab
+from ..engine.protocol import Engine, State
 from .constraints import NEG_INF, Constraints
 from .deadline import out_of_time
-from ..engine.protocol import Engine, State
 from .novelty import NoveltyFilter, Rejection
 from .sample import SampleOptions, read_prefix, truncate
-from ..data.vocab import BOUNDARY, Vocab
 
 BLOCK = 1024  # paths per model call: (BLOCK, V) arrays small enough for the allocator to reuse
 FIRST_BOUND = 6.0  # nats: the first listing's bound
@@ -73,8 +73,15 @@ class _Listing:
     row_costs: list[np.ndarray]  # the cost of every row computed, to pace the next bound
 
 
-def _children(block: _Block, logits: np.ndarray, c: Constraints, options: SampleOptions, length: int,
-              sampling_support: bool, bound: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+def _children(
+    block: _Block,
+    logits: np.ndarray,
+    c: Constraints,
+    options: SampleOptions,
+    length: int,
+    sampling_support: bool,
+    bound: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """Children within `bound` as (parent rows, ids, costs), and whether an allowed child passed the bound.
 
     A child costs its parent's cost plus log-sum-exp minus its logit. Rather than forming that for
@@ -107,13 +114,27 @@ def _children(block: _Block, logits: np.ndarray, c: Constraints, options: Sample
     return rows, ids, costs, allowed > len(rows)
 
 
-def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, bound: float, max_rows: int,
-          sampling_support: bool) -> _Listing | None:
+def _list(
+    engine: Engine,
+    vocab: Vocab,
+    c: Constraints,
+    options: SampleOptions,
+    bound: float,
+    max_rows: int,
+    sampling_support: bool,
+) -> _Listing | None:
     """Every name costing at most `bound`; None when that takes more than `max_rows` model rows."""
     state, tok, _ = read_prefix(engine, c, 1)
     include_ids = np.flatnonzero(c.include) if c.include is not None else None
-    level = [_Block(np.zeros((1, 0), dtype=np.int64), np.zeros(1), np.array([c.include is None]),
-                    np.array([tok], dtype=np.int64), state)]
+    level = [
+        _Block(
+            np.zeros((1, 0), dtype=np.int64),
+            np.zeros(1),
+            np.array([c.include is None]),
+            np.array([tok], dtype=np.int64),
+            state,
+        )
+    ]
     out = _Listing([], False, 0, [])
     chars = vocab.display  # markers are not printed
     prefix = "".join(chars[i] for i in c.prefix_ids)
@@ -125,8 +146,9 @@ def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, 
                 return None
             out.row_costs.append(block.cost)
             logits, state = engine.step(block.tok, block.state)  # (B, V)
-            rows, ids, costs, dropped = _children(block, np.asarray(logits, dtype=np.float32), c, options, length,
-                                                  sampling_support, bound)
+            rows, ids, costs, dropped = _children(
+                block, np.asarray(logits, dtype=np.float32), c, options, length, sampling_support, bound
+            )
             out.dropped |= dropped
             ends = ids == BOUNDARY
             for cost, path in zip(costs[ends].tolist(), block.path[rows[ends]].tolist()):
@@ -137,8 +159,15 @@ def _list(engine: Engine, vocab: Vocab, c: Constraints, options: SampleOptions, 
                 has = block.has_include[r]
                 if include_ids is not None:
                     has = has | np.isin(i, include_ids)
-                following.append(_Block(np.concatenate([block.path[r], i[:, None]], axis=1), costs[s : s + BLOCK],
-                                        has, i, engine.select_state(state, r)))
+                following.append(
+                    _Block(
+                        np.concatenate([block.path[r], i[:, None]], axis=1),
+                        costs[s : s + BLOCK],
+                        has,
+                        i,
+                        engine.select_state(state, r),
+                    )
+                )
         level = following
         if not level:
             break

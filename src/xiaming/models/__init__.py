@@ -18,8 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import NO_VALUE, ConfigError
-from .configs import RNNConfig, TransformerConfig, rnn_engine_floats, rnn_tensors, transformer_engine_floats, \
-    transformer_tensors
+from .configs import (
+    RNNConfig,
+    TransformerConfig,
+    rnn_engine_floats,
+    rnn_tensors,
+    transformer_engine_floats,
+    transformer_tensors,
+)
 from .minchar import MinCharConfig, MinCharRNN, check_minchar_values, minchar_tensors
 from .ngram import MAX_ORDER, NGramConfig, NGramLM, check_ngram_values, ngram_tensors
 
@@ -74,7 +80,9 @@ class ModelSpec:
     window: Callable[[Any], int | None] = lambda config: None  # the most ids the model reads at once
     tensors: Callable[[Any], dict] = lambda config: {}  # config -> {name: (shape, "float" | "int")} it saves
     engine_floats: Callable[[Any], int] = lambda config: 0  # floats the numpy engine derives beyond the weights
-    check_values: Callable[[Any, dict], tuple[str, str] | None] = lambda config, arrays: None  # (field, reason) of bad values
+    check_values: Callable[[Any, dict], tuple[str, str] | None] = lambda config, arrays: (
+        None
+    )  # (field, reason) of bad values
     # what the kind can do, asked here rather than probed on a model or an engine:
     gradient: bool = True  # trains by gradient (a torch module: any number of processes, streamed data); False:
     # its own algorithm (`make_trainer`), in one process on names in memory, and no fine-tuning
@@ -101,15 +109,35 @@ MODELS: dict[str, ModelSpec] = {
     "lstm": ModelSpec(RNNConfig, _char_rnn, "LSTM", _RNN_PRESETS, {"cell": "lstm"}, gates=True, **_RNN),
     "gru": ModelSpec(RNNConfig, _char_rnn, "GRU", _RNN_PRESETS, {"cell": "gru"}, **_RNN),
     "transformer": ModelSpec(
-        TransformerConfig, _char_transformer, "small causal Transformer decoder", _TRANSFORMER_PRESETS, lr=1e-3,
-        window=lambda config: config.block_size, tensors=transformer_tensors, engine_floats=transformer_engine_floats,
+        TransformerConfig,
+        _char_transformer,
+        "small causal Transformer decoder",
+        _TRANSFORMER_PRESETS,
+        lr=1e-3,
+        window=lambda config: config.block_size,
+        tensors=transformer_tensors,
+        engine_floats=transformer_engine_floats,
         engine=_transformer_engine,
     ),
-    "minchar": ModelSpec(MinCharConfig, MinCharRNN, "the classic min-char-rnn (numpy vanilla RNN, Adagrad)", lr=0.1,
-                         tensors=minchar_tensors, check_values=check_minchar_values, gradient=False,
-                         engine=_minchar_engine),
-    "ngram": ModelSpec(NGramConfig, NGramLM, "interpolated Kneser-Ney character n-gram (counts, no training)",
-                       tensors=ngram_tensors, check_values=check_ngram_values, gradient=False, engine=_ngram_engine),
+    "minchar": ModelSpec(
+        MinCharConfig,
+        MinCharRNN,
+        "the classic min-char-rnn (numpy vanilla RNN, Adagrad)",
+        lr=0.1,
+        tensors=minchar_tensors,
+        check_values=check_minchar_values,
+        gradient=False,
+        engine=_minchar_engine,
+    ),
+    "ngram": ModelSpec(
+        NGramConfig,
+        NGramLM,
+        "interpolated Kneser-Ney character n-gram (counts, no training)",
+        tensors=ngram_tensors,
+        check_values=check_ngram_values,
+        gradient=False,
+        engine=_ngram_engine,
+    ),
 }
 # The sizes any config may have, by field: (least, most). A user's flag and a checkpoint's config are held to
 # the same bounds (`make_config`, `xiaming.validate`); the largest preset is far inside them.
@@ -192,9 +220,15 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
     """
     from ..data.vocab import N_SPECIAL
 
-    if not hasattr(dst, "VOCAB_ROWS"):  # a kind without gradient training (ModelSpec.gradient); check_plan refuses it first
-        raise ConfigError("init", NO_VALUE, f"a {type(dst).__name__} model cannot be fine-tuned; use "
-                          f"{', '.join(k for k, s in MODELS.items() if s.gradient)}")
+    if not hasattr(
+        dst, "VOCAB_ROWS"
+    ):  # a kind without gradient training (ModelSpec.gradient); check_plan refuses it first
+        raise ConfigError(
+            "init",
+            NO_VALUE,
+            f"a {type(dst).__name__} model cannot be fine-tuned; use "
+            f"{', '.join(k for k, s in MODELS.items() if s.gradient)}",
+        )
     index = {c: i + N_SPECIAL for i, c in enumerate(dst_chars)}
     old_ids = list(range(N_SPECIAL)) + [i + N_SPECIAL for i in range(len(src_chars))]
     new_ids = list(range(N_SPECIAL)) + [index[c] for c in src_chars]
@@ -209,6 +243,9 @@ def transfer_weights(src, src_chars: tuple[str, ...], dst, dst_chars: tuple[str,
         elif target.shape == value.shape:
             target.copy_(value)
         else:
-            raise ConfigError("init", NO_VALUE, f"cannot fine-tune: {key} has shape {tuple(value.shape)} in the base, "
-                              f"{tuple(target.shape)} here")
+            raise ConfigError(
+                "init",
+                NO_VALUE,
+                f"cannot fine-tune: {key} has shape {tuple(value.shape)} in the base, {tuple(target.shape)} here",
+            )
     dst.load_state_dict(dst_state)

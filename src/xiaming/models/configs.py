@@ -50,10 +50,14 @@ def rnn_tensors(config: RNNConfig) -> dict[str, tuple[tuple, str]]:
     V, E, H, G = config.vocab_size, config.n_embd, config.n_hidden, GATES[config.cell]
     out = {"wte.weight": ((V, E), "float")}
     for k in range(config.n_layer):
-        out.update({f"rnn.weight_ih_l{k}": ((G * H, E if k == 0 else H), "float"),
-                    f"rnn.weight_hh_l{k}": ((G * H, H), "float"),
-                    f"rnn.bias_ih_l{k}": ((G * H,), "float"),
-                    f"rnn.bias_hh_l{k}": ((G * H,), "float")})
+        out.update(
+            {
+                f"rnn.weight_ih_l{k}": ((G * H, E if k == 0 else H), "float"),
+                f"rnn.weight_hh_l{k}": ((G * H, H), "float"),
+                f"rnn.bias_ih_l{k}": ((G * H,), "float"),
+                f"rnn.bias_hh_l{k}": ((G * H,), "float"),
+            }
+        )
     if config.tie_weights:
         out.update({"proj.weight": ((E, H), "float"), "proj.bias": ((E,), "float"), "head_bias": ((V,), "float")})
     else:
@@ -72,14 +76,30 @@ def transformer_tensors(config: TransformerConfig) -> dict[str, tuple[tuple, str
     out = {"wte.weight": ((V, C), "float"), "wpe.weight": ((config.block_size, C), "float")}
     for i in range(config.n_layer):
         p = f"blocks.{i}."
-        out.update({p + "ln1.weight": ((C,), "float"), p + "ln1.bias": ((C,), "float"),
-                    p + "attn.qkv.weight": ((3 * C, C), "float"), p + "attn.qkv.bias": ((3 * C,), "float"),
-                    p + "attn.proj.weight": ((C, C), "float"), p + "attn.proj.bias": ((C,), "float"),
-                    p + "ln2.weight": ((C,), "float"), p + "ln2.bias": ((C,), "float"),
-                    p + "mlp.0.weight": ((4 * C, C), "float"), p + "mlp.0.bias": ((4 * C,), "float"),
-                    p + "mlp.2.weight": ((C, 4 * C), "float"), p + "mlp.2.bias": ((C,), "float")})
-    out.update({"ln_f.weight": ((C,), "float"), "ln_f.bias": ((C,), "float"),
-                "head.weight": ((V, C), "float"), "head.bias": ((V,), "float")})
+        out.update(
+            {
+                p + "ln1.weight": ((C,), "float"),
+                p + "ln1.bias": ((C,), "float"),
+                p + "attn.qkv.weight": ((3 * C, C), "float"),
+                p + "attn.qkv.bias": ((3 * C,), "float"),
+                p + "attn.proj.weight": ((C, C), "float"),
+                p + "attn.proj.bias": ((C,), "float"),
+                p + "ln2.weight": ((C,), "float"),
+                p + "ln2.bias": ((C,), "float"),
+                p + "mlp.0.weight": ((4 * C, C), "float"),
+                p + "mlp.0.bias": ((4 * C,), "float"),
+                p + "mlp.2.weight": ((C, 4 * C), "float"),
+                p + "mlp.2.bias": ((C,), "float"),
+            }
+        )
+    out.update(
+        {
+            "ln_f.weight": ((C,), "float"),
+            "ln_f.bias": ((C,), "float"),
+            "head.weight": ((V, C), "float"),
+            "head.bias": ((V,), "float"),
+        }
+    )
     return out
 
 

@@ -23,9 +23,8 @@ training it never starts from zero after a newline.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -112,8 +111,14 @@ MAX_PRIME = 1 << 20  # priming ids a checkpoint may hold (it is `prime_length` p
 def minchar_tensors(config: MinCharConfig) -> dict[str, tuple[tuple, str]]:
     """The state_dict of `MinCharRNN` for `config`, by name: (shape, dtype class); the priming ids have any length."""
     H, V = config.n_hidden, config.vocab_size
-    return {"Wxh": ((H, V), "float"), "Whh": ((H, H), "float"), "Why": ((V, H), "float"),
-            "bh": ((H,), "float"), "by": ((V,), "float"), PRIME_KEY: ((None,), "int")}
+    return {
+        "Wxh": ((H, V), "float"),
+        "Whh": ((H, H), "float"),
+        "Why": ((V, H), "float"),
+        "bh": ((H,), "float"),
+        "by": ((V,), "float"),
+        PRIME_KEY: ((None,), "int"),
+    }
 
 
 def check_minchar_values(config: MinCharConfig, arrays: dict[str, np.ndarray]) -> tuple[str, str] | None:
@@ -139,8 +144,11 @@ class MinCharRNN(NumpyModel):
             return (torch.randn(*shape, dtype=torch.float64) * 0.01).numpy()
 
         self.params: dict[str, np.ndarray] = {
-            "Wxh": randn(H, V), "Whh": randn(H, H), "Why": randn(V, H),
-            "bh": np.zeros(H), "by": np.zeros(V),
+            "Wxh": randn(H, V),
+            "Whh": randn(H, H),
+            "Why": randn(V, H),
+            "bh": np.zeros(H),
+            "by": np.zeros(V),
         }
         self.prime = np.zeros(0, dtype=np.int64)  # ids read before every name (set by training)
         self._h0: np.ndarray | None = None  # cached primed state; None when the weights changed
@@ -173,7 +181,6 @@ class MinCharRNN(NumpyModel):
             nll = logz - z[np.arange(len(z)), tgt[mask]]
             loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0)
         return torch.from_numpy(logits.astype(np.float32)), loss
-
 
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
         """One character per row: (B,) ids -> (B, V) logits and the (B, H) state; None starts primed."""

@@ -27,15 +27,14 @@ counts); the discounts and per-context sums are recomputed from them when loaded
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data.vocab import BOUNDARY
 from ..errors import ConfigError
 from .numpy_base import NumpyModel
-from ..data.vocab import BOUNDARY
 
 if TYPE_CHECKING:
     import torch
@@ -143,8 +142,11 @@ def ngram_tensors(config: NGramConfig) -> dict[str, tuple[tuple, str]]:
 
 def check_ngram_values(config: NGramConfig, arrays: dict[str, np.ndarray]) -> tuple[str, str] | None:
     """(field, reason) unless every order holds sorted keys of this vocabulary with positive counts; else None."""
-    if config.vocab_size ** config.order >= 2**62:
-        return "model_config.order", f"{config.order} is too high for a vocabulary of {config.vocab_size} (keys overflow)"
+    if config.vocab_size**config.order >= 2**62:
+        return (
+            "model_config.order",
+            f"{config.order} is too high for a vocabulary of {config.vocab_size} (keys overflow)",
+        )
     for k in range(1, config.order + 1):
         keys, counts = arrays[f"keys.{k}"], arrays[f"counts.{k}"]
         if len(keys) != len(counts):
@@ -162,9 +164,10 @@ class NGramLM(NumpyModel):
     def __init__(self, config: NGramConfig) -> None:
         if config.order < 1:
             raise ConfigError("order", config.order, "must be at least 1")
-        if config.vocab_size ** config.order >= 2**62:
-            raise ConfigError("order", config.order,
-                              f"too high for a vocabulary of {config.vocab_size} (keys overflow); lower it")
+        if config.vocab_size**config.order >= 2**62:
+            raise ConfigError(
+                "order", config.order, f"too high for a vocabulary of {config.vocab_size} (keys overflow); lower it"
+            )
         self.config = config
         empty = np.zeros(0, dtype=np.int64)
         self.counts: list[tuple[np.ndarray, np.ndarray]] = [(empty, empty) for _ in range(config.order)]
@@ -250,7 +253,6 @@ class NGramLM(NumpyModel):
             loss = torch.tensor(float(nll.mean()) if len(nll) else 0.0)
         return torch.from_numpy(logp.reshape(B, T, -1)), loss
 
-
     def step(self, idx: torch.Tensor, state=None) -> tuple[torch.Tensor, np.ndarray]:
         """One id per row: (B,) ids -> (B, V) log-probabilities and the (B, order - 1) recent ids."""
         import torch
@@ -307,8 +309,9 @@ class NGramLM(NumpyModel):
 class NGramTrainer:
     """Counting in one step: the first step counts everything and the run is finished."""
 
-    def __init__(self, model: NGramLM, train_x: torch.Tensor, train_y: torch.Tensor, unk_rate: float = 0.0,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, model: NGramLM, train_x: torch.Tensor, train_y: torch.Tensor, unk_rate: float = 0.0, seed: int = 0
+    ) -> None:
         self.model, self.train_x, self.train_y = model, train_x, train_y
         self.unk_rate, self.seed = unk_rate, seed
         self.finished = False

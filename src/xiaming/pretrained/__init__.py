@@ -41,12 +41,15 @@ def resolve(model: str | Path | None) -> Path:
         shipped = shipped_path(str(model))
         if shipped.is_file():
             return shipped
-        raise CheckpointError(f"shipped model {model!r} is missing from this installation; rebuild with scripts/build_pretrained.py")
+        raise CheckpointError(
+            f"shipped model {model!r} is missing from this installation; rebuild with scripts/build_pretrained.py"
+        )
     if path.is_dir():
         raise CheckpointError(f"{model}: is a directory, not a checkpoint file", path=str(model))
     if path.exists():  # a device, pipe or socket: reading one could block or never end
-        raise CheckpointError(f"{model}: not a regular file (a device, pipe or socket); give a checkpoint file",
-                              path=str(model))
+        raise CheckpointError(
+            f"{model}: not a regular file (a device, pipe or socket); give a checkpoint file", path=str(model)
+        )
     raise CheckpointError(f"{model}: no such checkpoint file or shipped model (shipped: {', '.join(SHIPPED)})")
 
 

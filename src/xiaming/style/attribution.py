@@ -65,8 +65,10 @@ class Calibration:
 
         path = Path(path)
         styles = sorted(self.bias)
-        tensors = {"weights": np.array([self.neural, self.ngram, self.alpha], dtype=np.float64),
-                   "bias": np.array([self.bias[s] for s in styles], dtype=np.float64)}
+        tensors = {
+            "weights": np.array([self.neural, self.ngram, self.alpha], dtype=np.float64),
+            "bias": np.array([self.bias[s] for s in styles], dtype=np.float64),
+        }
         meta = {"format": FORMAT, "styles": json.dumps(styles), "info": json.dumps(self.info, ensure_ascii=False)}
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=meta)
@@ -88,8 +90,9 @@ class Calibration:
             raise
         except Exception:
             raise CheckpointError(f"{path}: unreadable style calibration") from None
-        return cls(float(weights[0]), float(weights[1]), float(weights[2]),
-                   {s: float(b) for s, b in zip(styles, bias)}, info)
+        return cls(
+            float(weights[0]), float(weights[1]), float(weights[2]), {s: float(b) for s, b in zip(styles, bias)}, info
+        )
 
 
 def shipped_calibration_path() -> Path:
@@ -223,8 +226,9 @@ class StyleJudge:
         """Neural and n-gram log-probabilities (N, K), and per name their per-position parts (L + 1, K)."""
         per_style = [neural_parts_of(self.namers[s], list(names)) for s in self.styles]
         neural_parts = [np.array([ps[i] for ps in per_style]).T for i in range(len(names))]
-        ngram_parts = [self.ngram.contributions(n) if self.ngram else np.zeros((len(n) + 1, len(self.styles)))
-                       for n in names]
+        ngram_parts = [
+            self.ngram.contributions(n) if self.ngram else np.zeros((len(n) + 1, len(self.styles))) for n in names
+        ]
         neural = np.array([p.sum(0) for p in neural_parts]).reshape(len(names), len(self.styles))
         ngram = np.array([p.sum(0) for p in ngram_parts]).reshape(len(names), len(self.styles))
         return neural, ngram, neural_parts, ngram_parts
@@ -290,8 +294,9 @@ def style_name(model: str) -> str:
     return p.name[: -len(".safetensors")] if p.name.endswith(".safetensors") else str(model)
 
 
-def who(names: Sequence[str], models: Sequence = DEFAULT_STYLES,
-        calibration: Calibration | None = None) -> list[Attribution]:
+def who(
+    names: Sequence[str], models: Sequence = DEFAULT_STYLES, calibration: Calibration | None = None
+) -> list[Attribution]:
     """Attribute each name among `models` (shipped names, checkpoint paths or `Namer`s); see `StyleJudge`."""
     return StyleJudge.load(models, calibration).who(names)
 
@@ -316,5 +321,3 @@ def parse_weights(text: str) -> dict[str, float]:
     if total <= 0:
         raise ConfigError("style", text, "at least one weight must be above 0")
     return {m: w / total for m, w in weights.items()}
-
-

@@ -18,9 +18,17 @@ import numpy as np
 from .attribution import Calibration, NgramStyles, neural_parts_of
 
 
-def fit_calibration(neural: np.ndarray, ngram: np.ndarray, labels: np.ndarray, styles: Sequence[str],
-                    alpha: float, ridge: float = 1e-3, info: dict | None = None, balanced: bool = True,
-                    weights: np.ndarray | None = None) -> Calibration:
+def fit_calibration(
+    neural: np.ndarray,
+    ngram: np.ndarray,
+    labels: np.ndarray,
+    styles: Sequence[str],
+    alpha: float,
+    ridge: float = 1e-3,
+    info: dict | None = None,
+    balanced: bool = True,
+    weights: np.ndarray | None = None,
+) -> Calibration:
     """The calibration that best predicts `labels` (N,) from per-style scores `neural`, `ngram` (N, K).
 
     A multinomial logistic regression with the weights shared by every style and one bias per
@@ -69,19 +77,40 @@ class CrossScores:
     generated: np.ndarray  # (N,) True for names a fold model invented (their label: that model's style)
 
     def to_dict(self) -> dict:
-        return {"styles": self.styles, "names": self.names, "labels": self.labels.tolist(), "folds": self.folds.tolist(),
-                "neural": self.neural.tolist(), "ngram": self.ngram.tolist(), "generated": self.generated.tolist()}
+        return {
+            "styles": self.styles,
+            "names": self.names,
+            "labels": self.labels.tolist(),
+            "folds": self.folds.tolist(),
+            "neural": self.neural.tolist(),
+            "ngram": self.ngram.tolist(),
+            "generated": self.generated.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "CrossScores":
         n = len(d["names"])
-        return cls(d["styles"], d["names"], np.array(d["labels"]), np.array(d["folds"]), np.array(d["neural"]),
-                   np.array(d["ngram"]), np.array(d.get("generated", [False] * n), dtype=bool))
+        return cls(
+            d["styles"],
+            d["names"],
+            np.array(d["labels"]),
+            np.array(d["folds"]),
+            np.array(d["neural"]),
+            np.array(d["ngram"]),
+            np.array(d.get("generated", [False] * n), dtype=bool),
+        )
 
     def subset(self, rows: np.ndarray) -> "CrossScores":
         """The rows selected by a boolean mask or index array."""
-        return CrossScores(self.styles, [self.names[i] for i in np.arange(len(self.names))[rows]], self.labels[rows],
-                           self.folds[rows], self.neural[rows], self.ngram[rows], self.generated[rows])
+        return CrossScores(
+            self.styles,
+            [self.names[i] for i in np.arange(len(self.names))[rows]],
+            self.labels[rows],
+            self.folds[rows],
+            self.neural[rows],
+            self.ngram[rows],
+            self.generated[rows],
+        )
 
 
 # What fold models are fine-tuned from: a checkpoint (path or shipped name), None (from scratch), or a
@@ -90,9 +119,17 @@ class CrossScores:
 FoldInit = Union[str, Path, None, Callable[[int, set], Union[str, Path]]]
 
 
-def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int = 5, seed: int = 0,
-                 init: FoldInit = "base", alpha: float = 0.5, with_kinds: bool = True, samples: int = 0,
-                 log=print) -> CrossScores:
+def cross_scores(
+    lists: dict[str, Sequence[str]],
+    work: str | Path,
+    folds: int = 5,
+    seed: int = 0,
+    init: FoldInit = "base",
+    alpha: float = 0.5,
+    with_kinds: bool = True,
+    samples: int = 0,
+    log=print,
+) -> CrossScores:
     """Fine-tune one model per style and fold on the other folds of its list (as the shipped models
     are made: from `init`, early-stopped on a tenth of the training names, a built-in list's
     epithets marked with their kind when `with_kinds`), then score the held-out names of every
@@ -104,8 +141,8 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     validation names) and gives the checkpoint that fold's models start from. Minutes on a CPU;
     torch needed."""
     from .. import corpora, train
-    from ..generation import kinds
     from ..data.corpus import NameList, split
+    from ..generation import kinds
     from ..generation.namer import Namer
     from ..training import TrainConfig
 
@@ -123,8 +160,9 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
         for n in names:
             owners.setdefault(n, set()).add(s)
     fold_of = assign_folds(lists, folds, seed)
-    rows = [(n, j, int(fold_of[s][i])) for j, s in enumerate(styles) for i, n in enumerate(lists[s])
-            if len(owners[n]) == 1]
+    rows = [
+        (n, j, int(fold_of[s][i])) for j, s in enumerate(styles) for i, n in enumerate(lists[s]) if len(owners[n]) == 1
+    ]
     scored: list[tuple[str, int, int, bool]] = []  # name, style, fold, generated
     work = Path(work)
     neural_rows: list[np.ndarray] = []
@@ -132,8 +170,12 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
     for f in range(folds):
         train_lists = {s: [n for i, n in enumerate(lists[s]) if fold_of[s][i] != f] for s in styles}
         config = TrainConfig(max_steps=5000, eval_interval=25, patience=10, seed=seed)
-        strings_of = {s: kinds.encode((n, kind_of[s].get(n, "name")) for n in train_lists[s]) if kind_of.get(s)
-                      else train_lists[s] for s in styles}
+        strings_of = {
+            s: kinds.encode((n, kind_of[s].get(n, "name")) for n in train_lists[s])
+            if kind_of.get(s)
+            else train_lists[s]
+            for s in styles
+        }
         fold_init = init
         if callable(init):  # e.g. a stage: it must not see what the fold scores nor what its models stop on
             unseen = {n for s in styles for i, n in enumerate(lists[s]) if fold_of[s][i] == f}
@@ -144,12 +186,23 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
             out = work / f"{s}-fold{f}.safetensors"
             kind = kind_of.get(s, {})
             strings = strings_of[s]
-            result = train(NameList(strings, f"builtin:{s}"), "lstm", out, config, init=fold_init, device="cpu",
-                           log=lambda _m: None, progress_bar=False, force=True)
+            result = train(
+                NameList(strings, f"builtin:{s}"),
+                "lstm",
+                out,
+                config,
+                init=fold_init,
+                device="cpu",
+                log=lambda _m: None,
+                progress_bar=False,
+                force=True,
+            )
             if kind:
                 kinds.mark_checkpoint(out)
-            log(f"fold {f + 1}/{folds} {s}: {len(train_lists[s])} names, best step {result.best_step}, "
-                f"{result.best_val_bits:.3f} bits/char")
+            log(
+                f"fold {f + 1}/{folds} {s}: {len(train_lists[s])} names, best step {result.best_step}, "
+                f"{result.best_val_bits:.3f} bits/char"
+            )
             namers[s] = Namer.load(out)
         held = [(n, j, False) for n, j, g in rows if g == f]
         for j, s in enumerate(styles):  # names the fold's models invent, new to their lists
@@ -161,9 +214,15 @@ def cross_scores(lists: dict[str, Sequence[str]], work: str | Path, folds: int =
         parts = [neural_parts_of(namers[s], held_names) for s in styles]
         neural_rows.append(np.array([[p[i].sum() for p in parts] for i in range(len(held))]))
         scored.extend((n, j, f, g) for n, j, g in held)
-    return CrossScores(styles, [r[0] for r in scored], np.array([r[1] for r in scored]),
-                       np.array([r[2] for r in scored]), np.concatenate(neural_rows), np.concatenate(ngram_rows),
-                       np.array([r[3] for r in scored]))
+    return CrossScores(
+        styles,
+        [r[0] for r in scored],
+        np.array([r[1] for r in scored]),
+        np.array([r[2] for r in scored]),
+        np.concatenate(neural_rows),
+        np.concatenate(ngram_rows),
+        np.array([r[3] for r in scored]),
+    )
 
 
 def assign_folds(lists: dict[str, Sequence[str]], folds: int, seed: int) -> dict[str, np.ndarray]:
@@ -173,8 +232,14 @@ def assign_folds(lists: dict[str, Sequence[str]], folds: int, seed: int) -> dict
     return {s: rng.permutation(len(names)) % folds for s, names in lists.items()}
 
 
-def among(scores: CrossScores, styles: Sequence[str], lists: dict[str, Sequence[str]], folds: int, seed: int,
-          alpha: float = 0.5) -> CrossScores:
+def among(
+    scores: CrossScores,
+    styles: Sequence[str],
+    lists: dict[str, Sequence[str]],
+    folds: int,
+    seed: int,
+    alpha: float = 0.5,
+) -> CrossScores:
     """`scores` (made by `cross_scores` from `lists`) as a judge of only `styles` would see them: the
     names of those styles, their neural columns, and the n-gram view recounted over their lists alone
     (each fold's counts without its held-out names), as `StyleJudge` counts the lists it is given."""
@@ -193,7 +258,11 @@ def among(scores: CrossScores, styles: Sequence[str], lists: dict[str, Sequence[
 
 def predict(neural: np.ndarray, ngram: np.ndarray, calibration: Calibration, styles: Sequence[str]) -> np.ndarray:
     """(N, K) style probabilities from per-style scores under `calibration`."""
-    z = calibration.neural * neural + calibration.ngram * ngram + np.array([calibration.bias.get(s, 0.0) for s in styles])
+    z = (
+        calibration.neural * neural
+        + calibration.ngram * ngram
+        + np.array([calibration.bias.get(s, 0.0) for s in styles])
+    )
     p = np.exp(z - z.max(1, keepdims=True))
     return p / p.sum(1, keepdims=True)
 

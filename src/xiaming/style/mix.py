@@ -31,18 +31,19 @@ from typing import Sequence
 
 import numpy as np
 
+from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 from ..engine.protocol import Engine, State, log_softmax
 from ..errors import NO_VALUE, ConfigError
 from ..generation.kinds import METADATA_KEY, markers
 from ..generation.score import UnknownShares
-from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 
 
 class MixtureEngine:
     """Weighted per-step mixture of engines over the union of their vocabularies."""
 
-    def __init__(self, engines: Sequence[Engine], vocabs: Sequence[Vocab], weights: Sequence[float],
-                 first_only: str = "") -> None:
+    def __init__(
+        self, engines: Sequence[Engine], vocabs: Sequence[Vocab], weights: Sequence[float], first_only: str = ""
+    ) -> None:
         if not (len(engines) == len(vocabs) == len(weights)) or not engines:
             raise ConfigError("a mixture needs one weight and one vocabulary per model")
         if any(w < 0 for w in weights) or sum(weights) <= 0:
@@ -115,10 +116,13 @@ class MixtureEngine:
         return [engine.select_state(s, rows) for (engine, *_), s in zip(self.parts, states)], position[rows]
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
-        logps = [self._on_union(engine.logits(to_model[ids]), logw, to_model, extra)
-                 for engine, logw, to_model, extra in self.parts]
+        logps = [
+            self._on_union(engine.logits(to_model[ids]), logw, to_model, extra)
+            for engine, logw, to_model, extra in self.parts
+        ]
         later = np.broadcast_to(np.arange(ids.shape[1]) >= 1, ids.shape)
         return self._only_first(self._mix(logps), later)  # (B, T, U)
+
 
 def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     """A `Namer` sampling the weighted mixture of the models named in `weights` (shipped names or
@@ -135,8 +139,12 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     marks: dict[str, str] = {}
     for n in models:  # name kinds (kinds.py): the mixture knows every marker any of its models knows
         marks.update(markers(n.train))
-    engine = MixtureEngine([n.engine for n in models], [n.vocab for n in models], list(weights.values()),
-                           first_only="".join(marks.values()))
+    engine = MixtureEngine(
+        [n.engine for n in models],
+        [n.vocab for n in models],
+        list(weights.values()),
+        first_only="".join(marks.values()),
+    )
     sources = [n.train.source for n in models]
     builtin = all(s.startswith("builtin:") for s in sources)
     train = {

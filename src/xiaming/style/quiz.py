@@ -26,8 +26,12 @@ from .attribution import DEFAULT_STYLES
 
 MODES = ("author", "real")
 TRIES = 3  # answers asked for per round before an unusable one counts as wrong
-LABELS = {"jinyong": "Jin Yong (金庸)", "gulong": "Gu Long (古龙)", "liangyusheng": "Liang Yusheng (梁羽生)",
-          "poets": "Tang-Song poets (唐宋诗人)"}
+LABELS = {
+    "jinyong": "Jin Yong (金庸)",
+    "gulong": "Gu Long (古龙)",
+    "liangyusheng": "Liang Yusheng (梁羽生)",
+    "poets": "Tang-Song poets (唐宋诗人)",
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,14 @@ def load_namers(models: Sequence[str]) -> dict:
     return out
 
 
-def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequence[str] = DEFAULT_STYLES,
-                size: int = 3, namers: dict | None = None) -> list[Round]:
+def make_rounds(
+    mode: str,
+    rounds: int,
+    seed: int | None = None,
+    models: Sequence[str] = DEFAULT_STYLES,
+    size: int = 3,
+    namers: dict | None = None,
+) -> list[Round]:
     """The rounds of a game; the same arguments always give the same rounds (`seed` None: new ones)."""
     if mode not in MODES:
         raise ConfigError("mode", mode, f"choose one of {', '.join(MODES)}")
@@ -89,7 +99,9 @@ def make_rounds(mode: str, rounds: int, seed: int | None = None, models: Sequenc
         listed = set(real_names(namers[models[k]]))  # the list may have grown since the model was trained
         invented[k] = [n for n in result.names if n not in listed][:need]
         if len(invented[k]) < need:
-            raise ConfigError("rounds", rounds, f"model {models[k]} gave only {len(invented[k])} new names; fewer rounds")
+            raise ConfigError(
+                "rounds", rounds, f"model {models[k]} gave only {len(invented[k])} new names; fewer rounds"
+            )
     out = []
     for k in styles:
         names = tuple(invented[k][:per_round])
@@ -153,8 +165,9 @@ def _label(choice: str) -> str:
     return LABELS.get(choice, choice)
 
 
-def play(rounds: Sequence[Round], mode: str, read: TextIO, write: TextIO,
-         comment: Callable[[Round], str] | None = None) -> Score:
+def play(
+    rounds: Sequence[Round], mode: str, read: TextIO, write: TextIO, comment: Callable[[Round], str] | None = None
+) -> Score:
     """Ask every round on `write`, read answers from `read`, and report the score; stops cleanly at end of input.
 
     `comment(round)` may add a line after each answer (the game uses `xiaming who`'s view).
@@ -182,8 +195,11 @@ def play(rounds: Sequence[Round], mode: str, read: TextIO, write: TextIO,
                 break
             left = TRIES - attempt
             hint = f"answer with a number from 1 to {len(rnd.choices)}" + (" or a name" if mode == "author" else "")
-            print(f"  {line.strip()!r} is not one of the choices; {hint}"
-                  + (f" ({left} {'try' if left == 1 else 'tries'} left)" if left else "; counted wrong"), file=write)
+            print(
+                f"  {line.strip()!r} is not one of the choices; {hint}"
+                + (f" ({left} {'try' if left == 1 else 'tries'} left)" if left else "; counted wrong"),
+                file=write,
+            )
         score.answered += 1
         right_choice = rnd.choices[rnd.answer]
         if picked == rnd.answer:

@@ -54,8 +54,11 @@ class TrainConfig:
         """This config with an unset `eval_interval` or `patience` filled in by `cadence` for a list of
         `train_names` training names; values that were set are kept as they are."""
         interval, patience = cadence(train_names, self.batch_size)
-        return replace(self, eval_interval=interval if self.eval_interval is None else self.eval_interval,
-                       patience=patience if self.patience is None else self.patience)
+        return replace(
+            self,
+            eval_interval=interval if self.eval_interval is None else self.eval_interval,
+            patience=patience if self.patience is None else self.patience,
+        )
 
 
 # Validation cadence. A validation every 100 steps with a patience of 10 suits a list that one pass

@@ -56,8 +56,12 @@ def check_not_input(outputs: list[Path], inputs: list[str | Path], field: str = 
             continue  # a built-in corpus, or nothing to overwrite
         for out in outputs:
             if _same_file(out, source_path):
-                raise ConfigError(field, str(out), f"is the names file being trained on ({source}); "
-                                  f"writing there would destroy it; choose another output")
+                raise ConfigError(
+                    field,
+                    str(out),
+                    f"is the names file being trained on ({source}); "
+                    f"writing there would destroy it; choose another output",
+                )
 
 
 def check_replace(paths: list[Path], force: bool, resume: bool, field: str = "out") -> None:
@@ -67,8 +71,13 @@ def check_replace(paths: list[Path], force: bool, resume: bool, field: str = "ou
     existing = [p for p in paths if p.exists()]
     if existing:
         what = " and ".join(str(p) for p in existing)
-        raise ConfigError(field, str(paths[0]), f"{what} already exist{'s' if len(existing) == 1 else ''}; "
-                          "pass {force} to replace, or {resume} to continue its run", refs=("force", "resume"))
+        raise ConfigError(
+            field,
+            str(paths[0]),
+            f"{what} already exist{'s' if len(existing) == 1 else ''}; "
+            "pass {force} to replace, or {resume} to continue its run",
+            refs=("force", "resume"),
+        )
 
 
 def lock_path(out: Path) -> Path:
@@ -120,12 +129,15 @@ class OutputLock:
         self._fd: int | None = None
 
     def _owner_record(self) -> bytes:
-        return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(),
-                           "output": str(self.out)}).encode("utf-8")
+        return json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(), "output": str(self.out)}
+        ).encode("utf-8")
 
     def _busy(self, owner: dict) -> OutputBusy:
-        return OutputBusy(f"{self.out}: another training run is writing it ({_describe(owner)}); wait for it to "
-                          f"finish or write elsewhere (if no such run exists, delete {self.path})")
+        return OutputBusy(
+            f"{self.out}: another training run is writing it ({_describe(owner)}); wait for it to "
+            f"finish or write elsewhere (if no such run exists, delete {self.path})"
+        )
 
     def _create(self) -> int | None:
         """The new lock file's descriptor, or None when one exists already."""
@@ -134,7 +146,9 @@ class OutputLock:
         except FileExistsError:
             return None
         except OSError as exc:
-            raise ConfigError("out", str(self.out), f"cannot create the lock file {self.path} ({exc.strerror or exc})") from None
+            raise ConfigError(
+                "out", str(self.out), f"cannot create the lock file {self.path} ({exc.strerror or exc})"
+            ) from None
 
     def _flock(self, fd: int) -> bool:
         if fcntl is None:

@@ -30,11 +30,11 @@ import torch
 import torch.distributed as dist
 
 from .. import checkpoint as ckpt
-from . import guard
 from .. import models, validate
 from ..data.corpus import describe
 from ..errors import CheckpointError, ConfigError, TrainingDiverged
 from ..generation.score import UnknownShares
+from . import guard
 from .config import TrainConfig
 from .parallel import (
     Group,
@@ -95,9 +95,11 @@ def stop_reason(stopped: str, config: TrainConfig) -> str:
     """Why a run stopped, in words naming the flag that decided it (what `xiaming train` prints)."""
     return {
         "max_steps": f"reached --max-steps {config.max_steps}",
-        "max_time": f"reached --max-time {config.max_time:g} s" if config.max_time is not None else "reached --max-time",
+        "max_time": f"reached --max-time {config.max_time:g} s"
+        if config.max_time is not None
+        else "reached --max-time",
         "early_stop": f"stopped early: no better validation loss in {config.patience} validations (--patience), "
-                      f"one every {config.eval_interval} steps (--eval-interval)",
+        f"one every {config.eval_interval} steps (--eval-interval)",
         "interrupted": "interrupted; continue with --resume",
         "finished": "training complete (nothing left to learn)",
     }.get(stopped, stopped)
@@ -138,11 +140,15 @@ def check_plan(plan: RunPlan, source: DataSource, group: Group) -> None:
     or streamed, a batch smaller than the number of processes."""
     if (group.world > 1 or source.streamed) and not models.spec(plan.kind).gradient:
         how = f"split over {group.world} processes (run it in one)" if group.world > 1 else "streamed (drop {stream})"
-        raise ConfigError("model", plan.kind, f"trains with its own algorithm, not gradients; it cannot be {how}",
-                          refs=("stream",))
+        raise ConfigError(
+            "model", plan.kind, f"trains with its own algorithm, not gradients; it cannot be {how}", refs=("stream",)
+        )
     if plan.config.batch_size < group.world:
-        raise ConfigError("batch_size", plan.config.batch_size, f"must be at least the number of processes "
-                          f"({group.world}), since each computes a share of every batch")
+        raise ConfigError(
+            "batch_size",
+            plan.config.batch_size,
+            f"must be at least the number of processes ({group.world}), since each computes a share of every batch",
+        )
 
 
 # --- the resumable state -----------------------------------------------------------------------
@@ -158,18 +164,31 @@ def rank_rng(group: Group) -> dict[str, torch.Tensor]:
     return states
 
 
-def save_state(path: Path, model, best_weights: dict, trainer: Trainer, progress: Progress, run: dict,
-               ranks: dict[str, list[torch.Tensor]]) -> None:
+def save_state(
+    path: Path,
+    model,
+    best_weights: dict,
+    trainer: Trainer,
+    progress: Progress,
+    run: dict,
+    ranks: dict[str, list[torch.Tensor]],
+) -> None:
     """Write everything `--resume` needs, atomically."""
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update({f"best.{k}": v for k, v in best_weights.items()})
     tensors.update({f"trainer.{k}": v for k, v in trainer.state_tensors().items()})
-    tensors.update({f"trainer.{name}{rank}": state for name, states in ranks.items() for rank, state in enumerate(states)})
+    tensors.update(
+        {f"trainer.{name}{rank}": state for name, states in ranks.items() for rank, state in enumerate(states)}
+    )
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    metadata = {"format": ckpt.STATE_FORMAT, "format_version": str(ckpt.FORMAT_VERSION),
-                "run": json.dumps(run, ensure_ascii=False), "progress": json.dumps(asdict(progress))}
+    metadata = {
+        "format": ckpt.STATE_FORMAT,
+        "format_version": str(ckpt.FORMAT_VERSION),
+        "run": json.dumps(run, ensure_ascii=False),
+        "progress": json.dumps(asdict(progress)),
+    }
     ckpt.atomic_write_tensors(path, tensors, metadata)
 
 
@@ -204,8 +223,9 @@ def load_state(path: Path, model, trainer: Trainer, group: Group) -> tuple[Progr
             if f"trainer.rng.cudarank{group.rank}" in tensors and group.device.type == "cuda":
                 torch.cuda.set_rng_state(tensors[f"trainer.rng.cudarank{group.rank}"], group.device)
     except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
-        raise CheckpointError(f"{path}: damaged training state ({str(exc).splitlines()[0][:120] or type(exc).__name__})",
-                              path=str(path)) from None
+        raise CheckpointError(
+            f"{path}: damaged training state ({str(exc).splitlines()[0][:120] or type(exc).__name__})", path=str(path)
+        ) from None
     return progress, {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
 
 
@@ -225,6 +245,7 @@ def _check_progress(path: Path, metadata: dict[str, str]) -> Progress:
 
 # --- the loop ----------------------------------------------------------------------------------
 
+
 class TrainingLoop:
     """Steps, validations and saves of one run on one rank; `run()` goes until a stopping rule fires.
 
@@ -233,8 +254,9 @@ class TrainingLoop:
     validation interval. Rank 0 validates and writes; the decisions are shared.
     """
 
-    def __init__(self, plan: RunPlan, session: Session, data, out: Path, progress: Progress,
-                 best_weights: dict, group: Group) -> None:
+    def __init__(
+        self, plan: RunPlan, session: Session, data, out: Path, progress: Progress, best_weights: dict, group: Group
+    ) -> None:
         source = as_source(data)
         self.plan, self.session, self.out, self.group = plan, session, out, group
         self.progress, self.best_weights = progress, best_weights
@@ -242,9 +264,15 @@ class TrainingLoop:
         self.train_loss = math.nan  # smoothed training loss
         self.start = time.perf_counter() - progress.elapsed  # progress.elapsed counts earlier sessions too
         self.chars_this_run, self.t_run = 0, time.perf_counter()
-        self.run_record = {"kind": plan.kind, "model_config": asdict(plan.model_config),
-                           "train_config": asdict(plan.config), "vocab": plan.vocab.to_dict(),
-                           "source": source.source, "init": plan.init, **plan.inherited}
+        self.run_record = {
+            "kind": plan.kind,
+            "model_config": asdict(plan.model_config),
+            "train_config": asdict(plan.config),
+            "vocab": plan.vocab.to_dict(),
+            "source": source.source,
+            "init": plan.init,
+            **plan.inherited,
+        }
         self.info = {
             **{k: v for k, v in self.run_record.items() if k != "vocab"},
             "data": {**describe(source.names), "train_names": len(plan.train_names), "val_names": len(plan.val_names)},
@@ -270,8 +298,13 @@ class TrainingLoop:
         if self.group.main:
             self.best_weights.clear()
             self.best_weights.update({k: v.detach().clone() for k, v in model.state_dict().items()})
-            meta = {**self.info, "step": p.step, "best_val_loss": val, "best_val_bits": val / LN2,
-                    "parameters": models.count_parameters(model)}  # an n-gram's size grows as it counts
+            meta = {
+                **self.info,
+                "step": p.step,
+                "best_val_loss": val,
+                "best_val_bits": val / LN2,
+                "parameters": models.count_parameters(model),
+            }  # an n-gram's size grows as it counts
             ckpt.save_checkpoint(self.out, model, self.plan.kind, self.plan.vocab, meta, self.names)
         return val
 
@@ -282,17 +315,29 @@ class TrainingLoop:
         if math.isfinite(loss):
             return
         p = self.progress
-        kept = (f"{self.out} keeps the best model so far, from step {p.best_step}" if math.isfinite(p.best_val)
-                else "no model was saved (the run diverged before its first validation)")
-        raise TrainingDiverged(f"step {p.step}: the {what} loss is {loss}, so the run stopped (it diverged); {kept}; "
-                               f"train again with a lower --lr or --grad-clip")
+        kept = (
+            f"{self.out} keeps the best model so far, from step {p.best_step}"
+            if math.isfinite(p.best_val)
+            else "no model was saved (the run diverged before its first validation)"
+        )
+        raise TrainingDiverged(
+            f"step {p.step}: the {what} loss is {loss}, so the run stopped (it diverged); {kept}; "
+            f"train again with a lower --lr or --grad-clip"
+        )
 
     def save_state(self) -> None:
         """Every rank's random states to rank 0 (a collective), which writes the resumable state."""
         ranks = {name: gather_tensors(self.group, state) for name, state in rank_rng(self.group).items()}
         if self.group.main:
-            save_state(ckpt.state_path(self.out), self.session.model, self.best_weights, self.session.trainer,
-                       self.progress, self.run_record, ranks)
+            save_state(
+                ckpt.state_path(self.out),
+                self.session.model,
+                self.best_weights,
+                self.session.trainer,
+                self.progress,
+                self.run_record,
+                ranks,
+            )
         self.saved_step = self.progress.step
 
     def run(self, flag: Signals, should_stop: Callable[[int], bool] | None = None, progress_bar: bool = True) -> str:
@@ -319,8 +364,10 @@ class TrainingLoop:
                     val = self.validate()
                     self.check_finite(val, "validation")
                     speed = self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run)
-                    bar.set_postfix_str(f"train {self.train_loss:.3f} val {val:.3f} nats ({val / LN2:.3f} bits) "
-                                        f"best {p.best_val:.3f} {speed:,.0f} chars/s")
+                    bar.set_postfix_str(
+                        f"train {self.train_loss:.3f} val {val:.3f} nats ({val / LN2:.3f} bits) "
+                        f"best {p.best_val:.3f} {speed:,.0f} chars/s"
+                    )
                     self.save_state()
                     if trainer.finished:
                         return "finished"
@@ -345,10 +392,17 @@ class TrainingLoop:
         p.elapsed = time.perf_counter() - self.start
         self.save_state()
         return TrainResult(
-            path=str(self.out), step=p.step, best_step=p.best_step, best_val=p.best_val, stopped=stopped,
-            elapsed=p.elapsed, chars_per_sec=self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run),
-            parameters=models.count_parameters(self.session.model), history=p.history,
-            reason=stop_reason(stopped, self.plan.config))
+            path=str(self.out),
+            step=p.step,
+            best_step=p.best_step,
+            best_val=p.best_val,
+            stopped=stopped,
+            elapsed=p.elapsed,
+            chars_per_sec=self.chars_this_run / max(1e-9, time.perf_counter() - self.t_run),
+            parameters=models.count_parameters(self.session.model),
+            history=p.history,
+            reason=stop_reason(stopped, self.plan.config),
+        )
 
 
 def train(
@@ -391,6 +445,7 @@ def train(
         stack.callback(leave, group)  # inside the SIGTERM handler's scope: a late SIGTERM cannot cut it short
         loop: TrainingLoop | None = None
         try:
+
             def claim_output() -> Path:  # rank 0 owns the output: it checks it, locks it, reads the state
                 path = ckpt.check_writable(out)  # fail before training, not at the first save
                 guard.check_not_input([path, ckpt.state_path(path), guard.lock_path(path)], [source.source])
@@ -400,8 +455,11 @@ def train(
 
             target = main_first(group, claim_output if group.main else (lambda: None))
             # the other ranks work on a private copy of the state; they never touch the output
-            here = Path(target) if group.main else Path(stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="xiaming-rank-"))) / "rank.safetensors"
+            here = (
+                Path(target)
+                if group.main
+                else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xiaming-rank-"))) / "rank.safetensors"
+            )
             if resume and group.world > 1:
                 state = ckpt.state_path(here)
                 content = broadcast_bytes(group, state.read_bytes() if group.main and state.is_file() else None)
@@ -430,13 +488,15 @@ def train(
             signals.armed = False
             return result
         except Terminated:
-            raise RunStopped(_stopped_message(group, loop, "torchrun ended it (another process failed or was stopped)"))\
-                from None
+            raise RunStopped(
+                _stopped_message(group, loop, "torchrun ended it (another process failed or was stopped)")
+            ) from None
         except RuntimeError as exc:
             signals.armed = False  # this report stands, whatever torchrun sends while it is made
             if group.world > 1 and is_comm_error(exc):
-                raise RunStopped(_stopped_message(group, loop, f"it lost contact with another process "
-                                                               f"({first_line(exc)})")) from None
+                raise RunStopped(
+                    _stopped_message(group, loop, f"it lost contact with another process ({first_line(exc)})")
+                ) from None
             raise
         except BaseException:
             signals.armed = False  # an error on its way out (a bad flag, Ctrl-C) is what the rank reports
@@ -448,26 +508,40 @@ def _stopped_message(group: Group, loop: TrainingLoop | None, reason: str) -> st
     if loop is None:
         return f"{group.describe()} stopped while starting: {reason}"
     saved = loop.saved_step
-    where = (f"the state saved at step {saved} beside {loop.out if group.main else 'the output'} is resumable: "
-             f"run the same command with --resume") if saved is not None else "no state was saved yet"
+    where = (
+        (
+            f"the state saved at step {saved} beside {loop.out if group.main else 'the output'} is resumable: "
+            f"run the same command with --resume"
+        )
+        if saved is not None
+        else "no state was saved yet"
+    )
     return f"{group.describe()} stopped at step {loop.progress.step}: {reason}; {where}"
 
 
-def _report_start(plan: RunPlan, session: Session, source: DataSource, progress: Progress, group: Group,
-                  log: Callable[[str], None]) -> None:
+def _report_start(
+    plan: RunPlan, session: Session, source: DataSource, progress: Progress, group: Group, log: Callable[[str], None]
+) -> None:
     """The lines a run prints first: the data, the model and its settings, the processes."""
     stats = describe(source.names)
-    log(f"{source.source}: {stats['names']} names ({len(plan.train_names)} train, {len(plan.val_names)} validation), "
+    log(
+        f"{source.source}: {stats['names']} names ({len(plan.train_names)} train, {len(plan.val_names)} validation), "
         f"{stats['characters']} characters, {stats['distinct_characters']} distinct, vocabulary {plan.vocab.size}, "
-        f"lengths {stats['lengths']}")
-    shape = " ".join(f"{k}={v}" for k, v in asdict(plan.model_config).items()
-                     if k not in ("vocab_size", "block_size", "cell"))
-    log(f"{plan.kind} {shape}: {models.count_parameters(session.model):,} parameters on {session.device}, seed "
+        f"lengths {stats['lengths']}"
+    )
+    shape = " ".join(
+        f"{k}={v}" for k, v in asdict(plan.model_config).items() if k not in ("vocab_size", "block_size", "cell")
+    )
+    log(
+        f"{plan.kind} {shape}: {models.count_parameters(session.model):,} parameters on {session.device}, seed "
         f"{plan.config.seed}, lr {plan.peak_lr:g}, validation every {plan.config.eval_interval} steps, patience "
-        f"{plan.config.patience}" + (f", resuming at step {progress.step}" if plan.resume else ""))
+        f"{plan.config.patience}" + (f", resuming at step {progress.step}" if plan.resume else "")
+    )
     if group.world > 1:
-        log(f"data parallel: {group.world} processes ({group.backend}), {plan.config.batch_size} names per step, "
-            f"about {plan.config.batch_size // group.world} per process")
+        log(
+            f"data parallel: {group.world} processes ({group.backend}), {plan.config.batch_size} names per step, "
+            f"about {plan.config.batch_size // group.world} per process"
+        )
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):

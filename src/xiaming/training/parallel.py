@@ -86,13 +86,18 @@ def join(device: str = "auto") -> Group:
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
     if device == "mps":
         raise ConfigError("device", device, "distributed training runs on cpu or cuda")
-    chosen = pick_device("cuda" if device == "auto" and torch.cuda.is_available() else
-                         "cpu" if device == "auto" else device)
+    chosen = pick_device(
+        "cuda" if device == "auto" and torch.cuda.is_available() else "cpu" if device == "auto" else device
+    )
     backend = "gloo"
     if chosen.type == "cuda":
         if local_rank >= torch.cuda.device_count():
-            raise ConfigError("device", device, f"local rank {local_rank} has no GPU of its own ("
-                              f"{torch.cuda.device_count()} visible); start at most that many processes per node")
+            raise ConfigError(
+                "device",
+                device,
+                f"local rank {local_rank} has no GPU of its own ("
+                f"{torch.cuda.device_count()} visible); start at most that many processes per node",
+            )
         chosen, backend = torch.device("cuda", local_rank), "nccl"
         torch.cuda.set_device(chosen)
     try:
@@ -115,8 +120,19 @@ def is_comm_error(exc: BaseException) -> bool:
     dist_error = getattr(dist, "DistError", ())
     if dist_error and isinstance(exc, dist_error):
         return True
-    return isinstance(exc, RuntimeError) and any(mark in str(exc) for mark in (
-        "gloo", "Gloo", "NCCL", "Connection reset", "Connection closed", "Timed out", "timed out", "Socket Timeout"))
+    return isinstance(exc, RuntimeError) and any(
+        mark in str(exc)
+        for mark in (
+            "gloo",
+            "Gloo",
+            "NCCL",
+            "Connection reset",
+            "Connection closed",
+            "Timed out",
+            "timed out",
+            "Socket Timeout",
+        )
+    )
 
 
 def first_line(exc: BaseException) -> str:
@@ -166,6 +182,7 @@ class Signals:
 
 # --- collectives that do nothing in a group of one ----------------------------------------------
 
+
 def all_sum(group: Group, values: list[float]) -> list[float]:
     """The element-wise sum of `values` over all ranks (float64)."""
     return _collective(group, values, lambda t: dist.all_reduce(t, op=dist.ReduceOp.SUM))
@@ -189,7 +206,9 @@ def broadcast_bytes(group: Group, data: bytes | None) -> bytes:
     if group.world == 1:
         return data or b""
     n = int(broadcast_values(group, [len(data or b"")])[0])
-    buf = torch.frombuffer(bytearray(data), dtype=torch.uint8) if group.main and n else torch.zeros(n, dtype=torch.uint8)
+    buf = (
+        torch.frombuffer(bytearray(data), dtype=torch.uint8) if group.main and n else torch.zeros(n, dtype=torch.uint8)
+    )
     if n:
         buf = buf.to(group.device)
         dist.broadcast(buf, src=0)

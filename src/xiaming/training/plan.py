@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .. import checkpoint as ckpt
-from ..generation import kinds
 from .. import models, validate
 from ..data.corpus import check_longest
-from ..errors import NO_VALUE, CheckpointError, ConfigError, DataError, XiamingWarning
 from ..data.vocab import Vocab
+from ..errors import NO_VALUE, CheckpointError, ConfigError, DataError, XiamingWarning
+from ..generation import kinds
 from .config import FINE_TUNE_DROPOUT, TrainConfig
 from .sources import DataSource, as_source
 
@@ -57,10 +57,18 @@ def inherited_metadata(info: dict | None) -> dict:
     return {key: info[key] for key in INHERITED_KEYS if key in (info or {})}
 
 
-def prepare_run(data, out: Path, kind: str | None = None, config: TrainConfig | None = None,
-                size: str | None = None, model_overrides: dict | None = None, resume: bool = False,
-                init: str | Path | None = None, force: bool = False,
-                log: Callable[[str], None] = print) -> RunPlan:
+def prepare_run(
+    data,
+    out: Path,
+    kind: str | None = None,
+    config: TrainConfig | None = None,
+    size: str | None = None,
+    model_overrides: dict | None = None,
+    resume: bool = False,
+    init: str | Path | None = None,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> RunPlan:
     """Decide the run on `data` (a `NameList` or a source): resume the one saved beside `out`,
     fine-tune `init`, or start fresh."""
     source: DataSource = as_source(data)
@@ -78,34 +86,61 @@ def prepare_run(data, out: Path, kind: str | None = None, config: TrainConfig | 
         if not fits:
             raise DataError(f"{source.source}: the names differ from those the run to resume was started with")
         lr = models.spec(kind).lr / (3 if run.get("init") else 1)
-        return RunPlan(kind, models.config_from_dict(kind, run["model_config"]), config, vocab, names.train_names,
-                       names.val_names, config.lr or lr, run.get("init"), None, resume=True,
-                       inherited=inherited_metadata(run))
+        return RunPlan(
+            kind,
+            models.config_from_dict(kind, run["model_config"]),
+            config,
+            vocab,
+            names.train_names,
+            names.val_names,
+            config.lr or lr,
+            run.get("init"),
+            None,
+            resume=True,
+            inherited=inherited_metadata(run),
+        )
     if init is not None:  # fine-tune: the base's kind and shape, a grown vocabulary, a gentler rate
         base = _load_base(init, kind)
         overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
         if set(overrides) - {"dropout"}:
             other = min(set(overrides) - {"dropout"})
-            raise ConfigError(other, overrides[other], "{init} keeps the base model's shape; only {dropout} may "
-                              "be changed", refs=("init", "dropout"))
+            raise ConfigError(
+                other,
+                overrides[other],
+                "{init} keeps the base model's shape; only {dropout} may be changed",
+                refs=("init", "dropout"),
+            )
         window = getattr(base.config, "block_size", None)
         if window is not None and names.longest >= window:
-            raise ConfigError("init", str(init), f"the base reads names of at most {window - 1} characters; "
-                              f"{source.source} has longer ones")
+            raise ConfigError(
+                "init",
+                str(init),
+                f"the base reads names of at most {window - 1} characters; {source.source} has longer ones",
+            )
         vocab = base.vocab.union(names.vocab)
         if "dropout" in models.config_fields(base.kind):
             overrides.setdefault("dropout", FINE_TUNE_DROPOUT)
         shape = {k: v for k, v in asdict(base.config).items() if k not in overrides}
         # make_config checks the overrides as it does for a fresh model (dropout 1.5 is an error, not a traceback)
         model_config = models.make_config(base.kind, {**shape, "vocab_size": vocab.size}, None, **overrides)
-        return RunPlan(base.kind, model_config, config, vocab, names.train_names,
-                       names.val_names, config.lr or models.spec(base.kind).lr / 3, str(init), base,
-                       inherited=inherited_metadata(base.train))
+        return RunPlan(
+            base.kind,
+            model_config,
+            config,
+            vocab,
+            names.train_names,
+            names.val_names,
+            config.lr or models.spec(base.kind).lr / 3,
+            str(init),
+            base,
+            inherited=inherited_metadata(base.train),
+        )
     kind = kind or "lstm"  # a new model sized by the preset and the data
     data_fields = {"vocab_size": names.vocab.size, "block_size": max(32, names.longest + 1)}
     model_config = models.make_config(kind, data_fields, size, **(model_overrides or {}))
-    return RunPlan(kind, model_config, config, names.vocab, names.train_names, names.val_names,
-                   config.lr or models.spec(kind).lr)
+    return RunPlan(
+        kind, model_config, config, names.vocab, names.train_names, names.val_names, config.lr or models.spec(kind).lr
+    )
 
 
 def _load_base(init: str | Path, kind: str | None):
@@ -119,6 +154,7 @@ def _load_base(init: str | Path, kind: str | None):
 
 
 # --- resuming ----------------------------------------------------------------------------------
+
 
 def read_run(state_file: Path) -> dict:
     """The run description saved with a training state; CheckpointError if missing or damaged."""
@@ -139,8 +175,9 @@ def check_run(path: Path, metadata: dict[str, str]) -> dict:
     config = validate.check_config(run["kind"], run.get("model_config"), path, "run.model_config")
     vocab = validate.check_vocab(run.get("vocab"), path, "run.vocab")
     if config.vocab_size != vocab.size:
-        raise validate.fail(path, "run.model_config.vocab_size", f"{config.vocab_size}, but the vocabulary has "
-                                                                 f"{vocab.size} ids")
+        raise validate.fail(
+            path, "run.model_config.vocab_size", f"{config.vocab_size}, but the vocabulary has {vocab.size} ids"
+        )
     validate.check_fields(TrainConfig, run.get("train_config"), path, "run.train_config")
     try:
         TrainConfig(**run["train_config"]).validate()
@@ -165,8 +202,14 @@ def _flag(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
-def resume_differences(run: dict, kind: str | None, config: TrainConfig | None, size: str | None,
-                       model_overrides: dict | None, init: str | Path | None) -> list[tuple[str, str]]:
+def resume_differences(
+    run: dict,
+    kind: str | None,
+    config: TrainConfig | None,
+    size: str | None,
+    model_overrides: dict | None,
+    init: str | Path | None,
+) -> list[tuple[str, str]]:
     """Every requested setting a resumed run cannot honour, as (field, "value (saved value)")."""
     diffs: list[tuple[str, str]] = []
     saved_kind = run["kind"]
@@ -192,23 +235,46 @@ def resume_differences(run: dict, kind: str | None, config: TrainConfig | None, 
     return diffs
 
 
-def resumed_config(run: dict, kind: str | None, config: TrainConfig | None, size: str | None,
-                   model_overrides: dict | None, init: str | Path | None, force: bool,
-                   log: Callable[[str], None]) -> TrainConfig:
+def resumed_config(
+    run: dict,
+    kind: str | None,
+    config: TrainConfig | None,
+    size: str | None,
+    model_overrides: dict | None,
+    init: str | Path | None,
+    force: bool,
+    log: Callable[[str], None],
+) -> TrainConfig:
     """The saved run's training config with the flags a resume may change (`CHANGEABLE_ON_RESUME`)
     applied and printed; any other flag that differs is refused, or with `force` warned about."""
     saved = TrainConfig(**run["train_config"])
     diffs = resume_differences(run, kind, config, size, model_overrides, init)
     if diffs and not force:
-        raise ConfigError("resume", NO_VALUE, "the saved run differs from the settings given: " + "; ".join(
-            f"{{{name}}} {text}" for name, text in diffs) + ". Drop those settings, or pass {force} to continue "
-            "with the saved values", refs=(*dict.fromkeys(name for name, _ in diffs), "force"))
+        raise ConfigError(
+            "resume",
+            NO_VALUE,
+            "the saved run differs from the settings given: "
+            + "; ".join(f"{{{name}}} {text}" for name, text in diffs)
+            + ". Drop those settings, or pass {force} to continue "
+            "with the saved values",
+            refs=(*dict.fromkeys(name for name, _ in diffs), "force"),
+        )
     if diffs:  # a warning, not a log line: it shows even with --quiet
-        warnings.warn("--force: continuing with the saved values, not " + "; ".join(
-            f"{_flag(name)} {text}" for name, text in diffs), XiamingWarning, stacklevel=4)
-    changes = {} if config is None else {
-        name: getattr(config, name) for name in CHANGEABLE_ON_RESUME
-        if getattr(config, name) not in (None, getattr(saved, name))}
+        warnings.warn(
+            "--force: continuing with the saved values, not "
+            + "; ".join(f"{_flag(name)} {text}" for name, text in diffs),
+            XiamingWarning,
+            stacklevel=4,
+        )
+    changes = (
+        {}
+        if config is None
+        else {
+            name: getattr(config, name)
+            for name in CHANGEABLE_ON_RESUME
+            if getattr(config, name) not in (None, getattr(saved, name))
+        }
+    )
     for name, value in changes.items():
         log(f"--resume: {_flag(name)} {value} (was {getattr(saved, name)})")
     config = replace(saved, **changes)

@@ -12,8 +12,8 @@ from typing import Protocol
 
 import torch
 
-from ..data.corpus import NameList, split
 from ..data.batches import PAD_TARGET, encode_names, once_seen_ids
+from ..data.corpus import NameList, split
 from ..data.vocab import Vocab
 
 

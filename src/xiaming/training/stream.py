@@ -42,8 +42,8 @@ import torch
 
 from .. import corpora
 from ..data.corpus import MAX_NAME_LEN, TooLong, check_max_len, check_names_file, iter_lines
-from ..errors import ConfigError, DataError
 from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
+from ..errors import ConfigError, DataError
 from .sources import Split
 
 _FLUSH = 1 << 20  # code points buffered before a write
@@ -122,20 +122,31 @@ class StreamedNames:
     `close()`, at the end of a `with` block, or when the object is collected.
     """
 
-    def __init__(self, path: str | Path, encoding: str = "utf-8", max_len: int | None = MAX_NAME_LEN,
-                 min_names: int = 2, workdir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        encoding: str = "utf-8",
+        max_len: int | None = MAX_NAME_LEN,
+        min_names: int = 2,
+        workdir: str | Path | None = None,
+    ) -> None:
         path = Path(path)
         if not path.exists() and corpora.is_builtin(str(path)):
-            raise DataError(f"{path}: is a built-in corpus; --stream reads names files (built-in corpora are "
-                            f"small: drop --stream)")
+            raise DataError(
+                f"{path}: is a built-in corpus; --stream reads names files (built-in corpora are small: drop --stream)"
+            )
         check_max_len(max_len)
         if str(path) == "-" and not path.exists():
-            raise DataError("-: --stream reads its file twice, and standard input can be read only once; save the "
-                            "names to a file (e.g. > names.txt) and stream that, or drop --stream")
+            raise DataError(
+                "-: --stream reads its file twice, and standard input can be read only once; save the "
+                "names to a file (e.g. > names.txt) and stream that, or drop --stream"
+            )
         check_names_file(path)  # not a directory, device or socket
         if not path.is_file():  # a pipe: its lines are gone once read
-            raise DataError(f"{path}: is a pipe; --stream reads its file twice, which a pipe cannot give; save the "
-                            f"names to a file and stream that, or drop --stream (a pipe is read once without it)")
+            raise DataError(
+                f"{path}: is a pipe; --stream reads its file twice, which a pipe cannot give; save the "
+                f"names to a file and stream that, or drop --stream (a pipe is read once without it)"
+            )
         self.path, self.encoding, self.max_len, self.source = path, encoding, max_len, str(path)
         self._stamp = (path.stat().st_size, path.stat().st_mtime_ns)  # the second reading checks it
         self._dir = Path(tempfile.mkdtemp(prefix="xiaming-stream-", dir=workdir))
@@ -232,15 +243,26 @@ class StreamedNames:
                 _flush(cp, chunk, counts)
             np.frombuffer(offsets, dtype=np.int64).tofile(off_path)
         except OSError as exc:  # the disk of the temporary folder filled up, most likely
-            raise DataError(f"{self._dir}: could not write the packed copy of {self.path} ({exc.strerror or exc}); "
-                            f"free some space there, or point TMPDIR at a larger disk") from None
+            raise DataError(
+                f"{self._dir}: could not write the packed copy of {self.path} ({exc.strerror or exc}); "
+                f"free some space there, or point TMPDIR at a larger disk"
+            ) from None
         train_count = len(offsets) - 1
         del offsets, is_val
         val_names = held_out.decode("utf-8").split("\n")[:-1]
         codepoints = np.memmap(cp_path, dtype=np.uint32, mode="r") if total else np.zeros(0, dtype=np.uint32)
         char_counts = {chr(c): int(counts[c]) for c in np.flatnonzero(counts)}
-        self._layout = Layout(val_fraction, seed, train_count, val_names, char_counts, longest, codepoints,
-                              np.memmap(off_path, dtype=np.int64, mode="r"), PackedNames(names_path, n))
+        self._layout = Layout(
+            val_fraction,
+            seed,
+            train_count,
+            val_names,
+            char_counts,
+            longest,
+            codepoints,
+            np.memmap(off_path, dtype=np.int64, mode="r"),
+            PackedNames(names_path, n),
+        )
         return self._layout
 
 
@@ -274,8 +296,11 @@ class PackedSource:
         cols = np.arange(width)
         inside = cols[None, :] < length[:, None]  # (b, width)
         where = np.where(inside, start[:, None] + cols[None, :], 0)
-        points = self.layout.codepoints[where.ravel()].astype(np.int64).reshape(where.shape) if where.size and \
-            len(self.layout.codepoints) else np.zeros(where.shape, dtype=np.int64)
+        points = (
+            self.layout.codepoints[where.ravel()].astype(np.int64).reshape(where.shape)
+            if where.size and len(self.layout.codepoints)
+            else np.zeros(where.shape, dtype=np.int64)
+        )
         ids = torch.from_numpy(np.where(inside, self._ids(points.ravel()).reshape(where.shape), 0))  # (b, width)
         mask = torch.from_numpy(inside)
         y = torch.where(mask, ids, torch.full_like(ids, -1))

@@ -75,8 +75,11 @@ class GradientTrainer:
         if group.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            self.net = DistributedDataParallel(model, device_ids=[group.device.index] if group.device.type == "cuda"
-                                               else None, gradient_as_bucket_view=True)  # no gradient copy
+            self.net = DistributedDataParallel(
+                model,
+                device_ids=[group.device.index] if group.device.type == "cuda" else None,
+                gradient_as_bucket_view=True,
+            )  # no gradient copy
 
     def step(self, step: int) -> tuple[float, int]:
         """Update `step`; returns this rank's mean loss and its target characters (the loop sums them)."""
@@ -105,8 +108,11 @@ class GradientTrainer:
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         opt = self.optimizer.state_dict()
-        tensors = {f"optim.{pid}.{name}": torch.as_tensor(value)
-                   for pid, state in opt["state"].items() for name, value in state.items()}
+        tensors = {
+            f"optim.{pid}.{name}": torch.as_tensor(value)
+            for pid, state in opt["state"].items()
+            for name, value in state.items()
+        }
         tensors["rng.batch"] = self.batches.get_state()
         tensors["optim.param_groups"] = ckpt.text_tensor(json.dumps(opt["param_groups"]))
         return tensors
@@ -117,7 +123,9 @@ class GradientTrainer:
             if key.startswith("optim.") and key != "optim.param_groups":
                 _, pid, name = key.split(".", 2)
                 state.setdefault(int(pid), {})[name] = value if name == "step" else value.to(self.device)
-        self.optimizer.load_state_dict({"state": state, "param_groups": json.loads(ckpt.tensor_text(tensors["optim.param_groups"]))})
+        self.optimizer.load_state_dict(
+            {"state": state, "param_groups": json.loads(ckpt.tensor_text(tensors["optim.param_groups"]))}
+        )
         self.batches.set_state(tensors["rng.batch"])
 
 

@@ -9,10 +9,44 @@
 `rank.py` proposes the candidate given names and ranks them with the model and its evidence.
 """
 
-from .rank import (AVOID, AVOID_CHARS, AVOID_WORDS, ModernUse, Proposal, Scored, TonePattern, VerseName, VerseResult,
-                   check_surname, propose, rank, score, usual_surnames, verse_names)
+from .rank import (
+    AVOID,
+    AVOID_CHARS,
+    AVOID_WORDS,
+    ModernUse,
+    Proposal,
+    Scored,
+    TonePattern,
+    VerseName,
+    VerseResult,
+    check_surname,
+    propose,
+    rank,
+    score,
+    usual_surnames,
+    verse_names,
+)
 from .table import Book, Poem, VerseTable, load_table, shipped_table
 
-__all__ = ["AVOID", "AVOID_CHARS", "AVOID_WORDS", "Book", "ModernUse", "Poem", "Proposal", "Scored", "TonePattern",
-           "VerseName", "VerseResult", "VerseTable", "check_surname", "load_table", "propose", "rank", "score",
-           "shipped_table", "usual_surnames", "verse_names"]
+__all__ = [
+    "AVOID",
+    "AVOID_CHARS",
+    "AVOID_WORDS",
+    "Book",
+    "ModernUse",
+    "Poem",
+    "Proposal",
+    "Scored",
+    "TonePattern",
+    "VerseName",
+    "VerseResult",
+    "VerseTable",
+    "check_surname",
+    "load_table",
+    "propose",
+    "rank",
+    "score",
+    "shipped_table",
+    "usual_surnames",
+    "verse_names",
+]

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import NO_VALUE, ConfigError
 from ..data.pinyin import COMPOUND_SURNAMES, SURNAME_READINGS, as_word, is_han, tone
 from ..data.vocab import BOUNDARY, UNKNOWN
+from ..errors import NO_VALUE, ConfigError
 from .table import VerseTable, candidates, shipped_table
 
 # Characters a namer avoids whatever the line: their plain meaning is bad (death, illness, grief,
@@ -58,10 +58,12 @@ AVOID: dict[str, str] = {
 AVOID_CHARS = frozenset("".join(AVOID.values()))
 # Given names that are titles, forms of address or kinship words: 王夫人 reads as "Mrs Wang", 李寡人
 # and 令狐公主 as jokes (the wuxia models like them: their lists hold such epithets).
-AVOID_WORDS = frozenset("夫人 小人 寡人 妇人 丈人 老人 大人 主人 美人 佳人 女子 男子 天子 夫子 妻子 先生 "
-                        "父母 兄弟 子孙 孙子 儿子 女儿 公子 君子 臣子 使君 寡君 孤子 小子 之子 公主 太子 大王 "
-                        "皇后 皇帝 王后 王子 道人 老夫 长老 大夫 丈夫 将军 小姐 姑娘 娘子 夫君 郎君 师父 和尚 "
-                        "道士 真人 仙人 上人 圣人 小姑 老子 先王 后王 如来 观音 天王 圣王".split())
+AVOID_WORDS = frozenset(
+    "夫人 小人 寡人 妇人 丈人 老人 大人 主人 美人 佳人 女子 男子 天子 夫子 妻子 先生 "
+    "父母 兄弟 子孙 孙子 儿子 女儿 公子 君子 臣子 使君 寡君 孤子 小子 之子 公主 太子 大王 "
+    "皇后 皇帝 王后 王子 道人 老夫 长老 大夫 丈夫 将军 小姐 姑娘 娘子 夫君 郎君 师父 和尚 "
+    "道士 真人 仙人 上人 圣人 小姑 老子 先王 后王 如来 观音 天王 圣王".split()
+)
 # A character right after a negation is not taken: its line says the opposite (祈父，亶不【聪】 is "truly
 # not wise"; 之子无【良】 "the man without goodness").
 NEGATIONS = frozenset("不无非莫匪靡弗未勿毋罔否没")
@@ -95,11 +97,22 @@ class VerseName:
     score: float  # the ranking score: log_prob plus the evidence's log weights
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "surname": self.surname, "given": self.given, "pinyin": self.pinyin,
-                "line": self.line, "marked": self.marked, "title": self.title, "author": self.author,
-                "book": self.book, "section": self.section, "log_prob": round(self.log_prob, 3),
-                "critic": self.critic, "gender_lean": None if self.gender_lean is None else round(self.gender_lean, 3),
-                "score": round(self.score, 3)}
+        return {
+            "name": self.name,
+            "surname": self.surname,
+            "given": self.given,
+            "pinyin": self.pinyin,
+            "line": self.line,
+            "marked": self.marked,
+            "title": self.title,
+            "author": self.author,
+            "book": self.book,
+            "section": self.section,
+            "log_prob": round(self.log_prob, 3),
+            "critic": self.critic,
+            "gender_lean": None if self.gender_lean is None else round(self.gender_lean, 3),
+            "score": round(self.score, 3),
+        }
 
 
 @dataclass
@@ -122,9 +135,18 @@ class VerseResult:
         return [item.name for item in self.items]
 
     def to_dict(self) -> dict:
-        return {"surname": self.surname, "books": self.books, "gender": self.gender, "requested": self.requested,
-                "candidates": self.candidates, "scored": self.scored, "steering": self.steering,
-                "exhausted": self.exhausted, "reason": self.reason, "names": [i.to_dict() for i in self.items]}
+        return {
+            "surname": self.surname,
+            "books": self.books,
+            "gender": self.gender,
+            "requested": self.requested,
+            "candidates": self.candidates,
+            "scored": self.scored,
+            "steering": self.steering,
+            "exhausted": self.exhausted,
+            "reason": self.reason,
+            "names": [i.to_dict() for i in self.items],
+        }
 
 
 @dataclass(frozen=True)
@@ -227,14 +249,24 @@ def check_surname(namer, surname: str) -> str:
         raise ConfigError("surname", surname, "give a surname of one or two Chinese characters")
     unseen = [c for c in surname if c not in namer.vocab]
     if unseen:
-        raise ConfigError("surname", surname, f"this model never saw {''.join(unseen)} in a name, so it cannot "
-                          "judge names with it (try another surname or {model} base)", refs=("model",))
+        raise ConfigError(
+            "surname",
+            surname,
+            f"this model never saw {''.join(unseen)} in a name, so it cannot "
+            "judge names with it (try another surname or {model} base)",
+            refs=("model",),
+        )
     return surname
 
 
-def propose(namer, books: str | Sequence[str] | None = None, surname: str | None = None,
-            lengths: Sequence[int] = (1, 2), rng: np.random.Generator | None = None,
-            table: VerseTable | None = None) -> Proposal:
+def propose(
+    namer,
+    books: str | Sequence[str] | None = None,
+    surname: str | None = None,
+    lengths: Sequence[int] = (1, 2),
+    rng: np.random.Generator | None = None,
+    table: VerseTable | None = None,
+) -> Proposal:
     """The candidate given names of `books` (None: all) for `surname` (None: drawn from the model's
     usual surnames), of `lengths` characters (1, 2 or both); see the module docstring."""
     rng = np.random.default_rng() if rng is None else rng
@@ -263,8 +295,17 @@ def propose(namer, books: str | Sequence[str] | None = None, surname: str | None
         starts = np.array([(surname + c) in COMPOUND_SURNAMES for c in text])
         keep &= ~(two & starts[a])
     rows = np.flatnonzero(keep)
-    return Proposal(table, surname, tuple(chosen), found.line[rows], found.first[rows], found.second[rows], key[rows],
-                    ids[a[rows]], np.where(two[rows], ids[np.maximum(b[rows], 0)], -1))
+    return Proposal(
+        table,
+        surname,
+        tuple(chosen),
+        found.line[rows],
+        found.first[rows],
+        found.second[rows],
+        key[rows],
+        ids[a[rows]],
+        np.where(two[rows], ids[np.maximum(b[rows], 0)], -1),
+    )
 
 
 def _key(table: VerseTable, given: str) -> int:
@@ -330,8 +371,14 @@ class Scored:
     steering: str  # the evidence in force, one line
 
 
-def score(namer, proposal: Proposal, gender: str | None = None, critic: bool | None = None,
-          wanted: int = FINALISTS, rng: np.random.Generator | None = None) -> Scored:
+def score(
+    namer,
+    proposal: Proposal,
+    gender: str | None = None,
+    critic: bool | None = None,
+    wanted: int = FINALISTS,
+    rng: np.random.Generator | None = None,
+) -> Scored:
     """The `wanted` best distinct given names of each length in `proposal` by the model's prefilter,
     scored in full: steps 2 and 3 of the module docstring."""
     rng = np.random.default_rng() if rng is None else rng
@@ -359,20 +406,28 @@ def score(namer, proposal: Proposal, gender: str | None = None, critic: bool | N
     stage1 = lp1[proposal.first_id[live]] + (logits2[rows[live], nxt] - lse2[rows[live]])
     if gender is not None:  # the gender lean (mean over the given name's characters) joins the prefilter
         lean = _char_leans(table)
-        pair = np.where(single, lean[table.han_char[proposal.first[live]]],
-                        (lean[table.han_char[proposal.first[live]]]
-                         + lean[table.han_char[np.maximum(proposal.second[live], 0)]]) / 2)
+        pair = np.where(
+            single,
+            lean[table.han_char[proposal.first[live]]],
+            (lean[table.han_char[proposal.first[live]]] + lean[table.han_char[np.maximum(proposal.second[live], 0)]])
+            / 2,
+        )
         strength = next(s for label, _, s in steering.evidence if label.startswith("gender"))
         stage1 = stage1 + strength * (1.0 if gender == "female" else -1.0) * pair
     # the model's own share of one-character given names after this surname (over these first characters)
     p_first = np.exp(lp1[firsts] - lp1[firsts].max())
     share1 = float((p_first * np.exp(logits2[:, BOUNDARY] - lse2)).sum() / p_first.sum())
-    finalists = np.concatenate([_distinct_best(proposal, live[mask], stage1[mask], wanted, rng)
-                                for mask in (single, ~single) if mask.any()] or [np.zeros(0, dtype=np.int64)])
+    finalists = np.concatenate(
+        [_distinct_best(proposal, live[mask], stage1[mask], wanted, rng) for mask in (single, ~single) if mask.any()]
+        or [np.zeros(0, dtype=np.int64)]
+    )
     first_row = row_of[proposal.first_id[finalists]]
     two = proposal.second_id[finalists] >= 0
-    log_prob = (lp1[proposal.first_id[finalists]] - lse2[first_row]
-                + logits2[first_row, np.where(two, proposal.second_id[finalists], BOUNDARY)].astype(np.float64))
+    log_prob = (
+        lp1[proposal.first_id[finalists]]
+        - lse2[first_row]
+        + logits2[first_row, np.where(two, proposal.second_id[finalists], BOUNDARY)].astype(np.float64)
+    )
     pairs = np.flatnonzero(two)
     if len(pairs):  # log p(end | surname a b)
         k = finalists[pairs]
@@ -393,12 +448,26 @@ def score(namer, proposal: Proposal, gender: str | None = None, critic: bool | N
     steering = namer.steering(critic=critic, gender=gender, extra=tuple(extra))
     total = log_prob + steering.log_weights(names) if names else log_prob
     both = bool(two.any() and (~two).any())
-    return Scored(finalists, names, log_prob, total, syllables, share1 if both else None,
-                  steering.describe().replace(f" (one name kept of {steering.pool} proposals)", ""))
+    return Scored(
+        finalists,
+        names,
+        log_prob,
+        total,
+        syllables,
+        share1 if both else None,
+        steering.describe().replace(f" (one name kept of {steering.pool} proposals)", ""),
+    )
 
 
-def rank(namer, proposal: Proposal, n: int = 10, gender: str | None = None, critic: bool | None = None,
-         rng: np.random.Generator | None = None, pool: int = POOL) -> VerseResult:
+def rank(
+    namer,
+    proposal: Proposal,
+    n: int = 10,
+    gender: str | None = None,
+    critic: bool | None = None,
+    rng: np.random.Generator | None = None,
+    pool: int = POOL,
+) -> VerseResult:
     """`n` names of `proposal`, chosen as the module docstring says; `gender` "female" or "male" adds
     the gender lean, `critic` None uses the model's critic when it carries one (False: never); `pool`
     1 gives the best names (with the variety rules) instead of drawing them."""
@@ -407,8 +476,16 @@ def rank(namer, proposal: Proposal, n: int = 10, gender: str | None = None, crit
     rng = np.random.default_rng() if rng is None else rng
     scored = score(namer, proposal, gender, critic, max(FINALISTS, pool * n), rng)
     table, surname = proposal.table, proposal.surname
-    result = VerseResult([], surname, [table.books[i].key for i in proposal.books], n, candidates=len(proposal),
-                         scored=len(scored.rows), gender=gender, steering=scored.steering)
+    result = VerseResult(
+        [],
+        surname,
+        [table.books[i].key for i in proposal.books],
+        n,
+        candidates=len(proposal),
+        scored=len(scored.rows),
+        gender=gender,
+        steering=scored.steering,
+    )
     chosen = _choose(proposal, scored.rows, scored.score, n, scored.share1, rng, pool)
     chosen.sort(key=lambda j: -scored.score[j])
     picked = [scored.names[j] for j in chosen]
@@ -419,16 +496,32 @@ def rank(namer, proposal: Proposal, n: int = 10, gender: str | None = None, crit
         line = int(proposal.line[k])
         poem = table.poem_of(line)
         text = table.lines[line]
-        result.items.append(VerseName(
-            name, surname, name[len(surname):], f"{as_word(sur_syll)} {as_word(scored.syllables[name][len(sur_syll):])}",
-            text, mark_line(text, [int(table.han_pos[i]) for i in _positions(proposal, k)]), poem.title, poem.author,
-            poem.book, poem.section, float(scored.log_prob[j]), rating, lean, float(scored.score[j])))
+        result.items.append(
+            VerseName(
+                name,
+                surname,
+                name[len(surname) :],
+                f"{as_word(sur_syll)} {as_word(scored.syllables[name][len(sur_syll) :])}",
+                text,
+                mark_line(text, [int(table.han_pos[i]) for i in _positions(proposal, k)]),
+                poem.title,
+                poem.author,
+                poem.book,
+                poem.section,
+                float(scored.log_prob[j]),
+                rating,
+                lean,
+                float(scored.score[j]),
+            )
+        )
     if not scored.names:
         result.exhausted, result.reason = True, "no candidate given names in these books for this model"
     elif len(result.items) < n:
         result.exhausted = True
-        result.reason = (f"only {len(result.items)} names meet the variety rules among {len(scored.rows):,} "
-                         "finalists (one per line, few per character); choose more books or ask for fewer")
+        result.reason = (
+            f"only {len(result.items)} names meet the variety rules among {len(scored.rows):,} "
+            "finalists (one per line, few per character); choose more books or ask for fewer"
+        )
     return result
 
 
@@ -443,8 +536,9 @@ def _positions(proposal: Proposal, k: int) -> list[int]:
     return [int(proposal.first[k])] + ([int(proposal.second[k])] if proposal.second[k] >= 0 else [])
 
 
-def _distinct_best(proposal: Proposal, rows: np.ndarray, score: np.ndarray, wanted: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def _distinct_best(
+    proposal: Proposal, rows: np.ndarray, score: np.ndarray, wanted: int, rng: np.random.Generator
+) -> np.ndarray:
     """The rows of the `wanted` best distinct given names among `rows` (scored `score`), each with a
     line drawn at random among all its lines in `rows`."""
     take = wanted * 4  # a given name occurs in several lines (子 in hundreds): take more, then keep distinct
@@ -465,12 +559,22 @@ def _distinct_best(proposal: Proposal, rows: np.ndarray, score: np.ndarray, want
 
 def _lengths(proposal: Proposal) -> set[int]:
     """The given-name lengths present among the proposal's candidates."""
-    return {length for length, present in ((1, (proposal.second_id < 0).any()), (2, (proposal.second_id >= 0).any()))
-            if present}
+    return {
+        length
+        for length, present in ((1, (proposal.second_id < 0).any()), (2, (proposal.second_id >= 0).any()))
+        if present
+    }
 
 
-def _choose(proposal: Proposal, finalists: np.ndarray, score: np.ndarray, n: int, share1: float | None,
-            rng: np.random.Generator, pool: int) -> list[int]:
+def _choose(
+    proposal: Proposal,
+    finalists: np.ndarray,
+    score: np.ndarray,
+    n: int,
+    share1: float | None,
+    rng: np.random.Generator,
+    pool: int,
+) -> list[int]:
     """Indices into `finalists` of up to `n` names: the POOL * n best, drawn in proportion to exp(score)
     with at most one per line and a cap per character and per poem; `share1` (None: no quota) the
     share of one-character given names."""
@@ -498,8 +602,11 @@ def _choose(proposal: Proposal, finalists: np.ndarray, score: np.ndarray, n: int
             line = int(proposal.line[k])
             poem = int(proposal.table.line_poem[line])
             cps = [int(proposal.table.han[i]) for i in (proposal.first[k], proposal.second[k]) if i >= 0]
-            if line in lines or (not relaxed and poems.get(poem, 0) >= poem_cap) or any(chars.get(c, 0) >= char_cap
-                                                                                          for c in cps):
+            if (
+                line in lines
+                or (not relaxed and poems.get(poem, 0) >= poem_cap)
+                or any(chars.get(c, 0) >= char_cap for c in cps)
+            ):
                 continue
             out.append(j)
             lines.add(line)
@@ -510,9 +617,17 @@ def _choose(proposal: Proposal, finalists: np.ndarray, score: np.ndarray, n: int
     return out
 
 
-def verse_names(namer, n: int = 10, surname: str | None = None, books: str | Sequence[str] | None = None,
-                gender: str | None = None, seed: int | None = None, lengths: Sequence[int] = (1, 2),
-                critic: bool | None = None, table: VerseTable | None = None) -> VerseResult:
+def verse_names(
+    namer,
+    n: int = 10,
+    surname: str | None = None,
+    books: str | Sequence[str] | None = None,
+    gender: str | None = None,
+    seed: int | None = None,
+    lengths: Sequence[int] = (1, 2),
+    critic: bool | None = None,
+    table: VerseTable | None = None,
+) -> VerseResult:
     """`n` names from verse for `surname` (None: one of the model's usual surnames), from `books`
     (None: all; keys such as "shijing,chuci" or names such as 诗经), leaning to `gender` when given;
     reproducible with `seed`. See the module docstring."""
@@ -524,5 +639,21 @@ def verse_names(namer, n: int = 10, surname: str | None = None, books: str | Seq
     return rank(namer, proposal, n, gender, critic, rng)
 
 
-__all__ = ["AVOID", "AVOID_CHARS", "AVOID_WORDS", "ModernUse", "mark_line", "Proposal", "Scored", "TonePattern", "VerseName", "VerseResult", "check_surname", "propose",
-           "rank", "score", "usual_surnames", "verse_names"]
+__all__ = [
+    "AVOID",
+    "AVOID_CHARS",
+    "AVOID_WORDS",
+    "ModernUse",
+    "mark_line",
+    "Proposal",
+    "Scored",
+    "TonePattern",
+    "VerseName",
+    "VerseResult",
+    "check_surname",
+    "propose",
+    "rank",
+    "score",
+    "usual_surnames",
+    "verse_names",
+]

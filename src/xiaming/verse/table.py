@@ -36,10 +36,21 @@ FORMAT = "xiaming-verse"
 MAX_HAN = 20  # a sentence with more characters is cut at its commas (a 论语 passage): names come from a phrase
 MAX_HEADER = 8 << 20  # bytes of safetensors header (the texts are ~0.6 MB)
 # book key -> its file in the shared data; the order is the order of the table
-BOOK_FILES = {"shijing": "shijing.jsonl", "chuci": "chuci.jsonl", "tangshi300": "tangshi300.jsonl",
-              "songci300": "songci300.jsonl", "lunyu": "lunyu.jsonl"}
-ARRAYS = {"line_poem": np.uint16, "line_start": np.uint32, "chars": np.uint32, "han_char": np.uint16,
-          "han_pos": np.uint16, "han_reading": np.uint16}
+BOOK_FILES = {
+    "shijing": "shijing.jsonl",
+    "chuci": "chuci.jsonl",
+    "tangshi300": "tangshi300.jsonl",
+    "songci300": "songci300.jsonl",
+    "lunyu": "lunyu.jsonl",
+}
+ARRAYS = {
+    "line_poem": np.uint16,
+    "line_start": np.uint32,
+    "chars": np.uint32,
+    "han_char": np.uint16,
+    "han_pos": np.uint16,
+    "han_reading": np.uint16,
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,7 @@ class VerseTable:
 
     def line_chars(self, line: int) -> np.ndarray:
         """Code points of one line's candidate characters."""
-        return self.han[self.line_start[line]:self.line_start[line + 1]]
+        return self.han[self.line_start[line] : self.line_start[line + 1]]
 
     def poem_of(self, line: int) -> Poem:
         return self.poems[int(self.line_poem[line])]
@@ -161,9 +172,24 @@ def load_table(path: str | Path = VERSE_PATH) -> VerseTable:
     if (pos >= lengths[line_of]).any() or (text[offset[line_of] + np.minimum(pos, lengths[line_of] - 1)] != han).any():
         raise _fail(path, "han_pos", "a position does not hold its character")
     before = np.where(pos > 0, text[offset[line_of] + np.maximum(pos - 1, 0)], 0)
-    return VerseTable(books, poems, poem_book, lines, syllables, readings, surnames, arrays["line_poem"].astype(np.int64),
-                      start, codes, han_char, han, pos, before, arrays["han_reading"],
-                      about if isinstance(about, dict) else {})
+    return VerseTable(
+        books,
+        poems,
+        poem_book,
+        lines,
+        syllables,
+        readings,
+        surnames,
+        arrays["line_poem"].astype(np.int64),
+        start,
+        codes,
+        han_char,
+        han,
+        pos,
+        before,
+        arrays["han_reading"],
+        about if isinstance(about, dict) else {},
+    )
 
 
 @lru_cache(maxsize=1)
@@ -174,15 +200,32 @@ def shipped_table() -> VerseTable:
     return load_table(Path(str(resources.files(__package__).joinpath("verse.safetensors"))))
 
 
-def save_table(path: str | Path, books: list[dict], poems: list[list], lines: list[str], syllables: list[str],
-               readings: dict, arrays: dict, about: dict, surnames: str) -> None:
+def save_table(
+    path: str | Path,
+    books: list[dict],
+    poems: list[list],
+    lines: list[str],
+    syllables: list[str],
+    readings: dict,
+    arrays: dict,
+    about: dict,
+    surnames: str,
+) -> None:
     """Write a verse table atomically (temporary file in the same folder, then rename)."""
 
     def dump(value) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    meta = {"format": FORMAT, "books": dump(books), "poems": dump(poems), "lines": dump(lines),
-            "syllables": dump(syllables), "readings": dump(readings), "surnames": surnames, "about": dump(about)}
+    meta = {
+        "format": FORMAT,
+        "books": dump(books),
+        "poems": dump(poems),
+        "lines": dump(lines),
+        "syllables": dump(syllables),
+        "readings": dump(readings),
+        "surnames": surnames,
+        "about": dump(about),
+    }
     save_arrays(path, {k: np.asarray(v, dtype=ARRAYS[k]) for k, v in arrays.items()}, meta)
 
 

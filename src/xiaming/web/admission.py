@@ -78,8 +78,12 @@ def heavy_by_rule(path: str, body: dict[str, Any]) -> bool:
     if path == "best":
         return True
     if path == "generate":
-        return bool(body.get("include")) or bool(body.get("gender")) or bool(body.get("style")) \
+        return (
+            bool(body.get("include"))
+            or bool(body.get("gender"))
+            or bool(body.get("style"))
             or int(body.get("n", 0)) > MANY_NAMES
+        )
     return False
 
 

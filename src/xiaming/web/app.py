@@ -46,20 +46,44 @@ from ..errors import XiamingError
 from .admission import Admission, Full, Ticket
 from .backend import Backend
 from .errors import error_body, invalid_field
-from .schemas import (MAX_BODY, TIMEOUT, BestRequest, ErrorOut, ExplainOut, ExplainRequest, GenerateRequest, Limits,
-                      ModelsOut, NamesOut, QuizOut, QuizRequest, ScoreOut, ScoreRequest, VerseOut, VerseRequest, WhoOut,
-                      WhoRequest, _Options)
+from .schemas import (
+    MAX_BODY,
+    TIMEOUT,
+    BestRequest,
+    ErrorOut,
+    ExplainOut,
+    ExplainRequest,
+    GenerateRequest,
+    Limits,
+    ModelsOut,
+    NamesOut,
+    QuizOut,
+    QuizRequest,
+    ScoreOut,
+    ScoreRequest,
+    VerseOut,
+    VerseRequest,
+    WhoOut,
+    WhoRequest,
+    _Options,
+)
 from .workers import Workers
 
 STATIC = resources.files(__package__).joinpath("static")
 DOCS_ASSETS = "/docs-assets"  # where /docs and /redoc find Swagger UI's and ReDoc's files (fastapi-offline's)
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": what} for code, what in (
+    code: {"model": ErrorOut, "description": what}
+    for code, what in (
         (400, "the library refused a value (one line; `field` names the request field at fault, when one is)"),
         (413, "request body too large"),
         (422, "a field is missing, of the wrong type or out of bounds"),
-        (503, ("the server is full: it could not start the request, or finish it, within its time limit; "
-               "the Retry-After header says in how many seconds to try again")),
+        (
+            503,
+            (
+                "the server is full: it could not start the request, or finish it, within its time limit; "
+                "the Retry-After header says in how many seconds to try again"
+            ),
+        ),
     )
 }
 
@@ -88,8 +112,9 @@ class Guard:
             host = headers.get(b"host", b"").decode("latin-1")
             name = host[: host.rindex("]") + 1] if host.startswith("[") else host.split(":")[0]
             if name not in self.hosts:
-                response = JSONResponse({"detail": f"host {host!r} is not served here (use {self.hosts[0]})"},
-                                        status_code=400)
+                response = JSONResponse(
+                    {"detail": f"host {host!r} is not served here (use {self.hosts[0]})"}, status_code=400
+                )
                 return await response(scope, receive, send)
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
@@ -129,20 +154,36 @@ def _one_line(exc: RequestValidationError) -> str:
     if first.get("type") == "json_invalid":
         return "the request body is not valid JSON"
     if not where:
-        return "the request body must be a JSON object" if first.get("type") != "missing" else "a JSON request body is required"
+        return (
+            "the request body must be a JSON object"
+            if first.get("type") != "missing"
+            else "a JSON request body is required"
+        )
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
 def _settings(req: _Options, **sampling: Any) -> dict[str, Any]:
     """The request's sampling options by SampleOptions field (None: the model's default)."""
-    return dict(prefix=req.prefix, min_len=req.min_len, max_len=req.max_len, include=req.include,
-                exclude=req.exclude, charset=req.charset, **sampling)
+    return dict(
+        prefix=req.prefix,
+        min_len=req.min_len,
+        max_len=req.max_len,
+        include=req.include,
+        exclude=req.exclude,
+        charset=req.charset,
+        **sampling,
+    )
 
 
-def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_BODY,
-               workers: int | None = None, hosts: tuple[str, ...] | None = None,
-               processes: Workers | None = None) -> FastAPI:
+def create_app(
+    backend: Backend,
+    timeout: float = TIMEOUT,
+    max_body: int = MAX_BODY,
+    workers: int | None = None,
+    hosts: tuple[str, ...] | None = None,
+    processes: Workers | None = None,
+) -> FastAPI:
     """The app over loaded models; `timeout` seconds per request, `workers` library threads (default:
     cores), `hosts` the host names it answers to (None: any; `LOOPBACK_HOSTS` for a local server),
     `processes` worker processes making the library calls (None: the threads make them; with
@@ -156,11 +197,16 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
         yield
         pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPIOffline(title="xiaming (侠名)", version=_version(), lifespan=lifespan, static_url=DOCS_ASSETS,
-                         description="New names from character-level models: generate (one model or a mix of styles), "
-                                     "search for the likeliest, score, explain one name, whose style, the guessing "
-                                     "game, names from classical verse. Requests name models as listed by GET "
-                                     "/api/models. Every error is JSON `{\"detail\": \"one line\"}`.")
+    app = FastAPIOffline(
+        title="xiaming (侠名)",
+        version=_version(),
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        description="New names from character-level models: generate (one model or a mix of styles), "
+        "search for the likeliest, score, explain one name, whose style, the guessing "
+        "game, names from classical verse. Requests name models as listed by GET "
+        '/api/models. Every error is JSON `{"detail": "one line"}`.',
+    )
     app.add_middleware(Guard, limit=max_body, hosts=hosts)
     app.state.admission = admission
 
@@ -194,8 +240,9 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
         except asyncio.TimeoutError:
             raise _Busy(timeout, admission.retry_after(lane)) from None
         done = time.perf_counter()
-        response.headers["Server-Timing"] = (f"queue;dur={1000 * (started - queued):.1f}, "
-                                             f"work;dur={1000 * (done - started):.1f}")
+        response.headers["Server-Timing"] = (
+            f"queue;dur={1000 * (started - queued):.1f}, work;dur={1000 * (done - started):.1f}"
+        )
         return result
 
     async def _granted(ticket: Ticket, request: Request, seconds: float) -> None:
@@ -204,8 +251,7 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
             return
         gone = asyncio.ensure_future(_disconnected(request))
         try:
-            done, _ = await asyncio.wait({ticket.granted, gone}, timeout=seconds,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({ticket.granted, gone}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:  # the handler itself was cancelled: give back a thread granted meanwhile
             ticket.leave()
             admission.release(ticket, None)
@@ -238,15 +284,25 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     @app.exception_handler(Full)
     async def _full(_request: Request, exc: Full) -> JSONResponse:
         what = "expensive requests" if exc.lane == "heavy" else "requests"
-        return JSONResponse({"detail": f"the server is full of {what}: this one could not start within "
-                                       f"{timeout:g} s; try again in {exc.retry_after} s"},
-                            status_code=503, headers={"Retry-After": str(exc.retry_after)})
+        return JSONResponse(
+            {
+                "detail": f"the server is full of {what}: this one could not start within "
+                f"{timeout:g} s; try again in {exc.retry_after} s"
+            },
+            status_code=503,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(_Busy)
     async def _busy(_request: Request, exc: _Busy) -> JSONResponse:
-        return JSONResponse({"detail": f"the request took longer than {exc.seconds:g} s; ask for fewer names "
-                                       "or loosen the constraints"},
-                            status_code=503, headers={"Retry-After": str(exc.retry_after)})
+        return JSONResponse(
+            {
+                "detail": f"the request took longer than {exc.seconds:g} s; ask for fewer names "
+                "or loosen the constraints"
+            },
+            status_code=503,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(_Gone)
     async def _gone(_request: Request, _exc: _Gone) -> Response:
@@ -260,15 +316,31 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
 
     @app.get("/api/models", response_model=ModelsOut, summary="the loaded models and the request limits")
     async def models() -> ModelsOut:
-        return ModelsOut(default=backend.default, models=backend.describe(),
-                         limits=Limits(timeout_s=timeout, budget_s=backend.budget),
-                         features=backend.features(), styles=backend.styles if "who" in backend.features() else [])
+        return ModelsOut(
+            default=backend.default,
+            models=backend.describe(),
+            limits=Limits(timeout_s=timeout, budget_s=backend.budget),
+            features=backend.features(),
+            styles=backend.styles if "who" in backend.features() else [],
+        )
 
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
     async def generate(req: GenerateRequest, request: Request, response: Response) -> NamesOut:
         settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
-        return await run(request, response, req, "generate", req.model, req.n, settings, req.novelty, req.seed, req.rank, req.style,
-                         req.gender)
+        return await run(
+            request,
+            response,
+            req,
+            "generate",
+            req.model,
+            req.n,
+            settings,
+            req.novelty,
+            req.seed,
+            req.rank,
+            req.style,
+            req.gender,
+        )
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
     async def best(req: BestRequest, request: Request, response: Response) -> NamesOut:
@@ -279,25 +351,50 @@ def create_app(backend: Backend, timeout: float = TIMEOUT, max_body: int = MAX_B
     async def score(req: ScoreRequest, request: Request, response: Response) -> ScoreOut:
         return await run(request, response, req, "score", req.model, req.names, req.style)
 
-    @app.post("/api/explain", response_model=ExplainOut, responses=ERRORS,
-              summary="inside the model for one name: each step's alternatives, an LSTM's gates and units")
+    @app.post(
+        "/api/explain",
+        response_model=ExplainOut,
+        responses=ERRORS,
+        summary="inside the model for one name: each step's alternatives, an LSTM's gates and units",
+    )
     async def explain(req: ExplainRequest, request: Request, response: Response) -> ExplainOut:
         return await run(request, response, req, "explain", req.model, req.name, req.top, req.style)
 
-    @app.post("/api/verse", response_model=VerseOut, responses=ERRORS,
-              summary="given names taken from a line of classical verse, each with its line and poem")
+    @app.post(
+        "/api/verse",
+        response_model=VerseOut,
+        responses=ERRORS,
+        summary="given names taken from a line of classical verse, each with its line and poem",
+    )
     async def verse(req: VerseRequest, request: Request, response: Response) -> VerseOut:
-        return await run(request, response, req, "verse", req.model, req.n, req.surname, req.books, req.gender, req.seed,
-                         req.given_len)
+        return await run(
+            request,
+            response,
+            req,
+            "verse",
+            req.model,
+            req.n,
+            req.surname,
+            req.books,
+            req.gender,
+            req.seed,
+            req.given_len,
+        )
 
     if "who" in backend.features():
+
         @app.post("/api/who", response_model=WhoOut, responses=ERRORS, summary="whose style each name is in")
         async def who(req: WhoRequest, request: Request, response: Response) -> WhoOut:
             return await run(request, response, req, "who", req.names, req.models)
 
     if "quiz" in backend.features():
-        @app.post("/api/quiz", response_model=QuizOut, responses=ERRORS,
-                  summary="rounds of the guessing game, each with its answer")
+
+        @app.post(
+            "/api/quiz",
+            response_model=QuizOut,
+            responses=ERRORS,
+            summary="rounds of the guessing game, each with its answer",
+        )
         async def quiz(req: QuizRequest, request: Request, response: Response) -> QuizOut:
             return await run(request, response, req, "quiz", req.mode, req.rounds, req.size, req.seed, req.models)
 

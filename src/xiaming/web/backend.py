@@ -24,17 +24,34 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..generation.deadline import TimeBudget, time_budget
+from ..data.pinyin import name_pinyin
+from ..data.vocab import END_TEXT
 from ..errors import NO_VALUE, ConfigError, DataError
 from ..evidence.gender import lean_of
-from ..generation.namer import SERVER_BUDGET, NameResult, Namer
-from ..data.pinyin import name_pinyin
-from ..pretrained import DEFAULT, SHIPPED, available
+from ..generation.deadline import TimeBudget, time_budget
+from ..generation.namer import SERVER_BUDGET, Namer, NameResult
 from ..generation.score import percentile
+from ..pretrained import DEFAULT, SHIPPED, available
 from ..style.attribution import DEFAULT_STYLES
-from ..data.vocab import END_TEXT
-from .schemas import (Attribution, CharOut, CriticEvidenceOut, CriticOut, ExplainOut, ModelOut, NameOut, NamesOut, Pull, QuizOut,
-                      RoundOut, ScoredOut, ScoreOut, Step, UnitOut, VerseOut, WhoOut)
+from .schemas import (
+    Attribution,
+    CharOut,
+    CriticEvidenceOut,
+    CriticOut,
+    ExplainOut,
+    ModelOut,
+    NameOut,
+    NamesOut,
+    Pull,
+    QuizOut,
+    RoundOut,
+    ScoredOut,
+    ScoreOut,
+    Step,
+    UnitOut,
+    VerseOut,
+    WhoOut,
+)
 
 KEPT = 16  # style mixtures and attribution judges kept built, most recent first
 BUDGET = 2.0  # seconds of work one generate or best request may take (then it answers with what it found)
@@ -61,16 +78,20 @@ def folder_checkpoints(folder: str | Path) -> dict[str, Path]:
     path = Path(folder)
     if not path.is_dir():
         raise DataError(f"--models {folder}: no such folder")
-    found = {p.name[: -len(".safetensors")]: p for p in sorted(path.glob("*.safetensors"))
-             if not p.name.endswith((".state.safetensors", ".critic.safetensors"))}
+    found = {
+        p.name[: -len(".safetensors")]: p
+        for p in sorted(path.glob("*.safetensors"))
+        if not p.name.endswith((".state.safetensors", ".critic.safetensors"))
+    }
     if not found:
         raise DataError(f"--models {folder}: the folder holds no .safetensors checkpoint")
     for stem in found:
         if stem in SHIPPED:
             raise ConfigError("models", str(folder), f"{stem}.safetensors has the name of a shipped model; rename it")
         if not stem or not all(c.isalnum() and c.isascii() or c in "_-" for c in stem):
-            raise ConfigError("models", str(folder), f"{stem}.safetensors: name models with letters, digits, _ and - "
-                              "only")
+            raise ConfigError(
+                "models", str(folder), f"{stem}.safetensors: name models with letters, digits, _ and - only"
+            )
     return found
 
 
@@ -93,8 +114,9 @@ class Backend:
         self.budget = budget  # seconds of work per generate or best request
 
     @classmethod
-    def load(cls, folder: str | Path | None = None, shipped: list[str] | None = None,
-             budget: float = BUDGET) -> "Backend":
+    def load(
+        cls, folder: str | Path | None = None, shipped: list[str] | None = None, budget: float = BUDGET
+    ) -> "Backend":
         """Every shipped model present (or those named in `shipped`) and every checkpoint in `folder`;
         `budget` seconds of work per generate or best request."""
         extra = folder_checkpoints(folder) if folder is not None else {}  # a bad folder fails before any loading
@@ -111,13 +133,23 @@ class Backend:
 
     def features(self) -> list[str]:
         """The API calls this server offers (the page shows the controls of these only)."""
-        return ["generate", "best", "score", "explain", "verse"] + (["style", "who", "quiz"] if len(self.styles) >= 2 else [])
+        return ["generate", "best", "score", "explain", "verse"] + (
+            ["style", "who", "quiz"] if len(self.styles) >= 2 else []
+        )
 
     def describe(self) -> list[ModelOut]:
         """What each loaded model is, for the page's model list."""
-        return [ModelOut(name=m.name, description=m.description, kind=m.namer.kind, training_names=len(m.namer.names),
-                         max_name_len=m.namer.train.max_name_len, novelty=m.namer.default_novelty)
-                for m in self.models.values()]
+        return [
+            ModelOut(
+                name=m.name,
+                description=m.description,
+                kind=m.namer.kind,
+                training_names=len(m.namer.names),
+                max_name_len=m.namer.train.max_name_len,
+                novelty=m.namer.default_novelty,
+            )
+            for m in self.models.values()
+        ]
 
     def _kept(self, key: tuple, build):
         """A mixture or judge built once for `key` and kept (the `KEPT` most recent)."""
@@ -141,36 +173,58 @@ class Backend:
             m = self.get(model)
             return m.name, m.namer, m.namer.reference()
         if model is not None:
-            raise ConfigError("style", NO_VALUE, "give {style} or {model}, not both ({style} names its models)",
-                              refs=("style", "model"))
+            raise ConfigError(
+                "style",
+                NO_VALUE,
+                "give {style} or {model}, not both ({style} names its models)",
+                refs=("style", "model"),
+            )
         from ..style.mix import mixed_namer
 
         for name in style:
             self.get(name)
         weights = dict(sorted(style.items()))
-        namer = self._kept(("mix",) + tuple(weights.items()),
-                           lambda: mixed_namer(weights, {k: self.models[k].namer for k in weights}))
+        namer = self._kept(
+            ("mix",) + tuple(weights.items()), lambda: mixed_namer(weights, {k: self.models[k].namer for k in weights})
+        )
         return ",".join(f"{k}={w:g}" for k, w in weights.items()), namer, []
 
     def _names(self, label: str, reference: list[float], result: NameResult, rank: bool = False) -> NamesOut:
         """The result as `generate --json` has it (`NameResult.to_dict`), each name with its percentile."""
         body = result.to_dict(label, rank)
-        rows = [NameOut(**{key: row[key] for key in NameOut.model_fields if key in row},
-                        percentile=_round(percentile(row["bits_per_char"], reference))) for row in body["names"]]
+        rows = [
+            NameOut(
+                **{key: row[key] for key in NameOut.model_fields if key in row},
+                percentile=_round(percentile(row["bits_per_char"], reference)),
+            )
+            for row in body["names"]
+        ]
         return NamesOut(**{key: body[key] for key in NamesOut.model_fields if key != "names"}, names=rows)
 
-    def generate(self, model: str | None, n: int, settings: dict, novelty: str | None, seed: int | None,
-                 rank: bool = False, style: dict[str, float] | None = None, gender: str | None = None) -> NamesOut:
+    def generate(
+        self,
+        model: str | None,
+        n: int,
+        settings: dict,
+        novelty: str | None,
+        seed: int | None,
+        rank: bool = False,
+        style: dict[str, float] | None = None,
+        gender: str | None = None,
+    ) -> NamesOut:
         """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
         from one model or from the mixture `style` of loaded models, of `gender` when given."""
         label, namer, reference = self._namer(model, style)
         request = namer.prepare(novelty=novelty, gender=gender, **settings)
         with time_budget(self.budget) as budget:
-            result = namer.generate(n, request.options, request.novelty, seed, steering=request.steering,
-                                    budget=SERVER_BUDGET)
+            result = namer.generate(
+                n, request.options, request.novelty, seed, steering=request.steering, budget=SERVER_BUDGET
+            )
         return self._names(label, reference, said_budget(result, budget), rank)
 
-    def best(self, model: str | None, n: int, settings: dict, novelty: str | None, gender: str | None = None) -> NamesOut:
+    def best(
+        self, model: str | None, n: int, settings: dict, novelty: str | None, gender: str | None = None
+    ) -> NamesOut:
         """The `n` most likely new names under `settings` (of `gender` when given), likeliest first."""
         label, namer, reference = self._namer(model, None)
         request = namer.prepare(novelty=novelty, gender=gender, search=True, **settings)
@@ -194,11 +248,18 @@ class Backend:
 
         styles = self._styles(models)
         judge = self._kept(("who",) + tuple(styles), lambda: StyleJudge({s: self.models[s].namer for s in styles}))
-        rows = [Attribution(name=a.name, pinyin=name_pinyin(a.name), best=a.best,
-                            probs={k: round(v, 4) for k, v in a.probs.items()},
-                            evidence=[Pull(char=c or END_TEXT, pull={k: round(v, 3) for k, v in pull.items()})
-                                      for c, pull in a.evidence])
-                for a in judge.who(names)]
+        rows = [
+            Attribution(
+                name=a.name,
+                pinyin=name_pinyin(a.name),
+                best=a.best,
+                probs={k: round(v, 4) for k, v in a.probs.items()},
+                evidence=[
+                    Pull(char=c or END_TEXT, pull={k: round(v, 3) for k, v in pull.items()}) for c, pull in a.evidence
+                ],
+            )
+            for a in judge.who(names)
+        ]
         return WhoOut(styles=styles, names=rows)
 
     def quiz(self, mode: str, rounds: int, size: int, seed: int | None, models: list[str] | None) -> QuizOut:
@@ -207,9 +268,19 @@ class Backend:
 
         styles = self._styles(models) if mode == "author" or models else list(self.styles)
         made = make_rounds(mode, rounds, seed, styles, size, {s: self.models[s].namer for s in styles})
-        return QuizOut(mode=mode, rounds=[RoundOut(names=list(r.names), pinyin=[name_pinyin(n) for n in r.names],
-                                                   choices=list(r.choices), answer=r.answer, style=r.style)
-                                          for r in made])
+        return QuizOut(
+            mode=mode,
+            rounds=[
+                RoundOut(
+                    names=list(r.names),
+                    pinyin=[name_pinyin(n) for n in r.names],
+                    choices=list(r.choices),
+                    answer=r.answer,
+                    style=r.style,
+                )
+                for r in made
+            ],
+        )
 
     def score(self, model: str | None, names: list[str], style: dict[str, float] | None = None) -> ScoreOut:
         """Each name's log-probability, bits per character, percentile and per-character probabilities."""
@@ -217,34 +288,67 @@ class Backend:
         rows = []
         for s, rating in zip(namer.score(names), namer.rate(names)):
             probs = [math.exp(lp) for lp in s.char_log_probs]
-            rows.append(ScoredOut(
-                name=s.name, pinyin=name_pinyin(s.name), log_prob=round(s.log_prob, 4),
-                bits_per_char=round(s.bits_per_char, 4), percentile=_round(percentile(s.bits_per_char, reference)),
-                gender=lean_of(s.name).to_dict(), critic=rating,
-                chars=[CharOut(char=ch, p=p, known=ch in namer.vocab) for ch, p in zip(s.name, probs)],
-                end_p=probs[-1]))
+            rows.append(
+                ScoredOut(
+                    name=s.name,
+                    pinyin=name_pinyin(s.name),
+                    log_prob=round(s.log_prob, 4),
+                    bits_per_char=round(s.bits_per_char, 4),
+                    percentile=_round(percentile(s.bits_per_char, reference)),
+                    gender=lean_of(s.name).to_dict(),
+                    critic=rating,
+                    chars=[CharOut(char=ch, p=p, known=ch in namer.vocab) for ch, p in zip(s.name, probs)],
+                    end_p=probs[-1],
+                )
+            )
         return ScoreOut(model=label, reference_names=len(reference), names=rows)
-
 
     def explain(self, model: str | None, name: str, top: int, style: dict[str, float] | None = None) -> ExplainOut:
         """What the model did at each step of `name` (see `xiaming.generation.explain.explain`); values rounded for the wire."""
         label, namer, _ = self._namer(model, style)
         e = namer.explain(name, top=top)
         return ExplainOut(
-            name=e.name, pinyin=name_pinyin(e.name), model=label, kind=e.kind, log_prob=round(e.log_prob, 4),
-            bits_per_char=round(e.bits_per_char, 4), inputs=e.inputs,
+            name=e.name,
+            pinyin=name_pinyin(e.name),
+            model=label,
+            kind=e.kind,
+            log_prob=round(e.log_prob, 4),
+            bits_per_char=round(e.bits_per_char, 4),
+            inputs=e.inputs,
             steps=[Step(**step) for step in e.to_dict()["steps"]],  # the end as explain --json writes it
-            gates=None if e.gates is None else {g: [[round(v, 3) for v in row] for row in rows]
-                                                for g, rows in e.gates.items()},
-            units=[UnitOut(feature=u.feature, state=u.state, unit=u.unit, r=round(u.r, 3),
-                           values=[round(v, 3) for v in u.values]) for u in e.units],
+            gates=None
+            if e.gates is None
+            else {g: [[round(v, 3) for v in row] for row in rows] for g, rows in e.gates.items()},
+            units=[
+                UnitOut(
+                    feature=u.feature,
+                    state=u.state,
+                    unit=u.unit,
+                    r=round(u.r, 3),
+                    values=[round(v, 3) for v in u.values],
+                )
+                for u in e.units
+            ],
             unit_names=e.unit_names,
-            critic=None if e.critic is None else CriticOut(
-                passable=e.critic.passable, appeal=e.critic.appeal,
-                evidence=[CriticEvidenceOut(feature=f, effect=x) for f, x in e.critic.evidence]))
+            critic=None
+            if e.critic is None
+            else CriticOut(
+                passable=e.critic.passable,
+                appeal=e.critic.appeal,
+                evidence=[CriticEvidenceOut(feature=f, effect=x) for f, x in e.critic.evidence],
+            ),
+        )
 
-    def verse(self, model: str | None, n: int, surname: str | None, books: list[str] | None, gender: str | None,
-              seed: int | None, given_len: int | None = None) -> VerseOut:
+    def verse(
+        self,
+        model: str | None,
+        n: int,
+        surname: str | None,
+        books: list[str] | None,
+        gender: str | None,
+        seed: int | None,
+        given_len: int | None = None,
+    ) -> VerseOut:
         """`n` given names from classical verse (see `xiaming.verse.verse_names`), each with its line and poem."""
         from ..verse import verse_names
 

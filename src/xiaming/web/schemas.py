@@ -39,12 +39,17 @@ class _Strict(BaseModel):
 
 
 class _Request(_Strict):
-    model: ModelName | None = Field(None, description="a loaded model's name (see GET /api/models); default: the server's default")
+    model: ModelName | None = Field(
+        None, description="a loaded model's name (see GET /api/models); default: the server's default"
+    )
 
 
 Style = Annotated[dict[ModelName, Annotated[float, Field(ge=0, le=1000)]], Field(min_length=1, max_length=MAX_STYLES)]
-STYLE = Field(None, description='mix loaded models\' styles instead of one model, e.g. {"jinyong": 0.7, "gulong": 0.3} '
-                                "(weights are normalised; novelty is checked against every list involved)")
+STYLE = Field(
+    None,
+    description='mix loaded models\' styles instead of one model, e.g. {"jinyong": 0.7, "gulong": 0.3} '
+    "(weights are normalised; novelty is checked against every list involved)",
+)
 
 
 class _Options(_Request):
@@ -52,27 +57,36 @@ class _Options(_Request):
 
     prefix: str = Field("", max_length=MAX_PREFIX, description="every name starts with this, e.g. a surname (令狐)")
     min_len: int = Field(1, ge=1, le=MAX_LEN, description="shortest whole name in characters, prefix included")
-    max_len: int | None = Field(None, ge=1, le=MAX_LEN, description="longest whole name (default: the longest training name)")
+    max_len: int | None = Field(
+        None, ge=1, le=MAX_LEN, description="longest whole name (default: the longest training name)"
+    )
     include: str = Field("", max_length=MAX_CHARS, description="at least one of these characters appears")
     exclude: str = Field("", max_length=MAX_CHARS, description="none of these characters appears after the prefix")
-    charset: str | None = Field(None, min_length=1, max_length=MAX_CHARSET,
-                                description="the only characters allowed after the prefix")
+    charset: str | None = Field(
+        None, min_length=1, max_length=MAX_CHARSET, description="the only characters allowed after the prefix"
+    )
     novelty: Literal["exact", "strict", "off"] | None = Field(
-        None, description="which names count as new (default: strict for the built-in corpora, else exact)")
+        None, description="which names count as new (default: strict for the built-in corpora, else exact)"
+    )
     gender: Literal["female", "male"] | None = Field(
-        None, description="names of women or of men: proposals are reweighted by their given-name characters' "
-                          "gender lean (default: no preference)")
+        None,
+        description="names of women or of men: proposals are reweighted by their given-name characters' "
+        "gender lean (default: no preference)",
+    )
 
 
 class GenerateRequest(_Options):
     """Sample `n` distinct new names (`xiaming generate`)."""
 
     n: int = Field(20, ge=1, le=MAX_GENERATE, description="how many names")
-    temperature: float | None = Field(None, ge=0, le=100,
-                                      description="0 is greedy; higher is wilder (0.01-100; default: the model's, else 1)")
+    temperature: float | None = Field(
+        None, ge=0, le=100, description="0 is greedy; higher is wilder (0.01-100; default: the model's, else 1)"
+    )
     top_k: int | None = Field(None, ge=1, le=100_000, description="sample among the k likeliest characters")
     top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling mass")
-    min_p: float | None = Field(None, ge=0, le=1, description="drop characters less likely than this times the likeliest")
+    min_p: float | None = Field(
+        None, ge=0, le=1, description="drop characters less likely than this times the likeliest"
+    )
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
     rank: bool = Field(False, description="most likely first")
     style: Style | None = STYLE
@@ -98,8 +112,11 @@ class WhoRequest(_Strict):
     """Whose style each name is in (`xiaming who`)."""
 
     names: list[Name] = Field(..., min_length=1, max_length=MAX_WHO, description="names to attribute")
-    models: ModelList | None = Field(None, description="loaded models to choose among, two or more "
-                                                       "(default: those of jinyong, gulong and liangyusheng loaded)")
+    models: ModelList | None = Field(
+        None,
+        description="loaded models to choose among, two or more "
+        "(default: those of jinyong, gulong and liangyusheng loaded)",
+    )
 
 
 class QuizRequest(_Strict):
@@ -109,20 +126,29 @@ class QuizRequest(_Strict):
     rounds: int = Field(1, ge=1, le=MAX_ROUNDS)
     size: int = Field(3, ge=1, le=5, description="names shown per round in mode author")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="the same seed gives the same rounds")
-    models: ModelList | None = Field(None, description="loaded models to play with "
-                                                       "(default: those of jinyong, gulong and liangyusheng loaded)")
+    models: ModelList | None = Field(
+        None, description="loaded models to play with (default: those of jinyong, gulong and liangyusheng loaded)"
+    )
 
 
 class VerseRequest(_Request):
     """Given names taken from one line of classical verse, ranked as names (`xiaming verse`)."""
 
-    surname: str | None = Field(None, min_length=1, max_length=2,
-                                description="one or two characters the model knows (default: drawn from its usual surnames)")
+    surname: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2,
+        description="one or two characters the model knows (default: drawn from its usual surnames)",
+    )
     books: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] | None = Field(
-        None, max_length=10, description="books to draw from: shijing (诗经), chuci (楚辞), tangshi300 (唐诗三百首), "
-                                         "songci300 (宋词三百首), lunyu (论语), by key or name (default: all)")
+        None,
+        max_length=10,
+        description="books to draw from: shijing (诗经), chuci (楚辞), tangshi300 (唐诗三百首), "
+        "songci300 (宋词三百首), lunyu (论语), by key or name (default: all)",
+    )
     gender: Literal["female", "male"] | None = Field(
-        None, description="prefer names whose characters lean female or male in modern given names")
+        None, description="prefer names whose characters lean female or male in modern given names"
+    )
     given_len: Literal[1, 2] | None = Field(None, description="given names of 1 or 2 characters only (default: both)")
     n: int = Field(10, ge=1, le=MAX_VERSE, description="how many names")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
@@ -138,7 +164,9 @@ class ExplainRequest(_Request):
 
 class CharLeanOut(BaseModel):
     char: str
-    lean: float = Field(description="log-odds of the character in women's vs men's given names today (0: not in the table)")
+    lean: float = Field(
+        description="log-odds of the character in women's vs men's given names today (0: not in the table)"
+    )
     female: int = Field(description="its count in women's given names")
     male: int = Field(description="its count in men's given names")
 
@@ -156,9 +184,14 @@ class NameOut(BaseModel):
     log_prob: float = Field(description="natural log-probability of the whole name, end included")
     bits_per_char: float
     percentile: float | None = Field(description="share (0-100) of training names with more bits per character")
-    gender: GenderOut | None = Field(None, description="the name's gender lean with each given-name character's evidence")
-    critic: float | None = Field(None, description="the realism critic's chance (0-1) that a reader finds the name "
-                                                   "passable (not rated 1-2); null for a model without a critic")
+    gender: GenderOut | None = Field(
+        None, description="the name's gender lean with each given-name character's evidence"
+    )
+    critic: float | None = Field(
+        None,
+        description="the realism critic's chance (0-1) that a reader finds the name "
+        "passable (not rated 1-2); null for a model without a critic",
+    )
 
 
 class NamesOut(BaseModel):
@@ -167,9 +200,11 @@ class NamesOut(BaseModel):
     requested: int
     found: int
     exhausted: bool = Field(description="fewer names than requested were found")
-    searched_all: bool = Field(description="the search examined every name the constraints allow, so no other new "
-                                           "name exists (false when sampling found them all, or the search budget "
-                                           "ran out)")
+    searched_all: bool = Field(
+        description="the search examined every name the constraints allow, so no other new "
+        "name exists (false when sampling found them all, or the search budget "
+        "ran out)"
+    )
     reason: str = Field(description="why there are fewer names than requested, when there are")
     names: list[NameOut]
 
@@ -186,8 +221,10 @@ class VerseNameOut(BaseModel):
     book: str
     section: str = Field(description='国风·周南 and the like, "" when none')
     log_prob: float = Field(description="natural log p(given name, then the end | surname) under the model")
-    critic: float | None = Field(description="the realism critic's chance (0-1) that a reader finds the name "
-                                             "passable; null for a model without a critic")
+    critic: float | None = Field(
+        description="the realism critic's chance (0-1) that a reader finds the name "
+        "passable; null for a model without a critic"
+    )
     gender_lean: float | None = Field(description="> 0 leans female, < 0 male; null without the gender table")
     score: float = Field(description="the ranking score: log_prob plus the evidence's log weights")
 
@@ -296,11 +333,13 @@ class ExplainOut(BaseModel):
     inputs: list[str] = Field(description='what the model read at each step: "^" (the start), then the characters')
     steps: list[Step]
     gates: dict[str, list[list[float]]] | None = Field(
-        description="LSTM only: input_gate, forget_gate, output_gate, cell, each (steps, units)")
+        description="LSTM only: input_gate, forget_gate, output_gate, cell, each (steps, units)"
+    )
     units: list[UnitOut]
     unit_names: int = Field(description="training names the unit correlations were computed over")
-    critic: CriticOut | None = Field(None, description="what the model's realism critic read in the whole name; "
-                                                       "null for a model without a critic")
+    critic: CriticOut | None = Field(
+        None, description="what the model's realism critic read in the whole name; null for a model without a critic"
+    )
 
 
 class ModelOut(BaseModel):
@@ -321,8 +360,11 @@ class Limits(BaseModel):
     length: int = MAX_LEN
     prefix: int = MAX_PREFIX
     timeout_s: float = TIMEOUT
-    budget_s: float = Field(2.0, description="seconds of work a generate or best request may take; then it answers "
-                                            "with the names found, searched_all false and the reason")
+    budget_s: float = Field(
+        2.0,
+        description="seconds of work a generate or best request may take; then it answers "
+        "with the names found, searched_all false and the reason",
+    )
 
 
 class ModelsOut(BaseModel):
@@ -330,16 +372,27 @@ class ModelsOut(BaseModel):
     models: list[ModelOut]
     limits: Limits
     features: list[str] = Field(description="optional endpoints this server offers")
-    styles: list[str] = Field([], description="the models who and quiz choose among by default (the wuxia authors "
-                                              "loaded); empty without who and quiz")
+    styles: list[str] = Field(
+        [],
+        description="the models who and quiz choose among by default (the wuxia authors "
+        "loaded); empty without who and quiz",
+    )
 
 
 class ErrorOut(BaseModel):
     detail: str = Field(description="one line saying what is wrong and, where it helps, what to do")
-    field: str | None = Field(None, description="the request field at fault (e.g. max_len), for a value out of "
-                                                "bounds (422) or refused by the library (400); absent otherwise")
-    value: str | None = Field(None, description="with field: the value refused, as detail shows it (absent when the "
-                                                "field as a whole is at fault)")
-    reason: str | None = Field(None, description="with field: what is wrong, each other field it mentions written "
-                                                 "{field} (e.g. 'is above {max_len} 3')")
+    field: str | None = Field(
+        None,
+        description="the request field at fault (e.g. max_len), for a value out of "
+        "bounds (422) or refused by the library (400); absent otherwise",
+    )
+    value: str | None = Field(
+        None,
+        description="with field: the value refused, as detail shows it (absent when the field as a whole is at fault)",
+    )
+    reason: str | None = Field(
+        None,
+        description="with field: what is wrong, each other field it mentions written "
+        "{field} (e.g. 'is above {max_len} 3')",
+    )
     refs: list[str] | None = Field(None, description="with field: the fields reason mentions")

@@ -32,10 +32,10 @@ import sys
 from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
-from ..errors import XiamingError
-from .errors import Refused, error_body
 from ..data.pinyin import name_pinyin
+from ..errors import XiamingError
 from .backend import Backend
+from .errors import Refused, error_body
 
 CALLS = frozenset({"generate", "best", "score", "explain", "who", "quiz", "verse"})  # Backend methods a worker makes
 
