@@ -140,6 +140,7 @@ def test_explain_speaks_as_the_api_does(capsys, client):
     assert [s["rank"] for s in cli["steps"]] == [s["rank"] for s in api["steps"]]
     assert any(a["char"] == "(end)" for s in api["steps"] for a in s["top"])  # alternatives too
     assert "" not in {a["char"] for s in cli["steps"] for a in s["top"]}
+    assert cli["critic"] == api["critic"] and set(cli["critic"]["evidence"][0]) == {"feature", "effect"}
 
 
 def test_who_speaks_as_the_api_does(capsys, client):

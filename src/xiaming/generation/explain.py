@@ -101,6 +101,8 @@ class Explanation:
             }
             for s in self.steps
         ]
+        if self.critic is not None:  # each piece of evidence as the web API gives it
+            out["critic"]["evidence"] = [{"feature": f, "effect": x} for f, x in self.critic.evidence]
         return out
 
 
