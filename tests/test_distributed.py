@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from conftest import make_names
+from ranks import join_pair
 
 from xiaming import TrainConfig, train
 from xiaming.checkpoint import load_checkpoint, read_tensors, state_path
@@ -49,15 +50,7 @@ def _weights(path) -> dict[str, torch.Tensor]:
 def _rank(rank: int, job: str, port: int, folder: str) -> None:
     """One of two ranks of one run (a fresh process per run, one process group each, as under torchrun):
     `straight` trains on names in memory; `cut` and `resume` train streamed, stopped and continued."""
-    torch.set_num_threads(1)
-    os.environ.update(
-        RANK=str(rank),
-        WORLD_SIZE="2",
-        LOCAL_RANK=str(rank),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        XIAMING_DIST_TIMEOUT="60",
-    )
+    join_pair(rank, port)
     d = Path(folder)
     if job == "straight":
         train(NameList(_names(), "made-up"), "lstm", d / "ddp.safetensors", CONFIG, size="tiny", **QUIET)

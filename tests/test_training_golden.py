@@ -12,7 +12,6 @@ another noise stream, another order of operations) changes them.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from conftest import make_names
+from ranks import join_pair
 
 from xiaming.checkpoint import read_tensors, state_path
 from xiaming.data.corpus import NameList
@@ -69,15 +69,7 @@ def _free_port() -> int:
 def _rank(rank: int, port: int, folder: str) -> None:
     from xiaming import train
 
-    torch.set_num_threads(1)
-    os.environ.update(
-        RANK=str(rank),
-        WORLD_SIZE="2",
-        LOCAL_RANK=str(rank),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        XIAMING_DIST_TIMEOUT="60",
-    )
+    join_pair(rank, port)
     train(NameList(_names(), "made-up"), "lstm", Path(folder) / "two.safetensors", _config(), size="tiny", **QUIET)
 
 
