@@ -207,38 +207,15 @@ class _Sink:
 
 
 def _cmd_generate(args) -> int:
-    from ..generation.constraints import check_settings
     from ..pretrained import label
 
-    settings = _settings(args)
-    check_settings(**settings)  # a bad value fails before the model loads
-    namer = style_namer(args.style, _model(args), args.device) if args.style else load_namer(_model(args), args.device)
-    request = namer.prepare(
-        args.kind,
-        args.novelty,
-        None if args.critic is None else args.critic == "on",
-        args.critic_strength,
-        args.gender,
-        args.gender_strength,
-        search=args.best is not None,
-        **settings,
-    )
+    namer, request = _prepare(args)
     if args.verbose:
         print(f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}", file=sys.stderr)
     sink = _Sink(args.output)
     write = lambda items: sink.write([_line(item, args.pinyin) for item in items])  # noqa: E731
     with sink.kept_on_interrupt():
-        if args.best:
-            result = namer.best(args.best, request.options, request.novelty, steering=request.steering)
-        else:  # names are written as they are found, unless --json or --rank needs them all first
-            result = namer.generate(
-                args.n,
-                request.options,
-                request.novelty,
-                args.seed,
-                steering=request.steering,
-                on_names=None if args.json or args.rank else write,
-            )
+        result = _draw(args, namer, request, None if args.json or args.rank else write)
     if args.verbose:
         _print_rejected(result)
     if args.json:
@@ -247,6 +224,37 @@ def _cmd_generate(args) -> int:
         write(result.ranked() if args.rank else result.items)
     sink.close()
     return _report(args, sink, result)
+
+
+def _prepare(args):
+    """The model and the checked request of the flags (a bad value fails before the model loads)."""
+    from ..generation.constraints import check_settings
+
+    settings = _settings(args)
+    check_settings(**settings)
+    namer = style_namer(args.style, _model(args), args.device) if args.style else load_namer(_model(args), args.device)
+    critic = None if args.critic is None else args.critic == "on"
+    request = namer.prepare(
+        args.kind,
+        args.novelty,
+        critic,
+        args.critic_strength,
+        args.gender,
+        args.gender_strength,
+        search=args.best is not None,
+        **settings,
+    )
+    return namer, request
+
+
+def _draw(args, namer, request, on_names):
+    """The names of --best (by search) or of sampling; sampled names go to `on_names` as they are found
+    (None: --json or --rank needs them all first)."""
+    if args.best:
+        return namer.best(args.best, request.options, request.novelty, steering=request.steering)
+    return namer.generate(
+        args.n, request.options, request.novelty, args.seed, steering=request.steering, on_names=on_names
+    )
 
 
 def _settings(args) -> dict:
