@@ -19,7 +19,6 @@ prints them (the model's own sampling defaults, strict novelty) and prints:
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -31,7 +30,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from panel import held_out  # noqa: E402  (benchmarks/panel.py: the holdout of one kind)
+
+from xiaming import corpora  # noqa: E402
 from xiaming.generation.namer import Namer  # noqa: E402
+from xiaming.generation.realism import char_entropy, length_tv  # noqa: E402
 
 
 def jieba_words() -> set[str]:
@@ -50,27 +53,6 @@ def word_share(names: list[str], words: set[str]) -> float:
     return sum(n[1:] in words for n in three) / max(len(three), 1)
 
 
-def entropy(names: list[str]) -> float:
-    counts = Counter("".join(names))
-    total = sum(counts.values())
-    return -sum(c / total * math.log2(c / total) for c in counts.values())
-
-
-def length_tv(a: list[str], b: list[str]) -> float:
-    ca, cb = Counter(map(len, a)), Counter(map(len, b))
-    return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in set(ca) | set(cb))
-
-
-def personal_names(model: str, names: list[str]) -> list[str]:
-    """The personal names among `names` (kind `name` in the model's built-in corpus): default output is
-    of that kind, so its length, words and characters are compared with real personal names, not with
-    nicknames and titles (Gu Long's held-out names are 23% four-character epithets such as 杀手书生)."""
-    from xiaming import corpora
-
-    personal = set(corpora.load(model, kinds=("name",)))
-    return [n for n in names if n in personal]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="jinyong,gulong")
@@ -83,10 +65,9 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models.split(","):
         namer = Namer.load(model)
-        held = personal_names(
-            model, [h for h in (namer.train.get("panel_holdout") or {}).get("names", []) if not h.startswith("<")]
-        )
-        listed = word_share(personal_names(model, list(namer.names)), words)
+        held = held_out(namer, "name")  # default output is personal names: compare like with like
+        personal = set(corpora.load(model, kinds=("name",)))
+        listed = word_share([n for n in namer.names if n in personal], words)
         for strength in [float(s) for s in args.strengths.split(",")]:
             steering = namer.steering(critic_strength=strength)
             names = namer.generate(args.n, seed=args.seed, steering=steering).names
@@ -101,7 +82,7 @@ def main() -> int:
             k = min(len(real), len(names))
             print(
                 f"| {model} | {strength:g} | {word_share(names, words):.1%} ({listed:.1%} / {word_share(held, words):.1%}) "
-                f"| {statistics.mean(namer.rate(names)):.2f} | {repeats:.1%} | {entropy(names[:k]):.2f} ({entropy(real[:k]):.2f}) "
+                f"| {statistics.mean(namer.rate(names)):.2f} | {repeats:.1%} | {char_entropy(names[:k]):.2f} ({char_entropy(real[:k]):.2f}) "
                 f"| {length_tv(names, held):.3f} | {statistics.median(times):.0f} |"
             )
     return 0
