@@ -67,11 +67,6 @@ class ConfigError(XiamingError):
             self.field, self.value, self.reason, self.refs = field, value, reason, tuple(refs)
         super().__init__(self.render())
 
-    def __reduce__(self):  # pickled with its field (the default would keep only the message)
-        if self.field is None:
-            return (type(self), (self.reason,))
-        return (_rebuild, (type(self), self.field, self.value, self.reason, self.refs))
-
     def render(self, name=None) -> str:
         """The one-line message with each field (the error's own and those in `refs`) written as
         `name(field)` (default: the Python name itself)."""
@@ -83,10 +78,6 @@ class ConfigError(XiamingError):
             return reason
         shown = "" if self.value is NO_VALUE else f" {show_value(self.value)}"
         return f"{name(self.field)}{shown}: {reason}"
-
-
-def _rebuild(cls, field, value, reason, refs):
-    return cls(field, value, reason, refs=refs)
 
 
 def show_value(value: object) -> str:
