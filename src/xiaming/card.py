@@ -147,6 +147,22 @@ class TrainingRecord(Mapping):
 
 
 @dataclass(frozen=True)
+class Blend:
+    """A shipped model this one is blended with when it generates: every next-character distribution is
+    (1 - weight) times its own plus weight times that model's (`Namer.load`; README, "Realism").
+
+    The shipped wuxia models are blended with `base`, the model of 250k historical names: a list of
+    1,500 names cannot say which characters go together in a name, the base can."""
+
+    model: str  # a shipped model's name (pretrained.SHIPPED), never a path: the file must come with the package
+    weight: float  # the other model's share, in (0, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the checkpoint's `blend` metadata stores it."""
+        return {"model": self.model, "weight": self.weight}
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """What a checkpoint's metadata says, every field checked (its tensors are checked against it)."""
 
@@ -155,6 +171,7 @@ class ModelCard:
     vocab: Vocab
     train: TrainingRecord
     sampling: Mapping[str, Any] = field(default_factory=dict)  # sampling defaults (SampleOptions fields), checked
+    blend: Blend | None = None  # the model it generates blended with, if any
 
 
 def _fail(path: str | Path, field_name: str, reason: str) -> CheckpointError:

@@ -30,7 +30,7 @@ import numpy as np
 from safetensors import SafetensorError
 
 from . import atomic, validate
-from .card import ModelCard, TrainingRecord
+from .card import Blend, ModelCard, TrainingRecord
 from .data.vocab import Vocab
 from .errors import CheckpointError
 
@@ -53,6 +53,7 @@ class Checkpoint:
     names: list[str] = field(default_factory=list)  # the training list, for novelty checks
     path: str = ""
     sampling: dict = field(default_factory=dict)  # sampling defaults stored with the model
+    blend: Blend | None = None  # the shipped model it generates blended with (card.Blend), if any
 
 
 @dataclass
@@ -67,6 +68,7 @@ class StoredModel:
     names: list[str] = field(default_factory=list)  # the training list, for novelty checks
     path: str = ""
     sampling: dict = field(default_factory=dict)  # sampling defaults stored with the model
+    blend: Blend | None = None  # the shipped model it generates blended with (card.Blend), if any
 
 
 def check_writable(path: str | Path) -> Path:
@@ -180,9 +182,11 @@ def save_checkpoint(
     names: list[str],
     dtype: "torch.dtype | None" = None,
     sampling: dict | None = None,
+    blend: Blend | None = None,
 ) -> None:
     """Write a model and its description; `dtype=torch.float16` halves the file for shipping;
-    `sampling` stores sampling defaults (fields of `SampleOptions`: temperature, top_k, top_p, min_p)."""
+    `sampling` stores sampling defaults (fields of `SampleOptions`: temperature, top_k, top_p, min_p);
+    `blend` the shipped model it generates blended with (`card.Blend`)."""
     tensors = dict(model.state_dict())
     if dtype is not None:
         tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
@@ -197,6 +201,8 @@ def save_checkpoint(
     }
     if sampling:
         metadata["sampling"] = json.dumps(check_sampling(sampling, "sampling"))
+    if blend is not None:
+        metadata["blend"] = json.dumps(blend.to_dict())
     atomic_write_tensors(path, tensors, metadata)
 
 
@@ -228,7 +234,7 @@ def read_checkpoint(path: str | Path) -> StoredModel:
         names = decode_names(names_bytes) if names_bytes is not None else []
     except UnicodeDecodeError:
         raise validate.fail(path, f"tensor {NAMES_KEY}", "the name list is not UTF-8 (damaged file)") from None
-    return StoredModel(kind, asdict(config), vocab, arrays, train, names, str(path), sampling)
+    return StoredModel(kind, asdict(config), vocab, arrays, train, names, str(path), sampling, card[0].blend)
 
 
 def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> Checkpoint:
@@ -256,7 +262,7 @@ def load_checkpoint(path: str | Path, device: "str | torch.device" = "cpu") -> C
     if not torch.isfinite(logits).all():
         raise validate.fail(path, "weights", OVERFLOW)
     model = model.to(device)  # the numpy kinds stay on the CPU (NumpyModel.to)
-    return Checkpoint(kind, config, vocab, model, train, names, str(path), stored.sampling)
+    return Checkpoint(kind, config, vocab, model, train, names, str(path), stored.sampling, stored.blend)
 
 
 def state_path(checkpoint_path: str | Path) -> Path:

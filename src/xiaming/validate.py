@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .card import ModelCard, TrainingRecord
+from .card import Blend, ModelCard, TrainingRecord
 from .data.vocab import N_SPECIAL, Vocab
 from .errors import CheckpointError, ConfigError
 from .limits import LONGEST_NAME
@@ -427,6 +427,24 @@ def check_sampling(sampling: Any, path: str | Path, field: str = "sampling") -> 
     return dict(sampling)
 
 
+def check_blend(metadata: dict[str, str], path: str | Path) -> Blend | None:
+    """The checkpoint's `blend` (None when it has none): a shipped model's name other than its own file's,
+    and a weight in (0, 1); CheckpointError naming the field otherwise."""
+    from .pretrained import SHIPPED, shipped_path
+
+    data = _json_object(metadata, "blend", str(path), required=False)
+    if not data:
+        return None
+    model, weight = data.get("model"), data.get("weight")
+    if not isinstance(model, str) or model not in SHIPPED:
+        raise fail(path, "blend.model", f"{_short(model)} must be a shipped model ({', '.join(SHIPPED)})")
+    if Path(path) == shipped_path(model):
+        raise fail(path, "blend.model", f"{model!r} is this model itself")
+    if not (_is_number(weight) and weight is not None and 0 < weight < 1):
+        raise fail(path, "blend.weight", f"{_short(weight)} must be a number between 0 and 1")
+    return Blend(model, float(weight))
+
+
 def check_card(header: Header) -> ModelCard:
     """The checkpoint's metadata, checked field by field (step 3 of the module docstring)."""
     from . import models
@@ -455,7 +473,7 @@ def check_card(header: Header) -> ModelCard:
         )
     train = TrainingRecord.from_dict(_json_object(metadata, "train", path, required=False), path, vocab)
     sampling = check_sampling(_json_object(metadata, "sampling", path, required=False), path)
-    return ModelCard(kind, config, vocab, train, sampling)
+    return ModelCard(kind, config, vocab, train, sampling, check_blend(metadata, path))
 
 
 def check_tensors(header: Header, kind: str, config: Any, prefix: str = "", optional: tuple[str, ...] = ()) -> None:

@@ -149,11 +149,24 @@ def add_sampling(p) -> None:
     )
 
 
-def load_namer(model: str | None, device: str):
-    """The generation object: the numpy engine for --device auto or cpu, torch on any other device."""
+def add_blend(parser: argparse.ArgumentParser) -> None:
+    """The one --blend flag of the commands that generate or score with one model."""
+    parser.add_argument(
+        "--blend",
+        type=float,
+        default=None,
+        metavar="W",
+        help="the base model's share, in [0, 1), of every next-character distribution (0: the model alone; "
+        "default: the model's own, 0.35 for the shipped Jin Yong and Liang Yusheng models, else 0)",
+    )
+
+
+def load_namer(model: str | None, device: str, blend: float | None = None):
+    """The generation object: the numpy engine for --device auto or cpu, torch on any other device;
+    `blend` the base's share (None: the model's own blend, see `Namer.load`)."""
     from ..generation.namer import Namer
 
-    return Namer.load(model, device=device)
+    return Namer.load(model, device=device, blend=blend)
 
 
 # The library's field names (ConfigError.field: SampleOptions fields, model config fields, function
@@ -172,6 +185,7 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "name": ("NAME",),
     "names": ("NAME",),
     "model": ("--model", "MODEL"),
+    "blend": ("--blend",),
     "file": ("--file", "-f"),
 }
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..atomic import replace, temp_beside
-from .args import MODEL_HELP, add_device, add_sampling, counted, integer, load_namer, positive_int
+from .args import MODEL_HELP, add_blend, add_device, add_sampling, counted, integer, load_namer, positive_int
 from .style import style_namer
 
 
@@ -120,6 +120,7 @@ def add_generate(sub) -> None:
         "and renamed onto FILE at the end, or on Ctrl-C with the names found so far (default stdout)",
     )
     add_device(p, "numpy")
+    add_blend(p)
     p.add_argument(
         "--json",
         action="store_true",
@@ -228,11 +229,19 @@ def _cmd_generate(args) -> int:
 
 def _prepare(args):
     """The model and the checked request of the flags (a bad value fails before the model loads)."""
+    from ..errors import ConfigError
     from ..generation.constraints import check_settings
 
     settings = _settings(args)
     check_settings(**settings)
-    namer = style_namer(args.style, _model(args), args.device) if args.style else load_namer(_model(args), args.device)
+    if args.style and args.blend is not None:
+        raise ConfigError(
+            "blend", args.blend, "applies to one model; with {style} give base a weight instead", refs=("style",)
+        )
+    if args.style:
+        namer = style_namer(args.style, _model(args), args.device)
+    else:
+        namer = load_namer(_model(args), args.device, args.blend)
     critic = None if args.critic is None else args.critic == "on"
     request = namer.prepare(
         args.kind,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import NO_VALUE, ConfigError
-from .args import MODEL_HELP, add_device, add_sampling, integer, load_namer, non_negative_int, positive_int
+from .args import MODEL_HELP, add_blend, add_device, add_sampling, integer, load_namer, non_negative_int, positive_int
 
 
 def add_score(sub) -> None:
@@ -38,6 +38,7 @@ def add_score(sub) -> None:
     p.add_argument("--model", default=None, help=MODEL_HELP + " (default jinyong)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     add_device(p, "numpy")
+    add_blend(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_cmd_score)
 
@@ -85,7 +86,7 @@ def _cmd_score(args) -> int:
         raise ConfigError(
             "names", NO_VALUE, f"every name is longer than {{max_name_len}} {args.max_name_len}", refs=("max_name_len",)
         )
-    namer = load_namer(args.model, args.device)
+    namer = load_namer(args.model, args.device, args.blend)
     reference = namer.reference()
     rows = []
     for s, rating in zip(namer.score(names), namer.rate(names)):
@@ -149,6 +150,7 @@ def add_explain(sub) -> None:
         help='also draw the explanation as a PNG heatmap (needs matplotlib: pip install "xiaming[plot]"; '
         "default: no picture)",
     )
+    add_blend(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(run=_cmd_explain)
 
@@ -158,7 +160,7 @@ def _cmd_explain(args) -> int:
     from ..generation.explain import format_text, plot
     from ..generation.namer import Namer
 
-    namer = Namer.load(args.model)
+    namer = Namer.load(args.model, blend=args.blend)
     result = namer.explain(args.name, top=args.top)
     if args.output:
         plot(result, args.output)

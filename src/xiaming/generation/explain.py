@@ -144,10 +144,12 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
         name, label(namer.path), namer.kind, steps, score.log_prob, score.bits_per_char, ["^"] + list(name)
     )
     if namer.shows_gates:  # the model registry says the kind's numpy engine traces its gates
-        trace = engine.lstm_trace(ids[0])
+        own = namer.unblended  # the gates are the model's own LSTM's, whatever it generates blended with
+        own_ids = [BOUNDARY] + own.vocab.encode(context) + own.vocab.encode(name)
+        trace = own.engine.lstm_trace(np.array(own_ids, dtype=np.int64))
         keep = slice(len(ctx), None)  # the steps after the hidden prefix: the start token's state onward
         result.gates = {g: getattr(trace, g)[keep].tolist() for g in GATES}
-        result.units, result.unit_names = _nameable_units(namer, engine, trace, keep, context, unit_names)
+        result.units, result.unit_names = _nameable_units(own, own.engine, trace, keep, context, unit_names)
     if namer.critic is not None:
         result.critic = critic_view(namer.critic, name)
     return result

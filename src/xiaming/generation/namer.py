@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..card import TrainingRecord
+from ..card import Blend, TrainingRecord
 from ..data.vocab import Vocab
 from ..engine.protocol import Engine
 from ..errors import NO_VALUE, ConfigError
@@ -178,6 +178,13 @@ def _builtin_names() -> tuple[str, ...]:
     return tuple(sorted({name for corpus in corpora.names() for name in corpora.load(corpus)}))
 
 
+def check_blend_weight(value: float) -> float:
+    """`value` as a blend weight, in [0, 1); ConfigError naming `blend` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < 1):
+        raise ConfigError("blend", value, "must be at least 0 and below 1 (0: the model alone)")
+    return float(value)
+
+
 def _critic_of(path: str | Path) -> Critic | None:
     """The critic stored beside the checkpoint at `path`, validated; None when there is none."""
     from ..evidence.critic import critic_path, load_critic
@@ -210,18 +217,37 @@ class Namer:
         self.sampling = dict(sampling or {})  # sampling defaults from the checkpoint
         self.critic = critic  # the realism critic stored beside the checkpoint, if any
         self.engine_kind = engine_kind  # "numpy" (the engine the model registry names for `kind`) or "torch"
+        self.card_blend: Blend | None = None  # the blend its checkpoint's card names, if any
+        self.blend: Blend | None = None  # the blend in use: the model it generates blended with, and its weight
+        self.unblended = self  # the model alone (its own engine and vocabulary: explain's gates read it)
         self._reference: list[float] | None = None
 
     # --- building -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, model: str | Path | None = None, device: str = "auto", engine: str | None = None) -> "Namer":
+    def load(
+        cls,
+        model: str | Path | None = None,
+        device: str = "auto",
+        engine: str | None = None,
+        blend: float | None = None,
+    ) -> "Namer":
         """From a shipped model name (None: the default) or a checkpoint path.
 
         The numpy engine computes on the CPU without torch; it serves `device` "cpu" and "auto"
         (for names, the numpy engine on one CPU thread outruns torch). Any other device ("cuda",
         "mps", "cuda:1") or `engine="torch"` builds the torch model there.
+
+        A checkpoint whose card names a blend (`card.Blend`; the shipped Jin Yong and Liang Yusheng
+        models) is blended with that model at its weight; `blend` sets another weight (0: the model
+        alone), and blends a checkpoint that names none with `base`.
         """
+        own = cls._load_alone(model, device, engine)
+        return own.blended(blend, device, engine)
+
+    @classmethod
+    def _load_alone(cls, model: str | Path | None, device: str, engine: str | None) -> "Namer":
+        """The checkpoint's model alone, its card's blend kept aside for `blended`."""
         from ..checkpoint import read_checkpoint
         from ..pretrained import resolve
 
@@ -236,7 +262,7 @@ class Namer:
 
             ckpt = load_checkpoint(path, device=pick_device(device))
             eng = TorchEngine(ckpt.model, ckpt.vocab.size, spec(ckpt.kind).window(ckpt.config))
-            return cls(
+            namer = cls(
                 eng,
                 ckpt.vocab,
                 ckpt.names,
@@ -247,12 +273,14 @@ class Namer:
                 _critic_of(path),
                 engine_kind="torch",
             )
+            namer.card_blend = ckpt.blend
+            return namer
         if device not in ("cpu", "auto"):
             raise ConfigError("device", device, "the numpy engine runs on the CPU only (use the torch engine)")
         from ..engine import build_engine
 
         stored = read_checkpoint(path)
-        return cls(
+        namer = cls(
             build_engine(stored),
             stored.vocab,
             stored.names,
@@ -262,6 +290,42 @@ class Namer:
             stored.sampling,
             _critic_of(path),
         )
+        namer.card_blend = stored.blend
+        return namer
+
+    def blended(self, weight: float | None = None, device: str = "auto", engine: str | None = None) -> "Namer":
+        """This model blended as its card says (`weight` None: the card's weight; 0: not at all; another
+        weight: with the card's model, or `base` when the card names none): a `Namer` of the same list,
+        training record, sampling defaults and critic whose engine mixes, at every step, (1 - weight)
+        times this model's next-character distribution with weight times the other's
+        (`mixture.MixtureEngine`). Names are scored, searched and explained under the blend too, so
+        every figure a user sees describes the distribution the names come from."""
+        own, card = self.unblended, self.card_blend
+        if weight is not None:
+            weight = check_blend_weight(weight)
+        if weight == 0 or (weight is None and card is None):
+            return own
+        partner = card.model if card is not None else "base"
+        share = card.weight if weight is None else weight
+        from ..pretrained import resolve
+
+        if Path(resolve(partner)).resolve() == Path(own.path).resolve():
+            raise ConfigError("blend", share, f"{partner} cannot be blended with itself; give 0 or leave it out")
+        from .kinds import markers
+        from .mixture import MixtureEngine
+
+        other = Namer._load_alone(partner, device, engine)
+        mixed = MixtureEngine(
+            [own.engine, other.engine],
+            [own.vocab, other.vocab],
+            [1.0 - share, share],
+            first_only="".join(markers(own.train).values()),
+        )
+        namer = Namer(
+            mixed, mixed.vocab, own.names, own.train, own.kind, own.path, own.sampling, own.critic, own.engine_kind
+        )
+        namer.card_blend, namer.blend, namer.unblended = card, Blend(partner, share), own
+        return namer
 
     @classmethod
     def from_model(

@@ -213,7 +213,8 @@ class StyleJudge:
         loaded = {}
         for m in models:
             try:
-                namer = m if isinstance(m, Namer) else Namer.load(m)
+                # the author's model alone: a blend with the base is how it generates, not its style
+                namer = m.unblended if isinstance(m, Namer) else Namer.load(m, blend=0)
             except CheckpointError as exc:
                 raise CheckpointError(f"--models: {exc}") from None
             style = style_name(namer.path if isinstance(m, Namer) else str(m))

@@ -4,21 +4,10 @@
     namer = mixed_namer({"jinyong": 0.7, "gulong": 0.3})
     namer.generate(10, namer.options(prefix="令狐"), seed=1)
 
-`MixtureEngine` honours the engine contract (`engine.protocol.Engine`), so the sampler, the
-constraints, the search and the scorer of `Namer` work on a mixture unchanged. At every step each
-model reads the same characters and gives its distribution of the next one; the mixture is their
-weighted average,
-
-    p(c | c_<t) = sum_i w_i p_i(c | c_<t),
-
-over the union of the models' vocabularies. A character model i lacks gets what model i's scorer
-would give it: its unknown-character probability times the character's share of it
-(`score.UnknownShares`); the mixture's own unknown id keeps the rest, for characters no model
-knows. So a mixture's scores are proper probabilities, and weights 1 and 0 give the first model's
-distribution exactly (a model of weight 0 is not even run). Mixing per step, rather than picking
-one model per name, blends the styles inside each name. The markers of name kinds (`kinds.py`)
-may only come first in a mixture: after a context one model finds unfamiliar, its guess could
-otherwise put a marker inside a name, where no model ever saw one.
+The mixture is `generation.mixture.MixtureEngine`: at every step the weighted average of the
+models' next-character distributions, over the union of their vocabularies (its docstring says how
+characters one model lacks are scored). Mixing per step, rather than picking one model per name,
+blends the styles inside each name.
 
 `mixed_namer` wraps the mixture in a `Namer` whose training list is the union of every list
 involved (weight 0 included), so novelty is checked against all of them.
@@ -26,102 +15,11 @@ involved (weight 0 included), so novelty is checked against all of them.
 
 from __future__ import annotations
 
-import math
-from typing import Sequence
-
-import numpy as np
-
-from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
-from ..engine.protocol import Engine, State, log_softmax
 from ..errors import NO_VALUE, ConfigError
 from ..generation.kinds import METADATA_KEY, markers
-from ..generation.score import UnknownShares
+from ..generation.mixture import MixtureEngine
 
-
-class MixtureEngine:
-    """Weighted per-step mixture of engines over the union of their vocabularies."""
-
-    def __init__(
-        self, engines: Sequence[Engine], vocabs: Sequence[Vocab], weights: Sequence[float], first_only: str = ""
-    ) -> None:
-        if not (len(engines) == len(vocabs) == len(weights)) or not engines:
-            raise ConfigError("a mixture needs one weight and one vocabulary per model")
-        if any(w < 0 for w in weights) or sum(weights) <= 0:
-            raise ConfigError("style", list(weights), "weights must be 0 or more, and not all 0")
-        total = float(sum(weights))
-        self.vocab = Vocab(tuple(sorted(set().union(*(v.chars for v in vocabs)))))
-        self.vocab_size = self.vocab.size
-        windows = [e.window for e in engines if e.window is not None]
-        self.window = min(windows) if windows else None
-        self.parts: list[tuple[Engine, float, np.ndarray, np.ndarray]] = []  # (engine, log w, id map, log correction)
-        for engine, vocab, w in zip(engines, vocabs, weights):
-            if w > 0:
-                to_model, extra = self._mapping(vocab)
-                self.parts.append((engine, math.log(w / total), to_model, extra))
-        # Ids that may only come first (kind markers): one model's guess after an unfamiliar context
-        # could otherwise put them inside a name, where no model ever saw one. A single model is left as it is.
-        ids = [self.vocab.id(c) for c in first_only if c in self.vocab]
-        self.first_only = np.array(ids if len(self.parts) > 1 else [], dtype=np.int64)
-
-    def _mapping(self, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
-        """For one model: the model id of each union id (UNKNOWN where it lacks the character), and
-        the log factor turning its unknown probability into that character's (0 where it has it)."""
-        to_model = np.array([BOUNDARY, UNKNOWN] + [vocab.id(c) for c in self.vocab.chars], dtype=np.int64)
-        extra = np.zeros(self.vocab_size, dtype=np.float64)
-        shares = UnknownShares(vocab)
-        missing = [i + N_SPECIAL for i, c in enumerate(self.vocab.chars) if c not in vocab]
-        taken = 0.0
-        for i in missing:
-            extra[i] = shares.log_share(self.vocab.chars[i - N_SPECIAL])
-            taken += math.exp(extra[i])
-        extra[UNKNOWN] = math.log(max(1.0 - taken, 1e-300))  # characters outside every vocabulary
-        return to_model, extra
-
-    def _mix(self, logps: list[np.ndarray]) -> np.ndarray:
-        """log sum_i w_i p_i from per-model log-probabilities already on the union ids (..., U)."""
-        if len(logps) == 1:
-            return logps[0].astype(np.float32)
-        stack = np.stack(logps)  # (M, ..., U)
-        top = stack.max(0)
-        top = np.where(np.isfinite(top), top, 0.0)
-        return (top + np.log(np.exp(stack - top).sum(0))).astype(np.float32)
-
-    def _on_union(self, logits: np.ndarray, logw: float, to_model: np.ndarray, extra: np.ndarray) -> np.ndarray:
-        return logw + log_softmax(logits.astype(np.float64))[..., to_model] + extra
-
-    def _only_first(self, logp: np.ndarray, later: np.ndarray) -> np.ndarray:
-        """Log-probabilities (..., U) with the first-only ids removed where `later` (...) and renormalised."""
-        if not len(self.first_only) or not later.any():
-            return logp
-        logp = logp.copy()
-        logp[..., self.first_only] = np.where(later[..., None], -np.inf, logp[..., self.first_only])
-        top = logp.max(-1, keepdims=True)
-        return (logp - top - np.log(np.exp(logp - top).sum(-1, keepdims=True))).astype(np.float32)
-
-    def initial_state(self, batch: int) -> State:
-        return [engine.initial_state(batch) for engine, *_ in self.parts], np.zeros(batch, dtype=np.int64)
-
-    def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-        states, position = state
-        logps, new = [], []
-        for (engine, logw, to_model, extra), s in zip(self.parts, states):
-            logits, s = engine.step(to_model[ids], s)  # (B, V_i)
-            logps.append(self._on_union(logits, logw, to_model, extra))
-            new.append(s)
-        # position counts the ids read: after the start token alone, the next id is a name's first
-        return self._only_first(self._mix(logps), position >= 1), (new, position + 1)  # (B, U) log-probabilities
-
-    def select_state(self, state: State, rows: np.ndarray) -> State:
-        states, position = state
-        return [engine.select_state(s, rows) for (engine, *_), s in zip(self.parts, states)], position[rows]
-
-    def logits(self, ids: np.ndarray) -> np.ndarray:
-        logps = [
-            self._on_union(engine.logits(to_model[ids]), logw, to_model, extra)
-            for engine, logw, to_model, extra in self.parts
-        ]
-        later = np.broadcast_to(np.arange(ids.shape[1]) >= 1, ids.shape)
-        return self._only_first(self._mix(logps), later)  # (B, T, U)
+__all__ = ["MixtureEngine", "mixed_namer"]
 
 
 def mixed_namer(weights: dict[str, float], namers: dict | None = None):
