@@ -279,3 +279,14 @@ def test_a_prefix_alone_is_not_a_name(tiny_lstm):
     assert result.names and all(name.startswith("ba") and len(name) > 2 for name in result.names)
     only = namer.generate(5, SampleOptions(prefix="ba", max_len=2), "off", 0)
     assert only.names == ["ba"]  # --max-len equal to the prefix leaves just the prefix
+
+
+def test_a_kind_marker_alone_is_never_a_name():
+    """With --kind any a model may end right after the epithet marker: that is no name to print."""
+    from xiaming.generation.namer import Namer
+
+    jinyong = Namer.load("jinyong")
+    options = jinyong.options(kind="any")
+    assert "" not in jinyong.best(12, options, steering=jinyong.steering(critic=False)).names
+    assert "" in jinyong.unblended.sample(20000, 1, options)  # the draw that used to come out as a name
+    assert "" not in jinyong.generate(200, options, seed=1, steering=jinyong.steering(critic=False)).names

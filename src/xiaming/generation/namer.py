@@ -493,6 +493,16 @@ class Namer:
             return [None] * len(names)
         return [round(float(r), 3) for r in self.critic.rate(names)]
 
+    def _drawer(self, options: SampleOptions) -> "Namer":
+        """Who draws names of `options`' kind: a blend serves personal names only, so epithets (and a
+        mix of both kinds) come from the model alone; the base never saw an epithet, and blended
+        with it the model's epithets read as plain personal names (文毅, 马野)."""
+        from .kinds import describe
+
+        if self.blend is None or describe(options.hidden_prefix, options.ban_first, self.train) == "kind name":
+            return self
+        return self.unblended
+
     # --- generation -----------------------------------------------------------------------------
 
     def generate(
@@ -522,6 +532,10 @@ class Namer:
         if n < 1:
             raise ConfigError("n", n, "must be at least 1")
         options = self.options() if options is None else options
+        if self._drawer(options) is not self:
+            return self.unblended.generate(
+                n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget
+            )
         steering = self.steering() if steering is None else steering
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
@@ -594,6 +608,8 @@ class Namer:
         if n < 1:
             raise ConfigError("best", n, "must be at least 1")
         options = self.options() if options is None else options
+        if self._drawer(options) is not self:
+            return self.unblended.best(n, options, novelty, max_nodes, steering, budget)
         steering = self.steering() if steering is None else steering
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
@@ -689,6 +705,8 @@ class Namer:
         """`n` names drawn with no novelty filter, repeats kept (what `eval` describes); plain
         temperature-1 sampling unless `options` say otherwise."""
         options = SampleOptions() if options is None else options
+        if self._drawer(options) is not self:
+            return self.unblended.sample(n, seed, options, batch)
         c = self.compile(options)
         rng = np.random.default_rng(seed)
         out: list[str] = []

@@ -398,7 +398,7 @@ def _batches(engine, vocab, n, c, options, filt, rng, max_tries, result: Draw) -
         fresh = 0
         accepted = []
         for name, lp in zip(names, log_probs):
-            if name in result.seen:
+            if not name or name in result.seen:  # "": a kind marker and the end (--kind any), no name
                 continue
             result.seen.add(name)
             fresh += 1

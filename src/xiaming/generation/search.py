@@ -221,7 +221,7 @@ def search_names(
         result.expanded += listing.rows
         names, log_probs, rejected = [], [], []
         for cost, name in sorted(listing.finished, key=lambda f: f[0]):
-            if name in skip:
+            if not name or name in skip:  # "": a kind marker and the end (--kind any), no name
                 continue
             if name not in verdicts:
                 verdicts[name] = filt.check(name) if filt is not None else None

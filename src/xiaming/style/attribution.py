@@ -189,7 +189,8 @@ class StyleJudge:
     def __init__(self, namers: dict, calibration: Calibration | None = None) -> None:
         if len(namers) < 2:
             raise ConfigError("models", NO_VALUE, "give at least two models to choose between")
-        self.namers = dict(namers)
+        # the authors' models alone: a blend with the base is how a model generates, not its style
+        self.namers = {s: n.unblended for s, n in namers.items()}
         self.styles = list(namers)
         cal = shipped_calibration() if calibration is None else calibration
         lists = {s: n.names for s, n in self.namers.items()}
@@ -213,8 +214,7 @@ class StyleJudge:
         loaded = {}
         for m in models:
             try:
-                # the author's model alone: a blend with the base is how it generates, not its style
-                namer = m.unblended if isinstance(m, Namer) else Namer.load(m, blend=0)
+                namer = m if isinstance(m, Namer) else Namer.load(m, blend=0)  # __init__ takes it unblended
             except CheckpointError as exc:
                 raise CheckpointError(f"--models: {exc}") from None
             style = style_name(namer.path if isinstance(m, Namer) else str(m))
