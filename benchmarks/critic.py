@@ -14,6 +14,8 @@ prints them (the model's own sampling defaults, strict novelty) and prints:
   same output), char entropy (bits, against the held-out real names at equal size), length TV
   against the held-out real names;
 - ms/20: in-process time of `generate(20)`, median of 15 seeds, one thread, next to strength 0.
+
+`--blend W` sets the base's share of each model's blend (`Namer.load`; 0: the model alone).
 """
 
 from __future__ import annotations
@@ -59,12 +61,15 @@ def main() -> int:
     parser.add_argument("--strengths", default="0,1,2,3,4")
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--blend", type=float, default=None, help="the base's share (default: each model's own; 0: the model alone)"
+    )
     args = parser.parse_args()
     words = jieba_words()
     print("| model | strength | word (list / held-out) | critic | repeats | char entropy (real) | length TV | ms/20 |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models.split(","):
-        namer = Namer.load(model)
+        namer = Namer.load(model, blend=args.blend)
         held = held_out(namer, "name")  # default output is personal names: compare like with like
         personal = set(corpora.load(model, kinds=("name",)))
         listed = word_share([n for n in namer.names if n in personal], words)

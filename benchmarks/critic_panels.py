@@ -17,7 +17,19 @@ import sys
 from pathlib import Path
 
 PANELS = Path(__file__).resolve().parent.parent / "panels" / "critic"
-ORDER = ("real", "llm", "blend20", "blend35", "critic-v6", "critic-v6a", "critic-v5", "critic-v4", "critic-v2", "critic-v1", "critic-off")
+ORDER = (
+    "real",
+    "llm",
+    "blend20",
+    "blend35",
+    "critic-v6",
+    "critic-v6a",
+    "critic-v5",
+    "critic-v4",
+    "critic-v2",
+    "critic-v1",
+    "critic-off",
+)
 
 
 def read_key(path: Path) -> dict[int, tuple[str, str]]:

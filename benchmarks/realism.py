@@ -259,7 +259,7 @@ def run_shipped(corpus: str, args) -> Row:
     from xiaming.generation.namer import Namer
     from xiaming.generation.realism import detectability, foreign_share, surname_share, variety
 
-    namer = Namer.load(Path(args.models) / f"{corpus}.safetensors" if args.models else corpus)
+    namer = Namer.load(Path(args.models) / f"{corpus}.safetensors" if args.models else corpus, blend=args.blend)
     held = (namer.train.get("panel_holdout") or {}).get("names") or []
     if not held:
         raise SystemExit(f"realism.py: error: the shipped {corpus} model records no panel holdout")
@@ -398,6 +398,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         metavar="DIR",
         help="with --shipped: take DIR/LIST.safetensors instead of the shipped models (e.g. a trial build)",
+    )
+    p.add_argument(
+        "--blend",
+        type=float,
+        default=None,
+        help="with --shipped: the base's share of each model's blend (default: the model's own; 0: the model alone)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads for training (default 1)")

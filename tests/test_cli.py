@@ -320,10 +320,12 @@ def test_models_lists_shipped_and_given_checkpoints(capsys, tiny_lstm):
     rows = {r["name"]: r for r in json.loads(out)}
     assert {"jinyong", "gulong", "poets", "base", tiny_lstm[0]} <= set(rows)
     assert rows["jinyong"]["base"] == "base" and rows["jinyong"]["data"] == "builtin:jinyong"
+    assert rows["jinyong"]["blend"] == {"model": "base", "weight": 0.35} and rows["gulong"]["blend"] is None
     mine = rows[tiny_lstm[0]]
     assert mine["kind"] == "lstm" and mine["names"] == 300 and mine["parameters"] > 0 and mine["data"] == "made-up"
     code, out, _ = run(capsys, "models")
     assert code == 0 and "base" in out and "fine-tuned from base" in out and "parameters" in out
+    assert "jinyong" in out and "generates blended with base (0.35)" in out.splitlines()[0]
 
 
 def test_every_train_flag_has_help_and_its_default(capsys):

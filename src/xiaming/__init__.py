@@ -32,13 +32,15 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def load_model(model: str | Path | None = None, device: str = "auto", engine: str | None = None) -> Namer:
+def load_model(
+    model: str | Path | None = None, device: str = "auto", engine: str | None = None, blend: float | None = None
+) -> Namer:
     """The generation object of a checkpoint path or shipped-model name (None: the Jin Yong model).
 
     The numpy engine (device "auto" or "cpu") needs no torch; `engine="torch"` or a device such as
-    "cuda" uses torch (see `Namer.load`).
+    "cuda" uses torch; `blend` the base's share (None: the model's own blend, 0: none; see `Namer.load`).
     """
-    return Namer.load(model, device, engine)
+    return Namer.load(model, device, engine, blend)
 
 
 def generate(

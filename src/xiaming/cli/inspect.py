@@ -330,7 +330,8 @@ def add_models(sub) -> None:
         "models",
         help="list the shipped models and given checkpoints with what each was trained on",
         description="One line per model: name or path, kind, parameters, training names, the data "
-        "it was trained on and the base it was fine-tuned from. Reads metadata only.",
+        "it was trained on, the base it was fine-tuned from and the model it generates blended with, if any. "
+        "Reads metadata only.",
     )
     p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT", help="checkpoint files to describe as well")
     p.add_argument("--json", action="store_true", help="print one JSON list")
@@ -353,6 +354,7 @@ def _model_row(name: str, path: Path) -> dict:
         "names": train.names,
         "data": train.source,
         "base": train.init,
+        "blend": card.blend.to_dict() if card.blend else None,
         "best_val_bits": train.best_val_bits,
     }
 
@@ -370,5 +372,8 @@ def _cmd_models(args) -> int:
         params = f"{r['parameters']:,}" if isinstance(r["parameters"], int) else "?"
         names = f"{r['names']:,} names" if isinstance(r["names"], int) else "? names"
         base = f", fine-tuned from {r['base']}" if r["base"] else ""
-        print(f"{r['name']:<{width}}  {r['kind']:<11} {params:>9} parameters  trained on {r['data']} ({names}){base}")
+        blend = f"; generates blended with {r['blend']['model']} ({r['blend']['weight']:g})" if r["blend"] else ""
+        print(
+            f"{r['name']:<{width}}  {r['kind']:<11} {params:>9} parameters  trained on {r['data']} ({names}){base}{blend}"
+        )
     return 0
