@@ -22,6 +22,8 @@ ORDER = (
     "llm",
     "blend20",
     "blend35",
+    "pool16",
+    "gljy",
     "critic-v6",
     "critic-v6a",
     "critic-v5",
