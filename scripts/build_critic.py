@@ -9,6 +9,11 @@ the reviewers saw, and their answers), centres each reviewer, averages the revie
 labels a name bad when that average is below BAD (a 1-2 mark), fits an L2 logistic regression of
 bad on `xiaming.evidence.features` (`fit_critic`) and writes it as
 src/xiaming/pretrained/<model>.critic.safetensors for each model in --models. Rerunnable.
+
+Each model's critic also carries its length ratios (`length_ratios`): the list's share of personal
+names of each length over that share among the model's own proposals (`--proposals` names of
+`generate --critic off`), so the sampler keeps lengths in the list's proportions. `--lengths-only`
+recomputes just those in the critics already shipped (after a model or its blend changed).
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from xiaming.evidence.critic import critic_path, fit_critic, save_critic  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from xiaming import corpora  # noqa: E402
+from xiaming.evidence.critic import critic_path, fit_critic, load_critic, save_critic  # noqa: E402
+from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import shipped_path  # noqa: E402
 
 RATINGS = ROOT / "critic" / "ratings"
@@ -134,6 +143,40 @@ def offline_keep(
     return float(m), float(b), float(g)
 
 
+LONGEST = 6  # the length table's last entry stands for names of this many characters or more
+MAX_RATIO = 20.0  # as evidence/critic.py bounds them
+MIN_COUNT = 5  # proposals of a length needed before its ratio is trusted
+
+
+def length_ratios(model: str, proposals: int, seed: int = 0) -> tuple[float, ...]:
+    """Per name length 1..LONGEST (the last: that many or more), the share of the list's personal names
+    of that length over the share among `proposals` personal names the shipped model generates with
+    the critic off (its defaults, blend included), the list's count plus one half, within
+    [1/MAX_RATIO, MAX_RATIO]; 1 for a length the proposals hold fewer than MIN_COUNT names of (too
+    few to say, e.g. one-character names)."""
+    namer = Namer.load(model)
+    drawn = namer.generate(proposals, seed=seed, steering=namer.steering(critic=False)).names
+    listed = corpora.load(model, kinds=["name"])
+
+    def counts(names: list[str]) -> np.ndarray:
+        return np.bincount([min(len(n), LONGEST) - 1 for n in names], minlength=LONGEST)[:LONGEST]
+
+    have, make = counts(listed), counts(drawn)
+    ratio = ((have + 0.5) / len(listed)) / np.maximum(make / len(drawn), 1e-12)  # half a name: none is not never
+    ratio = np.where(make < MIN_COUNT, 1.0, np.clip(ratio, 1 / MAX_RATIO, MAX_RATIO))
+    print(f"{model}: list {have.tolist()}, proposals {make.tolist()} (lengths 1..{LONGEST}+)")
+    return tuple(round(float(r), 4) for r in ratio)
+
+
+def write_lengths(models: list[str], proposals: int) -> None:
+    """Recompute the length ratios of the critics already beside `models` and write them back."""
+    for model in models:
+        path = critic_path(shipped_path(model))
+        critic = replace(load_critic(path), lengths=length_ratios(model, proposals))
+        save_critic(critic, path)
+        print(f"wrote {path}: length ratios {critic.lengths}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -156,12 +199,24 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", default=",".join(ROUNDS), help=f"rating rounds to fit on (default {','.join(ROUNDS)})"
     )
     parser.add_argument(
+        "--proposals", type=int, default=4000, help="names generated per model for its length ratios (default 4000)"
+    )
+    parser.add_argument(
+        "--lengths-only",
+        action="store_true",
+        help="only recompute the length ratios of the critics already shipped (nothing is refitted)",
+    )
+    parser.add_argument(
         "--write",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="write the critics beside the models (default on; --no-write only measures)",
     )
     args = parser.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if shipped_path(m.strip()).is_file()]
+    if args.lengths_only:
+        write_lengths(models, args.proposals)
+        return 0
 
     names, y, authors, rounds = read_ratings(rounds=tuple(args.rounds.split(",")))
     print(
@@ -197,11 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     critic = fit_critic(
         names, bad, good, strength=args.strength, flavour=args.flavour, pool=args.pool, about=about, **settings
     )
-    for model in args.models.split(","):
-        checkpoint = shipped_path(model.strip())
-        if checkpoint.is_file():
-            save_critic(critic, critic_path(checkpoint))
-            print(f"wrote {critic_path(checkpoint)}")
+    for model in models:
+        path = critic_path(shipped_path(model))
+        save_critic(replace(critic, lengths=length_ratios(model, args.proposals)), path)
+        print(f"wrote {path}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from xiaming.errors import CheckpointError, ConfigError
 from xiaming.evidence.critic import critic_path, fit_critic, load_critic, save_critic
 from xiaming.evidence.features import FEATURES, INDEX, name_features, split_name
 from xiaming.evidence.lexicon import LEXICON_PATH, load_lexicon, shipped_lexicon
-from xiaming.evidence.steer import Steering, resample
+from xiaming.evidence.steer import Steering, quotas, resample
 from xiaming.generation.namer import Namer
 from xiaming.pretrained import shipped_path
 
@@ -85,9 +86,10 @@ def test_critic_round_trip_and_damaged_files(tmp_path):
         flavour=0.5,
     )
     path = tmp_path / "m.critic.safetensors"
-    save_critic(critic, path)
+    save_critic(replace(critic, lengths=(1.0, 1.2, 0.5)), path)
     again = load_critic(path)
     assert again.strength == 2.5 and again.pool == 6 and again.flavour == 0.5 and again.chars == critic.chars
+    assert again.lengths == (1.0, 1.2, 0.5)
     assert len(critic.chars) >= 2
     np.testing.assert_allclose(again.rate(["王建华"]), critic.rate(["王建华"]), rtol=1e-5)
     np.testing.assert_allclose(again.log_weights(["王蝠华"]), critic.log_weights(["王蝠华"]), rtol=1e-5)
@@ -117,6 +119,11 @@ def test_critic_round_trip_and_damaged_files(tmp_path):
         (ok, {**meta, "pool": "1000"}, "pool"),
         (ok, {**meta, "flavour": "nan"}, "flavour"),
         (ok, {**meta, "appeal_intercept": "0.5"}, "appeal_weights"),
+        (ok, {**meta, "lengths": "[1.0, NaN]"}, "lengths"),
+        (ok, {**meta, "lengths": "[1.0, 0.0]"}, "lengths"),
+        (ok, {**meta, "lengths": "[1.0, true]"}, "lengths"),
+        (ok, {**meta, "lengths": "[]"}, "lengths"),
+        (ok, {**meta, "lengths": json.dumps([1.0] * 40)}, "lengths"),
     ]:
         save_file(arrays, str(bad), metadata=metadata)
         with pytest.raises(CheckpointError, match=field):
@@ -152,6 +159,51 @@ def test_resample_is_proportional_and_keeps_strata():
     strata = np.array([2, 2, 2, 2, 3, 3, 3, 3])
     chosen = resample(np.array([9, 9, 9, 9, 0, 0, 0, 0.0]), 4, rng, strata=strata)
     assert sorted(strata[chosen].tolist()) == [2, 2, 3, 3] and len(set(chosen.tolist())) == 4
+    # a stratum weight moves the strata's shares: length 3 counts three times, so it gets 3 of 4 picks
+    chosen = resample(np.zeros(8), 4, rng, strata=strata, stratum_weight=lambda length: 3.0 if length == 3 else 1.0)
+    assert sorted(strata[chosen].tolist()) == [2, 3, 3, 3]
+
+
+@pytest.mark.parametrize(
+    "counts, weights, n, want",
+    [
+        ([10, 20, 5], [1, 1, 1], 10, [3, 6, 1]),  # the pool's mix, by largest remainders
+        ([10, 20, 5], [1, 1, 0.2], 10, [3, 7, 0]),
+        ([2, 20, 5], [10, 1, 1], 10, [2, 6, 2]),  # a full stratum's excess goes to the others
+        ([3, 3], [1, 0], 5, [3, 2]),  # only weight-0 strata left: filled all the same
+        ([4, 4, 4], [1, 1, 1], 12, [4, 4, 4]),
+    ],
+)
+def test_quotas_follow_count_times_weight_within_each_count(counts, weights, n, want):
+    got = quotas(np.array(counts), np.array(weights, dtype=float), n)
+    assert got.tolist() == want and got.sum() == n and (got <= np.array(counts)).all()
+
+
+def test_length_ratios_bring_the_lengths_to_the_lists():
+    """The shipped critics carry each model's length ratios; with them the kept names' lengths follow
+    the list's personal names (Liang Yusheng's model made 6.5% four-character names, his list has 2%)."""
+    from collections import Counter
+
+    from xiaming import corpora
+
+    namer = Namer.load("liangyusheng")
+    assert namer.critic.lengths is not None and namer.critic.lengths[3] < 0.5  # four characters: fewer
+    listed = corpora.load("liangyusheng", kinds=["name"])
+
+    def tv(names):
+        a, b = Counter(len(x) for x in names), Counter(len(x) for x in listed)
+        return sum(abs(a[k] / len(names) - b[k] / len(listed)) for k in set(a) | set(b)) / 2
+
+    steering = namer.steering()
+    with_ratios = namer.generate(600, seed=3, steering=steering).names
+    without = namer.generate(600, seed=3, steering=replace(steering, length_weights=())).names
+    assert tv(with_ratios) < tv(without) / 2
+    # epithets are no personal names: their lengths are left as the model makes them
+    epithets = namer.options(kind="epithet")
+    assert (
+        namer.generate(30, epithets, seed=3).names
+        == namer.generate(30, epithets, seed=3, steering=replace(steering, length_weights=())).names
+    )
 
 
 def test_shipped_models_carry_a_critic_and_it_raises_the_rating():

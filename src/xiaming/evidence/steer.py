@@ -32,6 +32,14 @@ class Steering:
     pool: int = 1  # proposals per name kept
     keep_lengths: bool = True  # keep the pool's mix of name lengths (off when the evidence itself is about
     # something lengths differ in, such as gender: a model's women's names are mostly of one length)
+    length_weights: tuple[float, ...] = ()  # with keep_lengths: each length's share of the pool times this
+    # (entry L-1 for names of L characters, the last for longer ones; empty: the pool's mix as it is)
+
+    def length_weight(self, length: int) -> float:
+        """How much names of `length` characters count beside their share of the pool (1: as they are)."""
+        if not self.length_weights:
+            return 1.0
+        return self.length_weights[min(max(length, 1), len(self.length_weights)) - 1]
 
     @property
     def active(self) -> bool:
@@ -55,19 +63,26 @@ class Steering:
 OFF = Steering()
 
 
-def resample(log_weights: np.ndarray, n: int, rng: np.random.Generator, strata: np.ndarray | None = None) -> np.ndarray:
+def resample(
+    log_weights: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    strata: np.ndarray | None = None,
+    stratum_weight=None,
+) -> np.ndarray:
     """Indices of `n` items drawn without replacement with probability proportional to exp(log_weights)
     (Gumbel top-k). With `strata` (one label per item, e.g. the name's length), each stratum keeps
     its share of the pool (largest remainders), so evidence that prefers one stratum (the critic
-    likes two-character names) reweights names within it without shifting the strata's mix."""
+    likes two-character names) reweights names within it without shifting the strata's mix; with
+    `stratum_weight` (a function of the label), each stratum's share is its share of the pool times
+    that weight, renormalised (the stratum-level importance ratio, e.g. a list's share of
+    four-character names over the model's), never more than the stratum holds."""
     keys = np.asarray(log_weights, dtype=np.float64) + rng.gumbel(size=len(log_weights))
     if strata is None:
         return np.argsort(-keys, kind="stable")[:n]
     labels, counts = np.unique(strata, return_counts=True)
-    exact = counts * n / len(keys)
-    quota = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - quota), kind="stable")[: n - quota.sum()]:
-        quota[i] += 1
+    weights = np.array([1.0 if stratum_weight is None else float(stratum_weight(label)) for label in labels])
+    quota = quotas(counts, weights, n)
     chosen = [
         idx[np.argsort(-keys[idx], kind="stable")[:q]]
         for label, q in zip(labels, quota)
@@ -75,3 +90,36 @@ def resample(log_weights: np.ndarray, n: int, rng: np.random.Generator, strata: 
     ]
     picked = np.concatenate(chosen) if chosen else np.zeros(0, dtype=int)
     return picked[np.argsort(-keys[picked], kind="stable")]
+
+
+def quotas(counts: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """How many of `n` picks each stratum gets: in proportion to count * weight, by largest remainders,
+    each at most its count (what a full stratum cannot take goes to the others, in the same
+    proportions). `n` is at most counts.sum()."""
+    counts = np.asarray(counts, dtype=np.int64)
+    mass = counts * np.maximum(np.asarray(weights, dtype=np.float64), 0.0)
+    quota = np.zeros(len(counts), dtype=np.int64)
+    left = n
+    while left > 0:
+        room = counts - quota
+        open_ = (room > 0) & (mass > 0)
+        if not open_.any():  # only weight-0 strata have room: fill them by their counts
+            open_ = room > 0
+            share = np.where(open_, room, 0).astype(np.float64)
+        else:
+            share = np.where(open_, mass, 0.0)
+        exact = share * left / share.sum()
+        add = np.minimum(np.floor(exact).astype(np.int64), room)
+        rest = left - add.sum()
+        order = np.argsort(-(exact - np.floor(exact)), kind="stable")
+        for i in order:
+            if rest <= 0:
+                break
+            if open_[i] and add[i] < room[i]:
+                add[i] += 1
+                rest -= 1
+        if add.sum() == 0:  # rounding left nothing to add: give one to the largest open share
+            add[int(np.argmax(np.where(open_, exact, -1.0)))] += 1
+        quota += add
+        left = n - quota.sum()
+    return quota

@@ -470,7 +470,12 @@ class Namer:
             judge = replace(self.critic, flavour=0.0) if gendered else self.critic
             items.insert(0, ("critic", judge, strength))
         items += [item for item in extra if item[2] > 0]
-        return Steering(tuple(items), max(pools) if items else 1, keep_lengths=not gendered)
+        # the critic's length ratios (the list's share of each name length over the model's proposals')
+        # move the kept names' lengths towards the list's; a gender lean keeps no length mix at all
+        lengths = self.critic.lengths if judged and not gendered and self.critic.lengths is not None else ()
+        return Steering(
+            tuple(items), max(pools) if items else 1, keep_lengths=not gendered, length_weights=tuple(lengths)
+        )
 
     def _critic_in_use(self, critic: bool | None, critic_strength: float | None) -> bool:
         """Whether the critic steers: `critic` True demands one, False turns it off, None uses it when
@@ -497,11 +502,13 @@ class Namer:
         """Who draws names of `options`' kind: a blend serves personal names only, so epithets (and a
         mix of both kinds) come from the model alone; the base never saw an epithet, and blended
         with it the model's epithets read as plain personal names (文毅, 马野)."""
+        return self if self.blend is None or self._personal(options) else self.unblended
+
+    def _personal(self, options: SampleOptions) -> bool:
+        """Whether `options` ask a model trained with name kinds for personal names only."""
         from .kinds import describe
 
-        if self.blend is None or describe(options.hidden_prefix, options.ban_first, self.train) == "kind name":
-            return self
-        return self.unblended
+        return describe(options.hidden_prefix, options.ban_first, self.train) == "kind name"
 
     # --- generation -----------------------------------------------------------------------------
 
@@ -537,6 +544,8 @@ class Namer:
                 n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget
             )
         steering = self.steering() if steering is None else steering
+        if steering.length_weights and not self._personal(options):  # the ratios are personal names' lengths
+            steering = replace(steering, length_weights=())
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
         greedy = options.temperature == 0
@@ -690,7 +699,7 @@ class Namer:
             return found
         names = list(found)
         strata = np.array([len(nm) for nm in names]) if steering.keep_lengths else None
-        keep = resample(steering.log_weights(names), n, rng, strata=strata)
+        keep = resample(steering.log_weights(names), n, rng, strata=strata, stratum_weight=steering.length_weight)
         return {names[i]: found[names[i]] for i in keep}
 
     def _rated(self, found: dict[str, float]) -> list[ScoredName]:
