@@ -117,3 +117,13 @@ def test_epithets_come_from_the_model_alone(jinyong):
         assert jinyong.best(3, options).names == jinyong.unblended.best(3, options).names
     names = jinyong.options(kind="name")
     assert jinyong.generate(6, names, seed=2).names != jinyong.unblended.generate(6, names, seed=2).names
+
+
+def test_a_model_without_name_kinds_is_blended_on_request(tiny_lstm):
+    """A list of one kind is all personal names: `--blend` applies to everything it generates."""
+    alone = Namer.load(tiny_lstm[0])
+    mixed = Namer.load(tiny_lstm[0], blend=0.5)
+    assert alone.blend is None and mixed.blend.model == "base"
+    names = mixed.generate(40, seed=1, novelty="off").names
+    assert names != alone.generate(40, seed=1, novelty="off").names
+    assert any("\u4e00" <= c <= "\u9fff" for n in names for c in n)  # the base's characters come in

@@ -505,10 +505,11 @@ class Namer:
         return self if self.blend is None or self._personal(options) else self.unblended
 
     def _personal(self, options: SampleOptions) -> bool:
-        """Whether `options` ask a model trained with name kinds for personal names only."""
-        from .kinds import describe
+        """Whether `options` ask for personal names only: always for a model trained without name kinds
+        (its list is what it is), else when they ask for kind name."""
+        from .kinds import describe, markers
 
-        return describe(options.hidden_prefix, options.ban_first, self.train) == "kind name"
+        return not markers(self.train) or describe(options.hidden_prefix, options.ban_first, self.train) == "kind name"
 
     # --- generation -----------------------------------------------------------------------------
 
