@@ -20,6 +20,8 @@ PANELS = Path(__file__).resolve().parent.parent / "panels" / "critic"
 ORDER = (
     "real",
     "llm",
+    "shipped",
+    "tilt",
     "blend20",
     "blend35",
     "pool16",

@@ -68,9 +68,11 @@ HEADS = (256, 1024)  # how many values `_head` sorts first, then on (a trained m
 def _head(logits: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:
     """The largest values of each row in descending order and their probabilities (A, W): the top
     W of HEADS (the first that holds more than `top_p` of every row's mass: a partition, then a sort
-    of W values, several times faster than sorting all V), else every value sorted."""
+    of W values, several times faster than sorting all V), else every value of the rows the widest
+    head does not hold sorted (W = V; the other rows keep their head, padded with -inf and 0)."""
     A, V = logits.shape
     total = None
+    held = None
     for width in HEADS:
         if V <= 2 * width:
             break
@@ -78,12 +80,22 @@ def _head(logits: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:
         if total is None:
             total = np.exp(logits - logits.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)  # (A, 1)
         p = np.exp(head - head[:, :1]) / total
-        if (p.sum(axis=-1) >= top_p + 1e-5).all():
+        held = p.sum(axis=-1) >= top_p + 1e-5  # (A,) rows whose nucleus the head holds
+        if held.all():
             return head, p
-    values = -np.sort(-logits, axis=-1)  # (A, V) descending
-    p = np.exp(values - values[:, :1])
-    p /= p.sum(axis=-1, keepdims=True)
-    return values, p
+    rows = slice(None) if held is None or not held.any() else ~held
+    values = -np.sort(-logits[rows], axis=-1)  # descending
+    q = np.exp(values - values[:, :1])
+    q /= q.sum(axis=-1, keepdims=True)
+    if held is None or not held.any():
+        return values, q
+    # only the rows the widest head does not hold are sorted whole; the others keep their head, padded
+    # past it with values no id has and no mass (their running mass passes top_p inside the head)
+    out_values = np.full((A, V), -np.inf, dtype=values.dtype)
+    out_p = np.zeros((A, V), dtype=q.dtype)
+    out_values[:, : head.shape[1]], out_p[:, : head.shape[1]] = head, p
+    out_values[rows], out_p[rows] = values, q
+    return out_values, out_p
 
 
 def outside_nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
