@@ -172,11 +172,12 @@ def test_resample_is_proportional_and_keeps_strata():
         ([2, 20, 5], [10, 1, 1], 10, [2, 6, 2]),  # a full stratum's excess goes to the others
         ([3, 3], [1, 0], 5, [3, 2]),  # only weight-0 strata left: filled all the same
         ([4, 4, 4], [1, 1, 1], 12, [4, 4, 4]),
+        ([1, 2], [1, 1], 9, [1, 2]),  # more picks than items: every item, once
     ],
 )
 def test_quotas_follow_count_times_weight_within_each_count(counts, weights, n, want):
     got = quotas(np.array(counts), np.array(weights, dtype=float), n)
-    assert got.tolist() == want and got.sum() == n and (got <= np.array(counts)).all()
+    assert got.tolist() == want and got.sum() == min(n, sum(counts)) and (got <= np.array(counts)).all()
 
 
 def test_length_ratios_bring_the_lengths_to_the_lists():

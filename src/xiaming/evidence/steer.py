@@ -95,8 +95,9 @@ def resample(
 def quotas(counts: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
     """How many of `n` picks each stratum gets: in proportion to count * weight, by largest remainders,
     each at most its count (what a full stratum cannot take goes to the others, in the same
-    proportions). `n` is at most counts.sum()."""
+    proportions). More than counts.sum() picks cannot be had: that many are given."""
     counts = np.asarray(counts, dtype=np.int64)
+    n = min(int(n), int(counts.sum()))
     mass = counts * np.maximum(np.asarray(weights, dtype=np.float64), 0.0)
     quota = np.zeros(len(counts), dtype=np.int64)
     left = n
