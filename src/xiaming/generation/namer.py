@@ -242,6 +242,8 @@ class Namer:
         models) is blended with that model at its weight; `blend` sets another weight (0: the model
         alone), and blends a checkpoint that names none with `base`.
         """
+        if blend is not None:
+            check_blend_weight(blend)  # before anything is read
         own = cls._load_alone(model, device, engine)
         return own.blended(blend, device, engine)
 
