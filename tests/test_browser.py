@@ -268,7 +268,11 @@ def test_the_list_downloads_as_text_and_csv(page, downloads):
     page.find_element(By.ID, "download-txt").click()
     page.find_element(By.ID, "download-csv").click()
     txt, csv = downloads / "names.txt", downloads / "names.csv"
-    WebDriverWait(page, WAIT).until(lambda _: txt.exists() and csv.exists())
+
+    def written(path, lines: int) -> bool:  # the browser creates a download's file before it has written it
+        return path.exists() and len(path.read_text(encoding="utf-8-sig").splitlines()) >= lines
+
+    WebDriverWait(page, WAIT).until(lambda _: written(txt, len(names)) and written(csv, len(names) + 1))
     assert txt.read_text(encoding="utf-8").split() == names
     rows = csv.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "name,pinyin,log_prob,bits_per_char,percentile"
