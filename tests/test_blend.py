@@ -127,3 +127,9 @@ def test_a_model_without_name_kinds_is_blended_on_request(tiny_lstm):
     names = mixed.generate(40, seed=1, novelty="off").names
     assert names != alone.generate(40, seed=1, novelty="off").names
     assert any("\u4e00" <= c <= "\u9fff" for n in names for c in n)  # the base's characters come in
+
+
+def test_verbose_says_what_the_names_are_drawn_from(jinyong):
+    assert jinyong.describe_sampling(jinyong.options()).endswith("kind name, blended with base 0.35 (model default)")
+    assert "blended" not in jinyong.describe_sampling(jinyong.options(kind="epithet"))  # the model alone
+    assert jinyong.blended(0.5).describe_sampling(jinyong.options()).endswith("blended with base 0.5")

@@ -414,7 +414,12 @@ class Namer:
         from .kinds import describe
 
         kind = describe(options.hidden_prefix, options.ban_first, self.train)
-        return "sampling: " + ", ".join(parts + ([kind] if kind else []))
+        mixed = []
+        blend = self._drawer(options).blend  # None when names of this kind come from the model alone
+        if blend is not None:
+            origin = " (model default)" if blend == self.card_blend else ""
+            mixed.append(f"blended with {blend.model} {blend.weight:g}{origin}")
+        return "sampling: " + ", ".join(parts + ([kind] if kind else []) + mixed)
 
     def compile(self, options: SampleOptions) -> Constraints:
         """The options checked against this model and compiled into masks (ConfigError names what cannot work)."""
