@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from dataclasses import replace  # noqa: E402
 
 from xiaming import corpora  # noqa: E402
-from xiaming.evidence.critic import critic_path, fit_critic, load_critic, save_critic  # noqa: E402
+from xiaming.evidence.critic import MAX_RATIO, critic_path, fit_critic, load_critic, save_critic  # noqa: E402
 from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import shipped_path  # noqa: E402
 
@@ -144,7 +144,6 @@ def offline_keep(
 
 
 LONGEST = 6  # the length table's last entry stands for names of this many characters or more
-MAX_RATIO = 20.0  # as evidence/critic.py bounds them
 MIN_COUNT = 5  # proposals of a length needed before its ratio is trusted
 
 

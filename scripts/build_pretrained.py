@@ -287,22 +287,16 @@ def fine_tune(
 
 
 def reship_defaults(corpus: str, package: Path = PACKAGE) -> None:
-    """Rewrite a shipped model with today's `DEFAULTS` and `BLENDS`, its weights and record unchanged
-    (float16 to float32 and back is exact)."""
-    path = package / f"{corpus}.safetensors"
-    ckpt = load_checkpoint(path)
-    save_checkpoint(
-        path,
-        ckpt.model,
-        ckpt.kind,
-        ckpt.vocab,
-        ckpt.train.to_dict(),
-        ckpt.names,
-        dtype=torch.float16,
+    """Rewrite a shipped model with today's `DEFAULTS` and `BLENDS` (`ship` from its own file: the
+    weights, name list and record stay as they are; float16 to float32 and back is exact)."""
+    ship(
+        package / f"{corpus}.safetensors",
+        corpus,
         sampling=DEFAULTS.get(corpus),
+        package=package,
         blend=BLENDS.get(corpus),
     )
-    print(f"{path}: sampling {DEFAULTS.get(corpus)}, blend {BLENDS.get(corpus)}")
+    print(f"  sampling {DEFAULTS.get(corpus)}, blend {BLENDS.get(corpus)}")
 
 
 def main() -> None:

@@ -183,22 +183,16 @@ def test_quotas_follow_count_times_weight_within_each_count(counts, weights, n, 
 def test_length_ratios_bring_the_lengths_to_the_lists():
     """The shipped critics carry each model's length ratios; with them the kept names' lengths follow
     the list's personal names (Liang Yusheng's model made 6.5% four-character names, his list has 2%)."""
-    from collections import Counter
-
     from xiaming import corpora
+    from xiaming.generation.realism import length_tv
 
     namer = Namer.load("liangyusheng")
     assert namer.critic.lengths is not None and namer.critic.lengths[3] < 0.5  # four characters: fewer
     listed = corpora.load("liangyusheng", kinds=["name"])
-
-    def tv(names):
-        a, b = Counter(len(x) for x in names), Counter(len(x) for x in listed)
-        return sum(abs(a[k] / len(names) - b[k] / len(listed)) for k in set(a) | set(b)) / 2
-
     steering = namer.steering()
     with_ratios = namer.generate(600, seed=3, steering=steering).names
     without = namer.generate(600, seed=3, steering=replace(steering, length_weights=())).names
-    assert tv(with_ratios) < tv(without) / 2
+    assert length_tv(with_ratios, listed) < length_tv(without, listed) / 2
     # epithets are no personal names: their lengths are left as the model makes them
     epithets = namer.options(kind="epithet")
     assert (

@@ -145,8 +145,8 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
     )
     if namer.shows_gates:  # the model registry says the kind's numpy engine traces its gates
         own = namer.unblended  # the gates are the model's own LSTM's, whatever it generates blended with
-        own_ids = [BOUNDARY] + own.vocab.encode(context) + own.vocab.encode(name)
-        trace = own.engine.lstm_trace(np.array(own_ids, dtype=np.int64))
+        own_ids = ids[0] if own is namer else np.array([BOUNDARY, *own.vocab.encode(context + name)], np.int64)
+        trace = own.engine.lstm_trace(own_ids)
         keep = slice(len(ctx), None)  # the steps after the hidden prefix: the start token's state onward
         result.gates = {g: getattr(trace, g)[keep].tolist() for g in GATES}
         result.units, result.unit_names = _nameable_units(own, own.engine, trace, keep, context, unit_names)
