@@ -22,6 +22,8 @@ ORDER = (
     "llm",
     "shipped",
     "tilt",
+    "p97",
+    "p95",
     "blend20",
     "blend35",
     "pool16",

@@ -48,6 +48,7 @@ from .constraints import (
     compile_constraints,
     shortfall_reason,
 )
+from .kinds import PersonalFilter
 from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_filter
 from .sample import Draw, draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
@@ -425,9 +426,10 @@ class Namer:
         """The options checked against this model and compiled into masks (ConfigError names what cannot work)."""
         return compile_constraints(self.vocab, options, self.engine.window, self.train)
 
-    def novelty_rule(self, options: SampleOptions, novelty: str | None) -> tuple[str, NoveltyFilter]:
+    def novelty_rule(self, options: SampleOptions, novelty: str | None) -> tuple[str, NoveltyFilter | PersonalFilter]:
         """The novelty mode (None: the model's default) and its filter; ConfigError at once when the
-        prefix itself breaks the strict rule, since every name starting with it would be rejected."""
+        prefix itself breaks the strict rule, since every name starting with it would be rejected.
+        Under kind name the filter also turns away names ending in an epithet's title (花孝先生)."""
         mode = novelty or self.default_novelty
         known = _builtin_names() if mode == "strict" and self.default_novelty == "strict" else ()
         filt = novelty_filter(self.names, mode, known)
@@ -442,7 +444,16 @@ class Namer:
                     "novelty rule every name starting with it is rejected (use {novelty} exact)",
                     refs=("novelty",),
                 )
+        if self._titled(options):
+            filt = PersonalFilter(filt)
         return mode, filt
+
+    def _titled(self, options: SampleOptions) -> bool:
+        """Whether names ending in an epithet's title (kinds.title_endings) are turned away: when a
+        model trained with name kinds is asked for personal names."""
+        from .kinds import describe
+
+        return describe(options.hidden_prefix, options.ban_first, self.train) == "kind name"
 
     def steering(
         self,
@@ -662,7 +673,7 @@ class Namer:
         n: int,
         c: Constraints,
         options: SampleOptions,
-        filt: NoveltyFilter,
+        filt: NoveltyFilter | PersonalFilter,
         rng: np.random.Generator,
         max_tries: int,
         steering: Steering,

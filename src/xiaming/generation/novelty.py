@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..card import TrainingRecord
 
 MODES = ("exact", "strict", "off")
-RULES = ("exact", "known", "glued", "contains", "contained", "surname", "edit")
+RULES = ("exact", "known", "glued", "contains", "contained", "surname", "edit", "title")
 RULE_TEXT = {
     "exact": "is the training name",
     "known": "is a character of another built-in list:",
@@ -49,6 +49,7 @@ RULE_TEXT = {
     "contained": "is part of the training name",
     "surname": "puts another surname on the training name",
     "edit": "is one edit away from the training name",
+    "title": "ends in the epithets' title",  # kinds.PersonalFilter
 }
 
 
