@@ -18,6 +18,7 @@ from xiaming.generation.sample import (
     MAX_BATCH,
     STALE_ROWS,
     batch_size,
+    draw_nucleus,
     outside_nucleus,
     pick,
     sample_batch,
@@ -187,6 +188,40 @@ def test_the_nucleus_is_the_argsort_nucleus_exactly():
             logits[0] = -np.inf
         top_p = float(rng.choice([0.1, 0.5, 0.9, 0.95, 0.999, 0.9999999]))
         assert np.array_equal(outside_nucleus(logits, top_p), nucleus_by_argsort(logits, top_p)), (trial, top_p)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # rows with nothing allowed: exp(-inf - -inf)
+def test_the_nucleus_drawn_by_rejection_never_leaves_the_nucleus():
+    """`draw_nucleus` keeps an id when the ids before it hold less than top_p: never one the sorted
+    nucleus drops, ties, masks and rows with nothing allowed included."""
+    rng = np.random.default_rng(2)
+    for trial in range(300):
+        rows, width = int(rng.integers(1, 6)), int(rng.choice([1, 2, 63, 64, 65, 300, 5000]))
+        logits = (rng.normal(size=(rows, width)) * rng.uniform(0.05, 6)).astype(np.float32)
+        if trial % 4 == 1:  # many ties, some at the cut
+            logits = np.round(logits).astype(np.float32)
+        if trial % 4 == 2:  # masked ids, and a row with nothing allowed
+            logits[rng.random(logits.shape) < 0.5] = -np.inf
+            logits[0] = -np.inf
+        top_p = float(rng.choice([0.5, 0.9, 0.95, 0.999]))
+        drop = nucleus_by_argsort(logits, top_p)
+        for _ in range(10):
+            ids, ok = draw_nucleus(logits, top_p, rng)
+            assert np.array_equal(ok, np.isfinite(logits).any(axis=1)), trial
+            assert not drop[np.flatnonzero(ok), ids[ok]].any(), (trial, top_p)
+
+
+def test_the_nucleus_drawn_by_rejection_has_the_renormalised_distribution():
+    """Ties at the cut (ids 2 and 3 share a probability; the nucleus keeps the lower id) and a
+    nucleus holding 0.7 of the mass, so three draws in ten are redrawn."""
+    logits = np.log(np.array([0.4, 0.3, 0.1, 0.1, 0.06, 0.04], dtype=np.float32))
+    keep = ~nucleus_by_argsort(logits[None], 0.75)[0]
+    assert keep.tolist() == [True, True, True, False, False, False]
+    want = np.where(keep, np.exp(logits), 0) / np.exp(logits)[keep].sum()
+    ids, ok = draw_nucleus(np.tile(logits, (100_000, 1)), 0.75, np.random.default_rng(3))
+    counts = np.bincount(ids, minlength=6) / len(ids)
+    assert ok.all() and counts[~keep].sum() == 0
+    assert np.abs(counts - want).max() < 4 * np.sqrt(want.max() / len(ids))
 
 
 def test_batches_are_sized_to_the_request():

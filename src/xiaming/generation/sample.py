@@ -189,6 +189,52 @@ def draw(logits: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     return _invert(p, blocks, rng)
 
 
+NUCLEUS_ROUNDS = 8  # redraws of `draw_nucleus` before the rows left take the sorted nucleus
+MIN_REJECTION_TOP_P = 0.5  # below this the sorted nucleus is cheaper than the redraws
+
+
+def draw_nucleus(logits: np.ndarray, top_p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ids (A,) drawn from the top-p nucleus of softmax(logits (A, V)), and which rows could draw.
+
+    By rejection, without sorting: an id drawn from the whole distribution is kept when the ids more
+    likely than it (ties: those of lower id) hold less than `top_p` of the mass, which is exactly
+    `outside_nucleus`'s rule, so the ids kept follow the nucleus's renormalised distribution. A row
+    is redrawn with probability one minus its nucleus's mass, at most 1 - top_p; one pass over the
+    drawn rows replaces the partition and sorts of `truncate` (the costliest part of a step at top-p
+    0.95). Rows still out after `NUCLEUS_ROUNDS` redraws take `truncate`'s nucleus."""
+    A, V = logits.shape
+    if V == 0:
+        return np.zeros(A, dtype=np.int64), np.zeros(A, dtype=bool)
+    top = logits.max(axis=1, keepdims=True)  # (A, 1)
+    top[~np.isfinite(top)] = 0.0
+    p, blocks = _exp_blocks(logits, top)
+    mass = blocks.sum(axis=1, dtype=np.float64)  # (A,)
+    ids, ok = _invert(p, blocks, rng)
+    todo = np.flatnonzero(ok)
+    for _ in range(NUCLEUS_ROUNDS):
+        out = todo[~_in_nucleus(p[todo, :V], ids[todo], mass[todo], top_p)]
+        if not len(out):
+            return ids, ok
+        ids[out], _ = _invert(p[out], blocks[out], rng)
+        todo = out
+    rest = todo[~_in_nucleus(p[todo, :V], ids[todo], mass[todo], top_p)]
+    if len(rest):
+        ids[rest], ok[rest] = draw(truncate(logits[rest], SampleOptions(top_p=top_p)), rng)
+    return ids, ok
+
+
+def _in_nucleus(p: np.ndarray, ids: np.ndarray, mass: np.ndarray, top_p: float) -> np.ndarray:
+    """Whether each drawn id (A,) is in its row's top-p nucleus, given the rows' unnormalised
+    probabilities p (A, V) and their sums (A,): the mass of the more likely ids is below top_p."""
+    rows = np.arange(len(ids))
+    mine = p[rows, ids][:, None]  # (A, 1)
+    before = np.where(p > mine, p, np.float32(0)).sum(axis=1, dtype=np.float64)  # (A,)
+    tied = np.flatnonzero((p == mine).sum(axis=1) > 1)  # rows where others share the id's probability
+    for r in tied:  # ties count in order of id, as in `outside_nucleus`
+        before[r] += float(mine[r, 0]) * int(np.count_nonzero(p[r, : ids[r]] == mine[r, 0]))
+    return before < top_p * mass
+
+
 def pick(logits: np.ndarray, options: SampleOptions, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Next ids (A,) drawn from masked logits (A, V) under temperature, top-k, top-p and min-p, and
     which rows could draw at all (A,) (a row with every id masked cannot)."""
@@ -197,7 +243,22 @@ def pick(logits: np.ndarray, options: SampleOptions, rng: np.random.Generator) -
             return np.zeros(len(logits), dtype=np.int64), np.zeros(len(logits), dtype=bool)
         ids = logits.argmax(axis=-1)
         return ids, np.isfinite(logits[np.arange(len(ids)), ids])
-    return draw(logits if is_plain(options) else truncate(logits, options), rng)
+    if is_plain(options):
+        return draw(logits, rng)
+    if _nucleus_only(options):
+        tempered = logits if options.temperature == 1 else logits / np.float32(options.temperature)
+        return draw_nucleus(tempered, options.top_p, rng)
+    return draw(truncate(logits, options), rng)
+
+
+def _nucleus_only(options: SampleOptions) -> bool:
+    """Top-p (of at least MIN_REJECTION_TOP_P, below 1) is the only cut: `draw_nucleus` serves."""
+    return (
+        options.top_p is not None
+        and MIN_REJECTION_TOP_P <= options.top_p < 1
+        and options.top_k is None
+        and not options.min_p
+    )
 
 
 def is_plain(options: SampleOptions) -> bool:
