@@ -212,7 +212,8 @@ def draw_nucleus(logits: np.ndarray, top_p: float, rng: np.random.Generator) -> 
     ids, ok = _invert(p, blocks, rng)
     todo = np.flatnonzero(ok)
     for _ in range(NUCLEUS_ROUNDS):
-        out = todo[~_in_nucleus(p[todo, :V], ids[todo], mass[todo], top_p)]
+        rows = p[:, :V] if len(todo) == A else p[todo, :V]  # a view while every row is checked
+        out = todo[~_in_nucleus(rows, ids[todo], mass[todo], top_p)]
         if not len(out):
             return ids, ok
         ids[out], _ = _invert(p[out], blocks[out], rng)
@@ -228,7 +229,7 @@ def _in_nucleus(p: np.ndarray, ids: np.ndarray, mass: np.ndarray, top_p: float) 
     probabilities p (A, V) and their sums (A,): the mass of the more likely ids is below top_p."""
     rows = np.arange(len(ids))
     mine = p[rows, ids][:, None]  # (A, 1)
-    before = np.where(p > mine, p, np.float32(0)).sum(axis=1, dtype=np.float64)  # (A,)
+    before = np.einsum("av,av->a", p, p > mine, dtype=np.float64)  # (A,) mass of the likelier ids
     tied = np.flatnonzero((p == mine).sum(axis=1) > 1)  # rows where others share the id's probability
     for r in tied:  # ties count in order of id, as in `outside_nucleus`
         before[r] += float(mine[r, 0]) * int(np.count_nonzero(p[r, : ids[r]] == mine[r, 0]))
