@@ -2,7 +2,13 @@
 1-2 per group, for each author and reviewer, and the low marks' reasons for the critic's names.
 
     python benchmarks/critic_panels.py              # every panel
-    python benchmarks/critic_panels.py panel5 --reasons
+    python benchmarks/critic_panels.py panel11 --reasons       # the generated names rated 1-2, and why
+    python benchmarks/critic_panels.py panel8 panel9 panel10 panel11 --by-evidence
+
+`--by-evidence` pools the three-character names of the panels given and prints the mean rating by
+origin (real, chat model, generated: every other group) and by what the lexicon knows of the given
+name: a given name people bore (the historical names), a jieba dictionary word, a verse pair seen
+at least 5 times. It asks whether a tilt towards one kind of evidence would please readers.
 
 Each panel folder holds AUTHOR-panel.txt (what the reviewers saw), AUTHOR-key.tsv (number, group,
 name; its first line says how each group was made) and AUTHOR-A.tsv / AUTHOR-B.tsv (two
@@ -59,7 +65,10 @@ def read_answers(path: Path) -> dict[int, tuple[int, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("panels", nargs="*", help="panel folders under panels/critic (default all)")
-    parser.add_argument("--reasons", action="store_true", help="list the critic's names rated 1-2 with the reasons")
+    parser.add_argument("--reasons", action="store_true", help="list the generated names rated 1-2 with the reasons")
+    parser.add_argument(
+        "--by-evidence", action="store_true", help="mean rating of three-character names by the given name's evidence"
+    )
     args = parser.parse_args()
     folders = [PANELS / p for p in args.panels] if args.panels else sorted(p for p in PANELS.iterdir() if p.is_dir())
     print("| panel | author | reviewer | " + " | ".join(ORDER) + " |")
@@ -80,13 +89,50 @@ def main() -> int:
                 low += [
                     (folder.name, author, reviewer, key[n][1], rating, why)
                     for n, (rating, why) in answers.items()
-                    if key.get(n, ("", ""))[0] in ("critic-v5",) and rating <= 2
+                    if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
                 ]
     print("\ncells: mean rating (share rated 1-2); 40 names a group")
     if args.reasons:
         for row in low:
             print("\t".join(map(str, row)))
+    if args.by_evidence:
+        print_by_evidence(folders)
     return 0
+
+
+def print_by_evidence(folders: list[Path]) -> None:
+    """Mean rating (count) of three-character names by origin and by each kind of evidence."""
+    from xiaming.evidence.lexicon import shipped_lexicon
+
+    lexicon = shipped_lexicon()
+    tests = {
+        "a historical given name": lambda a, b: lexicon.pair_table("given_pair_keys", [a], [b])[0] > 0,
+        "a dictionary word": lambda a, b: lexicon.pair_table("word_keys", [a], [b])[0] > 0,
+        "a verse pair (5+)": lambda a, b: lexicon.pair_table("verse_keys", [a], [b])[0] >= 5,
+    }
+    ratings: dict[tuple[str, str, bool], list[int]] = {}
+    for folder in folders:
+        for key_file in sorted(folder.glob("*-key.tsv")):
+            author = key_file.name.removesuffix("-key.tsv")
+            key = read_key(key_file)
+            for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
+                for n, (rating, _) in read_answers(answers_file).items():
+                    group, name = key.get(n, ("", ""))
+                    if len(name) != 3:
+                        continue
+                    origin = group if group in ("real", "llm") else "generated"
+                    a, b = lexicon.ids(name[1:])
+                    for label, test in tests.items():
+                        ratings.setdefault((origin, label, bool(test(a, b))), []).append(rating)
+    print("\n| three-character names, given name is | origin | yes: mean (ratings) | no: mean (ratings) |")
+    print("| --- | --- | ---: | ---: |")
+    for label in tests:
+        for origin in ("real", "llm", "generated"):
+            cells = []
+            for answer in (True, False):
+                r = ratings.get((origin, label, answer), [])
+                cells.append(f"{statistics.fmean(r):.2f} ({len(r)})" if r else "")
+            print(f"| {label} | {origin} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
