@@ -213,7 +213,7 @@ def test_the_nucleus_drawn_by_rejection_never_leaves_the_nucleus():
 
 def test_the_nucleus_drawn_by_rejection_has_the_renormalised_distribution():
     """Ties at the cut (ids 2 and 3 share a probability; the nucleus keeps the lower id) and a
-    nucleus holding 0.7 of the mass, so three draws in ten are redrawn."""
+    nucleus holding 0.8 of the mass, so two draws in ten are redrawn."""
     logits = np.log(np.array([0.4, 0.3, 0.1, 0.1, 0.06, 0.04], dtype=np.float32))
     keep = ~nucleus_by_argsort(logits[None], 0.75)[0]
     assert keep.tolist() == [True, True, True, False, False, False]
