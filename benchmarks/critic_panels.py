@@ -30,6 +30,7 @@ ORDER = (
     "tilt",
     "p97",
     "p95",
+    "v7",
     "blend20",
     "blend35",
     "pool16",
