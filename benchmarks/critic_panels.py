@@ -31,6 +31,7 @@ ORDER = (
     "p97",
     "p95",
     "v7",
+    "v8",
     "blend20",
     "blend35",
     "pool16",
