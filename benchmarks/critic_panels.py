@@ -32,6 +32,7 @@ ORDER = (
     "p95",
     "v7",
     "v8",
+    "v9",
     "blend20",
     "blend35",
     "pool16",
