@@ -4,6 +4,7 @@
     python benchmarks/failure_taxonomy.py --show awkward_pair  # each reason filed under one class
     python benchmarks/failure_taxonomy.py --dump > all.tsv     # every rating with the classes given
     python benchmarks/failure_taxonomy.py --features           # + the critic's lexicon evidence per class
+    python benchmarks/failure_taxonomy.py --rounds rate9,rate10,rate11,rate12,rate13   # later rounds
 
 Reads the rating folders under critic/ratings (rate1, rate2, ... ; each holds, per author,
 `<author>-names.txt` (the names `xiaming generate` printed), `<author>-rate.txt` (what the reviewers
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from xiaming.data.pinyin import split_surname  # noqa: E402  (after the sys.path line above)
 
-AUTHORS = ("jinyong", "gulong")
+AUTHORS = ("jinyong", "gulong")  # the authors of rounds 1-2
 REVIEWERS = ("r1", "r2")
 HAN = re.compile(r"[\u3400-\u9fff]+")
 
@@ -220,10 +221,11 @@ def praise(reason: str) -> list[str]:
     return found or ["plausible"]
 
 
-def load(ratings: Path) -> list[dict]:
-    """One row per (round, author, reviewer, number): name, rating, reason."""
+def load(ratings: Path, rounds: tuple[str, ...] = ("rate1", "rate2")) -> list[dict]:
+    """One row per (round, author, reviewer, number): name, rating, reason, over the rating `rounds`
+    (a reviewer file a round lacks, as the one-reviewer rounds lack r2, is skipped)."""
     rows = []
-    for round_dir in sorted(p for p in ratings.iterdir() if p.is_dir()):
+    for round_dir in sorted(p for p in ratings.iterdir() if p.is_dir() and p.name in rounds):
         for author in AUTHORS:
             names_file = round_dir / f"{author}-names.txt"
             if not names_file.exists():
@@ -236,6 +238,8 @@ def load(ratings: Path) -> list[dict]:
                 raise SystemExit(f"{round_dir}/{author}-rate.txt does not list {names_file.name} in order")
             for reviewer in REVIEWERS:
                 path = round_dir / f"{author}-{reviewer}.tsv"
+                if not path.exists():
+                    continue
                 seen = set()
                 for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                     parts = line.split("\t")
@@ -337,7 +341,9 @@ def agreement_table(rows: list[dict], classes: dict) -> str:
     for author in AUTHORS:
         rounds = sorted({k[1] for k in by if k[0] == author})
         for rnd in rounds + ["all"]:
-            pairs = [v for k, v in by.items() if k[0] == author and (rnd == "all" or k[1] == rnd)]
+            pairs = [v for k, v in by.items() if k[0] == author and (rnd == "all" or k[1] == rnd) and len(v) == 2]
+            if not pairs:  # a round with one reviewer has no agreement to measure
+                continue
             a = [p["r1"]["rating"] for p in pairs]
             b = [p["r2"]["rating"] for p in pairs]
             n = len(a)
@@ -591,6 +597,11 @@ def features_table(rows: list[dict], classes: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ratings", type=Path, default=ROOT / "critic" / "ratings")
+    ap.add_argument(
+        "--rounds",
+        default="rate1,rate2",
+        help="rating rounds to read (default rate1,rate2: the two-reviewer rounds docs/realism-failures.md counts)",
+    )
     ap.add_argument("--overrides", type=Path, default=ROOT / "critic" / "failure-overrides.tsv")
     ap.add_argument("--show", metavar="CLASS", help="list each reason (ratings 1-3) filed under CLASS")
     ap.add_argument("--dump", action="store_true", help="every rating, TSV, with its classes")
@@ -598,9 +609,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--features", action="store_true", help="also the critic's lexicon evidence per class")
     args = ap.parse_args(argv)
 
-    rows = load(args.ratings)
+    rows = load(args.ratings, tuple(args.rounds.split(",")))
     overrides = load_overrides(args.overrides)
-    unused = set(overrides) - {_key(r) for r in rows}
+    read = set(args.rounds.split(","))
+    unused = {k for k in set(overrides) - {_key(r) for r in rows} if k[0] in read}
     if unused:
         raise SystemExit(f"{args.overrides}: no rating for {sorted(unused)[:3]}")
     classes = {}
