@@ -31,7 +31,15 @@ sys.path.insert(0, str(ROOT / "src"))
 from dataclasses import replace  # noqa: E402
 
 from xiaming import corpora  # noqa: E402
-from xiaming.evidence.critic import MAX_RATIO, critic_path, fit_critic, load_critic, save_critic  # noqa: E402
+from xiaming.evidence.critic import (  # noqa: E402
+    MAX_RATIO,
+    Critic,
+    critic_path,
+    fit_critic,
+    load_critic,
+    save_critic,
+)
+from xiaming.evidence.steer import LONG, is_plain_long  # noqa: E402
 from xiaming.generation.namer import Namer  # noqa: E402
 from xiaming.pretrained import shipped_path  # noqa: E402
 
@@ -152,33 +160,50 @@ LONGEST = 6  # the length table's last entry stands for names of this many chara
 MIN_COUNT = 5  # proposals of a length needed before its ratio is trusted
 
 
-def length_ratios(model: str, proposals: int, seed: int = 0) -> tuple[float, ...]:
-    """Per name length 1..LONGEST (the last: that many or more), the share of the list's personal names
-    of that length over the share among `proposals` personal names the shipped model generates with
-    the critic off (its defaults, blend included), the list's count plus one half, within
-    [1/MAX_RATIO, MAX_RATIO]; 1 for a length the proposals hold fewer than MIN_COUNT names of (too
-    few to say, e.g. one-character names)."""
+def length_ratios(model: str, proposals: int, critic: Critic, seed: int = 0) -> tuple[tuple[float, ...], float]:
+    """The strata's weights for the sampler's quotas: per name length 1..LONGEST (the last: that many
+    or more), and one for the long names without a compound surname (`steer.is_plain_long`, a stratum
+    of their own).
+
+    A stratum's ratio is the share of the list's personal names in it over the share among
+    `proposals` personal names the shipped model generates with the critic off (its defaults, blend
+    included), the list's count plus one half, within [1/MAX_RATIO, MAX_RATIO]; 1 for a stratum the
+    proposals hold fewer than MIN_COUNT names of (too few to say, e.g. one-character names). The
+    plain long stratum's ratio is then scaled by how often `critic` expects its proposals to pass
+    against all proposals (its mean P(passable) over theirs): the lists' long names of that kind are
+    monks and foreigners, the model's mostly glued (readers marked 73-86% of them 1-2, and the critic
+    gives them 0.28-0.36 against 0.80-0.86), so the quota holds as many as a reader would pass."""
     namer = Namer.load(model)
     drawn = namer.generate(proposals, seed=seed, steering=namer.steering(critic=False)).names
     listed = corpora.load(model, kinds=["name"])
 
     def counts(names: list[str]) -> np.ndarray:
-        return np.bincount([min(len(n), LONGEST) - 1 for n in names], minlength=LONGEST)[:LONGEST]
+        """Names per stratum: lengths 1..LONGEST, then the plain long names."""
+        strata = [LONGEST if is_plain_long(n) else min(len(n), LONGEST) - 1 for n in names]
+        return np.bincount(strata, minlength=LONGEST + 1)[: LONGEST + 1]
 
     have, make = counts(listed), counts(drawn)
     ratio = ((have + 0.5) / len(listed)) / np.maximum(make / len(drawn), 1e-12)  # half a name: none is not never
     ratio = np.where(make < MIN_COUNT, 1.0, np.clip(ratio, 1 / MAX_RATIO, MAX_RATIO))
-    print(f"{model}: list {have.tolist()}, proposals {make.tolist()} (lengths 1..{LONGEST}+)")
-    return tuple(round(float(r), 4) for r in ratio)
+    passable = critic.rate(drawn)
+    plain = np.array([is_plain_long(n) for n in drawn])
+    expect = float(passable[plain].mean() / passable.mean()) if plain.sum() >= MIN_COUNT else 1.0
+    plain_long = float(np.clip(ratio[LONGEST] * expect, 1 / MAX_RATIO, MAX_RATIO))
+    print(
+        f"{model}: list {have.tolist()}, proposals {make.tolist()} (lengths 1..{LONGEST}+, then {LONG}+ without "
+        f"a compound surname: ratio {ratio[LONGEST]:.3f} x expected passing {expect:.3f})"
+    )
+    return tuple(round(float(r), 4) for r in ratio[:LONGEST]), round(plain_long, 4)
 
 
 def write_lengths(models: list[str], proposals: int) -> None:
-    """Recompute the length ratios of the critics already beside `models` and write them back."""
+    """Recompute the strata's weights of the critics already beside `models` and write them back."""
     for model in models:
         path = critic_path(shipped_path(model))
-        critic = replace(load_critic(path), lengths=length_ratios(model, proposals))
-        save_critic(critic, path)
-        print(f"wrote {path}: length ratios {critic.lengths}")
+        critic = load_critic(path)
+        lengths, plain_long = length_ratios(model, proposals, critic)
+        save_critic(replace(critic, lengths=lengths, plain_long=plain_long), path)
+        print(f"wrote {path}: length ratios {lengths}, long names without a compound surname {plain_long}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for model in models:
         path = critic_path(shipped_path(model))
-        save_critic(replace(critic, lengths=length_ratios(model, args.proposals)), path)
+        lengths, plain_long = length_ratios(model, args.proposals, critic)
+        save_critic(replace(critic, lengths=lengths, plain_long=plain_long), path)
         print(f"wrote {path}")
     return 0
 

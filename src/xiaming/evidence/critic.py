@@ -25,7 +25,11 @@ A critic may also carry length ratios (`lengths`): for each name length, the lis
 personal names of that length over its share among the model's own proposals
 (`scripts/build_critic.py`). The sampler keeps each length in proportion to its share of the pool
 times that ratio (`steer.resample`), so the lengths printed follow the list's: the models made 4-7% of
-four-character names, often glued ones, against the lists' 2-5%.
+four-character names, often glued ones, against the lists' 2-5%. With `plain_long`, names of four or
+more characters that do not start with a compound surname are a stratum of their own at that weight
+(`steer.Steering.stratum`): the lists' ratio times how often the critic expects such proposals to
+pass against all of them. The lists' names of that kind are monks and foreigners (玄贞道人, 苏克萨哈),
+the models' mostly glued (天如道韶), and readers marked 73-86% of them 1-2.
 
 A critic is a small safetensors file beside a model's checkpoint (`jinyong.safetensors` ->
 `jinyong.critic.safetensors`); a model without one behaves as before. Loading checks the format,
@@ -100,6 +104,8 @@ class Critic:
     lengths: tuple[float, ...] | None = None  # per name length (1, 2, ..., the last for longer names): the
     # list's share of personal names of that length over the share among the model's proposals; the
     # sampler keeps each length in that proportion to its share of the pool (None: the pool's mix)
+    plain_long: float | None = None  # the weight of the names of 4+ characters without a compound
+    # surname, kept apart from their length (`steer.Steering.stratum`); None: they count with their length
 
     def _lexicon(self) -> Lexicon:
         return self.lexicon if self.lexicon is not None else shipped_lexicon()
@@ -232,6 +238,7 @@ def load_critic(path: str | Path) -> Critic:
         appeal_intercept = float(meta["appeal_intercept"]) if "appeal_intercept" in meta else None
         flavour = float(meta.get("flavour", 0.0))
         lengths = json.loads(meta["lengths"]) if "lengths" in meta else None
+        plain_long = json.loads(meta["plain_long"]) if "plain_long" in meta else None
     except (KeyError, ValueError, TypeError, RecursionError, ConfigError) as exc:
         raise _fail(path, "metadata", f"unreadable ({exc})") from None
     if version != VERSION:
@@ -248,6 +255,12 @@ def load_critic(path: str | Path) -> Critic:
     _check_number(path, "intercept", intercept, -1e3, 1e3)
     _check_number(path, "flavour", flavour, 0.0, MAX_FLAVOUR)
     lengths = _check_lengths(path, lengths)
+    if plain_long is not None:
+        if lengths is None:
+            raise _fail(path, "plain_long", "comes with the length ratios ('lengths'), which this file lacks")
+        if isinstance(plain_long, bool) or not isinstance(plain_long, (int, float)):
+            raise _fail(path, "plain_long", f"{str(plain_long)[:20]!r} is not a number")
+        plain_long = _check_number(path, "plain_long", float(plain_long), 1.0 / MAX_RATIO, MAX_RATIO)
     arrays = read_arrays(path, "critic")
     f, c = len(FEATURES), len(chars)
     mean, scale = _check_array(path, arrays, "mean", f), _check_array(path, arrays, "scale", f)
@@ -274,6 +287,7 @@ def load_critic(path: str | Path) -> Critic:
         str(meta.get("about", "")),
         str(path),
         lengths=lengths,
+        plain_long=plain_long,
     )
 
 
@@ -292,6 +306,8 @@ def save_critic(critic: Critic, path: str | Path) -> None:
     }
     if critic.lengths is not None:
         meta["lengths"] = json.dumps([float(x) for x in critic.lengths])
+        if critic.plain_long is not None:
+            meta["plain_long"] = json.dumps(float(critic.plain_long))
     arrays = {
         "mean": critic.mean,
         "scale": critic.scale,

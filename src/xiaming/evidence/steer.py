@@ -17,6 +17,11 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from ..data.pinyin import COMPOUND_SURNAMES
+
+PLAIN_LONG = 0  # the stratum of names of LONG or more characters that do not start with a compound surname
+LONG = 4
+
 
 class Evidence(Protocol):
     """Per-name evidence: a log weight per name at strength 1."""
@@ -34,12 +39,22 @@ class Steering:
     # something lengths differ in, such as gender: a model's women's names are mostly of one length)
     length_weights: tuple[float, ...] = ()  # with keep_lengths: each length's share of the pool times this
     # (entry L-1 for names of L characters, the last for longer ones; empty: the pool's mix as it is)
+    plain_long_weight: float | None = None  # with it, names of LONG or more characters that do not start
+    # with a compound surname are a stratum of their own (PLAIN_LONG) kept at this weight (None: by length)
 
     def length_weight(self, length: int) -> float:
-        """How much names of `length` characters count beside their share of the pool (1: as they are)."""
+        """How much names of `length` characters count beside their share of the pool (1: as they are);
+        `length` PLAIN_LONG is the stratum of long names without a compound surname."""
+        if length == PLAIN_LONG and self.plain_long_weight is not None:
+            return self.plain_long_weight
         if not self.length_weights:
             return 1.0
         return self.length_weights[min(max(length, 1), len(self.length_weights)) - 1]
+
+    def stratum(self, name: str) -> int:
+        """The stratum `name` is kept in: its length, or PLAIN_LONG for a name of LONG or more characters
+        without a compound surname when that stratum has a weight of its own."""
+        return PLAIN_LONG if self.plain_long_weight is not None and is_plain_long(name) else len(name)
 
     @property
     def active(self) -> bool:
@@ -58,6 +73,12 @@ class Steering:
             return "steering: off"
         parts = ", ".join(f"{label} {strength:g}" for label, _, strength in self.evidence)
         return f"steering: {parts} (one name kept of {self.pool} proposals)"
+
+
+def is_plain_long(name: str) -> bool:
+    """Whether `name` has LONG or more characters and does not start with a compound surname. The lists'
+    names of that kind are monks and foreigners (玄贞道人, 苏克萨哈); a model's are mostly glued (天如道韶)."""
+    return len(name) >= LONG and name[:2] not in COMPOUND_SURNAMES
 
 
 OFF = Steering()

@@ -491,8 +491,13 @@ class Namer:
         # the critic's length ratios (the list's share of each name length over the model's proposals')
         # move the kept names' lengths towards the list's; a gender lean keeps no length mix at all
         lengths = self.critic.lengths if judged and not gendered and self.critic.lengths is not None else ()
+        plain_long = self.critic.plain_long if lengths else None
         return Steering(
-            tuple(items), max(pools) if items else 1, keep_lengths=not gendered, length_weights=tuple(lengths)
+            tuple(items),
+            max(pools) if items else 1,
+            keep_lengths=not gendered,
+            length_weights=tuple(lengths),
+            plain_long_weight=plain_long,
         )
 
     def _critic_in_use(self, critic: bool | None, critic_strength: float | None) -> bool:
@@ -563,8 +568,9 @@ class Namer:
                 n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget
             )
         steering = self.steering() if steering is None else steering
-        if steering.length_weights and not self._personal(options):  # the ratios are personal names' lengths
-            steering = replace(steering, length_weights=())
+        lengths_kept = steering.length_weights or steering.plain_long_weight is not None
+        if lengths_kept and not self._personal(options):  # the ratios are personal names' lengths
+            steering = replace(steering, length_weights=(), plain_long_weight=None)
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
         greedy = options.temperature == 0
@@ -717,7 +723,7 @@ class Namer:
         if len(found) <= n:
             return found
         names = list(found)
-        strata = np.array([len(nm) for nm in names]) if steering.keep_lengths else None
+        strata = np.array([steering.stratum(nm) for nm in names]) if steering.keep_lengths else None
         keep = resample(steering.log_weights(names), n, rng, strata=strata, stratum_weight=steering.length_weight)
         return {names[i]: found[names[i]] for i in keep}
 
