@@ -44,6 +44,7 @@ ORDER = (
     "critic-v2",
     "critic-v1",
     "critic-off",
+    "epithet-critic",
 )
 
 

@@ -89,7 +89,7 @@ def build(args) -> int:
 
     namer = Namer.load(args.model)
     real = real_names(namer, args.n, args.seed, args.real_kind)
-    options = namer.options()
+    options = namer.options(kind=args.kind)
     result = namer.generate(args.n, options, seed=args.seed)
     generated = result.names
     if len(generated) < args.n:
@@ -220,6 +220,12 @@ def main(argv=None) -> int:
     b.add_argument("--out", default="runs/panel", help="folder for MODEL-panel.txt and MODEL-key.tsv")
     b.add_argument(
         "--before", action="store_true", help="add N names of the same model with the critic off (group critic-off)"
+    )
+    b.add_argument(
+        "--kind",
+        choices=("name", "epithet", "any"),
+        default=None,
+        help="the kind the generated groups are (default: the model's default, personal names)",
     )
     b.add_argument("--label", default="generated", help="the generated group's label in the key (default generated)")
     b.add_argument(
