@@ -33,6 +33,7 @@ ORDER = (
     "v7",
     "v8",
     "v9",
+    "pool8",
     "blend20",
     "blend35",
     "pool16",
