@@ -190,6 +190,31 @@ def test_a_style_mixture_is_the_librarys_mixture(client, backend):
     assert scored["names"][0]["log_prob"] == pytest.approx(namer.score(["萧峰"])[0].log_prob, abs=1e-3)
 
 
+def test_a_blend_weight_is_the_librarys_blend(client, backend):
+    """`blend` draws, scores and explains under `Namer.blended(weight)`, as `--blend` does; 0 is the model alone."""
+    from xiaming.generation.namer import Namer
+
+    alone = Namer.load("jinyong", blend=0)
+    body = client.post("/api/generate", json={"n": 6, "seed": 4, "blend": 0}).json()
+    assert [r["name"] for r in body["names"]] == alone.generate(6, seed=4).names
+    shipped = client.post("/api/generate", json={"n": 6, "seed": 4}).json()
+    assert [r["name"] for r in shipped["names"]] == backend.get("jinyong").namer.generate(6, seed=4).names
+    assert [r["name"] for r in shipped["names"]] != [r["name"] for r in body["names"]]
+    half = Namer.load("jinyong", blend=0.5)
+    scored = client.post("/api/score", json={"names": ["郭靖", "张无忌"], "blend": 0.5}).json()["names"]
+    for row, s in zip(scored, half.score(["郭靖", "张无忌"])):
+        assert row["log_prob"] == pytest.approx(s.log_prob, abs=1e-3)
+    best = client.post("/api/best", json={"n": 3, "blend": 0}).json()["names"]
+    assert [r["name"] for r in best] == alone.best(3).names
+    step = client.post("/api/explain", json={"name": "郭靖", "blend": 0.5}).json()
+    assert step["log_prob"] == pytest.approx(half.score(["郭靖"])[0].log_prob, abs=1e-3)
+    refused = client.post("/api/generate", json={"style": {"jinyong": 1, "gulong": 1}, "blend": 0.3})
+    assert _error(refused, 400).startswith("blend 0.3: applies to one model") and refused.json()["field"] == "blend"
+    for bad in (1.0, -0.1, "0.3"):
+        answer = client.post("/api/generate", json={"blend": bad})
+        assert _error(answer, 422).startswith("blend") and answer.json()["field"] == "blend"
+
+
 def test_explain_is_the_librarys_look_inside(client, backend):
     from xiaming.generation.explain import explain
 
@@ -516,6 +541,7 @@ def test_a_full_server_refuses_at_once_with_retry_after(backend):
             "novelty": st.sampled_from(["exact", "strict", "off", "x", None]),
             "seed": st.one_of(st.none(), st.integers(-2, 2**64)),
             "model": st.sampled_from(["jinyong", "base", "x", "../a"]),
+            "blend": st.one_of(st.none(), st.floats(-0.5, 1.5), st.sampled_from([0, 0.35, "0.3"])),
         },
     )
 )

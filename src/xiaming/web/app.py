@@ -340,16 +340,17 @@ def create_app(
             req.rank,
             req.style,
             req.gender,
+            req.blend,
         )
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")
     async def best(req: BestRequest, request: Request, response: Response) -> NamesOut:
         settings = _settings(req)
-        return await run(request, response, req, "best", req.model, req.n, settings, req.novelty, req.gender)
+        return await run(request, response, req, "best", req.model, req.n, settings, req.novelty, req.gender, req.blend)
 
     @app.post("/api/score", response_model=ScoreOut, responses=ERRORS, summary="how likely the model finds each name")
     async def score(req: ScoreRequest, request: Request, response: Response) -> ScoreOut:
-        return await run(request, response, req, "score", req.model, req.names, req.style)
+        return await run(request, response, req, "score", req.model, req.names, req.style, req.blend)
 
     @app.post(
         "/api/explain",
@@ -358,7 +359,7 @@ def create_app(
         summary="inside the model for one name: each step's alternatives, an LSTM's gates and units",
     )
     async def explain(req: ExplainRequest, request: Request, response: Response) -> ExplainOut:
-        return await run(request, response, req, "explain", req.model, req.name, req.top, req.style)
+        return await run(request, response, req, "explain", req.model, req.name, req.top, req.style, req.blend)
 
     @app.post(
         "/api/verse",

@@ -164,14 +164,24 @@ class Backend:
                 self._built.pop(next(iter(self._built)))
         return made
 
-    def _namer(self, model: str | None, style: dict[str, float] | None) -> tuple[str, Namer, list[float]]:
-        """(label, Namer, reference bits for percentiles) of one loaded model or of a mixture of loaded models.
+    def _namer(
+        self, model: str | None, style: dict[str, float] | None, blend: float | None = None
+    ) -> tuple[str, Namer, list[float]]:
+        """(label, Namer, reference bits for percentiles) of one loaded model, drawn blended with the base
+        at `blend` when given (None: as its card says), or of a mixture of loaded models.
 
         A mixture has no single list to compare with, so its names get no percentile.
         """
         if style is None:
             m = self.get(model)
-            return m.name, m.namer, m.namer.reference()
+            if blend is None:
+                return m.name, m.namer, m.namer.reference()
+            namer = self._kept(("blend", m.name, blend), lambda: m.namer.blended(blend))
+            return m.name, namer, namer.reference()
+        if blend is not None:
+            raise ConfigError(
+                "blend", blend, "applies to one model; give {model}, or mix with {style} alone", refs=("model", "style")
+            )
         if model is not None:
             raise ConfigError(
                 "style",
@@ -211,10 +221,12 @@ class Backend:
         rank: bool = False,
         style: dict[str, float] | None = None,
         gender: str | None = None,
+        blend: float | None = None,
     ) -> NamesOut:
         """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
-        from one model or from the mixture `style` of loaded models, of `gender` when given."""
-        label, namer, reference = self._namer(model, style)
+        from one model (blended with the base at `blend` when given) or from the mixture `style` of
+        loaded models, of `gender` when given."""
+        label, namer, reference = self._namer(model, style, blend)
         request = namer.prepare(novelty=novelty, gender=gender, **settings)
         with time_budget(self.budget) as budget:
             result = namer.generate(
@@ -223,10 +235,17 @@ class Backend:
         return self._names(label, reference, said_budget(result, budget), rank)
 
     def best(
-        self, model: str | None, n: int, settings: dict, novelty: str | None, gender: str | None = None
+        self,
+        model: str | None,
+        n: int,
+        settings: dict,
+        novelty: str | None,
+        gender: str | None = None,
+        blend: float | None = None,
     ) -> NamesOut:
-        """The `n` most likely new names under `settings` (of `gender` when given), likeliest first."""
-        label, namer, reference = self._namer(model, None)
+        """The `n` most likely new names under `settings` (of `gender` when given, blended with the base
+        at `blend` when given), likeliest first."""
+        label, namer, reference = self._namer(model, None, blend)
         request = namer.prepare(novelty=novelty, gender=gender, search=True, **settings)
         with time_budget(self.budget) as budget:
             result = namer.best(n, request.options, request.novelty, steering=request.steering, budget=SERVER_BUDGET)
@@ -282,9 +301,12 @@ class Backend:
             ],
         )
 
-    def score(self, model: str | None, names: list[str], style: dict[str, float] | None = None) -> ScoreOut:
-        """Each name's log-probability, bits per character, percentile and per-character probabilities."""
-        label, namer, reference = self._namer(model, style)
+    def score(
+        self, model: str | None, names: list[str], style: dict[str, float] | None = None, blend: float | None = None
+    ) -> ScoreOut:
+        """Each name's log-probability, bits per character, percentile and per-character probabilities
+        (under the blend `blend` when given)."""
+        label, namer, reference = self._namer(model, style, blend)
         rows = []
         for s, rating in zip(namer.score(names), namer.rate(names)):
             probs = [math.exp(lp) for lp in s.char_log_probs]
@@ -303,9 +325,17 @@ class Backend:
             )
         return ScoreOut(model=label, reference_names=len(reference), names=rows)
 
-    def explain(self, model: str | None, name: str, top: int, style: dict[str, float] | None = None) -> ExplainOut:
-        """What the model did at each step of `name` (see `xiaming.generation.explain.explain`); values rounded for the wire."""
-        label, namer, _ = self._namer(model, style)
+    def explain(
+        self,
+        model: str | None,
+        name: str,
+        top: int,
+        style: dict[str, float] | None = None,
+        blend: float | None = None,
+    ) -> ExplainOut:
+        """What the model did at each step of `name` (see `xiaming.generation.explain.explain`), under the
+        blend `blend` when given; values rounded for the wire."""
+        label, namer, _ = self._namer(model, style, blend)
         e = namer.explain(name, top=top)
         return ExplainOut(
             name=e.name,

@@ -50,6 +50,12 @@ STYLE = Field(
     description='mix loaded models\' styles instead of one model, e.g. {"jinyong": 0.7, "gulong": 0.3} '
     "(weights are normalised; novelty is checked against every list involved)",
 )
+Blend = Annotated[float, Field(ge=0, lt=1)]
+BLEND = Field(
+    None,
+    description="the base model's share when the model draws blended with it, in [0, 1) (0: the model alone; "
+    "default: the model's own, see GET /api/models; `xiaming generate --blend`)",
+)
 
 
 class _Options(_Request):
@@ -73,6 +79,7 @@ class _Options(_Request):
         description="names of women or of men: proposals are reweighted by their given-name characters' "
         "gender lean (default: no preference)",
     )
+    blend: Blend | None = BLEND
 
 
 class GenerateRequest(_Options):
@@ -103,6 +110,7 @@ class ScoreRequest(_Request):
 
     names: list[Name] = Field(..., min_length=1, max_length=MAX_SCORE, description="names to score")
     style: Style | None = STYLE
+    blend: Blend | None = BLEND
 
 
 ModelList = Annotated[list[ModelName], Field(min_length=2, max_length=MAX_STYLES)]
@@ -160,6 +168,7 @@ class ExplainRequest(_Request):
     name: Name
     top: int = Field(5, ge=1, le=10, description="likeliest alternatives shown per step")
     style: Style | None = STYLE
+    blend: Blend | None = BLEND
 
 
 class CharLeanOut(BaseModel):
