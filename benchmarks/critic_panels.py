@@ -34,6 +34,7 @@ ORDER = (
     "v8",
     "v9",
     "pool8",
+    "pool6",
     "blend20",
     "blend35",
     "pool16",
@@ -96,7 +97,7 @@ def main() -> int:
                     for n, (rating, why) in answers.items()
                     if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
                 ]
-    print("\ncells: mean rating (share rated 1-2); 40 names a group")
+    print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16)")
     if args.reasons:
         for row in low:
             print("\t".join(map(str, row)))
