@@ -68,6 +68,16 @@ def read_answers(path: Path) -> dict[int, tuple[int, str]]:
     return out
 
 
+def reviews(folders: list[Path]):
+    """(panel, author, reviewer, key, answers) for each reviewer file of each panel's keys, in order."""
+    for folder in folders:
+        for key_file in sorted(folder.glob("*-key.tsv")):
+            author = key_file.name.removesuffix("-key.tsv")
+            key = read_key(key_file)
+            for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
+                yield folder.name, author, answers_file.stem.rsplit("-", 1)[1], key, read_answers(answers_file)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("panels", nargs="*", help="panel folders under panels/critic (default all)")
@@ -80,23 +90,17 @@ def main() -> int:
     print("| panel | author | reviewer | " + " | ".join(ORDER) + " |")
     print("| --- | --- | --- | " + " | ".join("---:" for _ in ORDER) + " |")
     low = []
-    for folder in folders:
-        for key_file in sorted(folder.glob("*-key.tsv")):
-            author = key_file.name.removesuffix("-key.tsv")
-            key = read_key(key_file)
-            for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
-                answers = read_answers(answers_file)
-                cells = []
-                for group in ORDER:
-                    r = [answers[n][0] for n, (g, _) in key.items() if g == group and n in answers]
-                    cells.append(f"{statistics.fmean(r):.2f} ({sum(x <= 2 for x in r) / len(r):.0%})" if r else "")
-                reviewer = answers_file.stem.rsplit("-", 1)[1]
-                print(f"| {folder.name} | {author} | {reviewer} | " + " | ".join(cells) + " |")
-                low += [
-                    (folder.name, author, reviewer, key[n][1], rating, why)
-                    for n, (rating, why) in answers.items()
-                    if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
-                ]
+    for panel, author, reviewer, key, answers in reviews(folders):
+        cells = []
+        for group in ORDER:
+            r = [answers[n][0] for n, (g, _) in key.items() if g == group and n in answers]
+            cells.append(f"{statistics.fmean(r):.2f} ({sum(x <= 2 for x in r) / len(r):.0%})" if r else "")
+        print(f"| {panel} | {author} | {reviewer} | " + " | ".join(cells) + " |")
+        low += [
+            (panel, author, reviewer, key[n][1], rating, why)
+            for n, (rating, why) in answers.items()
+            if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
+        ]
     print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16)")
     if args.reasons:
         for row in low:
@@ -117,19 +121,15 @@ def print_by_evidence(folders: list[Path]) -> None:
         "a verse pair (5+)": lambda a, b: lexicon.pair_table("verse_keys", [a], [b])[0] >= 5,
     }
     ratings: dict[tuple[str, str, bool], list[int]] = {}
-    for folder in folders:
-        for key_file in sorted(folder.glob("*-key.tsv")):
-            author = key_file.name.removesuffix("-key.tsv")
-            key = read_key(key_file)
-            for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
-                for n, (rating, _) in read_answers(answers_file).items():
-                    group, name = key.get(n, ("", ""))
-                    if len(name) != 3:
-                        continue
-                    origin = group if group in ("real", "llm") else "generated"
-                    a, b = lexicon.ids(name[1:])
-                    for label, test in tests.items():
-                        ratings.setdefault((origin, label, bool(test(a, b))), []).append(rating)
+    for *_, key, answers in reviews(folders):
+        for n, (rating, _) in answers.items():
+            group, name = key.get(n, ("", ""))
+            if len(name) != 3:
+                continue
+            origin = group if group in ("real", "llm") else "generated"
+            a, b = lexicon.ids(name[1:])
+            for label, test in tests.items():
+                ratings.setdefault((origin, label, bool(test(a, b))), []).append(rating)
     print("\n| three-character names, given name is | origin | yes: mean (ratings) | no: mean (ratings) |")
     print("| --- | --- | ---: | ---: |")
     for label in tests:

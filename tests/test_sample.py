@@ -175,18 +175,24 @@ def nucleus_by_argsort(logits: np.ndarray, top_p: float) -> np.ndarray:
     return drop
 
 
+def random_nucleus_case(rng: np.random.Generator, trial: int, top_ps: list[float]) -> tuple[np.ndarray, float]:
+    """Logits (rows, width) of one random case and a top-p: every fourth case has many ties (some at
+    the cut), every fourth masked ids and a row with nothing allowed."""
+    rows, width = int(rng.integers(1, 6)), int(rng.choice([1, 2, 63, 64, 65, 300, 5000]))
+    logits = (rng.normal(size=(rows, width)) * rng.uniform(0.05, 6)).astype(np.float32)
+    if trial % 4 == 1:
+        logits = np.round(logits).astype(np.float32)
+    if trial % 4 == 2:
+        logits[rng.random(logits.shape) < 0.5] = -np.inf
+        logits[0] = -np.inf
+    return logits, float(rng.choice(top_ps))
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # rows with nothing allowed: exp(-inf - -inf)
 def test_the_nucleus_is_the_argsort_nucleus_exactly():
     rng = np.random.default_rng(0)
     for trial in range(600):
-        rows, width = int(rng.integers(1, 6)), int(rng.choice([1, 2, 63, 64, 65, 300, 5000]))
-        logits = (rng.normal(size=(rows, width)) * rng.uniform(0.05, 6)).astype(np.float32)
-        if trial % 4 == 1:  # many ties, some at the cut
-            logits = np.round(logits).astype(np.float32)
-        if trial % 4 == 2:  # masked ids, and a row with nothing allowed
-            logits[rng.random(logits.shape) < 0.5] = -np.inf
-            logits[0] = -np.inf
-        top_p = float(rng.choice([0.1, 0.5, 0.9, 0.95, 0.999, 0.9999999]))
+        logits, top_p = random_nucleus_case(rng, trial, [0.1, 0.5, 0.9, 0.95, 0.999, 0.9999999])
         assert np.array_equal(outside_nucleus(logits, top_p), nucleus_by_argsort(logits, top_p)), (trial, top_p)
 
 
@@ -196,14 +202,7 @@ def test_the_nucleus_drawn_by_rejection_never_leaves_the_nucleus():
     nucleus drops, ties, masks and rows with nothing allowed included."""
     rng = np.random.default_rng(2)
     for trial in range(300):
-        rows, width = int(rng.integers(1, 6)), int(rng.choice([1, 2, 63, 64, 65, 300, 5000]))
-        logits = (rng.normal(size=(rows, width)) * rng.uniform(0.05, 6)).astype(np.float32)
-        if trial % 4 == 1:  # many ties, some at the cut
-            logits = np.round(logits).astype(np.float32)
-        if trial % 4 == 2:  # masked ids, and a row with nothing allowed
-            logits[rng.random(logits.shape) < 0.5] = -np.inf
-            logits[0] = -np.inf
-        top_p = float(rng.choice([0.5, 0.9, 0.95, 0.999]))
+        logits, top_p = random_nucleus_case(rng, trial, [0.5, 0.9, 0.95, 0.999])
         drop = nucleus_by_argsort(logits, top_p)
         for _ in range(10):
             ids, ok = draw_nucleus(logits, top_p, rng)

@@ -17,7 +17,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from ..data.pinyin import COMPOUND_SURNAMES
+from ..data.pinyin import split_surname
 
 PLAIN_LONG = 0  # the stratum of names of LONG or more characters that do not start with a compound surname
 LONG = 4
@@ -78,7 +78,7 @@ class Steering:
 def is_plain_long(name: str) -> bool:
     """Whether `name` has LONG or more characters and does not start with a compound surname. The lists'
     names of that kind are monks and foreigners (玄贞道人, 苏克萨哈); a model's are mostly glued (天如道韶)."""
-    return len(name) >= LONG and name[:2] not in COMPOUND_SURNAMES
+    return len(name) >= LONG and len(split_surname(name)[0]) == 1
 
 
 OFF = Steering()
