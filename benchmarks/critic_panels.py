@@ -47,6 +47,7 @@ ORDER = (
     "critic-v1",
     "critic-off",
     "epithet-critic",
+    "composed",
 )
 
 

@@ -108,6 +108,15 @@ def add_generate(sub) -> None:
         metavar="S",
         help="how strongly --gender reweights proposals, 0 (off) to 10 (default 4)",
     )
+    p.add_argument(
+        "--epithets",
+        choices=("composed", "model"),
+        default=None,
+        help="with --kind epithet: composed from the wuxia lists' own parts (a modifier or a surname, then "
+        "a role word: 冷面 + 剑客), one of 4 kept by the model's probability, or drawn by the model "
+        "character by character (default composed for the models of the built-in wuxia lists; sampling "
+        "settings and the critic apply to the model's own draws only)",
+    )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
@@ -212,7 +221,7 @@ def _cmd_generate(args) -> int:
 
     namer, request = _prepare(args)
     if args.verbose:
-        print(f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}", file=sys.stderr)
+        print(_describe(namer, request, args.best is not None), file=sys.stderr)
     sink = _Sink(args.output)
     write = lambda items: sink.write([_line(item, args.pinyin) for item in items])  # noqa: E731
     with sink.kept_on_interrupt():
@@ -251,9 +260,19 @@ def _prepare(args):
         args.gender,
         args.gender_strength,
         search=args.best is not None,
+        compose=None if args.epithets is None else args.epithets == "composed",
         **settings,
     )
     return namer, request
+
+
+def _describe(namer, request, search: bool) -> str:
+    """--verbose: how the names are made: the sampling settings and the steering, or the composition."""
+    if not search and namer.epithet_parts(request.options, request.compose, request.steering):
+        from ..generation.epithets import POOL
+
+        return f"epithets: composed from the wuxia lists' parts, one of {POOL} kept by the model's probability"
+    return f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}"
 
 
 def _draw(args, namer, request, on_names):
@@ -262,7 +281,13 @@ def _draw(args, namer, request, on_names):
     if args.best:
         return namer.best(args.best, request.options, request.novelty, steering=request.steering)
     return namer.generate(
-        args.n, request.options, request.novelty, args.seed, steering=request.steering, on_names=on_names
+        args.n,
+        request.options,
+        request.novelty,
+        args.seed,
+        steering=request.steering,
+        on_names=on_names,
+        compose=request.compose,
     )
 
 

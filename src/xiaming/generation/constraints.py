@@ -18,6 +18,7 @@ names does not produce one when none is asked for).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Sequence
 
 import numpy as np
 
@@ -140,6 +141,22 @@ class Constraints:
     def any_allowed(self) -> bool:
         """Whether any real character may follow the prefix."""
         return bool(self.allowed[N_SPECIAL:].any())
+
+    def admits(self, ids: Sequence[int]) -> bool:
+        """Whether a whole name, as ids (no start or end token), meets every constraint the sampler
+        applies step by step: it starts with the prefix, its length is within bounds, what follows the
+        prefix is allowed (no unknown character), holds an included character when one is asked for,
+        and does not begin with a banned first character. For names made outside the sampler (composed
+        epithets, `epithets.py`)."""
+        head = len(self.prefix_ids)
+        rest = list(ids[head:])
+        if tuple(ids[:head]) != self.prefix_ids or not self.min_len <= len(ids) <= self.max_len:
+            return False
+        if any(i == BOUNDARY or not self.allowed[i] for i in rest):
+            return False
+        if self.include is not None and not any(self.include[i] for i in rest):
+            return False
+        return not (rest and self.first_banned is not None and self.first_banned[rest[0]])
 
 
 def char_mask(vocab: Vocab, chars: str) -> np.ndarray:

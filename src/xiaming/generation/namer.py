@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -53,6 +53,9 @@ from .novelty import Contains, NoveltyFilter, Rejection, default_mode, novelty_f
 from .sample import Draw, draw_new, read_prefix, sample_batch
 from .score import NameScore, reference_bits, score_names
 from .search import search_names
+
+if TYPE_CHECKING:
+    from .epithets import Parts
 
 LN2 = math.log(2)
 DEFAULT_POOL = 4  # proposals per name kept when evidence steers and none asks for more
@@ -124,6 +127,8 @@ class NameResult:
     searched: int = 0  # paths the search extended
     steering: Steering = OFF  # the evidence that reweighted the proposals (see evidence/steer.py)
     searched_only: bool = False  # from `best`: found by search, so the sampling settings did not apply
+    composed: bool = False  # epithets composed from the genre's parts (epithets.py): the sampling settings
+    # did not apply
 
     @property
     def names(self) -> list[str]:
@@ -150,7 +155,8 @@ class NameResult:
             "reason": self.reason,
             "drawn": self.drawn,
             "searched": self.searched,
-            "sampling": None if self.searched_only else self.options.sampling(),
+            "sampling": None if self.searched_only or self.composed else self.options.sampling(),
+            "composed": self.composed,
             "steering": {
                 "evidence": {label: strength for label, _, strength in self.steering.evidence},
                 "pool": self.steering.pool,
@@ -169,6 +175,7 @@ class Prepared:
     options: SampleOptions  # the model's defaults under the caller's settings, checked and compilable
     steering: Steering  # the evidence that reweights the proposals
     novelty: str | None  # the novelty mode asked for (None: the model's default)
+    compose: bool | None = None  # epithets composed from the genre's parts (None: when the model has them)
 
 
 @lru_cache(maxsize=1)
@@ -391,6 +398,7 @@ class Namer:
         gender: str | None = None,
         gender_strength: float | None = None,
         search: bool = False,
+        compose: bool | None = None,
         **settings,
     ) -> Prepared:
         """Every check of a request that can fail before any name is drawn, so a front end refuses a bad
@@ -403,7 +411,8 @@ class Namer:
         steering = self.steering(critic, critic_strength, gender=gender, gender_strength=gender_strength)
         if not search:
             self.novelty_rule(options, novelty)
-        return Prepared(options, steering, novelty)
+            self.epithet_parts(options, compose, steering)  # refuses --epithets composed where none can be
+        return Prepared(options, steering, novelty, compose)
 
     def describe_sampling(self, options: SampleOptions) -> str:
         """One line saying which sampling settings were used and which came from the model."""
@@ -547,6 +556,7 @@ class Namer:
         on_names: Callable[[list[ScoredName]], None] | None = None,
         steering: Steering | None = None,
         budget: Budget = LIBRARY_BUDGET,
+        compose: bool | None = None,
     ) -> NameResult:
         """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
 
@@ -559,15 +569,21 @@ class Namer:
         `steering()`): `pool` candidates are drawn per name wanted; those that meet the options and
         the novelty rule (most of them; more are drawn when fewer than `n` do) are the proposals,
         and `n` of them are kept in proportion to the evidence's weights.
+
+        Epithets of the models of the built-in wuxia lists are composed from the genre's parts and
+        weighed by the model (`epithet_parts`, `epithets.py`) unless `compose` is False.
         """
         if n < 1:
             raise ConfigError("n", n, "must be at least 1")
         options = self.options() if options is None else options
         if self._drawer(options) is not self:
             return self.unblended.generate(
-                n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget
+                n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget, compose
             )
         steering = self.steering() if steering is None else steering
+        parts = self.epithet_parts(options, compose, steering)
+        if parts is not None:
+            return self._generate_composed(parts, n, options, novelty, seed, on_names, steering, budget)
         lengths_kept = steering.length_weights or steering.plain_long_weight is not None
         if lengths_kept and not self._personal(options):  # the ratios are personal names' lengths
             steering = replace(steering, length_weights=(), plain_long_weight=None)
@@ -621,6 +637,74 @@ class Namer:
             )
         result.items = self._rated(found)
         result.exhausted = len(found) < n
+        if not result.exhausted:
+            result.reason = ""
+        return result
+
+    def epithet_parts(
+        self, options: SampleOptions, compose: bool | None = None, steering: Steering | None = None
+    ) -> "Parts | None":
+        """The parts that epithets are composed of (`epithets.py`) when `options` ask this model for
+        epithets and it was trained on a built-in wuxia list; None when the model draws them itself:
+        another model, another kind, `compose` False, greedy decoding, or evidence other than the
+        critic steering (a gender lean reads the model's own draws). `compose` True where no parts
+        can be is a ConfigError naming `epithets`."""
+        from .epithets import parts_for
+        from .kinds import describe
+
+        source = self.train.source
+        corpus = source.removeprefix("builtin:") if source.startswith("builtin:") else ""
+        asked = describe(options.hidden_prefix, options.ban_first, self.train) == "kind epithet"
+        parts = parts_for(corpus, frozenset(self.train.panel_holdout)) if asked else None
+        if compose and parts is None:
+            raise ConfigError(
+                "epithets",
+                "composed",
+                "only epithets ({kind} epithet) of the models of the built-in wuxia lists are composed",
+                refs=("kind",),
+            )
+        others = steering is not None and any(label != "critic" for label, _, _ in steering.evidence)
+        if compose is False or options.temperature == 0 or others:
+            return None
+        return parts
+
+    def _generate_composed(
+        self,
+        parts: "Parts",
+        n: int,
+        options: SampleOptions,
+        novelty: str | None,
+        seed: int | None,
+        on_names: Callable[[list[ScoredName]], None] | None,
+        steering: Steering,
+        budget: Budget,
+    ) -> NameResult:
+        """`n` composed epithets (`epithets.draw_composed`) that meet `options` and are new under
+        `novelty`; when the constraints admit too few compositions, the model draws the rest."""
+        from .epithets import draw_composed
+
+        c = self.compile(options)
+        mode, filt = self.novelty_rule(options, novelty)
+        rng = np.random.default_rng(seed)
+
+        def log_probs(names: list[str]) -> np.ndarray:
+            return np.array([sum(s.char_log_probs) for s in self.score(names, options.hidden_prefix)])
+
+        drawn = draw_composed(parts, n, lambda name: c.admits(self.vocab.encode(name)), filt.check, log_probs, rng)
+        kept = [ScoredName(name, lp, None) for name, lp in drawn.found.items()]  # the critic reads personal names
+        result = NameResult(kept, n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn, composed=True)
+        if on_names is not None and result.items:
+            on_names(result.items)
+        if len(result.items) < n:
+            rest = self.generate(n, options, novelty, seed, steering=steering, budget=budget, compose=False)
+            extra = [item for item in rest.items if item.name not in drawn.found][: n - len(result.items)]
+            if on_names is not None and extra:
+                on_names(extra)
+            result.items += extra
+            result.rejected += rest.rejected
+            result.drawn += rest.drawn
+            result.searched, result.complete, result.reason = rest.searched, rest.complete, rest.reason
+        result.exhausted = len(result.items) < n
         if not result.exhausted:
             result.reason = ""
         return result

@@ -1,0 +1,164 @@
+"""Composed epithets (generation/epithets.py): the parts, the composition, the draw and the Namer's use of it."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from conftest import run_cli as run
+
+from xiaming import corpora
+from xiaming.data.vocab import Vocab
+from xiaming.errors import ConfigError
+from xiaming.generation import epithets as E
+from xiaming.generation.constraints import SampleOptions, compile_constraints
+from xiaming.generation.namer import Namer
+from xiaming.generation.novelty import Rejection
+
+SURNAMES = frozenset({"彭", "钟", "胡", "谭"})
+GENRE = [
+    "南海鳄神",
+    "北海鳄神",
+    "东海鳄神",
+    "冷面剑客",
+    "金刀剑客",
+    "铁笔剑客",
+    "彭先生",
+    "钟二先生",
+    "胡先生",
+    "谭长老",
+]
+
+
+def test_role_words_are_endings_that_several_epithets_share():
+    roles = E.role_words(GENRE + ["先生"])  # a two-character epithet ends in nothing
+    assert roles == {"鳄神", "剑客", "先生"}  # 长老 ends one epithet only
+
+
+def test_parse_tells_persons_from_modifiers():
+    roles = E.role_words(GENRE)
+    assert E.parse("钟二先生", roles, SURNAMES) == (E.PERSON, "钟二", "先生")
+    assert E.parse("彭先生", roles, SURNAMES) == (E.PERSON, "彭", "先生")
+    assert E.parse("冷面剑客", roles, SURNAMES) == (E.MODIFIER, "冷面", "剑客")
+    assert E.parse("谭长老", roles, SURNAMES) is None  # not a role word
+    assert E.parse("天南海鳄神", roles, SURNAMES) is None  # a three-character head that is no surname and rank
+    assert E.parse("剑客", roles, SURNAMES) is None  # no head
+
+
+def test_parts_weigh_the_authors_own_heads_and_roles_above_the_genres():
+    own = ["南海鳄神", "南海剑客", "彭先生"]
+    parts = E.build_parts(own, GENRE + own, SURNAMES)
+    heads = dict(zip(parts.heads[E.MODIFIER].items, parts.heads[E.MODIFIER].p))
+    assert heads["南海"] == pytest.approx(2 * heads["冷面"])  # own heads count twice, the genre's once
+    kinds = dict(zip(parts.kinds.items, parts.kinds.p))
+    assert kinds == pytest.approx({E.MODIFIER: 2 / 3, E.PERSON: 1 / 3})  # the author's own mix
+    roles = dict(zip(parts.roles[E.MODIFIER].items, parts.roles[E.MODIFIER].p))
+    # own: 鳄神 1, 剑客 1 (0.5 each); the genre's distinct epithets: 鳄神 3, 剑客 4 after a modifier
+    assert roles["鳄神"] == pytest.approx(E.OWN_SHARE * 0.5 + (1 - E.OWN_SHARE) * 3 / 7)
+    assert set(parts.roles[E.PERSON].items) == {"先生"}
+    assert E.build_parts(["东邪", "西毒", "南帝"], GENRE, SURNAMES) is None  # too few parse
+
+
+def test_compositions_are_new_distinct_and_never_stutter_a_rank():
+    own = ["钟二先生", "胡先生", "谭老三", "彭老三", "钟老三", "彭长老", "胡长老", "冷面剑客", "南海鳄神"]
+    parts = E.build_parts(own, GENRE + own, SURNAMES | {"钟"})
+    made = list(E.compositions(parts, np.random.default_rng(0), 3000))
+    assert len(made) == len(set(made)) and not set(made) & parts.known
+    assert all(parts.roles and name[-2:] in E.role_words(GENRE + own) for name in made)
+    ranked = [n for n in made if n.startswith("钟二")]
+    assert ranked and not any(n[2] in E.RANKS for n in ranked)  # 钟二 + 老三 is never made
+    assert E.stutters("关老老三") and E.stutters("唐二四爷") and not E.stutters("钟二先生")
+
+
+def test_keep_one_each_follows_the_weights_within_each_group():
+    rng = np.random.default_rng(1)
+    weights = np.log(np.array([0.7, 0.1, 0.1, 0.1, 0.25, 0.25, 0.25, 0.25]))
+    counts = Counter()
+    for _ in range(20000):
+        counts.update(E.keep_one_each(weights, 2, rng))
+    assert set(counts) <= set(range(8)) and sum(counts[i] for i in range(4)) == 20000  # one of each group
+    assert counts[0] / 20000 == pytest.approx(0.7, abs=0.015)
+    assert counts[5] / 20000 == pytest.approx(0.25, abs=0.015)
+    assert E.keep_one_each(np.array([0.0, -np.inf, -np.inf]), 3, rng) == [0, 1, 2]  # groups of one: each kept
+
+
+def test_draw_composed_keeps_only_what_the_constraints_and_the_novelty_rule_let_through():
+    own = ["冷面剑客", "南海鳄神", "彭先生", "钟二先生"]
+    parts = E.build_parts(own, GENRE + own, SURNAMES)
+    turned = {"北海剑客"}
+    drawn = E.draw_composed(
+        parts,
+        5,
+        admits=lambda name: "海" in name,
+        check=lambda name: Rejection("exact", name) if name in turned else None,
+        log_probs=lambda names: -np.arange(len(names), dtype=float),
+        rng=np.random.default_rng(3),
+    )
+    assert 0 < len(drawn.found) <= 5
+    assert all("海" in n and n not in turned and n not in parts.known for n in drawn.found)
+    assert all(name in drawn.seen for name in drawn.found) and drawn.drawn >= len(drawn.found)
+    assert all(why.rule == "exact" for _, why in drawn.rejected)
+
+
+def test_constraints_admit_a_whole_name_as_the_sampler_would():
+    vocab = Vocab.from_names(["甲乙丙丁"])
+    c = compile_constraints(vocab, SampleOptions(prefix="甲", max_len=3, exclude="丁", include="丙"))
+    ids = vocab.encode
+    assert c.admits(ids("甲丙")) and c.admits(ids("甲乙丙"))
+    assert not c.admits(ids("乙丙"))  # no prefix
+    assert not c.admits(ids("甲乙"))  # nothing included
+    assert not c.admits(ids("甲丁丙"))  # excluded
+    assert not c.admits(ids("甲乙丙丙"))  # too long
+    assert not c.admits(ids("甲戊丙"))  # unknown character
+    banned = compile_constraints(vocab, SampleOptions(ban_first="乙"))
+    assert banned.admits(ids("丙乙")) and not banned.admits(ids("乙丙"))
+
+
+@pytest.mark.parametrize("model", ["jinyong", "gulong"])
+def test_shipped_models_compose_new_epithets_from_parts_the_panel_never_showed(model):
+    namer = Namer.load(model)
+    options = namer.options(kind="epithet")
+    result = namer.generate(30, options, seed=5)
+    assert result.composed and len(result.names) == 30 and not result.exhausted
+    held = set(namer.train.panel_holdout)
+    parts = E.parts_for(model, frozenset(held))
+    _, filt = namer.novelty_rule(options, None)
+    every = {name for corpus in corpora.names() for name in corpora.load(corpus)}
+    assert all(filt.check(n) is None and n not in every for n in result.names)
+    assert all(any(n.endswith(r) for kind in parts.roles for r in parts.roles[kind].items) for n in result.names)
+    # a head only a held-out epithet had is no part: the real epithets a panel shows lent nothing
+    others = {e for c in E.WUXIA for e in corpora.entries(c) if e.kind == "epithet" and e.name not in held}
+    roles = E.role_words(e.name for e in others)
+    kept_heads = {p[1] for p in (E.parse(e.name, roles, E.genre_surnames()) for e in others) if p}
+    assert all(h in kept_heads for kind in parts.heads for h in parts.heads[kind].items)
+    # the same seed gives the same epithets
+    assert namer.generate(30, options, seed=5).names == result.names
+
+
+def test_constraints_hold_and_the_model_draws_what_compositions_cannot():
+    namer = Namer.load("gulong")
+    some = namer.generate(6, namer.options(kind="epithet", prefix="铁", include="剑"), seed=2)
+    assert some.composed and len(some.names) == 6 and all(n.startswith("铁") and "剑" in n for n in some.names)
+    short = namer.generate(8, namer.options(kind="epithet", max_len=2), seed=2)  # no composition is that short
+    assert short.composed and len(short.names) == 8 and all(len(n) <= 2 for n in short.names)
+
+
+def test_composing_is_off_when_asked_or_where_it_cannot_be():
+    namer = Namer.load("jinyong")
+    epithet = namer.options(kind="epithet")
+    assert not namer.generate(5, epithet, seed=1, compose=False).composed
+    assert not namer.generate(5, namer.options(), seed=1).composed  # personal names
+    leaned = namer.steering(gender="female")
+    assert namer.epithet_parts(epithet, None, leaned) is None  # a gender lean reads the model's own draws
+    poets = Namer.load("poets")
+    with pytest.raises(ConfigError) as err:
+        poets.prepare(kind="epithet", compose=True)
+    assert err.value.field == "epithets"
+    with pytest.raises(ConfigError):
+        namer.prepare(kind="name", compose=True)
+
+
+def test_cli_epithets_flag(capsys):
+    code, out, err = run(capsys, "generate", "gulong", "--kind", "epithet", "-n", "4", "--seed", "1", "--verbose")
+    assert code == 0 and len(out.split()) == 4 and "epithets: composed" in err
+    code, out, err = run(capsys, "generate", "gulong", "-n", "3", "--epithets", "composed")
+    assert code == 1 and "--epithets" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
