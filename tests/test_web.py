@@ -190,6 +190,23 @@ def test_a_style_mixture_is_the_librarys_mixture(client, backend):
     assert scored["names"][0]["log_prob"] == pytest.approx(namer.score(["萧峰"])[0].log_prob, abs=1e-3)
 
 
+def test_epithets_are_the_librarys_composed_epithets(client, backend):
+    """`kind` epithet gives the epithets `generate --kind epithet` gives: composed from the wuxia lists'
+    parts (`composed` is no field of the API, so the names are compared); a bad kind is a 422 naming it."""
+    from xiaming import corpora
+
+    namer = backend.get("gulong").namer
+    body = client.post("/api/generate", json={"model": "gulong", "n": 6, "seed": 3, "kind": "epithet"}).json()
+    expected = namer.generate(6, namer.options(kind="epithet"), seed=3)
+    assert expected.composed and [r["name"] for r in body["names"]] == expected.names
+    listed = {name for corpus in corpora.names() for name in corpora.load(corpus)}
+    assert not {r["name"] for r in body["names"]} & listed
+    names = client.post("/api/generate", json={"model": "gulong", "n": 6, "seed": 3}).json()["names"]
+    assert [r["name"] for r in names] == namer.generate(6, seed=3).names  # kind name is the default
+    answer = client.post("/api/generate", json={"kind": "nickname"})
+    assert _error(answer, 422).startswith("kind") and answer.json()["field"] == "kind"
+
+
 def test_a_blend_weight_is_the_librarys_blend(client, backend):
     """`blend` draws, scores and explains under `Namer.blended(weight)`, as `--blend` does; 0 is the model alone."""
     from xiaming.generation.namer import Namer

@@ -341,6 +341,7 @@ def create_app(
             req.style,
             req.gender,
             req.blend,
+            req.kind,
         )
 
     @app.post("/api/best", response_model=NamesOut, responses=ERRORS, summary="the n most likely new names, by search")

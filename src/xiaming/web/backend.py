@@ -222,12 +222,14 @@ class Backend:
         style: dict[str, float] | None = None,
         gender: str | None = None,
         blend: float | None = None,
+        kind: str | None = None,
     ) -> NamesOut:
         """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
         from one model (blended with the base at `blend` when given) or from the mixture `style` of
-        loaded models, of `gender` when given."""
+        loaded models, of `gender` when given, of `kind` (name or epithet; None: name; the models of the
+        built-in wuxia lists compose epithets, as `Namer.generate`)."""
         label, namer, reference = self._namer(model, style, blend)
-        request = namer.prepare(novelty=novelty, gender=gender, **settings)
+        request = namer.prepare(kind=kind, novelty=novelty, gender=gender, **settings)
         with time_budget(self.budget) as budget:
             result = namer.generate(
                 n, request.options, request.novelty, seed, steering=request.steering, budget=SERVER_BUDGET

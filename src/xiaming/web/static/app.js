@@ -31,6 +31,7 @@
       unit_line: "{state}单元 {unit}：{feature}（r = {r}）", f_position: "读到第几个字",
       "f_surname boundary": "姓氏刚读完", "f_given name": "正在写名", s_hidden: "隐藏", s_cell: "细胞", start: "起",
       gender: "性别", gender_any: "不限", gender_female: "女", gender_male: "男", tab_verse: "诗词起名",
+      kind: "种类", kind_name: "人名", kind_epithet: "绰号（南海鳄神）",
       verse_surname: "姓氏（留空随机）", verse_book: "出自", verse_all: "全部", verse: "从诗词里起名",
       verse_empty: "名字取自诗词的同一句，按像不像真名排序。", verse_found: "{found} 个名字 · 姓 {surname} · 模型 {model}",
       verse_short: "只找到 {found} / {requested} 个：{reason}",
@@ -68,6 +69,7 @@
       f_position: "how many characters read", "f_surname boundary": "the surname just ended",
       "f_given name": "inside the given name", s_hidden: "hidden", s_cell: "cell", start: "start",
       gender: "Gender", gender_any: "any", gender_female: "female", gender_male: "male", tab_verse: "From verse",
+      kind: "Kind", kind_name: "personal names", kind_epithet: "epithets (南海鳄神)",
       verse_surname: "Surname (empty: any)", verse_book: "From", verse_all: "all books", verse: "Names from verse",
       verse_empty: "Given names taken from one line of a poem, ranked by how real they read as names.",
       verse_found: "{found} names · surname {surname} · model {model}", verse_short: "Found only {found} of {requested}: {reason}",
@@ -185,7 +187,7 @@
     if (!best) {
       Object.assign(body, { temperature: Number($("temperature").value), top_k: number("top_k"),
                             top_p: number("top_p"), min_p: number("min_p"), seed: number("seed"),
-                            rank: $("rank").checked });
+                            rank: $("rank").checked, kind: $("kind").value });
     }
     return { path: best ? "/api/best" : "/api/generate", body };
   }
