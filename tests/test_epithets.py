@@ -58,6 +58,13 @@ def test_parts_weigh_the_authors_own_heads_and_roles_above_the_genres():
     assert E.build_parts(["东邪", "西毒", "南帝"], GENRE, SURNAMES) is None  # too few parse
 
 
+def test_a_role_word_follows_a_kind_of_head_only_after_several_heads_of_it():
+    # 太子 follows two modifiers (长平, 燕山) but one person (朱三): it is composed after modifiers only
+    genre = GENRE + ["长平太子", "燕山太子", "朱三太子"]
+    parts = E.build_parts(["长平太子", "冷面剑客", "彭先生", "钟二先生"], genre, SURNAMES | {"朱"})
+    assert "太子" in parts.roles[E.MODIFIER].items and "太子" not in parts.roles[E.PERSON].items
+
+
 def test_compositions_are_new_distinct_and_never_stutter_a_rank():
     own = ["钟二先生", "胡先生", "谭老三", "彭老三", "钟老三", "彭长老", "胡长老", "冷面剑客", "南海鳄神"]
     parts = E.build_parts(own, GENRE + own, SURNAMES | {"钟"})
@@ -66,7 +73,8 @@ def test_compositions_are_new_distinct_and_never_stutter_a_rank():
     assert all(parts.roles and name[-2:] in E.role_words(GENRE + own) for name in made)
     ranked = [n for n in made if n.startswith("钟二")]
     assert ranked and not any(n[2] in E.RANKS for n in ranked)  # 钟二 + 老三 is never made
-    assert E.stutters("关老老三") and E.stutters("唐二四爷") and not E.stutters("钟二先生")
+    assert E.stutters("关老老三") and E.stutters("唐二四爷") and E.stutters("郭老长老")
+    assert not E.stutters("钟二先生") and not E.stutters("南海鳄神")
 
 
 def test_keep_one_each_follows_the_weights_within_each_group():

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 WUXIA = ("jinyong", "gulong", "liangyusheng")  # the built-in lists whose epithets lend parts
 MIN_ROLE = 3  # distinct epithets that must share a two-character ending for it to be a role word
+MIN_HEADS = 2  # distinct heads of a kind a role word must follow in the genre to be composed after that kind
 RANKS = "大二三四五六七八九老"  # what may stand between a surname and its title (钟二先生, 胡大先生, 郭老夫人)
 OWN_SHARE = 0.7  # the share of role words drawn from the author's own epithets (the rest: the genre's)
 MIN_SURNAME = 2  # personal names of the wuxia lists a surname must begin to head a person's epithet
@@ -85,9 +86,9 @@ class Parts:
 
 
 def stutters(name: str) -> bool:
-    """Whether a composition puts a rank right before a role word that begins with one (关老 + 老三,
-    唐二 + 四爷): readers marked such names 2 in panel epithets2."""
-    return len(name) >= 3 and name[-3] in RANKS and name[-2] in RANKS
+    """Whether a composition puts a rank right before a role word that begins with one or holds it again
+    (关老 + 老三, 唐二 + 四爷, 郭老 + 长老): readers marked such names 2 in panel epithets2."""
+    return len(name) >= 3 and name[-3] in RANKS and (name[-2] in RANKS or name[-3] in name[-2:])
 
 
 def role_words(epithets: Iterable[str]) -> frozenset[str]:
@@ -116,6 +117,14 @@ def build_parts(own: Sequence[str], genre: Sequence[str], surnames: frozenset[st
     if len(mine) < MIN_ROLE:
         return None
     theirs = [p for p in (parse(e, roles, surnames) for e in set(genre)) if p]
+    heads_of: dict[tuple[str, str], set[str]] = {}
+    for kind, head, role in theirs:
+        heads_of.setdefault((kind, role), set()).add(head)
+    fits = {pair for pair, heads in heads_of.items() if len(heads) >= MIN_HEADS}  # 朱三太子 alone: no 闻太子
+    mine = [(k, h, r) for k, h, r in mine if (k, r) in fits]
+    theirs = [(k, h, r) for k, h, r in theirs if (k, r) in fits]
+    if len(mine) < MIN_ROLE:
+        return None
     kinds = Counter(kind for kind, _, _ in mine)
     heads: dict[str, Weighted] = {}
     role_of: dict[str, Weighted] = {}
