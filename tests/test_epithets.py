@@ -38,6 +38,7 @@ def test_parse_tells_persons_from_modifiers():
     roles = E.role_words(GENRE)
     assert E.parse("钟二先生", roles, SURNAMES) == (E.PERSON, "钟二", "先生")
     assert E.parse("彭先生", roles, SURNAMES) == (E.PERSON, "彭", "先生")
+    assert E.parse("蓝大先生", roles, SURNAMES) == (E.PERSON, "蓝大", "先生")  # a rare surname, by its rank
     assert E.parse("冷面剑客", roles, SURNAMES) == (E.MODIFIER, "冷面", "剑客")
     assert E.parse("谭长老", roles, SURNAMES) is None  # not a role word
     assert E.parse("天南海鳄神", roles, SURNAMES) is None  # a three-character head that is no surname and rank
@@ -74,6 +75,7 @@ def test_compositions_are_new_distinct_and_never_stutter_a_rank():
     ranked = [n for n in made if n.startswith("钟二")]
     assert ranked and not any(n[2] in E.RANKS for n in ranked)  # 钟二 + 老三 is never made
     assert E.stutters("关老老三") and E.stutters("唐二四爷") and E.stutters("郭老长老")
+    assert E.stutters("神山神龙") and not E.stutters("元元大师")  # a part may repeat itself, not the other
     assert not E.stutters("钟二先生") and not E.stutters("南海鳄神")
 
 
