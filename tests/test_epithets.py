@@ -165,6 +165,14 @@ def test_composing_is_off_when_asked_or_where_it_cannot_be():
     assert err.value.field == "epithets"
     with pytest.raises(ConfigError):
         namer.prepare(kind="name", compose=True)
+    with pytest.raises(ConfigError) as err:
+        namer.prepare(kind="epithet", compose=True, gender="female")
+    assert err.value.field == "epithets" and "gender" in err.value.refs
+    with pytest.raises(ConfigError) as err:
+        namer.prepare(kind="epithet", compose=True, search=True)
+    assert err.value.field == "epithets" and "best" in err.value.refs
+    greedy = namer.generate(3, namer.options(kind="epithet", temperature=0), seed=1)
+    assert greedy.composed and len(greedy.names) == 3  # sampling settings apply to the model's own draws
 
 
 def test_cli_epithets_flag(capsys):

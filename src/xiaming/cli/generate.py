@@ -115,7 +115,7 @@ def add_generate(sub) -> None:
         help="with --kind epithet: composed from the wuxia lists' own parts (a modifier or a surname, then "
         "a role word: 冷面 + 剑客), one of 4 kept by the model's probability, or drawn by the model "
         "character by character (default composed for the models of the built-in wuxia lists; sampling "
-        "settings and the critic apply to the model's own draws only)",
+        "settings and the critic apply to the model's own draws only; --gender and --best give those)",
     )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")

@@ -11,9 +11,10 @@ title, 钟 + 二 + 先生. So composed epithets are drawn from those parts:
 - an epithet that ends in one is split (`parse`) into a *modifier* (any two characters: 南海, 七星)
   or a *person* (a surname the lists' personal names use, with an optional rank: 彭, 钟二), and
   the role word;
-- a composition picks the kind of head by the author's own mix, a role word seen after that kind
-  of head (the author's own in proportion `OWN_SHARE`, else the genre's, by how many epithets use
-  it) and a head of that kind (every distinct head of the genre once, the author's own twice).
+- a composition picks the kind of head by the author's own mix, a role word seen after at least
+  `MIN_HEADS` heads of that kind (the author's own in proportion `OWN_SHARE`, else the genre's, by
+  how many epithets use it) and a head of that kind (every distinct head of the genre once, the
+  author's own twice); none that `stutters` (关老 + 老三) is made.
 
 The parts come from the epithets the models trained on: a model's panel holdout is left out, so
 the real epithets a panel shows never lent a part. `Namer` keeps what the novelty rule and the
@@ -187,8 +188,8 @@ def parts_for(corpus: str, leave_out: frozenset[str] = frozenset()) -> Parts | N
 
 
 def compositions(parts: Parts, rng: np.random.Generator, tries: int) -> Iterator[str]:
-    """Distinct compositions that are no epithet the parts came from and do not stutter a rank, as they
-    come, in `tries` draws."""
+    """Distinct compositions that are no epithet the parts came from and do not stutter, as they come,
+    in `tries` draws."""
     seen: set[str] = set()
     for _ in range(tries):
         name = parts.propose(rng)

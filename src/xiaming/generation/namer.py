@@ -409,6 +409,8 @@ class Namer:
         options.validate_ranges()  # the model's defaults and the caller's settings together
         self.compile(options)
         steering = self.steering(critic, critic_strength, gender=gender, gender_strength=gender_strength)
+        if search and compose:
+            raise ConfigError("epithets", "composed", "epithets are composed by drawing, not by {best}", refs=("best",))
         if not search:
             self.novelty_rule(options, novelty)
             self.epithet_parts(options, compose, steering)  # refuses --epithets composed where none can be
@@ -646,9 +648,10 @@ class Namer:
     ) -> "Parts | None":
         """The parts that epithets are composed of (`epithets.py`) when `options` ask this model for
         epithets and it was trained on a built-in wuxia list; None when the model draws them itself:
-        another model, another kind, `compose` False, greedy decoding, or evidence other than the
-        critic steering (a gender lean reads the model's own draws). `compose` True where no parts
-        can be is a ConfigError naming `epithets`."""
+        another model, another kind, `compose` False, or evidence other than the critic steering (a
+        gender lean reweights the model's own draws). Sampling settings do not turn composing off:
+        they apply to the model's own draws. `compose` True where no parts can be, or beside a gender
+        lean, is a ConfigError naming `epithets`."""
         from .epithets import parts_for
         from .kinds import describe
 
@@ -663,8 +666,16 @@ class Namer:
                 "only epithets ({kind} epithet) of the models of the built-in wuxia lists are composed",
                 refs=("kind",),
             )
-        others = steering is not None and any(label != "critic" for label, _, _ in steering.evidence)
-        if compose is False or options.temperature == 0 or others:
+        if compose is False or parts is None:
+            return None
+        if steering is not None and any(label != "critic" for label, _, _ in steering.evidence):
+            if compose:
+                raise ConfigError(
+                    "epithets",
+                    "composed",
+                    "cannot lean by {gender}: a gender lean reweights the model's own epithets (--epithets model)",
+                    refs=("gender",),
+                )
             return None
         return parts
 
