@@ -48,6 +48,8 @@ ORDER = (
     "critic-off",
     "epithet-critic",
     "composed",
+    "model-judge",
+    "judge",
 )
 
 

@@ -66,6 +66,12 @@ def test_a_role_word_follows_a_kind_of_head_only_after_several_heads_of_it():
     assert "太子" in parts.roles[E.MODIFIER].items and "太子" not in parts.roles[E.PERSON].items
 
 
+def test_a_head_that_is_a_role_word_heads_nothing():
+    genre = GENRE + ["公子剑客", "公子夫人", "王公子", "李公子", "赵公子"]  # 公子 is a role word and a head
+    parts = E.build_parts(["冷面剑客", "南海鳄神", "公子剑客", "彭先生"], genre, SURNAMES)
+    assert "公子" in E.role_words(genre) and "公子" not in parts.heads[E.MODIFIER].items
+
+
 def test_compositions_are_new_distinct_and_never_stutter_a_rank():
     own = ["钟二先生", "胡先生", "谭老三", "彭老三", "钟老三", "彭长老", "胡长老", "冷面剑客", "南海鳄神"]
     parts = E.build_parts(own, GENRE + own, SURNAMES | {"钟"})

@@ -59,3 +59,13 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[
 
     with atomic_path(path) as tmp:
         save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp), metadata=metadata)
+
+
+def check_array(path: Path, what: str, arrays: dict[str, np.ndarray], key: str, size: int) -> np.ndarray:
+    """arrays[key] as float64, refused unless it is finite float32 of shape (size,)."""
+    array = arrays.get(key)
+    if array is None or array.dtype != np.float32 or array.shape != (size,):
+        raise table_error(path, what, key, f"expected float32 of shape ({size},)")
+    if not np.isfinite(array).all():
+        raise table_error(path, what, key, "holds non-finite numbers")
+    return array.astype(np.float64)

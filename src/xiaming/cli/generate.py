@@ -113,7 +113,7 @@ def add_generate(sub) -> None:
         choices=("composed", "model"),
         default=None,
         help="with --kind epithet: composed from the wuxia lists' own parts (a modifier or a surname, then "
-        "a role word: 冷面 + 剑客), one of 4 kept by the model's probability, or drawn by the model "
+        "a role word: 冷面 + 剑客), one of 4 kept by a judge fitted to readers' ratings, or drawn by the model "
         "character by character (default composed for the models of the built-in wuxia lists; sampling "
         "settings and the critic apply to the model's own draws only; --gender and --best give those)",
     )
@@ -269,9 +269,11 @@ def _prepare(args):
 def _describe(namer, request, search: bool) -> str:
     """--verbose: how the names are made: the sampling settings and the steering, or the composition."""
     if not search and namer.epithet_parts(request.options, request.compose, request.steering):
+        from ..evidence.judge import shipped_judge
         from ..generation.epithets import POOL
 
-        return f"epithets: composed from the wuxia lists' parts, one of {POOL} kept by the model's probability"
+        judge = "the epithet judge" if shipped_judge() is not None else "the model's probability"
+        return f"epithets: composed from the wuxia lists' parts, one of {POOL} kept by {judge}"
     return f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}"
 
 

@@ -48,7 +48,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
-from ..tablefile import read_arrays, read_metadata, save_arrays, table_error
+from ..tablefile import check_array, read_arrays, read_metadata, save_arrays, table_error
 from .features import FEATURES, name_features, split_name
 from .lexicon import Lexicon, shipped_lexicon
 
@@ -190,12 +190,7 @@ def _fail(path: Path, field: str, reason: str) -> CheckpointError:
 
 def _check_array(path: Path, arrays: dict[str, np.ndarray], key: str, size: int) -> np.ndarray:
     """arrays[key] as float64, refused unless it is finite float32 of shape (size,)."""
-    array = arrays.get(key)
-    if array is None or array.dtype != np.float32 or array.shape != (size,):
-        raise _fail(path, key, f"expected float32 of shape ({size},)")
-    if not np.isfinite(array).all():
-        raise _fail(path, key, "holds non-finite numbers")
-    return array.astype(np.float64)
+    return check_array(path, "critic", arrays, key, size)
 
 
 def _check_chars(path: Path, chars: object) -> str:

@@ -18,16 +18,20 @@ title, 钟 + 二 + 先生. So composed epithets are drawn from those parts:
 
 The parts come from the epithets the models trained on: a model's panel holdout is left out, so
 the real epithets a panel shows never lent a part. `Namer` keeps what the novelty rule and the
-caller's constraints allow, and of every `POOL` of those it keeps one in proportion to the author
-model's probability of it (`keep_one_each`: sampling-importance-resampling with the model as the
-judge). That judge is weak: over the 120 compositions per author that panels rated, its
-log-probability hardly predicted the ratings (r 0.01-0.07); the structure is what reads as real.
+caller's constraints allow, and of every `POOL` of those it keeps one in proportion to the epithet
+judge's P(passable) ** strength (`keep_one_each`: sampling-importance-resampling; the judge,
+`evidence/judge.py`, learned from readers' ratings which heads fit which role words). Without a
+judge file the author model's probability weighs them instead, a weak judge: over the 120
+compositions per author that panels rated, its log-probability hardly predicted the ratings (r
+0.01-0.07).
 
 Blind panel epithets2 (40 a group, two readers each) rated them 3.12 / 3.10 for Jin Yong and 3.33 /
 3.70 for Gu Long, against 2.33 / 2.38 and 2.52 / 2.83 for the model's own epithets and 4.30 / 4.35
 and 3.98 / 4.25 for the real ones; rated 1-2: 25 / 25 and 20 / 5%, against 48-60%. Panel epithets3
-rated the release as shipped 3.20 / 3.17 and 3.40 / 3.45, against a chat model's invented epithets
-3.60 / 3.65 and 4.65 / 3.45.
+rated them again 3.20 / 3.17 and 3.40 / 3.45, against a chat model's invented epithets
+3.60 / 3.65 and 4.65 / 3.45 (both panels with the model as the judge). Panel epithets4 put the judge
+beside the model: 3.25 / 3.40 and 3.48 / 3.55 against 3.05 / 3.12 and 3.42 / 3.50, rated 1-2 2-8%
+against 18-28%.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..data.pinyin import split_surname
+from ..evidence.judge import RANKS
 
 if TYPE_CHECKING:
     from .novelty import Rejection
@@ -48,7 +53,6 @@ if TYPE_CHECKING:
 WUXIA = ("jinyong", "gulong", "liangyusheng")  # the built-in lists whose epithets lend parts
 MIN_ROLE = 3  # distinct epithets that must share a two-character ending for it to be a role word
 MIN_HEADS = 2  # distinct heads of a kind a role word must follow in the genre to be composed after that kind
-RANKS = "大二三四五六七八九老"  # what may stand between a surname and its title (钟二先生, 胡大先生, 郭老夫人)
 OWN_SHARE = 0.7  # the share of role words drawn from the author's own epithets (the rest: the genre's)
 MIN_SURNAME = 2  # personal names of the wuxia lists a surname must begin to head a person's epithet
 SURNAME_LOG_COUNT = 5.0  # ... and log(1 + historical persons who bore it) at least this
@@ -130,8 +134,9 @@ def build_parts(own: Sequence[str], genre: Sequence[str], surnames: frozenset[st
     for kind, head, role in theirs:
         heads_of.setdefault((kind, role), set()).add(head)
     fits = {pair for pair, heads in heads_of.items() if len(heads) >= MIN_HEADS}  # 朱三太子 alone: no 闻太子
-    mine = [(k, h, r) for k, h, r in mine if (k, r) in fits]
-    theirs = [(k, h, r) for k, h, r in theirs if (k, r) in fits]
+    # a head that is itself a role word glues two titles (公子 + 道长: "contradictory titles", epithets4)
+    mine = [(k, h, r) for k, h, r in mine if (k, r) in fits and h not in roles]
+    theirs = [(k, h, r) for k, h, r in theirs if (k, r) in fits and h not in roles]
     if len(mine) < MIN_ROLE:
         return None
     kinds = Counter(kind for kind, _, _ in mine)
@@ -205,12 +210,14 @@ def draw_composed(
     check: Callable[[str], "Rejection | None"],
     log_probs: Callable[[list[str]], np.ndarray],
     rng: np.random.Generator,
+    log_weights: Callable[[list[str]], np.ndarray] | None = None,
 ) -> "Draw":
     """Up to `n` composed epithets: POOL * n distinct compositions that the constraints admit and the
     novelty rule (`check`) lets through, in the order drawn, and one of each POOL of them kept in
-    proportion to exp(`log_probs`), the author model's log-probability of each (`keep_one_each`). The
-    Draw holds the kept names with their log-probabilities, every composition tried, the novelty
-    rejections and how many were tried; fewer than `n` when the constraints admit too few."""
+    proportion to exp(`log_weights`) (`keep_one_each`; the epithet judge's, `evidence/judge.py`; None:
+    the author model's `log_probs`). The Draw holds the kept names with their log-probabilities under
+    the model, every composition tried, the novelty rejections and how many were tried; fewer than `n`
+    when the constraints admit too few."""
     from .sample import Draw
 
     drawn = Draw()
@@ -230,7 +237,8 @@ def draw_composed(
         proposals.append(name)
     if proposals:
         scores = np.asarray(log_probs(proposals), dtype=np.float64)
-        drawn.found = {proposals[i]: float(scores[i]) for i in keep_one_each(scores, n, rng)}
+        weights = scores if log_weights is None else np.asarray(log_weights(proposals), dtype=np.float64)
+        drawn.found = {proposals[i]: float(scores[i]) for i in keep_one_each(weights, n, rng)}
     return drawn
 
 

@@ -692,17 +692,23 @@ class Namer:
     ) -> NameResult:
         """`n` composed epithets (`epithets.draw_composed`) that meet `options` and are new under
         `novelty`; when the constraints admit too few compositions, the model draws the rest."""
+        from ..evidence.judge import shipped_judge
         from .epithets import draw_composed
 
         c = self.compile(options)
         mode, filt = self.novelty_rule(options, novelty)
         rng = np.random.default_rng(seed)
+        judge = shipped_judge()
 
         def log_probs(names: list[str]) -> np.ndarray:
             return np.array([sum(s.char_log_probs) for s in self.score(names, options.hidden_prefix)])
 
-        drawn = draw_composed(parts, n, lambda name: c.admits(self.vocab.encode(name)), filt.check, log_probs, rng)
-        kept = [ScoredName(name, lp, None) for name, lp in drawn.found.items()]  # the critic reads personal names
+        weights = None if judge is None else (lambda names: judge.strength * judge.log_weights(names))
+        admits = lambda name: c.admits(self.vocab.encode(name))  # noqa: E731
+        drawn = draw_composed(parts, n, admits, filt.check, log_probs, rng, weights)
+        # an epithet's `critic` is the judge's P(passable): the critic reads personal names
+        rated = [None] * len(drawn.found) if judge is None else judge.passable(list(drawn.found)).round(3).tolist()
+        kept = [ScoredName(name, lp, r) for (name, lp), r in zip(drawn.found.items(), rated)]
         result = NameResult(kept, n, mode, options, rejected=drawn.rejected, drawn=drawn.drawn, composed=True)
         if on_names is not None and result.items:
             on_names(result.items)
