@@ -110,13 +110,18 @@ def test_the_cli_blend_flag(capsys):
 
 
 def test_epithets_come_from_the_model_alone(jinyong):
-    """The base never saw an epithet: blended, the model's epithets read as plain personal names."""
-    for kind in ("epithet", "any"):
+    """The base never saw an epithet: blended, the model's epithets read as plain personal names. So
+    epithets, composed or the model's own, and the model's own mix of both kinds come from the model
+    alone; composed mixes (`kind any`) take their personal names from the blend, as `kind name` does."""
+    for kind, compose in (("epithet", None), ("epithet", False), ("any", False)):
         options = jinyong.options(kind=kind)
-        assert jinyong.generate(6, options, seed=2).names == jinyong.unblended.generate(6, options, seed=2).names
+        alone = jinyong.unblended.generate(6, options, seed=2, compose=compose).names
+        assert jinyong.generate(6, options, seed=2, compose=compose).names == alone
         assert jinyong.best(3, options).names == jinyong.unblended.best(3, options).names
     names = jinyong.options(kind="name")
     assert jinyong.generate(6, names, seed=2).names != jinyong.unblended.generate(6, names, seed=2).names
+    mixed = jinyong.options(kind="any")
+    assert jinyong.generate(20, mixed, seed=2).names != jinyong.unblended.generate(20, mixed, seed=2).names
 
 
 def test_a_model_without_name_kinds_is_blended_on_request(tiny_lstm):

@@ -150,6 +150,20 @@ def test_shipped_models_compose_new_epithets_from_parts_the_panel_never_showed(m
     assert namer.generate(30, options, seed=5).names == result.names
 
 
+def test_either_kind_mixes_personal_names_and_composed_epithets_as_the_list_does():
+    namer = Namer.load("gulong")
+    mixed = namer.generate(80, namer.options(kind="any"), seed=6)
+    assert len(set(mixed.names)) == 80 and not mixed.exhausted
+    parts = E.parts_for("gulong", frozenset(namer.train.panel_holdout))
+    roles = {r for kind in parts.roles.values() for r in kind.items}
+    composed = [n for n in mixed.names if n[-2:] in roles and len(n) >= 3]
+    assert 0.15 * 80 <= len(composed) <= 0.6 * 80  # about the list's share of epithets, 36%
+    listed = {name for corpus in corpora.names() for name in corpora.load(corpus)}
+    assert not set(mixed.names) & listed
+    own = namer.generate(20, namer.options(kind="any"), seed=6, compose=False)  # the model's own mix
+    assert not own.composed and own.names != mixed.names[:20]
+
+
 def test_constraints_hold_and_the_model_draws_what_compositions_cannot():
     namer = Namer.load("gulong")
     some = namer.generate(6, namer.options(kind="epithet", prefix="铁", include="剑"), seed=2)

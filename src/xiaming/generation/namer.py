@@ -573,11 +573,16 @@ class Namer:
         and `n` of them are kept in proportion to the evidence's weights.
 
         Epithets of the models of the built-in wuxia lists are composed from the genre's parts and
-        weighed by the model (`epithet_parts`, `epithets.py`) unless `compose` is False.
+        kept by the epithet judge (`epithet_parts`, `epithets.py`) unless `compose` is False; asked for
+        either kind (`kind any`), such a model gives personal names and composed epithets in its list's
+        proportions (`_generate_mixed`).
         """
         if n < 1:
             raise ConfigError("n", n, "must be at least 1")
         options = self.options() if options is None else options
+        share = self._epithet_share(options, compose, steering)
+        if share is not None:
+            return self._generate_mixed(share, n, options, novelty, seed, on_names, steering, budget)
         if self._drawer(options) is not self:
             return self.unblended.generate(
                 n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget, compose
@@ -678,6 +683,62 @@ class Namer:
                 )
             return None
         return parts
+
+    def _epithet_share(self, options: SampleOptions, compose: bool | None, steering: Steering | None) -> float | None:
+        """The list's share of epithets when `options` ask for either kind (`kind any`) of a model whose
+        epithets are composed (see `epithet_parts`); None otherwise: the model draws either kind itself."""
+        from .kinds import describe, kind_settings
+
+        if describe(options.hidden_prefix, options.ban_first, self.train) != "kind any":
+            return None
+        epithet = replace(options, **kind_settings("epithet", self.train))
+        if self.epithet_parts(epithet, compose, steering) is None:
+            return None
+        from .. import corpora
+
+        entries = corpora.entries(self.train.source.removeprefix("builtin:"))
+        return sum(e.kind == "epithet" for e in entries) / len(entries)
+
+    def _generate_mixed(
+        self,
+        share: float,
+        n: int,
+        options: SampleOptions,
+        novelty: str | None,
+        seed: int | None,
+        on_names: Callable[[list[ScoredName]], None] | None,
+        steering: Steering | None,
+        budget: Budget,
+    ) -> NameResult:
+        """`n` names of either kind: each is an epithet with probability `share` (the list's mix),
+        composed; the rest are personal names as `kind name` gives them (blend and critic included);
+        the two are shuffled together, then handed to `on_names` at once."""
+        from .kinds import kind_settings
+
+        rng = np.random.default_rng(seed)
+        k = int(rng.binomial(n, share))
+        parts = []
+        for kind, count in (("name", n - k), ("epithet", k)):
+            if count:
+                asked = replace(options, **kind_settings(kind, self.train))
+                parts.append(self.generate(count, asked, novelty, seed, steering=steering, budget=budget))
+        items = [item for part in parts for item in part.items]
+        items = [items[i] for i in rng.permutation(len(items))]
+        result = NameResult(
+            items,
+            n,
+            parts[0].novelty,
+            options,
+            rejected=[r for part in parts for r in part.rejected],
+            drawn=sum(part.drawn for part in parts),
+            searched=sum(part.searched for part in parts),
+            steering=parts[0].steering,
+            reason="; ".join(part.reason for part in parts if part.reason),
+        )
+        result.exhausted = len(items) < n
+        if on_names is not None and items:
+            on_names(items)
+        return result
 
     def _generate_composed(
         self,
