@@ -687,6 +687,7 @@ class Namer:
     def _epithet_share(self, options: SampleOptions, compose: bool | None, steering: Steering | None) -> float | None:
         """The list's share of epithets when `options` ask for either kind (`kind any`) of a model whose
         epithets are composed (see `epithet_parts`); None otherwise: the model draws either kind itself."""
+        from .. import corpora
         from .kinds import describe, kind_settings
 
         if describe(options.hidden_prefix, options.ban_first, self.train) != "kind any":
@@ -694,8 +695,6 @@ class Namer:
         epithet = replace(options, **kind_settings("epithet", self.train))
         if self.epithet_parts(epithet, compose, steering) is None:
             return None
-        from .. import corpora
-
         entries = corpora.entries(self.train.source.removeprefix("builtin:"))
         return sum(e.kind == "epithet" for e in entries) / len(entries)
 
@@ -722,7 +721,7 @@ class Namer:
             if count:
                 asked = replace(options, **kind_settings(kind, self.train))
                 parts.append(self.generate(count, asked, novelty, seed, steering=steering, budget=budget))
-        items = [item for part in parts for item in part.items]
+        items = list({item.name: item for part in parts for item in part.items}.values())  # distinct
         items = [items[i] for i in rng.permutation(len(items))]
         result = NameResult(
             items,

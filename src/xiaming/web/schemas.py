@@ -97,10 +97,10 @@ class GenerateRequest(_Options):
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
     rank: bool = Field(False, description="most likely first")
     style: Style | None = STYLE
-    kind: Literal["name", "epithet"] = Field(
+    kind: Literal["name", "epithet", "any"] = Field(
         "name",
-        description="personal names, or epithets such as 南海鳄神 (models trained with name kinds; those of the "
-        "built-in wuxia lists compose them from the lists' parts, as `--kind epithet`)",
+        description="personal names, epithets such as 南海鳄神, or either as the list mixes them (models trained "
+        "with name kinds; those of the built-in wuxia lists compose epithets from the lists' parts, as `--kind`)",
     )
 
 
