@@ -115,3 +115,32 @@ def test_composed_epithets_are_kept_by_the_judge(monkeypatch):
     plain = namer.generate(200, options, seed=4)
     assert plain.composed and all(i.critic is None for i in plain.items)
     assert judge.passable(judged.names).mean() > judge.passable(plain.names).mean() + 0.05
+
+
+def test_a_truncated_or_foreign_file_is_refused(tmp_path):
+    names, bad = synthetic(np.random.default_rng(3))
+    good = tmp_path / "good.safetensors"
+    J.save_judge(J.fit_judge(names, bad), good)
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(good.read_bytes()[:-40])
+    foreign = tmp_path / "foreign.safetensors"
+    foreign.write_bytes(b"\x00" * 4 + b"not a table at all")
+    for path in (cut, foreign, tmp_path / "missing.safetensors"):
+        with pytest.raises(CheckpointError) as err:
+            J.load_judge(path)
+        assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_damaged_shipped_judge_is_one_line_from_the_cli(tmp_path, monkeypatch, capsys):
+    from conftest import run_cli
+
+    damaged = tmp_path / "epithets.judge.safetensors"
+    damaged.write_bytes(b"\x00" * 64)
+    monkeypatch.setattr(J, "JUDGE_PATH", damaged)
+    J.shipped_judge.cache_clear()
+    try:
+        code, out, err = run_cli(capsys, "generate", "gulong", "--kind", "epithet", "-n", "3", "--seed", "1")
+    finally:
+        J.shipped_judge.cache_clear()
+    assert code == 1 and out == "" and str(damaged) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
