@@ -115,6 +115,15 @@ def test_draw_composed_keeps_only_what_the_constraints_and_the_novelty_rule_let_
     assert all(why.rule == "exact" for _, why in drawn.rejected)
 
 
+def test_no_two_composed_epithets_are_one_character_apart():
+    namer = Namer.load("gulong")
+    names = namer.generate(200, namer.options(kind="epithet"), seed=8).names
+    assert len(names) == 200
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert len(a) != len(b) or sum(x != y for x, y in zip(a, b)) > 1, (a, b)
+
+
 def test_constraints_admit_a_whole_name_as_the_sampler_would():
     vocab = Vocab.from_names(["甲乙丙丁"])
     c = compile_constraints(vocab, SampleOptions(prefix="甲", max_len=3, exclude="丁", include="丙"))

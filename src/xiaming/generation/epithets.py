@@ -213,7 +213,7 @@ def draw_composed(
     log_weights: Callable[[list[str]], np.ndarray] | None = None,
 ) -> "Draw":
     """Up to `n` composed epithets: POOL * n distinct compositions that the constraints admit and the
-    novelty rule (`check`) lets through, in the order drawn, and one of each POOL of them kept in
+    novelty rule (`check`) lets through, none one character away from another, in the order drawn, and one of each POOL of them kept in
     proportion to exp(`log_weights`) (`keep_one_each`; the epithet judge's, `evidence/judge.py`; None:
     the author model's `log_probs`). The Draw holds the kept names with their log-probabilities under
     the model, every composition tried, the novelty rejections and how many were tried; fewer than `n`
@@ -222,19 +222,22 @@ def draw_composed(
 
     drawn = Draw()
     proposals: list[str] = []
+    shapes: set[str] = set()  # each proposal with one character masked: a near-repeat shares one
     want = POOL * n
     for name in compositions(parts, rng, want * TRIES_PER_PROPOSAL):
         if len(proposals) >= want:
             break
         drawn.drawn += 1
         drawn.seen.add(name)
-        if not admits(name):
+        masked = {name[:i] + "\0" + name[i + 1 :] for i in range(len(name))}
+        if masked & shapes or not admits(name):  # 梅二疯子 beside 梅大疯子 reads as a repeat
             continue
         why = check(name)
         if why is not None:
             drawn.rejected.append((name, why))
             continue
         proposals.append(name)
+        shapes |= masked
     if proposals:
         scores = np.asarray(log_probs(proposals), dtype=np.float64)
         weights = scores if log_weights is None else np.asarray(log_weights(proposals), dtype=np.float64)
