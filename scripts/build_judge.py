@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from build_critic import BAD, auc  # noqa: E402
+from build_critic import BAD, auc, read_ratings  # noqa: E402
 
 from xiaming.evidence.judge import JUDGE_PATH, fit_judge, save_judge  # noqa: E402
 
@@ -57,14 +57,13 @@ def answers(path: Path, names: dict[int, str]) -> list[tuple[str, int]]:
 
 
 def round_ratings(rounds: tuple[str, ...] = ROUNDS) -> dict[str, float]:
-    """Centred mean rating of every epithet of the rating `rounds`."""
-    reviews = []
-    for name in rounds:
-        for names_file in sorted((RATINGS / name).glob("*-names.txt")):
-            author = names_file.name.removesuffix("-names.txt")
-            listed = dict(enumerate(names_file.read_text(encoding="utf-8").split(), start=1))
-            reviews += [answers(f, listed) for f in sorted(names_file.parent.glob(f"{author}-r*.tsv"))]
-    return centred([r for r in reviews if r])
+    """Centred mean rating of every epithet of the rating `rounds` (`build_critic.read_ratings`, one
+    reviewer per author and round; an epithet two authors' rounds hold counts once, their mean)."""
+    names, y, _, _ = read_ratings(RATINGS, rounds)
+    scores: dict[str, list[float]] = defaultdict(list)
+    for name, rating in zip(names, y):
+        scores[name].append(float(rating))
+    return {name: float(np.mean(v)) for name, v in scores.items()}
 
 
 def panel_ratings() -> dict[str, float]:

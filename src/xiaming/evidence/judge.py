@@ -40,6 +40,7 @@ JUDGE_PATH = Path(__file__).resolve().parent.parent / "pretrained" / "epithets.j
 WHAT = "epithet judge"
 MAX_HEADER = 1 << 16
 MAX_TOKENS = 4000
+WUXIA = ("jinyong", "gulong", "liangyusheng")  # the built-in lists whose epithets are composed
 RANKS = "大二三四五六七八九老"  # what may stand between a surname and its title (钟二先生, 胡大先生, 郭老夫人)
 ROLE_LENGTH = 2  # a composed epithet ends in a two-character role word
 FEATURES = (
@@ -78,7 +79,7 @@ def _name_heads() -> frozenset[str]:
     from .. import corpora
     from ..data.pinyin import split_surname
 
-    names = [e.name for c in ("jinyong", "gulong", "liangyusheng") for e in corpora.entries(c) if e.kind == "name"]
+    names = [e.name for c in WUXIA for e in corpora.entries(c) if e.kind == "name"]
     return frozenset(names) | frozenset(split_surname(n)[1] for n in names if len(n) >= 3)
 
 

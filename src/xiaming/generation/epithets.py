@@ -37,20 +37,19 @@ against 18-28%.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..data.pinyin import split_surname
-from ..evidence.judge import RANKS
+from ..evidence.judge import RANKS, WUXIA
 
 if TYPE_CHECKING:
     from .novelty import Rejection
     from .sample import Draw
 
-WUXIA = ("jinyong", "gulong", "liangyusheng")  # the built-in lists whose epithets lend parts
 MIN_ROLE = 3  # distinct epithets that must share a two-character ending for it to be a role word
 MIN_HEADS = 2  # distinct heads of a kind a role word must follow in the genre to be composed after that kind
 OWN_SHARE = 0.7  # the share of role words drawn from the author's own epithets (the rest: the genre's)
@@ -86,6 +85,7 @@ class Parts:
     heads: dict[str, Weighted]  # kind -> heads
     roles: dict[str, Weighted]  # kind -> role words seen after that kind of head
     known: frozenset[str]  # every epithet the parts came from (never proposed)
+    share: float = 0.0  # the author's list's share of epithets among its entries (what `kind any` mixes in)
 
     def propose(self, rng: np.random.Generator) -> str:
         """One composition: a kind of head, a role word of that kind, a head of that kind."""
@@ -184,12 +184,16 @@ def genre_surnames() -> frozenset[str]:
 @lru_cache(maxsize=8)
 def parts_for(corpus: str, leave_out: frozenset[str] = frozenset()) -> Parts | None:
     """The parts of a built-in wuxia list's author (None for any other list), without the epithets
-    in `leave_out` (the model's panel holdout)."""
+    in `leave_out` (the model's panel holdout), with the list's share of epithets."""
+    from .. import corpora
+
     if corpus not in WUXIA:
         return None
     genre = [e for c in WUXIA for e in _epithets(c) if e not in leave_out]
     own = [e for e in _epithets(corpus) if e not in leave_out]
-    return build_parts(own, genre, genre_surnames())
+    parts = build_parts(own, genre, genre_surnames())
+    share = len(_epithets(corpus)) / len(corpora.entries(corpus))
+    return None if parts is None else replace(parts, share=share)
 
 
 def compositions(parts: Parts, rng: np.random.Generator, tries: int) -> Iterator[str]:

@@ -423,9 +423,7 @@ class Namer:
             value = getattr(options, name)
             origin = " (model default)" if name in self.sampling and self.sampling[name] == value else ""
             parts.append(f"{name.replace('_', '-')} {'off' if value is None else value}{origin}")
-        from .kinds import describe
-
-        kind = describe(options.hidden_prefix, options.ban_first, self.train)
+        kind = self._kind(options)
         mixed = []
         blend = self._drawer(options).blend  # None when names of this kind come from the model alone
         if blend is not None:
@@ -459,12 +457,17 @@ class Namer:
             filt = PersonalFilter(filt)
         return mode, filt
 
+    def _kind(self, options: SampleOptions) -> str:
+        """Which kind `options` ask this model for: "kind name", "kind epithet", "kind any", or "" for a
+        model trained without name kinds (`kinds.describe`)."""
+        from .kinds import describe
+
+        return describe(options.hidden_prefix, options.ban_first, self.train)
+
     def _titled(self, options: SampleOptions) -> bool:
         """Whether names ending in an epithet's title (kinds.title_endings) are turned away: when a
         model trained with name kinds is asked for personal names."""
-        from .kinds import describe
-
-        return describe(options.hidden_prefix, options.ban_first, self.train) == "kind name"
+        return self._kind(options) == "kind name"
 
     def steering(
         self,
@@ -541,9 +544,9 @@ class Namer:
     def _personal(self, options: SampleOptions) -> bool:
         """Whether `options` ask for personal names only: always for a model trained without name kinds
         (its list is what it is), else when they ask for kind name."""
-        from .kinds import describe, markers
+        from .kinds import markers
 
-        return not markers(self.train) or describe(options.hidden_prefix, options.ban_first, self.train) == "kind name"
+        return not markers(self.train) or self._kind(options) == "kind name"
 
     # --- generation -----------------------------------------------------------------------------
 
@@ -658,11 +661,10 @@ class Namer:
         they apply to the model's own draws. `compose` True where no parts can be, or beside a gender
         lean, is a ConfigError naming `epithets`."""
         from .epithets import parts_for
-        from .kinds import describe
 
         source = self.train.source
         corpus = source.removeprefix("builtin:") if source.startswith("builtin:") else ""
-        asked = describe(options.hidden_prefix, options.ban_first, self.train) == "kind epithet"
+        asked = self._kind(options) == "kind epithet"
         parts = parts_for(corpus, frozenset(self.train.panel_holdout)) if asked else None
         if compose and parts is None:
             raise ConfigError(
@@ -687,16 +689,12 @@ class Namer:
     def _epithet_share(self, options: SampleOptions, compose: bool | None, steering: Steering | None) -> float | None:
         """The list's share of epithets when `options` ask for either kind (`kind any`) of a model whose
         epithets are composed (see `epithet_parts`); None otherwise: the model draws either kind itself."""
-        from .. import corpora
-        from .kinds import describe, kind_settings
+        from .kinds import kind_settings
 
-        if describe(options.hidden_prefix, options.ban_first, self.train) != "kind any":
+        if self._kind(options) != "kind any":
             return None
-        epithet = replace(options, **kind_settings("epithet", self.train))
-        if self.epithet_parts(epithet, compose, steering) is None:
-            return None
-        entries = corpora.entries(self.train.source.removeprefix("builtin:"))
-        return sum(e.kind == "epithet" for e in entries) / len(entries)
+        parts = self.epithet_parts(replace(options, **kind_settings("epithet", self.train)), compose, steering)
+        return None if parts is None else parts.share
 
     def _generate_mixed(
         self,
