@@ -226,8 +226,8 @@ class Backend:
     ) -> NamesOut:
         """Up to `n` new names sampled under `settings` (SampleOptions fields; None: the model's default),
         from one model (blended with the base at `blend` when given) or from the mixture `style` of
-        loaded models, of `gender` when given, of `kind` (name or epithet; None: name; the models of the
-        built-in wuxia lists compose epithets, as `Namer.generate`)."""
+        loaded models, of `gender` when given, of `kind` (name, epithet or any; None: name; the models of
+        the built-in wuxia lists compose epithets, as `Namer.generate`)."""
         label, namer, reference = self._namer(model, style, blend)
         request = namer.prepare(kind=kind, novelty=novelty, gender=gender, **settings)
         with time_budget(self.budget) as budget:
