@@ -50,6 +50,7 @@ ORDER = (
     "composed",
     "model-judge",
     "judge",
+    "verse",
 )
 
 

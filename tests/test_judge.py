@@ -144,3 +144,35 @@ def test_a_damaged_shipped_judge_is_one_line_from_the_cli(tmp_path, monkeypatch,
         J.shipped_judge.cache_clear()
     assert code == 1 and out == "" and str(damaged) in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_judge_explains_which_evidence_moved_an_epithet():
+    names, bad = synthetic(np.random.default_rng(0))
+    judge = J.fit_judge(names, bad)
+    every = len(J.FEATURES) + len(judge.tokens)
+    moved = {c.feature: c.effect for c in judge.explain("白云观音", top=every)}
+    assert moved["role 观音"] < 0 < {c.feature: c.effect for c in judge.explain("白云道人", top=every)}["role 道人"]
+    assert "char 白" in moved and "char 音" not in moved  # head characters are "char", the role word is "role"
+    # the effects add up to how far the epithet's log-odds of passing lie from the average epithet's
+    centre = 1.0 - judge.passable(["白云观音"])[0]
+    logit = np.log(centre / (1 - centre))
+    baseline = judge.failure.intercept
+    assert sum(moved.values()) == pytest.approx(-(logit - baseline), abs=0.05)
+    effects = [abs(c.effect) for c in judge.explain("白云观音")]
+    assert effects == sorted(effects, reverse=True) and len(effects) <= 4
+
+
+def test_explain_reads_an_epithet_with_the_judge_and_a_personal_name_with_the_critic():
+    from xiaming.generation.explain import format_text
+
+    namer = Namer.load("jinyong")
+    epithet = namer.explain("冷面老人")
+    assert epithet.critic.by == "epithet judge" and epithet.critic.appeal is None
+    assert epithet.critic.passable == pytest.approx(J.shipped_judge().passable(["冷面老人"])[0], abs=1e-3)
+    assert any(f == "role 老人" for f, _ in epithet.critic.evidence)
+    assert format_text(epithet).splitlines()[-1].startswith("epithet judge: passable")
+    assert epithet.to_dict()["critic"]["by"] == "epithet judge"
+    person = namer.explain("李寒江")
+    assert person.critic.by == "critic" and person.critic.appeal is not None
+    # a model that does not compose epithets reads every name with its own critic (poets: none)
+    assert Namer.load("poets").explain("冷面老人").critic is None

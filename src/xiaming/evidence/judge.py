@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigError
 from ..tablefile import check_array, read_arrays, read_metadata, save_arrays, table_error
-from .critic import FLOOR, Head, _sigmoid, check_strength, fit_head
+from .critic import FLOOR, Contribution, Head, _sigmoid, check_strength, fit_head
 from .lexicon import Lexicon, shipped_lexicon
 
 FORMAT = "xiaming-epithet-judge"
@@ -71,6 +71,25 @@ class Judge:
     def log_weights(self, names: Sequence[str]) -> np.ndarray:
         """Log importance weight of each epithet at strength 1: log P(passable)."""
         return np.log(np.maximum(self.passable(names), FLOOR))
+
+    def explain(self, name: str, top: int = 4) -> list[Contribution]:
+        """The evidence that moved `name`'s odds of reading as passable most, largest effect first
+        (positive: towards passable): the head's features, its role word ("role 先生") and the
+        characters of its head ("char 南")."""
+        x = judge_features([name])[0]
+        z = (x - self.mean) / self.scale
+        effects = [(FEATURES[i], float(x[i]), float(-z[i] * self.failure.weights[i])) for i in range(len(FEATURES))]
+        present = token_indicators([name], self.tokens)[0]
+        effects += [
+            (
+                f"{'role' if len(self.tokens[j]) == ROLE_LENGTH else 'char'} {self.tokens[j]}",
+                1.0,
+                float(-self.failure.char_weights[j]),
+            )
+            for j in np.flatnonzero(present)
+        ]
+        effects.sort(key=lambda item: -abs(item[2]))
+        return [Contribution(f, v, e) for f, v, e in effects[:top] if abs(e) >= 0.01]
 
 
 @lru_cache(maxsize=1)

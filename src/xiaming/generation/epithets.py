@@ -181,6 +181,18 @@ def genre_surnames() -> frozenset[str]:
     return frozenset(bore)
 
 
+@lru_cache(maxsize=1)
+def genre_roles() -> frozenset[str]:
+    """The role words of the wuxia lists' epithets taken together (`role_words`)."""
+    return role_words([e for c in WUXIA for e in _epithets(c)])
+
+
+def composed_form(name: str) -> bool:
+    """Whether `name` has the form a composed epithet has, a head and a role word of the genre
+    (南海 + 神尼, 钟二 + 先生): what the epithet judge, not the personal-name critic, knows how to read."""
+    return parse(name, genre_roles(), genre_surnames()) is not None
+
+
 @lru_cache(maxsize=8)
 def parts_for(corpus: str, leave_out: frozenset[str] = frozenset()) -> Parts | None:
     """The parts of a built-in wuxia list's author (None for any other list), without the epithets

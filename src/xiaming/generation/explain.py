@@ -66,11 +66,15 @@ class Unit:
 
 @dataclass
 class CriticView:
-    """What the realism critic read in a whole name (`evidence.critic`)."""
+    """What the realism critic (`evidence.critic`), or for an epithet the epithet judge
+    (`evidence.judge`), read in a whole name."""
 
     passable: float  # P(not rated 1-2)
-    appeal: float | None  # P(rated 4-5); None when the critic has no appeal head
-    evidence: list[tuple[str, float]]  # (feature or "char X", change in the log-odds of passing), largest first
+    appeal: float | None  # P(rated 4-5); None when the critic has no appeal head (the judge has none)
+    evidence: list[
+        tuple[str, float]
+    ]  # (feature, "char X" or "role X", change in the log-odds of passing), largest first
+    by: str = "critic"  # who read it: "critic" or "epithet judge"
 
 
 @dataclass
@@ -150,9 +154,26 @@ def explain(namer, name: str, context: str = "", top: int = TOP, unit_names: int
         keep = slice(len(ctx), None)  # the steps after the hidden prefix: the start token's state onward
         result.gates = {g: getattr(trace, g)[keep].tolist() for g in GATES}
         result.units, result.unit_names = _nameable_units(own, own.engine, trace, keep, context, unit_names)
-    if namer.critic is not None:
-        result.critic = critic_view(namer.critic, name)
+    result.critic = reader_view(namer, name)
     return result
+
+
+def reader_view(namer, name: str, top: int = 4) -> CriticView | None:
+    """What the model's readers make of `name`: the epithet judge when the model composes epithets
+    and `name` has their form (南海神尼; the personal-name critic would read 神尼 as a given name and
+    fail it), else the model's critic; None when it has neither."""
+    from ..evidence.judge import shipped_judge
+    from .epithets import composed_form
+
+    judge = shipped_judge()
+    if judge is not None and composed_form(name) and namer.epithet_parts(namer.options(kind="epithet")) is not None:
+        return CriticView(
+            round(float(judge.passable([name])[0]), 3),
+            None,
+            [(c.feature, round(c.effect, 3)) for c in judge.explain(name, top=top)],
+            "epithet judge",
+        )
+    return None if namer.critic is None else critic_view(namer.critic, name, top)
 
 
 def critic_view(critic, name: str, top: int = 4) -> CriticView:
@@ -240,7 +261,7 @@ def format_text(e: Explanation) -> str:
     if e.critic is not None:
         appeal = "" if e.critic.appeal is None else f", rated 4-5 {e.critic.appeal:.2f}"
         moved = ", ".join(f"{f} {x:+.2f}" for f, x in e.critic.evidence) or "nothing stands out"
-        lines.append(f"critic: passable {e.critic.passable:.2f}{appeal}; log-odds of passing moved by: {moved}")
+        lines.append(f"{e.critic.by}: passable {e.critic.passable:.2f}{appeal}; log-odds of passing moved by: {moved}")
     return "\n".join(lines)
 
 

@@ -368,6 +368,7 @@ class Backend:
                 passable=e.critic.passable,
                 appeal=e.critic.appeal,
                 evidence=[CriticEvidenceOut(feature=f, effect=x) for f, x in e.critic.evidence],
+                by=e.critic.by,
             ),
         )
 

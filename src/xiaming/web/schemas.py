@@ -327,7 +327,10 @@ class UnitOut(BaseModel):
 
 
 class CriticEvidenceOut(BaseModel):
-    feature: str = Field(description='a lexicon feature, or "char X" for a character of the given name')
+    feature: str = Field(
+        description='a lexicon feature, "char X" for a character of the given name (or of an epithet\'s head), '
+        'or "role X" for an epithet\'s role word'
+    )
     effect: float = Field(description="how far it moved the log-odds of reading as passable (> 0: towards passable)")
 
 
@@ -335,6 +338,11 @@ class CriticOut(BaseModel):
     passable: float = Field(description="the chance (0-1) that a reader finds the name passable (not rated 1-2)")
     appeal: float | None = Field(description="the chance (0-1) of a 4-5; null when the critic has no appeal head")
     evidence: list[CriticEvidenceOut] = Field(description="the evidence that moved `passable` most, largest first")
+    by: str = Field(
+        "critic",
+        description='who read the name: "critic" (the realism critic of personal names) or "epithet judge" '
+        "(an epithet of the form composed epithets have, for a model that composes them)",
+    )
 
 
 class ExplainOut(BaseModel):
@@ -352,7 +360,9 @@ class ExplainOut(BaseModel):
     units: list[UnitOut]
     unit_names: int = Field(description="training names the unit correlations were computed over")
     critic: CriticOut | None = Field(
-        None, description="what the model's realism critic read in the whole name; null for a model without a critic"
+        None,
+        description="what the model's realism critic (or, for an epithet, the epithet judge) read in the whole "
+        "name; null for a model without either",
     )
 
 
