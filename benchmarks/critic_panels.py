@@ -51,6 +51,8 @@ ORDER = (
     "model-judge",
     "judge",
     "verse",
+    "vattest",
+    "vfree",
 )
 
 
