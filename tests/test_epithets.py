@@ -159,6 +159,46 @@ def test_shipped_models_compose_new_epithets_from_parts_the_panel_never_showed(m
     assert namer.generate(30, options, seed=5).names == result.names
 
 
+def _distribution(w: E.Weighted) -> dict[str, float]:
+    return {item: float(p) for item, p in zip(w.items, w.p)}
+
+
+def test_a_style_mixture_composes_from_each_authors_parts_by_weight():
+    jy, gl = E.parts_for("jinyong"), E.parts_for("gulong")
+    alone = E.mixed_parts({"jinyong": 1.0, "gulong": 0.0})  # weight 0: that author lends nothing
+    assert _distribution(alone.kinds) == pytest.approx(_distribution(jy.kinds))
+    for kind in jy.heads:
+        assert _distribution(alone.heads[kind]) == pytest.approx(_distribution(jy.heads[kind]))
+        assert _distribution(alone.roles[kind]) == pytest.approx(_distribution(jy.roles[kind]))
+    half = E.mixed_parts({"jinyong": 1.0, "gulong": 3.0})  # weights need not sum to 1
+    for kind in half.kinds.items:
+        expected = 0.25 * _distribution(jy.kinds).get(kind, 0) + 0.75 * _distribution(gl.kinds).get(kind, 0)
+        assert _distribution(half.kinds)[kind] == pytest.approx(expected)
+    assert half.share == pytest.approx(0.25 * jy.share + 0.75 * gl.share)
+    assert half.known == jy.known | gl.known
+    # given the kind of head, a role word is each author's by weight times that author's share of the kind
+    k = E.MODIFIER
+    wj, wg = 0.25 * _distribution(jy.kinds)[k], 0.75 * _distribution(gl.kinds)[k]
+    mixed, rj, rg = _distribution(half.roles[k]), _distribution(jy.roles[k]), _distribution(gl.roles[k])
+    for role in set(rj) | set(rg):
+        assert mixed[role] == pytest.approx((wj * rj.get(role, 0) + wg * rg.get(role, 0)) / (wj + wg))
+    assert E.mixed_parts({"jinyong": 0.5, "poets": 0.5}) is None  # poets compose no epithets
+
+
+def test_style_mixtures_of_the_wuxia_models_compose_their_epithets():
+    from xiaming.style.mix import mixed_namer
+
+    namer = mixed_namer({"jinyong": 0.5, "gulong": 0.5})
+    held = set(Namer.load("jinyong").train.panel_holdout) | set(Namer.load("gulong").train.panel_holdout)
+    assert set(namer.train.panel_holdout) == held  # no part comes from a name the panels show
+    result = namer.generate(20, namer.options(kind="epithet"), seed=3)
+    assert result.composed and len(result.names) == 20
+    listed = {name for corpus in corpora.names() for name in corpora.load(corpus)}
+    assert all(E.composed_form(n) and n not in listed for n in result.names)
+    poets = mixed_namer({"jinyong": 0.5, "poets": 0.5})
+    assert not poets.generate(3, poets.options(kind="epithet"), seed=3).composed
+
+
 def test_either_kind_mixes_personal_names_and_composed_epithets_as_the_list_does():
     namer = Namer.load("gulong")
     mixed = namer.generate(80, namer.options(kind="any"), seed=6)

@@ -17,7 +17,8 @@ title, 钟 + 二 + 先生. So composed epithets are drawn from those parts:
   author's own twice); none that `stutters` (关老 + 老三) is made.
 
 The parts come from the epithets the models trained on: a model's panel holdout is left out, so
-the real epithets a panel shows never lent a part. `Namer` keeps what the novelty rule and the
+the real epithets a panel shows never lent a part. A style mixture of the wuxia models composes
+from its authors' parts by weight (`mixed_parts`). `Namer` keeps what the novelty rule and the
 caller's constraints allow, and of every `POOL` of those it keeps one in proportion to the epithet
 judge's P(passable) ** strength (`keep_one_each`: sampling-importance-resampling; the judge,
 `evidence/judge.py`, learned from readers' ratings which heads fit which role words). Without a
@@ -39,7 +40,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -206,6 +207,38 @@ def parts_for(corpus: str, leave_out: frozenset[str] = frozenset()) -> Parts | N
     parts = build_parts(own, genre, genre_surnames())
     share = len(_epithets(corpus)) / len(corpora.entries(corpus))
     return None if parts is None else replace(parts, share=share)
+
+
+def mixed_parts(weights: Mapping[str, float], leave_out: frozenset[str] = frozenset()) -> Parts | None:
+    """The parts of a style mixture of built-in wuxia lists (`generate --style jinyong=0.7,gulong=0.3`):
+    what a composition of the mixture draws is what one of the authors' would, the author picked by
+    weight. Per kind of head, its heads and role words are each author's mixed by weight times that
+    author's share of the kind (a head and its role word may then come from two authors, as heads
+    already come from the whole genre). None when a weighted list is no built-in wuxia list."""
+    chosen = {corpus: w for corpus, w in weights.items() if w > 0}
+    each = {corpus: parts_for(corpus, leave_out) for corpus in chosen}
+    if not each or any(parts is None for parts in each.values()):
+        return None
+    total = sum(chosen.values())
+    kinds: Counter = Counter()
+    heads: dict[str, Counter] = {}
+    roles: dict[str, Counter] = {}
+    for corpus, parts in each.items():
+        assert parts is not None
+        for kind, p_kind in zip(parts.kinds.items, parts.kinds.p):
+            w = chosen[corpus] / total * float(p_kind)
+            kinds[kind] += w
+            for table, mixed in ((parts.heads[kind], heads), (parts.roles[kind], roles)):
+                bucket = mixed.setdefault(kind, Counter())
+                for item, p_item in zip(table.items, table.p):
+                    bucket[item] += w * float(p_item)
+    return Parts(
+        Weighted.of(kinds),
+        {kind: Weighted.of(c) for kind, c in heads.items()},
+        {kind: Weighted.of(c) for kind, c in roles.items()},
+        frozenset().union(*(parts.known for parts in each.values() if parts is not None)),
+        sum(chosen[corpus] / total * parts.share for corpus, parts in each.items() if parts is not None),
+    )
 
 
 def compositions(parts: Parts, rng: np.random.Generator, tries: int) -> Iterator[str]:

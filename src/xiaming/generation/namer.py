@@ -655,17 +655,14 @@ class Namer:
         self, options: SampleOptions, compose: bool | None = None, steering: Steering | None = None
     ) -> "Parts | None":
         """The parts that epithets are composed of (`epithets.py`) when `options` ask this model for
-        epithets and it was trained on a built-in wuxia list; None when the model draws them itself:
+        epithets and it was trained on a built-in wuxia list (or mixes models that were, `--style`);
+        None when the model draws them itself:
         another model, another kind, `compose` False, or evidence other than the critic steering (a
         gender lean reweights the model's own draws). Sampling settings do not turn composing off:
         they apply to the model's own draws. `compose` True where no parts can be, or beside a gender
         lean, is a ConfigError naming `epithets`."""
-        from .epithets import parts_for
-
-        source = self.train.source
-        corpus = source.removeprefix("builtin:") if source.startswith("builtin:") else ""
         asked = self._kind(options) == "kind epithet"
-        parts = parts_for(corpus, frozenset(self.train.panel_holdout)) if asked else None
+        parts = self._composed_parts() if asked else None
         if compose and parts is None:
             raise ConfigError(
                 "epithets",
@@ -685,6 +682,25 @@ class Namer:
                 )
             return None
         return parts
+
+    def _composed_parts(self) -> "Parts | None":
+        """The parts of the built-in wuxia list the model was trained on, or of the lists of a style
+        mixture of such models, by weight (`epithets.parts_for`, `epithets.mixed_parts`), without the
+        panel holdout; None for any other model."""
+        from .epithets import mixed_parts, parts_for
+
+        held = frozenset(self.train.panel_holdout)
+        corpus = self.train.builtin_corpus
+        mixture = self.train.stored.get("mixture")
+        if not isinstance(mixture, dict):
+            return parts_for(corpus, held)
+        lists = corpus.split("+") if corpus else []
+        if len(lists) != len(mixture):
+            return None
+        weights: dict[str, float] = {}
+        for name, w in zip(lists, mixture.values()):
+            weights[name] = weights.get(name, 0.0) + float(w)
+        return mixed_parts(weights, held)
 
     def _epithet_share(self, options: SampleOptions, compose: bool | None, steering: Steering | None) -> float | None:
         """The list's share of epithets when `options` ask for either kind (`kind any`) of a model whose

@@ -52,6 +52,9 @@ def mixed_namer(weights: dict[str, float], namers: dict | None = None):
     }
     if marks:
         train[METADATA_KEY] = marks
+    held = list(dict.fromkeys(name for n in models for name in n.train.panel_holdout))
+    if held:  # no part of a composed epithet comes from a name the panels show (generation/epithets.py)
+        train["panel_holdout"] = {"names": held}
     names = list(dict.fromkeys(name for n in models for name in n.names))
     shared = {k: v for k, v in models[0].sampling.items() if all(n.sampling.get(k) == v for n in models)}
     spec = ",".join(f"{m}={w:g}" for m, w in weights.items())
