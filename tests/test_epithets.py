@@ -199,6 +199,31 @@ def test_style_mixtures_of_the_wuxia_models_compose_their_epithets():
     assert not poets.generate(3, poets.options(kind="epithet"), seed=3).composed
 
 
+def test_a_gender_keeps_the_role_words_of_that_gender():
+    namer = Namer.load("jinyong")
+    epithet = namer.options(kind="epithet")
+    women = namer.epithet_parts(epithet, None, namer.steering(gender="female"))
+    men = namer.epithet_parts(epithet, None, namer.steering(gender="male"))
+    every = namer.epithet_parts(epithet)
+    roles = lambda parts: {r for table in parts.roles.values() for r in table.items}  # noqa: E731
+    assert roles(women) == roles(every) & E.FEMALE_ROLES and roles(men) == roles(every) - E.FEMALE_ROLES
+    for kind in women.roles:  # within a kind, the women's role words keep their odds against each other
+        full = dict(zip(every.roles[kind].items, every.roles[kind].p))
+        kept = sum(full[r] for r in women.roles[kind].items)
+        assert dict(zip(women.roles[kind].items, women.roles[kind].p)) == pytest.approx(
+            {r: full[r] / kept for r in women.roles[kind].items}
+        )
+    result = namer.generate(20, epithet, seed=4, steering=namer.steering(gender="female"))
+    assert result.composed and len(result.names) == 20
+    assert all(n[-2:] in E.FEMALE_ROLES for n in result.names)
+    prepared = namer.prepare(kind="epithet", compose=True, gender="male")  # no longer refused
+    assert prepared.compose
+    nothing = E.Parts(
+        every.kinds, every.heads, {k: E.Weighted.of(Counter({"夫人": 1})) for k in every.roles}, every.known
+    )
+    assert E.gendered_parts(nothing, "male") is None  # no man's role word left: the model draws them
+
+
 def test_either_kind_mixes_personal_names_and_composed_epithets_as_the_list_does():
     namer = Namer.load("gulong")
     mixed = namer.generate(80, namer.options(kind="any"), seed=6)
@@ -226,17 +251,12 @@ def test_composing_is_off_when_asked_or_where_it_cannot_be():
     epithet = namer.options(kind="epithet")
     assert not namer.generate(5, epithet, seed=1, compose=False).composed
     assert not namer.generate(5, namer.options(), seed=1).composed  # personal names
-    leaned = namer.steering(gender="female")
-    assert namer.epithet_parts(epithet, None, leaned) is None  # a gender lean reads the model's own draws
     poets = Namer.load("poets")
     with pytest.raises(ConfigError) as err:
         poets.prepare(kind="epithet", compose=True)
     assert err.value.field == "epithets"
     with pytest.raises(ConfigError):
         namer.prepare(kind="name", compose=True)
-    with pytest.raises(ConfigError) as err:
-        namer.prepare(kind="epithet", compose=True, gender="female")
-    assert err.value.field == "epithets" and "gender" in err.value.refs
     with pytest.raises(ConfigError) as err:
         namer.prepare(kind="epithet", compose=True, search=True)
     assert err.value.field == "epithets" and "best" in err.value.refs

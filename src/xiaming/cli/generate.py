@@ -115,7 +115,8 @@ def add_generate(sub) -> None:
         help="with --kind epithet: composed from the wuxia lists' own parts (a modifier or a surname, then "
         "a role word: 冷面 + 剑客), one of 4 kept by a judge fitted to readers' ratings, or drawn by the model "
         "character by character (default composed for the models of the built-in wuxia lists; sampling "
-        "settings and the critic apply to the model's own draws only; --gender and --best give those)",
+        "settings and the critic apply to the model's own draws only; --best gives those; with --gender, a "
+        "woman's composed epithet ends in a woman's title: 仙子, 夫人, 婆婆)",
     )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")

@@ -18,7 +18,8 @@ title, 钟 + 二 + 先生. So composed epithets are drawn from those parts:
 
 The parts come from the epithets the models trained on: a model's panel holdout is left out, so
 the real epithets a panel shows never lent a part. A style mixture of the wuxia models composes
-from its authors' parts by weight (`mixed_parts`). `Namer` keeps what the novelty rule and the
+from its authors' parts by weight (`mixed_parts`); asked for a gender, a woman's epithet ends in a
+woman's title and a man's in none (`gendered_parts`). `Namer` keeps what the novelty rule and the
 caller's constraints allow, and of every `POOL` of those it keeps one in proportion to the epithet
 judge's P(passable) ** strength (`keep_one_each`: sampling-importance-resampling; the judge,
 `evidence/judge.py`, learned from readers' ratings which heads fit which role words). Without a
@@ -239,6 +240,28 @@ def mixed_parts(weights: Mapping[str, float], leave_out: frozenset[str] = frozen
         frozenset().union(*(parts.known for parts in each.values() if parts is not None)),
         sum(chosen[corpus] / total * parts.share for corpus, parts in each.items() if parts is not None),
     )
+
+
+# Role words that name a woman (冷面 + 仙子, 胡 + 大娘): a woman's composed epithet ends in one of these,
+# a man's in none. Titles either may bear (罗刹, 岛主, 宫主, 长老) are left out of the women's, since a
+# woman is not known by them alone; every other role word is a man's title or one the genre gives men.
+FEMALE_ROLES = frozenset({"仙子", "公主", "大娘", "太太", "夫人", "娘子", "婆婆", "师太", "观音"})
+
+
+def gendered_parts(parts: Parts, gender: str) -> Parts | None:
+    """`parts` composing only women's epithets (`gender` "female": role words of FEMALE_ROLES) or only
+    men's ("male": none of them), each kind of head keeping its share among the kinds that still have
+    role words; None when no role word is left."""
+    keep = (lambda role: role in FEMALE_ROLES) if gender == "female" else (lambda role: role not in FEMALE_ROLES)
+    roles: dict[str, Weighted] = {}
+    for kind, table in parts.roles.items():
+        left = Counter({r: float(p) for r, p in zip(table.items, table.p) if keep(r)})
+        if left:
+            roles[kind] = Weighted.of(left)
+    if not roles:
+        return None
+    kinds = Counter({k: float(p) for k, p in zip(parts.kinds.items, parts.kinds.p) if k in roles})
+    return replace(parts, kinds=Weighted.of(kinds), roles=roles, heads={k: parts.heads[k] for k in roles})
 
 
 def compositions(parts: Parts, rng: np.random.Generator, tries: int) -> Iterator[str]:

@@ -657,10 +657,10 @@ class Namer:
         """The parts that epithets are composed of (`epithets.py`) when `options` ask this model for
         epithets and it was trained on a built-in wuxia list (or mixes models that were, `--style`);
         None when the model draws them itself:
-        another model, another kind, `compose` False, or evidence other than the critic steering (a
-        gender lean reweights the model's own draws). Sampling settings do not turn composing off:
-        they apply to the model's own draws. `compose` True where no parts can be, or beside a gender
-        lean, is a ConfigError naming `epithets`."""
+        another model, another kind, `compose` False, or evidence other than the critic and a gender
+        lean steering. A gender lean keeps the role words of that gender (`epithets.gendered_parts`:
+        仙子 and 夫人 for women). Sampling settings do not turn composing off: they apply to the
+        model's own draws. `compose` True where no parts can be is a ConfigError naming `epithets`."""
         asked = self._kind(options) == "kind epithet"
         parts = self._composed_parts() if asked else None
         if compose and parts is None:
@@ -672,15 +672,16 @@ class Namer:
             )
         if compose is False or parts is None:
             return None
-        if steering is not None and any(label != "critic" for label, _, _ in steering.evidence):
-            if compose:
-                raise ConfigError(
-                    "epithets",
-                    "composed",
-                    "cannot lean by {gender}: a gender lean reweights the model's own epithets (--epithets model)",
-                    refs=("gender",),
-                )
-            return None
+        from ..evidence.gender import GenderLean
+        from .epithets import gendered_parts
+
+        others = [] if steering is None else [e for label, e, _ in steering.evidence if label != "critic"]
+        if any(not isinstance(e, GenderLean) for e in others):
+            return None  # evidence the parts know nothing of reweights the model's own draws
+        for lean in others:  # a gender: women's epithets end in a woman's title, men's in none
+            parts = gendered_parts(parts, lean.gender)
+            if parts is None:
+                return None
         return parts
 
     def _composed_parts(self) -> "Parts | None":
