@@ -4,6 +4,7 @@
     python benchmarks/critic_panels.py              # every panel
     python benchmarks/critic_panels.py panel11 --reasons       # the generated names rated 1-2, and why
     python benchmarks/critic_panels.py panel8 panel9 panel10 panel11 --by-evidence
+    python benchmarks/critic_panels.py epithets5 --gender-reading   # whom readers took each group to name
 
 `--by-evidence` pools the three-character names of the panels given and prints the mean rating by
 origin (real, chat model, generated: every other group) and by what the lexicon knows of the given
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 PANELS = Path(__file__).resolve().parent.parent / "panels" / "critic"
@@ -53,6 +55,9 @@ ORDER = (
     "verse",
     "vattest",
     "vfree",
+    "female",
+    "male",
+    "model-female",
 )
 
 
@@ -91,6 +96,11 @@ def main() -> int:
     parser.add_argument(
         "--by-evidence", action="store_true", help="mean rating of three-character names by the given name's evidence"
     )
+    parser.add_argument(
+        "--gender-reading",
+        action="store_true",
+        help="per group, how many names readers took for a woman's (W), a man's (M) or either's (E), where they said",
+    )
     args = parser.parse_args()
     folders = [PANELS / p for p in args.panels] if args.panels else sorted(p for p in PANELS.iterdir() if p.is_dir())
     print("| panel | author | reviewer | " + " | ".join(ORDER) + " |")
@@ -107,13 +117,35 @@ def main() -> int:
             for n, (rating, why) in answers.items()
             if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
         ]
-    print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16)")
+    print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16, 30 in epithets5)")
     if args.reasons:
         for row in low:
             print("\t".join(map(str, row)))
     if args.by_evidence:
         print_by_evidence(folders)
+    if args.gender_reading:
+        print_gender_reading(folders)
     return 0
+
+
+def print_gender_reading(folders: list[Path]) -> None:
+    """W / M / E counts per group from answers whose last column says whom a name names (epithets5)."""
+    print("\n| panel | author | reviewer | group | W / M / E |")
+    print("| --- | --- | --- | --- | ---: |")
+    for folder in folders:
+        for key_file in sorted(folder.glob("*-key.tsv")):
+            author = key_file.name.removesuffix("-key.tsv")
+            key = read_key(key_file)
+            for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
+                said: dict[str, Counter] = {}
+                for line in answers_file.read_text(encoding="utf-8").splitlines():
+                    parts = [p.strip() for p in line.split("\t")]
+                    if len(parts) >= 4 and parts[0].isdigit() and parts[-1][:1] in "WME" and int(parts[0]) in key:
+                        said.setdefault(key[int(parts[0])][0], Counter())[parts[-1][:1]] += 1
+                reviewer = answers_file.stem.rsplit("-", 1)[1]
+                for group in [g for g in ORDER if g in said]:
+                    c = said[group]
+                    print(f"| {folder.name} | {author} | {reviewer} | {group} | {c['W']} / {c['M']} / {c['E']} |")
 
 
 def print_by_evidence(folders: list[Path]) -> None:

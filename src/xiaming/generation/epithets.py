@@ -246,22 +246,37 @@ def mixed_parts(weights: Mapping[str, float], leave_out: frozenset[str] = frozen
 # a man's in none. Titles either may bear (罗刹, 岛主, 宫主, 长老) are left out of the women's, since a
 # woman is not known by them alone; every other role word is a man's title or one the genre gives men.
 FEMALE_ROLES = frozenset({"仙子", "公主", "大娘", "太太", "夫人", "娘子", "婆婆", "师太", "观音"})
+# ... but a composed woman's epithet is not a princess: blind panel epithets5 rated 辽东公主, 三湘公主,
+# 鬼门公主 and 千杯公主 2-3 ("公主 is no jianghu title"); nor a ranked man's name with a wife's title
+# (田八夫人, 卫八太太, 赵大夫人: "a numbered male name with 夫人")
+NOT_COMPOSED_FOR_WOMEN = frozenset({"公主"})
 
 
 def gendered_parts(parts: Parts, gender: str) -> Parts | None:
-    """`parts` composing only women's epithets (`gender` "female": role words of FEMALE_ROLES) or only
-    men's ("male": none of them), each kind of head keeping its share among the kinds that still have
-    role words; None when no role word is left."""
-    keep = (lambda role: role in FEMALE_ROLES) if gender == "female" else (lambda role: role not in FEMALE_ROLES)
+    """`parts` composing only women's epithets (`gender` "female": role words of FEMALE_ROLES but
+    NOT_COMPOSED_FOR_WOMEN, after a surname without a rank or a modifier) or only men's ("male": no
+    role word of FEMALE_ROLES), each kind of head keeping its share among the kinds that still have
+    role words and heads; None when none is left."""
+    female = gender == "female"
     roles: dict[str, Weighted] = {}
+    heads: dict[str, Weighted] = {}
     for kind, table in parts.roles.items():
-        left = Counter({r: float(p) for r, p in zip(table.items, table.p) if keep(r)})
-        if left:
-            roles[kind] = Weighted.of(left)
+        fits = (lambda r: r in FEMALE_ROLES - NOT_COMPOSED_FOR_WOMEN) if female else (lambda r: r not in FEMALE_ROLES)
+        left = Counter({r: float(p) for r, p in zip(table.items, table.p) if fits(r)})
+        ranked = female and kind == PERSON
+        who = Counter(
+            {
+                h: float(p)
+                for h, p in zip(parts.heads[kind].items, parts.heads[kind].p)
+                if not ranked or h[-1] not in RANKS
+            }
+        )
+        if left and who:
+            roles[kind], heads[kind] = Weighted.of(left), Weighted.of(who)
     if not roles:
         return None
     kinds = Counter({k: float(p) for k, p in zip(parts.kinds.items, parts.kinds.p) if k in roles})
-    return replace(parts, kinds=Weighted.of(kinds), roles=roles, heads={k: parts.heads[k] for k in roles})
+    return replace(parts, kinds=Weighted.of(kinds), roles=roles, heads=heads)
 
 
 def compositions(parts: Parts, rng: np.random.Generator, tries: int) -> Iterator[str]:
