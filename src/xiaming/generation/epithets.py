@@ -217,17 +217,17 @@ def mixed_parts(weights: Mapping[str, float], leave_out: frozenset[str] = frozen
     author's share of the kind (a head and its role word may then come from two authors, as heads
     already come from the whole genre). None when a weighted list is no built-in wuxia list."""
     chosen = {corpus: w for corpus, w in weights.items() if w > 0}
-    each = {corpus: parts_for(corpus, leave_out) for corpus in chosen}
-    if not each or any(parts is None for parts in each.values()):
+    found = {corpus: parts_for(corpus, leave_out) for corpus in chosen}
+    each = {corpus: parts for corpus, parts in found.items() if parts is not None}
+    if not each or len(each) < len(found):
         return None
-    total = sum(chosen.values())
+    share = {corpus: w / sum(chosen.values()) for corpus, w in chosen.items()}
     kinds: Counter = Counter()
     heads: dict[str, Counter] = {}
     roles: dict[str, Counter] = {}
     for corpus, parts in each.items():
-        assert parts is not None
         for kind, p_kind in zip(parts.kinds.items, parts.kinds.p):
-            w = chosen[corpus] / total * float(p_kind)
+            w = share[corpus] * float(p_kind)
             kinds[kind] += w
             for table, mixed in ((parts.heads[kind], heads), (parts.roles[kind], roles)):
                 bucket = mixed.setdefault(kind, Counter())
@@ -237,8 +237,8 @@ def mixed_parts(weights: Mapping[str, float], leave_out: frozenset[str] = frozen
         Weighted.of(kinds),
         {kind: Weighted.of(c) for kind, c in heads.items()},
         {kind: Weighted.of(c) for kind, c in roles.items()},
-        frozenset().union(*(parts.known for parts in each.values() if parts is not None)),
-        sum(chosen[corpus] / total * parts.share for corpus, parts in each.items() if parts is not None),
+        frozenset().union(*(parts.known for parts in each.values())),
+        sum(share[corpus] * parts.share for corpus, parts in each.items()),
     )
 
 
@@ -258,19 +258,16 @@ def gendered_parts(parts: Parts, gender: str) -> Parts | None:
     role word of FEMALE_ROLES), each kind of head keeping its share among the kinds that still have
     role words and heads; None when none is left."""
     female = gender == "female"
+    women = FEMALE_ROLES - NOT_COMPOSED_FOR_WOMEN
     roles: dict[str, Weighted] = {}
     heads: dict[str, Weighted] = {}
     for kind, table in parts.roles.items():
-        fits = (lambda r: r in FEMALE_ROLES - NOT_COMPOSED_FOR_WOMEN) if female else (lambda r: r not in FEMALE_ROLES)
-        left = Counter({r: float(p) for r, p in zip(table.items, table.p) if fits(r)})
-        ranked = female and kind == PERSON
-        who = Counter(
-            {
-                h: float(p)
-                for h, p in zip(parts.heads[kind].items, parts.heads[kind].p)
-                if not ranked or h[-1] not in RANKS
-            }
+        left = Counter(
+            {r: float(p) for r, p in zip(table.items, table.p) if (r in women if female else r not in FEMALE_ROLES)}
         )
+        unranked = female and kind == PERSON  # 崔 + 夫人, not 田八 + 夫人
+        heads_of = parts.heads[kind]
+        who = Counter({h: float(p) for h, p in zip(heads_of.items, heads_of.p) if not (unranked and h[-1] in RANKS)})
         if left and who:
             roles[kind], heads[kind] = Weighted.of(left), Weighted.of(who)
     if not roles:

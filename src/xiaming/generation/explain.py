@@ -71,9 +71,7 @@ class CriticView:
 
     passable: float  # P(not rated 1-2)
     appeal: float | None  # P(rated 4-5); None when the critic has no appeal head (the judge has none)
-    evidence: list[
-        tuple[str, float]
-    ]  # (feature, "char X" or "role X", change in the log-odds of passing), largest first
+    evidence: list[tuple[str, float]]  # (feature, "char X" or "role X", change in log-odds of passing), largest first
     by: str = "critic"  # who read it: "critic" or "epithet judge"
 
 

@@ -656,11 +656,11 @@ class Namer:
     ) -> "Parts | None":
         """The parts that epithets are composed of (`epithets.py`) when `options` ask this model for
         epithets and it was trained on a built-in wuxia list (or mixes models that were, `--style`);
-        None when the model draws them itself:
-        another model, another kind, `compose` False, or evidence other than the critic and a gender
-        lean steering. A gender lean keeps the role words of that gender (`epithets.gendered_parts`:
-        仙子 and 夫人 for women). Sampling settings do not turn composing off: they apply to the
-        model's own draws. `compose` True where no parts can be is a ConfigError naming `epithets`."""
+        None when the model draws them itself: another model, another kind, `compose` False, or
+        evidence other than the critic and a gender lean steering. A gender lean keeps the role words
+        of that gender (`epithets.gendered_parts`: 仙子 and 夫人 for women). Sampling settings do not
+        turn composing off: they apply to the model's own draws. `compose` True where no parts can
+        be is a ConfigError naming `epithets`."""
         asked = self._kind(options) == "kind epithet"
         parts = self._composed_parts() if asked else None
         if compose and parts is None:
