@@ -252,8 +252,22 @@ def test_explain_is_the_librarys_look_inside(client, backend):
     assert "/" not in json.dumps(body)  # no file path leaks out: the model is named as loaded
     assert body["critic"]["passable"] == e.critic.passable and body["critic"]["appeal"] == e.critic.appeal
     assert [(x["feature"], x["effect"]) for x in body["critic"]["evidence"]] == [tuple(x) for x in e.critic.evidence]
+    assert body["critic"]["by"] == "critic"
     base = client.post("/api/explain", json={"name": "令狐冲", "model": "base"}).json()
     assert base["critic"] is None  # a model without a critic
+    epithet = client.post("/api/explain", json={"name": "冷面老人"}).json()["critic"]  # read by the epithet judge
+    assert epithet["by"] == "epithet judge" and epithet["appeal"] is None
+    assert any(x["feature"] == "role 老人" for x in epithet["evidence"])
+
+
+def test_epithets_of_a_gender_or_a_mixture_are_composed(client):
+    from xiaming.generation.epithets import FEMALE_ROLES, composed_form
+
+    women = client.post("/api/generate", json={"n": 6, "kind": "epithet", "gender": "female", "seed": 3}).json()
+    assert len(women["names"]) == 6 and all(x["name"][-2:] in FEMALE_ROLES for x in women["names"])
+    style = {"jinyong": 0.5, "gulong": 0.5}
+    mixed = client.post("/api/generate", json={"n": 6, "kind": "epithet", "style": style, "seed": 3}).json()
+    assert len(mixed["names"]) == 6 and all(composed_form(x["name"]) for x in mixed["names"])
 
 
 def test_who_is_the_librarys_attribution(client):
