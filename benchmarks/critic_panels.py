@@ -79,14 +79,20 @@ def read_answers(path: Path) -> dict[int, tuple[int, str]]:
     return out
 
 
-def reviews(folders: list[Path]):
-    """(panel, author, reviewer, key, answers) for each reviewer file of each panel's keys, in order."""
+def answer_files(folders: list[Path]):
+    """(panel, author, reviewer, key, answers file) for each reviewer file of each panel's keys, in order."""
     for folder in folders:
         for key_file in sorted(folder.glob("*-key.tsv")):
             author = key_file.name.removesuffix("-key.tsv")
             key = read_key(key_file)
             for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
-                yield folder.name, author, answers_file.stem.rsplit("-", 1)[1], key, read_answers(answers_file)
+                yield folder.name, author, answers_file.stem.rsplit("-", 1)[1], key, answers_file
+
+
+def reviews(folders: list[Path]):
+    """(panel, author, reviewer, key, answers) for each reviewer file of each panel's keys, in order."""
+    for panel, author, reviewer, key, path in answer_files(folders):
+        yield panel, author, reviewer, key, read_answers(path)
 
 
 def main() -> int:
@@ -132,20 +138,15 @@ def print_gender_reading(folders: list[Path]) -> None:
     """W / M / E counts per group from answers whose last column says whom a name names (epithets5)."""
     print("\n| panel | author | reviewer | group | W / M / E |")
     print("| --- | --- | --- | --- | ---: |")
-    for folder in folders:
-        for key_file in sorted(folder.glob("*-key.tsv")):
-            author = key_file.name.removesuffix("-key.tsv")
-            key = read_key(key_file)
-            for answers_file in sorted(folder.glob(f"{author}-[AB].tsv")):
-                said: dict[str, Counter] = {}
-                for line in answers_file.read_text(encoding="utf-8").splitlines():
-                    parts = [p.strip() for p in line.split("\t")]
-                    if len(parts) >= 4 and parts[0].isdigit() and parts[-1][:1] in "WME" and int(parts[0]) in key:
-                        said.setdefault(key[int(parts[0])][0], Counter())[parts[-1][:1]] += 1
-                reviewer = answers_file.stem.rsplit("-", 1)[1]
-                for group in [g for g in ORDER if g in said]:
-                    c = said[group]
-                    print(f"| {folder.name} | {author} | {reviewer} | {group} | {c['W']} / {c['M']} / {c['E']} |")
+    for panel, author, reviewer, key, path in answer_files(folders):
+        said: dict[str, Counter] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = [p.strip() for p in line.split("\t")]
+            if len(parts) >= 4 and parts[0].isdigit() and parts[-1][:1] in "WME" and int(parts[0]) in key:
+                said.setdefault(key[int(parts[0])][0], Counter())[parts[-1][:1]] += 1
+        for group in [g for g in ORDER if g in said]:
+            c = said[group]
+            print(f"| {panel} | {author} | {reviewer} | {group} | {c['W']} / {c['M']} / {c['E']} |")
 
 
 def print_by_evidence(folders: list[Path]) -> None:

@@ -30,12 +30,12 @@ import numpy as np
 from xiaming import corpora
 from xiaming.evidence.critic import critic_path, load_critic
 from xiaming.evidence.features import split_name
-from xiaming.evidence.lexicon import Lexicon, shipped_lexicon
+from xiaming.evidence.judge import WUXIA
+from xiaming.evidence.lexicon import SHIFT, Lexicon, shipped_lexicon
 from xiaming.generation.epithets import genre_surnames
 from xiaming.generation.kinds import title_endings
 from xiaming.pretrained import resolve
 
-WUXIA = ("jinyong", "gulong", "liangyusheng")
 NUMERALS = "一二三四五六七八九十百千万两"
 FUNCTION = "无若如来里可之于其以而也所者乎兮矣焉哉与中从向在有是何此彼自为已及即亦皆尚犹岂莫非未"
 NOT_SURNAMES = "无天小阿老"  # begin names of the lists (小昭, 阿紫) without being surnames
@@ -48,7 +48,7 @@ def candidate_pairs(lex: Lexicon, min_count: int, require: str, keep_plain: bool
     a = lex.arrays
     keys = a["verse_keys"].astype(np.int64)
     count = a["verse_counts"].astype(float)
-    first, second = keys >> 14, keys & ((1 << 14) - 1)
+    first, second = keys >> SHIFT, keys & ((1 << SHIFT) - 1)
     attested = np.log(1 + 5)
     numerals = list(set(lex.ids(NUMERALS)))
     keep = (count >= min_count) & ~(np.isin(first, numerals) & np.isin(second, numerals))

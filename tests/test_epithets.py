@@ -160,7 +160,7 @@ def test_shipped_models_compose_new_epithets_from_parts_the_panel_never_showed(m
 
 
 def _distribution(w: E.Weighted) -> dict[str, float]:
-    return {item: float(p) for item, p in zip(w.items, w.p)}
+    return dict(w.mass())
 
 
 def test_a_style_mixture_composes_from_each_authors_parts_by_weight():

@@ -78,6 +78,10 @@ class Weighted:
     def draw(self, rng: np.random.Generator) -> str:
         return self.items[int(rng.choice(len(self.items), p=self.p))]
 
+    def mass(self, keep: Callable[[str], bool] = lambda item: True) -> Counter:
+        """Each item that `keep` allows, with its probability (to mix or filter, then `of` again)."""
+        return Counter({item: float(p) for item, p in zip(self.items, self.p) if keep(item)})
+
 
 @dataclass(frozen=True)
 class Parts:
@@ -226,13 +230,13 @@ def mixed_parts(weights: Mapping[str, float], leave_out: frozenset[str] = frozen
     heads: dict[str, Counter] = {}
     roles: dict[str, Counter] = {}
     for corpus, parts in each.items():
-        for kind, p_kind in zip(parts.kinds.items, parts.kinds.p):
-            w = share[corpus] * float(p_kind)
+        for kind, p_kind in parts.kinds.mass().items():
+            w = share[corpus] * p_kind
             kinds[kind] += w
             for table, mixed in ((parts.heads[kind], heads), (parts.roles[kind], roles)):
                 bucket = mixed.setdefault(kind, Counter())
-                for item, p_item in zip(table.items, table.p):
-                    bucket[item] += w * float(p_item)
+                for item, p_item in table.mass().items():
+                    bucket[item] += w * p_item
     return Parts(
         Weighted.of(kinds),
         {kind: Weighted.of(c) for kind, c in heads.items()},
@@ -262,17 +266,14 @@ def gendered_parts(parts: Parts, gender: str) -> Parts | None:
     roles: dict[str, Weighted] = {}
     heads: dict[str, Weighted] = {}
     for kind, table in parts.roles.items():
-        left = Counter(
-            {r: float(p) for r, p in zip(table.items, table.p) if (r in women if female else r not in FEMALE_ROLES)}
-        )
+        left = table.mass(lambda r: r in women if female else r not in FEMALE_ROLES)
         unranked = female and kind == PERSON  # 崔 + 夫人, not 田八 + 夫人
-        heads_of = parts.heads[kind]
-        who = Counter({h: float(p) for h, p in zip(heads_of.items, heads_of.p) if not (unranked and h[-1] in RANKS)})
+        who = parts.heads[kind].mass(lambda h: not (unranked and h[-1] in RANKS))
         if left and who:
             roles[kind], heads[kind] = Weighted.of(left), Weighted.of(who)
     if not roles:
         return None
-    kinds = Counter({k: float(p) for k, p in zip(parts.kinds.items, parts.kinds.p) if k in roles})
+    kinds = parts.kinds.mass(lambda k: k in roles)
     return replace(parts, kinds=Weighted.of(kinds), roles=roles, heads=heads)
 
 
@@ -297,9 +298,9 @@ def draw_composed(
     log_weights: Callable[[list[str]], np.ndarray] | None = None,
 ) -> "Draw":
     """Up to `n` composed epithets: POOL * n distinct compositions that the constraints admit and the
-    novelty rule (`check`) lets through, none one character away from another, in the order drawn, and one of each POOL of them kept in
-    proportion to exp(`log_weights`) (`keep_one_each`; the epithet judge's, `evidence/judge.py`; None:
-    the author model's `log_probs`). The Draw holds the kept names with their log-probabilities under
+    novelty rule (`check`) lets through, none one character away from another, in the order drawn,
+    and one of each POOL of them kept in proportion to exp(`log_weights`) (`keep_one_each`; the
+    epithet judge's, `evidence/judge.py`; None: the author model's `log_probs`). The Draw holds the kept names with their log-probabilities under
     the model, every composition tried, the novelty rejections and how many were tried; fewer than `n`
     when the constraints admit too few."""
     from .sample import Draw
