@@ -278,3 +278,21 @@ def test_long_names_without_a_compound_surname_are_a_stratum_of_their_own():
     share = lambda names: sum(map(is_plain_long, names)) / len(names)  # noqa: E731
     assert share(kept) < 0.015 < 0.025 < share(by_length)
     assert np.mean(namer.rate(kept)) > np.mean(namer.rate(by_length))
+
+
+def test_kept_names_come_in_the_order_they_were_proposed():
+    """The critic chooses which names are kept, not their order: a batch lists them as the model
+    proposed them, so its two-character names (the critic's weakest stratum) are not gathered at its end."""
+    namer = Namer.load("jinyong")
+    steering = namer.steering()
+    positions = []  # where each batch's two-character names sit, 0 = first, 1 = last
+    for seed in range(5):
+        names = namer.generate(60, seed=seed, steering=steering).names  # one round of steered sampling
+        positions += [i / (len(names) - 1) for i, name in enumerate(names) if len(name) == 2]
+    assert len(positions) > 50
+    assert abs(np.mean(positions) - 0.5) < 0.08  # in proposal order they sit anywhere
+    # and the kept names are in the order `_keep` received them
+    found = {name: 0.0 for name in namer.generate(40, seed=5, steering=Steering()).names}
+    kept = list(namer._keep(found, 10, steering, np.random.default_rng(0)))
+    order = list(found)
+    assert [order.index(name) for name in kept] == sorted(order.index(name) for name in kept)

@@ -895,13 +895,15 @@ class Namer:
         return total, found
 
     def _keep(self, found: dict[str, float], n: int, steering: Steering, rng: np.random.Generator) -> dict[str, float]:
-        """`n` of the proposals `found`, drawn in proportion to the evidence's weights (all of them when few)."""
+        """`n` of the proposals `found`, drawn in proportion to the evidence's weights (all of them when few),
+        in the order they were proposed: the draw's own order would put the evidence's favourites first
+        and its weakest stratum (two-character names) last in every batch a reader sees."""
         if len(found) <= n:
             return found
         names = list(found)
         strata = np.array([steering.stratum(nm) for nm in names]) if steering.keep_lengths else None
         keep = resample(steering.log_weights(names), n, rng, strata=strata, stratum_weight=steering.length_weight)
-        return {names[i]: found[names[i]] for i in keep}
+        return {names[i]: found[names[i]] for i in sorted(keep)}
 
     def _rated(self, found: dict[str, float]) -> list[ScoredName]:
         """The found names as ScoredName, with the critic's P(passable) when the model has a critic (one
