@@ -35,6 +35,8 @@ ORDER = (
     "v7",
     "v8",
     "v9",
+    "neutral",
+    "variety",
     "pool8",
     "pool6",
     "blend20",
