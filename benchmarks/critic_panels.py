@@ -125,7 +125,7 @@ def main() -> int:
             for n, (rating, why) in answers.items()
             if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
         ]
-    print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16, 30 in epithets5)")
+    print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16 and panel20, 30 in epithets5)")
     if args.reasons:
         for row in low:
             print("\t".join(map(str, row)))
