@@ -23,7 +23,15 @@ The variants, each the shipped steering with one change:
 
 For each variant: character entropy of 114 names (mean over seeds 7-10, the README's measure), of
 1,000 names, the critic's mean P(passable) and P(4-5) of 1,000 names (judged with their real
-surnames), the share of rare-character names and the share of the ten commonest surnames.
+surnames), the share of rare-character names, the share of the ten commonest surnames and, with
+`--general ../shared/data/ancient_names.txt`, detectability (the classifier of
+`benchmarks/realism.py` telling the 1,000 names from the model's held-out personal names, mean of
+classifier seeds 0-9; 50% is chance).
+
+Blind, neither correction read better (panels 19 and 20, `python benchmarks/critic_panels.py
+panel19 panel20`; the README has the tables): the rarity strata lost 0.02-0.14 in all six reviewer
+rows, and the surname-neutral critic, +0.15 for Jin Yong in panel 19, lost 0.13-0.15 to the
+shipped names on 80 names a group in panel 20. Neither is shipped.
 """
 
 from __future__ import annotations
@@ -35,6 +43,10 @@ from collections import Counter
 from typing import Sequence
 
 import numpy as np
+
+from xiaming.evidence.features import split_name
+from xiaming.evidence.lexicon import shipped_lexicon
+from xiaming.evidence.steer import Steering
 
 RARE = 100.0  # a given-name character is rare below this many historical given names
 REAL_SURNAME = 50.0  # a first character is a real surname from this many historical names on
@@ -51,8 +63,6 @@ class Measures:
     """The lexicon look-ups the variants need: rarity of a name's given name, and its neutral form."""
 
     def __init__(self):
-        from xiaming.evidence.lexicon import shipped_lexicon
-
         self.lexicon = shipped_lexicon()
         self.given = given_counts(self.lexicon)
         self.surname = np.expm1(self.lexicon.arrays["surname"].astype(np.float64))
@@ -63,15 +73,11 @@ class Measures:
 
     def is_rare(self, name: str) -> bool:
         """Whether the rarest character of `name`'s given name is in fewer than RARE historical given names."""
-        from xiaming.evidence.features import split_name
-
         given = split_name(self.lexicon, name)[1]
         return bool(given) and min(self._count(self.given, c) for c in given) < RARE
 
     def neutral(self, name: str) -> str:
         """`name` with a real one-character surname replaced by NEUTRAL (else as it is)."""
-        from xiaming.evidence.features import split_name
-
         surname, given = split_name(self.lexicon, name)
         real = len(surname) == 1 and self._count(self.surname, surname) >= REAL_SURNAME
         return NEUTRAL + given if real else name
@@ -87,10 +93,21 @@ class NeutralSurname:
         return self.evidence.log_weights([self.measures.neutral(n) for n in names])
 
 
-def steering_for(namer, variant: str, measures: Measures):
-    """The namer's shipped steering with `variant`'s change (see the module docstring)."""
-    from xiaming.evidence.steer import Steering
+@dataclasses.dataclass(frozen=True)
+class RarityStrata(Steering):
+    """Strata by length and by whether the given name holds a rare character (label: length + 100)."""
 
+    measures: Measures | None = None
+
+    def stratum(self, name: str) -> int:
+        return Steering.stratum(self, name) + 100 * int(self.measures.is_rare(name))
+
+    def length_weight(self, length: int) -> float:
+        return Steering.length_weight(self, int(length) % 100)
+
+
+def steering_for(namer, variant: str, measures: Measures) -> Steering:
+    """The namer's shipped steering with `variant`'s change (see the module docstring)."""
     shipped = namer.steering()
     if variant == "shipped":
         return shipped
@@ -103,28 +120,9 @@ def steering_for(namer, variant: str, measures: Measures):
         )
         steering = dataclasses.replace(steering, evidence=evidence)
     if variant in ("rarity", "variety"):
-        steering = RarityStrata(**{f.name: getattr(steering, f.name) for f in dataclasses.fields(Steering)})
-        object.__setattr__(steering, "measures", measures)
+        fields = {f.name: getattr(steering, f.name) for f in dataclasses.fields(Steering)}
+        steering = RarityStrata(**fields, measures=measures)
     return steering
-
-
-def _rarity_strata_class():
-    from xiaming.evidence.steer import Steering
-
-    @dataclasses.dataclass(frozen=True)
-    class RarityStrata(Steering):
-        """Strata by length and by whether the given name holds a rare character (label length + 100)."""
-
-        def stratum(self, name: str) -> int:
-            return Steering.stratum(self, name) + 100 * int(self.measures.is_rare(name))
-
-        def length_weight(self, length: int) -> float:
-            return Steering.length_weight(self, int(length) % 100)
-
-    return RarityStrata
-
-
-RarityStrata = None  # bound on first use (keeps the import of xiaming out of module load)
 
 
 def detect(namer, corpus: str, names: list[str], general: Counter | None, seeds: int = 10) -> float | None:
@@ -161,7 +159,6 @@ def measure(namer, corpus: str, variant: str, measures: Measures, general: Count
 
 
 def main(argv: list[str] | None = None) -> int:
-    global RarityStrata
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="shipped model (jinyong, gulong, liangyusheng)")
     p.add_argument("--write", choices=VARIANTS, help="print N names of this variant, one per line, and stop")
@@ -172,7 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     from xiaming import corpora
     from xiaming.generation.namer import Namer
 
-    RarityStrata = _rarity_strata_class()
     namer = Namer.load(args.model)
     measures = Measures()
     if args.write:
