@@ -37,6 +37,8 @@ QUESTION = {
     "poets": "the name of a Tang or Song poet",
 }
 SCALE = "5 = could be in the book, 1 = gibberish, glued or a fragment"
+GENDER_ASK = ", a tab, and W if it names a woman, M if a man, E if it could be either."  # --ask-gender
+# (critic_panels.py --gender-reading counts the answers)
 
 
 def write_readable(path: Path, text: str) -> None:
@@ -120,7 +122,7 @@ def build(args) -> int:
         f"How well would each name below pass as {what}?",
         f"Rate each from 1 to 5 ({SCALE}).",
         "Answer with one line per name: the number, a tab, the rating, a tab, a few words why "
-        "(for ratings 1-3 say what is wrong).",
+        "(for ratings 1-3 say what is wrong)" + (GENDER_ASK if args.ask_gender else "."),
         "",
     ]
     panel += [f"{i}. {name}" for i, (_, name) in enumerate(items, 1)]
@@ -236,6 +238,11 @@ def main(argv=None) -> int:
         help="one more group: the first N new names of FILE (e.g. another version's output); repeatable",
     )
     b.add_argument("--about", default="", help="a note for the key's first line (how the groups were made)")
+    b.add_argument(
+        "--ask-gender",
+        action="store_true",
+        help="also ask whether each name names a woman (W), a man (M) or either (E)",
+    )
     b.add_argument(
         "--llm",
         default=None,
