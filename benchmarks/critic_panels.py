@@ -59,6 +59,13 @@ ORDER = (
     "vfree",
     "female",
     "male",
+    "female-kept",
+    "male-kept",
+    "female-new",
+    "male-new",
+    "female-strata",
+    "female-strata6",
+    "female-capped",
     "model-female",
 )
 

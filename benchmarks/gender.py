@@ -45,13 +45,14 @@ CLEAR = 0.5
 def steering_table(models: list[str], n: int, seeds: list[int]) -> None:
     judge = load_critic(critic_path(shipped_path("jinyong")))
     print(
-        f"{'model':<8} {'--gender':<8} {'female':>7} {'male':>6} {'clearly':>8} {'passable':>8} {'chars':>6} {'s/run':>6}"
+        f"{'model':<8} {'--gender':<8} {'female':>7} {'male':>6} {'clearly':>8} {'passable':>8} {'chars':>6} "
+        f"{'2-char':>6} {'s/run':>6}"
     )
     for model in models:
         namer = Namer.load(model)
         for gender in (None, "female", "male"):
             female = male = clear = 0.0
-            ratings, chars, seconds = [], [], []
+            ratings, chars, seconds, short = [], [], [], []
             for seed in seeds:
                 start = time.perf_counter()
                 result = namer.generate(n, seed=seed, steering=namer.steering(gender=gender))
@@ -63,14 +64,15 @@ def steering_table(models: list[str], n: int, seeds: list[int]) -> None:
                 clear += (asked >= CLEAR).mean() / len(seeds)
                 ratings.append(float(judge.rate(result.names).mean()))
                 chars.append(len({c.char for name in result.names for c in lean_of(name).chars}))
+                short.append(float(np.mean([len(name) == 2 for name in result.names])))
             print(
                 f"{model:<8} {gender or '-':<8} {female:>7.1%} {male:>6.1%} {clear:>8.1%} "
-                f"{np.mean(ratings):>8.2f} {np.mean(chars):>6.0f} {np.mean(seconds):>6.1f}"
+                f"{np.mean(ratings):>8.2f} {np.mean(chars):>6.0f} {np.mean(short):>6.0%} {np.mean(seconds):>6.1f}"
             )
     print(
         f"(share of {n} names x {len(seeds)} seeds; clearly: |lean| >= {CLEAR} the asked way, or either way "
         "with no gender asked; passable: jinyong's critic's mean P(not rated 1-2); chars: distinct given-name "
-        "characters)"
+        "characters; 2-char: share of two-character names)"
     )
 
 

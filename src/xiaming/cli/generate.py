@@ -98,7 +98,7 @@ def add_generate(sub) -> None:
         "--gender",
         default=None,
         metavar="female|male",
-        help="names of women or of men: keep, of 16 proposals per name, those whose given-name characters "
+        help="names of women or of men: keep, of 32 proposals per name, those whose given-name characters "
         "lean that way in modern names, in proportion (any model; default: no preference)",
     )
     p.add_argument(
@@ -106,7 +106,7 @@ def add_generate(sub) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="how strongly --gender reweights proposals, 0 (off) to 10 (default 4)",
+        help="how strongly --gender reweights proposals, 0 (off) to 10 (default 6)",
     )
     p.add_argument(
         "--epithets",

@@ -35,8 +35,8 @@ class Steering:
 
     evidence: tuple[tuple[str, Evidence, float], ...] = ()  # (label, evidence, strength > 0)
     pool: int = 1  # proposals per name kept
-    keep_lengths: bool = True  # keep the pool's mix of name lengths (off when the evidence itself is about
-    # something lengths differ in, such as gender: a model's women's names are mostly of one length)
+    keep_lengths: bool = True  # keep the pool's mix of name lengths (False: the evidence alone decides them,
+    # which favours whatever length it scores highest: one-character given names for a gender lean)
     length_weights: tuple[float, ...] = ()  # with keep_lengths: each length's share of the pool times this
     # (entry L-1 for names of L characters, the last for longer ones; empty: the pool's mix as it is)
     plain_long_weight: float | None = None  # with it, names of LONG or more characters that do not start
