@@ -74,6 +74,8 @@ TONE_PENALTY = 1.5  # log weight off a name whose syllables all have one tone (�
 MODERN_REF = 20_000  # occurrences in modern given names at which a character costs nothing (昭 12k, 文 429k)
 MODERN_FLOOR = 5.0  # the most a character never used in names costs
 MODERN_STRENGTH = 1.0  # its weight among the evidence
+GENDER_STRENGTH = 4.0  # the gender lean's weight here: verse ranks pairs by their mean lean, and the stronger
+# default of `generate` (6, for its length strata) favours reduplicated pairs (陈燕燕, 陈凤凤, 陈武武)
 SURNAMES = 60  # the default surname is drawn from the model's this many likeliest first characters
 
 
@@ -382,7 +384,9 @@ def score(
     """The `wanted` best distinct given names of each length in `proposal` by the model's prefilter,
     scored in full: steps 2 and 3 of the module docstring."""
     rng = np.random.default_rng() if rng is None else rng
-    steering = namer.steering(critic=critic, gender=gender)  # bad values fail before any work
+    steering = namer.steering(
+        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None
+    )  # bad values fail before any work
     table, surname = proposal.table, proposal.surname
     engine, vocab = namer.engine, namer.vocab
     # log p(a | surname): the state after the boundary, the hidden prefix and the surname
@@ -445,7 +449,9 @@ def score(
     counts = _modern_counts()
     if counts is not None:
         extra.append(("modern use", ModernUse(counts, len(surname)), MODERN_STRENGTH))
-    steering = namer.steering(critic=critic, gender=gender, extra=tuple(extra))
+    steering = namer.steering(
+        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None, extra=tuple(extra)
+    )
     total = log_prob + steering.log_weights(names) if names else log_prob
     both = bool(two.any() and (~two).any())
     return Scored(
@@ -633,7 +639,9 @@ def verse_names(
     reproducible with `seed`. See the module docstring."""
     if n < 1:
         raise ConfigError("n", n, "must be at least 1")
-    namer.steering(critic=critic, gender=gender)  # a bad gender fails before any work
+    namer.steering(
+        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None
+    )  # a bad gender fails before any work
     rng = np.random.default_rng(seed)
     proposal = propose(namer, books, surname, lengths, rng, table)
     return rank(namer, proposal, n, gender, critic, rng)
