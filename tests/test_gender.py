@@ -156,9 +156,9 @@ def test_gender_steers_the_shipped_models(model):
 
 @pytest.mark.parametrize("model", ["jinyong", "gulong"])
 def test_names_of_a_gender_lean_that_way_and_keep_the_lists_lengths(model):
-    """Names asked for a gender lean that way in every given-name character, and their lengths follow
-    the list's, not the lean's: without length strata a one-character given name (李萃) leans most
-    easily and took 72-90% of the names (the lists: 30-37% of two-character names)."""
+    """Nine in ten names asked for a gender lean that way in every given-name character, and their
+    lengths follow the list's, not the lean's: without length strata a one-character given name (李萃)
+    leans most easily and took 72-90% of the names (the lists: 30-37% of two-character names)."""
     from xiaming.generation.realism import length_tv
 
     namer = Namer.load(model)

@@ -373,6 +373,13 @@ class Scored:
     steering: str  # the evidence in force, one line
 
 
+def _steering(namer, critic: bool | None, gender: str | None, extra: tuple = ()):
+    """`namer`'s steering for verse: its critic and, when asked, the gender lean at GENDER_STRENGTH."""
+    return namer.steering(
+        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None, extra=extra
+    )
+
+
 def score(
     namer,
     proposal: Proposal,
@@ -384,9 +391,7 @@ def score(
     """The `wanted` best distinct given names of each length in `proposal` by the model's prefilter,
     scored in full: steps 2 and 3 of the module docstring."""
     rng = np.random.default_rng() if rng is None else rng
-    steering = namer.steering(
-        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None
-    )  # bad values fail before any work
+    steering = _steering(namer, critic, gender)  # bad values fail before any work
     table, surname = proposal.table, proposal.surname
     engine, vocab = namer.engine, namer.vocab
     # log p(a | surname): the state after the boundary, the hidden prefix and the surname
@@ -449,9 +454,7 @@ def score(
     counts = _modern_counts()
     if counts is not None:
         extra.append(("modern use", ModernUse(counts, len(surname)), MODERN_STRENGTH))
-    steering = namer.steering(
-        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None, extra=tuple(extra)
-    )
+    steering = _steering(namer, critic, gender, tuple(extra))
     total = log_prob + steering.log_weights(names) if names else log_prob
     both = bool(two.any() and (~two).any())
     return Scored(
@@ -639,9 +642,7 @@ def verse_names(
     reproducible with `seed`. See the module docstring."""
     if n < 1:
         raise ConfigError("n", n, "must be at least 1")
-    namer.steering(
-        critic=critic, gender=gender, gender_strength=GENDER_STRENGTH if gender else None
-    )  # a bad gender fails before any work
+    _steering(namer, critic, gender)  # a bad gender fails before any work
     rng = np.random.default_rng(seed)
     proposal = propose(namer, books, surname, lengths, rng, table)
     return rank(namer, proposal, n, gender, critic, rng)
