@@ -21,7 +21,8 @@ from . import corpora
 from .data.corpus import NameList, load_names, read_names
 from .errors import CheckpointError, ConfigError, DataError, XiamingError
 from .generation.constraints import SampleOptions
-from .generation.namer import Namer, NameResult, ScoredName
+from .generation.namer import Namer
+from .generation.results import NameResult, ScoredName
 from .training.config import TrainConfig
 from .verse import VerseName, VerseResult, verse_names
 

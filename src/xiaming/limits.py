@@ -3,7 +3,7 @@
 The lengths are in characters; the budgets bound how long a request can run, so that an
 impossible query (constraints no name meets) gives up instead of hanging. The library and the
 CLI use the generous budgets; the web server, which answers many users on a few cores, the tight
-ones (`namer.Budget` groups them).
+ones (`results.Budget` groups them).
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from ..data.vocab import END_TEXT
 from ..errors import NO_VALUE, ConfigError, DataError
 from ..evidence.gender import lean_of
 from ..generation.deadline import TimeBudget, time_budget
-from ..generation.namer import SERVER_BUDGET, Namer, NameResult
+from ..generation.namer import Namer
+from ..generation.results import SERVER_BUDGET, NameResult
 from ..generation.score import percentile
 from ..pretrained import DEFAULT, SHIPPED, available
 from ..style.attribution import DEFAULT_STYLES
