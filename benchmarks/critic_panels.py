@@ -132,7 +132,9 @@ def main() -> int:
             for n, (rating, why) in answers.items()
             if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
         ]
-    print("\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16 and panel20, 30 in epithets5)")
+    print(
+        "\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16 and panel20, 50 in panel24, 30 in epithets5)"
+    )
     if args.reasons:
         for row in low:
             print("\t".join(map(str, row)))
@@ -144,7 +146,8 @@ def main() -> int:
 
 
 def print_gender_reading(folders: list[Path]) -> None:
-    """W / M / E counts per group from answers whose last column says whom a name names (epithets5)."""
+    """W / M / E counts per group from answers whose last column says whom a name names (panels built
+    with `panel.py build --ask-gender`; epithets5 asked it by hand)."""
     print("\n| panel | author | reviewer | group | W / M / E |")
     print("| --- | --- | --- | --- | ---: |")
     for panel, author, reviewer, key, path in answer_files(folders):

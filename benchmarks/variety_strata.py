@@ -177,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     general = None
     if args.general:
+        from xiaming.data.corpus import read_names
         from xiaming.generation.realism import char_counts
 
-        lines = open(args.general, encoding="utf-8").read().split("\n")
-        general = char_counts(line.split()[0] for line in lines if line.strip())
+        general = char_counts(read_names(args.general))
     listed = corpora.load(args.model, kinds=["name"])
     top = sum(k for _, k in Counter(n[0] for n in listed).most_common(10)) / len(listed)
     rare = sum(map(measures.is_rare, listed)) / len(listed)

@@ -69,3 +69,10 @@ def check_array(path: Path, what: str, arrays: dict[str, np.ndarray], key: str, 
     if not np.isfinite(array).all():
         raise table_error(path, what, key, "holds non-finite numbers")
     return array.astype(np.float64)
+
+
+def check_number(path: Path, what: str, field: str, value: float, low: float, high: float) -> float:
+    """`value`, refused unless it is a finite number from `low` to `high`."""
+    if not np.isfinite(value) or not low <= value <= high:
+        raise table_error(path, what, field, f"{value!r} is not a finite number from {low:g} to {high:g}")
+    return value

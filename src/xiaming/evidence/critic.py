@@ -48,7 +48,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
-from ..tablefile import check_array, read_arrays, read_metadata, save_arrays, table_error
+from ..tablefile import check_array, check_number, read_arrays, read_metadata, save_arrays, table_error
 from .features import FEATURES, name_features, split_name
 from .lexicon import Lexicon, shipped_lexicon
 
@@ -214,9 +214,7 @@ def _check_lengths(path: Path, lengths: object) -> tuple[float, ...] | None:
 
 
 def _check_number(path: Path, field: str, value: float, low: float, high: float) -> float:
-    if not np.isfinite(value) or not low <= value <= high:
-        raise _fail(path, field, f"{value!r} is not a finite number from {low:g} to {high:g}")
-    return value
+    return check_number(path, "critic", field, value, low, high)
 
 
 def load_critic(path: str | Path) -> Critic:

@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
-from ..tablefile import check_array, read_arrays, read_metadata, save_arrays, table_error
+from ..tablefile import check_array, check_number, read_arrays, read_metadata, save_arrays, table_error
 from .critic import FLOOR, Contribution, Head, _sigmoid, check_strength, fit_head
 from .lexicon import Lexicon, shipped_lexicon
 
@@ -176,8 +176,7 @@ def load_judge(path: str | Path = JUDGE_PATH) -> Judge:
         raise _fail(path, "version", f"{version} is not this version's format {VERSION} (scripts/build_judge.py)")
     if features != list(FEATURES):
         raise _fail(path, "features", "do not match this version's features (rebuild it with scripts/build_judge.py)")
-    if not np.isfinite(intercept) or abs(intercept) > 1e3:
-        raise _fail(path, "intercept", f"{intercept!r} is not a finite number from -1000 to 1000")
+    check_number(path, WHAT, "intercept", intercept, -1e3, 1e3)
     tokens = _check_tokens(path, tokens)
     arrays = read_arrays(path, WHAT)
     f = len(FEATURES)

@@ -35,9 +35,7 @@ class Steering:
 
     evidence: tuple[tuple[str, Evidence, float], ...] = ()  # (label, evidence, strength > 0)
     pool: int = 1  # proposals per name kept
-    keep_lengths: bool = True  # keep the pool's mix of name lengths (False: the evidence alone decides them,
-    # which favours whatever length it scores highest: one-character given names for a gender lean)
-    length_weights: tuple[float, ...] = ()  # with keep_lengths: each length's share of the pool times this
+    length_weights: tuple[float, ...] = ()  # each length's share of the pool times this
     # (entry L-1 for names of L characters, the last for longer ones; empty: the pool's mix as it is)
     plain_long_weight: float | None = None  # with it, names of LONG or more characters that do not start
     # with a compound surname are a stratum of their own (PLAIN_LONG) kept at this weight (None: by length)

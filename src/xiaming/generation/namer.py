@@ -785,7 +785,7 @@ class Namer:
         if len(found) <= n:
             return found
         names = list(found)
-        strata = np.array([steering.stratum(nm) for nm in names]) if steering.keep_lengths else None
+        strata = np.array([steering.stratum(nm) for nm in names])
         keep = resample(steering.log_weights(names), n, rng, strata=strata, stratum_weight=steering.length_weight)
         return {names[i]: found[names[i]] for i in sorted(keep)}
 
