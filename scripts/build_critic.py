@@ -64,6 +64,18 @@ ROUNDS = (
 # cross-validated fit on the other rounds' names from r 0.61 to 0.53 (see critic/README.md)
 
 
+def answers_of(path: Path, names: dict[int, str]) -> list[tuple[str, int]]:
+    """(name, rating) of a reviewer's file: lines 'number, tab, rating 1-5, ...' for numbers in `names`."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].strip().isdigit() and parts[1].strip().isdigit():
+            number, rating = int(parts[0]), int(parts[1])
+            if number in names and 1 <= rating <= 5:
+                out.append((names[number], rating))
+    return out
+
+
 def read_ratings(
     folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS
 ) -> tuple[list[str], np.ndarray, list[str], list[str]]:
@@ -80,14 +92,9 @@ def read_ratings(
             continue
         author = names_file.name.removesuffix("-names.txt")
         names = names_file.read_text(encoding="utf-8").split()
+        numbered = dict(enumerate(names, 1))
         for reviewer in sorted(names_file.parent.glob(f"{author}-r*.tsv")):
-            mine = []
-            for line in reviewer.read_text(encoding="utf-8").splitlines():
-                parts = line.split("\t")
-                if len(parts) >= 2 and parts[0].strip().isdigit() and parts[1].strip().isdigit():
-                    number, rating = int(parts[0]), int(parts[1])
-                    if 1 <= number <= len(names) and 1 <= rating <= 5:
-                        mine.append((names_file.parent.name, author, names[number - 1], rating))
+            mine = [(names_file.parent.name, author, name, rating) for name, rating in answers_of(reviewer, numbered)]
             if mine:
                 shift = np.mean([r for *_, r in mine])
                 answers += [(rd, a, n, r - shift) for rd, a, n, r in mine]

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from build_critic import BAD, auc, read_ratings  # noqa: E402
+from build_critic import BAD, answers_of, auc, offline_keep, read_ratings  # noqa: E402
 
 from xiaming.evidence.judge import JUDGE_PATH, fit_judge, save_judge  # noqa: E402
 
@@ -42,18 +42,6 @@ def centred(reviews: list[list[tuple[str, int]]]) -> dict[str, float]:
         for name, rating in rows:
             scores[name].append(rating - shift)
     return {name: float(np.mean(v)) + 3.0 for name, v in scores.items()}
-
-
-def answers(path: Path, names: dict[int, str]) -> list[tuple[str, int]]:
-    """(name, rating) of a reviewer's file: lines 'number, tab, rating, ...' for numbers in `names`."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2 and parts[0].strip().isdigit() and parts[1].strip().isdigit():
-            number, rating = int(parts[0]), int(parts[1])
-            if number in names and 1 <= rating <= 5:
-                out.append((names[number], rating))
-    return out
 
 
 def round_ratings(rounds: tuple[str, ...] = ROUNDS) -> dict[str, float]:
@@ -76,22 +64,8 @@ def panel_ratings() -> dict[str, float]:
             rows = [line.split("\t") for line in key.read_text(encoding="utf-8").splitlines() if line[:1].isdigit()]
             listed = {int(r[0]): r[2] for r in rows}
             keep |= {r[2] for r in rows if r[1] in groups}
-            reviews += [answers(f, listed) for f in sorted((PANELS / panel).glob(f"{author}-[AB].tsv"))]
+            reviews += [answers_of(f, listed) for f in sorted((PANELS / panel).glob(f"{author}-[AB].tsv"))]
     return {n: y for n, y in centred([r for r in reviews if r]).items() if n in keep}
-
-
-def offline_keep(y: np.ndarray, passable: np.ndarray, strength: float, pool: int = 4, repeats: int = 300):
-    """(mean rating, share rated 1-2) of one epithet kept of each `pool` rated ones in proportion to
-    P(passable) ** strength, averaged over random cuts into groups."""
-    log_w = strength * np.log(np.maximum(passable, 1e-6))
-    rng = np.random.default_rng(0)
-    total = np.zeros(2)
-    for _ in range(repeats):
-        groups = rng.permutation(len(y))[: len(y) // pool * pool].reshape(-1, pool)
-        w = np.exp(log_w[groups] - log_w[groups].max(axis=1, keepdims=True))
-        w /= w.sum(axis=1, keepdims=True)
-        total += [(w * y[groups]).sum(1).mean(), (w * (y[groups] < BAD)).sum(1).mean()]
-    return total / repeats
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             held[~train] = judge.passable([n for n, t in zip(names, train) if not t])
         print(f"5-fold cross-validated AUC, passable against rated 1-2: {auc(held, ~bad):.3f}")
         for strength in (0.0, 1.0, 2.0, args.strength, 2 * args.strength):
-            mean, fail = offline_keep(y, held, strength)
+            mean, fail, _ = offline_keep(y, held, held, np.ones(len(y), dtype=bool), strength, 0.0, 4, repeats=300)
             print(f"  one kept of 4 at strength {strength:g}: mean rating {mean:.2f}, rated 1-2 {fail:.1%}")
         panel = panel_ratings()
         judge = fit_judge(names, bad, args.min_count)
