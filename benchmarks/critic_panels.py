@@ -29,6 +29,7 @@ ORDER = (
     "real",
     "llm",
     "shipped",
+    "surnameless",
     "tilt",
     "p97",
     "p95",
@@ -133,7 +134,8 @@ def main() -> int:
             if key.get(n, ("real", ""))[0] not in ("real", "llm") and rating <= 2
         ]
     print(
-        "\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16 and panel20, 50 in panel24, 30 in epithets5)"
+        "\ncells: mean rating (share rated 1-2); 40 names a group (80 in panel16 and panel20, 50 in panel24, 30 in epithets5; "
+        "Gu Long's surnameless 27, 30 and 14 in panels 25-27: his 阿 and 小 names leave few new ones)"
     )
     if args.reasons:
         for row in low:

@@ -187,6 +187,7 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "model": ("--model", "MODEL"),
     "blend": ("--blend",),
     "file": ("--file", "-f"),
+    "surnameless": ("--without-surname",),
 }
 
 

@@ -118,6 +118,16 @@ def add_generate(sub) -> None:
         "settings and the critic apply to the model's own draws only; --best gives those; with --gender, a "
         "woman's composed epithet ends in a woman's title: 仙子, 夫人, 婆婆)",
     )
+    p.add_argument(
+        "--without-surname",
+        dest="surnameless",
+        choices=("on", "off"),
+        default=None,
+        help="personal names without a surname in the list's share, monks' and nuns' names of a generation "
+        "and pet names (玄慈, 仪琳, 阿朱), drawn by the model among the characters the genre's such names "
+        "have (default on for the models of the built-in wuxia lists when no prefix, included characters, "
+        "charset or gender is asked; off: every name as the model and its critic give it)",
+    )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
     p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
@@ -262,6 +272,7 @@ def _prepare(args):
         args.gender_strength,
         search=args.best is not None,
         compose=None if args.epithets is None else args.epithets == "composed",
+        surnameless=None if args.surnameless is None else args.surnameless == "on",
         **settings,
     )
     return namer, request
@@ -275,7 +286,17 @@ def _describe(namer, request, search: bool) -> str:
 
         judge = "the epithet judge" if shipped_judge() is not None else "the model's probability"
         return f"epithets: composed from the wuxia lists' parts, one of {POOL} kept by {judge}"
-    return f"{namer.describe_sampling(request.options)}\n{request.steering.describe()}"
+    lines = [namer.describe_sampling(request.options), request.steering.describe()]
+    table = (
+        None
+        if search or request.surnameless is False
+        else namer.personal_surnameless(request.options, request.steering)
+    )
+    if table is not None:
+        lines.append(
+            f"surnameless: {table.share:.1%} of names without a surname ({', '.join(h for h, _ in table.heads)})"
+        )
+    return "\n".join(lines)
 
 
 def _draw(args, namer, request, on_names):
@@ -291,6 +312,7 @@ def _draw(args, namer, request, on_names):
         steering=request.steering,
         on_names=on_names,
         compose=request.compose,
+        surnameless=request.surnameless,
     )
 
 

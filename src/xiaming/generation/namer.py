@@ -55,6 +55,7 @@ from .search import search_names
 
 if TYPE_CHECKING:
     from .epithets import Parts
+    from .surnameless import Surnameless
 
 DEFAULT_POOL = 4  # proposals per name kept when evidence steers and none asks for more
 STEER_ROUND = 100  # names kept per round of steered sampling (a large request streams round by round)
@@ -281,6 +282,7 @@ class Namer:
         gender_strength: float | None = None,
         search: bool = False,
         compose: bool | None = None,
+        surnameless: bool | None = None,
         **settings,
     ) -> Prepared:
         """Every check of a request that can fail before any name is drawn, so a front end refuses a bad
@@ -296,7 +298,22 @@ class Namer:
         if not search:
             self.novelty_rule(options, novelty)
             self.epithet_parts(options, compose, steering)  # refuses --epithets composed where none can be
-        return Prepared(options, steering, novelty, compose)
+        if surnameless and (search or self.personal_surnameless(options, steering) is None):
+            raise ConfigError(
+                "surnameless",
+                "on",
+                "only personal names that the models of the built-in wuxia lists draw without a prefix, "
+                "included characters, a charset or a gender have names without a surname mixed in",
+            )
+        return Prepared(options, steering, novelty, compose, surnameless)
+
+    def personal_surnameless(self, options: SampleOptions, steering: Steering) -> "Surnameless | None":
+        """`surnameless_table` of the personal names `options` ask for (those of `kind any` too)."""
+        from .kinds import kind_settings
+
+        if self._kind(options) == "kind any":
+            options = replace(options, **kind_settings("name", self.train))
+        return self.surnameless_table(options, steering)
 
     def describe_sampling(self, options: SampleOptions) -> str:
         """One line saying which sampling settings were used and which came from the model."""
@@ -446,6 +463,7 @@ class Namer:
         steering: Steering | None = None,
         budget: Budget = LIBRARY_BUDGET,
         compose: bool | None = None,
+        surnameless: bool | None = None,
     ) -> NameResult:
         """Up to `n` distinct names meeting every option that are new under `novelty`; always ends.
 
@@ -462,19 +480,26 @@ class Namer:
         Epithets of the models of the built-in wuxia lists are composed from the genre's parts and
         kept by the epithet judge (`epithet_parts`, `epithets.py`) unless `compose` is False; asked for
         either kind (`kind any`), such a model gives personal names and composed epithets in its list's
-        proportions (`_generate_mixed`).
+        proportions (`_generate_mixed`). Their personal names include the list's share of names without
+        a surname (玄慈, 阿朱; `surnameless.py`) unless `surnameless` is False or the request concerns a
+        name's start or shape (`surnameless_table`).
         """
         if n < 1:
             raise ConfigError("n", n, "must be at least 1")
         options = self.options() if options is None else options
         share = self._epithet_share(options, compose, steering)
         if share is not None:
-            return self._generate_mixed(share, n, options, novelty, seed, on_names, steering, budget)
+            return self._generate_mixed(share, n, options, novelty, seed, on_names, steering, budget, surnameless)
         if self._drawer(options) is not self:
             return self.unblended.generate(
                 n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget, compose
             )
         steering = self.steering() if steering is None else steering
+        table = self.surnameless_table(options, steering, surnameless)
+        if table is not None:
+            return self._generate_surnameless(
+                table, n, options, novelty, seed, max_tries, search_budget, on_names, steering, budget
+            )
         parts = self.epithet_parts(options, compose, steering)
         if parts is not None:
             return self._generate_composed(parts, n, options, novelty, seed, on_names, steering, budget)
@@ -607,6 +632,7 @@ class Namer:
         on_names: Callable[[list[ScoredName]], None] | None,
         steering: Steering | None,
         budget: Budget,
+        surnameless: bool | None = None,
     ) -> NameResult:
         """`n` names of either kind: each is an epithet with probability `share` (the list's mix),
         composed; the rest are personal names as `kind name` gives them (blend and critic included);
@@ -619,7 +645,11 @@ class Namer:
         for kind, count in (("name", n - k), ("epithet", k)):
             if count:
                 asked = replace(options, **kind_settings(kind, self.train))
-                parts.append(self.generate(count, asked, novelty, seed, steering=steering, budget=budget))
+                parts.append(
+                    self.generate(
+                        count, asked, novelty, seed, steering=steering, budget=budget, surnameless=surnameless
+                    )
+                )
         items = list({item.name: item for part in parts for item in part.items}.values())  # distinct
         items = [items[i] for i in rng.permutation(len(items))]
         result = NameResult(
@@ -636,6 +666,87 @@ class Namer:
         result.exhausted = len(items) < n
         if on_names is not None and items:
             on_names(items)
+        return result
+
+    def surnameless_table(
+        self, options: SampleOptions, steering: Steering, surnameless: bool | None = None
+    ) -> "Surnameless | None":
+        """How names without a surname are drawn (`surnameless.py`) when `options` ask a model of a built-in
+        wuxia list for personal names and nothing in the request concerns a name's start or shape: no
+        prefix, no included characters or charset, lengths that allow two characters, greedy decoding
+        off, and no evidence but the critic (a gender lean weighs given names these are not). None
+        otherwise, or when `surnameless` is False: every name then comes as the model draws it."""
+        from .surnameless import LENGTH, surnameless_for
+
+        plain = (
+            not options.prefix
+            and not options.include
+            and options.charset is None
+            and options.min_len <= LENGTH
+            and (options.max_len is None or options.max_len >= LENGTH)
+            and options.temperature > 0
+            and all(label == "critic" for label, _, _ in steering.evidence)
+        )
+        if surnameless is False or not plain or self._kind(options) != "kind name":
+            return None
+        if isinstance(self.train.stored.get("mixture"), dict):
+            return None  # a style mixture's names come from its authors' models together
+        table = surnameless_for(self.train.builtin_corpus, frozenset(self.train.panel_holdout))
+        if table is None:
+            return None
+        heads = [(h, k) for h, k in table.heads if h not in options.exclude and table.charset(h, options.exclude)]
+        return replace(table, heads=tuple(heads)) if heads else None
+
+    def _generate_surnameless(
+        self,
+        table: "Surnameless",
+        n: int,
+        options: SampleOptions,
+        novelty: str | None,
+        seed: int | None,
+        max_tries: int | None,
+        search_budget: int | None,
+        on_names: Callable[[list[ScoredName]], None] | None,
+        steering: Steering,
+        budget: Budget,
+    ) -> NameResult:
+        """`n` personal names of which about the list's share (`table.share`) have no surname: those are
+        drawn first, a head at a time (the author model's own draw among the characters the genre's names
+        of the head's family have, as `surnameless.py` says), then the other names as the model and its
+        critic give them; the first are spread through the second as these come (`Interleave`)."""
+        from .surnameless import LENGTH, Interleave
+
+        rng = np.random.default_rng(seed)
+        k = int(rng.binomial(n, table.share))
+        found: list[ScoredName] = []
+        drawn, rejected = 0, []
+        for head, count in sorted(table.draw_heads(k, rng).items()):
+            asked = replace(
+                options, prefix=head, min_len=LENGTH, max_len=LENGTH, charset=table.charset(head, options.exclude)
+            )
+            part = self.generate(count, asked, novelty, int(rng.integers(2**31)), steering=OFF, budget=budget)
+            found += [item for item in part.items if item.name not in {f.name for f in found}]
+            drawn += part.drawn
+            rejected += part.rejected
+        spread = Interleave(found, n - len(found), rng)
+        shown: list[ScoredName] = []  # every name in the order handed out
+
+        def emit(batch: list[ScoredName], last: bool = False) -> None:
+            merged = spread.batch(batch, last)
+            shown.extend(merged)
+            if on_names is not None and merged:
+                on_names(merged)
+
+        rest = table.leave_room(steering)  # the list's two-character share holds these names too
+        result = self.generate(
+            n - len(found), options, novelty, seed, max_tries, search_budget, emit, rest, budget, surnameless=False
+        )
+        emit([], last=True)
+        result.items = shown
+        result.requested = n
+        result.drawn += drawn
+        result.rejected = rejected + result.rejected
+        result.exhausted = len(result.items) < n
         return result
 
     def _generate_composed(

@@ -132,3 +132,4 @@ class Prepared:
     steering: Steering  # the evidence that reweights the proposals
     novelty: str | None  # the novelty mode asked for (None: the model's default)
     compose: bool | None = None  # epithets composed from the genre's parts (None: when the model has them)
+    surnameless: bool | None = None  # names without a surname mixed in (None: when the model has them)
