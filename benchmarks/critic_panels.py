@@ -30,6 +30,7 @@ ORDER = (
     "llm",
     "shipped",
     "surnameless",
+    "compound",
     "tilt",
     "p97",
     "p95",
