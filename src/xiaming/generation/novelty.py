@@ -11,12 +11,11 @@ Three modes:
                欧阳无忌 too: compound surnames are recognised, see `pinyin.split_surname`); a
                one-character given name under another one-character surname is one edit away;
   `edit`       one edit (a character replaced, added or removed) from a training name (张无忧).
-               A Chinese name of a surname and a one-character given name with one character
-               replaced is new (阿青 beside 阿紫, 王靖 beside 郭靖, 南宫柳 beside 南宫灵: a surname
-               and a one-character given name are common to many people; 70% of the real
-               two-character Jin Yong names held out of a model's list were one replacement from
-               one of its names, and 11 of the 12 held-out names of a compound surname and one
-               character, 欧阳坚 beside 欧阳婉), unless the two characters sound the same (萧锋 for 萧峰).
+               A two-character Chinese name with one character replaced is new (阿青 beside 阿紫,
+               王靖 beside 郭靖: a surname and a one-character given name are common to many
+               people; 70% of the real two-character Jin Yong names held out of a model's list
+               were one replacement from one of its names), unless the two characters sound the
+               same (萧锋 for 萧峰).
 Strict is the default for models trained on a built-in corpus, whose names a reader knows; for
 them strict also rejects (`known`) the names of every other built-in list exactly, so Gu Long's
 model does not print 萧峰.
@@ -175,13 +174,13 @@ class OneEdit:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names: set[str] = set()
-        # two names at most (one may be the candidate), every name for a surname and one given
-        # character (阿紫, 南宫灵), where a replacement counts only between characters that sound the same
+        # two names at most (one may be the candidate), every name for two-character Chinese names,
+        # where a replacement counts only between characters that sound the same
         self.replaced: dict[tuple[int, str], tuple[str, ...]] = {}
         self.removed: dict[str, str] = {}
         for n in names:
             self.names.add(n)
-            short = _one_given(n)
+            short = _two_chinese(n)
             for i in range(len(n)):
                 rest = n[:i] + n[i + 1 :]
                 known = self.replaced.get((i, rest), ())
@@ -190,20 +189,19 @@ class OneEdit:
                 self.removed.setdefault(rest, n)
 
     def check(self, name: str) -> str | None:
-        short = _one_given(name)
+        short = _two_chinese(name)
         for i in range(len(name)):
             rest = name[:i] + name[i + 1 :]
             for hit in self.replaced.get((i, rest), ()):
-                if hit != name and not (short and _one_given(hit) and not _same_sound(hit[i], name[i])):
+                if hit != name and not (short and _two_chinese(hit) and not _same_sound(hit[i], name[i])):
                     return hit
             if rest in self.names:
                 return rest
         return self.removed.get(name)
 
 
-def _one_given(name: str) -> bool:
-    """Whether `name` is Chinese, a surname (one character or a compound, 南宫) and a one-character given name."""
-    return 2 <= len(name) <= 3 and is_chinese(name) and len(split_surname(name)[1]) == 1
+def _two_chinese(name: str) -> bool:
+    return len(name) == 2 and is_chinese(name)
 
 
 @lru_cache(maxsize=1)
