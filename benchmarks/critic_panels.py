@@ -68,6 +68,7 @@ ORDER = (
     "female-strata",
     "female-strata6",
     "female-capped",
+    "female-surnameless",
     "model-female",
 )
 

@@ -33,14 +33,20 @@ from xiaming.generation.surnameless import LENGTH, is_surnameless, surnameless_f
 MODELS = ("jinyong", "gulong", "liangyusheng")
 
 
-def only_surnameless(namer, n: int, seed: int) -> list[str]:
-    """`n` names of the families as `generate` mixes them in (heads by the author's use), nothing else."""
-    table = namer.surnameless_table(namer.options(), namer.steering())
+def only_surnameless(namer, n: int, seed: int, gender: str | None = None) -> list[str]:
+    """`n` names of the families as `generate` mixes them in (heads by the author's use), nothing else;
+    with `gender`, that gender's heads, the lean choosing the second character."""
+    from xiaming.evidence.steer import Steering
+
+    steering = namer.steering(gender=gender)
+    table = namer.surnameless_table(namer.options(), steering)
+    leaned = tuple(item for item in steering.evidence if item[0] != "critic")
+    own = Steering(leaned, steering.pool) if leaned else OFF
     rng = np.random.default_rng(seed)
     names: list[str] = []
     for head, count in sorted(table.draw_heads(n, rng).items()):
         asked = namer.options(prefix=head, min_len=LENGTH, max_len=LENGTH, charset=table.charset(head))
-        names += namer.generate(count, asked, seed=int(rng.integers(2**31)), steering=OFF).names
+        names += namer.generate(count, asked, seed=int(rng.integers(2**31)), steering=own).names
     return [names[i] for i in rng.permutation(len(names))]
 
 
@@ -101,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--write", metavar="MODEL", help="print N names of the families only, one per line, and stop")
     p.add_argument("-n", type=int, default=40)
+    p.add_argument("--gender", choices=("female", "male"), help="with --write: names of this gender")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--speed", action="store_true", help="print ms per generate -n 20 in process, off and on, and stop")
     p.add_argument("--general", help="a large list of real names, one per line (../shared/data/ancient_names.txt)")
@@ -115,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{model}: generate -n 20 in process, off {off:.1f} ms, on {on:.1f} ms ({on / off:.2f}x)")
         return 0
     if args.write:
-        sys.stdout.write("".join(n + "\n" for n in only_surnameless(Namer.load(args.write), args.n, args.seed)))
+        sys.stdout.write(
+            "".join(n + "\n" for n in only_surnameless(Namer.load(args.write), args.n, args.seed, args.gender))
+        )
         return 0
     general = None
     if args.general:

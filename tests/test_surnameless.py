@@ -30,6 +30,14 @@ def test_a_head_is_never_repeated_and_only_two_characters_count():
     assert "慧" not in table.charset("慧")  # 慧慧 is never drawn
 
 
+def test_no_name_is_an_everyday_word():
+    table = S.surnameless_for("jinyong")
+    assert "止" in table.seconds["dharma"] and "止" not in table.charset("静")  # 静止, "stationary"
+    assert "性" not in table.charset("本") and "性" in table.charset(
+        "空"
+    )  # 本性 is a word, 空性 a monk (4,820 at most)
+
+
 def test_draw_heads_follows_the_authors_use_of_each_head():
     table = S.Surnameless(0.1, (("玄", 30), ("阿", 10)), {"dharma": "慈", "pet": "朱"})
     counts = table.draw_heads(4000, np.random.default_rng(0))
@@ -69,13 +77,19 @@ def test_shipped_models_give_the_lists_share_of_new_names_without_a_surname(mode
     assert sum(S.is_surnameless(n) and n[0] in heads for n in plain.names) < len(bare) / 2
 
 
+def test_a_request_as_small_as_the_names_without_a_surname_in_it_is_answered():
+    namer = Namer.load("jinyong")
+    ones = [namer.generate(1, seed=s) for s in range(60)]
+    assert all(len(r.names) == 1 and not r.exhausted for r in ones)
+    assert any(S.is_surnameless(r.names[0]) for r in ones)  # about one in fifteen: one of sixty is the whole request
+
+
 def test_a_request_about_a_names_start_or_shape_gets_none_and_on_where_none_can_be_is_refused():
     namer = Namer.load("jinyong")
     steering = namer.steering()
     assert namer.surnameless_table(namer.options(), steering) is not None
     for settings in ({"prefix": "张"}, {"include": "剑"}, {"min_len": 3}, {"max_len": 1}, {"temperature": 0}):
         assert namer.surnameless_table(namer.options(**settings), steering) is None, settings
-    assert namer.surnameless_table(namer.options(), namer.steering(gender="female")) is None
     assert namer.surnameless_table(namer.options(kind="epithet"), steering) is None
     assert namer.surnameless_table(namer.options(), steering, surnameless=False) is None
     without = namer.surnameless_table(namer.options(exclude="玄阿"), steering)
@@ -89,6 +103,24 @@ def test_a_request_about_a_names_start_or_shape_gets_none_and_on_where_none_can_
 
 
 OFF_STEERING = Namer.load("jinyong").steering(critic=False)
+
+
+def test_names_of_a_gender_come_from_that_genders_heads_and_lean_its_way():
+    from xiaming.evidence.gender import lean_of
+
+    namer = Namer.load("jinyong")
+    women = namer.surnameless_table(namer.options(), namer.steering(gender="female"))
+    men = namer.surnameless_table(namer.options(), namer.steering(gender="male"))
+    assert {h for h, _ in women.heads} <= set(S.GENDER_HEADS["female"]) and "仪" in dict(women.heads)
+    assert {h for h, _ in men.heads} <= set(S.GENDER_HEADS["male"]) and "玄" in dict(men.heads)
+    assert women.share == men.share == namer.surnameless_table(namer.options(), namer.steering()).share
+    result = namer.generate(300, seed=5, steering=namer.steering(gender="female"))
+    bare = [n for n in result.names if S.is_surnameless(n) and n[0] in dict(women.heads)]
+    assert len(bare) >= 8 and not [n for n in result.names if S.is_surnameless(n) and n[0] in "玄慧空渡"]
+    assert np.mean([lean_of(n).lean > 0 for n in bare]) >= 0.7  # the lean chose their second character
+    drawn = [n for n in bare if n[1] in women.seconds[S.family(n[0])]]
+    assert len(drawn) >= 0.8 * len(bare) and all(lean_of(n).lean >= S.OTHER_WAY for n in drawn)  # no 阿武
+    assert S.Surnameless(0.1, (("玄", 3),), {"dharma": "慈", "pet": ""}).for_gender("female") is None
 
 
 def test_cli_surnameless_flag(capsys):

@@ -125,8 +125,9 @@ def add_generate(sub) -> None:
         default=None,
         help="personal names without a surname in the list's share, monks' and nuns' names of a generation "
         "and pet names (玄慈, 仪琳, 阿朱), drawn by the model among the characters the genre's such names "
-        "have (default on for the models of the built-in wuxia lists when no prefix, included characters, "
-        "charset or gender is asked; off: every name as the model and its critic give it)",
+        "have (default on for the models of the built-in wuxia lists when no prefix, included characters or "
+        "charset is asked; with --gender, only that gender's: nuns' 仪, 定, 静 and pet names for women; off: "
+        "every name as the model and its critic give it)",
     )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")

@@ -303,7 +303,7 @@ class Namer:
                 "surnameless",
                 "on",
                 "only personal names that the models of the built-in wuxia lists draw without a prefix, "
-                "included characters, a charset or a gender have names without a surname mixed in",
+                "included characters or a charset have names without a surname mixed in",
             )
         return Prepared(options, steering, novelty, compose, surnameless)
 
@@ -674,10 +674,12 @@ class Namer:
         """How names without a surname are drawn (`surnameless.py`) when `options` ask a model of a built-in
         wuxia list for personal names and nothing in the request concerns a name's start or shape: no
         prefix, no included characters or charset, lengths that allow two characters, greedy decoding
-        off, and no evidence but the critic (a gender lean weighs given names these are not). None
+        off, and no evidence but the critic and a gender lean (then only that gender's heads). None
         otherwise, or when `surnameless` is False: every name then comes as the model draws it."""
+        from ..evidence.gender import GenderLean
         from .surnameless import LENGTH, surnameless_for
 
+        leans = [e for label, e, _ in steering.evidence if isinstance(e, GenderLean)]
         plain = (
             not options.prefix
             and not options.include
@@ -685,13 +687,15 @@ class Namer:
             and options.min_len <= LENGTH
             and (options.max_len is None or options.max_len >= LENGTH)
             and options.temperature > 0
-            and all(label == "critic" for label, _, _ in steering.evidence)
+            and all(label == "critic" or isinstance(e, GenderLean) for label, e, _ in steering.evidence)
         )
         if surnameless is False or not plain or self._kind(options) != "kind name":
             return None
         if isinstance(self.train.stored.get("mixture"), dict):
             return None  # a style mixture's names come from its authors' models together
         table = surnameless_for(self.train.builtin_corpus, frozenset(self.train.panel_holdout))
+        for lean in leans:
+            table = None if table is None else table.for_gender(lean.gender)
         if table is None:
             return None
         heads = [(h, k) for h, k in table.heads if h not in options.exclude and table.charset(h, options.exclude)]
@@ -718,17 +722,20 @@ class Namer:
 
         rng = np.random.default_rng(seed)
         k = int(rng.binomial(n, table.share))
-        found: list[ScoredName] = []
+        # the model's own draw among the genre's characters; under a gender, the lean chooses among them
+        leaned = tuple(item for item in steering.evidence if item[0] != "critic")
+        own = Steering(leaned, max(steering.pool, 1)) if leaned else OFF
+        found: dict[str, ScoredName] = {}
         drawn, rejected = 0, []
         for head, count in sorted(table.draw_heads(k, rng).items()):
             asked = replace(
                 options, prefix=head, min_len=LENGTH, max_len=LENGTH, charset=table.charset(head, options.exclude)
             )
-            part = self.generate(count, asked, novelty, int(rng.integers(2**31)), steering=OFF, budget=budget)
-            found += [item for item in part.items if item.name not in {f.name for f in found}]
+            part = self.generate(count, asked, novelty, int(rng.integers(2**31)), steering=own, budget=budget)
+            found.update((item.name, item) for item in part.items)
             drawn += part.drawn
             rejected += part.rejected
-        spread = Interleave(found, n - len(found), rng)
+        spread = Interleave(list(found.values()), n - len(found), rng)
         shown: list[ScoredName] = []  # every name in the order handed out
 
         def emit(batch: list[ScoredName], last: bool = False) -> None:
@@ -738,9 +745,12 @@ class Namer:
                 on_names(merged)
 
         rest = table.leave_room(steering)  # the list's two-character share holds these names too
-        result = self.generate(
-            n - len(found), options, novelty, seed, max_tries, search_budget, emit, rest, budget, surnameless=False
-        )
+        if len(found) < n:
+            result = self.generate(
+                n - len(found), options, novelty, seed, max_tries, search_budget, emit, rest, budget, surnameless=False
+            )
+        else:  # every name asked for has no surname (a request of one or two names, now and then)
+            result = NameResult([], n, self.novelty_rule(options, novelty)[0], options, steering=rest)
         emit([], last=True)
         result.items = shown
         result.requested = n

@@ -18,10 +18,13 @@ the model's novelty rule, and the head is never repeated (慧慧).
 The families are facts of the lists, not learned: a head is a character that begins two or more
 two-character names of the three lists that are monks', nuns' or Daoists' names of one generation
 (DHARMA), or one of the two pet prefixes of Chinese (PET); a few second characters that blind
-readers marked down are never drawn (NOT_PET, NOT_DHARMA). Blind panels 25-27 rated these names
+readers marked down are never drawn (NOT_PET, NOT_DHARMA), nor a name that is an everyday word
+(MAX_WORD: 静止, 圆满). Blind panels 25-27 rated these names
 beside the models' other names: README, "Names without a surname, blind". `Namer` draws these names only when
 nothing in the request concerns a name's start or its shape (no prefix, no included characters or
-charset, lengths that allow two characters, no gender or other evidence than the critic).
+charset, lengths that allow two characters, no evidence but the critic and a gender). Asked for a
+gender, the names come only from that gender's heads (GENDER_HEADS: nuns' 仪, 定, 静 and the pet
+prefixes for women), and the gender lean, not the critic, chooses their second character.
 """
 
 from __future__ import annotations
@@ -52,6 +55,14 @@ NOT_PET = RANKS + "里土"
 # rated 玄无, 静无, 慧无, 晦无 and 了无 2.9 on average (16 ratings), the lowest of the dharma characters
 NOT_DHARMA = "无"
 LENGTH = 2  # every name of these families has two characters
+OTHER_WAY = -0.5  # a name of a gender takes no second character leaning the other way by more than this
+# nor any name that is a commoner word than every such name of the lists (jieba's frequency in the
+# lexicon; the commonest, bar the foreign 阿里 and 阿曼, is 本相 at 4,820): panel 29's readers rated 静止
+# 2 ("a common word"), and 圆满, 本性, 觉悟, 空虚 read the same way
+MAX_WORD = 5000
+# the heads of women's and of men's names: Hengshan's 仪 and 定 and Emei's 静 are nuns, the other
+# generations monks or Daoists; 阿 names either (阿朱, 阿紫; 阿飞, 阿吉), 小 in the lists women (小昭, 小蝶)
+GENDER_HEADS = {"female": "仪定静" + PET, "male": DHARMA.translate(str.maketrans("", "", "仪定静")) + "阿"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Surnameless:
     heads: tuple[tuple[str, int], ...]  # (head, the author's names it begins), most first
     seconds: dict[str, str]  # family -> its second characters in the genre (sorted)
     two_share: float = 1.0  # the share of two-character names among the author's personal names
+    gender: str | None = None  # names of this gender only (`for_gender`)
 
     def leave_room(self, steering: Steering) -> Steering:
         """`steering` for the other names: its length strata (the list's share of each length over the
@@ -75,6 +87,12 @@ class Surnameless:
         weights[LENGTH - 1] *= max(self.two_share - self.share, 0.0) / self.two_share
         return replace(steering, length_weights=tuple(weights))
 
+    def for_gender(self, gender: str) -> "Surnameless | None":
+        """The table of names of one gender ("female" or "male"): only the heads of that gender's names
+        (GENDER_HEADS), at the same share of names; None when the author uses none of them."""
+        heads = tuple((h, k) for h, k in self.heads if h in GENDER_HEADS[gender])
+        return replace(self, heads=heads, gender=gender) if heads else None
+
     def draw_heads(self, k: int, rng: np.random.Generator) -> Counter:
         """How many of `k` names each head begins, drawn in proportion to the author's use of it."""
         heads = [h for h, _ in self.heads]
@@ -84,8 +102,32 @@ class Surnameless:
 
     def charset(self, head: str, exclude: str = "") -> str:
         """The characters that may follow `head`: its family's second characters, not the head itself
-        (慧慧) and none that the caller excludes."""
-        return "".join(c for c in self.seconds[family(head)] if c != head and c not in exclude)
+        (慧慧), none that the caller excludes and, for names of a gender, none that leans clearly the
+        other way (OTHER_WAY: 武 in a woman's pet name; the lean chooses among the rest)."""
+        from ..evidence.gender import shipped_gender_table
+
+        sign = {None: 0.0, "female": 1.0, "male": -1.0}[self.gender]
+        table = shipped_gender_table() if sign else None
+        words = _word_counts(head, self.seconds[family(head)])
+        return "".join(
+            c
+            for c in self.seconds[family(head)]
+            if c != head
+            and c not in exclude
+            and words[c] <= MAX_WORD
+            and (table is None or sign * table.char_lean(c) >= OTHER_WAY)
+        )
+
+
+@lru_cache(maxsize=64)
+def _word_counts(head: str, seconds: str) -> dict[str, int]:
+    """jieba's frequency (the lexicon's word table) of `head` + each character of `seconds` as a word."""
+    from ..evidence.lexicon import shipped_lexicon
+
+    lexicon = shipped_lexicon()
+    ids = np.array(lexicon.ids(seconds), dtype=np.int64)
+    first = np.full(len(ids), lexicon.ids(head)[0], dtype=np.int64)
+    return dict(zip(seconds, lexicon.pair_table("word_keys", first, ids).astype(int).tolist()))
 
 
 def family(head: str) -> str:
