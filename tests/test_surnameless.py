@@ -77,6 +77,25 @@ def test_shipped_models_give_the_lists_share_of_new_names_without_a_surname(mode
     assert sum(S.is_surnameless(n) and n[0] in heads for n in plain.names) < len(bare) / 2
 
 
+def test_a_style_mixture_has_its_authors_names_without_a_surname_by_weight():
+    from xiaming.style.mix import mixed_namer
+
+    jy, gl = S.surnameless_for("jinyong"), S.surnameless_for("gulong")
+    mixed = S.surnameless_mixed({"jinyong": 0.75, "gulong": 0.25})
+    assert mixed.share == pytest.approx(0.75 * jy.share + 0.25 * gl.share)
+    heads = dict(mixed.heads)
+    use_jy, use_gl = (sum(k for _, k in t.heads) for t in (jy, gl))
+    small = 0.75 * jy.share * dict(jy.heads).get("小", 0) / use_jy + 0.25 * gl.share * dict(gl.heads)["小"] / use_gl
+    assert heads["小"] == pytest.approx(small)  # Gu Long's head, weighted by his share and weight
+    assert heads["仪"] == pytest.approx(0.75 * jy.share * dict(jy.heads)["仪"] / use_jy)  # 仪 is Jin Yong's alone
+    assert S.surnameless_mixed({"jinyong": 0.5, "poets": 0.5}) is None  # a list of another kind
+    namer = mixed_namer({"jinyong": 0.5, "gulong": 0.5})
+    table = namer.surnameless_table(namer.options(), namer.steering())
+    assert table is not None and table.share == pytest.approx(0.5 * jy.share + 0.5 * gl.share, rel=0.05)
+    names = namer.generate(200, seed=2).names
+    assert sum(S.is_surnameless(n) and n[0] in dict(table.heads) for n in names) >= 4
+
+
 def test_a_request_as_small_as_the_names_without_a_surname_in_it_is_answered():
     namer = Namer.load("jinyong")
     ones = [namer.generate(1, seed=s) for s in range(60)]

@@ -600,17 +600,25 @@ class Namer:
         from .epithets import mixed_parts, parts_for
 
         held = frozenset(self.train.panel_holdout)
-        corpus = self.train.builtin_corpus
+        weights = self._mixture_weights()
+        if weights is None:
+            return parts_for(self.train.builtin_corpus, held)
+        return mixed_parts(weights, held) if weights else None
+
+    def _mixture_weights(self) -> dict[str, float] | None:
+        """{built-in list: weight} of a style mixture (`--style`), summed where a list comes twice; None
+        for a model that is no mixture, {} for a mixture whose lists cannot be told apart."""
         mixture = self.train.stored.get("mixture")
         if not isinstance(mixture, dict):
-            return parts_for(corpus, held)
+            return None
+        corpus = self.train.builtin_corpus
         lists = corpus.split("+") if corpus else []
         if len(lists) != len(mixture):
-            return None
+            return {}
         weights: dict[str, float] = {}
         for name, w in zip(lists, mixture.values()):
             weights[name] = weights.get(name, 0.0) + float(w)
-        return mixed_parts(weights, held)
+        return weights
 
     def _epithet_share(self, options: SampleOptions, compose: bool | None, steering: Steering | None) -> float | None:
         """The list's share of epithets when `options` ask for either kind (`kind any`) of a model whose
@@ -677,7 +685,7 @@ class Namer:
         off, and no evidence but the critic and a gender lean (then only that gender's heads). None
         otherwise, or when `surnameless` is False: every name then comes as the model draws it."""
         from ..evidence.gender import GenderLean
-        from .surnameless import LENGTH, surnameless_for
+        from .surnameless import LENGTH, surnameless_for, surnameless_mixed
 
         leans = [e for label, e, _ in steering.evidence if isinstance(e, GenderLean)]
         plain = (
@@ -691,9 +699,11 @@ class Namer:
         )
         if surnameless is False or not plain or self._kind(options) != "kind name":
             return None
-        if isinstance(self.train.stored.get("mixture"), dict):
-            return None  # a style mixture's names come from its authors' models together
-        table = surnameless_for(self.train.builtin_corpus, frozenset(self.train.panel_holdout))
+        held = frozenset(self.train.panel_holdout)
+        weights = self._mixture_weights()  # a style mixture: its authors' tables by weight
+        table = (
+            surnameless_for(self.train.builtin_corpus, held) if weights is None else surnameless_mixed(weights, held)
+        )
         for lean in leans:
             table = None if table is None else table.for_gender(lean.gender)
         if table is None:

@@ -24,7 +24,8 @@ beside the models' other names: README, "Names without a surname, blind". `Namer
 nothing in the request concerns a name's start or its shape (no prefix, no included characters or
 charset, lengths that allow two characters, no evidence but the critic and a gender). Asked for a
 gender, the names come only from that gender's heads (GENDER_HEADS: nuns' 仪, 定, 静 and the pet
-prefixes for women), and the gender lean, not the critic, chooses their second character.
+prefixes for women), and the gender lean, not the critic, chooses their second character. A style
+mixture of the wuxia models has its authors' such names by weight (`surnameless_mixed`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -72,7 +73,8 @@ class Surnameless:
     names of each family have."""
 
     share: float
-    heads: tuple[tuple[str, int], ...]  # (head, the author's names it begins), most first
+    heads: tuple[tuple[str, float], ...]  # (head, the author's names it begins), most first (a style
+    # mixture's: each author's share of names it begins, weighted)
     seconds: dict[str, str]  # family -> its second characters in the genre (sorted)
     two_share: float = 1.0  # the share of two-character names among the author's personal names
     gender: str | None = None  # names of this gender only (`for_gender`)
@@ -174,6 +176,30 @@ def surnameless_for(corpus: str, leave_out: frozenset[str] = frozenset()) -> Sur
         return None
     genre = [n for c in WUXIA for n in _personal_names(c) if n not in leave_out]
     return surnameless_names((n for n in _personal_names(corpus) if n not in leave_out), genre)
+
+
+def surnameless_mixed(weights: Mapping[str, float], leave_out: frozenset[str] = frozenset()) -> Surnameless | None:
+    """The table of a style mixture of built-in wuxia lists (`generate --style jinyong=0.7,gulong=0.3`):
+    each author's share of such names and the use of his heads, weighted, so the mixture has as many
+    as its authors would give in those proportions. None when a weighted list is no built-in wuxia
+    list or none of them has such names."""
+    chosen = {corpus: w for corpus, w in weights.items() if w > 0}
+    if not chosen or any(corpus not in WUXIA for corpus in chosen):
+        return None
+    total = sum(chosen.values())
+    each = {corpus: surnameless_for(corpus, leave_out) for corpus in chosen}
+    found = {corpus: table for corpus, table in each.items() if table is not None}
+    if not found:
+        return None
+    heads: Counter = Counter()
+    for corpus, table in found.items():
+        used = sum(k for _, k in table.heads)
+        for head, k in table.heads:
+            heads[head] += chosen[corpus] / total * table.share * k / used
+    share = sum(chosen[c] / total * t.share for c, t in found.items())
+    two = sum(chosen[c] / total * t.two_share for c, t in found.items())
+    seconds = next(iter(found.values())).seconds  # the genre's, the same for every author
+    return Surnameless(share, tuple(heads.most_common()), seconds, two)
 
 
 class Interleave:
