@@ -29,6 +29,7 @@ ORDER = (
     "real",
     "llm",
     "shipped",
+    "before",
     "surnameless",
     "compound",
     "tilt",
