@@ -23,31 +23,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from xiaming.evidence.steer import OFF
-from xiaming.generation.surnameless import LENGTH, is_surnameless, surnameless_for
+from xiaming.generation.surnameless import is_surnameless, surnameless_for
 
 MODELS = ("jinyong", "gulong", "liangyusheng")
 
 
 def only_surnameless(namer, n: int, seed: int, gender: str | None = None) -> list[str]:
-    """`n` names of the families as `generate` mixes them in (heads by the author's use), nothing else;
+    """`n` names of the families as `generate` mixes them in (`Namer.draw_surnameless`), nothing else;
     with `gender`, that gender's heads, the lean choosing the second character."""
-    from xiaming.evidence.steer import Steering
-
     steering = namer.steering(gender=gender)
-    table = namer.surnameless_table(namer.options(), steering)
-    leaned = tuple(item for item in steering.evidence if item[0] != "critic")
-    own = Steering(leaned, steering.pool) if leaned else OFF
+    options = namer.options()
     rng = np.random.default_rng(seed)
-    names: list[str] = []
-    for head, count in sorted(table.draw_heads(n, rng).items()):
-        asked = namer.options(prefix=head, min_len=LENGTH, max_len=LENGTH, charset=table.charset(head))
-        names += namer.generate(count, asked, seed=int(rng.integers(2**31)), steering=own).names
+    found, _, _ = namer.draw_surnameless(namer.surnameless_table(options, steering), n, options, None, steering, rng)
+    names = list(found)
     return [names[i] for i in rng.permutation(len(names))]
 
 
@@ -67,17 +59,11 @@ def speed(namer, calls: int = 40, rounds: int = 3) -> tuple[float, float]:
     return best[False], best[None]
 
 
-def length_tv(names: list[str], listed: list[str]) -> float:
-    """Total variation distance between the length mixes of `names` and `listed` (4+ pooled)."""
-    a, b = Counter(min(len(n), 4) for n in names), Counter(min(len(n), 4) for n in listed)
-    return 0.5 * sum(abs(a[k] / len(names) - b[k] / len(listed)) for k in set(a) | set(b))
-
-
 def measure(namer, listed: list[str], heads: str, surnameless: bool, general) -> dict:
     """The figures of the module docstring for one model, with or without the mixed-in names."""
     from variety_strata import detect
 
-    from xiaming.generation.realism import char_entropy
+    from xiaming.generation.realism import char_entropy, length_tv
 
     flag = None if surnameless else False
     big = namer.generate(1000, seed=1, surnameless=flag).names

@@ -728,23 +728,11 @@ class Namer:
         drawn first, a head at a time (the author model's own draw among the characters the genre's names
         of the head's family have, as `surnameless.py` says), then the other names as the model and its
         critic give them; the first are spread through the second as these come (`Interleave`)."""
-        from .surnameless import LENGTH, Interleave
+        from .surnameless import Interleave
 
         rng = np.random.default_rng(seed)
         k = int(rng.binomial(n, table.share))
-        # the model's own draw among the genre's characters; under a gender, the lean chooses among them
-        leaned = tuple(item for item in steering.evidence if item[0] != "critic")
-        own = Steering(leaned, max(steering.pool, 1)) if leaned else OFF
-        found: dict[str, ScoredName] = {}
-        drawn, rejected = 0, []
-        for head, count in sorted(table.draw_heads(k, rng).items()):
-            asked = replace(
-                options, prefix=head, min_len=LENGTH, max_len=LENGTH, charset=table.charset(head, options.exclude)
-            )
-            part = self.generate(count, asked, novelty, int(rng.integers(2**31)), steering=own, budget=budget)
-            found.update((item.name, item) for item in part.items)
-            drawn += part.drawn
-            rejected += part.rejected
+        found, drawn, rejected = self.draw_surnameless(table, k, options, novelty, steering, rng, budget)
         spread = Interleave(list(found.values()), n - len(found), rng)
         shown: list[ScoredName] = []  # every name in the order handed out
 
@@ -768,6 +756,37 @@ class Namer:
         result.rejected = rejected + result.rejected
         result.exhausted = len(result.items) < n
         return result
+
+    def draw_surnameless(
+        self,
+        table: "Surnameless",
+        k: int,
+        options: SampleOptions,
+        novelty: str | None,
+        steering: Steering,
+        rng: np.random.Generator,
+        budget: Budget = LIBRARY_BUDGET,
+    ) -> tuple[dict[str, ScoredName], int, list]:
+        """Up to `k` names without a surname as `surnameless.py` draws them (`table`, from
+        `surnameless_table`): heads by the author's use, then the model's own draw among the characters
+        the genre's names of each head's family have; under a gender lean in `steering`, the lean
+        chooses among them (the critic does not: it reads the head as a surname). Returns the names
+        found, the candidates drawn and the novelty rejections."""
+        from .surnameless import LENGTH
+
+        leaned = tuple(item for item in steering.evidence if item[0] != "critic")
+        own = Steering(leaned, max(steering.pool, 1)) if leaned else OFF
+        found: dict[str, ScoredName] = {}
+        drawn, rejected = 0, []
+        for head, count in sorted(table.draw_heads(k, rng).items()):
+            asked = replace(
+                options, prefix=head, min_len=LENGTH, max_len=LENGTH, charset=table.charset(head, options.exclude)
+            )
+            part = self.generate(count, asked, novelty, int(rng.integers(2**31)), steering=own, budget=budget)
+            found.update((item.name, item) for item in part.items)
+            drawn += part.drawn
+            rejected += part.rejected
+        return found, drawn, rejected
 
     def _generate_composed(
         self,
