@@ -31,6 +31,8 @@ ORDER = (
     "shipped",
     "before",
     "surnameless",
+    "distill4",
+    "distill16",
     "compound",
     "tilt",
     "p97",

@@ -167,10 +167,13 @@ LONGEST = 6  # the length table's last entry stands for names of this many chara
 MIN_COUNT = 5  # proposals of a length needed before its ratio is trusted
 
 
-def length_ratios(model: str, proposals: int, critic: Critic, seed: int = 0) -> tuple[tuple[float, ...], float]:
+def length_ratios(
+    model: str, proposals: int, critic: Critic, seed: int = 0, corpus: str | None = None
+) -> tuple[tuple[float, ...], float]:
     """The strata's weights for the sampler's quotas: per name length 1..LONGEST (the last: that many
     or more), and one for the long names without a compound surname (`steer.is_plain_long`, a stratum
-    of their own).
+    of their own). `model` is a shipped model's name or a checkpoint's path; `corpus` names its
+    built-in list when it is a path.
 
     A stratum's ratio is the share of the list's personal names in it over the share among
     `proposals` personal names the shipped model generates with the critic off (its defaults, blend
@@ -182,7 +185,7 @@ def length_ratios(model: str, proposals: int, critic: Critic, seed: int = 0) -> 
     gives them 0.28-0.36 against 0.80-0.86), so the quota holds as many as a reader would pass."""
     namer = Namer.load(model)
     drawn = namer.generate(proposals, seed=seed, steering=namer.steering(critic=False)).names
-    listed = corpora.load(model, kinds=["name"])
+    listed = corpora.load(corpus or model, kinds=["name"])
 
     def counts(names: list[str]) -> np.ndarray:
         """Names per stratum: lengths 1..LONGEST, then the plain long names."""
