@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import build_critic  # noqa: E402
 import build_pretrained  # noqa: E402
-from critic import jieba_words, word_share  # noqa: E402
 
+from critic import jieba_words, word_share  # noqa: E402
 from xiaming import TrainConfig, corpora, train  # noqa: E402
 from xiaming.data.corpus import NameList  # noqa: E402
 from xiaming.evidence.critic import critic_path, load_critic, save_critic  # noqa: E402
@@ -77,7 +77,15 @@ def build_candidate(corpus: str, n: int, pool: int, out: Path) -> Path:
     mixed = strings + kinds.encode((name, "name") for name in synth)
     trained = out / "trained.safetensors"
     config = TrainConfig(max_steps=MAX_STEPS, eval_interval=25, patience=10, seed=0)
-    train(NameList(mixed, f"builtin:{corpus}"), "lstm", trained, config, init=shipped_path(corpus), force=True, progress_bar=False)
+    train(
+        NameList(mixed, f"builtin:{corpus}"),
+        "lstm",
+        trained,
+        config,
+        init=shipped_path(corpus),
+        force=True,
+        progress_bar=False,
+    )
     extra = {**kinds.metadata(), "panel_holdout": dict(holdout, names=held), "bridge": []}
     path = build_pretrained.ship(
         trained,
@@ -128,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     personal = set(corpora.load(args.model, kinds=("name",)))
     real = [n for n in shipped.train["panel_holdout"]["names"] if n in personal]
     real_entropy = char_entropy(real[:114])
-    print("| model | P(passable) | P(4-5) | given names repeated | given name a word | entropy of 114 (real) | holdout bits/char |")
+    print(
+        "| model | P(passable) | P(4-5) | given names repeated | given name a word | entropy of 114 (real) | holdout bits/char |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(row(f"{args.model} (shipped)", shipped, words, real_entropy))
     print(row(f"distilled, pool {args.pool}", Namer.load(path), words, real_entropy))
