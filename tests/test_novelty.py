@@ -44,6 +44,13 @@ def test_contains_a_training_name_of_two_or_more_characters():
     assert rule.check("郭大侠") is None
 
 
+def test_contains_reads_a_compound_surname_as_a_reader_does():
+    rule = Contains(["方亮", "郭靖"])
+    assert rule.check("东方亮") is None  # 东方 + 亮: the run 方亮 starts inside the surname
+    assert rule.check("李方亮") == "方亮"  # after a one-character surname it is the whole name
+    assert rule.check("东方郭靖") == "郭靖"  # a whole name after the compound surname still counts
+
+
 def test_contained_in_a_training_name():
     rule = Contained(TRAINING)
     assert rule.check("林平") == "林平之"

@@ -5,7 +5,9 @@ Three modes:
 - `exact` rejects the training names themselves;
 - `strict` also rejects, in this order (the first rule broken is reported):
   `glued`      two training names glued together (郭靖黄蓉);
-  `contains`   a name holding a whole training name of 2+ characters (林平之助 holds 林平之);
+  `contains`   a name holding a whole training name of 2+ characters (林平之助 holds 林平之); a run
+               that starts inside a compound surname does not count (东方亮 reads 东方 + 亮, and
+               does not hold 方亮);
   `contained`  a name that is part of a training name (林平 inside 林平之);
   `surname`    a training given name of 2+ characters under another surname (李无忌 for 张无忌,
                欧阳无忌 too: compound surnames are recognised, see `pinyin.split_surname`); a
@@ -115,8 +117,11 @@ class Contains:
         self.extra = extra  # characters the candidate must have beyond the training name
 
     def check(self, name: str) -> str | None:
+        surname = len(split_surname(name)[0]) if is_chinese(name) else 0
         for size in range(len(name) - self.extra, 1, -1):
             for start in range(len(name) - size + 1):
+                if 0 < start < surname:
+                    continue  # a run that starts inside a compound surname is not what a reader sees
                 if name[start : start + size] in self.names:
                     return name[start : start + size]
         return None
