@@ -153,3 +153,16 @@ def test_cli_surnameless_flag(capsys):
         capsys, "generate", "jinyong", "-n", "3", "--seed", "1", "--without-surname", "off", "--verbose"
     )
     assert code == 0 and "surnameless:" not in err
+
+
+def test_under_a_gender_no_name_starts_like_the_other_genders_monks_or_nuns():
+    """The model's own draws too: 玄慧 (a Shaolin generation) is no woman's name, 仪光 (a Hengshan nun) no man's."""
+    namer = Namer.load("jinyong")
+    for gender, banned in (("female", "玄慧空渡"), ("male", "仪定静")):
+        steering = namer.steering(gender=gender)
+        _, rule = namer.novelty_rule(namer.options(), None, steering)
+        assert rule.check(banned[0] + "英").rule == "head"
+        assert getattr(rule.check("小凤"), "rule", None) != "head"  # pet names are either gender's
+        names = namer.generate(600, seed=9, steering=steering).names
+        assert not [n for n in names if len(n) == 2 and n[0] in S.other_heads(gender) and n[0] != n[1]]
+    assert namer.novelty_rule(namer.options(), None, namer.steering())[1].check("玄英") is None  # no gender asked

@@ -163,18 +163,24 @@ def title_endings() -> frozenset[str]:
 
 class PersonalFilter:
     """A novelty filter that also rejects, as rule `title`, a name ending in one of `title_endings()`:
-    what a model trained with kinds is asked for under kind name is a personal name, not an epithet."""
+    what a model trained with kinds is asked for under kind name is a personal name, not an epithet.
+    With `heads` (`surnameless.other_heads` under a gender lean), it also rejects, as rule `head`, a
+    two-character name starting with one of them: a monk's or a nun's name of the other gender."""
 
-    def __init__(self, inner: "NoveltyFilter") -> None:
+    def __init__(self, inner: "NoveltyFilter", heads: str = "") -> None:
         self.inner = inner
         self.mode = inner.mode
         self.endings = title_endings()
+        self.heads = heads
 
     def check(self, name: str) -> "Rejection | None":
-        """None when `name` is new under the inner filter and ends in no title, else the rule broken."""
+        """None when `name` is new under the inner filter, ends in no title and starts with none of
+        `heads` as a two-character name, else the rule broken."""
         from .novelty import Rejection
 
         why = self.inner.check(name)
         if why is None and len(name) > 2 and name[-2:] in self.endings:
             return Rejection("title", name[-2:])
+        if why is None and len(name) == 2 and name[0] in self.heads and name[1] != name[0]:
+            return Rejection("head", name[0])
         return why

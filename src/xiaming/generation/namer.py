@@ -296,7 +296,7 @@ class Namer:
         if search and compose:
             raise ConfigError("epithets", "composed", "epithets are composed by drawing, not by {best}", refs=("best",))
         if not search:
-            self.novelty_rule(options, novelty)
+            self.novelty_rule(options, novelty, steering)
             self.epithet_parts(options, compose, steering)  # refuses --epithets composed where none can be
         if surnameless and (search or self.personal_surnameless(options, steering) is None):
             raise ConfigError(
@@ -334,13 +334,17 @@ class Namer:
         """The options checked against this model and compiled into masks (ConfigError names what cannot work)."""
         return compile_constraints(self.vocab, options, self.engine.window, self.train)
 
-    def novelty_rule(self, options: SampleOptions, novelty: str | None) -> tuple[str, NoveltyFilter | PersonalFilter]:
+    def novelty_rule(
+        self, options: SampleOptions, novelty: str | None, steering: Steering | None = None
+    ) -> tuple[str, NoveltyFilter | PersonalFilter]:
         """The novelty mode (None: the model's default) and its filter; ConfigError at once when the
         prefix itself breaks the strict rule, since every name starting with it would be rejected.
-        Under kind name the filter also turns away names ending in an epithet's title (花孝先生)."""
+        Under kind name the filter also turns away names ending in an epithet's title (花孝先生) and,
+        for a model of a built-in wuxia list under a gender lean in `steering`, two-character names
+        starting like the other gender's monks or nuns (`surnameless.other_heads`: 玄慧 for a woman)."""
         mode = novelty or self.default_novelty
-        known = _builtin_names() if mode == "strict" and self.default_novelty == "strict" else ()
-        filt = novelty_filter(self.names, mode, known)
+        builtin = mode == "strict" and self.default_novelty == "strict"  # a model of a built-in list
+        filt = novelty_filter(self.names, mode, _builtin_names() if builtin else (), famous=builtin)
         if mode == "strict" and len(options.prefix) >= 2:
             inside = Contains(self.names, extra=0).check(options.prefix)
             if inside is not None:
@@ -353,8 +357,20 @@ class Namer:
                     refs=("novelty",),
                 )
         if self._titled(options):
-            filt = PersonalFilter(filt)
+            filt = PersonalFilter(filt, self._other_heads(steering))
         return mode, filt
+
+    def _other_heads(self, steering: Steering | None) -> str:
+        """`surnameless.other_heads` of the gender `steering` leans to, for a model of a built-in wuxia
+        list or a style mixture of them; "" otherwise."""
+        from ..evidence.gender import GenderLean
+        from .surnameless import WUXIA, other_heads
+
+        genders = {e.gender for _, e, _ in (steering.evidence if steering else ()) if isinstance(e, GenderLean)}
+        corpora = self._mixture_weights() or {self.train.builtin_corpus: 1.0}
+        if len(genders) != 1 or not all(c in WUXIA for c in corpora):
+            return ""
+        return other_heads(genders.pop())
 
     def _kind(self, options: SampleOptions) -> str:
         """Which kind `options` ask this model for: "kind name", "kind epithet", "kind any", or "" for a
@@ -507,7 +523,7 @@ class Namer:
         if lengths_kept and not self._personal(options):  # the ratios are personal names' lengths
             steering = replace(steering, length_weights=(), plain_long_weight=None)
         c = self.compile(options)
-        mode, filt = self.novelty_rule(options, novelty)
+        mode, filt = self.novelty_rule(options, novelty, steering)
         greedy = options.temperature == 0
         pooled = steering.active and not greedy
         max_tries = 1 if greedy else (max_tries or budget.tries_for(n))
@@ -856,7 +872,7 @@ class Namer:
             return self.unblended.best(n, options, novelty, max_nodes, steering, budget)
         steering = self.steering() if steering is None else steering
         c = self.compile(options)
-        mode, filt = self.novelty_rule(options, novelty)
+        mode, filt = self.novelty_rule(options, novelty, steering)
         want = n * steering.pool if steering.active else n
         max_nodes = budget.best if max_nodes is None else max_nodes
         found = search_names(self.engine, self.vocab, want, c, options, filt, max_nodes=max_nodes)

@@ -20,7 +20,8 @@ Three modes:
                same (萧锋 for 萧峰).
 Strict is the default for models trained on a built-in corpus, whose names a reader knows; for
 them strict also rejects (`known`) the names of every other built-in list exactly, so Gu Long's
-model does not print 萧峰.
+model does not print 萧峰, and (`famous`) the names of well-known people in jieba's dictionary
+(`evidence.famous`), so no model prints 刘德华 or 李东阳.
 
 Every rule answers with the training name that caused the rejection, so `--verbose` and `--json`
 can say why a candidate was dropped. Each rule is an index built once over the training list and
@@ -42,16 +43,18 @@ if TYPE_CHECKING:
     from ..card import TrainingRecord
 
 MODES = ("exact", "strict", "off")
-RULES = ("exact", "known", "glued", "contains", "contained", "surname", "edit", "title")
+RULES = ("exact", "known", "famous", "glued", "contains", "contained", "surname", "edit", "title", "head")
 RULE_TEXT = {
     "exact": "is the training name",
     "known": "is a character of another built-in list:",
+    "famous": "is the name of a well-known person:",
     "glued": "glues together the training names",
     "contains": "contains the training name",
     "contained": "is part of the training name",
     "surname": "puts another surname on the training name",
     "edit": "is one edit away from the training name",
     "title": "ends in the epithets' title",  # kinds.PersonalFilter
+    "head": "starts like the other gender's names without a surname:",  # kinds.PersonalFilter
 }
 
 
@@ -90,6 +93,15 @@ class Known(Exact):
     """Names of other built-in lists, exactly: a shipped model does not print another author's character."""
 
     rule = "known"
+
+
+class Famous(Exact):
+    """Names of well-known people, exactly: a reader who meets 林青霞 among wuxia names sees the actress."""
+
+    rule = "famous"
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names  # the shipped table's set itself (26k names): no copy on the cold path
 
 
 class Glued:
@@ -252,13 +264,19 @@ STRICT_RULES = (Exact, Glued, Contains, Contained, SurnameSwap, OneEdit)
 class NoveltyFilter:
     """Checks candidates against a training list under one mode (see the module docstring)."""
 
-    def __init__(self, training_names: Iterable[str], mode: str = "exact", known: Iterable[str] = ()) -> None:
+    def __init__(
+        self, training_names: Iterable[str], mode: str = "exact", known: Iterable[str] = (), famous: bool = False
+    ) -> None:
         if mode not in MODES:
             raise ConfigError("novelty", mode, f"choose one of {', '.join(MODES)}")
         self.mode = mode
         names = list(dict.fromkeys(training_names))
         rules = {"off": (), "exact": (Exact,), "strict": STRICT_RULES}[mode]
         self.rules = [rule(names) for rule in rules]
+        if mode == "strict" and famous:  # names of real people a reader knows (刘德华)
+            from ..evidence.famous import famous_names
+
+            self.rules.insert(1, Famous(famous_names()))
         if mode == "strict" and known:  # names a reader knows from the genre's other lists (萧峰 from gulong)
             self.rules.insert(1, Known(known))
 
@@ -272,11 +290,14 @@ class NoveltyFilter:
 
 
 @lru_cache(maxsize=4)
-def _cached(names: tuple[str, ...], mode: str, known: tuple[str, ...]) -> NoveltyFilter:
-    return NoveltyFilter(names, mode, known)
+def _cached(names: tuple[str, ...], mode: str, known: tuple[str, ...], famous: bool) -> NoveltyFilter:
+    return NoveltyFilter(names, mode, known, famous)
 
 
-def novelty_filter(training_names: Iterable[str], mode: str, known: Iterable[str] = ()) -> NoveltyFilter:
-    """A filter for these names and mode (and, under strict, the `known` names of other lists, rejected
-    exactly), reused across calls (building strict indexes takes a moment)."""
-    return _cached(tuple(training_names), mode, tuple(known))
+def novelty_filter(
+    training_names: Iterable[str], mode: str, known: Iterable[str] = (), famous: bool = False
+) -> NoveltyFilter:
+    """A filter for these names and mode (and, under strict, the `known` names of other lists and with
+    `famous` the names of well-known people, both rejected exactly), reused across calls (building
+    strict indexes takes a moment)."""
+    return _cached(tuple(training_names), mode, tuple(known), famous)

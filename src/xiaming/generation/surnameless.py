@@ -69,6 +69,14 @@ MAX_WORD = 5000
 GENDER_HEADS = {"female": "仪定静" + PET, "male": DHARMA.translate(str.maketrans("", "", "仪定静")) + "阿"}
 
 
+def other_heads(gender: str) -> str:
+    """The monastic heads of the other gender's names (玄, 慧, 空 ... for a woman's; 仪, 定, 静 for a
+    man's): a two-character name starting with one reads as a monk's or a nun's, so under a gender
+    lean none is printed, whether this table or the model drew it (a model's 玄慧 is no woman). The pet
+    prefixes are not among them: 小马 and 小方 are Gu Long's men."""
+    return "".join(h for h in DHARMA if h not in GENDER_HEADS[gender])
+
+
 @dataclass(frozen=True)
 class Surnameless:
     """How a model's list gives names without a surname: their share of its personal names, the

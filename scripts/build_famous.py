@@ -1,0 +1,61 @@
+"""Build src/xiaming/evidence/famous.txt: names of well-known people, which generated names must not be.
+
+    python scripts/build_famous.py          # jieba's dictionary is found in site-packages
+
+A character model fine-tuned from 253,589 historical names sometimes prints a real person's name:
+1,000 of the shipped models' names held 刘德华, 林青霞, 李鹏, 冯梦龙, 张廷玉 and 李东阳 between them
+(about 0.6-0.9% of the names). A reader sees the person, not a new character. jieba's dictionary
+(MIT; jieba 0.42.1's dict.txt, credit in src/xiaming/evidence/SOURCES.md) tags person names `nr`,
+`nrfg` and `nrt` with a frequency; those of two to four Chinese characters seen at least
+`--min-freq` times are written, sorted, one a line. The novelty rule `famous`
+(`xiaming.generation.novelty`) rejects them exactly, under strict novelty, for the models of the
+built-in lists. The tag is noisy (some entries are plants or places), which costs a blocklist
+nothing: a rejected candidate is replaced by another. Rerunnable: the output depends only on the
+dictionary and `--min-freq`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from xiaming.atomic import write_text  # noqa: E402
+from xiaming.evidence.famous import FAMOUS_PATH, LONGEST, SHORTEST, is_entry  # noqa: E402
+
+PERSON_TAGS = ("nr", "nrfg", "nrt")
+MIN_FREQ = 5  # jieba frequency: below it the entries are mostly people no reader would know
+
+
+def famous_entries(dict_path: Path, min_freq: int) -> list[str]:
+    """jieba's person names of SHORTEST-LONGEST Chinese characters with frequency >= `min_freq`, sorted."""
+    out = set()
+    for line in dict_path.read_text(encoding="utf-8").splitlines():
+        word, freq, tag = line.split(" ")
+        if tag in PERSON_TAGS and int(freq) >= min_freq and is_entry(word):
+            out.add(word)
+    return sorted(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jieba-dict", type=Path, default=None, help="jieba's dict.txt (default: the installed one)")
+    parser.add_argument("--min-freq", type=int, default=MIN_FREQ, help=f"lowest jieba frequency (default {MIN_FREQ})")
+    parser.add_argument("--out", type=Path, default=FAMOUS_PATH)
+    args = parser.parse_args(argv)
+    if args.jieba_dict is None:
+        import jieba
+
+        args.jieba_dict = Path(jieba.__file__).parent / "dict.txt"
+    entries = famous_entries(args.jieba_dict, args.min_freq)
+    write_text(args.out, "".join(f"{name}\n" for name in entries))
+    lengths = {n: sum(len(e) == n for e in entries) for n in range(SHORTEST, LONGEST + 1)}
+    print(f"wrote {args.out}: {len(entries)} names ({lengths}), {args.out.stat().st_size / 1e3:.0f} kB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
