@@ -40,6 +40,7 @@ ORDER = (
     "v7",
     "v8",
     "v9",
+    "v10",
     "neutral",
     "variety",
     "pool8",

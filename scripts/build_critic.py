@@ -3,6 +3,10 @@
     python scripts/build_critic.py                      # fit on critic/ratings/*, write the critics
     python scripts/build_critic.py --cv                 # also print the 5-fold cross-validated fit
     python scripts/build_critic.py --cv --flavours 0,0.5,1   # and what each flavour would keep (offline)
+    python scripts/build_critic.py --panels --out DIR        # a candidate fitted on the panels too, beside copies
+
+`--panels` adds the blind panels' ratings of generated names (`read_panel_ratings`); blind panel 32
+rated that critic (v10) no better than the shipped one (benchmarks/critic_panel_fit.py, the README).
 
 Reads the rating rounds under critic/ratings/ (see critic/README.md: the names, exactly what
 the reviewers saw, and their answers), centres each reviewer, averages the reviewers of each name,
@@ -19,6 +23,7 @@ recomputes just those in the critics already shipped (after a model or its blend
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -103,6 +108,37 @@ def read_ratings(
         scores[(name, author, rd)].append(centred)
     keys = sorted(scores)
     y = np.array([np.mean(scores[k]) for k in keys]) + 3.0  # a reviewer's average name reads 3
+    return [k[0] for k in keys], y, [k[1] for k in keys], [k[2] for k in keys]
+
+
+PANELS = ROOT / "panels" / "critic"
+NOT_GENERATED = ("real", "llm")  # panel groups that are no model's output: the books' names and a chat model's
+
+
+def read_panel_ratings(folder: Path = PANELS) -> tuple[list[str], np.ndarray, list[str], list[str]]:
+    """(names, mean rating, author, panel) of the generated names of the blind panels under `folder`
+    (panel*/AUTHOR-key.tsv and AUTHOR-A.tsv, AUTHOR-B.tsv): what readers said of the models' names with
+    the books' own and a chat model's beside them. Each reviewer is centred on their mean over the
+    generated names they rated, as `read_ratings` centres a round's reviewer; the real and chat-model
+    names are left out (real ones are rated for fame; invented ones are no model's proposals)."""
+    answers: list[tuple[str, str, str, float]] = []
+    for key in sorted(folder.glob("panel*/*-key.tsv")):
+        author = key.name.removesuffix("-key.tsv")
+        numbered = {}
+        for line in key.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[0].isdigit() and parts[1] not in NOT_GENERATED:
+                numbered[int(parts[0])] = parts[2]
+        for reviewer in sorted(key.parent.glob(f"{author}-[AB].tsv")):
+            mine = answers_of(reviewer, numbered)
+            if mine:
+                shift = np.mean([r for _, r in mine])
+                answers += [(key.parent.name, author, name, r - shift) for name, r in mine]
+    scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for panel, author, name, centred in answers:
+        scores[(name, author, panel)].append(centred)
+    keys = sorted(scores)
+    y = np.array([np.mean(scores[k]) for k in keys]) + 3.0
     return [k[0] for k in keys], y, [k[1] for k in keys], [k[2] for k in keys]
 
 
@@ -238,6 +274,14 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", default=",".join(ROUNDS), help=f"rating rounds to fit on (default {','.join(ROUNDS)})"
     )
     parser.add_argument(
+        "--panels",
+        action="store_true",
+        help="also fit on the blind panels' ratings of generated names (panels/critic; read_panel_ratings)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="folder to write the critics to (default: beside the shipped models)"
+    )
+    parser.add_argument(
         "--proposals", type=int, default=4000, help="names generated per model for its length ratios (default 4000)"
     )
     parser.add_argument(
@@ -258,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     names, y, authors, rounds = read_ratings(rounds=tuple(args.rounds.split(",")))
+    if args.panels:
+        more = read_panel_ratings()
+        names, y, authors, rounds = names + more[0], np.concatenate([y, more[1]]), authors + more[2], rounds + more[3]
     print(
         f"{len(names)} rated names ({', '.join(f'{a} {authors.count(a)}' for a in sorted(set(authors)))}); "
         f"mean rating {y.mean():.2f}"
@@ -285,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     about = (
         f"two logistic regressions ('rated 1-2', 'rated 4-5') of {len(names)} names' blind ratings "
-        f"(critic/ratings) on lexicon features and given-name characters; strength {args.strength:g}, "
+        f"(critic/ratings{' and the blind panels' if args.panels else ''}) on lexicon features and given-name "
+        f"characters; strength {args.strength:g}, "
         f"flavour {args.flavour:g}, pool {args.pool}"
     )
     critic = fit_critic(
@@ -294,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
     for model in models:
         path = critic_path(shipped_path(model))
         lengths, plain_long = length_ratios(model, args.proposals, critic)
+        if args.out:  # a candidate: the critic beside a copy of the shipped model, to try before shipping
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            shutil.copy(shipped_path(model), Path(args.out) / shipped_path(model).name)
+            path = critic_path(Path(args.out) / shipped_path(model).name)
         save_critic(replace(critic, lengths=lengths, plain_long=plain_long), path)
         print(f"wrote {path}")
     return 0
