@@ -3,10 +3,10 @@
     python scripts/build_famous.py          # jieba's dictionary is found in site-packages
 
 A character model fine-tuned from 253,589 historical names sometimes prints a real person's name:
-1,000 of the shipped models' names held 刘德华, 林青霞, 李鹏, 冯梦龙, 张廷玉 and 李东阳 between them
-(about 0.6-0.9% of the names). A reader sees the person, not a new character. jieba's dictionary
-(MIT; jieba 0.42.1's dict.txt, credit in src/xiaming/evidence/SOURCES.md) tags person names `nr`,
-`nrfg` and `nrt` with a frequency; those of two to four Chinese characters seen at least
+3,000 names of each shipped model held 刘德华, 林青霞, 李鹏, 冯梦龙, 张廷玉 and 李东阳 among others
+(0.40-0.47% of the names, `python benchmarks/famous.py`). A reader sees the person, not a new
+character. jieba's dictionary (MIT; jieba 0.42.1's dict.txt, credit in src/xiaming/evidence/SOURCES.md)
+tags person names `nr`, `nrfg` and `nrt` with a frequency; those of two to four Chinese characters seen at least
 `--min-freq` times are written, sorted, one a line. The novelty rule `famous`
 (`xiaming.generation.novelty`) rejects them exactly, under strict novelty, for the models of the
 built-in lists. The tag is noisy (some entries are plants or places), which costs a blocklist

@@ -1,7 +1,7 @@
 """Names of well-known people: what a generated name must not be, because a reader sees the person.
 
 The models learned what names look like from 253,589 historical names, and now and then one prints
-a real person's name: 刘德华, 林青霞, 李鹏, 冯梦龙 (0.6-0.9% of the shipped models' names before this
+a real person's name: 刘德华, 林青霞, 李鹏, 冯梦龙 (0.40-0.47% of the shipped models' names before this
 table). `famous.txt`, beside this module, holds jieba's person names (tags nr, nrfg, nrt) of two to
 four characters seen at least five times in its corpus, sorted, one a line; `scripts/build_famous.py`
 derives it (credit and license in SOURCES.md). The strict novelty rule `famous` rejects them
