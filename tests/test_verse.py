@@ -223,6 +223,17 @@ def test_variety_no_line_twice_and_few_per_character(base):
         assert len(set(result.names)) == len(result.names)
 
 
+def test_no_name_is_a_well_known_persons(base, monkeypatch):
+    """张汉卿 (a general's courtesy name) and 陈道明 (an actor) come out of verse too: never chosen."""
+    import sys
+
+    from xiaming.evidence.famous import famous_names
+
+    assert not set(verse_names(base, n=300, surname="张", seed=3).names) & famous_names()
+    monkeypatch.setattr(sys.modules["xiaming.verse.rank"], "famous_names", lambda: frozenset())
+    assert set(verse_names(base, n=300, surname="张", seed=3).names) & famous_names()  # without the table
+
+
 def test_seeds_reproduce_and_differ(base):
     a = verse_names(base, n=10, surname="张", seed=7).names
     assert verse_names(base, n=10, surname="张", seed=7).names == a

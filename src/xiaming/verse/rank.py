@@ -23,10 +23,12 @@ names do not read as names at all (刘谗人). Here a model that knows real name
    when asked, and two more pieces of evidence, `TonePattern` and `ModernUse`. The same evidence
    reweights `generate`; here it reweights the verse's candidates instead of the sampler's.
 4. `rank`, the choice: of the POOL * n best, n are drawn without replacement in proportion to
-   exp(score) (Gumbel top-k), at most one per line, `1 + n // 20` per character and `1 + n // 10`
-   per poem, the given names' lengths in the model's own mix (its probability of a one-character
-   given name after the surname; the mix and the poem cap give way when names run short); shown
-   best first. Different seeds give different names of the same quality.
+   exp(score) (Gumbel top-k), none a well-known person's name (`evidence.famous`: 张汉卿, 陈道明;
+   1.6% of the names before, `python benchmarks/famous.py --verse`), at most one per line,
+   `1 + n // 20` per character and `1 + n // 10` per poem, the given names' lengths in the model's
+   own mix (its probability of a one-character given name after the surname; the mix and the poem
+   cap give way when names run short); shown best first. Different seeds give different names of
+   the same quality.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import numpy as np
 from ..data.pinyin import COMPOUND_SURNAMES, SURNAME_READINGS, as_word, is_han, tone
 from ..data.vocab import BOUNDARY, UNKNOWN
 from ..errors import NO_VALUE, ConfigError
+from ..evidence.famous import famous_names
 from .table import VerseTable, candidates, shipped_table
 
 # Characters a namer avoids whatever the line: their plain meaning is bad (death, illness, grief,
@@ -495,7 +498,9 @@ def rank(
         gender=gender,
         steering=scored.steering,
     )
-    chosen = _choose(proposal, scored.rows, scored.score, n, scored.share1, rng, pool)
+    famous = famous_names()  # 张汉卿 is a general's courtesy name before it is a line of verse
+    banned = np.array([name in famous for name in scored.names], dtype=bool)
+    chosen = _choose(proposal, scored.rows, scored.score, n, scored.share1, rng, pool, banned)
     chosen.sort(key=lambda j: -scored.score[j])
     picked = [scored.names[j] for j in chosen]
     sur_syll = _surname_syllables(table, surname)
@@ -583,10 +588,12 @@ def _choose(
     share1: float | None,
     rng: np.random.Generator,
     pool: int,
+    banned: np.ndarray | None = None,
 ) -> list[int]:
     """Indices into `finalists` of up to `n` names: the POOL * n best, drawn in proportion to exp(score)
     with at most one per line and a cap per character and per poem; `share1` (None: no quota) the
-    share of one-character given names."""
+    share of one-character given names. A finalist `banned` marks (a well-known person's name) is
+    passed over where the draw reaches it, so the other names drawn stay as they were."""
     top = np.argsort(-score, kind="stable")[: pool * n]
     keys = score[top] + rng.gumbel(size=len(top))
     order = top[np.argsort(-keys, kind="stable")]
@@ -607,6 +614,8 @@ def _choose(
             k = finalists[j]
             length = 1 if proposal.second[k] < 0 else 2
             if j in out or (not relaxed and quota is not None and taken[length] >= quota[length]):
+                continue
+            if banned is not None and banned[j]:
                 continue
             line = int(proposal.line[k])
             poem = int(proposal.table.line_poem[line])
