@@ -4,9 +4,9 @@
     python benchmarks/famous.py -n 1000 --seed 5
 
 The models learned from 253,589 historical names, and some of what they print is a real person's
-name a reader knows (刘德华, 李鹏, 冯梦龙: see `xiaming.evidence.famous`). For each shipped wuxia model
-this prints the share of `-n` default names that are in the table of well-known names, with the
-strict novelty rule `famous` (as shipped) and without it (the filter built as before the rule),
+name a reader knows (刘德华, 李鹏, 冯梦龙: see `xiaming.evidence.famous`). For each shipped model (the
+wuxia lists', the poets' and base) this prints the share of `-n` default names that are in the table of well-known names, with the
+novelty rule `famous` (as shipped) and without it (the filter built as before the rule),
 those names, and the time of `generate -n 20` in process both ways (one thread, median of 15 calls).
 With `--verse`, the same for `xiaming verse` (the base model, as the command's default): 100 names for
 each of its ten usual surnames, seed 1, with the filter and without it.
@@ -86,7 +86,7 @@ def ms_per_20(namer: Namer) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="jinyong,gulong,liangyusheng")
+    parser.add_argument("--models", default="jinyong,gulong,liangyusheng,poets,base")
     parser.add_argument("-n", type=int, default=3000, help="names per model (default 3000)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--verse", action="store_true", help="measure `xiaming verse` instead")

@@ -8,8 +8,8 @@ A character model fine-tuned from 253,589 historical names sometimes prints a re
 character. jieba's dictionary (MIT; jieba 0.42.1's dict.txt, credit in src/xiaming/evidence/SOURCES.md)
 tags person names `nr`, `nrfg` and `nrt` with a frequency; those of two to four Chinese characters seen at least
 `--min-freq` times are written, sorted, one a line. The novelty rule `famous`
-(`xiaming.generation.novelty`) rejects them exactly, under strict novelty, for the models of the
-built-in lists. The tag is noisy (some entries are plants or places), which costs a blocklist
+(`xiaming.generation.novelty`) rejects them exactly for the shipped models (under strict or exact
+novelty), and `xiaming verse` never chooses one. The tag is noisy (some entries are plants or places), which costs a blocklist
 nothing: a rejected candidate is replaced by another. Rerunnable: the output depends only on the
 dictionary and `--min-freq`.
 """

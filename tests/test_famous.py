@@ -43,12 +43,28 @@ def test_a_table_that_is_not_utf8_or_missing_is_refused_naming_the_file(tmp_path
         read_famous(tmp_path / "absent.txt")
 
 
-def test_strict_novelty_of_a_built_in_model_rejects_them_and_other_modes_do_not():
-    strict = NoveltyFilter(["郭靖"], "strict", famous=True)
-    assert strict.check("林青霞") == Rejection("famous", "林青霞")
-    assert strict.check("林青雪") is None
-    assert NoveltyFilter(["郭靖"], "strict").check("林青霞") is None  # a user's own model: not asked for
-    assert NoveltyFilter(["郭靖"], "exact", famous=True).check("林青霞") is None
+def test_the_rule_rejects_them_in_strict_and_exact_but_not_off():
+    for mode in ("strict", "exact"):
+        rule = NoveltyFilter(["郭靖"], mode, famous=True)
+        assert rule.check("林青霞") == Rejection("famous", "林青霞")
+        assert rule.check("林青雪") is None
+    assert NoveltyFilter(["郭靖"], "strict").check("林青霞") is None  # not asked for
+    assert NoveltyFilter(["郭靖"], "off", famous=True).check("林青霞") is None
+
+
+def test_the_shipped_models_apply_it_and_a_users_own_checkpoint_does_not(tmp_path):
+    import shutil
+
+    from xiaming.pretrained import shipped_path
+
+    base = Namer.load("base")  # trained on a file, so its default novelty is exact
+    assert base.default_novelty == "exact"
+    assert base.novelty_rule(base.options(), None)[1].check("刘德华") == Rejection("famous", "刘德华")
+    assert base.novelty_rule(base.options(), "off")[1].check("刘德华") is None
+    mine = tmp_path / "mine.safetensors"
+    shutil.copy(shipped_path("base"), mine)  # the same weights as a user's own file
+    own = Namer.load(mine)
+    assert own.novelty_rule(own.options(), None)[1].check("刘德华") is None
 
 
 @pytest.mark.parametrize("model", ["jinyong", "liangyusheng"])

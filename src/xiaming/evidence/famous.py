@@ -4,9 +4,10 @@ The models learned what names look like from 253,589 historical names, and now a
 a real person's name: 刘德华, 林青霞, 李鹏, 冯梦龙 (0.40-0.47% of the shipped models' names before this
 table). `famous.txt`, beside this module, holds jieba's person names (tags nr, nrfg, nrt) of two to
 four characters seen at least five times in its corpus, sorted, one a line; `scripts/build_famous.py`
-derives it (credit and license in SOURCES.md). The strict novelty rule `famous` rejects them
-(`generation.novelty.Famous`). The file is read once, on the first strict check, and checked whole:
-a damaged file is refused with one line naming it and the first bad line.
+derives it (credit and license in SOURCES.md). The novelty rule `famous` rejects them for every
+shipped model, under strict or exact novelty (`generation.novelty.Famous`), and `xiaming verse`
+never chooses one (`verse.rank`). The file is read once, when first needed, and checked whole: a
+damaged file is refused with one line naming it and the first bad line.
 """
 
 from __future__ import annotations

@@ -339,12 +339,15 @@ class Namer:
     ) -> tuple[str, NoveltyFilter | PersonalFilter]:
         """The novelty mode (None: the model's default) and its filter; ConfigError at once when the
         prefix itself breaks the strict rule, since every name starting with it would be rejected.
+        A shipped model's filter (`base` and those of the built-in lists), in any mode but off, also
+        turns away the names of well-known people (`evidence.famous`: 刘德华, 毛文龙).
         Under kind name the filter also turns away names ending in an epithet's title (花孝先生) and,
         for a model of a built-in wuxia list under a gender lean in `steering`, two-character names
         starting like the other gender's monks or nuns (`surnameless.other_heads`: 玄慧 for a woman)."""
         mode = novelty or self.default_novelty
         builtin = mode == "strict" and self.default_novelty == "strict"  # a model of a built-in list
-        filt = novelty_filter(self.names, mode, _builtin_names() if builtin else (), famous=builtin)
+        famous = mode != "off" and (self.default_novelty == "strict" or self._shipped())  # base too
+        filt = novelty_filter(self.names, mode, _builtin_names() if builtin else (), famous=famous)
         if mode == "strict" and len(options.prefix) >= 2:
             inside = Contains(self.names, extra=0).check(options.prefix)
             if inside is not None:
@@ -359,6 +362,12 @@ class Namer:
         if self._titled(options):
             filt = PersonalFilter(filt, self._other_heads(steering))
         return mode, filt
+
+    def _shipped(self) -> bool:
+        """Whether this model's file is one the package ships (`base` and the built-in lists' models)."""
+        from ..pretrained import SHIPPED, label
+
+        return self.path is not None and label(self.path) in SHIPPED
 
     def _other_heads(self, steering: Steering | None) -> str:
         """`surnameless.other_heads` of the gender `steering` leans to, for a model of a built-in wuxia

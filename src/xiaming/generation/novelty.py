@@ -20,8 +20,9 @@ Three modes:
                same (萧锋 for 萧峰).
 Strict is the default for models trained on a built-in corpus, whose names a reader knows; for
 them strict also rejects (`known`) the names of every other built-in list exactly, so Gu Long's
-model does not print 萧峰, and (`famous`) the names of well-known people in jieba's dictionary
-(`evidence.famous`), so no model prints 刘德华 or 李东阳.
+model does not print 萧峰. The shipped models (those and `base`) also reject (`famous`), under strict
+or exact, the names of well-known people in jieba's dictionary (`evidence.famous`), so none of them
+prints 刘德华 or 李东阳.
 
 Every rule answers with the training name that caused the rejection, so `--verbose` and `--json`
 can say why a candidate was dropped. Each rule is an index built once over the training list and
@@ -273,7 +274,7 @@ class NoveltyFilter:
         names = list(dict.fromkeys(training_names))
         rules = {"off": (), "exact": (Exact,), "strict": STRICT_RULES}[mode]
         self.rules = [rule(names) for rule in rules]
-        if mode == "strict" and famous:  # names of real people a reader knows (刘德华)
+        if mode != "off" and famous:  # names of real people a reader knows (刘德华)
             from ..evidence.famous import famous_names
 
             self.rules.insert(1, Famous(famous_names()))
@@ -297,7 +298,7 @@ def _cached(names: tuple[str, ...], mode: str, known: tuple[str, ...], famous: b
 def novelty_filter(
     training_names: Iterable[str], mode: str, known: Iterable[str] = (), famous: bool = False
 ) -> NoveltyFilter:
-    """A filter for these names and mode (and, under strict, the `known` names of other lists and with
-    `famous` the names of well-known people, both rejected exactly), reused across calls (building
-    strict indexes takes a moment)."""
+    """A filter for these names and mode (and, under strict, the `known` names of other lists; with
+    `famous`, unless the mode is off, the names of well-known people; both rejected exactly), reused
+    across calls (building strict indexes takes a moment)."""
     return _cached(tuple(training_names), mode, tuple(known), famous)
