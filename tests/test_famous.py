@@ -87,3 +87,5 @@ def test_build_famous_keeps_person_names_of_the_right_length_and_frequency(tmp_p
     )
     assert famous_entries(dictionary, min_freq=5) == ["刘德华", "欧阳修传", "赵云"]
     assert "王小明" in famous_entries(dictionary, min_freq=1)
+    recorded = frozenset({"王小明", "华山"})  # names history records: a rare person counts, a place does not
+    assert famous_entries(dictionary, min_freq=5, recorded=recorded) == ["刘德华", "欧阳修传", "王小明", "赵云"]

@@ -1,9 +1,10 @@
 """Names of well-known people: what a generated name must not be, because a reader sees the person.
 
 The models learned what names look like from 253,589 historical names, and now and then one prints
-a real person's name: 刘德华, 林青霞, 李鹏, 冯梦龙 (0.40-0.47% of the shipped models' names before this
+a real person's name: 刘德华, 林青霞, 李鹏, 冯梦龙 (0.37-0.80% of the shipped models' names before this
 table). `famous.txt`, beside this module, holds jieba's person names (tags nr, nrfg, nrt) of two to
-four characters seen at least five times in its corpus, sorted, one a line; `scripts/build_famous.py`
+four characters seen at least five times in its corpus (or less often, when the historical names
+record them too: 曹冲, 颜渊), sorted, one a line; `scripts/build_famous.py`
 derives it (credit and license in SOURCES.md). The novelty rule `famous` rejects them for every
 shipped model, under strict or exact novelty (`generation.novelty.Famous`), and `xiaming verse`
 never chooses one (`verse.rank`). The file is read once, when first needed, and checked whole: a

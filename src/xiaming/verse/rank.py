@@ -24,7 +24,7 @@ names do not read as names at all (刘谗人). Here a model that knows real name
    reweights `generate`; here it reweights the verse's candidates instead of the sampler's.
 4. `rank`, the choice: of the POOL * n best, n are drawn without replacement in proportion to
    exp(score) (Gumbel top-k), none a well-known person's name (`evidence.famous`: 张汉卿, 陈道明;
-   1.6% of the names before, `python benchmarks/famous.py --verse`), at most one per line,
+   2.7% of the names before, `python benchmarks/famous.py --verse`), at most one per line,
    `1 + n // 20` per character and `1 + n // 10` per poem, the given names' lengths in the model's
    own mix (its probability of a one-character given name after the surname; the mix and the poem
    cap give way when names run short); shown best first. Different seeds give different names of
