@@ -5,11 +5,11 @@
 
 The models learned from 253,589 historical names, and some of what they print is a real person's
 name a reader knows (刘德华, 李鹏, 冯梦龙: see `xiaming.evidence.famous`). For each shipped model (the
-wuxia lists', the poets' and base) this prints the share of `-n` default names that are in the table of well-known names, with the
-novelty rule `famous` (as shipped) and without it (the filter built as before the rule),
-those names, and the time of `generate -n 20` in process both ways (one thread, median of 15 calls).
-With `--verse`, the same for `xiaming verse` (the base model, as the command's default): 100 names for
-each of its ten usual surnames, seed 1, with the filter and without it.
+wuxia lists', the poets' and base) this prints the share of `-n` default names that are in the table
+of well-known names, with the novelty rule `famous` (as shipped) and without it (the filter built as
+before the rule), those names, and the time of `generate -n 20` in process both ways (one thread,
+median of 15 calls). With `--verse`, the same for `xiaming verse` (the base model, as the command's
+default): 100 names for each of its ten usual surnames, seed 1, with the filter and without it.
 """
 
 from __future__ import annotations
