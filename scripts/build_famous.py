@@ -1,4 +1,4 @@
-"""Build src/xiaming/evidence/famous.txt: names of well-known people, which generated names must not be.
+"""Build src/xiaming/evidence/famous.safetensors: keys of well-known people's names, which generated names must not be.
 
     python scripts/build_famous.py --ancient ../shared/data/ancient_names.txt   # jieba's dictionary is found in site-packages
 
@@ -7,9 +7,11 @@ A character model fine-tuned from 253,589 historical names sometimes prints a re
 (0.37-0.80% of the names, `python benchmarks/famous.py`). A reader sees the person, not a new
 character. jieba's dictionary (MIT; jieba 0.42.1's dict.txt, credit in src/xiaming/evidence/SOURCES.md)
 tags person names `nr`, `nrfg` and `nrt` with a frequency; those of two to four Chinese characters seen at least
-`--min-freq` times are written, sorted, one a line, and with `--ancient` also those seen less
+`--min-freq` times are kept, and with `--ancient` also those seen less
 often that the 253,589 historical names record too (Chinese-Names-Corpus, Apache-2.0): 1,641 more,
-such as 曹冲, 颜渊 and 黄家驹, people both sources know. The novelty rule `famous`
+such as 曹冲, 颜渊 and 黄家驹, people both sources know. Each is written as its 64-bit key
+(`evidence.famous.name_key`), not as text: only membership is asked, and no name of the sources is
+copied into the package. The novelty rule `famous`
 (`xiaming.generation.novelty`) rejects them exactly for the shipped models (under strict or exact
 novelty), and `xiaming verse` never chooses one. The tag is noisy (some entries are plants or places), which costs a blocklist
 nothing: a rejected candidate is replaced by another. Rerunnable: the output depends only on the
@@ -25,8 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xiaming.atomic import write_text  # noqa: E402
-from xiaming.evidence.famous import FAMOUS_PATH, LONGEST, SHORTEST, is_entry  # noqa: E402
+from xiaming.evidence.famous import FAMOUS_PATH, LONGEST, SHORTEST, is_entry, save_famous  # noqa: E402
 
 PERSON_TAGS = ("nr", "nrfg", "nrt")
 MIN_FREQ = 5  # jieba frequency: below it the entries are mostly people no reader would know
@@ -58,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         args.jieba_dict = Path(jieba.__file__).parent / "dict.txt"
     recorded = frozenset(args.ancient.read_text(encoding="utf-8").split()) if args.ancient else frozenset()
     entries = famous_entries(args.jieba_dict, args.min_freq, recorded)
-    write_text(args.out, "".join(f"{name}\n" for name in entries))
+    keys = save_famous(args.out, entries)
     lengths = {n: sum(len(e) == n for e in entries) for n in range(SHORTEST, LONGEST + 1)}
-    print(f"wrote {args.out}: {len(entries)} names ({lengths}), {args.out.stat().st_size / 1e3:.0f} kB")
+    print(f"wrote {args.out}: {keys} keys of {len(entries)} names ({lengths}), {args.out.stat().st_size / 1e3:.0f} kB")
     return 0
 
 
