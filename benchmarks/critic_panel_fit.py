@@ -31,6 +31,7 @@ from build_critic import (  # noqa: E402
     answers_of,
     auc,
     offline_keep,
+    panel_key,
     read_panel_ratings,
     read_ratings,
 )
@@ -48,13 +49,9 @@ def raw_means(keys: list[tuple[str, str, str]]) -> tuple[np.ndarray, np.ndarray]
     plain: set[tuple[str, str, str]] = set()
     for key in sorted(PANELS.glob("panel*/*-key.tsv")):
         author = key.name.removesuffix("-key.tsv")
-        numbered = {}
-        for line in key.read_text(encoding="utf-8").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[0].isdigit():
-                numbered[int(parts[0])] = parts[2]
-                if parts[1] == "critic-off":
-                    plain.add((key.parent.name, author, parts[2]))
+        rows = panel_key(key)
+        numbered = {k: name for k, (_, name) in rows.items()}
+        plain |= {(key.parent.name, author, name) for group, name in rows.values() if group == "critic-off"}
         for reviewer in sorted(key.parent.glob(f"{author}-[AB].tsv")):
             for name, rating in answers_of(reviewer, numbered):
                 ratings.setdefault((key.parent.name, author, name), []).append(rating)

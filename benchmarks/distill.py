@@ -59,9 +59,8 @@ SYNTH_SEED = 77  # the seed of the names the candidate learns from (the table's 
 MAX_STEPS = 300  # further fine-tuning steps at most (early stopping on the mixture's validation names)
 
 
-def kept_names(corpus: str, n: int, pool: int) -> list[str]:
-    """`n` personal names of the shipped model as `generate` prints them, one kept of `pool` proposals."""
-    namer = Namer.load(corpus)
+def kept_names(namer: Namer, n: int, pool: int) -> list[str]:
+    """`n` personal names of `namer` (a shipped model) as `generate` prints them, one kept of `pool` proposals."""
     steering = replace(namer.steering(), pool=pool)
     return namer.generate(n, seed=SYNTH_SEED, steering=steering, surnameless=False).names
 
@@ -70,9 +69,10 @@ def build_candidate(corpus: str, n: int, pool: int, out: Path) -> Path:
     """The shipped author model fine-tuned further on its list plus `kept_names`; shipped into `out`
     beside its critic (length ratios refitted). Returns the candidate's path."""
     out.mkdir(parents=True, exist_ok=True)
-    synth = kept_names(corpus, n, pool)
+    shipped = Namer.load(corpus)
+    synth = kept_names(shipped, n, pool)
     (out / "kept.txt").write_text("\n".join(synth) + "\n", encoding="utf-8")
-    holdout = Namer.load(corpus).train["panel_holdout"]
+    holdout = shipped.train["panel_holdout"]
     strings, held = build_pretrained.list_strings(corpus, holdout["fraction"], holdout["seed"])
     mixed = strings + kinds.encode((name, "name") for name in synth)
     trained = out / "trained.safetensors"

@@ -27,6 +27,7 @@ import shutil
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -81,6 +82,23 @@ def answers_of(path: Path, names: dict[int, str]) -> list[tuple[str, int]]:
     return out
 
 
+def centred_means(
+    reviewers: Iterable[tuple[str, str, list[tuple[str, int]]]],
+) -> tuple[list[str], np.ndarray, list[str], list[str]]:
+    """(names, mean rating, author, source) from each reviewer's answers, given as (source, author,
+    [(name, rating)]): each reviewer's ratings are centred on that reviewer's own mean, the reviewers
+    of a name (in one source) averaged, and the result put at 3, the scale's middle."""
+    scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for source, author, mine in reviewers:
+        if mine:
+            shift = np.mean([r for _, r in mine])
+            for name, rating in mine:
+                scores[(name, author, source)].append(rating - shift)
+    keys = sorted(scores)
+    y = np.array([np.mean(scores[k]) for k in keys]) + 3.0  # a reviewer's average name reads 3
+    return [k[0] for k in keys], y, [k[1] for k in keys], [k[2] for k in keys]
+
+
 def read_ratings(
     folder: Path = RATINGS, rounds: tuple[str, ...] = ROUNDS
 ) -> tuple[list[str], np.ndarray, list[str], list[str]]:
@@ -88,31 +106,34 @@ def read_ratings(
 
     Reviewers use the scale differently (one rates most names 3, another spreads them), so each
     reviewer's answers are centred on that reviewer's mean and put at 3, the scale's middle, before
-    averaging the reviewers of a name: the critic learns which names a reviewer rates above their
-    own average. A name rated in two rounds counts once per round.
+    averaging the reviewers of a name (`centred_means`): the critic learns which names a reviewer
+    rates above their own average. A name rated in two rounds counts once per round.
     """
-    answers: list[tuple[str, str, str, int]] = []  # (round, author, name, rating)
-    for names_file in sorted(folder.glob("*/*-names.txt")):
-        if names_file.parent.name not in rounds:
-            continue
-        author = names_file.name.removesuffix("-names.txt")
-        names = names_file.read_text(encoding="utf-8").split()
-        numbered = dict(enumerate(names, 1))
-        for reviewer in sorted(names_file.parent.glob(f"{author}-r*.tsv")):
-            mine = [(names_file.parent.name, author, name, rating) for name, rating in answers_of(reviewer, numbered)]
-            if mine:
-                shift = np.mean([r for *_, r in mine])
-                answers += [(rd, a, n, r - shift) for rd, a, n, r in mine]
-    scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    for rd, author, name, centred in answers:
-        scores[(name, author, rd)].append(centred)
-    keys = sorted(scores)
-    y = np.array([np.mean(scores[k]) for k in keys]) + 3.0  # a reviewer's average name reads 3
-    return [k[0] for k in keys], y, [k[1] for k in keys], [k[2] for k in keys]
+
+    def reviewers() -> Iterator[tuple[str, str, list[tuple[str, int]]]]:
+        for names_file in sorted(folder.glob("*/*-names.txt")):
+            if names_file.parent.name not in rounds:
+                continue
+            author = names_file.name.removesuffix("-names.txt")
+            numbered = dict(enumerate(names_file.read_text(encoding="utf-8").split(), 1))
+            for reviewer in sorted(names_file.parent.glob(f"{author}-r*.tsv")):
+                yield names_file.parent.name, author, answers_of(reviewer, numbered)
+
+    return centred_means(reviewers())
 
 
 PANELS = ROOT / "panels" / "critic"
 NOT_GENERATED = ("real", "llm")  # panel groups that are no model's output: the books' names and a chat model's
+
+
+def panel_key(path: Path) -> dict[int, tuple[str, str]]:
+    """A panel key's rows (AUTHOR-key.tsv: number, group, name) as {number: (group, name)}."""
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0].isdigit():
+            rows[int(parts[0])] = (parts[1], parts[2])
+    return rows
 
 
 def read_panel_ratings(folder: Path = PANELS) -> tuple[list[str], np.ndarray, list[str], list[str]]:
@@ -121,25 +142,15 @@ def read_panel_ratings(folder: Path = PANELS) -> tuple[list[str], np.ndarray, li
     the books' own and a chat model's beside them. Each reviewer is centred on their mean over the
     generated names they rated, as `read_ratings` centres a round's reviewer; the real and chat-model
     names are left out (real ones are rated for fame; invented ones are no model's proposals)."""
-    answers: list[tuple[str, str, str, float]] = []
-    for key in sorted(folder.glob("panel*/*-key.tsv")):
-        author = key.name.removesuffix("-key.tsv")
-        numbered = {}
-        for line in key.read_text(encoding="utf-8").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[0].isdigit() and parts[1] not in NOT_GENERATED:
-                numbered[int(parts[0])] = parts[2]
-        for reviewer in sorted(key.parent.glob(f"{author}-[AB].tsv")):
-            mine = answers_of(reviewer, numbered)
-            if mine:
-                shift = np.mean([r for _, r in mine])
-                answers += [(key.parent.name, author, name, r - shift) for name, r in mine]
-    scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    for panel, author, name, centred in answers:
-        scores[(name, author, panel)].append(centred)
-    keys = sorted(scores)
-    y = np.array([np.mean(scores[k]) for k in keys]) + 3.0
-    return [k[0] for k in keys], y, [k[1] for k in keys], [k[2] for k in keys]
+
+    def reviewers() -> Iterator[tuple[str, str, list[tuple[str, int]]]]:
+        for key in sorted(folder.glob("panel*/*-key.tsv")):
+            author = key.name.removesuffix("-key.tsv")
+            numbered = {k: name for k, (group, name) in panel_key(key).items() if group not in NOT_GENERATED}
+            for reviewer in sorted(key.parent.glob(f"{author}-[AB].tsv")):
+                yield key.parent.name, author, answers_of(reviewer, numbered)
+
+    return centred_means(reviewers())
 
 
 def auc(score: np.ndarray, positive: np.ndarray) -> float:
