@@ -33,6 +33,8 @@ ORDER = (
     "surnameless",
     "distill4",
     "distill16",
+    "words",
+    "unattested",
     "compound",
     "tilt",
     "p97",
