@@ -35,6 +35,8 @@ ORDER = (
     "distill16",
     "words",
     "unattested",
+    "unleaned",
+    "leaned",
     "compound",
     "tilt",
     "p97",

@@ -1,8 +1,10 @@
-"""Benchmark: given names that are words, as often as the author's (a lean at the given name's last character).
+"""Benchmark: given names that are words, as often as the author's (`--word-lean`, `generation/lean.py`).
 
-    python benchmarks/word_lean.py                                        # the table, every wuxia model
-    python benchmarks/word_lean.py --words all --alpha 2.5 jinyong        # one model, one lean
-    python benchmarks/word_lean.py --write jinyong --words all --alpha 2.5 -n 60 --seed 3331
+    python benchmarks/word_lean.py --general ../shared/data/ancient_names.txt   # the table, every wuxia model
+    python benchmarks/word_lean.py jinyong --alpha 6                            # one model, off / shipped / 6
+    python benchmarks/word_lean.py --write jinyong --words unattested --alpha 6 -n 60 --seed 3341  # panel 33
+    python benchmarks/word_lean.py --speed                                      # ms per generate -n 20
+    python benchmarks/word_lean.py --pairs gulong -n 50 --seed 3521 --out DIR     # panel 35's pairs
 
 The realism issue's telltale: among three-character names, the given name (the two characters after
 a one-character surname) is a word of jieba's dictionary in 28-36% of the lists' names but in
@@ -11,17 +13,27 @@ bore, does not raise it (three in four of Jin Yong's kept given names are attest
 names, against 44% of his list's). The lists' words are nouns with imagery and verb phrases (秋水,
 远山, 红叶, 乘风, 护花, 破浪): 10-14% of their given names are dictionary nouns, 3-8% of the output's.
 
-`WordLean` wraps an engine: when the name so far is a surname and a given name's first character
-(张 + 无, 欧阳 + 锋's first), it multiplies the probability of each character that makes the two a
-dictionary word by `alpha` and renormalises, so the model still chooses and every constraint, the
-novelty rule and the critic work unchanged. `--words all` leans towards every two-character word of
-the lexicon (`evidence/lexicon.py`: jieba's dictionary); `--words unattested`, only towards those
-that are no historical given name (寻欢, 吹雪, 秋水), which the critic's pull towards attested pairs
-leaves out. For each model and lean it prints the word share of 1,000 names (seed 3), the share whose
-given name is an attested historical given name, the critic's mean P(passable), how often a given
-name repeats, the character entropy of 114 names (seeds 7-10, against the panel holdout's) and, with
-`--general`, detectability against the panel holdout (the classifier of `benchmarks/realism.py`,
-generation seeds 1-3, five classifier seeds each).
+For each model it prints, without the lean (`--word-lean 1`), as shipped (the model's default) and,
+with `--alpha`, at that strength: the word share of 1,000 names (seeds 3, 4 and 5, averaged), the share
+whose given name is an attested historical given name, the critic's mean P(passable), how often a
+given name repeats, the character entropy of 114 names (seeds 7-10, against the panel holdout's), the
+share of two-character names, and with `--general` detectability against the panel holdout (the
+classifier of `benchmarks/realism.py`, generation seeds 1-3, five classifier seeds each).
+
+`--speed` prints the in-process time of `generate(20)` (one thread, median of 15 seeds after a warm-up
+call) without the lean and as shipped, side by side in one process.
+
+`--pairs MODEL` writes the pairs of blind panel 35 to DIR/MODEL-leaned.txt and DIR/MODEL-unleaned.txt,
+line by line: drawn with the same seed without the lean and as shipped, a name the lean made (its given
+name an unattested word, 张 + 寻欢) and the name the same draw gave without it (张寻 + another character),
+one pair per surname and first given character. So a panel rates what the lean changes, name against
+name, where a whole output differs from the other in one name of ten or fewer.
+
+`--write` draws names with `EngineLean`, the first form of the lean, which blind panel 33 rated: it sat
+in the engine, so it also made the end of a name after its given name's first character less likely
+(1-2.5% of names moved from two characters to three); `--words all` leaned towards every word of the
+lexicon, `--words unattested` (shipped, without that side effect) only towards those that are no
+historical given name.
 """
 
 from __future__ import annotations
@@ -55,8 +67,9 @@ def word_pairs(lex: Lexicon, words: str) -> np.ndarray:
     return pairs
 
 
-class WordLean:
-    """An engine whose given name's last character leans towards making a word (module docstring).
+class EngineLean:
+    """The lean's first form (panel 33): an engine whose given name's last character leans towards making
+    a word, the end among the characters it makes less likely (module docstring).
 
     The state is the wrapped engine's and, per row, (ids read, first id, second id, third id): enough
     to know when the next character ends a surname + two-character given name."""
@@ -104,73 +117,152 @@ class WordLean:
         raise NotImplementedError("the lean is for sampling; score with the model itself")
 
 
-def leaned(model: str, words: str | None, alpha: float):
-    """The shipped `model` as `Namer.load` gives it, its engine wrapped in a `WordLean` (words None: as shipped)."""
+def panel33(model: str, words: str, alpha: float):
+    """The shipped `model` without its own lean, its engine wrapped in panel 33's `EngineLean`."""
     from xiaming.generation.namer import Namer
 
     namer = Namer.load(model)
-    if words is not None and alpha != 1.0:
-        namer.engine = WordLean(namer.engine, namer.vocab, load_lexicon(), words, alpha)
+    namer.engine = EngineLean(namer.engine, namer.vocab, load_lexicon(), words, alpha)
+    namer.sampling["word_lean"] = None
     return namer
 
 
-def three(names: list[str], lex: Lexicon) -> tuple[np.ndarray, np.ndarray]:
-    """Lexicon ids of the given names of `names`' three-character names with a one-character surname."""
-    kept = [n for n in names if len(n) == 3 and n[:2] not in lex.compounds]
-    ids = np.array([lex.ids(n[1:]) for n in kept], dtype=np.int64).reshape(-1, 2)
-    return ids[:, 0], ids[:, 1]
-
-
 def shares(names: list[str], lex: Lexicon) -> tuple[float, float]:
-    """(word share, attested share) of the given names of `names`' three-character names."""
-    a, b = three(names, lex)
-    if len(a) == 0:
+    """(word share, attested share) of the given names of `names`' three-character names with a
+    one-character surname."""
+    kept = [n for n in names if len(n) == 3 and n[:2] not in lex.compounds]
+    if not kept:
         return 0.0, 0.0
+    ids = np.array([lex.ids(n[1:]) for n in kept], dtype=np.int64)
+    a, b = ids[:, 0], ids[:, 1]
     return float(np.mean(lex.word_pos(a, b) >= 0)), float(np.mean(lex.pair_table("given_pair_keys", a, b) > 0))
 
 
-def row(model: str, words: str | None, alpha: float, lex: Lexicon, general) -> str:
-    """One table row (module docstring)."""
+def row(namer, model: str, alpha: float | None, lex: Lexicon, general) -> str:
+    """One table row (module docstring): `alpha` None as shipped."""
     from xiaming import corpora
-    from xiaming.generation.realism import char_entropy
+    from xiaming.generation.realism import char_entropy, detectability
 
-    namer = leaned(model, words, alpha)
-    names = namer.generate(1000, seed=3).names
-    word, attested = shares(names, lex)
-    given = Counter(n[1:] for n in names if len(n) == 3)
+    options = namer.options(word_lean=alpha)
+    draws = [namer.generate(1000, options, seed=s).names for s in (3, 4, 5)]
+    word, attested = np.mean([shares(names, lex) for names in draws], axis=0)
+    given = Counter(n[1:] for n in draws[0] if len(n) == 3)
     repeats = sum(c - 1 for c in given.values()) / max(sum(given.values()), 1)
-    entropy = np.mean([char_entropy(namer.generate(114, seed=s).names) for s in range(7, 11)])
+    two = np.mean([sum(len(n) == 2 for n in names) / len(names) for names in draws])
+    entropy = np.mean([char_entropy(namer.generate(114, options, seed=s).names) for s in range(7, 11)])
     personal = set(corpora.load(model, kinds=["name"]))
     real = [n for n in namer.train.panel_holdout if n in personal]
     detect = "-"
     if general is not None:
-        from xiaming.generation.realism import detectability
-
         runs = [
-            detectability(namer.generate(1000, seed=g).names, real, reference=namer.names, seed=s, general=general)
+            detectability(
+                namer.generate(1000, options, seed=g).names, real, reference=namer.names, seed=s, general=general
+            )
             for g in (1, 2, 3)
             for s in range(5)
         ]
         detect = f"{100 * np.mean([r.accuracy for r in runs]):.1f}%"
-    lean = "as shipped" if words is None or alpha == 1.0 else f"{words} x{alpha:g}"
+    lean = f"shipped ({options.word_lean or 1:g})" if alpha is None else ("off" if alpha == 1 else f"{alpha:g}")
     return (
-        f"| {model} | {lean} | {100 * word:.1f}% | {100 * attested:.1f}% | {np.mean(namer.rate(names)):.3f} "
-        f"| {100 * repeats:.1f}% | {entropy:.2f} ({char_entropy(real):.2f}) | {detect} |"
+        f"| {model} | {lean} | {100 * word:.1f}% | {100 * attested:.1f}% | {np.mean(namer.rate(draws[0])):.3f} "
+        f"| {100 * repeats:.1f}% | {entropy:.2f} ({char_entropy(real):.2f}) | {100 * two:.1f}% | {detect} |"
     )
 
 
+def listed(model: str, lex: Lexicon) -> str:
+    """The row of the model's list (personal names, panel holdout left out) and its holdout."""
+    from xiaming import corpora
+    from xiaming.generation.namer import Namer
+
+    namer = Namer.load(model)
+    held = set(namer.train.panel_holdout)
+    personal = corpora.load(model, kinds=["name"])
+    own, real = shares([n for n in personal if n not in held], lex), shares([n for n in personal if n in held], lex)
+    return f"| {model} | the list / held out | {100 * own[0]:.1f}% / {100 * real[0]:.1f}% | {100 * own[1]:.1f}% / {100 * real[1]:.1f}% | | | | | |"
+
+
+def pairs(model: str, n: int, seed: int) -> list[tuple[str, str]]:
+    """Up to `n` (unleaned, leaned) pairs of `model` (module docstring), from draws of 600 names with seeds
+    `seed`, `seed` + 1, ..."""
+    from xiaming.generation.lean import lean_for
+    from xiaming.generation.namer import Namer
+
+    namer = Namer.load(model)
+    lean = lean_for(namer.vocab, namer.options().word_lean)
+    lex = load_lexicon()
+
+    def made(name: str) -> bool:  # a given name the lean favours
+        return (
+            len(name) == 3
+            and name[:2] not in lex.compounds
+            and namer.vocab.id(name[2]) in lean.follow(namer.vocab.id(name[1]))
+        )
+
+    found: dict[str, tuple[str, str]] = {}
+    for s in range(seed, seed + 20):
+        plain = namer.generate(600, namer.options(word_lean=1.0), seed=s).names
+        leaned = namer.generate(600, namer.options(), seed=s).names
+        before, after = set(plain), set(leaned)
+        by_start = {x[:2]: x for x in plain if len(x) == 3 and x not in after and not made(x)}
+        for x in leaned:
+            if made(x) and x not in before and x[:2] in by_start and x[:2] not in found:
+                found[x[:2]] = (by_start[x[:2]], x)
+        if len(found) >= n:
+            break
+    return list(found.values())[:n]
+
+
+def speed(model: str) -> str:
+    """Median ms of `generate(20)` without the lean and as shipped (module docstring)."""
+    import statistics
+    import time
+
+    from xiaming.generation.namer import Namer
+
+    namer = Namer.load(model)
+    cells = []
+    for alpha in (1.0, None):
+        options = namer.options(word_lean=alpha)
+        namer.generate(20, options, seed=0)
+        times = []
+        for seed in range(1, 16):
+            start = time.perf_counter()
+            namer.generate(20, options, seed=seed)
+            times.append(time.perf_counter() - start)
+        cells.append(f"{1000 * statistics.median(times):.1f}")
+    return f"| {model} | {cells[0]} | {cells[1]} |"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from xiaming.generation.namer import Namer
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("models", nargs="*", default=list(MODELS))
-    p.add_argument("--words", choices=WORDS, help="one lean only (default: the table's leans)")
-    p.add_argument("--alpha", type=float, default=2.0, help="how much more likely a word-making character is")
-    p.add_argument("--write", metavar="MODEL", help="print N names of MODEL under the lean, one a line")
+    p.add_argument("--words", choices=WORDS, default="unattested", help="--write: which words panel 33's lean favoured")
+    p.add_argument("--alpha", type=float, help="one more strength to measure (with --write: panel 33's)")
+    p.add_argument("--write", metavar="MODEL", help="print N names of MODEL under panel 33's lean, one a line")
     p.add_argument("-n", type=int, default=60)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--pairs", metavar="MODEL", help="write panel 35's pairs of MODEL to --out")
+    p.add_argument("--out", default=".", help="--pairs: the folder to write to")
+    p.add_argument("--speed", action="store_true", help="ms per generate(20), without the lean and as shipped")
     p.add_argument("--general", help="a large list of real names (../shared/data/ancient_names.txt): detectability")
     args = p.parse_args(argv)
     if args.write:
-        print("\n".join(leaned(args.write, args.words, args.alpha).generate(args.n, seed=args.seed).names))
+        namer = panel33(args.write, args.words, args.alpha or 1.0)
+        print("\n".join(namer.generate(args.n, seed=args.seed).names))
+        return 0
+    if args.pairs:
+        found = pairs(args.pairs, args.n, args.seed)
+        for i, label in ((0, "unleaned"), (1, "leaned")):
+            path = Path(args.out) / f"{args.pairs}-{label}.txt"
+            path.write_text("".join(pair[i] + "\n" for pair in found), encoding="utf-8")
+        print(f"{len(found)} pairs of {args.pairs} in {args.out}")
+        return 0
+    if args.speed:
+        print("| model | ms per generate -n 20, no lean | as shipped |\n| --- | ---: | ---: |")
+        for model in args.models:
+            print(speed(model), flush=True)
         return 0
     lex = load_lexicon()
     general = None
@@ -179,13 +271,16 @@ def main(argv: list[str] | None = None) -> int:
         from xiaming.generation.realism import char_counts
 
         general = char_counts(read_names(args.general))
-    leans = [(args.words, args.alpha)] if args.words else [(None, 1.0), ("all", 2.0), ("unattested", 6.0)]
-    print("| model | lean | given name a word | attested | P(passable) | given names repeated | entropy of 114 (real) "
-          "| detectability |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| model | word lean | given name a word | attested | P(passable) | given names repeated "
+        "| entropy of 114 (real) | two characters | detectability |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models:
-        for words, alpha in leans:
-            print(row(model, words, alpha, lex, general), flush=True)
+        namer = Namer.load(model)
+        print(listed(model, lex))
+        for alpha in [1.0, None] + ([args.alpha] if args.alpha else []):
+            print(row(namer, model, alpha, lex, general), flush=True)
     return 0
 
 

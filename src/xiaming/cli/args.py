@@ -147,6 +147,15 @@ def add_sampling(p) -> None:
         default=None,
         help="drop characters less likely than this times the likeliest one, in [0, 1] (default off)",
     )
+    p.add_argument(
+        "--word-lean",
+        type=number,
+        default=None,
+        metavar="A",
+        help="a given name's second character A times as likely where it makes the given name a word no "
+        "person bore as a name (寻欢, 吹雪), in [1, 100], 1 off; sampling only, lengths and scores unchanged "
+        "(default: the model's own, 10 for Jin Yong and Liang Yusheng, 3 for Gu Long, else off)",
+    )
 
 
 def add_blend(parser: argparse.ArgumentParser) -> None:

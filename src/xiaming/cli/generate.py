@@ -328,6 +328,7 @@ def _settings(args) -> dict:
         top_k=args.top_k,
         top_p=args.top_p,
         min_p=args.min_p,
+        word_lean=args.word_lean,
         prefix=args.surname if args.surname is not None else (args.prefix or ""),
         min_len=args.min_len,
         max_len=args.max_len,

@@ -234,7 +234,12 @@ def _cmd_eval(args) -> int:
     model = load_model(args.model, device=args.device)
     names = load_eval_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
     options = model.options(
-        kind=args.kind, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p
+        kind=args.kind,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        min_p=args.min_p,
+        word_lean=args.word_lean,
     )
     options.validate_ranges()
     result = evaluate(

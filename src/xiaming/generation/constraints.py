@@ -25,11 +25,12 @@ import numpy as np
 from ..card import TrainingRecord
 from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 from ..errors import NO_VALUE, ConfigError
+from .lean import WordLean, check_alpha, lean_for
 
 NEG_INF = float("-inf")
 LONGEST_GENERATED = 64  # longest name the sampler builds: bounds memory (batch x length) and time
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # beyond these the logits overflow or every id ties
-SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "min_p")  # what a checkpoint may set as defaults
+SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "min_p", "word_lean")  # what a checkpoint may set as defaults
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class SampleOptions:
     charset: str | None = None  # only these characters may follow the prefix (when given)
     hidden_prefix: str = ""  # read before the prefix, not part of the name (a marker the model learned)
     ban_first: str = ""  # characters that may not be the first one generated
+    word_lean: float | None = None  # a given name's second character this many times as likely where it
+    # makes the two a word no person bore as a name (`lean.py`); None or 1: off
 
     def validate(self, vocab: Vocab) -> None:
         """Raise ConfigError naming the option that cannot work with this model."""
@@ -73,6 +76,7 @@ class SampleOptions:
             raise ConfigError("top_p", self.top_p, "must be in (0, 1]")
         if self.min_p is not None and not 0 <= self.min_p <= 1:
             raise ConfigError("min_p", self.min_p, "must be in [0, 1]")
+        check_alpha(self.word_lean)
         if self.min_len < 1:
             raise ConfigError("min_len", self.min_len, "must be at least 1")
         for name, value in (("min_len", self.min_len), ("max_len", self.max_len)):
@@ -115,6 +119,7 @@ class Constraints:
     first_banned: np.ndarray | None  # (V,) bool: ids that may not be the first generated (None: none)
     min_len: int  # shortest whole name
     max_len: int  # longest whole name
+    lean: WordLean | None = None  # the word lean the sampler applies (None: off)
 
     @property
     def feed(self) -> tuple[int, ...]:
@@ -239,6 +244,7 @@ def compile_constraints(
         first_banned,
         min_len,
         max_len,
+        lean_for(vocab, options.word_lean),
     )
 
 

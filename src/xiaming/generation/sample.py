@@ -37,6 +37,7 @@ BLOCK = 64  # ids per block of the two-level inverse-CDF draw
 CHUNK = 512  # rows per engine call: (CHUNK, V) arrays stay in cache and in the allocator's reused memory
 FIRST_BATCH = 32  # rows of `draw_new`'s first batch at least (then twice the names asked for)
 MAX_BATCH = 4096  # rows of one `draw_new` batch at most
+LEANED = (2, 3)  # name lengths so far after which the word lean (`lean.py`) may apply: 张无, 欧阳锋's 欧阳 + one
 STALE_ROWS = 256  # `draw_new` gives up after this many draws in a row bring no name not seen before
 
 
@@ -386,7 +387,12 @@ def _sample_chunk(
     prefix = "".join(texts[i] for i in c.prefix_ids)
     if start == c.max_len:  # the end is forced right after the prefix
         return [prefix] * batch, [prefix_logp + float(logits[0, BOUNDARY] - lse(logits)[0])] * batch
-    nxt, ok, logp = choose_shared(logits, c.banned(start), options, rng, batch)
+    if c.lean is None:
+        nxt, ok, logp = choose_shared(logits, c.banned(start), options, rng, batch)
+    else:  # the lean moves the draw; the log-probability stays the model's own
+        leaned = c.lean.apply(logits, np.array([c.prefix_ids], dtype=np.int64))
+        nxt, ok, _ = choose_shared(leaned, c.banned(start), options, rng, batch)
+        logp = np.where(ok, logits[0, nxt] - lse(logits)[0], 0.0)
     logp += prefix_logp
     out = np.zeros((batch, c.max_len - start + 1), dtype=np.int64)
     done = (nxt == BOUNDARY) & ok
@@ -406,7 +412,12 @@ def _sample_chunk(
             logp[rows] += logits[:, BOUNDARY] - lse(logits)
             done[rows] = True
             break
-        nxt, ok, lp = choose(logits, c.banned(length), options, rng)
+        if c.lean is not None and length in LEANED:
+            so_far = np.concatenate([np.tile(c.prefix_ids, (len(rows), 1)), out[rows, : length - start]], axis=1)
+            nxt, ok, _ = choose(c.lean.apply(logits, so_far.astype(np.int64)), c.banned(length), options, rng)
+            lp = np.where(ok, logits[np.arange(len(nxt)), nxt] - lse(logits), 0.0)
+        else:
+            nxt, ok, lp = choose(logits, c.banned(length), options, rng)
         logp[rows] += lp
         ended = (nxt == BOUNDARY) & ok
         done[rows[ended]] = True

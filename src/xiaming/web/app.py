@@ -326,7 +326,14 @@ def create_app(
 
     @app.post("/api/generate", response_model=NamesOut, responses=ERRORS, summary="sample n distinct new names")
     async def generate(req: GenerateRequest, request: Request, response: Response) -> NamesOut:
-        settings = _settings(req, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p, min_p=req.min_p)
+        settings = _settings(
+            req,
+            temperature=req.temperature,
+            top_k=req.top_k,
+            top_p=req.top_p,
+            min_p=req.min_p,
+            word_lean=req.word_lean,
+        )
         return await run(
             request,
             response,

@@ -94,6 +94,13 @@ class GenerateRequest(_Options):
     min_p: float | None = Field(
         None, ge=0, le=1, description="drop characters less likely than this times the likeliest"
     )
+    word_lean: float | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="a given name's second character this many times as likely where it makes the given name a "
+        "word no person bore as a name (1: off; default: the model's)",
+    )
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="seed for reproducible names")
     rank: bool = Field(False, description="most likely first")
     style: Style | None = STYLE
