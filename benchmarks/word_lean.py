@@ -181,14 +181,15 @@ def listed(model: str, lex: Lexicon) -> str:
     return f"| {model} | the list / held out | {100 * own[0]:.1f}% / {100 * real[0]:.1f}% | {100 * own[1]:.1f}% / {100 * real[1]:.1f}% | | | | | |"
 
 
-def pairs(model: str, n: int, seed: int) -> list[tuple[str, str]]:
+def pairs(model: str, n: int, seed: int, alpha: float | None = None) -> list[tuple[str, str]]:
     """Up to `n` (unleaned, leaned) pairs of `model` (module docstring), from draws of 600 names with seeds
-    `seed`, `seed` + 1, ..."""
+    `seed`, `seed` + 1, ..., leaned at `alpha` (None: the model's default)."""
     from xiaming.generation.lean import lean_for
     from xiaming.generation.namer import Namer
 
     namer = Namer.load(model)
-    lean = lean_for(namer.vocab, namer.options().word_lean)
+    options = namer.options(word_lean=alpha)
+    lean = lean_for(namer.vocab, options.word_lean)
     lex = load_lexicon()
 
     def made(name: str) -> bool:  # a given name the lean favours
@@ -201,7 +202,7 @@ def pairs(model: str, n: int, seed: int) -> list[tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for s in range(seed, seed + 20):
         plain = namer.generate(600, namer.options(word_lean=1.0), seed=s).names
-        leaned = namer.generate(600, namer.options(), seed=s).names
+        leaned = namer.generate(600, options, seed=s).names
         before, after = set(plain), set(leaned)
         by_start = {x[:2]: x for x in plain if len(x) == 3 and x not in after and not made(x)}
         for x in leaned:
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(namer.generate(args.n, seed=args.seed).names))
         return 0
     if args.pairs:
-        found = pairs(args.pairs, args.n, args.seed)
+        found = pairs(args.pairs, args.n, args.seed, args.alpha)
         for i, label in ((0, "unleaned"), (1, "leaned")):
             path = Path(args.out) / f"{args.pairs}-{label}.txt"
             path.write_text("".join(pair[i] + "\n" for pair in found), encoding="utf-8")

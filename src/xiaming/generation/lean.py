@@ -29,6 +29,8 @@ from ..data.vocab import BOUNDARY, N_SPECIAL, Vocab
 from ..errors import ConfigError
 
 MAX_ALPHA = 100.0  # a stronger lean than this leaves the model little to choose
+EVERYDAY = 20  # a word jieba's dictionary counts this often or more reads as an everyday word (春天, 一生,
+# 无人, 素材): blind panel 35 rated names the lean gave such words 0.4-0.6 below the names drawn without it
 
 
 def check_alpha(alpha: float | None) -> None:
@@ -106,8 +108,9 @@ def _tables(chars: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, frozenset[t
     to_vocab = np.array([ids.get(c, -1) for c in lex.chars], dtype=np.int64)
     keys = lex.arrays["word_keys"].astype(np.int64)
     first, second = keys >> SHIFT, keys & ((1 << SHIFT) - 1)
-    unattested = lex.pair_table("given_pair_keys", first, second) == 0
-    pairs = np.stack([to_vocab[first[unattested]], to_vocab[second[unattested]]], axis=1)
+    rare = lex.arrays["word_freq"] < 1000 * math.log1p(EVERYDAY)  # the table stores 1000 log(1 + count)
+    chosen = rare & (lex.pair_table("given_pair_keys", first, second) == 0)
+    pairs = np.stack([to_vocab[first[chosen]], to_vocab[second[chosen]]], axis=1)
     pairs = pairs[(pairs >= N_SPECIAL).all(axis=1)]
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     size = len(chars) + N_SPECIAL
