@@ -5,11 +5,16 @@
     python benchmarks/critic_panels.py panel11 --reasons       # the generated names rated 1-2, and why
     python benchmarks/critic_panels.py panel8 panel9 panel10 panel11 --by-evidence
     python benchmarks/critic_panels.py epithets5 --gender-reading   # whom readers took each group to name
+    python benchmarks/critic_panels.py panel35 panel36 --pairs unleaned,leaned   # paired groups
 
 `--by-evidence` pools the three-character names of the panels given and prints the mean rating by
 origin (real, chat model, generated: every other group) and by what the lexicon knows of the given
 name: a given name people bore (the historical names), a jieba dictionary word, a verse pair seen
 at least 5 times. It asks whether a tilt towards one kind of evidence would please readers.
+
+`--pairs A,B` compares two groups built in pairs that share their first two characters (a surname and a
+given name's first character: 张寻 + 欢 against 张寻 + another, `benchmarks/word_lean.py --pairs`): per
+author and reviewer, the number of pairs, the mean rating of B minus A's, and how many pairs B won and lost.
 
 Each panel folder holds AUTHOR-panel.txt (what the reviewers saw), AUTHOR-key.tsv (number, group,
 name; its first line says how each group was made) and AUTHOR-A.tsv / AUTHOR-B.tsv (two
@@ -127,6 +132,7 @@ def main() -> int:
         action="store_true",
         help="per group, how many names readers took for a woman's (W), a man's (M) or either's (E), where they said",
     )
+    parser.add_argument("--pairs", metavar="A,B", help="paired groups: B's rating minus A's, name against name")
     args = parser.parse_args()
     folders = [PANELS / p for p in args.panels] if args.panels else sorted(p for p in PANELS.iterdir() if p.is_dir())
     print("| panel | author | reviewer | " + " | ".join(ORDER) + " |")
@@ -154,7 +160,28 @@ def main() -> int:
         print_by_evidence(folders)
     if args.gender_reading:
         print_gender_reading(folders)
+    if args.pairs:
+        print_pairs(folders, *args.pairs.split(",", 1))
     return 0
+
+
+def print_pairs(folders: list[Path], first: str, second: str) -> None:
+    """Per panel, author and reviewer: `second`'s rating minus `first`'s over the pairs of names that share
+    their first two characters (one pair per start; module docstring)."""
+    print(f"\n| panel | author | reviewer | pairs | {second} minus {first} | {second} better / worse |")
+    print("| --- | --- | --- | ---: | ---: | ---: |")
+    for panel, author, reviewer, key, answers in reviews(folders):
+        rated = {group: {} for group in (first, second)}
+        for n, (rating, _) in answers.items():
+            group, name = key.get(n, ("", ""))
+            if group in rated:
+                rated[group][name[:2]] = rating
+        diffs = [rated[second][start] - r for start, r in rated[first].items() if start in rated[second]]
+        if diffs:
+            better, worse = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+            print(
+                f"| {panel} | {author} | {reviewer} | {len(diffs)} | {statistics.fmean(diffs):+.2f} | {better} / {worse} |"
+            )
 
 
 def print_gender_reading(folders: list[Path]) -> None:
