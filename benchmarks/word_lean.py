@@ -1,39 +1,42 @@
 """Benchmark: given names that are words, as often as the author's (`--word-lean`, `generation/lean.py`).
 
-    python benchmarks/word_lean.py --general ../shared/data/ancient_names.txt   # the table, every wuxia model
-    python benchmarks/word_lean.py jinyong --alpha 6                            # one model, off / shipped / 6
+    python benchmarks/word_lean.py gulong --general ../shared/data/ancient_names.txt   # off / as shipped
+    python benchmarks/word_lean.py jinyong --alpha 10                                  # off / shipped / 10
+    python benchmarks/word_lean.py --speed gulong                                      # ms per generate -n 20
+    python benchmarks/word_lean.py --pairs gulong -n 50 --seed 3522 --out DIR          # panel 35's pairs
     python benchmarks/word_lean.py --write jinyong --words unattested --alpha 6 -n 60 --seed 3341  # panel 33
-    python benchmarks/word_lean.py --speed                                      # ms per generate -n 20
-    python benchmarks/word_lean.py --pairs gulong -n 50 --seed 3521 --out DIR     # panel 35's pairs
 
 The realism issue's telltale: among three-character names, the given name (the two characters after
-a one-character surname) is a word of jieba's dictionary in 28-36% of the lists' names but in
-10-22% of the shipped models' output, and the critic, which keeps the names whose given name people
+a one-character surname) is a word of jieba's dictionary in 30-37% of the lists' names but in
+12-22% of the shipped models' output, and the critic, which keeps the names whose given name people
 bore, does not raise it (three in four of Jin Yong's kept given names are attested historical given
 names, against 44% of his list's). The lists' words are nouns with imagery and verb phrases (秋水,
 远山, 红叶, 乘风, 护花, 破浪): 10-14% of their given names are dictionary nouns, 3-8% of the output's.
 
-For each model it prints, without the lean (`--word-lean 1`), as shipped (the model's default) and,
-with `--alpha`, at that strength: the word share of 1,000 names (seeds 3, 4 and 5, averaged), the share
-whose given name is an attested historical given name, the critic's mean P(passable), how often a
-given name repeats, the character entropy of 114 names (seeds 7-10, against the panel holdout's), the
-share of two-character names, and with `--general` detectability against the panel holdout (the
-classifier of `benchmarks/realism.py`, generation seeds 1-3, five classifier seeds each).
+For each model it prints the list's figures (panel holdout left out) and its holdout's, then, without
+the lean (`--word-lean 1`), as shipped (the model's default) and, with `--alpha`, at that strength: the
+word share of 1,000 names (seeds 3, 4 and 5, averaged), the share of words no person bore as a
+name (the lean's), the share whose given name is an attested
+historical given name, the critic's mean P(passable), how often a given name repeats, the character
+entropy of 114 names (seeds 7-10, against the panel holdout's), the share of two-character names, and
+with `--general` detectability against the panel holdout (the classifier of `benchmarks/realism.py`,
+generation seeds 1-3, five classifier seeds each).
 
 `--speed` prints the in-process time of `generate(20)` (one thread, median of 15 seeds after a warm-up
 call) without the lean and as shipped, side by side in one process.
 
-`--pairs MODEL` writes the pairs of blind panel 35 to DIR/MODEL-leaned.txt and DIR/MODEL-unleaned.txt,
-line by line: drawn with the same seed without the lean and as shipped, a name the lean made (its given
-name an unattested word, 张 + 寻欢) and the name the same draw gave without it (张寻 + another character),
-one pair per surname and first given character. So a panel rates what the lean changes, name against
-name, where a whole output differs from the other in one name of ten or fewer.
+`--pairs MODEL` writes the pairs of blind panels 35 and 36 to DIR/MODEL-leaned.txt and
+DIR/MODEL-unleaned.txt, line by line: drawn with the same seed without the lean and with it (the
+model's default, or `--alpha`), a name the lean made (its given name an unattested word, 萧 + 秋水) and
+the name the same draw gave without it (萧秋 + another character), one pair per surname and first given
+character. So a panel rates what the lean changes, name against name, where two whole outputs differ
+in one name of ten or fewer (`python benchmarks/critic_panels.py panel35 --pairs unleaned,leaned`).
 
 `--write` draws names with `EngineLean`, the first form of the lean, which blind panel 33 rated: it sat
 in the engine, so it also made the end of a name after its given name's first character less likely
 (1-2.5% of names moved from two characters to three); `--words all` leaned towards every word of the
-lexicon, `--words unattested` (shipped, without that side effect) only towards those that are no
-historical given name.
+lexicon, `--words unattested` (the form shipped, without that side effect) only towards those that are
+no historical given name.
 """
 
 from __future__ import annotations
@@ -127,15 +130,16 @@ def panel33(model: str, words: str, alpha: float):
     return namer
 
 
-def shares(names: list[str], lex: Lexicon) -> tuple[float, float]:
-    """(word share, attested share) of the given names of `names`' three-character names with a
-    one-character surname."""
+def shares(names: list[str], lex: Lexicon) -> tuple[float, float, float]:
+    """(word share, share of words no person bore as a name, attested share) of the given names of
+    `names`' three-character names with a one-character surname."""
     kept = [n for n in names if len(n) == 3 and n[:2] not in lex.compounds]
     if not kept:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     ids = np.array([lex.ids(n[1:]) for n in kept], dtype=np.int64)
-    a, b = ids[:, 0], ids[:, 1]
-    return float(np.mean(lex.word_pos(a, b) >= 0)), float(np.mean(lex.pair_table("given_pair_keys", a, b) > 0))
+    word = lex.word_pos(ids[:, 0], ids[:, 1]) >= 0
+    attested = lex.pair_table("given_pair_keys", ids[:, 0], ids[:, 1]) > 0
+    return float(np.mean(word)), float(np.mean(word & ~attested)), float(np.mean(attested))
 
 
 def row(namer, model: str, alpha: float | None, lex: Lexicon, general) -> str:
@@ -145,7 +149,7 @@ def row(namer, model: str, alpha: float | None, lex: Lexicon, general) -> str:
 
     options = namer.options(word_lean=alpha)
     draws = [namer.generate(1000, options, seed=s).names for s in (3, 4, 5)]
-    word, attested = np.mean([shares(names, lex) for names in draws], axis=0)
+    word, unattested, attested = np.mean([shares(names, lex) for names in draws], axis=0)
     given = Counter(n[1:] for n in draws[0] if len(n) == 3)
     repeats = sum(c - 1 for c in given.values()) / max(sum(given.values()), 1)
     two = np.mean([sum(len(n) == 2 for n in names) / len(names) for names in draws])
@@ -164,7 +168,8 @@ def row(namer, model: str, alpha: float | None, lex: Lexicon, general) -> str:
         detect = f"{100 * np.mean([r.accuracy for r in runs]):.1f}%"
     lean = f"shipped ({options.word_lean or 1:g})" if alpha is None else ("off" if alpha == 1 else f"{alpha:g}")
     return (
-        f"| {model} | {lean} | {100 * word:.1f}% | {100 * attested:.1f}% | {np.mean(namer.rate(draws[0])):.3f} "
+        f"| {model} | {lean} | {100 * word:.1f}% | {100 * unattested:.1f}% | {100 * attested:.1f}% "
+        f"| {np.mean(namer.rate(draws[0])):.3f} "
         f"| {100 * repeats:.1f}% | {entropy:.2f} ({char_entropy(real):.2f}) | {100 * two:.1f}% | {detect} |"
     )
 
@@ -178,7 +183,8 @@ def listed(model: str, lex: Lexicon) -> str:
     held = set(namer.train.panel_holdout)
     personal = corpora.load(model, kinds=["name"])
     own, real = shares([n for n in personal if n not in held], lex), shares([n for n in personal if n in held], lex)
-    return f"| {model} | the list / held out | {100 * own[0]:.1f}% / {100 * real[0]:.1f}% | {100 * own[1]:.1f}% / {100 * real[1]:.1f}% | | | | | |"
+    cells = " | ".join(f"{100 * a:.1f}% / {100 * b:.1f}%" for a, b in zip(own, real))
+    return f"| {model} | the list / held out | {cells} | | | | | |"
 
 
 def pairs(model: str, n: int, seed: int, alpha: float | None = None) -> list[tuple[str, str]]:
@@ -273,14 +279,15 @@ def main(argv: list[str] | None = None) -> int:
 
         general = char_counts(read_names(args.general))
     print(
-        "| model | word lean | given name a word | attested | P(passable) | given names repeated "
+        "| model | word lean | given name a word | a word no person's name | attested | P(passable) | given names repeated "
         "| entropy of 114 (real) | two characters | detectability |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models:
         namer = Namer.load(model)
         print(listed(model, lex))
-        for alpha in [1.0, None] + ([args.alpha] if args.alpha else []):
+        alphas = [1.0] + ([None] if namer.options().word_lean else []) + ([args.alpha] if args.alpha else [])
+        for alpha in alphas:
             print(row(namer, model, alpha, lex, general), flush=True)
     return 0
 

@@ -74,6 +74,21 @@ def test_generate_obeys_surname_lengths_and_novelty(client, backend):
     )  # None: a rare character
 
 
+def test_generate_takes_the_word_lean_as_the_cli_does(client, capsys):
+    for extra, flags in (
+        ({}, []),
+        ({"word_lean": 1}, ["--word-lean", "1"]),
+        ({"word_lean": 20}, ["--word-lean", "20"]),
+    ):
+        body = client.post("/api/generate", json={"model": "gulong", "n": 12, "seed": 1, **extra}).json()
+        capsys.readouterr()
+        assert main(["generate", "gulong", "-n", "12", "--seed", "1", *flags]) == 0
+        assert [row["name"] for row in body["names"]] == capsys.readouterr().out.split()
+    plain = client.post("/api/generate", json={"model": "gulong", "n": 12, "seed": 1, "word_lean": 1}).json()
+    strong = client.post("/api/generate", json={"model": "gulong", "n": 12, "seed": 1, "word_lean": 20}).json()
+    assert plain["names"] != strong["names"]  # the field reaches the sampler
+
+
 def test_generate_is_reproducible_with_a_seed(client):
     ask = {"n": 8, "seed": 11}
     first = client.post("/api/generate", json=ask).json()["names"]
@@ -360,6 +375,8 @@ BAD = [
     ("/api/generate", {"top_p": 0}, 422, "top_p:"),
     ("/api/generate", {"top_p": 1.5}, 422, "top_p:"),
     ("/api/generate", {"min_p": -0.1}, 422, "min_p:"),
+    ("/api/generate", {"word_lean": 0.5}, 422, "word_lean:"),
+    ("/api/generate", {"word_lean": 101}, 422, "word_lean:"),
     ("/api/generate", {"seed": -1}, 422, "seed:"),
     ("/api/generate", {"seed": 2**64}, 422, "seed:"),
     ("/api/generate", {"min_len": 0}, 422, "min_len:"),
@@ -385,6 +402,7 @@ BAD = [
     ("/api/generate", "generate", 422, "JSON object"),
     ("/api/best", {"n": MAX_BEST + 1}, 422, "n:"),
     ("/api/best", {"temperature": 0.5}, 422, "temperature:"),
+    ("/api/best", {"word_lean": 3}, 422, "word_lean:"),
     ("/api/best", {"min_len": 4, "max_len": 2}, 400, "min_len 4: is above max_len 2"),
     ("/api/score", {}, 422, "names:"),
     ("/api/score", {"names": []}, 422, "names:"),

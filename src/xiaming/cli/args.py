@@ -154,7 +154,7 @@ def add_sampling(p) -> None:
         metavar="A",
         help="a given name's second character A times as likely where it makes the given name a word no "
         "person bore as a name (寻欢, 吹雪), in [1, 100], 1 off; sampling only, lengths and scores unchanged "
-        "(default: the model's own, 10 for Jin Yong and Liang Yusheng, 3 for Gu Long, else off)",
+        "(default: the model's own, 3 for Gu Long, else off)",
     )
 
 

@@ -1,19 +1,20 @@
 """The word lean: a given name's second character leans towards making the two a word (`--word-lean`).
 
-The lists' given names are often words or phrases that no historical person bore as a name (寻欢,
-吹雪, 秋水, 远山, 护花): 14-24% of their three-character names. A model fine-tuned on 1,500 names
-makes few (1-2% of the shipped models' output), and the critic, which keeps the names whose given
-name people bore, keeps fewer still. So when sampling reaches a given name's second character (张 +
-无 + ?, 欧阳 + 锋's first + ?), each character that would make the two a dictionary word that is no
-historical given name (the lexicon's `word_keys` without its `given_pair_keys`, `evidence/lexicon.py`)
-becomes `alpha` times as likely, among the characters that go on; the chance that the name ends there
-stays the model's, so the lean moves which character closes the given name, not how long names are.
+Gu Long's given names are often words or phrases that no historical person bore as a name (寻欢,
+吹雪, 留香, 护花): 37% of his list's three-character names have a given name that is a dictionary
+word, 22% of his model's output. The model, fine-tuned on 1,800 names, makes few such names, and the
+critic, which keeps the names whose given name people bore, keeps fewer still. So when sampling
+reaches a given name's second character (萧 + 秋 + ?, 欧阳 + 锋's first + ?), each character that would
+make the two a dictionary word that is no historical given name (the lexicon's `word_keys` without its
+`given_pair_keys`, `evidence/lexicon.py`) becomes `alpha` times as likely among the characters that go
+on; the chance that the name ends there stays the model's, so the lean moves which character closes
+the given name, not how long names are.
 
 It changes only which names are drawn: each name's log-probability is still the model's own, every
-constraint and the novelty rule hold, and the critic still chooses among the proposals. Blind panel
-33 (README, "Names that read as real") rated the names of the shipped models' defaults level with
-those drawn without it, with fewer rated 1-2; the given name is then a word about as often as in the
-lists (`benchmarks/word_lean.py`).
+constraint and the novelty rule hold, and the critic still chooses among the proposals. Blind readers
+rated the names it makes against the names the same draws give without it (panels 35 and 36, README,
+"Given names that are words"): better for Gu Long, worse for Jin Yong and Liang Yusheng, whose readers
+took such words as everyday words (素材, 一生, 正月), so only Gu Long's model leans by default (3).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from ..data.vocab import BOUNDARY, N_SPECIAL, Vocab
 from ..errors import ConfigError
 
 MAX_ALPHA = 100.0  # a stronger lean than this leaves the model little to choose
-EVERYDAY = 20  # a word jieba's dictionary counts this often or more reads as an everyday word (春天, 一生,
-# 无人, 素材): blind panel 35 rated names the lean gave such words 0.4-0.6 below the names drawn without it
 
 
 def check_alpha(alpha: float | None) -> None:
@@ -108,9 +107,8 @@ def _tables(chars: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, frozenset[t
     to_vocab = np.array([ids.get(c, -1) for c in lex.chars], dtype=np.int64)
     keys = lex.arrays["word_keys"].astype(np.int64)
     first, second = keys >> SHIFT, keys & ((1 << SHIFT) - 1)
-    rare = lex.arrays["word_freq"] < 1000 * math.log1p(EVERYDAY)  # the table stores 1000 log(1 + count)
-    chosen = rare & (lex.pair_table("given_pair_keys", first, second) == 0)
-    pairs = np.stack([to_vocab[first[chosen]], to_vocab[second[chosen]]], axis=1)
+    unattested = lex.pair_table("given_pair_keys", first, second) == 0
+    pairs = np.stack([to_vocab[first[unattested]], to_vocab[second[unattested]]], axis=1)
     pairs = pairs[(pairs >= N_SPECIAL).all(axis=1)]
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     size = len(chars) + N_SPECIAL
