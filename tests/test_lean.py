@@ -91,5 +91,8 @@ def test_gu_longs_model_leans_by_default_and_says_so(capsys):
     code, out, err = run(capsys, "generate", "gulong", "-n", "5", "--seed", "1", "--verbose")
     assert code == 0 and "word-lean 3.0 (model default)" in err
     assert Namer.load("jinyong").options().word_lean is None  # Jin Yong's readers marked the lean's words down
+    gulong = Namer.load("gulong")
+    assert gulong.options(kind="epithet").word_lean is None  # an epithet has no given name to lean
+    assert gulong.options(kind="epithet", word_lean=2.0).word_lean == 2.0  # unless asked
     code, out, _ = run(capsys, "generate", "gulong", "-n", "3", "--seed", "1", "--json", "--word-lean", "1")
     assert code == 0 and json.loads(out)["sampling"]["word_lean"] == 1.0

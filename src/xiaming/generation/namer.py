@@ -270,7 +270,10 @@ class Namer:
                 f"not a sampling option (options: {', '.join(OPTION_FIELDS)})",
             )
         chosen = {k: v for k, v in settings.items() if v is not None}
-        return SampleOptions(**{**self.sampling, **kind_settings(kind, self.train), **chosen})
+        defaults = dict(self.sampling)
+        if kind == "epithet":  # the word lean is for given names: an epithet (南海鳄神) has none
+            defaults.pop("word_lean", None)
+        return SampleOptions(**{**defaults, **kind_settings(kind, self.train), **chosen})
 
     def prepare(
         self,
