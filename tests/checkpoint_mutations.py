@@ -59,7 +59,7 @@ FIELDS = {  # fields worth aiming at, per JSON metadata key
         "step",
         "best_val_bits",
     ],
-    "sampling": ["temperature", "top_k", "top_p", "min_p"],
+    "sampling": ["temperature", "top_k", "top_p", "min_p", "word_lean"],
 }
 DTYPES = ["F64", "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL", "F8_E4M3", "X", ""]
 SPECIAL_FLOATS = [math.nan, math.inf, -math.inf, 1e30, -1e30, 65504.0, 1e-45, 0.0, -0.0, 1e4, 1.0001e4]

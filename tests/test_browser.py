@@ -208,6 +208,26 @@ def test_female_on_the_generate_form_sends_the_gender(page, url):
     assert names == ask(gender="female") != ask()  # the page asked for women's names
 
 
+def test_the_word_lean_on_the_form_reaches_the_sampler(page, url):
+    import json
+    from urllib.request import Request, urlopen
+
+    from selenium.webdriver.support.ui import Select
+
+    Select(page.find_element(By.ID, "model")).select_by_value("gulong")
+    page.execute_script("document.getElementById('seed').value = '5'; document.getElementById('word_lean').value = '1'")
+    page.find_element(By.ID, "generate").click()
+    WebDriverWait(page, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#results li"))
+    names = _names(page)
+
+    def ask(**extra):
+        body = {"model": "gulong", "n": 12, "min_len": 2, "temperature": 1, "rank": False, "seed": 5, **extra}
+        request = Request(url + "/api/generate", json.dumps(body).encode(), {"Content-Type": "application/json"})
+        return [row["name"] for row in json.load(urlopen(request))["names"]]
+
+    assert names == ask(word_lean=1) != ask()  # the page turned Gu Long's default lean (3) off
+
+
 def test_names_from_verse_show_their_marked_line(page):
     from selenium.webdriver.support.ui import Select
 

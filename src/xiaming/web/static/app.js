@@ -10,7 +10,7 @@
       mode: "方式", mode_sample: "随机抽样", mode_best: "最可能的（搜索）", more: "更多选项", temperature: "温度",
       temperature_note: "低：稳妥常见；高：新奇大胆；0：只取最可能的一个", novelty: "新颖规则",
       novelty_default: "默认", novelty_strict: "严格（不像任何原名）", novelty_exact: "只排除原名", novelty_off: "不过滤",
-      seed: "随机种子", charset: "只用这些字（留空不限）", rank: "按可能性排序", generate: "起名", names: "名字", copy: "复制", copied: "已复制",
+      seed: "随机种子", word_lean: "词语倾向", word_lean_note: "名多成词：寻欢、吹雪（1 为不用）", charset: "只用这些字（留空不限）", rank: "按可能性排序", generate: "起名", names: "名字", copy: "复制", copied: "已复制",
       empty: "填好条件，点“起名”。点一个名字看每个字的概率。", score_names: "要评分的名字（每行一个）", score: "评分",
       who_names: "名字（每行一个）：更像哪位作者笔下的人物？", who: "看看像谁",
       quiz_intro: "这个名字出自哪里？", quiz_score: "得分", quiz_next: "下一题",
@@ -44,7 +44,8 @@
       mode_sample: "sample", mode_best: "most likely (search)", more: "More options", temperature: "Temperature",
       temperature_note: "low: safe and common; high: bold and strange; 0: only the single likeliest",
       novelty: "Novelty rule", novelty_default: "default", novelty_strict: "strict (unlike any real name)",
-      novelty_exact: "only drop real names", novelty_off: "off", seed: "Seed", charset: "Only these characters (empty: any)", rank: "most likely first",
+      novelty_exact: "only drop real names", novelty_off: "off", seed: "Seed", word_lean: "Word lean",
+      word_lean_note: "given names that are words: 寻欢, 吹雪 (1: off)", charset: "Only these characters (empty: any)", rank: "most likely first",
       generate: "Generate", names: "Names", copy: "Copy", copied: "Copied",
       empty: "Set the options and press Generate. Click a name to see each character's probability.",
       score_names: "Names to score (one per line)", score: "Score",
@@ -186,7 +187,7 @@
     }
     if (!best) {
       Object.assign(body, { temperature: Number($("temperature").value), top_k: number("top_k"),
-                            top_p: number("top_p"), min_p: number("min_p"), seed: number("seed"),
+                            top_p: number("top_p"), min_p: number("min_p"), word_lean: number("word_lean"), seed: number("seed"),
                             rank: $("rank").checked, kind: $("kind").value });
     }
     return { path: best ? "/api/best" : "/api/generate", body };
@@ -652,7 +653,7 @@
 
   function syncMode() {
     const best = document.querySelector('input[name="mode"]:checked').value === "best";
-    ["temperature", "top_k", "top_p", "min_p", "seed", "rank", "style-with", "style-weight"].forEach((id) => { $(id).disabled = best; });
+    ["temperature", "top_k", "top_p", "min_p", "word_lean", "seed", "rank", "style-with", "style-weight"].forEach((id) => { $(id).disabled = best; });
     if (state.info) $("n").max = best ? state.info.limits.best : state.info.limits.generate;
   }
 
