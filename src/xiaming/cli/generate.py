@@ -77,7 +77,7 @@ def add_generate(sub) -> None:
         default=None,
         metavar="N",
         help="the N most likely new names under the constraints, by search, N >= 1 (deterministic; "
-        "ignores -n, --seed, --temperature, --top-k, --top-p, --min-p; default off)",
+        "ignores -n, --seed, --temperature, --top-k, --top-p, --min-p, --word-lean; default off)",
     )
     p.add_argument(
         "--critic",
