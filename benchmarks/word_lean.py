@@ -18,9 +18,10 @@ the lean (`--word-lean 1`), as shipped (the model's default) and, with `--alpha`
 word share of 1,000 names (seeds 3, 4 and 5, averaged), the share of words no person bore as a
 name (the lean's), the share whose given name is an attested
 historical given name, the critic's mean P(passable), how often a given name repeats, the character
-entropy of 114 names (seeds 7-10, against the panel holdout's), the share of two-character names, and
-with `--general` detectability against the panel holdout (the classifier of `benchmarks/realism.py`,
-generation seeds 1-3, five classifier seeds each).
+entropy of as many names as the panel holdout has (seeds 7-10, against the holdout's), the share of
+two-character names, and with `--general` detectability against the panel holdout (the classifier of
+`benchmarks/realism.py`, five classifier seeds for each of the generation seeds `--detect-seeds`, 1-3 by
+default: the mean and its standard error over those seeds).
 
 `--speed` prints the in-process time of `generate(20)` (one thread, median of 15 seeds after a warm-up
 call) without the lean and as shipped, side by side in one process.
@@ -142,7 +143,7 @@ def shares(names: list[str], lex: Lexicon) -> tuple[float, float, float]:
     return float(np.mean(word)), float(np.mean(word & ~attested)), float(np.mean(attested))
 
 
-def row(namer, model: str, alpha: float | None, lex: Lexicon, general) -> str:
+def row(namer, model: str, alpha: float | None, lex: Lexicon, general, detect_seeds: range) -> str:
     """One table row (module docstring): `alpha` None as shipped."""
     from xiaming import corpora
     from xiaming.generation.realism import char_entropy, detectability
@@ -153,19 +154,19 @@ def row(namer, model: str, alpha: float | None, lex: Lexicon, general) -> str:
     given = Counter(n[1:] for n in draws[0] if len(n) == 3)
     repeats = sum(c - 1 for c in given.values()) / max(sum(given.values()), 1)
     two = np.mean([sum(len(n) == 2 for n in names) / len(names) for names in draws])
-    entropy = np.mean([char_entropy(namer.generate(114, options, seed=s).names) for s in range(7, 11)])
     personal = set(corpora.load(model, kinds=["name"]))
     real = [n for n in namer.train.panel_holdout if n in personal]
+    entropy = np.mean([char_entropy(namer.generate(len(real), options, seed=s).names) for s in range(7, 11)])
     detect = "-"
-    if general is not None:
-        runs = [
-            detectability(
-                namer.generate(1000, options, seed=g).names, real, reference=namer.names, seed=s, general=general
+    if general is not None:  # per generation seed, the mean over five classifier seeds
+        per_seed = [
+            np.mean(
+                [detectability(names, real, reference=namer.names, seed=s, general=general).accuracy for s in range(5)]
             )
-            for g in (1, 2, 3)
-            for s in range(5)
+            for names in (namer.generate(1000, options, seed=g).names for g in detect_seeds)
         ]
-        detect = f"{100 * np.mean([r.accuracy for r in runs]):.1f}%"
+        spread = np.std(per_seed) / np.sqrt(len(per_seed))
+        detect = f"{100 * np.mean(per_seed):.1f}% ± {100 * spread:.1f}"
     lean = f"shipped ({options.word_lean or 1:g})" if alpha is None else ("off" if alpha == 1 else f"{alpha:g}")
     return (
         f"| {model} | {lean} | {100 * word:.1f}% | {100 * unattested:.1f}% | {100 * attested:.1f}% "
@@ -253,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pairs", metavar="MODEL", help="write panel 35's pairs of MODEL to --out")
     p.add_argument("--out", default=".", help="--pairs: the folder to write to")
     p.add_argument("--speed", action="store_true", help="ms per generate(20), without the lean and as shipped")
+    p.add_argument(
+        "--detect-seeds", default="1-3", metavar="FIRST-LAST", help="generation seeds of detectability (default 1-3)"
+    )
     p.add_argument("--general", help="a large list of real names (../shared/data/ancient_names.txt): detectability")
     args = p.parse_args(argv)
     if args.write:
@@ -271,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         for model in args.models:
             print(speed(model), flush=True)
         return 0
+    first, _, last = args.detect_seeds.partition("-")
+    detect_seeds = range(int(first), int(last or first) + 1)
     lex = load_lexicon()
     general = None
     if args.general:
@@ -288,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         print(listed(model, lex))
         alphas = [1.0] + ([None] if namer.options().word_lean else []) + ([args.alpha] if args.alpha else [])
         for alpha in alphas:
-            print(row(namer, model, alpha, lex, general), flush=True)
+            print(row(namer, model, alpha, lex, general, detect_seeds), flush=True)
     return 0
 
 

@@ -13,7 +13,7 @@ from xiaming.generation.constraints import SampleOptions
 from xiaming.generation.lean import lean_for
 from xiaming.generation.namer import Namer
 
-VOCAB = Vocab(tuple("张欧阳寻欢吹雪风无忌林"))
+VOCAB = Vocab(tuple("张欧阳寻欢吹雪风无忌林安仁"))
 
 
 def ids(text: str) -> list[int]:
@@ -32,6 +32,10 @@ def test_the_table_holds_the_words_no_person_bore_as_a_name():
     assert unattested_word("寻欢") and unattested_word("吹雪")  # the lexicon's facts the test rests on
     assert VOCAB.id("欢") in lean.follow(VOCAB.id("寻")) and VOCAB.id("雪") in lean.follow(VOCAB.id("吹"))
     assert VOCAB.id("忌") not in lean.follow(VOCAB.id("无"))  # 无忌 is no dictionary word
+    lex = shipped_lexicon()
+    a, b = (np.array([i]) for i in lex.ids("安仁"))
+    assert lex.word_pos(a, b)[0] >= 0 and lex.pair_table("given_pair_keys", a, b)[0] > 0  # a word people bore
+    assert VOCAB.id("仁") not in lean.follow(VOCAB.id("安"))  # so the lean leaves it to the model
     assert len(lean.follow(VOCAB.id("林"))) == 0
     assert lean_for(VOCAB, 1.0) is None and lean_for(VOCAB, None) is None  # 1 and None: off
 
