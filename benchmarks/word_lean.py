@@ -175,12 +175,10 @@ def row(namer, model: str, alpha: float | None, lex: Lexicon, general, detect_se
     )
 
 
-def listed(model: str, lex: Lexicon) -> str:
+def listed(namer, model: str, lex: Lexicon) -> str:
     """The row of the model's list (personal names, panel holdout left out) and its holdout."""
     from xiaming import corpora
-    from xiaming.generation.namer import Namer
 
-    namer = Namer.load(model)
     held = set(namer.train.panel_holdout)
     personal = corpora.load(model, kinds=["name"])
     own, real = shares([n for n in personal if n not in held], lex), shares([n for n in personal if n in held], lex)
@@ -291,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models:
         namer = Namer.load(model)
-        print(listed(model, lex))
+        print(listed(namer, model, lex))
         alphas = [1.0] + ([None] if namer.options().word_lean else []) + ([args.alpha] if args.alpha else [])
         for alpha in alphas:
             print(row(namer, model, alpha, lex, general, detect_seeds), flush=True)

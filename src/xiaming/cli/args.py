@@ -158,6 +158,14 @@ def add_sampling(p) -> None:
     )
 
 
+def sampling_settings(args) -> dict:
+    """The flags of `add_sampling` that shape the distribution, by SampleOptions field (None: the model's
+    default): the flags are named as the fields, so a new sampling field needs no edit here."""
+    from ..generation.constraints import SAMPLING_FIELDS
+
+    return {name: getattr(args, name) for name in SAMPLING_FIELDS}
+
+
 def add_blend(parser: argparse.ArgumentParser) -> None:
     """The one --blend flag of the commands that generate or score with one model."""
     parser.add_argument(

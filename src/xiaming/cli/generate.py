@@ -10,7 +10,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..atomic import replace, temp_beside
-from .args import MODEL_HELP, add_blend, add_device, add_sampling, counted, integer, load_namer, positive_int
+from .args import (
+    MODEL_HELP,
+    add_blend,
+    add_device,
+    add_sampling,
+    counted,
+    integer,
+    load_namer,
+    positive_int,
+    sampling_settings,
+)
 from .style import style_namer
 
 
@@ -324,11 +334,7 @@ def _settings(args) -> dict:
     if args.prefix is not None and args.surname is not None:
         raise ConfigError("prefix", NO_VALUE, "give {prefix} or {surname}, not both", refs=("prefix", "surname"))
     return dict(
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        min_p=args.min_p,
-        word_lean=args.word_lean,
+        **sampling_settings(args),
         prefix=args.surname if args.surname is not None else (args.prefix or ""),
         min_len=args.min_len,
         max_len=args.max_len,

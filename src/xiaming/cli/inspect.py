@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 from ..errors import NO_VALUE, ConfigError
-from .args import MODEL_HELP, add_blend, add_device, add_sampling, integer, load_namer, non_negative_int, positive_int
+from .args import (
+    MODEL_HELP,
+    add_blend,
+    add_device,
+    add_sampling,
+    integer,
+    load_namer,
+    non_negative_int,
+    positive_int,
+    sampling_settings,
+)
 
 
 def add_score(sub) -> None:
@@ -233,14 +243,7 @@ def _cmd_eval(args) -> int:
         raise ConfigError("samples", args.samples, "must be 0 or more")
     model = load_model(args.model, device=args.device)
     names = load_eval_names(args.names, encoding=args.encoding, max_len=args.max_name_len)
-    options = model.options(
-        kind=args.kind,
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        min_p=args.min_p,
-        word_lean=args.word_lean,
-    )
+    options = model.options(kind=args.kind, **sampling_settings(args))
     options.validate_ranges()
     result = evaluate(
         model,
