@@ -11,7 +11,7 @@ table gives the AUC of each head against those panels' centred ratings (failure:
 appeal: at least 3.5), overall and per author. Then, as `build_critic.py --cv --flavours` does for
 the rounds, the mean rating, share rated 1-2 and share rated 4-5 that sampling (strength 4, flavour
 1, pool 4 and 8) would keep from the plain `--critic off` groups of panels 1-6, by raw rating.
-Panel 32 put the critic fitted on everything beside the shipped one, blind (the README has it).
+Panel 32 put the critic fitted on everything beside the shipped one, blind (docs/realism-panels.md has it).
 """
 
 from __future__ import annotations

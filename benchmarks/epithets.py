@@ -12,7 +12,7 @@ word of the lists (the list's own epithets too, for reference), and the millisec
 `generate -n 20` takes in process (mean of 20 seeds; both ways in the same process, so the ratio
 is fair). With `--genders`, the same rows for epithets of each gender (`generate --gender`: composed
 from that gender's role words, or the model's own leaned by the given-name table). Blind ratings
-are in README, "Composed epithets, blind" and "Epithets of a gender, blind".
+are in docs/realism-panels.md, "Composed epithets, blind" and "Epithets of a gender, blind".
 """
 
 from __future__ import annotations

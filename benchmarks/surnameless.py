@@ -9,7 +9,7 @@ For each shipped wuxia model, with names without a surname mixed in (`generate`'
 `generation/surnameless.py`) and without (`surnameless=False`, the release before): the share of
 names of those families in its list (the panel holdout left out) and in 1,000 names (seed 1), how
 many distinct heads they use, the total variation between the names' lengths and the list's,
-character entropy of 114 names (mean over seeds 7-10, the README's measure; the panel holdout's
+character entropy of 114 names (mean over seeds 7-10, docs/realism-panels.md's measure; the panel holdout's
 own in the header), and with `--general`, detectability (the classifier of `benchmarks/realism.py`
 telling 1,000 names from the model's held-out personal names, mean of classifier seeds 0-9, then
 of generation seeds 1-6: one seed's figure moves by a point or two; 50% is chance).

@@ -21,7 +21,7 @@ The variants, each the shipped steering with one change:
   names as it keeps their lengths, and the critic chooses within each stratum;
 - `variety`: both.
 
-For each variant: character entropy of 114 names (mean over seeds 7-10, the README's measure), of
+For each variant: character entropy of 114 names (mean over seeds 7-10, docs/realism-panels.md's measure), of
 1,000 names, the critic's mean P(passable) and P(4-5) of 1,000 names (judged with their real
 surnames), the share of rare-character names, the share of the ten commonest surnames and, with
 `--general ../shared/data/ancient_names.txt`, detectability (the classifier of
@@ -29,7 +29,7 @@ surnames), the share of rare-character names, the share of the ten commonest sur
 classifier seeds 0-9; 50% is chance).
 
 Blind, neither correction read better (panels 19 and 20, `python benchmarks/critic_panels.py
-panel19 panel20`; the README has the tables): the rarity strata lost 0.02-0.14 in all six reviewer
+panel19 panel20`; docs/realism-panels.md has the tables): the rarity strata lost 0.02-0.14 in all six reviewer
 rows, and the surname-neutral critic, +0.15 for Jin Yong in panel 19, lost 0.13-0.15 to the
 shipped names on 80 names a group in panel 20. Neither is shipped.
 """

@@ -1,5 +1,5 @@
 """Personal names whose given name is a pair of characters from Tang-Song verse: the experiment of
-blind panels 17 and 18 (not shipped; README, "Given names from verse pairs, blind").
+blind panels 17 and 18 (not shipped; docs/realism-panels.md, "Given names from verse pairs, blind").
 
     python benchmarks/verse_pairs.py gulong -n 60 --seed 17 --min-count 5 --require word-or-given \\
         --surnames list --keep-plain                                     # panel 17's group "verse"

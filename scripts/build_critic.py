@@ -6,7 +6,7 @@
     python scripts/build_critic.py --panels --out DIR        # a candidate fitted on the panels too, beside copies
 
 `--panels` adds the blind panels' ratings of generated names (`read_panel_ratings`); blind panel 32
-rated that critic (v10) no better than the shipped one (benchmarks/critic_panel_fit.py, the README).
+rated that critic (v10) no better than the shipped one (benchmarks/critic_panel_fit.py, docs/realism-panels.md).
 
 Reads the rating rounds under critic/ratings/ (see critic/README.md: the names, exactly what
 the reviewers saw, and their answers), centres each reviewer, averages the reviewers of each name,

@@ -15,7 +15,7 @@ built-in list is then fine-tuned from the base (`--init`), with:
   names recorded in the model's metadata (`panel_holdout`), so `benchmarks/panel.py` can show
   reviewers real names the shipped model never saw. The shipped name list (for novelty and
   percentiles) is still the whole list, so no generated name repeats a held-out one;
-- sampling defaults per model (`DEFAULTS`, chosen with `benchmarks/realism.py`; see README), stored
+- sampling defaults per model (`DEFAULTS`, chosen with `benchmarks/realism.py` and the blind panels; see docs/realism-panels.md), stored
   in the checkpoint and applied by `xiaming generate` unless flags override them;
 - a blend per model (`BLENDS`, chosen by blind panel 8): the shipped model generates mixed, step by
   step, with the base (`card.Blend`, `Namer.load`; `--blend 0` turns it off).
@@ -78,7 +78,7 @@ BRIDGES: dict[str, tuple[str, ...]] = {
 # Training stages between the base and the lists (`--stage`): one fine-tuning of the base on every name of
 # these lists (panel holdouts left out), from which each of them is then fine-tuned
 STAGES: dict[str, tuple[str, ...]] = {"wuxia": ("jinyong", "gulong", "liangyusheng")}
-# Sampling defaults per shipped model, from the sweep of benchmarks/realism.py (README, "Realism").
+# Sampling defaults per shipped model, from the sweep of benchmarks/realism.py (docs/realism-panels.md).
 # top-p 0.9 cut the tail of unlikely characters (a Jin Yong sample with a character the list never
 # uses: 23% at the plain setting, 9.5% here, 34% of real held-out names), kept the length
 # distribution (TV 0.02-0.07) and the most character entropy among settings a classifier tells from

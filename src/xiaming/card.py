@@ -149,7 +149,7 @@ class TrainingRecord(Mapping):
 @dataclass(frozen=True)
 class Blend:
     """A shipped model this one is blended with when it generates: every next-character distribution is
-    (1 - weight) times its own plus weight times that model's (`Namer.load`; README, "Realism").
+    (1 - weight) times its own plus weight times that model's (`Namer.load`; docs/realism-panels.md, "The blend").
 
     The shipped wuxia models are blended with `base`, the model of 250k historical names: a list of
     1,500 names cannot say which characters go together in a name, the base can."""

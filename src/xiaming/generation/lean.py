@@ -12,7 +12,7 @@ the given name, not how long names are.
 
 It changes only which names are drawn: each name's log-probability is still the model's own, every
 constraint and the novelty rule hold, and the critic still chooses among the proposals. Blind readers
-rated the names it makes against the names the same draws give without it (panels 35 and 36, README,
+rated the names it makes against the names the same draws give without it (panels 35 and 36, docs/realism-panels.md,
 "Given names that are words"): better for Gu Long, worse for Jin Yong and Liang Yusheng, whose readers
 took such words as everyday words (素材, 一生, 正月), so only Gu Long's model leans by default (3).
 """

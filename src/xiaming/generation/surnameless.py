@@ -20,7 +20,7 @@ two-character names of the three lists that are monks', nuns' or Daoists' names 
 (DHARMA), or one of the two pet prefixes of Chinese (PET); a few second characters that blind
 readers marked down are never drawn (NOT_PET, NOT_DHARMA), nor a name that is an everyday word
 (MAX_WORD: 静止, 圆满). Blind panels 25-27 rated these names 0.27-0.70 above the models' other names,
-panel 29 Jin Yong's women's 0.50 above his other women's names (README, "Names without a surname,
+panel 29 Jin Yong's women's 0.50 above his other women's names (docs/realism-panels.md, "Names without a surname,
 blind").
 
 `Namer` draws these names only when nothing in the request concerns a name's start or its shape (no
