@@ -2,6 +2,7 @@
 
     python benchmarks/critic_ceiling.py                      # panels 15-36, every author
     python benchmarks/critic_ceiling.py --floor 0.7,0.8      # and what a floor on P(passable) would do
+    python benchmarks/critic_ceiling.py --pools 8,16         # and what more proposals per name would do
 
 The shipped critic (v9) was fitted on the rating rounds of critic/ratings alone, so the blind panels
 (panels/critic) are names it never saw, rated by other readers beside the books' own names and a chat
@@ -26,6 +27,11 @@ prints the share still below T, the mean P(passable), the rating the bands above
 of three-character names whose given name repeats, the character entropy of as many names as the
 panel holdout has (seeds 7-10) and the in-process time of `generate -n 20` (one thread, median of
 six calls). The prediction is only as good as the bands: the panels' readers, not a new panel.
+
+`--pools P1,P2` draws 2,000 names per author (seeds 3-4) with P proposals per name kept instead of the
+critic's four, and predicts their rating from the deciles of the sampler's log weight over the panels'
+names (finer than the bands, and the weight is what more proposals select on), beside the share of
+three-character names whose given name repeats and the entropy as above.
 """
 
 from __future__ import annotations
@@ -144,17 +150,43 @@ def floor_row(namer, floor: float, band_means: np.ndarray, band_low: np.ndarray,
     )
 
 
+def weight_deciles(critic, rows: list[tuple[str, int, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(the nine inner decile edges of the sampler's log weight over `rows`, the mean rating in each decile)."""
+    w = critic.log_weights([name for name, _, _ in rows])
+    y = np.array([rating for _, rating, _ in rows], dtype=float)
+    edges = np.quantile(w, np.linspace(0, 1, 11))[1:-1]
+    which = np.digitize(w, edges)
+    return edges, np.array([y[which == d].mean() for d in range(10)])
+
+
+def pool_row(namer, pool: int, edges: np.ndarray, means: np.ndarray, holdout: int) -> str:
+    """One table row: what the shipped sampler keeps with `pool` proposals per name."""
+    from xiaming.generation.realism import char_entropy
+
+    steering = replace(namer.steering(), pool=pool)
+    names = [nm for seed in (3, 4) for nm in namer.generate(1000, seed=seed, steering=steering).names]
+    predicted = means[np.digitize(namer.critic.log_weights(names), edges)].mean()
+    given = [nm[1:] for nm in names if len(nm) == 3]
+    entropy = np.mean([char_entropy(namer.generate(holdout, seed=s, steering=steering).names) for s in (7, 8, 9, 10)])
+    return (
+        f"| {pool} | {namer.critic.rate(names).mean():.3f} | {predicted:.2f} "
+        f"| {100 * (1 - len(set(given)) / len(given)):.1f}% | {entropy:.2f} |"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--authors", default=",".join(AUTHORS), help="comma-separated (default all three)")
     parser.add_argument("--first", type=int, default=FIRST_PANEL, help="the first panel counted (default 15)")
     parser.add_argument("--floor", default="", help="comma-separated floors on P(passable) to try, e.g. 0.7,0.8")
+    parser.add_argument("--pools", default="", help="comma-separated proposals per name to try, e.g. 8,16")
     args = parser.parse_args(argv)
 
     from xiaming.generation.namer import Namer
 
     folders = panel_folders(args.first)
     floors = [float(f) for f in args.floor.split(",") if f]
+    pools = [int(p) for p in args.pools.split(",") if p]
     print(f"panels {folders[0].name}-{folders[-1].name}; ratings (one per reader and name)\n")
     heads = " | ".join(f"P {lo:g}-{min(hi, 1):g}" for lo, hi in zip(BANDS, BANDS[1:]))
     print(
@@ -167,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = ratings(author, folders)
         gen = rows["generated"]
         means, low, counts = bands(namer.critic, gen)
-        curves[author] = (namer, means, low)
+        curves[author] = (namer, means, low, *weight_deciles(namer.critic, gen))
         y = np.array([r for _, r, _ in gen], dtype=float)
         cells = " | ".join(f"{m:.2f} ({100 * lo:.0f}%, n {c})" if c else "-" for m, lo, c in zip(means, low, counts))
         best = " / ".join(f"{v:.2f}" for v in ceiling(namer.critic, gen))
@@ -178,8 +210,21 @@ def main(argv: list[str] | None = None) -> int:
             f"| {author} | {y.mean():.2f} ({100 * np.mean(y <= 2):.0f}%, n {len(y)}) | {cells} | {best} "
             f"| {known:.2f} ({100 * share:.0f}% of ratings), {unknown:.2f}, {real:.2f} | {llm:.2f} |"
         )
+    if pools:
+        for author, (namer, _, _, edges, deciles) in curves.items():
+            holdout = len(held_out(namer, "name"))
+            print(
+                f"\n{author}: proposals per name (2,000 names, seeds 3-4; rating by decile of the weight: "
+                f"{' '.join(f'{m:.2f}' for m in deciles)})\n"
+            )
+            print(
+                "| proposals | mean P(passable) | predicted rating | given names repeated | entropy of the holdout's size |"
+            )
+            print("| ---: | ---: | ---: | ---: | ---: |")
+            for pool in [namer.critic.pool, *pools]:
+                print(pool_row(namer, pool, edges, deciles, holdout), flush=True)
     if floors:
-        for author, (namer, means, low) in curves.items():
+        for author, (namer, means, low, _, _) in curves.items():
             holdout = len(held_out(namer, "name"))  # the personal names a panel draws its real group from
             print(f"\n{author}: a floor on P(passable) (3,000 names, seeds 3-5)\n")
             print(
