@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ..evidence.famous import FamousNames
 
 MODES = ("exact", "strict", "off")
-RULES = ("exact", "known", "famous", "glued", "contains", "contained", "surname", "edit", "title", "head")
+RULES = ("exact", "known", "famous", "glued", "contains", "contained", "surname", "edit", "title", "surnames", "head")
 RULE_TEXT = {
     "exact": "is the training name",
     "known": "is a character of another built-in list:",
@@ -56,6 +56,7 @@ RULE_TEXT = {
     "surname": "puts another surname on the training name",
     "edit": "is one edit away from the training name",
     "title": "ends in the epithets' title",  # kinds.PersonalFilter
+    "surnames": "starts with two compound surnames:",  # kinds.PersonalFilter
     "head": "starts like the other gender's names without a surname:",  # kinds.PersonalFilter
 }
 
