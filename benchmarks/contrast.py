@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(contrasted(args.model, gammas[0], args.plausible).generate(args.n, seed=args.seed).names))
         return 0
 
+    from critic_ceiling import holdout_entropy, repeated_given
     from panel import held_out
 
     from xiaming.generation.realism import char_entropy
@@ -121,13 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     for gamma in [0.0, *gammas]:
         namer = contrasted(args.model, gamma, args.plausible)
         names = [x for s in (3, 4) for x in namer.generate(1000, seed=s).names]
-        given = [x[1:] for x in names if len(x) == 3]
         listed = set("".join(namer.names))
         real = held_out(namer, "name")
-        entropy = np.mean([char_entropy(namer.generate(len(real), seed=s).names) for s in (7, 8, 9, 10)])
+        entropy = holdout_entropy(namer, len(real))
         print(
             f"| {gamma:g} | {namer.critic.rate(names).mean():.3f} | {namer.critic.appeal_of(names).mean():.3f} "
-            f"| {100 * (1 - len(set(given)) / len(given)):.1f}% | {100 * np.mean([any(c not in listed for c in x) for x in names]):.1f}% "
+            f"| {100 * repeated_given(names):.1f}% | {100 * np.mean([any(c not in listed for c in x) for x in names]):.1f}% "
             f"| {entropy:.2f} ({char_entropy(real):.2f}) |",
             flush=True,
         )

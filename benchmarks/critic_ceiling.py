@@ -113,6 +113,29 @@ def recognised_split(rows: list[tuple[str, int, str]]) -> tuple[float, float, fl
     return float(known.mean()), float(y[known].mean()) if known.any() else np.nan, float(y[~known].mean())
 
 
+def repeated_given(names: list[str]) -> float:
+    """The share of three-character names whose given name an earlier one of `names` already has."""
+    given = [nm[1:] for nm in names if len(nm) == 3]
+    return 1 - len(set(given)) / len(given)
+
+
+def holdout_entropy(namer, size: int, steering=None) -> float:
+    """Mean character entropy of `size` names (the panel holdout's size) over generation seeds 7-10."""
+    from xiaming.generation.realism import char_entropy
+
+    return float(np.mean([char_entropy(namer.generate(size, seed=s, steering=steering).names) for s in (7, 8, 9, 10)]))
+
+
+def ms_per_20(namer, steering=None) -> float:
+    """Median in-process milliseconds of `generate(20)` over six seeds, after one warm-up call."""
+    times = []
+    for s in range(7):
+        start = time.perf_counter()
+        namer.generate(20, seed=100 + s, steering=steering)
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times[1:]))
+
+
 class Floored:
     """The critic's log weight, with PEN taken from every name it gives a P(passable) below `floor`."""
 
@@ -125,8 +148,6 @@ class Floored:
 
 def floor_row(namer, floor: float, band_means: np.ndarray, band_low: np.ndarray, holdout: int) -> str:
     """One table row: what the shipped sampler keeps with the critic floored at `floor` (0: as shipped)."""
-    from xiaming.generation.realism import char_entropy
-
     base = namer.steering()
     evidence = tuple(
         (label, Floored(e, floor) if label == "critic" and floor > 0 else e, s) for label, e, s in base.evidence
@@ -135,18 +156,11 @@ def floor_row(namer, floor: float, band_means: np.ndarray, band_low: np.ndarray,
     names = [nm for seed in (3, 4, 5) for nm in namer.generate(1000, seed=seed, steering=steering).names]
     p = namer.critic.rate(names)
     which = np.digitize(p, BANDS) - 1
-    given = [nm[1:] for nm in names if len(nm) == 3]
-    entropy = np.mean([char_entropy(namer.generate(holdout, seed=s, steering=steering).names) for s in (7, 8, 9, 10)])
-    times = []
-    for s in range(7):
-        start = time.perf_counter()
-        namer.generate(20, seed=100 + s, steering=steering)
-        times.append(time.perf_counter() - start)
     label = f"{floor:g}" if floor else "none (shipped)"
     return (
         f"| {label} | {100 * np.mean(p < (floor or 0.8)):.1f}% | {p.mean():.3f} | {np.nanmean(band_means[which]):.2f} "
-        f"| {100 * np.nanmean(band_low[which]):.1f}% | {100 * (1 - len(set(given)) / len(given)):.1f}% "
-        f"| {entropy:.2f} | {1000 * np.median(times[1:]):.0f} |"
+        f"| {100 * np.nanmean(band_low[which]):.1f}% | {100 * repeated_given(names):.1f}% "
+        f"| {holdout_entropy(namer, holdout, steering):.2f} | {ms_per_20(namer, steering):.0f} |"
     )
 
 
@@ -161,16 +175,12 @@ def weight_deciles(critic, rows: list[tuple[str, int, str]]) -> tuple[np.ndarray
 
 def pool_row(namer, pool: int, edges: np.ndarray, means: np.ndarray, holdout: int) -> str:
     """One table row: what the shipped sampler keeps with `pool` proposals per name."""
-    from xiaming.generation.realism import char_entropy
-
     steering = replace(namer.steering(), pool=pool)
     names = [nm for seed in (3, 4) for nm in namer.generate(1000, seed=seed, steering=steering).names]
     predicted = means[np.digitize(namer.critic.log_weights(names), edges)].mean()
-    given = [nm[1:] for nm in names if len(nm) == 3]
-    entropy = np.mean([char_entropy(namer.generate(holdout, seed=s, steering=steering).names) for s in (7, 8, 9, 10)])
     return (
         f"| {pool} | {namer.critic.rate(names).mean():.3f} | {predicted:.2f} "
-        f"| {100 * (1 - len(set(given)) / len(given)):.1f}% | {entropy:.2f} |"
+        f"| {100 * repeated_given(names):.1f}% | {holdout_entropy(namer, holdout, steering):.2f} |"
     )
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -98,6 +97,7 @@ def leaned(namer, lam: float):
 
 
 def offline(model: str, lams: list[float]) -> None:
+    from critic_ceiling import holdout_entropy, ms_per_20, repeated_given
     from panel import held_out
 
     from xiaming.generation.namer import Namer
@@ -108,17 +108,10 @@ def offline(model: str, lams: list[float]) -> None:
     for lam in [0.0, *lams]:
         namer = leaned(Namer.load(model), lam)
         names = [x for s in (3, 4) for x in namer.generate(1000, seed=s).names]
-        given = [x[1:] for x in names if len(x) == 3]
         real = held_out(namer, "name")
-        entropy = np.mean([char_entropy(namer.generate(len(real), seed=s).names) for s in (7, 8, 9, 10)])
-        times = []
-        for s in range(7):
-            t = time.perf_counter()
-            namer.generate(20, seed=100 + s)
-            times.append(time.perf_counter() - t)
         print(
-            f"| {lam:g} | {namer.critic.rate(names).mean():.3f} | {100 * (1 - len(set(given)) / len(given)):.1f}% "
-            f"| {entropy:.2f} ({char_entropy(real):.2f}) | {1000 * np.median(times[1:]):.0f} |",
+            f"| {lam:g} | {namer.critic.rate(names).mean():.3f} | {100 * repeated_given(names):.1f}% "
+            f"| {holdout_entropy(namer, len(real)):.2f} ({char_entropy(real):.2f}) | {ms_per_20(namer):.0f} |",
             flush=True,
         )
 
