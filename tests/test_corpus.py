@@ -81,6 +81,25 @@ def test_long_lines_are_skipped_with_one_warning_naming_them(tmp_path):
         read_names(p, max_len=0)
 
 
+def test_a_file_of_only_long_lines_is_not_called_blank(tmp_path, capsys):
+    # before, every command said "no names (the file is empty or blank)" of a file whose names were all too long
+    from conftest import run_cli
+
+    p = tmp_path / "long.txt"
+    p.write_text("张" * 100 + "\n\n" + "李" * 40 + "\n", encoding="utf-8")
+    with pytest.warns(XiamingWarning), pytest.raises(DataError) as refused:
+        read_names(p)
+    assert str(refused.value) == (
+        f"{p}: no names of at most 32 characters (all 2 non-blank lines are longer); raise --max-name-len to keep them"
+    )
+    for argv in (["train", str(p), "-o", str(tmp_path / "m.safetensors")], ["score", "--file", str(p)]):
+        code, out, err = run_cli(capsys, *argv)
+        lines = err.strip().splitlines()
+        assert code == 1 and out == "" and len(lines) == 2  # the warning naming the lines, then the error
+        assert "no names of at most 32 characters" in lines[1] and "empty or blank" not in err
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
 def test_reading_in_chunks_gives_what_reading_whole_gives(tmp_path, monkeypatch, chunk):
     import xiaming.data.corpus as corpus

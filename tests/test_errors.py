@@ -123,3 +123,46 @@ def test_every_field_the_library_names_is_a_flag_of_the_cli():
         field: where for field, where in fields.items() if field not in LIBRARY_ONLY and flag_of(field) not in flags
     }
     assert not missing, f"fields the CLI cannot write as a flag (add them to cli/args.py FLAGS): {missing}"
+
+
+SEEDED = (  # every command that takes --seed, with what else it needs to run
+    ("generate", "-n", "2"),
+    ("verse", "-n", "2"),
+    ("quiz", "--rounds", "1"),
+    ("eval", "jinyong"),
+    ("train", "jinyong", "-o", "unwritten.safetensors"),
+)
+
+
+@pytest.mark.parametrize("bad", ["-1", str(2**63)])
+@pytest.mark.parametrize("command", SEEDED, ids=[c[0] for c in SEEDED])
+def test_a_seed_numpy_cannot_take_is_one_line_naming_the_flag(capsys, command, bad, tmp_path, monkeypatch):
+    # before, `generate --seed -5` ended in numpy's traceback ("expected non-negative integer")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, *command, f"--seed={bad}")
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        f"xiaming {command[0]}: error: --seed {bad}: must be a whole number from 0 to {2**63 - 1}"
+    ]
+    assert not (tmp_path / "unwritten.safetensors").exists()
+
+
+def test_the_library_refuses_a_bad_seed_by_its_field_before_any_work():
+    from xiaming import Namer
+    from xiaming.style.quiz import make_rounds
+    from xiaming.training.config import TrainConfig
+    from xiaming.verse.rank import verse_names
+
+    namer = Namer.load("jinyong")
+    for call in (
+        lambda: namer.generate(3, seed=-1),
+        lambda: namer.sample(3, seed=2**63),
+        lambda: verse_names(namer, 3, seed=-7),
+        lambda: make_rounds("author", 1, seed=-1),
+        lambda: TrainConfig(seed=-1).validate(),
+        lambda: namer.generate(3, seed=1.5),  # not a whole number
+    ):
+        with pytest.raises(ConfigError) as refused:
+            call()
+        assert refused.value.field == "seed"
+    assert len(namer.generate(3, seed=2**63 - 1).names) == 3  # the largest seed is taken

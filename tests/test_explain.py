@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from safetensors.numpy import save_file
 
 from xiaming.checkpoint import FORMAT, FORMAT_VERSION, NAMES_KEY
@@ -155,6 +156,25 @@ def test_cli_text_json_and_picture(capsys, lstm, tmp_path):
     assert main(["explain", "王冲", "--model", path, "-o", str(picture)]) == 0
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["explain", " ", "--model", path]) == 1
+
+
+def test_a_picture_goes_to_a_png_file_not_a_folder_or_another_kind(capsys, lstm, tmp_path):
+    # before, -o FOLDER failed naming the temporary file (.FOLDER.x7q.png) and -o x.txt wrote a PNG named x.txt
+    path, _ = lstm
+    (tmp_path / "pics").mkdir()
+    for target, reason in (("pics", "is a folder; give a file name such as"), ("e.txt", "ending in .png")):
+        code, out, err = run_cli(capsys, "explain", "王冲", "--model", path, "-o", str(tmp_path / target))
+        assert code == 1 and out == "" and err.count("\n") == 1
+        assert f"error: -o '{tmp_path / target}': " in err and reason in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors", "pics"]  # nothing written
+
+
+def test_an_atomic_write_to_a_folder_names_the_folder(tmp_path):
+    from xiaming.atomic import write_text
+
+    with pytest.raises(IsADirectoryError) as refused:
+        write_text(tmp_path, "x")
+    assert refused.value.filename == str(tmp_path) and list(tmp_path.iterdir()) == []
 
 
 def test_models_without_gates_still_explain_their_steps(tmp_path):

@@ -9,6 +9,7 @@ or `temp_beside` and `replace` for a file written over time. The file gets the m
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -34,7 +35,10 @@ def replace(tmp: str | Path, path: str | Path) -> None:
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     """A temporary path beside `path` for the block to write; renamed to `path` when the block
-    ends, removed when it raises. `suffix` is for writers that choose the format by it (".png")."""
+    ends, removed when it raises. `suffix` is for writers that choose the format by it (".png").
+    A folder at `path` is refused first, by its own name rather than the temporary file's."""
+    if Path(path).is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     tmp = temp_beside(path, suffix)
     try:
         yield tmp

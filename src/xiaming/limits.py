@@ -8,6 +8,8 @@ ones (`results.Budget` groups them).
 
 from __future__ import annotations
 
+from .errors import ConfigError
+
 # --- names -----------------------------------------------------------------------------------------
 DEFAULT_MAX_NAME_LEN = 32  # names longer than this are skipped when a list is read (--max-name-len's default)
 LONGEST_NAME = 1 << 16  # the most --max-name-len may allow: a checkpoint's longest name and a model's row
@@ -19,3 +21,16 @@ SEARCH_BUDGET = 200_000  # model rows a search may compute (library and CLI; an 
 SERVER_TRIES = 10_000  # candidates one web generate request may draw at most
 SERVER_SEARCH_BUDGET = 10_000  # model rows the search completing a web request's short sample may compute (about 1 s)
 SERVER_BEST_BUDGET = 20_000  # model rows a web best request's search may compute (about 5 s on 2 busy cores)
+
+# --- seeds -----------------------------------------------------------------------------------------
+MAX_SEED = 2**63 - 1  # the largest seed a command, the web API or the library takes (numpy wants 0 or more)
+
+
+def check_seed(seed: int | None, field: str = "seed") -> int | None:
+    """`seed` when it is None or a whole number from 0 to `MAX_SEED`; otherwise a `ConfigError` naming
+    `field`, before numpy's own "expected non-negative integer" can escape from deep in a run."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(field, seed, f"must be a whole number from 0 to {MAX_SEED}")
+    return seed

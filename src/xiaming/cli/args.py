@@ -9,6 +9,7 @@ import sys
 from typing import Sequence
 
 from ..errors import ConfigError
+from ..limits import MAX_SEED
 from ..pretrained import SHIPPED
 
 
@@ -85,6 +86,14 @@ def non_negative_int(text: str) -> int:
     value = integer(text)
     if value < 0:
         raise OutOfRange("must be 0 or more")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """A seed: a whole number from 0 to `limits.MAX_SEED`, what numpy and torch both take."""
+    value = integer(text)
+    if not 0 <= value <= MAX_SEED:
+        raise OutOfRange(f"must be a whole number from 0 to {MAX_SEED}")
     return value
 
 

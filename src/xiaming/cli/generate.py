@@ -20,6 +20,7 @@ from .args import (
     load_namer,
     positive_int,
     sampling_settings,
+    seed_int,
 )
 from .style import style_namer
 
@@ -141,7 +142,7 @@ def add_generate(sub) -> None:
     )
     p.add_argument("--rank", action="store_true", help="print the names from most to least likely (at the end)")
     p.add_argument("--pinyin", action="store_true", help="show each Chinese name's pinyin with tone marks")
-    p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
+    p.add_argument("--seed", type=seed_int, default=None, help="seed for reproducible output (default: random)")
     p.add_argument(
         "-o",
         "--output",

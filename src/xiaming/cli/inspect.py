@@ -13,11 +13,11 @@ from .args import (
     add_blend,
     add_device,
     add_sampling,
-    integer,
     load_namer,
     non_negative_int,
     positive_int,
     sampling_settings,
+    seed_int,
 )
 
 
@@ -65,7 +65,7 @@ def _score_inputs(args) -> list[str]:
             raise ConfigError("names", arg, "an empty name cannot be scored")
         names.append(arg.strip())
     if args.file is not None:
-        from ..data.corpus import TooLong, check_names_file, iter_lines
+        from ..data.corpus import TooLong, check_names_file, iter_lines, no_names
 
         # read line by line: a line over --max-name-len is skipped, with its line number, without being held
         path = check_names_file(args.file, f"--file {args.file}")  # not a directory, device or socket
@@ -76,6 +76,8 @@ def _score_inputs(args) -> list[str]:
             elif name:
                 names.append(name)
         too_long.warn()
+    if not names and args.file is not None and too_long.count:
+        raise no_names(f"--file {args.file}", too_long)
     if not names:
         raise ConfigError(
             "names", NO_VALUE, "no names to score (give names, - for standard input, or {file})", refs=("file",)
@@ -206,7 +208,7 @@ def add_eval(sub) -> None:
         default=1000,
         help="names to draw for the sample statistics (default 1000; 0 skips them)",
     )
-    p.add_argument("--seed", type=integer, default=0, help="seed of the samples (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the samples (default 0)")
     g = p.add_argument_group("sampling of the samples (default: the model's own defaults, as generate uses them)")
     add_sampling(g)
     r = p.add_argument_group("realism (needs scikit-learn: pip install 'xiaming[eval]')")

@@ -7,7 +7,7 @@ import sys
 
 from ..errors import NO_VALUE, ConfigError
 from ..style.attribution import DEFAULT_STYLES
-from .args import integer, load_namer, positive_int
+from .args import load_namer, positive_int, seed_int
 
 
 def style_namer(style: str, model: str | None, device: str):
@@ -119,7 +119,7 @@ def add_quiz(sub) -> None:
     p.add_argument("--mode", choices=MODES, default="author", help="author (default) or real")
     p.add_argument("--rounds", type=positive_int, default=10, help="how many rounds (default 10)")
     p.add_argument(
-        "--seed", type=integer, default=None, help="seed: the same seed gives the same game (default: random)"
+        "--seed", type=seed_int, default=None, help="seed: the same seed gives the same game (default: random)"
     )
     p.add_argument("--size", type=positive_int, default=3, help="names shown per round in mode author (default 3)")
     p.add_argument(

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Callable
 
-from .args import add_device, integer, number, positive_int
+from .args import add_device, integer, number, positive_int, seed_int
 
 # Flags that map one-to-one onto TrainConfig fields (their defaults live there, shown in the help).
 _TRAIN_FLAGS = (
@@ -92,7 +92,7 @@ def add_train(sub) -> None:
         type=number,
         help=f"chance that a character seen once is shown as unknown while training, in [0, 1) (default {d.unk_rate})",
     )
-    t.add_argument("--seed", type=integer, help=f"seeds the split, the weights and the batches (default {d.seed})")
+    t.add_argument("--seed", type=seed_int, help=f"seeds the split, the weights and the batches (default {d.seed})")
     t.add_argument(
         "--resume",
         action="store_true",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .args import MODEL_HELP, add_device, integer, load_namer, positive_int
+from .args import MODEL_HELP, add_device, load_namer, positive_int, seed_int
 
 
 def add_verse(sub) -> None:
@@ -55,7 +55,7 @@ def add_verse(sub) -> None:
         default=None,
         help="use the model's realism critic (default on for models that carry one: the wuxia models)",
     )
-    p.add_argument("--seed", type=integer, default=None, help="seed for reproducible output (default: random)")
+    p.add_argument("--seed", type=seed_int, default=None, help="seed for reproducible output (default: random)")
     add_device(p, "numpy")
     p.add_argument(
         "--json",

@@ -186,6 +186,18 @@ class TooLong:
         )
 
 
+def no_names(source: str | Path, too_long: TooLong | None = None) -> DataError:
+    """The error for a source that gave no name: empty or blank, or every line over the length limit
+    (then it says so, beside the warning that listed them, instead of calling the file blank)."""
+    if too_long is not None and too_long.count:
+        lines = "its one non-blank line is" if too_long.count == 1 else f"all {too_long.count} non-blank lines are"
+        return DataError(
+            f"{source}: no names of at most {too_long.max_len} characters ({lines} longer); "
+            "raise --max-name-len to keep them"
+        )
+    return DataError(f"{source}: no names (the file is empty or blank)")
+
+
 def drop_long(names: list[str], max_len: int | None, source: str = "NAME") -> list[str]:
     """`names` without those over `max_len` characters, with one warning giving their positions
     (1-based); for names that did not come from a file (command-line arguments, standard input)."""
@@ -208,7 +220,8 @@ def read_names(
 ) -> list[str]:
     """Stripped, non-blank lines of a file, in order; repeats dropped unless `dedupe` is False
     (a held-out test file is scored line by line, repeats included, as other tools score it).
-    Lines longer than `max_len` characters are skipped with one warning naming their lines."""
+    Lines longer than `max_len` characters are skipped with one warning naming their lines; a file
+    with no name left is a `DataError` (`no_names`)."""
     names: list[str] = []
     too_long = TooLong(path, max_len)
     for line, name in iter_lines(path, encoding, max_len):
@@ -217,6 +230,8 @@ def read_names(
         elif name:
             names.append(name)
     too_long.warn()
+    if not names:
+        raise no_names(path, too_long)
     return list(dict.fromkeys(names)) if dedupe else names
 
 
@@ -235,8 +250,8 @@ def load_names(
         raise DataError(f"{source}: no such file (built-in corpora: {', '.join(corpora.names())})")
     else:
         names, origin = read_names(path, encoding, max_len=max_len), str(path)
-    if not names:
-        raise DataError(f"{source}: no names (the file is empty or blank)")
+    if not names:  # a built-in corpus with every name over max_len (a file's own case is read_names')
+        raise no_names(source, TooLong(source, max_len))
     if len(names) < min_names:
         raise DataError(f"{source}: only {len(names)} distinct name(s); at least {min_names} are needed to train")
     return NameList(names, origin)

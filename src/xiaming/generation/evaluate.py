@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from ..data.corpus import NameList, load_names, read_names
 from ..data.vocab import Vocab
 from ..engine import as_engine
-from ..errors import DataError
 from ..pretrained import label
 from . import novelty
 from .constraints import SampleOptions
@@ -183,9 +182,7 @@ def load_eval_names(source: str, encoding: str = "utf-8", max_len: int | None = 
     file), or from a built-in corpus; names over `max_len` characters skipped with a warning."""
     if not Path(source).is_file():
         return load_names(source, encoding, min_names=1, max_len=max_len)  # a built-in corpus, or a clear error
-    names = read_names(source, encoding, dedupe=False, max_len=max_len)
-    if not names:
-        raise DataError(f"{source}: no names (the file is empty or blank)")
+    names = read_names(source, encoding, dedupe=False, max_len=max_len)  # none left: a DataError
     return NameList(names, str(source))
 
 

@@ -286,7 +286,13 @@ def _cjk_font():
 
 def plot(e: Explanation, path: str | Path) -> Path:
     """A heatmap picture of the explanation (PNG): probabilities per step, and for an LSTM the gates,
-    the cell state and the nameable units. Written through a temporary file, then renamed."""
+    the cell state and the nameable units. Written through a temporary file, then renamed; a folder
+    or a name that does not end in .png is refused before any drawing."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError("output", str(path), f"is a folder; give a file name such as {path / 'explain.png'}")
+    if path.suffix.lower() != ".png":
+        raise ConfigError("output", str(path), "the picture is a PNG: give a file name ending in .png")
     try:
         import matplotlib
 
@@ -296,7 +302,6 @@ def plot(e: Explanation, path: str | Path) -> Path:
         raise ConfigError("output", NO_VALUE, 'pictures need matplotlib; pip install "xiaming[plot]"') from None
     from ..atomic import atomic_path
 
-    path = Path(path)
     font = _cjk_font()
     label = lambda text: text if font is not None or text.isascii() else f"#{ord(text[0]):X}" if text else text  # noqa: E731
     inputs = [label(c) for c in e.inputs]

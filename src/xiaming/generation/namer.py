@@ -38,6 +38,7 @@ from ..engine.protocol import Engine
 from ..errors import NO_VALUE, ConfigError
 from ..evidence.critic import Critic, check_strength
 from ..evidence.steer import OFF, Steering, resample
+from ..limits import check_seed
 from .constraints import (
     OPTION_FIELDS,
     SAMPLING_FIELDS,
@@ -514,6 +515,7 @@ class Namer:
         """
         if n < 1:
             raise ConfigError("n", n, "must be at least 1")
+        check_seed(seed)
         options = self.options() if options is None else options
         share = self._epithet_share(options, compose, steering)
         if share is not None:
@@ -978,6 +980,7 @@ class Namer:
     ) -> list[str]:
         """`n` names drawn with no novelty filter, repeats kept (what `eval` describes); plain
         temperature-1 sampling unless `options` say otherwise."""
+        check_seed(seed)
         options = SampleOptions() if options is None else options
         if self._drawer(options) is not self:
             return self.unblended.sample(n, seed, options, batch)

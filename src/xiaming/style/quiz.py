@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence, TextIO
 
 from ..errors import NO_VALUE, ConfigError
+from ..limits import check_seed
 from .attribution import DEFAULT_STYLES
 
 MODES = ("author", "real")
@@ -81,6 +82,7 @@ def make_rounds(
         raise ConfigError("mode", mode, f"choose one of {', '.join(MODES)}")
     if rounds < 1:
         raise ConfigError("rounds", rounds, "must be at least 1")
+    check_seed(seed)
     if size < 1:
         raise ConfigError("size", size, "must be at least 1")
     models = list(models)

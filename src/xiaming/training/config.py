@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
+from ..limits import MAX_SEED
 
 # Dropout when fine-tuning on a (small) list: the small preset's. In 5-fold cross-validation it gave
 # 0.11 (jinyong) and 0.21 (gulong) bits/char lower held-out loss than the base's 0.1 (see README).
@@ -45,6 +46,7 @@ class TrainConfig:
             ("patience", self.patience is None or self.patience >= 1, "at least 1"),
             ("val_fraction", 0 < self.val_fraction < 1, "between 0 and 1"),
             ("unk_rate", 0 <= self.unk_rate < 1, "in [0, 1)"),
+            ("seed", 0 <= self.seed <= MAX_SEED, f"a whole number from 0 to {MAX_SEED}"),
         ]
         for name, ok, what in checks:
             if not ok:

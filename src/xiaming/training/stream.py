@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from .. import corpora
-from ..data.corpus import MAX_NAME_LEN, TooLong, check_max_len, check_names_file, iter_lines
+from ..data.corpus import MAX_NAME_LEN, TooLong, check_max_len, check_names_file, iter_lines, no_names
 from ..data.vocab import BOUNDARY, N_SPECIAL, UNKNOWN, Vocab
 from ..errors import ConfigError, DataError
 from .sources import Split
@@ -160,7 +160,7 @@ class StreamedNames:
                 hashes.append(_hash(name))
         too_long.warn()
         if not hashes:
-            raise DataError(f"{path}: no names (the file is empty or blank)")
+            raise no_names(path, too_long)
         codes = np.frombuffer(hashes, dtype=np.uint64)
         _, first = np.unique(codes, return_index=True)
         self._first = np.zeros(len(codes), dtype=bool)  # per non-blank line: the first occurrence of its name

@@ -42,6 +42,7 @@ from ..data.pinyin import COMPOUND_SURNAMES, SURNAME_READINGS, as_word, is_han, 
 from ..data.vocab import BOUNDARY, UNKNOWN
 from ..errors import NO_VALUE, ConfigError
 from ..evidence.famous import famous_names
+from ..limits import check_seed
 from .table import VerseTable, candidates, shipped_table
 
 # Characters a namer avoids whatever the line: their plain meaning is bad (death, illness, grief,
@@ -651,6 +652,7 @@ def verse_names(
     reproducible with `seed`. See the module docstring."""
     if n < 1:
         raise ConfigError("n", n, "must be at least 1")
+    check_seed(seed)
     _steering(namer, critic, gender)  # a bad gender fails before any work
     rng = np.random.default_rng(seed)
     proposal = propose(namer, books, surname, lengths, rng, table)

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..limits import MAX_SEED
+
 MAX_GENERATE = 100  # names one generate request may ask for
 MAX_BEST = 20  # names one best request may ask for (a search costs more per name than sampling)
 MAX_SCORE = 50  # names one score request may hold
@@ -25,7 +27,6 @@ MAX_WHO = 20  # names one who request may hold
 MAX_STYLES = 4  # models one style mixture or attribution may involve
 MAX_ROUNDS = 20  # quiz rounds one request may ask for
 MAX_VERSE = 50  # names one verse request may ask for
-MAX_SEED = 2**63 - 1
 MAX_BODY = 64 * 1024  # bytes in one request body
 TIMEOUT = 10.0  # seconds one request may take before the server answers 503
 
