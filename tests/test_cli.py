@@ -328,6 +328,23 @@ def test_models_lists_shipped_and_given_checkpoints(capsys, tiny_lstm):
     assert "jinyong" in out and "generates blended with base (0.35)" in out.splitlines()[0]
 
 
+def test_models_reads_a_given_checkpoint_whole_and_names_damage_in_its_weights(capsys, tmp_path, tiny_lstm):
+    # before, `models` read the metadata only and listed a file whose weights were damaged as a good one
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(tiny_lstm[0], framework="pt") as f:
+        tensors = {k: f.get_tensor(k).clone() for k in f.keys()}
+        metadata = f.metadata()
+    weight = next(k for k, t in tensors.items() if t.is_floating_point())
+    tensors[weight].view(-1)[0] = float("nan")
+    bad = tmp_path / "nan.safetensors"
+    save_file(tensors, str(bad), metadata=metadata)
+    code, out, err = run(capsys, "models", str(bad))
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert str(bad) in err and f"damaged tensor {weight}: holds NaN" in err
+
+
 def test_every_train_flag_has_help_and_its_default(capsys):
     from xiaming.cli import build_parser
 

@@ -341,19 +341,23 @@ def add_models(sub) -> None:
         help="list the shipped models and given checkpoints with what each was trained on",
         description="One line per model: name or path, kind, parameters, training names, the data "
         "it was trained on, the base it was fine-tuned from and the model it generates blended with, if any. "
-        "Reads metadata only.",
+        "A checkpoint given by path is read whole and checked as a load checks it, so a damaged file is "
+        "named here rather than when it is first used; the shipped models' metadata only.",
     )
     p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT", help="checkpoint files to describe as well")
     p.add_argument("--json", action="store_true", help="print one JSON list")
     p.set_defaults(run=_cmd_models)
 
 
-def _model_row(name: str, path: Path) -> dict:
-    """What a checkpoint's metadata says about it, checked as a load checks it (its tensors not read);
+def _model_row(name: str, path: Path, whole: bool = False) -> dict:
+    """What a checkpoint's metadata says about it, checked as a load checks it; `whole` reads and checks
+    its tensors too (a user's file: flipped bytes in the weights or the name list are found now).
     CheckpointError naming the file and the field if it cannot say."""
-    from ..checkpoint import FORMAT
+    from ..checkpoint import FORMAT, read_checkpoint
     from ..validate import check_card, read_metadata
 
+    if whole:
+        read_checkpoint(path)  # every field, tensor and value; the card below is the same one
     card = check_card(read_metadata(path, FORMAT))
     train = card.train
     return {
@@ -373,7 +377,7 @@ def _cmd_models(args) -> int:
     from ..pretrained import available, resolve, shipped_path
 
     rows = [_model_row(name, shipped_path(name)) for name in available()]
-    rows += [_model_row(path, resolve(path)) for path in args.checkpoints]  # a path, or a shipped name
+    rows += [_model_row(path, resolve(path), whole=True) for path in args.checkpoints]  # a path, or a shipped name
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
