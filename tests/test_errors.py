@@ -166,3 +166,20 @@ def test_the_library_refuses_a_bad_seed_by_its_field_before_any_work():
             call()
         assert refused.value.field == "seed"
     assert len(namer.generate(3, seed=2**63 - 1).names) == 3  # the largest seed is taken
+
+
+def test_the_library_refuses_one_string_where_it_takes_a_list_of_names():
+    # before, score("张三") scored 张 and 三 as two names, and rate(["张三", ""]) ended in an IndexError
+    from xiaming import Namer
+
+    namer = Namer.load("jinyong")
+    for call, value in (
+        (lambda: namer.score("张三"), "张三"),
+        (lambda: namer.rate("张三"), "张三"),
+        (lambda: namer.rate(["张三", ""]), ""),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            call()
+        assert (refused.value.field, refused.value.value) == ("names", value)
+    assert [s.name for s in namer.score(("张三", "李四"))] == ["张三", "李四"]  # any sequence of names is taken
+    assert 0 < namer.rate(["张三"])[0] < 1

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -83,6 +83,16 @@ def _critic_of(path: str | Path) -> Critic | None:
 
     beside = critic_path(path)
     return load_critic(beside) if beside.is_file() else None
+
+
+def name_list(names: Sequence[str]) -> list[str]:
+    """`names` as a list; one string is refused (a ConfigError naming `names`), since iterating it would
+    read each of its characters as a name of its own (score("张三") scoring 张 and 三)."""
+    if isinstance(names, str):
+        raise ConfigError(
+            "names", names, "give a list of names, such as [name]; one string would be read a character at a time"
+        )
+    return list(names)
 
 
 class Namer:
@@ -460,7 +470,10 @@ class Namer:
 
     def rate(self, names: list[str]) -> list[float | None]:
         """The critic's chance that a reader finds each name passable, P(not rated 1-2), 0-1 (None for
-        each when the model has no critic)."""
+        each when the model has no critic). An empty name has nothing to rate: a ConfigError."""
+        names = name_list(names)
+        if "" in names:
+            raise ConfigError("names", "", "an empty name cannot be rated")
         if self.critic is None:
             return [None] * len(names)
         return [round(float(r), 3) for r in self.critic.rate(names)]
@@ -997,7 +1010,7 @@ class Namer:
 
     def score(self, names: list[str], context: str = "") -> list[NameScore]:
         """Per-character log-probabilities of each name (the end token counted), after `context`."""
-        return score_names(self.engine, self.vocab, list(names), context=context)
+        return score_names(self.engine, self.vocab, name_list(names), context=context)
 
     def explain(self, name: str, top: int = 5):
         """Step-by-step probabilities of `name`, and for LSTM models its gates and nameable units
