@@ -34,6 +34,8 @@ ORDER = (
     "real",
     "llm",
     "shipped",
+    "v9only",
+    "readeronly",
     "before",
     "surnameless",
     "distill4",
