@@ -297,6 +297,9 @@ def _interrupt_after_output(argv: list[str], ready) -> tuple[int, str, str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        # a suite started in the background (`pytest &`) runs with Ctrl-C ignored, which the child would
+        # inherit and Python then never turns into KeyboardInterrupt: give it the terminal's default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     first = proc.stdout.readline() if ready is None else ""
     deadline = time.time() + 60
