@@ -159,6 +159,13 @@ def test_who_needs_two_models_and_nonempty_names(two_styles):
         who(["gabe"], [paths["east"]])
     with pytest.raises(ConfigError, match="empty"):
         who(["  "], [paths["east"], paths["west"]])
+    # a name no model can read is refused by name (before, "abc" got 49% / 29% / 22% from the lengths and
+    # biases alone); one known character is enough to weigh it
+    with pytest.raises(ConfigError) as refused:
+        who(["gabe", "xyz"], [paths["east"], paths["west"]])
+    assert (refused.value.field, refused.value.value) == ("names", "xyz")
+    assert str(refused.value) == "names 'xyz': none of its characters is known to any of the models"
+    assert who(["gxz"], [paths["east"], paths["west"]])[0].best == "east"
 
 
 def test_who_command(capsys, two_styles):
