@@ -3,12 +3,15 @@
     python benchmarks/critic_ceiling.py                      # panels 15-36, every author
     python benchmarks/critic_ceiling.py --floor 0.7,0.8      # and what a floor on P(passable) would do
     python benchmarks/critic_ceiling.py --pools 8,16         # and what more proposals per name would do
+    python benchmarks/critic_ceiling.py --first 1 --oracle   # every panel; how often readers give a 5, and the
+                                                             # best quarter by the readers' own mean
 
 The shipped critic (v9) was fitted on the rating rounds of critic/ratings alone, so the blind panels
 (panels/critic) are names it never saw, rated by other readers beside the books' own names and a chat
 model's. Since panel 15 every generated group was drawn with v9 choosing one name of four proposals,
 so those groups are what the sampler keeps. For each author this prints, over the generated names of
-those panels (every group but the real names, the chat model's and `critic-off`; one row per rating):
+those panels (every group but the real names, the chat model's, `critic-off` and panel 37's `readeronly`,
+which another critic kept; one row per rating):
 
 - the mean rating and the share rated 1-2 of the names in each band of the critic's P(passable);
 - the **ceiling of choosing**: the mean rating of the best 10%, 25% and 50% of those names by the
@@ -54,7 +57,7 @@ from panel import held_out  # noqa: E402
 
 AUTHORS = ("jinyong", "gulong", "liangyusheng")
 FIRST_PANEL = 15  # critic v9 chose every generated group from this panel on
-NOT_GENERATED = ("real", "llm", "critic-off")
+NOT_GENERATED = ("real", "llm", "critic-off", "readeronly")  # readeronly: panel 37, kept by another critic
 BANDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 # a reason that says the reader knew the character (checked by hand against the real names' 5s)
 RECOGNISED = re.compile(
@@ -104,6 +107,19 @@ def ceiling(critic, rows: list[tuple[str, int, str]], shares=(0.1, 0.25, 0.5)) -
     w = critic.log_weights([name for name, _, _ in rows])
     y = np.array([rating for _, rating, _ in rows], dtype=float)[np.argsort(-w, kind="stable")]
     return [float(y[: max(1, int(len(y) * s))].mean()) for s in shares]
+
+
+def oracle(rows: dict[str, list[tuple[str, int, str]]]) -> str:
+    """One table row: the share of ratings of 5 per group (generated, real, chat model), and the mean rating of
+    the best quarter of the generated names rated twice or more, chosen by the readers' own mean (an oracle:
+    the most any choosing among these names could keep at a quarter)."""
+    fives = [np.mean([r == 5 for _, r, _ in rows[g]]) for g in ("generated", "real", "llm")]
+    by_name: dict[str, list[int]] = {}
+    for name, rating, _ in rows["generated"]:
+        by_name.setdefault(name, []).append(rating)
+    means = np.sort([np.mean(v) for v in by_name.values() if len(v) >= 2])[::-1]
+    best = means[: max(1, len(means) // 4)].mean()
+    return " | ".join(f"{100 * f:.1f}%" for f in fives) + f" | {best:.2f} (of {len(means)} names)"
 
 
 def recognised_split(rows: list[tuple[str, int, str]]) -> tuple[float, float, float]:
@@ -190,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=FIRST_PANEL, help="the first panel counted (default 15)")
     parser.add_argument("--floor", default="", help="comma-separated floors on P(passable) to try, e.g. 0.7,0.8")
     parser.add_argument("--pools", default="", help="comma-separated proposals per name to try, e.g. 8,16")
+    parser.add_argument(
+        "--oracle", action="store_true", help="also the share of 5s per group and the readers' own best quarter"
+    )
     args = parser.parse_args(argv)
 
     from xiaming.generation.namer import Namer
@@ -220,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
             f"| {author} | {y.mean():.2f} ({100 * np.mean(y <= 2):.0f}%, n {len(y)}) | {cells} | {best} "
             f"| {known:.2f} ({100 * share:.0f}% of ratings), {unknown:.2f}, {real:.2f} | {llm:.2f} |"
         )
+    if args.oracle:
+        print("\n| author | rated 5: generated | real | chat model | the readers' best quarter of the generated |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for author in args.authors.split(","):
+            print(f"| {author} | {oracle(ratings(author, folders))} |")
     if pools:
         for author, (namer, _, _, edges, deciles) in curves.items():
             holdout = len(held_out(namer, "name"))
