@@ -69,9 +69,13 @@ RECOGNISED = re.compile(
 PEN = 1e3  # the log weight taken from a proposal below the floor
 
 
-def panel_folders(first: int = FIRST_PANEL) -> list[Path]:
-    """The name panels from `first` on, in number order."""
-    found = [p for p in PANELS.glob("panel*") if p.name[5:].isdigit() and int(p.name[5:]) >= first]
+def panel_folders(first: int = FIRST_PANEL, last: int | None = None) -> list[Path]:
+    """The name panels from `first` to `last` (None: the newest), in number order."""
+    found = [
+        p
+        for p in PANELS.glob("panel*")
+        if p.name[5:].isdigit() and first <= int(p.name[5:]) <= (last if last is not None else 1 << 30)
+    ]
     return sorted(found, key=lambda p: int(p.name[5:]))
 
 
@@ -204,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--authors", default=",".join(AUTHORS), help="comma-separated (default all three)")
     parser.add_argument("--first", type=int, default=FIRST_PANEL, help="the first panel counted (default 15)")
+    parser.add_argument("--last", type=int, default=None, help="the last panel counted (default the newest)")
     parser.add_argument("--floor", default="", help="comma-separated floors on P(passable) to try, e.g. 0.7,0.8")
     parser.add_argument("--pools", default="", help="comma-separated proposals per name to try, e.g. 8,16")
     parser.add_argument(
@@ -213,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from xiaming.generation.namer import Namer
 
-    folders = panel_folders(args.first)
+    folders = panel_folders(args.first, args.last)
     floors = [float(f) for f in args.floor.split(",") if f]
     pools = [int(p) for p in args.pools.split(",") if p]
     print(f"panels {folders[0].name}-{folders[-1].name}; ratings (one per reader and name)\n")
