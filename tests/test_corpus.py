@@ -98,6 +98,11 @@ def test_a_file_of_only_long_lines_is_not_called_blank(tmp_path, capsys):
         assert code == 1 and out == "" and len(lines) == 2  # the warning naming the lines, then the error
         assert "no names of at most 32 characters" in lines[1] and "empty or blank" not in err
     assert not (tmp_path / "m.safetensors").exists()
+    with pytest.warns(XiamingWarning), pytest.raises(DataError) as refused:  # a built-in list, every name too long
+        load_names("jinyong", max_len=1)
+    assert "jinyong: no names of at most 1 characters (all " in str(refused.value) and "names are longer" in str(
+        refused.value
+    )
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])

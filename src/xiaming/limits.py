@@ -1,9 +1,10 @@
-"""Every limit on the size of a name and on the work of one request, each defined once.
+"""Every limit on the size of a name, on the work of one request and on a seed, each defined once.
 
 The lengths are in characters; the budgets bound how long a request can run, so that an
 impossible query (constraints no name meets) gives up instead of hanging. The library and the
 CLI use the generous budgets; the web server, which answers many users on a few cores, the tight
-ones (`results.Budget` groups them).
+ones (`results.Budget` groups them). A seed is checked here once (`check_seed`) for every front end,
+so a seed numpy cannot take is a one-line error, never its traceback.
 """
 
 from __future__ import annotations

@@ -186,11 +186,13 @@ class TooLong:
         )
 
 
-def no_names(source: str | Path, too_long: TooLong | None = None) -> DataError:
-    """The error for a source that gave no name: empty or blank, or every line over the length limit
-    (then it says so, beside the warning that listed them, instead of calling the file blank)."""
+def no_names(source: str | Path, too_long: TooLong | None = None, unit: str = "non-blank line") -> DataError:
+    """The error for a source that gave no name: empty or blank, or every line (or name of a built-in
+    corpus: `unit`) over the length limit; then it says so, beside the warning that listed them,
+    instead of calling the file blank."""
     if too_long is not None and too_long.count:
-        lines = "its one non-blank line is" if too_long.count == 1 else f"all {too_long.count} non-blank lines are"
+        one, many = f"its one {unit} is", f"all {too_long.count} {unit}s are"
+        lines = one if too_long.count == 1 else many
         return DataError(
             f"{source}: no names of at most {too_long.max_len} characters ({lines} longer); "
             "raise --max-name-len to keep them"
@@ -245,13 +247,17 @@ def load_names(
         check_max_len(max_len)
         names, origin = corpora.load(str(source)), f"builtin:{source}"
         if max_len is not None and any(len(n) > max_len for n in names):
-            names = drop_long(names, max_len, f"builtin:{source}")
+            listed, names = len(names), drop_long(names, max_len, f"builtin:{source}")
+            if not names:
+                too_long = TooLong(source, max_len)
+                too_long.count = listed
+                raise no_names(source, too_long, unit="name")
     elif not path.exists():
         raise DataError(f"{source}: no such file (built-in corpora: {', '.join(corpora.names())})")
     else:
         names, origin = read_names(path, encoding, max_len=max_len), str(path)
-    if not names:  # a built-in corpus with every name over max_len (a file's own case is read_names')
-        raise no_names(source, TooLong(source, max_len))
+    if not names:  # an empty built-in corpus (a file's own case is read_names')
+        raise no_names(source)
     if len(names) < min_names:
         raise DataError(f"{source}: only {len(names)} distinct name(s); at least {min_names} are needed to train")
     return NameList(names, origin)
