@@ -35,6 +35,7 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -56,11 +57,16 @@ FOLDS = 6
 LAST_PANEL = 36  # the panels the figures above were fitted and measured on (37 rated this script's groups)
 
 
+@lru_cache(maxsize=4)
+def _alone(model: str) -> Namer:
+    """A model alone (no blend), loaded once: the sampler asks the reader for every batch of proposals."""
+    return Namer._load_alone(model, "auto", None)
+
+
 def hidden_states(model: str, names: Sequence[str], batch: int = 512) -> np.ndarray:
     """(N, 2H): a model's top-layer output after the name's last character, and its mean over the name's
     characters, reading boundary + name (the LSTM alone, no blend)."""
-    namer = Namer._load_alone(model, "auto", None)
-    engine, vocab = namer.engine, namer.vocab
+    engine, vocab = _alone(model).engine, _alone(model).vocab
     out = np.zeros((len(names), 2 * engine.n_hidden), dtype=np.float32)
     for start in range(0, len(names), batch):
         chunk = list(names[start : start + batch])
