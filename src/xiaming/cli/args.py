@@ -9,7 +9,7 @@ import sys
 from typing import Sequence
 
 from ..errors import ConfigError
-from ..limits import MAX_SEED
+from ..limits import check_seed
 from ..pretrained import SHIPPED
 
 
@@ -90,11 +90,13 @@ def non_negative_int(text: str) -> int:
 
 
 def seed_int(text: str) -> int:
-    """A seed: a whole number from 0 to `limits.MAX_SEED`, what numpy and torch both take."""
+    """A seed, by the library's one rule (`limits.check_seed`: 0 to MAX_SEED, what numpy and torch both
+    take), checked while the command line is read, before any model is loaded."""
     value = integer(text)
-    if not 0 <= value <= MAX_SEED:
-        raise OutOfRange(f"must be a whole number from 0 to {MAX_SEED}")
-    return value
+    try:
+        return check_seed(value)
+    except ConfigError as exc:
+        raise OutOfRange(exc.reason) from None
 
 
 def integer(text: str) -> int:
