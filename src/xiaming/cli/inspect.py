@@ -356,19 +356,19 @@ def _model_row(name: str, path: Path, whole: bool = False) -> dict:
     from ..checkpoint import FORMAT, read_checkpoint
     from ..validate import check_card, read_metadata
 
-    if whole:
-        read_checkpoint(path)  # every field, tensor and value; the card below is the same one
-    card = check_card(read_metadata(path, FORMAT))
-    train = card.train
+    # whole: every field, tensor and value, read once (a StoredModel); else the card alone. Both carry
+    # the kind, the training record and the blend
+    read = read_checkpoint(path) if whole else check_card(read_metadata(path, FORMAT))
+    train = read.train
     return {
         "name": name,
         "path": str(path),
-        "kind": card.kind,
+        "kind": read.kind,
         "parameters": train.parameters,
         "names": train.names,
         "data": train.source,
         "base": train.init,
-        "blend": card.blend.to_dict() if card.blend else None,
+        "blend": read.blend.to_dict() if read.blend else None,
         "best_val_bits": train.best_val_bits,
     }
 
