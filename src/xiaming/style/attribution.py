@@ -240,7 +240,7 @@ class StyleJudge:
         if not all(names):
             raise ConfigError("names", "", "an empty name cannot be attributed")
         for name in names:  # with no character any model knows, only the length and the biases would speak
-            if not any(c in n.vocab.chars for n in self.namers.values() for c in name):
+            if not any(c in n.vocab for n in self.namers.values() for c in name):
                 raise ConfigError("names", name, "none of its characters is known to any of the models")
         if not names:
             return []
